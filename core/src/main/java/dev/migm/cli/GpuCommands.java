@@ -1,0 +1,336 @@
+package dev.migm.cli;
+
+import dev.migm.gpu.Catalog;
+import dev.migm.gpu.GpuModel;
+import dev.migm.gpu.Instance;
+import dev.migm.gpu.InvalidInputException;
+import dev.migm.gpu.Layout;
+import dev.migm.gpu.Layouts;
+import dev.migm.gpu.MigParted;
+import dev.migm.gpu.Profile;
+import dev.migm.gpu.smi.SmiImport;
+import dev.migm.gpu.smi.SmiParser;
+import dev.migm.partition.GpuState;
+import dev.migm.partition.Plan;
+import dev.migm.partition.PlanOp;
+import dev.migm.partition.Planner;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** Verbs about the hardware model: catalog, layouts, planning, nvidia-smi and mig-parted files. */
+final class GpuCommands {
+    private GpuCommands() {
+    }
+
+    /** JSON shape of a placed instance. */
+    record InstanceJson(String profile, int start, int size) {
+        static InstanceJson of(Instance i) {
+            return new InstanceJson(i.profile().toString(), i.start(), i.profile().memorySlices());
+        }
+    }
+
+    static List<InstanceJson> json(Layout layout) {
+        return layout.instances().stream().map(InstanceJson::of).toList();
+    }
+
+    abstract static class Base implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        PrintWriter out() {
+            return spec.commandLine().getOut();
+        }
+    }
+
+    @Command(name = "gpus", description = "List the GPU models of the catalog.")
+    static final class Gpus extends Base {
+        @Option(names = "--json", description = "JSON output")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            List<GpuModel> models = Catalog.builtin().models();
+            if (json) {
+                out().println(Json.write(models.stream().map(m -> Map.of("name", m.name(), "aliases", m.aliases(),
+                        "memory_slices", m.memorySlices(), "compute_slices", m.computeSlices(), "sms", m.sms(),
+                        "memory_mib", m.memoryMib(), "source", m.source())).toList()));
+                return 0;
+            }
+            out().printf("%-16s %-6s %-7s %-5s %-10s %s%n", "GPU", "mem", "compute", "SMs", "memory", "also known as");
+            for (GpuModel m : models) {
+                out().printf("%-16s %-6d %-7d %-5d %-10s %s%n", m.name(), m.memorySlices(), m.computeSlices(), m.sms(),
+                        m.memoryMib() + "MiB", String.join(", ", m.aliases()));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "profiles", description = "List a GPU's instance profiles, like nvidia-smi mig -lgip/-lgipp.")
+    static final class Profiles extends Base {
+        @Parameters(paramLabel = "GPU", description = "GPU model, e.g. A100-40GB")
+        String gpu;
+
+        @Option(names = "--json", description = "JSON output")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            GpuModel model = Catalog.builtin().get(gpu);
+            if (json) {
+                out().println(Json.write(model.profiles()));
+                return 0;
+            }
+            out().println(model.name() + ": " + model.memorySlices() + " memory slices, " + model.computeSlices()
+                    + " compute slices; source: " + model.source());
+            out().printf("%-12s %3s %5s %3s %3s %9s %4s %3s %3s %4s %3s %3s  %s%n", "profile", "ID", "enum", "g", "m",
+                    "memory", "SM", "CE", "DEC", "JPEG", "OFA", "max", "placements");
+            for (Profile p : model.profiles()) {
+                out().printf("%-12s %3d %5s %3d %3d %9s %4d %3d %3d %4d %3d %3d  {%s}:%d%n", p.name(), p.id(),
+                        p.nvmlEnum() < 0 ? "?" : Integer.toString(p.nvmlEnum()), p.computeSlices(), p.memorySlices(),
+                        p.memoryMib() + "MiB", p.sms(), p.engines().copy(), p.engines().decoders(), p.engines().jpeg(),
+                        p.engines().ofa(), p.maxCount(),
+                        String.join(",", p.starts().stream().map(String::valueOf).toList()), p.memorySlices());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "layouts", description = "Enumerate the legal layouts of a GPU.")
+    static final class Layouts extends Base {
+        @Parameters(paramLabel = "GPU", description = "GPU model, e.g. A100-40GB")
+        String gpu;
+
+        @Option(names = "--maximal", description = "only layouts to which no further instance can be added")
+        boolean maximal;
+
+        @Option(names = "--with-variants", description = "include +me and other variant profiles")
+        boolean variants;
+
+        @Option(names = "--json", description = "JSON: an array of layouts, each an array of {profile,start,size}")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            GpuModel model = Catalog.builtin().get(gpu);
+            List<Layout> layouts = maximal ? dev.migm.gpu.Layouts.maximal(model, variants)
+                    : dev.migm.gpu.Layouts.all(model, variants);
+            if (json) {
+                out().println(Json.write(layouts.stream().map(GpuCommands::json).toList()));
+            } else {
+                layouts.forEach(l -> out().println(l));
+                out().println("# " + layouts.size() + (maximal ? " maximal" : "") + " legal layouts of " + model.name());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "plan", description = "Plan the cheapest reconfiguration that yields an idle instance of a profile,"
+            + " or that reaches a target layout. Busy instances (marked *) are never touched.")
+    static final class PlanCmd extends Base {
+        @Parameters(paramLabel = "GPU", description = "GPU model, e.g. A100-40GB")
+        String gpu;
+
+        @Option(names = "--layout", required = true, description = "current layout, e.g. \"1g.5gb@0,2g.10gb@2*,3g.20gb@4\" (* = busy)")
+        String layout;
+
+        @Option(names = "--want", description = "wanted profile, e.g. 4g.20gb")
+        String want;
+
+        @Option(names = "--to", description = "target layout, e.g. \"3g.20gb@0,3g.20gb@4\"")
+        String to;
+
+        @Option(names = "--json", description = "JSON output")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            GpuModel model = Catalog.builtin().get(gpu);
+            if ((want == null) == (to == null)) {
+                throw new InvalidInputException("plan: give exactly one of --want PROFILE or --to LAYOUT");
+            }
+            GpuState state = GpuState.parse(model, layout);
+            Plan plan = want != null ? Planner.planFor(state, model.profile(want))
+                    : Planner.transition(state, Layout.parse(model, to));
+            if (json) {
+                out().println(Json.write(planJson(plan)));
+            } else {
+                out().println(describe(plan));
+            }
+            return plan instanceof Plan.Possible ? 0 : 1;
+        }
+
+        static Map<String, Object> planJson(Plan plan) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            switch (plan) {
+                case Plan.Possible p -> {
+                    m.put("possible", true);
+                    m.put("kind", p.kind().name().toLowerCase(java.util.Locale.ROOT));
+                    List<Map<String, Object>> ops = new ArrayList<>();
+                    for (PlanOp op : p.ops()) {
+                        Map<String, Object> o = new LinkedHashMap<>();
+                        o.put("op", op instanceof PlanOp.Create ? "create" : "destroy");
+                        InstanceJson ij = InstanceJson.of(op.instance());
+                        o.put("profile", ij.profile());
+                        o.put("start", ij.start());
+                        o.put("size", ij.size());
+                        ops.add(o);
+                    }
+                    m.put("ops", ops);
+                    p.target().ifPresent(t -> m.put("target", InstanceJson.of(t)));
+                    m.put("result", json(p.result()));
+                }
+                case Plan.Impossible i -> {
+                    m.put("possible", false);
+                    m.put("reason", i.reason());
+                    m.put("blockers", i.blockers().stream().map(InstanceJson::of).toList());
+                }
+            }
+            return m;
+        }
+
+        static String describe(Plan plan) {
+            return switch (plan) {
+                case Plan.Possible p -> {
+                    StringBuilder sb = new StringBuilder(p.kind().name().toLowerCase(java.util.Locale.ROOT))
+                            .append(": ").append(p.operationCount()).append(" operation(s)\n");
+                    for (PlanOp op : p.ops()) {
+                        sb.append("  ").append(op).append('\n');
+                    }
+                    p.target().ifPresent(t -> sb.append("  -> idle ").append(t).append('\n'));
+                    sb.append("result: ").append(p.result());
+                    yield sb.toString();
+                }
+                case Plan.Impossible i -> "impossible: " + i.reason();
+            };
+        }
+    }
+
+    @Command(name = "import-smi", description = "Read nvidia-smi mig -lgip (and -lgipp, -lgi) output into GPU models and layouts.")
+    static final class ImportSmi extends Base {
+        @Option(names = "--lgip", required = true, description = "file with nvidia-smi mig -lgip output")
+        Path lgip;
+
+        @Option(names = "--lgipp", description = "file with nvidia-smi mig -lgipp output")
+        Path lgipp;
+
+        @Option(names = "--lgi", description = "file with nvidia-smi mig -lgi output (current GPU instances)")
+        Path lgi;
+
+        @Option(names = "--name", description = "name for a GPU the catalog does not know")
+        String name;
+
+        @Option(names = "--json", description = "JSON output")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            List<SmiParser.ProfileRow> rows = SmiParser.parseLgip(Files2.read(lgip), lgip.toString());
+            List<SmiParser.PlacementRow> placements = lgipp == null ? List.of()
+                    : SmiParser.parseLgipp(Files2.read(lgipp), lgipp.toString());
+            List<SmiParser.InstanceRow> instances = lgi == null ? List.of()
+                    : SmiParser.parseLgi(Files2.read(lgi), lgi.toString());
+            List<SmiImport.ImportedGpu> gpus = SmiImport.models(rows, placements, Catalog.builtin(), name);
+            List<Map<String, Object>> result = new ArrayList<>();
+            for (SmiImport.ImportedGpu g : gpus) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("gpu", g.index());
+                m.put("model", g.model().name());
+                m.put("catalog_match", g.catalogMatch().map(GpuModel::name).orElse(null));
+                m.put("memory_slices", g.model().memorySlices());
+                m.put("compute_slices", g.model().computeSlices());
+                m.put("profiles", g.model().profiles());
+                if (lgi != null) {
+                    m.put("layout", json(SmiImport.layout(instances, g.index(), g.model(), lgi.toString())));
+                }
+                result.add(m);
+            }
+            if (json) {
+                out().println(Json.write(result));
+                return 0;
+            }
+            for (SmiImport.ImportedGpu g : gpus) {
+                out().println("GPU " + g.index() + ": " + g.model().name()
+                        + g.catalogMatch().map(c -> " (matches catalog)").orElse(" (not in catalog: " + g.model().source() + ")"));
+                for (Profile p : g.model().profiles()) {
+                    out().printf("  %-12s ID %2d  %dg %dm  %6dMiB  %3d SM  max %d  starts %s%n", p.name(), p.id(),
+                            p.computeSlices(), p.memorySlices(), p.memoryMib(), p.sms(), p.maxCount(), p.starts());
+                }
+                if (lgi != null) {
+                    out().println("  layout: " + SmiImport.layout(instances, g.index(), g.model(), lgi.toString()));
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "export", description = "Export per-GPU layouts as a mig-parted v1 config (YAML).")
+    static final class Export extends Base {
+        @Option(names = "--format", defaultValue = "mig-parted", description = "output format: mig-parted")
+        String format;
+
+        @Option(names = "--gpu", defaultValue = "A100-40GB", description = "GPU model (default ${DEFAULT-VALUE})")
+        String gpu;
+
+        @Option(names = "--layout", required = true, description = "layout of GPU 0, 1, ... (repeat per GPU), e.g. \"3g.20gb@0,3g.20gb@4\"")
+        List<String> layouts;
+
+        @Option(names = "--config-name", defaultValue = "migm", description = "config name in mig-configs")
+        String configName;
+
+        @Override
+        public Integer call() {
+            if (!format.equals("mig-parted")) {
+                throw new InvalidInputException("export: unknown format '" + format + "' (supported: mig-parted)");
+            }
+            GpuModel model = Catalog.builtin().get(gpu);
+            out().print(MigParted.export(configName, layouts.stream().map(l -> Layout.parse(model, l)).toList()));
+            return 0;
+        }
+    }
+
+    @Command(name = "import-mig-parted", description = "Read a mig-parted v1 config and place its counts as legal layouts.")
+    static final class ImportMigParted extends Base {
+        @Parameters(paramLabel = "FILE", description = "mig-parted config file")
+        Path file;
+
+        @Option(names = "--gpu", defaultValue = "A100-40GB", description = "GPU model (default ${DEFAULT-VALUE})")
+        String gpu;
+
+        @Option(names = "--config", description = "config name (default: the only one)")
+        String config;
+
+        @Option(names = "--gpus", defaultValue = "1", description = "number of GPUs on the node (default ${DEFAULT-VALUE})")
+        int gpus;
+
+        @Override
+        public Integer call() {
+            GpuModel model = Catalog.builtin().get(gpu);
+            Map<String, List<MigParted.DeviceEntry>> configs = MigParted.read(Files2.read(file), file.toString());
+            String chosen = config;
+            if (chosen == null) {
+                if (configs.size() != 1) {
+                    throw new InvalidInputException(file + ": holds configs " + configs.keySet() + "; choose one with --config");
+                }
+                chosen = configs.keySet().iterator().next();
+            }
+            List<MigParted.DeviceEntry> entries = configs.get(chosen);
+            if (entries == null) {
+                throw new InvalidInputException(file + ": no config '" + chosen + "' (has " + configs.keySet() + ")");
+            }
+            for (int i = 0; i < gpus; i++) {
+                out().println("GPU " + i + ": " + MigParted.layoutFor(entries, i, model, file.toString()));
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.migm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.migm.gpu.Catalog;
+import dev.migm.gpu.Layouts;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.core.type.TypeReference;
+
+final class CliTest {
+    record Result(int status, String out, String err) {
+    }
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int rc = Main.run(args, new PrintWriter(out), new PrintWriter(err));
+        return new Result(rc, out.toString(), err.toString());
+    }
+
+    @Test
+    void layoutsMaximalJson_isAnArrayOfLayoutsOfProfileStartSize() {
+        Result r = run("layouts", "A100-40GB", "--maximal", "--json");
+        assertThat(r.status()).isZero();
+        List<List<Map<String, Object>>> layouts = Json.MAPPER.readValue(r.out(), new TypeReference<>() { });
+        assertThat(layouts).hasSize(Layouts.maximal(Catalog.builtin().get("A100-40GB"), false).size());
+        assertThat(layouts).contains(List.of(Map.of("profile", "7g.40gb", "start", 0, "size", 8)));
+        assertThat(layouts).contains(List.of(Map.of("profile", "4g.20gb", "start", 0, "size", 4),
+                Map.of("profile", "3g.20gb", "start", 4, "size", 4)));
+    }
+
+    @Test
+    void plan_printsTheFusionAndExitsZero_orImpossibleWithOne() {
+        Result ok = run("plan", "A100-40GB", "--layout", "1g.5gb@0,1g.5gb@1,2g.10gb@2,3g.20gb@4*", "--want", "4g.20gb", "--json");
+        assertThat(ok.status()).isZero();
+        assertThat(ok.out()).contains("\"kind\" : \"fusion\"").contains("\"op\" : \"create\"");
+        Result no = run("plan", "A100-40GB", "--layout", "1g.5gb@0,2g.10gb@2*,3g.20gb@4", "--want", "4g.20gb");
+        assertThat(no.status()).isEqualTo(1);
+        assertThat(no.out()).startsWith("impossible:");
+    }
+
+    @Test
+    void badInput_isOneLineOnStderrAndStatusTwo() {
+        for (String[] args : List.of(
+                new String[] {"profiles", "V100"},
+                new String[] {"plan", "A100-40GB", "--layout", "3g.20gb@1", "--want", "1g.5gb"},
+                new String[] {"plan", "A100-40GB", "--layout", "3g.20gb@0,3g.20gb@2", "--want", "1g.5gb"},
+                new String[] {"plan", "A100-40GB", "--layout", "", "--want", "9g.99gb"},
+                new String[] {"layouts", "A100-40GB", "--bogus"},
+                new String[] {"import-smi", "--lgip", "/nonexistent/file.txt"})) {
+            Result r = run(args);
+            assertThat(r.status()).as(String.join(" ", args)).isEqualTo(2);
+            assertThat(r.err().strip().lines().count()).as(r.err()).isEqualTo(1);
+            assertThat(r.err()).startsWith("migm: ");
+        }
+    }
+
+    @Test
+    void importSmi_unparseableFileNamesTheLine(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("lgip.txt");
+        Files.writeString(f, "+----+\n| GPU instance profiles: |\nthis is not nvidia-smi\n");
+        Result r = run("import-smi", "--lgip", f.toString());
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.err()).contains(f + ":3:");
+    }
+
+    @Test
+    void exportThenImportMigParted_roundTrips(@TempDir Path dir) throws Exception {
+        Result exported = run("export", "--format", "mig-parted", "--gpu", "A100-40GB",
+                "--layout", "2g.10gb@0,1g.5gb@2,1g.5gb@3,3g.20gb@4");
+        assertThat(exported.status()).isZero();
+        Path f = dir.resolve("config.yaml");
+        Files.writeString(f, exported.out());
+        Result back = run("import-mig-parted", f.toString(), "--gpu", "A100-40GB");
+        assertThat(back.status()).isZero();
+        // Counts 1x2g, 2x1g, 1x3g; placeCounts keeps the largest free run and the lowest layout text.
+        assertThat(back.out()).contains("GPU 0: ").contains("3g.20gb@").contains("2g.10gb@");
+        assertThat(run("export", "--format", "csv", "--layout", "-").status()).isEqualTo(2);
+    }
+}
