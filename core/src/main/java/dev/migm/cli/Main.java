@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
         description = "Runs batches and queues of GPU jobs on NVIDIA Multi-Instance GPUs.",
         subcommands = {GpuCommands.Gpus.class, GpuCommands.Profiles.class, GpuCommands.Layouts.class,
                 GpuCommands.PlanCmd.class, GpuCommands.ImportSmi.class, GpuCommands.Export.class,
-                GpuCommands.ImportMigParted.class, CommandLine.HelpCommand.class})
+                GpuCommands.ImportMigParted.class, SimulateCommand.class, GenerateTraceCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit status for bad input. */
     public static final int BAD_INPUT = 2;

@@ -60,6 +60,20 @@ public record Profile(ProfileName name, int id, int nvmlEnum, int computeSlices,
         return c != 0 ? c : name.compareTo(o.name);
     }
 
+    /** Identity fast path first: profiles are shared objects of their model, compared in hot loops. */
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) return true;
+        return o instanceof Profile p && id == p.id && nvmlEnum == p.nvmlEnum && computeSlices == p.computeSlices
+                && memorySlices == p.memorySlices && memoryMib == p.memoryMib && sms == p.sms && maxCount == p.maxCount
+                && name.equals(p.name) && engines.equals(p.engines) && starts.equals(p.starts);
+    }
+
+    @Override
+    public int hashCode() {
+        return (name.hashCode() * 31 + id) * 31 + Long.hashCode(memoryMib);
+    }
+
     @Override
     public String toString() {
         return name.toString();

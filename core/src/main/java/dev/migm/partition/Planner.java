@@ -102,6 +102,24 @@ public final class Planner {
         return best.toPlan(layout);
     }
 
+    /**
+     * A quick necessary condition for {@link #planFor} to succeed: some legal placement of the
+     * profile holds no busy instance. When false, {@code planFor} is certainly impossible.
+     */
+    public static boolean mayBePossible(GpuState state, Profile wanted) {
+        long busy = 0;
+        for (Instance b : state.busy()) {
+            busy |= b.mask();
+        }
+        long size = (1L << wanted.memorySlices()) - 1;
+        for (int start : wanted.starts()) {
+            if ((busy & (size << start)) == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The fewest operations that turn the state's layout into {@code goal}, keeping busy instances. */
     public static Plan transition(GpuState state, Layout goal) {
         Layout from = state.layout();

@@ -1,0 +1,167 @@
+package dev.migm.backend;
+
+import dev.migm.energy.PowerModel;
+import dev.migm.engine.EngineEvent;
+import dev.migm.engine.EventSink;
+import dev.migm.engine.GpuBackend;
+import dev.migm.engine.Slot;
+import dev.migm.gpu.GpuModel;
+import dev.migm.gpu.Instance;
+import dev.migm.gpu.Layout;
+import dev.migm.partition.Plan;
+import dev.migm.partition.PlanOp;
+import dev.migm.sim.VirtualTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * MIG GPUs in virtual time. Applies plans with the reconfiguration latencies of models.md section 4
+ * (create 130 ms and destroy 150 ms per instance by default), refuses to destroy an instance that a
+ * process uses (NVML's {@code NVML_ERROR_IN_USE}), and integrates board power with
+ * {@link PowerModel} to give energy the way {@code nvmlDeviceGetTotalEnergyConsumption} would.
+ */
+public final class SimulatedGpuBackend implements GpuBackend {
+    /** Reconfiguration latencies in seconds per instance. */
+    public record Latency(double createS, double destroyS) {
+        public static final Latency DEFAULT = new Latency(0.130, 0.150);
+    }
+
+    private final VirtualTime time;
+    private final List<GpuModel> models;
+    private final Latency latency;
+    private final List<Board> boards = new ArrayList<>();
+
+    public SimulatedGpuBackend(VirtualTime time, List<GpuModel> models, Latency latency) {
+        this.time = time;
+        this.models = List.copyOf(models);
+        this.latency = latency;
+        for (GpuModel m : models) {
+            boards.add(new Board(m));
+        }
+    }
+
+    private static final class Board {
+        final GpuModel model;
+        Layout layout;
+        boolean migEnabled = true;
+        final Map<Instance, Integer> processes = new HashMap<>();
+        int wholeGpuProcesses;
+        final Map<Object, Double> dynamicShares = new HashMap<>();
+        double dynamicSum;
+        double energyJ;
+        double lastS;
+
+        Board(GpuModel model) {
+            this.model = model;
+            this.layout = Layout.empty(model);
+        }
+
+        double watts() {
+            return PowerModel.boardWatts(model.idleWatts(), model.maxWatts(), dynamicSum);
+        }
+
+        void advance(double now) {
+            energyJ += watts() * (now - lastS);
+            lastS = now;
+        }
+    }
+
+    @Override
+    public List<GpuModel> gpus() {
+        return models;
+    }
+
+    @Override
+    public Layout layout(int gpu) {
+        return boards.get(gpu).layout;
+    }
+
+    @Override
+    public void setMigEnabled(int gpu, boolean enabled) {
+        Board b = boards.get(gpu);
+        if (!b.processes.isEmpty() || b.wholeGpuProcesses > 0) {
+            throw new IllegalStateException("gpu" + gpu + " is in use; MIG mode changes need an idle GPU");
+        }
+        b.migEnabled = enabled;
+        b.layout = Layout.empty(b.model);
+    }
+
+    @Override
+    public void apply(int gpu, Plan.Possible plan, long ticket, EventSink sink) {
+        Board b = boards.get(gpu);
+        double duration = 0;
+        for (PlanOp op : plan.ops()) {
+            if (op instanceof PlanOp.Destroy d && b.processes.getOrDefault(d.instance(), 0) > 0) {
+                time.at(time.nowS(), () -> sink.deliver(new EngineEvent.ReconfigurationFinished(gpu, ticket,
+                        Optional.of("NVML_ERROR_IN_USE: destroy " + d.instance() + " while a process uses it"))));
+                return;
+            }
+            duration += op instanceof PlanOp.Create ? latency.createS() : latency.destroyS();
+        }
+        Layout result;
+        try {
+            Layout l = b.layout;
+            for (PlanOp op : plan.ops()) {
+                l = op instanceof PlanOp.Create c ? l.with(c.instance()) : l.without(op.instance());
+            }
+            result = l;
+        } catch (RuntimeException e) {
+            time.at(time.nowS(), () -> sink.deliver(new EngineEvent.ReconfigurationFinished(gpu, ticket,
+                    Optional.of("NVML_ERROR_INSUFFICIENT_RESOURCES: " + e.getMessage()))));
+            return;
+        }
+        Layout finalLayout = result;
+        time.after(duration, () -> {
+            b.layout = finalLayout;
+            sink.deliver(new EngineEvent.ReconfigurationFinished(gpu, ticket, Optional.empty()));
+        });
+    }
+
+    /** A process now uses the slot (launch): destroys of its instance are refused until it exits. */
+    public void attach(Slot slot) {
+        Board b = boards.get(slot.gpu());
+        slot.instance().ifPresentOrElse(i -> {
+            if (!b.layout.contains(i)) {
+                throw new IllegalStateException("gpu" + slot.gpu() + " has no instance " + i);
+            }
+            b.processes.merge(i, 1, Integer::sum);
+        }, () -> b.wholeGpuProcesses++);
+    }
+
+    /** The process on the slot exited. */
+    public void detach(Slot slot, Object key) {
+        Board b = boards.get(slot.gpu());
+        setDynamic(slot.gpu(), key, 0);
+        slot.instance().ifPresentOrElse(i -> b.processes.merge(i, -1, (x, y) -> x + y == 0 ? null : x + y),
+                () -> b.wholeGpuProcesses--);
+    }
+
+    /** Sets a process's dynamic power share (0 while it starts up or after it exits). */
+    public void setDynamic(int gpu, Object key, double share) {
+        Board b = boards.get(gpu);
+        b.advance(time.nowS());
+        Double old = share == 0 ? b.dynamicShares.remove(key) : b.dynamicShares.put(key, share);
+        b.dynamicSum += share - (old == null ? 0 : old);
+        if (b.dynamicShares.isEmpty()) {
+            b.dynamicSum = 0;
+        }
+    }
+
+    /** Board power of a GPU now, watts. */
+    public double watts(int gpu) {
+        return boards.get(gpu).watts();
+    }
+
+    @Override
+    public double energyJoules() {
+        double total = 0;
+        for (Board b : boards) {
+            b.advance(time.nowS());
+            total += b.energyJ;
+        }
+        return total;
+    }
+}

@@ -1,0 +1,50 @@
+package dev.migm.cli;
+
+import dev.migm.gpu.InvalidInputException;
+import dev.migm.sim.Suites;
+import dev.migm.sim.TraceGenerator;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code migm generate-trace}: a large synthetic trace for scale runs. */
+@Command(name = "generate-trace", description = "Write a synthetic migm-trace v1 file resampled from a bundled suite.")
+final class GenerateTraceCommand implements Callable<Integer> {
+    @Option(names = "--jobs", required = true, description = "number of jobs")
+    int jobs;
+
+    @Option(names = "--from", defaultValue = "mixed", description = "suite to resample (default ${DEFAULT-VALUE})")
+    String from;
+
+    @Option(names = "--gpu", defaultValue = "A100-40GB", description = "GPU model (default ${DEFAULT-VALUE})")
+    String gpu;
+
+    @Option(names = "--gpus", defaultValue = "1", description = "GPUs the load is computed for (default ${DEFAULT-VALUE})")
+    int gpus;
+
+    @Option(names = "--load", defaultValue = "0.9", description = "offered load, 1.0 = capacity by the lower bound (default ${DEFAULT-VALUE})")
+    double load;
+
+    @Option(names = "--seed", defaultValue = "1", description = "random seed (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = {"-o", "--output"}, required = true, description = "output file")
+    Path output;
+
+    @Override
+    public Integer call() {
+        if (jobs < 1) throw new InvalidInputException("--jobs must be positive, got " + jobs);
+        if (!(load > 0)) throw new InvalidInputException("--load must be positive, got " + load);
+        if (!Suites.NAMES.contains(from)) Suites.load(from);
+        try (BufferedWriter w = Files.newBufferedWriter(output)) {
+            TraceGenerator.write(w, from, jobs, SimulateCommand.node(gpu, gpus), load, seed);
+        } catch (IOException e) {
+            throw new InvalidInputException(output + ": cannot write: " + e.getMessage());
+        }
+        return 0;
+    }
+}

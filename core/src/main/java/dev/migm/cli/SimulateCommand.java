@@ -1,0 +1,154 @@
+package dev.migm.cli;
+
+import dev.migm.engine.JobSpec;
+import dev.migm.gpu.Catalog;
+import dev.migm.gpu.GpuModel;
+import dev.migm.gpu.InvalidInputException;
+import dev.migm.report.Report;
+import dev.migm.schedule.PolicyRegistry;
+import dev.migm.sim.SimResult;
+import dev.migm.sim.Simulator;
+import dev.migm.sim.Suites;
+import dev.migm.sim.TraceReader;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code migm simulate}: runs policies on traces in the discrete-event simulator and compares them. */
+@Command(name = "simulate", description = "Run scheduling policies on migm-trace v1 files (or bundled suites) in the"
+        + " discrete-event simulator and compare makespan, throughput and energy.")
+final class SimulateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "TRACE", arity = "0..*", description = "migm-trace v1 files")
+    List<Path> traces = new ArrayList<>();
+
+    @Option(names = "--suite", description = "bundled suite(s): scientific, ml, llm, mixed, mixed-online (comma-separated)",
+            split = ",")
+    List<String> suites = new ArrayList<>();
+
+    @Option(names = "--gpu", defaultValue = "A100-40GB", description = "GPU model, or a mix like A100-40GB:4,H100-80GB:4 (default ${DEFAULT-VALUE})")
+    String gpu;
+
+    @Option(names = "--gpus", defaultValue = "1", description = "number of GPUs of --gpu (default ${DEFAULT-VALUE})")
+    int gpuCount;
+
+    @Option(names = "--policies", defaultValue = "serial,static,s1,s2,migm", split = ",",
+            description = "policies to compare, the first is the baseline of the ratios (default ${DEFAULT-VALUE});"
+                    + " static takes a layout after a colon: static:balanced (default), static:7x1g, static:2x3g")
+    List<String> policies;
+
+    @Option(names = "--json", description = "JSON: an array of objects, one per trace and policy")
+    boolean json;
+
+    @Option(names = "--csv", description = "CSV output")
+    boolean csv;
+
+    @Option(names = "--quiet", description = "no progress line")
+    boolean quiet;
+
+    @Override
+    public Integer call() {
+        if (json && csv) {
+            throw new InvalidInputException("simulate: choose one of --json and --csv");
+        }
+        List<GpuModel> gpus = node(gpu, gpuCount);
+        List<String> names = new ArrayList<>();
+        List<List<JobSpec>> workloads = new ArrayList<>();
+        for (String s : suites) {
+            names.add(s);
+            workloads.add(Suites.load(s.trim()));
+        }
+        for (Path t : traces) {
+            names.add(t.getFileName().toString());
+            workloads.add(TraceReader.read(t));
+        }
+        if (workloads.isEmpty()) {
+            throw new InvalidInputException("simulate: give a TRACE file or --suite NAME");
+        }
+        policies.forEach(p -> PolicyRegistry.create(p, gpus));
+        PrintWriter err = spec.commandLine().getErr();
+        boolean showProgress = !quiet && System.console() != null;
+        Simulator.Progress progress = showProgress ? new ProgressLine(err) : Simulator.Progress.NONE;
+        List<SimResult> results = new ArrayList<>();
+        for (int t = 0; t < workloads.size(); t++) {
+            SimResult baseline = null;
+            for (String p : policies) {
+                SimResult r = Simulator.run(names.get(t), workloads.get(t), PolicyRegistry.create(p, gpus),
+                        Simulator.Options.of(gpus).withProgress(progress));
+                baseline = baseline == null ? r : baseline;
+                results.add(r.withBaseline(baseline));
+            }
+        }
+        if (showProgress) {
+            err.print("\r" + " ".repeat(78) + "\r");
+            err.flush();
+        }
+        Report.Format format = json ? Report.Format.JSON : csv ? Report.Format.CSV : Report.Format.TABLE;
+        PrintWriter out = spec.commandLine().getOut();
+        if (format == Report.Format.TABLE) {
+            out.println("node: " + results.getFirst().gpus());
+        }
+        out.print(Report.render(Report.rows(results, SimResult.METRICS), format));
+        for (SimResult r : results) {
+            if (format == Report.Format.TABLE && !r.failures().isEmpty()) {
+                out.println(r.policy() + " on " + r.trace() + ": " + r.failures().size() + " job(s) not completed, e.g. "
+                        + r.failures().getFirst());
+            }
+        }
+        return 0;
+    }
+
+    /** The node: {@code A100-40GB} with a count, or {@code A100-40GB:4,H100-80GB:4}. */
+    static List<GpuModel> node(String text, int count) {
+        if (count < 1 || count > 4096) {
+            throw new InvalidInputException("--gpus must be between 1 and 4096, got " + count);
+        }
+        List<GpuModel> gpus = new ArrayList<>();
+        if (text.contains(":")) {
+            for (String part : text.split(",")) {
+                String[] nc = part.split(":");
+                int n;
+                try {
+                    n = Integer.parseInt(nc[1].trim());
+                } catch (RuntimeException e) {
+                    throw new InvalidInputException("--gpu '" + text + "': expected MODEL:COUNT,...");
+                }
+                GpuModel m = Catalog.builtin().get(nc[0]);
+                for (int i = 0; i < n; i++) gpus.add(m);
+            }
+        } else {
+            GpuModel m = Catalog.builtin().get(text);
+            for (int i = 0; i < count; i++) gpus.add(m);
+        }
+        return gpus;
+    }
+
+    /** A progress line on stderr, rewritten in place at most a few times a second. */
+    private static final class ProgressLine implements Simulator.Progress {
+        private final PrintWriter err;
+        private long lastNanos;
+
+        ProgressLine(PrintWriter err) {
+            this.err = err;
+        }
+
+        @Override
+        public void update(String policy, int done, int total, double nowS) {
+            long t = System.nanoTime();
+            if (t - lastNanos < 250_000_000L && done < total) return;
+            lastNanos = t;
+            err.print(String.format(Locale.ROOT, "\r%-12s %d/%d jobs ended, simulated time %.0f s   ", policy, done, total, nowS));
+            err.flush();
+        }
+    }
+}

@@ -1,0 +1,618 @@
+package dev.migm.engine;
+
+import dev.migm.gpu.GpuModel;
+import dev.migm.gpu.Instance;
+import dev.migm.gpu.Layout;
+import dev.migm.gpu.Profile;
+import dev.migm.partition.GpuState;
+import dev.migm.partition.Plan;
+import dev.migm.partition.PlanOp;
+import dev.migm.partition.Planner;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * The scheduling engine shared by every world (simulation, emulated GPU, real GPU): the job state
+ * machine, the GPUs' occupancy, and the loop that lets a {@link SchedulingPolicy} place jobs. Only
+ * the {@link Clock}, the {@link GpuBackend} and the {@link Executor} differ between worlds.
+ *
+ * <p>Job states: {@code QUEUED -> PLACING (reconfiguration in flight) -> STARTING (process and CUDA
+ * context coming up) -> RUNNING -> DONE | FAILED}; an attempt that ends in OOM, an early restart or
+ * a crash sends the job back to {@code QUEUED} with a new need, or to {@code FAILED} after
+ * {@link Settings#maxAttempts()} attempts or when nothing larger exists. No job is dropped silently:
+ * every job ends {@code DONE} or {@code FAILED} with a reason, or is still queued with an
+ * {@link #explain explanation}.
+ *
+ * <p>Threading: not thread-safe. One thread delivers events ({@link #handle}) and runs rounds
+ * ({@link #schedule}); live backends and executors hand their events to that thread.
+ */
+public final class Engine {
+    /** Engine settings. */
+    public record Settings(double startupS, int maxAttempts) {
+        public static final Settings DEFAULT = new Settings(1.0, 6);
+    }
+
+    /** Job states. */
+    public enum State { QUEUED, PLACING, STARTING, RUNNING, DONE, FAILED }
+
+    private final Clock clock;
+    private final GpuBackend backend;
+    private final Executor executor;
+    private final SchedulingPolicy policy;
+    private final MemoryPolicy memory;
+    private final Settings settings;
+    private final List<Gpu> gpus = new ArrayList<>();
+    private final Map<String, Job> jobs = new LinkedHashMap<>();
+    private final TreeSet<QueuedJob> waiting;
+    private final Map<Long, Pending> pending = new HashMap<>();
+    private final EventSink sink;
+    private final Context context = new Context();
+    private final List<EngineListener> listeners = new ArrayList<>();
+    private long nextSeq;
+    private long nextTicket = 1;
+    private long reconfigurations;
+    private long reconfigurationOps;
+    private long restarts;
+    private boolean dirty = true;
+
+    public Engine(Clock clock, GpuBackend backend, Executor executor, SchedulingPolicy policy, MemoryPolicy memory,
+                  Settings settings) {
+        this.clock = clock;
+        this.backend = backend;
+        this.executor = executor;
+        this.policy = policy;
+        this.memory = memory;
+        this.settings = settings;
+        this.waiting = new TreeSet<>(policy.queueOrder().thenComparingLong(QueuedJob::seq));
+        this.sink = this::handle;
+        List<GpuModel> models = backend.gpus();
+        for (int i = 0; i < models.size(); i++) {
+            backend.setMigEnabled(i, policy.migEnabled());
+            gpus.add(new Gpu(i, models.get(i), policy.migEnabled(), backend.layout(i)));
+        }
+    }
+
+    /** Observes job transitions (journal, metrics, reports). */
+    public interface EngineListener {
+        default void attemptLaunched(JobView job, Attempt attempt) {
+        }
+
+        default void attemptEnded(JobView job, Attempt attempt, Outcome outcome, double nowS) {
+        }
+
+        default void jobEnded(JobView job) {
+        }
+    }
+
+    public void addListener(EngineListener listener) {
+        listeners.add(listener);
+    }
+
+    /** The sink backends and executors report to (it calls {@link #handle}). */
+    public EventSink sink() {
+        return sink;
+    }
+
+    public SchedulingPolicy policy() {
+        return policy;
+    }
+
+    // ---------------------------------------------------------------- events
+
+    /** Applies one event. */
+    public void handle(EngineEvent event) {
+        dirty = true;
+        switch (event) {
+            case EngineEvent.JobSubmitted s -> submitted(s.spec());
+            case EngineEvent.ReconfigurationFinished r -> reconfigured(r);
+            case EngineEvent.AttemptRunning r -> {
+                Job job = jobs.get(r.jobId());
+                if (job != null && job.current != null && job.current.number() == r.attempt()) {
+                    job.state = State.RUNNING;
+                }
+            }
+            case EngineEvent.AttemptExited x -> exited(x);
+            case EngineEvent.MemorySample m -> {
+                Job job = jobs.get(m.jobId());
+                if (job != null && job.current != null && job.current.number() == m.attempt()) {
+                    job.observedPeakMib = Math.max(job.observedPeakMib, m.usedMib());
+                }
+            }
+        }
+    }
+
+    private void submitted(JobSpec spec) {
+        if (jobs.containsKey(spec.id())) {
+            throw new IllegalArgumentException("duplicate job id " + spec.id());
+        }
+        Job job = new Job(spec, nextSeq++);
+        jobs.put(spec.id(), job);
+        job.need = memory.initial(spec);
+        enqueue(job, 1, 0.0);
+    }
+
+    private void enqueue(Job job, int attempt, double progress) {
+        long largest = largestSlotMib();
+        if (job.need.mib() > largest) {
+            fail(job, "needs " + job.need.mib() + " MiB (" + job.need.source() + "); the largest instance any GPU"
+                    + " can hold is " + largest + " MiB");
+            return;
+        }
+        job.state = State.QUEUED;
+        job.queued = new QueuedJob(job.spec, job.need.mib(), job.seq, attempt, progress, job.need.source());
+        waiting.add(job.queued);
+    }
+
+    private long largestSlotMib() {
+        long best = 0;
+        for (Gpu g : gpus) {
+            best = Math.max(best, g.migEnabled ? g.model.largestProfile().memoryMib() : g.model.memoryMib());
+        }
+        return best;
+    }
+
+    private void reconfigured(EngineEvent.ReconfigurationFinished r) {
+        Gpu gpu = gpus.get(r.gpu());
+        Pending p = pending.remove(r.ticket());
+        gpu.reconfiguring = false;
+        gpu.creating.clear();
+        gpu.version++;
+        if (r.failure().isPresent()) {
+            if (p != null && p.target != null) {
+                gpu.occupants.remove(p.target);
+            }
+            gpu.layout = backend.layout(r.gpu());
+            gpu.occupants.keySet().retainAll(gpu.layout.instances());
+            if (p != null && p.job != null) {
+                Job job = p.job;
+                job.lastReason = "reconfiguration failed: " + r.failure().get();
+                enqueue(job, job.queued.attempt(), job.queued.progress());
+            }
+            return;
+        }
+        if (p != null && p.job != null) {
+            launch(p.job, gpu, Slot.of(gpu.index, p.target));
+        }
+    }
+
+    private void exited(EngineEvent.AttemptExited x) {
+        Job job = jobs.get(x.jobId());
+        if (job == null || job.current == null || job.current.number() != x.attempt()) {
+            return;
+        }
+        Attempt attempt = job.current;
+        double now = clock.nowS();
+        Gpu gpu = gpus.get(attempt.slot().gpu());
+        attempt.slot().instance().ifPresentOrElse(gpu.occupants::remove, () -> gpu.wholeGpuJob = null);
+        gpu.version++;
+        job.current = null;
+        job.heldSliceSeconds += (now - attempt.launchS()) * attempt.slot().computeSlices();
+        for (EngineListener l : listeners) {
+            l.attemptEnded(job.view(), attempt, x.outcome(), now);
+        }
+        switch (x.outcome()) {
+            case Outcome.Completed c -> {
+                job.state = State.DONE;
+                job.endS = now;
+                if (job.observedPeakMib > 0) {
+                    memory.learn(job.spec, job.observedPeakMib);
+                }
+                ended(job);
+            }
+            case Outcome.OutOfMemory oom -> {
+                job.ooms++;
+                job.lastReason = "out of memory on " + attempt.slot() + " (" + attempt.slot().memoryMib() + " MiB): "
+                        + oom.evidence();
+                retry(job, attempt, memory.afterOom(job.spec, job.need, attempt.slot().memoryMib(),
+                        Math.max(oom.usedMib(), job.observedPeakMib)), 0.0);
+            }
+            case Outcome.Stopped s -> {
+                job.lastReason = "stopped: " + s.why();
+                retry(job, attempt, job.need, s.checkpointedProgress());
+            }
+            case Outcome.Crashed c -> {
+                job.lastReason = "crashed: " + c.reason();
+                retry(job, attempt, job.need, job.checkpointProgress(attempt));
+            }
+        }
+    }
+
+    private void retry(Job job, Attempt attempt, MemoryPolicy.Need need, double progress) {
+        if (attempt.number() >= settings.maxAttempts()) {
+            fail(job, job.lastReason + "; gave up after " + attempt.number() + " attempts");
+            return;
+        }
+        restarts++;
+        job.need = need;
+        enqueue(job, attempt.number() + 1, progress);
+    }
+
+    private void fail(Job job, String reason) {
+        job.state = State.FAILED;
+        job.endS = clock.nowS();
+        job.lastReason = reason;
+        ended(job);
+    }
+
+    private void ended(Job job) {
+        for (EngineListener l : listeners) {
+            l.jobEnded(job.view());
+        }
+    }
+
+    // ---------------------------------------------------------------- scheduling
+
+    /** Runs one policy round if anything changed since the last one. */
+    public void schedule() {
+        if (!dirty) {
+            return;
+        }
+        dirty = false;
+        if (!waiting.isEmpty()) {
+            policy.schedule(context);
+        }
+    }
+
+    private void launch(Job job, Gpu gpu, Slot slot) {
+        int number = job.attempts.size() + 1;
+        Attempt attempt = new Attempt(job.spec.id(), number, slot, clock.nowS(), job.queued.progress());
+        job.attempts.add(attempt);
+        job.current = attempt;
+        job.state = State.STARTING;
+        job.observedPeakMib = 0;
+        if (Double.isNaN(job.firstLaunchS)) {
+            job.firstLaunchS = clock.nowS();
+        }
+        slot.instance().ifPresentOrElse(i -> gpu.occupants.put(i, job), () -> gpu.wholeGpuJob = job);
+        job.expectedEndS = clock.nowS() + expectedRuntime(job.queued, gpu, slot.sms());
+        gpu.version++;
+        for (EngineListener l : listeners) {
+            l.attemptLaunched(job.view(), attempt);
+        }
+        executor.launch(attempt, job.spec, sink);
+    }
+
+    private double expectedRuntime(QueuedJob q, Gpu gpu, int sms) {
+        return settings.startupS() + RuntimeModel.runtimeS(q.spec(), sms, gpu.model.sms()) * (1 - q.progress());
+    }
+
+    private final class Context implements SchedulingContext {
+        @Override
+        public double nowS() {
+            return clock.nowS();
+        }
+
+        @Override
+        public double startupS() {
+            return settings.startupS();
+        }
+
+        @Override
+        public List<? extends GpuView> gpus() {
+            return gpus;
+        }
+
+        @Override
+        public List<QueuedJob> waiting(int limit) {
+            List<QueuedJob> out = new ArrayList<>(Math.min(limit, waiting.size()));
+            for (QueuedJob q : waiting) {
+                if (out.size() >= limit) break;
+                out.add(q);
+            }
+            return out;
+        }
+
+        @Override
+        public int waitingCount() {
+            return waiting.size();
+        }
+
+        @Override
+        public double expectedRuntimeS(QueuedJob job, GpuView gpu, int sms) {
+            return expectedRuntime(job, (Gpu) gpu, sms);
+        }
+
+        @Override
+        public void place(QueuedJob queued, GpuView view, Plan.Possible plan) {
+            Gpu gpu = (Gpu) view;
+            Job job = takeWaiting(queued);
+            Instance target = plan.target().orElseThrow(() -> new IllegalArgumentException("plan without target"));
+            if (!gpu.migEnabled) {
+                throw new IllegalStateException("gpu" + gpu.index + " has MIG disabled");
+            }
+            if (target.profile().memoryMib() < queued.needMib()) {
+                throw new IllegalStateException(queued.id() + " needs " + queued.needMib() + " MiB, " + target + " holds "
+                        + target.profile().memoryMib());
+            }
+            if (plan.ops().isEmpty()) {
+                if (!gpu.layout.contains(target) || gpu.occupants.containsKey(target) || gpu.creating.contains(target)) {
+                    throw new IllegalStateException("gpu" + gpu.index + ": " + target + " is not an idle instance");
+                }
+                launch(job, gpu, Slot.of(gpu.index, target));
+                return;
+            }
+            apply(gpu, plan, job, target);
+        }
+
+        @Override
+        public void placeWholeGpu(QueuedJob queued, GpuView view) {
+            Gpu gpu = (Gpu) view;
+            if (gpu.migEnabled || gpu.wholeGpuJob != null) {
+                throw new IllegalStateException("gpu" + gpu.index + " is not a free whole GPU");
+            }
+            Job job = takeWaiting(queued);
+            launch(job, gpu, Slot.wholeGpu(gpu.index, gpu.model));
+        }
+
+        @Override
+        public void reconfigure(GpuView view, Plan.Possible plan) {
+            if (!plan.ops().isEmpty()) {
+                apply((Gpu) view, plan, null, null);
+            }
+        }
+
+        @Override
+        public void reject(QueuedJob queued, String reason) {
+            fail(takeWaiting(queued), reason);
+        }
+    }
+
+    private Job takeWaiting(QueuedJob queued) {
+        if (!waiting.remove(queued)) {
+            throw new IllegalStateException(queued.id() + " is not waiting");
+        }
+        return jobs.get(queued.id());
+    }
+
+    /** Checks the plan against the GPU's real occupancy and hands it to the backend. */
+    private void apply(Gpu gpu, Plan.Possible plan, Job job, Instance target) {
+        if (gpu.reconfiguring) {
+            throw new IllegalStateException("gpu" + gpu.index + " is already reconfiguring");
+        }
+        Layout layout = gpu.layout;
+        for (PlanOp op : plan.ops()) {
+            switch (op) {
+                case PlanOp.Destroy d -> {
+                    if (gpu.occupants.containsKey(d.instance())) {
+                        throw new IllegalStateException("plan destroys busy " + d.instance() + " on gpu" + gpu.index);
+                    }
+                    layout = layout.without(d.instance());
+                }
+                case PlanOp.Create c -> {
+                    layout = layout.with(c.instance());
+                    gpu.creating.add(c.instance());
+                }
+            }
+        }
+        gpu.layout = layout;
+        gpu.reconfiguring = true;
+        gpu.version++;
+        reconfigurations++;
+        reconfigurationOps += plan.operationCount();
+        long ticket = nextTicket++;
+        pending.put(ticket, new Pending(job, target));
+        if (job != null) {
+            job.state = State.PLACING;
+            gpu.creating.remove(target);
+            gpu.occupants.put(target, job);
+            job.expectedEndS = clock.nowS() + plan.operationCount() * 0.15
+                    + expectedRuntime(job.queued, gpu, target.profile().sms());
+        }
+        backend.apply(gpu.index, plan, ticket, sink);
+    }
+
+    // ---------------------------------------------------------------- queries
+
+    /** Why a waiting job does not run now. */
+    public Optional<Unplaceable> explain(String jobId) {
+        Job job = jobs.get(jobId);
+        if (job == null || job.state != State.QUEUED) {
+            return Optional.empty();
+        }
+        long need = job.need.mib();
+        long largestNow = 0;
+        List<String> blockers = new ArrayList<>();
+        for (Gpu gpu : gpus) {
+            if (!gpu.migEnabled) {
+                if (gpu.wholeGpuJob == null) {
+                    largestNow = Math.max(largestNow, gpu.model.memoryMib());
+                } else {
+                    blockers.add("gpu" + gpu.index + ":whole (" + gpu.wholeGpuJob.spec.id() + ")");
+                }
+                continue;
+            }
+            GpuState state = gpu.state();
+            for (Profile p : gpu.model.plainProfiles()) {
+                Plan plan = Planner.planFor(state, p);
+                if (plan instanceof Plan.Possible) {
+                    largestNow = Math.max(largestNow, p.memoryMib());
+                } else if (p.memoryMib() >= need && plan instanceof Plan.Impossible no) {
+                    for (Instance b : no.blockers()) {
+                        Job holder = gpu.occupants.get(b);
+                        String s = "gpu" + gpu.index + ":" + b + (holder == null ? "" : " (" + holder.spec.id() + ")");
+                        if (!blockers.contains(s)) blockers.add(s);
+                    }
+                }
+            }
+        }
+        String message = "needs " + need + " MiB (" + job.need.source() + "); the largest instance that could exist now"
+                + " holds " + largestNow + " MiB"
+                + (blockers.isEmpty() ? "" : "; blocked by busy " + String.join(", ", blockers))
+                + (largestNow >= need ? "; it fits, but the policy holds it back (queue order or a reservation)" : "");
+        return Optional.of(new Unplaceable(jobId, need, largestNow, blockers, message));
+    }
+
+    /** Ends every job still waiting as failed with its explanation (the end of a simulation). */
+    public void failWaiting(String prefix) {
+        for (QueuedJob q : List.copyOf(waiting)) {
+            String why = explain(q.id()).map(Unplaceable::message).orElse("");
+            waiting.remove(q);
+            fail(jobs.get(q.id()), prefix + why);
+        }
+    }
+
+    public Collection<JobView> jobs() {
+        return jobs.values().stream().map(Job::view).toList();
+    }
+
+    public Optional<JobView> job(String id) {
+        return Optional.ofNullable(jobs.get(id)).map(Job::view);
+    }
+
+    public List<? extends GpuView> gpuViews() {
+        return gpus;
+    }
+
+    public int waitingCount() {
+        return waiting.size();
+    }
+
+    public long reconfigurations() {
+        return reconfigurations;
+    }
+
+    public long reconfigurationOps() {
+        return reconfigurationOps;
+    }
+
+    public long restarts() {
+        return restarts;
+    }
+
+    /** Whether no job is waiting, placing or running. */
+    public boolean idle() {
+        if (!waiting.isEmpty() || !pending.isEmpty()) return false;
+        for (Gpu g : gpus) {
+            if (!g.occupants.isEmpty() || g.wholeGpuJob != null) return false;
+        }
+        return true;
+    }
+
+    /** A snapshot of a job for reports. */
+    public record JobView(JobSpec spec, State state, List<Attempt> attempts, double firstLaunchS, double endS,
+                          double heldSliceSeconds, int ooms, String lastReason, long needMib, String needSource) {
+        public JobView {
+            attempts = List.copyOf(attempts);
+        }
+    }
+
+    private static final class Job {
+        final JobSpec spec;
+        final long seq;
+        final List<Attempt> attempts = new ArrayList<>();
+        State state = State.QUEUED;
+        QueuedJob queued;
+        Attempt current;
+        MemoryPolicy.Need need;
+        double firstLaunchS = Double.NaN;
+        double endS = Double.NaN;
+        double expectedEndS;
+        double heldSliceSeconds;
+        long observedPeakMib;
+        int ooms;
+        String lastReason = "";
+
+        Job(JobSpec spec, long seq) {
+            this.spec = spec;
+            this.seq = seq;
+        }
+
+        double checkpointProgress(Attempt attempt) {
+            return attempt.startProgress();
+        }
+
+        JobView view() {
+            return new JobView(spec, state, attempts, firstLaunchS, endS, heldSliceSeconds, ooms, lastReason,
+                    need == null ? 0 : need.mib(), need == null ? "" : need.source());
+        }
+    }
+
+    private record Pending(Job job, Instance target) {
+    }
+
+    private static final class Gpu implements GpuView {
+        final int index;
+        final GpuModel model;
+        final boolean migEnabled;
+        final Map<Instance, Job> occupants = new HashMap<>();
+        /** Instances the in-flight plan creates: not usable until it finishes. */
+        final java.util.Set<Instance> creating = new java.util.HashSet<>();
+        Layout layout;
+        boolean reconfiguring;
+        Job wholeGpuJob;
+        long version;
+        private long stateVersion = -1;
+        private GpuState state;
+
+        Gpu(int index, GpuModel model, boolean migEnabled, Layout layout) {
+            this.index = index;
+            this.model = model;
+            this.migEnabled = migEnabled;
+            this.layout = layout;
+        }
+
+        @Override
+        public int index() {
+            return index;
+        }
+
+        @Override
+        public GpuModel model() {
+            return model;
+        }
+
+        @Override
+        public boolean migEnabled() {
+            return migEnabled;
+        }
+
+        @Override
+        public GpuState state() {
+            if (stateVersion != version || state == null) {
+                java.util.Set<Instance> busy = new java.util.HashSet<>(occupants.keySet());
+                busy.addAll(creating);
+                state = new GpuState(layout, busy);
+                stateVersion = version;
+            }
+            return state;
+        }
+
+        @Override
+        public boolean reconfiguring() {
+            return reconfiguring;
+        }
+
+        @Override
+        public long version() {
+            return version;
+        }
+
+        @Override
+        public double expectedReleaseS(Instance instance) {
+            Job j = occupants.get(instance);
+            return j == null ? Double.NEGATIVE_INFINITY : j.expectedEndS;
+        }
+
+        @Override
+        public java.util.Optional<String> occupant(Instance instance) {
+            Job j = occupants.get(instance);
+            return j == null ? java.util.Optional.empty() : java.util.Optional.of(j.spec.id());
+        }
+
+        @Override
+        public boolean wholeGpuBusy() {
+            return wholeGpuJob != null;
+        }
+
+        @Override
+        public double wholeGpuReleaseS() {
+            return wholeGpuJob == null ? Double.NEGATIVE_INFINITY : wholeGpuJob.expectedEndS;
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package dev.migm.engine;
+
+import java.util.Optional;
+
+/** What happens to the engine. Delivered one at a time, in time order, on the engine's thread. */
+public sealed interface EngineEvent {
+    /** A job arrived. */
+    record JobSubmitted(JobSpec spec) implements EngineEvent {
+    }
+
+    /** A reconfiguration the engine asked for ended; {@code failure} is empty on success. */
+    record ReconfigurationFinished(int gpu, long ticket, Optional<String> failure) implements EngineEvent {
+    }
+
+    /** An attempt's process is up (CUDA context created) and makes progress. */
+    record AttemptRunning(String jobId, int attempt) implements EngineEvent {
+    }
+
+    /** An attempt's process exited. */
+    record AttemptExited(String jobId, int attempt, Outcome outcome) implements EngineEvent {
+    }
+
+    /** A memory sample of a running attempt (for the run-time projection). */
+    record MemorySample(String jobId, int attempt, double progress, long usedMib) implements EngineEvent {
+    }
+}

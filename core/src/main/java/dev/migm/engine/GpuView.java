@@ -1,0 +1,35 @@
+package dev.migm.engine;
+
+import dev.migm.gpu.GpuModel;
+import dev.migm.gpu.Instance;
+import dev.migm.partition.GpuState;
+
+/** A read-only view of one GPU for policies. */
+public interface GpuView {
+    int index();
+
+    GpuModel model();
+
+    boolean migEnabled();
+
+    /** The layout with every occupied instance (running, launching or reserved) marked busy. */
+    GpuState state();
+
+    /** Whether a reconfiguration is in flight (new plans with operations must wait for it). */
+    boolean reconfiguring();
+
+    /** Changes whenever {@link #state()} or {@link #reconfiguring()} changes: a cache key. */
+    long version();
+
+    /** When the job on an occupied instance is expected to release it; {@code now} if it is not occupied. */
+    double expectedReleaseS(Instance instance);
+
+    /** The id of the job on an instance, if any. */
+    java.util.Optional<String> occupant(Instance instance);
+
+    /** With MIG disabled: whether a job holds the whole GPU. */
+    boolean wholeGpuBusy();
+
+    /** With MIG disabled: when the whole-GPU job is expected to end. */
+    double wholeGpuReleaseS();
+}

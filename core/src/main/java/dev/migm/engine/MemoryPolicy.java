@@ -1,0 +1,39 @@
+package dev.migm.engine;
+
+/**
+ * Decides how much memory the engine plans for a job's attempts: the seam between the engine and
+ * the estimators. The engine picks the tightest instance that holds {@link Need#mib()}.
+ */
+public interface MemoryPolicy {
+    /** The memory to plan for, and where the number comes from. */
+    record Need(long mib, String source) {
+    }
+
+    /** Need of the first attempt. */
+    Need initial(JobSpec job);
+
+    /** Need after an attempt ran out of memory on a slot of {@code slotMib} having used {@code usedMib}. */
+    Need afterOom(JobSpec job, Need previous, long slotMib, long usedMib);
+
+    /** Need after an early restart, given the projected peak. */
+    default Need afterProjection(JobSpec job, Need previous, long projectedMib) {
+        return new Need(Math.max(previous.mib(), projectedMib), "projection");
+    }
+
+    /** Learns from a finished attempt's observed peak (history). */
+    default void learn(JobSpec job, long observedPeakMib) {
+    }
+
+    /** The job's true peak is known and used: the oracle of the simulator (models.md section 2). */
+    MemoryPolicy ORACLE = new MemoryPolicy() {
+        @Override
+        public Need initial(JobSpec job) {
+            return new Need(job.memPeakMib(), "oracle (true peak)");
+        }
+
+        @Override
+        public Need afterOom(JobSpec job, Need previous, long slotMib, long usedMib) {
+            return new Need(Math.max(job.memPeakMib(), slotMib + 1), "oracle after OOM");
+        }
+    };
+}

@@ -1,0 +1,23 @@
+package dev.migm.engine;
+
+import java.util.Comparator;
+
+/**
+ * A waiting job as policies see it.
+ *
+ * @param spec          the job
+ * @param needMib       the memory the engine plans for (estimate plus margin)
+ * @param seq           arrival sequence number (ties in submit time keep trace order)
+ * @param attempt       number of the attempt it waits for (1 = first)
+ * @param progress      work already done and kept (checkpoint), in [0,1)
+ * @param estimateNote  where {@code needMib} comes from, for people
+ */
+public record QueuedJob(JobSpec spec, long needMib, long seq, int attempt, double progress, String estimateNote) {
+    /** First come, first served. */
+    public static final Comparator<QueuedJob> ARRIVAL = Comparator.comparingDouble((QueuedJob q) -> q.spec().submitS())
+            .thenComparingLong(QueuedJob::seq);
+
+    public String id() {
+        return spec.id();
+    }
+}

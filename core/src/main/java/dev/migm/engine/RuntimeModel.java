@@ -1,0 +1,49 @@
+package dev.migm.engine;
+
+/**
+ * How long a job's work takes on a slot, and how much memory it holds at a point of its progress
+ * (models.md sections 1 and 2). Used by the model executor as the truth, and by policies as the
+ * expected run time (live, from the job's declared or learned model).
+ */
+public final class RuntimeModel {
+    private RuntimeModel() {
+    }
+
+    /**
+     * {@code T(p) = duration * ((1 - c) + c * max(1, sat * SM_full / SM(p)))}: the job's whole work on
+     * a slot with {@code sms} SMs of a GPU with {@code smFull}.
+     */
+    public static double runtimeS(JobSpec job, int sms, int smFull) {
+        double slowdown = Math.max(1.0, job.sat() * smFull / sms);
+        return job.durationS() * ((1 - job.c()) + job.c() * slowdown);
+    }
+
+    /** Memory held at a progress in [0,1]: base plus linear growth to the peak at the end. */
+    public static double memoryMibAt(JobSpec job, double progress) {
+        return job.memBaseMib() + (job.memPeakMib() - job.memBaseMib()) * progress;
+    }
+
+    /**
+     * The progress at which memory first exceeds {@code limitMib}, or NaN when it never does. A job
+     * whose base already exceeds the limit fails at progress 0.
+     */
+    public static double progressExceeding(JobSpec job, long limitMib) {
+        if (job.memPeakMib() <= limitMib) {
+            return Double.NaN;
+        }
+        if (job.memBaseMib() > limitMib) {
+            return 0.0;
+        }
+        return (double) (limitMib - job.memBaseMib()) / (job.memPeakMib() - job.memBaseMib());
+    }
+
+    /** The last checkpoint at or before {@code progress}, as progress; 0 when the job does not checkpoint. */
+    public static double lastCheckpoint(JobSpec job, double progress) {
+        if (job.checkpointS() <= 0) {
+            return 0.0;
+        }
+        double interval = job.checkpointS() / job.durationS();
+        double k = Math.floor(progress / interval + 1e-9);
+        return Math.min(progress, k * interval);
+    }
+}

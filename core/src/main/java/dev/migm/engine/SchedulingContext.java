@@ -1,0 +1,37 @@
+package dev.migm.engine;
+
+import dev.migm.partition.Plan;
+import java.util.List;
+
+/**
+ * What a policy sees and may do during one scheduling round. Actions take effect at once (the
+ * engine owns all state and runs on one thread), so later reads in the same round see them.
+ */
+public interface SchedulingContext {
+    double nowS();
+
+    /** Start-up cost of an attempt (process and CUDA context), seconds. */
+    double startupS();
+
+    List<? extends GpuView> gpus();
+
+    /** Up to {@code limit} waiting jobs in the policy's queue order. */
+    List<QueuedJob> waiting(int limit);
+
+    int waitingCount();
+
+    /** Expected time from launch to exit of the job's next attempt on a slot of {@code sms} SMs. */
+    double expectedRuntimeS(QueuedJob job, GpuView gpu, int sms);
+
+    /** Runs the job on the plan's target instance, applying the plan first when it has operations. */
+    void place(QueuedJob job, GpuView gpu, Plan.Possible plan);
+
+    /** Runs the job on the whole GPU (MIG disabled). */
+    void placeWholeGpu(QueuedJob job, GpuView gpu);
+
+    /** Applies a plan that serves no job in particular (a layout change). */
+    void reconfigure(GpuView gpu, Plan.Possible plan);
+
+    /** Ends a job that can never run under this policy, with the reason. */
+    void reject(QueuedJob job, String reason);
+}

@@ -1,0 +1,277 @@
+package dev.migm.schedule;
+
+import dev.migm.engine.GpuView;
+import dev.migm.engine.QueuedJob;
+import dev.migm.engine.RuntimeModel;
+import dev.migm.engine.SchedulingContext;
+import dev.migm.engine.SchedulingPolicy;
+import dev.migm.gpu.GpuModel;
+import dev.migm.gpu.Instance;
+import dev.migm.gpu.Profile;
+import dev.migm.partition.Plan;
+import dev.migm.partition.PlanOp;
+import dev.migm.partition.Planner;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code migm}: ours, the default. It goes past the paper's two schemes in three ways.
+ *
+ * <ol>
+ *   <li><b>Queue order with backfilling.</b> Jobs are taken in arrival order; among jobs that arrive
+ *       together (a batch) the ones that need a whole GPU go first, then the longest (LPT, which
+ *       bounds the makespan's tail). When the first job of the queue cannot be placed it gets a
+ *       <em>reservation</em>: the GPU and placement where busy instances free its slices soonest.
+ *       Later jobs in a window of the queue are backfilled into free slices as long as they stay off
+ *       the reserved slices or are expected to end before the reservation (EASY backfilling), so
+ *       the head job is not delayed and the chip does not idle while a large job waits for a drain.</li>
+ *   <li><b>Right-sizing by dominant share.</b> A job's instance is chosen among the profiles that
+ *       hold its memory by the slice-time it takes from the scarcer resource,
+ *       {@code T(p) * max(g_p / G, m_p / M)} (compute and memory slices of the profile over the
+ *       GPU's), so that scalable jobs get a larger instance when it costs no more chip, and memory-
+ *       heavy small jobs do not waste compute slices. Ties go to the plan with fewer operations,
+ *       then the one leaving the largest contiguous free region (the planner's ranking).</li>
+ *   <li><b>Reconfiguration weighed by its cost.</b> Creating and destroying instances costs tenths
+ *       of a second (models.md section 4), far less than any job, so migm reconfigures whenever it
+ *       helps; what does cost is draining busy instances, which only the reservation waits for.
+ *       When the queue holds a single job, it takes the placement that finishes it first.</li>
+ * </ol>
+ *
+ * <p>Cost of a round: plans are cached per GPU and state version, and each GPU keeps a bit mask of
+ * the profiles it can offer now, so a job that fits nowhere is skipped in constant time and a round
+ * on a full node returns at once.
+ */
+public final class MigmPolicy implements SchedulingPolicy {
+    /** How many waiting jobs a round looks at (bounds a round's cost on long queues). */
+    static final int WINDOW = 128;
+    /** A profile is a candidate when its cost is within this factor of the job's cheapest. */
+    static final double RIGHT_SIZE_SLACK = 1.25;
+
+    private final long wholeGpuMib;
+    private final Map<GpuModel, Profile[]> profilesByModel = new IdentityHashMap<>();
+    private GpuCache[] caches = new GpuCache[0];
+
+    /** @param wholeGpuMib memory above which a job needs a GPU's largest instance (queue order) */
+    public MigmPolicy(long wholeGpuMib) {
+        this.wholeGpuMib = wholeGpuMib;
+    }
+
+    @Override
+    public String name() {
+        return "migm";
+    }
+
+    @Override
+    public Comparator<QueuedJob> queueOrder() {
+        return Comparator.comparingDouble((QueuedJob q) -> q.spec().submitS())
+                .thenComparingInt(q -> q.needMib() > wholeGpuMib ? 0 : 1)
+                .thenComparingDouble(q -> -q.spec().durationS() * (1 - q.progress()));
+    }
+
+    private record Reservation(int gpu, long mask, double timeS) {
+    }
+
+    /** Plans of one GPU for its current state version, and which profiles are possible now. */
+    private static final class GpuCache {
+        long version = -1;
+        Plan[] plans;
+        int possible;
+    }
+
+    @Override
+    public void schedule(SchedulingContext ctx) {
+        List<? extends GpuView> gpus = ctx.gpus();
+        if (caches.length != gpus.size()) {
+            caches = new GpuCache[gpus.size()];
+            for (int i = 0; i < caches.length; i++) caches[i] = new GpuCache();
+        }
+        List<GpuView> active = refreshAll(gpus);
+        if (active.isEmpty()) {
+            return;
+        }
+        Reservation reservation = null;
+        boolean reserved = false;
+        QueuedJob blockedHead = null;
+        for (QueuedJob job : ctx.waiting(WINDOW)) {
+            if (blockedHead != null && !reserved && couldFitSomewhere(active, job)) {
+                reservation = reserve(ctx, gpus, blockedHead);
+                reserved = true;
+            }
+            GpuView chosenGpu = null;
+            Plan.Possible chosen = null;
+            double bestKey = Double.POSITIVE_INFINITY;
+            int bestOps = Integer.MAX_VALUE;
+            int bestRun = -1;
+            boolean lastJob = ctx.waitingCount() == 1;
+            GpuModel maskModel = null;
+            int candidates = 0;
+            for (GpuView gpu : active) {
+                GpuCache cache = caches[gpu.index()];
+                Profile[] profiles = profiles(gpu.model());
+                if (gpu.model() != maskModel) {
+                    maskModel = gpu.model();
+                    candidates = candidates(job, maskModel, profiles, lastJob);
+                }
+                int usable = candidates & cache.possible;
+                for (int k = 0; usable != 0; k++, usable >>>= 1) {
+                    if ((usable & 1) == 0) continue;
+                    Profile p = profiles[k];
+                    Plan.Possible plan = (Plan.Possible) cache.plans[k];
+                    double runtime = ctx.expectedRuntimeS(job, gpu, p.sms());
+                    if (reservation != null && reservation.gpu() == gpu.index() && touches(plan, reservation.mask())
+                            && ctx.nowS() + runtime > reservation.timeS()) {
+                        continue;
+                    }
+                    double key = lastJob ? runtime : cost(job, gpu.model(), p);
+                    int ops = plan.operationCount();
+                    int run = plan.result().largestFreeRun();
+                    boolean better = chosen == null || key < bestKey - 1e-9 * Math.abs(bestKey)
+                            || (Math.abs(key - bestKey) <= 1e-9 * Math.abs(bestKey)
+                            && (ops < bestOps || (ops == bestOps && run > bestRun)));
+                    if (better) {
+                        chosen = plan;
+                        chosenGpu = gpu;
+                        bestKey = key;
+                        bestOps = ops;
+                        bestRun = run;
+                    }
+                }
+            }
+            if (chosen != null) {
+                ctx.place(job, chosenGpu, chosen);
+                active = refreshAll(gpus);
+                if (active.isEmpty()) {
+                    return;
+                }
+            } else if (blockedHead == null) {
+                blockedHead = job;
+            }
+        }
+    }
+
+    /** Slice-time of the scarcer resource: {@code T(p) * max(g/G, m/M)}. */
+    static double cost(QueuedJob job, GpuModel model, Profile p) {
+        double t = RuntimeModel.runtimeS(job.spec(), p.sms(), model.sms());
+        return t * Math.max((double) p.computeSlices() / model.computeSlices(),
+                (double) p.memorySlices() / model.memorySlices());
+    }
+
+    /** Bit k set when plain profile k holds the job and is right-sized (any size for the last job). */
+    private static int candidates(QueuedJob job, GpuModel model, Profile[] profiles, boolean anySize) {
+        double min = Double.POSITIVE_INFINITY;
+        double[] costs = new double[profiles.length];
+        for (int k = 0; k < profiles.length; k++) {
+            if (profiles[k].memoryMib() < job.needMib()) {
+                costs[k] = Double.NaN;
+                continue;
+            }
+            costs[k] = cost(job, model, profiles[k]);
+            min = Math.min(min, costs[k]);
+        }
+        int mask = 0;
+        for (int k = 0; k < profiles.length; k++) {
+            if (!Double.isNaN(costs[k]) && (anySize || costs[k] <= RIGHT_SIZE_SLACK * min)) mask |= 1 << k;
+        }
+        return mask;
+    }
+
+    private boolean couldFitSomewhere(List<GpuView> active, QueuedJob job) {
+        for (GpuView gpu : active) {
+            Profile[] profiles = profiles(gpu.model());
+            for (int k = 0; k < profiles.length; k++) {
+                if ((caches[gpu.index()].possible & (1 << k)) != 0 && profiles[k].memoryMib() >= job.needMib()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean touches(Plan.Possible plan, long mask) {
+        long m = plan.target().map(Instance::mask).orElse(0L);
+        for (PlanOp op : plan.ops()) {
+            if (op instanceof PlanOp.Destroy d) m |= d.instance().mask();
+        }
+        return (m & mask) != 0;
+    }
+
+    /** The placement of the job's cheapest profile whose slices busy instances free soonest. */
+    private Reservation reserve(SchedulingContext ctx, List<? extends GpuView> gpus, QueuedJob job) {
+        Reservation best = null;
+        for (GpuView gpu : gpus) {
+            if (!gpu.migEnabled()) continue;
+            GpuModel model = gpu.model();
+            Profile cheapest = null;
+            double cheapestCost = Double.POSITIVE_INFINITY;
+            for (Profile p : profiles(model)) {
+                if (p.memoryMib() < job.needMib()) continue;
+                double c = cost(job, model, p);
+                if (c < cheapestCost) {
+                    cheapest = p;
+                    cheapestCost = c;
+                }
+            }
+            if (cheapest == null) continue;
+            for (int start : cheapest.starts()) {
+                Instance target = new Instance(cheapest, start);
+                double free = ctx.nowS();
+                for (Instance i : gpu.state().layout().instances()) {
+                    if (i.overlaps(target) && gpu.state().isBusy(i)) {
+                        free = Math.max(free, gpu.expectedReleaseS(i));
+                    }
+                }
+                if (best == null || free < best.timeS()) {
+                    best = new Reservation(gpu.index(), target.mask(), free);
+                }
+            }
+        }
+        return best;
+    }
+
+    /** Brings every GPU's plan cache up to date; returns the GPUs that can offer some profile now. */
+    private List<GpuView> refreshAll(List<? extends GpuView> gpus) {
+        List<GpuView> active = new ArrayList<>();
+        for (GpuView gpu : gpus) {
+            if (!gpu.migEnabled()) continue;
+            GpuCache cache = caches[gpu.index()];
+            if (cache.version != gpu.version()) {
+                refresh(gpu, cache);
+            }
+            if (cache.possible != 0) {
+                active.add(gpu);
+            }
+        }
+        return active;
+    }
+
+    private void refresh(GpuView gpu, GpuCache cache) {
+        Profile[] profiles = profiles(gpu.model());
+        cache.version = gpu.version();
+        cache.plans = new Plan[profiles.length];
+        cache.possible = 0;
+        var state = gpu.state();
+        long full = (1L << gpu.model().memorySlices()) - 1;
+        boolean hasIdle = state.busy().size() < state.layout().instances().size();
+        boolean hasFree = (state.layout().usedMask() & full) != full;
+        if (!hasIdle && !hasFree) {
+            return;
+        }
+        for (int k = 0; k < profiles.length; k++) {
+            if (!Planner.mayBePossible(state, profiles[k])) {
+                continue;
+            }
+            Plan plan = Planner.planFor(state, profiles[k]);
+            cache.plans[k] = plan;
+            if (plan instanceof Plan.Possible p && (p.ops().isEmpty() || !gpu.reconfiguring())) {
+                cache.possible |= 1 << k;
+            }
+        }
+    }
+
+    private Profile[] profiles(GpuModel model) {
+        return profilesByModel.computeIfAbsent(model, m -> m.plainProfiles().toArray(Profile[]::new));
+    }
+}

@@ -1,0 +1,60 @@
+package dev.migm.schedule;
+
+import dev.migm.engine.GpuView;
+import dev.migm.engine.QueuedJob;
+import dev.migm.engine.SchedulingContext;
+import dev.migm.gpu.GpuModel;
+import dev.migm.gpu.Instance;
+import dev.migm.gpu.Profile;
+import dev.migm.partition.Plan;
+import java.util.List;
+import java.util.Optional;
+
+/** Helpers shared by policies. */
+final class PolicySupport {
+    private PolicySupport() {
+    }
+
+    /** Plain profiles that hold {@code needMib}, smallest memory first, then fewer compute slices. */
+    static List<Profile> feasible(GpuModel model, long needMib) {
+        return model.plainProfiles().stream().filter(p -> p.memoryMib() >= needMib)
+                .sorted((a, b) -> a.memoryMib() != b.memoryMib() ? Long.compare(a.memoryMib(), b.memoryMib())
+                        : a.computeSlices() != b.computeSlices() ? Integer.compare(a.computeSlices(), b.computeSlices())
+                        : a.compareTo(b))
+                .toList();
+    }
+
+    /** The tightest plain profile that holds the need: least memory, ties to fewer compute slices (packs better). */
+    static Optional<Profile> tightest(GpuModel model, long needMib) {
+        List<Profile> f = feasible(model, needMib);
+        return f.isEmpty() ? Optional.empty() : Optional.of(f.getFirst());
+    }
+
+    /** A zero-operation plan that uses an existing idle instance. */
+    static Plan.Possible useFree(GpuView gpu, Instance instance) {
+        return new Plan.Possible(Plan.Kind.USE_FREE, List.of(), Optional.of(instance), gpu.state().layout());
+    }
+
+    /**
+     * Best-fit over idle instances of every GPU: the idle instance with the least memory that holds
+     * the job, ties to fewer compute slices, then lower GPU index and start.
+     */
+    static Optional<Placement> bestFitIdle(SchedulingContext ctx, QueuedJob job) {
+        Placement best = null;
+        for (GpuView gpu : ctx.gpus()) {
+            if (!gpu.migEnabled()) continue;
+            for (Instance i : gpu.state().layout().instances()) {
+                if (gpu.state().isBusy(i) || i.profile().memoryMib() < job.needMib()) continue;
+                if (best == null || i.profile().memoryMib() < best.instance().profile().memoryMib()
+                        || (i.profile().memoryMib() == best.instance().profile().memoryMib()
+                        && i.profile().computeSlices() < best.instance().profile().computeSlices())) {
+                    best = new Placement(gpu, i);
+                }
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
+    record Placement(GpuView gpu, Instance instance) {
+    }
+}

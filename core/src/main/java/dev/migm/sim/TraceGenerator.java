@@ -1,0 +1,48 @@
+package dev.migm.sim;
+
+import dev.migm.engine.JobSpec;
+import dev.migm.gpu.GpuModel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.util.List;
+import java.util.Locale;
+import java.util.OptionalLong;
+import java.util.SplittableRandom;
+
+/**
+ * Generates large {@code migm-trace v1} traces by resampling the jobs of a bundled suite (their
+ * classes, apps, scaling and memory) with +-20% jitter on duration, and Poisson arrivals at the rate
+ * that loads the node's GPUs to {@code load} (1.0 = the arrival rate of work equals what a perfect
+ * packing could serve, by the lower bound's compute measure). Deterministic for a seed.
+ */
+public final class TraceGenerator {
+    private TraceGenerator() {
+    }
+
+    public static void write(Writer out, String templateSuite, int jobs, List<GpuModel> gpus, double load, long seed) {
+        List<JobSpec> templates = Suites.load(templateSuite);
+        GpuModel g = gpus.getFirst();
+        double meanWork = LowerBound.seconds(templates.stream().map(t -> new JobSpec(t.id(), 0, t.app(), t.jobClass(),
+                t.durationS(), t.c(), t.sat(), t.memBaseMib(), t.memPeakMib(), t.activity(), t.checkpointS(),
+                t.declaredMib())).toList(), List.of(g)) / templates.size();
+        double meanGapS = meanWork / (gpus.size() * load);
+        SplittableRandom random = new SplittableRandom(seed);
+        try {
+            out.write(TraceReader.MAGIC + "\n");
+            out.write(String.join(",", TraceReader.COLUMNS) + "\n");
+            double t = 0;
+            for (int i = 0; i < jobs; i++) {
+                t += -Math.log(1 - random.nextDouble()) * meanGapS;
+                JobSpec s = templates.get(random.nextInt(templates.size()));
+                double duration = s.durationS() * (0.8 + 0.4 * random.nextDouble());
+                OptionalLong declared = s.declaredMib();
+                out.write(String.format(Locale.ROOT, "gen-%07d,%.1f,%s,%s,%.1f,%.3f,%.3f,%d,%d,%.2f,%.0f,%s%n", i, t,
+                        s.app(), s.jobClass(), duration, s.c(), s.sat(), s.memBaseMib(), s.memPeakMib(), s.activity(),
+                        s.checkpointS(), declared.isPresent() ? Long.toString(declared.getAsLong()) : ""));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

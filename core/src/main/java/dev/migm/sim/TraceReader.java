@@ -1,0 +1,147 @@
+package dev.migm.sim;
+
+import dev.migm.engine.JobClass;
+import dev.migm.engine.JobSpec;
+import dev.migm.gpu.InvalidInputException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * Reads {@code migm-trace v1} (models.md section 7): a first line {@code # migm-trace v1}, then a
+ * CSV header with exactly the v1 columns (any order), then one row a job; other lines starting with
+ * {@code #} are comments. Errors name the file, line and column and say what was expected; a trace
+ * with any bad row is refused whole, so that a run never silently covers part of a trace.
+ */
+public final class TraceReader {
+    public static final String MAGIC = "# migm-trace v1";
+    public static final List<String> COLUMNS = List.of("id", "submit_s", "app", "class", "duration_s", "c", "sat",
+            "mem_base_mib", "mem_peak_mib", "activity", "checkpoint_s", "declared_mib");
+
+    private TraceReader() {
+    }
+
+    public static List<JobSpec> read(Path path) {
+        try {
+            return parse(Files.readString(path), path.toString());
+        } catch (IOException e) {
+            throw new InvalidInputException(path + ": cannot read trace: " + e.getMessage());
+        }
+    }
+
+    public static List<JobSpec> parse(String text, String source) {
+        String[] lines = text.split("\\R", -1);
+        if (lines.length == 0 || !lines[0].strip().startsWith("# migm-trace")) {
+            throw new InvalidInputException(source + ":1: expected '" + MAGIC + "' as the first line");
+        }
+        String version = lines[0].strip().substring("# migm-trace".length()).strip();
+        if (!version.equals("v1")) {
+            throw new InvalidInputException(source + ":1: unsupported trace version '" + version + "' (this build reads v1)");
+        }
+        int[] index = null;
+        List<JobSpec> jobs = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        for (int n = 1; n < lines.length; n++) {
+            String line = lines[n].strip();
+            int lineNo = n + 1;
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            String[] cells = line.split(",", -1);
+            if (index == null) {
+                index = header(cells, source, lineNo);
+                continue;
+            }
+            if (cells.length != COLUMNS.size()) {
+                throw new InvalidInputException(source + ":" + lineNo + ": expected " + COLUMNS.size() + " columns, got "
+                        + cells.length);
+            }
+            Row row = new Row(cells, index, source, lineNo);
+            JobSpec spec;
+            try {
+                String declared = row.text("declared_mib");
+                spec = new JobSpec(row.text("id"), row.number("submit_s"), row.text("app"),
+                        jobClass(row), row.number("duration_s"), row.number("c"), row.number("sat"),
+                        row.integer("mem_base_mib"), row.integer("mem_peak_mib"), row.number("activity"),
+                        row.number("checkpoint_s"),
+                        declared.isEmpty() ? OptionalLong.empty() : OptionalLong.of(row.integer("declared_mib")));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidInputException(source + ":" + lineNo + ": " + e.getMessage());
+            }
+            if (!ids.add(spec.id())) {
+                throw new InvalidInputException(source + ":" + lineNo + ": column id: duplicate job id '" + spec.id() + "'");
+            }
+            jobs.add(spec);
+        }
+        if (index == null) {
+            throw new InvalidInputException(source + ": no CSV header (expected " + String.join(",", COLUMNS) + ")");
+        }
+        return jobs;
+    }
+
+    private static JobClass jobClass(Row row) {
+        try {
+            return JobClass.parse(row.text("class"));
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException(row.where("class") + e.getMessage());
+        }
+    }
+
+    private static int[] header(String[] cells, String source, int lineNo) {
+        int[] index = new int[COLUMNS.size()];
+        java.util.Arrays.fill(index, -1);
+        for (int i = 0; i < cells.length; i++) {
+            String name = cells[i].strip();
+            int k = COLUMNS.indexOf(name);
+            if (k < 0) {
+                throw new InvalidInputException(source + ":" + lineNo + ": unknown column '" + name + "' (v1 columns: "
+                        + String.join(",", COLUMNS) + ")");
+            }
+            if (index[k] >= 0) {
+                throw new InvalidInputException(source + ":" + lineNo + ": column '" + name + "' appears twice");
+            }
+            index[k] = i;
+        }
+        for (int k = 0; k < index.length; k++) {
+            if (index[k] < 0) {
+                throw new InvalidInputException(source + ":" + lineNo + ": missing column '" + COLUMNS.get(k) + "'");
+            }
+        }
+        return index;
+    }
+
+    private record Row(String[] cells, int[] index, String source, int line) {
+        String text(String column) {
+            return cells[index[COLUMNS.indexOf(column)]].strip();
+        }
+
+        String where(String column) {
+            return source + ":" + line + ": column " + column + ": ";
+        }
+
+        double number(String column) {
+            String t = text(column);
+            try {
+                double v = Double.parseDouble(t);
+                if (!Double.isFinite(v)) throw new NumberFormatException();
+                return v;
+            } catch (NumberFormatException e) {
+                throw new InvalidInputException(where(column) + "expected a number, got '" + t + "'");
+            }
+        }
+
+        long integer(String column) {
+            String t = text(column);
+            try {
+                return Long.parseLong(t);
+            } catch (NumberFormatException e) {
+                throw new InvalidInputException(where(column) + "expected a whole number of MiB, got '" + t + "'");
+            }
+        }
+    }
+}
