@@ -3,6 +3,8 @@ package dev.migm.cli;
 import dev.migm.engine.JobSpec;
 import dev.migm.gpu.Catalog;
 import dev.migm.gpu.GpuModel;
+import dev.migm.estimate.EstimatorChain;
+import dev.migm.estimate.InMemoryHistory;
 import dev.migm.gpu.InvalidInputException;
 import dev.migm.report.Report;
 import dev.migm.schedule.PolicyRegistry;
@@ -47,11 +49,23 @@ final class SimulateCommand implements Callable<Integer> {
                     + " static takes a layout after a colon: static:balanced (default), static:7x1g, static:2x3g")
     List<String> policies;
 
+    @Option(names = "--estimate", defaultValue = "default",
+            description = "memory estimate: oracle (true peak), declared, or default (history, expression, llm,"
+                    + " training, declared) (default ${DEFAULT-VALUE})")
+    String estimate;
+
+    @Option(names = "--early-restart", defaultValue = "on", description = "stop and resize jobs whose projected peak"
+            + " will not fit: on or off (default ${DEFAULT-VALUE})")
+    String earlyRestart;
+
     @Option(names = "--json", description = "JSON: an array of objects, one per trace and policy")
     boolean json;
 
     @Option(names = "--csv", description = "CSV output")
     boolean csv;
+
+    @Option(names = "--per-job", paramLabel = "FILE", description = "also write every job's outcome as CSV to FILE")
+    Path perJob;
 
     @Option(names = "--quiet", description = "no progress line")
     boolean quiet;
@@ -76,6 +90,7 @@ final class SimulateCommand implements Callable<Integer> {
             throw new InvalidInputException("simulate: give a TRACE file or --suite NAME");
         }
         policies.forEach(p -> PolicyRegistry.create(p, gpus));
+        Simulator.Options options = options(gpus, estimate, earlyRestart);
         PrintWriter err = spec.commandLine().getErr();
         boolean showProgress = !quiet && System.console() != null;
         Simulator.Progress progress = showProgress ? new ProgressLine(err) : Simulator.Progress.NONE;
@@ -84,7 +99,7 @@ final class SimulateCommand implements Callable<Integer> {
             SimResult baseline = null;
             for (String p : policies) {
                 SimResult r = Simulator.run(names.get(t), workloads.get(t), PolicyRegistry.create(p, gpus),
-                        Simulator.Options.of(gpus).withProgress(progress));
+                        options.withProgress(progress));
                 baseline = baseline == null ? r : baseline;
                 results.add(r.withBaseline(baseline));
             }
@@ -92,6 +107,15 @@ final class SimulateCommand implements Callable<Integer> {
         if (showProgress) {
             err.print("\r" + " ".repeat(78) + "\r");
             err.flush();
+        }
+        if (perJob != null) {
+            List<SimResult.JobRow> rows = results.stream().flatMap(r -> r.perJob().stream()).toList();
+            try {
+                java.nio.file.Files.writeString(perJob, Report.render(Report.rows(rows, SimResult.JobRow.METRICS),
+                        Report.Format.CSV));
+            } catch (java.io.IOException e) {
+                throw new InvalidInputException(perJob + ": cannot write: " + e.getMessage());
+            }
         }
         Report.Format format = json ? Report.Format.JSON : csv ? Report.Format.CSV : Report.Format.TABLE;
         PrintWriter out = spec.commandLine().getOut();
@@ -107,6 +131,25 @@ final class SimulateCommand implements Callable<Integer> {
         }
         return 0;
     }
+
+    /** Simulation options from the CLI's words. */
+    static Simulator.Options options(List<GpuModel> gpus, String estimate, String earlyRestart) {
+        Simulator.Options base = Simulator.Options.of(gpus);
+        base = switch (estimate) {
+            case "oracle" -> base;
+            case "declared" -> base.withMemory(() -> EstimatorChain.declaredOnly(new InMemoryHistory(HISTORY)));
+            case "default" -> base.withMemory(() -> EstimatorChain.defaults(new InMemoryHistory(HISTORY)));
+            default -> throw new InvalidInputException("--estimate: expected oracle, declared or default, got '" + estimate + "'");
+        };
+        return switch (earlyRestart) {
+            case "on" -> base.withEarlyRestart(true);
+            case "off" -> base.withEarlyRestart(false);
+            default -> throw new InvalidInputException("--early-restart: expected on or off, got '" + earlyRestart + "'");
+        };
+    }
+
+    /** Observations kept per application by the history estimator. */
+    static final int HISTORY = 50;
 
     /** The node: {@code A100-40GB} with a count, or {@code A100-40GB:4,H100-80GB:4}. */
     static List<GpuModel> node(String text, int count) {

@@ -33,9 +33,36 @@ import java.util.TreeSet;
  * ({@link #schedule}); live backends and executors hand their events to that thread.
  */
 public final class Engine {
-    /** Engine settings. */
-    public record Settings(double startupS, int maxAttempts) {
-        public static final Settings DEFAULT = new Settings(1.0, 6);
+    /**
+     * Engine settings.
+     *
+     * @param startupS     start-up cost of an attempt assumed by policies (models.md section 4: 1 s)
+     * @param maxAttempts  attempts before a job fails for good
+     * @param earlyRestart the early-restart trigger
+     */
+    public record Settings(double startupS, int maxAttempts, EarlyRestart earlyRestart) {
+        public static final Settings DEFAULT = new Settings(1.0, 6, EarlyRestart.DEFAULT);
+
+        public Settings withEarlyRestart(EarlyRestart e) {
+            return new Settings(startupS, maxAttempts, e);
+        }
+    }
+
+    /**
+     * When to stop an attempt whose projected peak will not fit its instance.
+     *
+     * @param enabled     whether early restart is on
+     * @param minSamples  samples needed before the projection is trusted
+     * @param window      how many recent samples the projection uses
+     * @param minSpan     progress the samples must span (a slope over a sliver of progress is noise)
+     * @param z           how many standard errors the projection must clear the instance by
+     * @param noiseFloor  the least relative noise assumed in samples (allocator granularity and
+     *                    reporting noise), so that a few quiet samples do not look certain
+     */
+    public record EarlyRestart(boolean enabled, int minSamples, int window, double minSpan, double z,
+                               double noiseFloor) {
+        public static final EarlyRestart DEFAULT = new EarlyRestart(true, 10, 60, 0.02, 4.0, 0.005);
+        public static final EarlyRestart OFF = new EarlyRestart(false, 10, 60, 0.02, 4.0, 0.005);
     }
 
     /** Job states. */
@@ -51,6 +78,8 @@ public final class Engine {
     private final Map<String, Job> jobs = new LinkedHashMap<>();
     private final TreeSet<QueuedJob> waiting;
     private final Map<Long, Pending> pending = new HashMap<>();
+    /** Waiting first attempts by application: re-estimated when the application's history changes. */
+    private final Map<String, java.util.Set<Job>> freshByApp = new HashMap<>();
     private final EventSink sink;
     private final Context context = new Context();
     private final List<EngineListener> listeners = new ArrayList<>();
@@ -59,6 +88,8 @@ public final class Engine {
     private long reconfigurations;
     private long reconfigurationOps;
     private long restarts;
+    private long oomKills;
+    private long earlyRestarts;
     private boolean dirty = true;
 
     public Engine(Clock clock, GpuBackend backend, Executor executor, SchedulingPolicy policy, MemoryPolicy memory,
@@ -118,13 +149,40 @@ public final class Engine {
                 }
             }
             case EngineEvent.AttemptExited x -> exited(x);
-            case EngineEvent.MemorySample m -> {
-                Job job = jobs.get(m.jobId());
-                if (job != null && job.current != null && job.current.number() == m.attempt()) {
-                    job.observedPeakMib = Math.max(job.observedPeakMib, m.usedMib());
-                }
-            }
+            case EngineEvent.MemorySample m -> sampled(m);
         }
+    }
+
+    private void sampled(EngineEvent.MemorySample m) {
+        Job job = jobs.get(m.jobId());
+        if (job == null || job.current == null || job.current.number() != m.attempt() || job.stopRequested) {
+            return;
+        }
+        job.observedPeakMib = Math.max(job.observedPeakMib, m.usedMib());
+        if (job.startMib == 0) {
+            job.startMib = m.usedMib();
+        }
+        EarlyRestart er = settings.earlyRestart();
+        if (!er.enabled()) {
+            return;
+        }
+        job.samples.addLast(new MemoryProjection.Sample(m.progress(), m.usedMib()));
+        while (job.samples.size() > er.window()) job.samples.removeFirst();
+        long slotMib = job.current.slot().memoryMib();
+        long largest = largestSlotMib();
+        if (job.samples.size() < er.minSamples() || slotMib >= largest
+                || job.samples.getLast().progress() - job.samples.getFirst().progress() < er.minSpan()) {
+            return;
+        }
+        MemoryProjection.project(job.samples, er.z(), er.noiseFloor()).ifPresent(p -> {
+            if (p.lowerMib() > slotMib) {
+                job.stopRequested = true;
+                job.projectedMib = Math.min(largest, Math.round(p.projectedMib()));
+                earlyRestarts++;
+                executor.stop(job.current, "early restart: projected peak " + job.projectedMib + " MiB > "
+                        + slotMib + " MiB of " + job.current.slot());
+            }
+        });
     }
 
     private void submitted(JobSpec spec) {
@@ -140,13 +198,55 @@ public final class Engine {
     private void enqueue(Job job, int attempt, double progress) {
         long largest = largestSlotMib();
         if (job.need.mib() > largest) {
-            fail(job, "needs " + job.need.mib() + " MiB (" + job.need.source() + "); the largest instance any GPU"
-                    + " can hold is " + largest + " MiB");
-            return;
+            if (job.failedOnLargest || attempt == 1 && job.spec.declaredMib().orElse(0) > largest) {
+                fail(job, "needs " + job.need.mib() + " MiB (" + job.need.source() + "); the largest instance any GPU"
+                        + " can hold is " + largest + " MiB");
+                return;
+            }
+            // An estimate (with its margin) above the largest instance is no proof: try the largest.
+            job.need = new MemoryPolicy.Need(largest, job.need.source() + ", capped at the largest instance");
         }
         job.state = State.QUEUED;
-        job.queued = new QueuedJob(job.spec, job.need.mib(), job.seq, attempt, progress, job.need.source());
+        job.queued = new QueuedJob(job.spec, job.need.mib(), job.seq, attempt, progress, job.need.source(), clock.nowS());
         waiting.add(job.queued);
+        if (attempt == 1) {
+            freshByApp.computeIfAbsent(job.spec.app(), a -> new java.util.LinkedHashSet<>()).add(job);
+        }
+    }
+
+    /**
+     * What the engine learned (an OOM, an early restart, a completion) changes the estimates of the
+     * waiting first attempts of an application or of a whole class: they are estimated again.
+     */
+    private void reestimateInvalidated() {
+        for (String key : memory.takeInvalidated()) {
+            if (key.startsWith("class:")) {
+                JobClass c = JobClass.parse(key.substring("class:".length()));
+                for (java.util.Set<Job> fresh : List.copyOf(freshByApp.values())) {
+                    if (!fresh.isEmpty() && fresh.iterator().next().spec.jobClass() == c) {
+                        reestimate(fresh);
+                    }
+                }
+            } else {
+                java.util.Set<Job> fresh = freshByApp.get(key);
+                if (fresh != null) {
+                    reestimate(fresh);
+                }
+            }
+        }
+    }
+
+    private void reestimate(java.util.Set<Job> fresh) {
+        for (Job job : List.copyOf(fresh)) {
+            MemoryPolicy.Need need = memory.initial(job.spec);
+            if (need.mib() == job.need.mib()) {
+                continue;
+            }
+            waiting.remove(job.queued);
+            fresh.remove(job);
+            job.need = need;
+            enqueue(job, 1, 0.0);
+        }
     }
 
     private long largestSlotMib() {
@@ -200,21 +300,29 @@ public final class Engine {
             case Outcome.Completed c -> {
                 job.state = State.DONE;
                 job.endS = now;
-                if (job.observedPeakMib > 0) {
-                    memory.learn(job.spec, job.observedPeakMib);
+                long peak = Math.max(c.peakMib(), job.observedPeakMib);
+                if (peak > 0) {
+                    memory.learn(job.spec, peak, job.startMib, attempt.slot().memoryMib());
+                    reestimateInvalidated();
                 }
                 ended(job);
             }
             case Outcome.OutOfMemory oom -> {
                 job.ooms++;
+                oomKills++;
+                job.failedOnLargest |= attempt.slot().memoryMib() >= largestSlotMib();
                 job.lastReason = "out of memory on " + attempt.slot() + " (" + attempt.slot().memoryMib() + " MiB): "
                         + oom.evidence();
                 retry(job, attempt, memory.afterOom(job.spec, job.need, attempt.slot().memoryMib(),
-                        Math.max(oom.usedMib(), job.observedPeakMib)), 0.0);
+                        Math.max(oom.usedMib(), job.observedPeakMib)), oom.checkpointedProgress());
+                reestimateInvalidated();
             }
             case Outcome.Stopped s -> {
                 job.lastReason = "stopped: " + s.why();
-                retry(job, attempt, job.need, s.checkpointedProgress());
+                MemoryPolicy.Need need = job.projectedMib > 0
+                        ? memory.afterProjection(job.spec, job.need, job.projectedMib) : job.need;
+                retry(job, attempt, need, s.checkpointedProgress());
+                reestimateInvalidated();
             }
             case Outcome.Crashed c -> {
                 job.lastReason = "crashed: " + c.reason();
@@ -266,6 +374,10 @@ public final class Engine {
         job.current = attempt;
         job.state = State.STARTING;
         job.observedPeakMib = 0;
+        job.startMib = 0;
+        job.samples.clear();
+        job.stopRequested = false;
+        job.projectedMib = 0;
         if (Double.isNaN(job.firstLaunchS)) {
             job.firstLaunchS = clock.nowS();
         }
@@ -367,7 +479,12 @@ public final class Engine {
         if (!waiting.remove(queued)) {
             throw new IllegalStateException(queued.id() + " is not waiting");
         }
-        return jobs.get(queued.id());
+        Job job = jobs.get(queued.id());
+        java.util.Set<Job> fresh = freshByApp.get(job.spec.app());
+        if (fresh != null) {
+            fresh.remove(job);
+        }
+        return job;
     }
 
     /** Checks the plan against the GPU's real occupancy and hands it to the backend. */
@@ -452,8 +569,7 @@ public final class Engine {
     public void failWaiting(String prefix) {
         for (QueuedJob q : List.copyOf(waiting)) {
             String why = explain(q.id()).map(Unplaceable::message).orElse("");
-            waiting.remove(q);
-            fail(jobs.get(q.id()), prefix + why);
+            fail(takeWaiting(q), prefix + why);
         }
     }
 
@@ -483,6 +599,14 @@ public final class Engine {
 
     public long restarts() {
         return restarts;
+    }
+
+    public long oomKills() {
+        return oomKills;
+    }
+
+    public long earlyRestarts() {
+        return earlyRestarts;
     }
 
     /** Whether no job is waiting, placing or running. */
@@ -515,6 +639,12 @@ public final class Engine {
         double expectedEndS;
         double heldSliceSeconds;
         long observedPeakMib;
+        long startMib;
+        final java.util.ArrayDeque<MemoryProjection.Sample> samples = new java.util.ArrayDeque<>();
+        boolean stopRequested;
+        long projectedMib;
+        /** Ran out of memory on the largest instance: no estimate can help any more. */
+        boolean failedOnLargest;
         int ooms;
         String lastReason = "";
 

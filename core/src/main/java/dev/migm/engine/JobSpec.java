@@ -1,5 +1,6 @@
 package dev.migm.engine;
 
+import java.util.Map;
 import java.util.OptionalLong;
 
 /**
@@ -19,10 +20,21 @@ import java.util.OptionalLong;
  * @param activity     power activity factor in [0,1]
  * @param checkpointS  checkpoint interval in full-GPU seconds of work; 0 = not checkpointable
  * @param declaredMib  the memory need the submitter declared, if any (may be wrong)
+ * @param params       the job's parameters for analytic estimators (e.g. {@code n}, {@code params_b},
+ *                     {@code mem_expr}); empty for trace jobs
  */
 public record JobSpec(String id, double submitS, String app, JobClass jobClass, double durationS, double c, double sat,
-                      long memBaseMib, long memPeakMib, double activity, double checkpointS, OptionalLong declaredMib) {
+                      long memBaseMib, long memPeakMib, double activity, double checkpointS, OptionalLong declaredMib,
+                      Map<String, String> params) {
+    /** A job without parameters (trace jobs). */
+    public JobSpec(String id, double submitS, String app, JobClass jobClass, double durationS, double c, double sat,
+                   long memBaseMib, long memPeakMib, double activity, double checkpointS, OptionalLong declaredMib) {
+        this(id, submitS, app, jobClass, durationS, c, sat, memBaseMib, memPeakMib, activity, checkpointS, declaredMib,
+                Map.of());
+    }
+
     public JobSpec {
+        params = Map.copyOf(params);
         if (id == null || id.isBlank()) throw new IllegalArgumentException("id must not be blank");
         if (!(submitS >= 0)) throw new IllegalArgumentException("submit_s must be >= 0");
         if (!(durationS > 0)) throw new IllegalArgumentException("duration_s must be > 0");

@@ -20,8 +20,19 @@ public interface MemoryPolicy {
         return new Need(Math.max(previous.mib(), projectedMib), "projection");
     }
 
-    /** Learns from a finished attempt's observed peak (history). */
-    default void learn(JobSpec job, long observedPeakMib) {
+    /**
+     * Learns from a completed attempt: its observed peak, the memory it started with (0 if not
+     * sampled) and its slot's memory (history).
+     */
+    default void learn(JobSpec job, long observedPeakMib, long startMib, long slotMib) {
+    }
+
+    /**
+     * The keys whose estimates changed since the last call (an application name, or {@code class:}
+     * and a class name), so the engine can estimate their waiting jobs again; cleared by the call.
+     */
+    default java.util.Set<String> takeInvalidated() {
+        return java.util.Set.of();
     }
 
     /** The job's true peak is known and used: the oracle of the simulator (models.md section 2). */

@@ -11,8 +11,10 @@ import java.util.Comparator;
  * @param attempt       number of the attempt it waits for (1 = first)
  * @param progress      work already done and kept (checkpoint), in [0,1)
  * @param estimateNote  where {@code needMib} comes from, for people
+ * @param queuedS       when it (re)entered the queue
  */
-public record QueuedJob(JobSpec spec, long needMib, long seq, int attempt, double progress, String estimateNote) {
+public record QueuedJob(JobSpec spec, long needMib, long seq, int attempt, double progress, String estimateNote,
+                        double queuedS) {
     /** First come, first served. */
     public static final Comparator<QueuedJob> ARRIVAL = Comparator.comparingDouble((QueuedJob q) -> q.spec().submitS())
             .thenComparingLong(QueuedJob::seq);

@@ -12,29 +12,45 @@ import dev.migm.engine.RuntimeModel;
 import dev.migm.sim.VirtualTime;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
  * Runs attempts as their workload model says, in virtual time (models.md): start-up
  * ({@code startupS}, no progress, no dynamic power), then progress at the speed the slot gives
  * ({@link RuntimeModel#runtimeS}); memory follows the job's base-to-peak line and an attempt whose
- * memory exceeds its slot dies of OOM at that moment. A stopped attempt keeps the work up to its
- * last checkpoint.
+ * memory exceeds its slot dies of OOM at that moment, keeping the work of its last checkpoint. A
+ * stopped attempt keeps its last checkpoint too.
+ *
+ * <p>When sampling is on, the executor reports the job's memory every {@link Sampling#periodS()}
+ * seconds as NVML would ({@code nvmlDeviceGetComputeRunningProcesses}), with a seeded jitter of
+ * {@link Sampling#jitter()} of the value and rounded up to the 2 MiB granularity of CUDA
+ * allocations, so that projections face noise like on a real GPU.
  */
 public final class ModelExecutor implements Executor {
+    /** Memory sampling: on or off, period, relative jitter, seed. */
+    public record Sampling(boolean enabled, double periodS, double jitter, long seed) {
+        public static final Sampling OFF = new Sampling(false, 1.0, 0, 0);
+        public static final Sampling DEFAULT = new Sampling(true, 1.0, 0.01, 42);
+    }
+
     private final VirtualTime time;
     private final SimulatedGpuBackend backend;
     private final double startupS;
+    private final Sampling sampling;
     private final Map<String, Running> running = new HashMap<>();
-
-    private record Running(Attempt attempt, JobSpec spec, double runStartS, double workS, long generation, EventSink sink) {
-    }
-
     private long generation;
 
-    public ModelExecutor(VirtualTime time, SimulatedGpuBackend backend, double startupS) {
+    private record Running(Attempt attempt, JobSpec spec, double runStartS, double workS, long generation, EventSink sink) {
+        double progressAt(double t) {
+            return Math.min(1.0, attempt.startProgress() + Math.max(0, t - runStartS) / workS);
+        }
+    }
+
+    public ModelExecutor(VirtualTime time, SimulatedGpuBackend backend, double startupS, Sampling sampling) {
         this.time = time;
         this.backend = backend;
         this.startupS = startupS;
+        this.sampling = sampling;
     }
 
     @Override
@@ -45,7 +61,8 @@ public final class ModelExecutor implements Executor {
         long gen = ++generation;
         String key = attempt.jobId();
         double runStart = time.nowS() + startupS;
-        running.put(key, new Running(attempt, spec, runStart, workS, gen, sink));
+        Running run = new Running(attempt, spec, runStart, workS, gen, sink);
+        running.put(key, run);
         double start = attempt.startProgress();
         double oomAt = RuntimeModel.progressExceeding(spec, attempt.slot().memoryMib());
         boolean dies = !Double.isNaN(oomAt);
@@ -58,6 +75,10 @@ public final class ModelExecutor implements Executor {
                 sink.deliver(new EngineEvent.AttemptRunning(key, attempt.number()));
             }
         });
+        if (sampling.enabled()) {
+            SplittableRandom random = new SplittableRandom(sampling.seed() ^ key.hashCode() * 31L ^ attempt.number());
+            scheduleSample(run, runStart + sampling.periodS(), exitS, random);
+        }
         time.at(exitS, () -> {
             if (!isCurrent(key, gen)) {
                 return;
@@ -65,10 +86,30 @@ public final class ModelExecutor implements Executor {
             running.remove(key);
             backend.detach(attempt.slot(), key);
             Outcome outcome = dies
-                    ? new Outcome.OutOfMemory(Math.round(RuntimeModel.memoryMibAt(spec, 1.0)),
-                    "CUDA out of memory (model: memory passes " + attempt.slot().memoryMib() + " MiB)")
-                    : new Outcome.Completed();
+                    ? new Outcome.OutOfMemory(Math.round(RuntimeModel.memoryMibAt(spec, endProgress)),
+                    "CUDA out of memory (model: " + Math.round(RuntimeModel.memoryMibAt(spec, endProgress))
+                            + " MiB passes the instance's " + attempt.slot().memoryMib() + " MiB)",
+                    endProgress, Math.max(start, RuntimeModel.lastCheckpoint(spec, endProgress)))
+                    : new Outcome.Completed(spec.memPeakMib());
             sink.deliver(new EngineEvent.AttemptExited(key, attempt.number(), outcome));
+        });
+    }
+
+    private void scheduleSample(Running run, double at, double exitS, SplittableRandom random) {
+        if (at >= exitS) {
+            return;
+        }
+        time.at(at, () -> {
+            if (!isCurrent(run.attempt().jobId(), run.generation())) {
+                return;
+            }
+            double progress = run.progressAt(time.nowS());
+            double mib = RuntimeModel.memoryMibAt(run.spec(), progress);
+            mib *= 1 + sampling.jitter() * (2 * random.nextDouble() - 1);
+            long reported = (long) (Math.ceil(mib / 2.0) * 2);
+            run.sink().deliver(new EngineEvent.MemorySample(run.attempt().jobId(), run.attempt().number(), progress,
+                    reported));
+            scheduleSample(run, at + sampling.periodS(), exitS, random);
         });
     }
 
@@ -77,25 +118,17 @@ public final class ModelExecutor implements Executor {
         return r != null && r.generation() == gen;
     }
 
-    /** Progress of a running attempt now, in [0,1]. */
-    public double progress(String jobId) {
-        Running r = running.get(jobId);
-        if (r == null) return Double.NaN;
-        double done = Math.max(0, time.nowS() - r.runStartS()) / r.workS();
-        return Math.min(1.0, r.attempt().startProgress() + done);
-    }
-
     @Override
     public void stop(Attempt attempt, String why) {
-        Running r = running.remove(attempt.jobId());
+        Running r = running.get(attempt.jobId());
         if (r == null || r.attempt().number() != attempt.number()) {
             return;
         }
-        double progressNow = Math.min(1.0, attempt.startProgress()
-                + Math.max(0, time.nowS() - r.runStartS()) / r.workS());
-        double kept = Math.max(attempt.startProgress(), RuntimeModel.lastCheckpoint(r.spec(), progressNow));
+        running.remove(attempt.jobId());
+        double reached = r.progressAt(time.nowS());
+        double kept = Math.max(attempt.startProgress(), RuntimeModel.lastCheckpoint(r.spec(), reached));
         backend.detach(attempt.slot(), attempt.jobId());
         time.at(time.nowS(), () -> r.sink().deliver(new EngineEvent.AttemptExited(attempt.jobId(), attempt.number(),
-                new Outcome.Stopped(why, kept))));
+                new Outcome.Stopped(why, reached, kept))));
     }
 }

@@ -49,19 +49,33 @@ public final class MigmPolicy implements SchedulingPolicy {
     static final int WINDOW = 128;
     /** A profile is a candidate when its cost is within this factor of the job's cheapest. */
     static final double RIGHT_SIZE_SLACK = 1.25;
+    /**
+     * Default bound on how long backfilling may delay a blocked head job that needs a whole GPU,
+     * in multiples of its expected run time, counted from when it entered the queue. Until then
+     * later jobs backfill freely (a whole-GPU job must drain the GPU, which costs most when it
+     * happens often); after it the head gets its reservation and is not delayed further. Heads
+     * that need part of a GPU get their reservation at once.
+     */
+    public static final double DEFAULT_WHOLE_GPU_DELAY = 30;
 
     private final long wholeGpuMib;
+    private final double wholeGpuDelay;
     private final Map<GpuModel, Profile[]> profilesByModel = new IdentityHashMap<>();
     private GpuCache[] caches = new GpuCache[0];
 
-    /** @param wholeGpuMib memory above which a job needs a GPU's largest instance (queue order) */
-    public MigmPolicy(long wholeGpuMib) {
+    /**
+     * @param wholeGpuMib   memory above which a job needs a GPU's largest instance
+     * @param wholeGpuDelay the delay bound of a blocked whole-GPU head, in multiples of its run time
+     */
+    public MigmPolicy(long wholeGpuMib, double wholeGpuDelay) {
+        if (!(wholeGpuDelay >= 0)) throw new IllegalArgumentException("delay bound must be >= 0");
         this.wholeGpuMib = wholeGpuMib;
+        this.wholeGpuDelay = wholeGpuDelay;
     }
 
     @Override
     public String name() {
-        return "migm";
+        return wholeGpuDelay == DEFAULT_WHOLE_GPU_DELAY ? "migm" : "migm:" + wholeGpuDelay;
     }
 
     @Override
@@ -97,8 +111,12 @@ public final class MigmPolicy implements SchedulingPolicy {
         QueuedJob blockedHead = null;
         for (QueuedJob job : ctx.waiting(WINDOW)) {
             if (blockedHead != null && !reserved && couldFitSomewhere(active, job)) {
-                reservation = reserve(ctx, gpus, blockedHead);
                 reserved = true;
+                boolean wholeGpu = blockedHead.needMib() > wholeGpuMib;
+                if (!wholeGpu
+                        || ctx.nowS() - blockedHead.queuedS() >= wholeGpuDelay * headRuntime(ctx, gpus, blockedHead)) {
+                    reservation = reserve(ctx, gpus, blockedHead);
+                }
             }
             GpuView chosenGpu = null;
             Plan.Possible chosen = null;
@@ -150,6 +168,24 @@ public final class MigmPolicy implements SchedulingPolicy {
                 blockedHead = job;
             }
         }
+    }
+
+    /** The head's expected run time on its cheapest profile of the first GPU that can hold it. */
+    private static double headRuntime(SchedulingContext ctx, List<? extends GpuView> gpus, QueuedJob job) {
+        for (GpuView gpu : gpus) {
+            Profile best = null;
+            double bestCost = Double.POSITIVE_INFINITY;
+            for (Profile p : gpu.model().plainProfiles()) {
+                if (p.memoryMib() < job.needMib()) continue;
+                double c = cost(job, gpu.model(), p);
+                if (c < bestCost) {
+                    best = p;
+                    bestCost = c;
+                }
+            }
+            if (best != null) return ctx.expectedRuntimeS(job, gpu, best.sms());
+        }
+        return 0;
     }
 
     /** Slice-time of the scarcer resource: {@code T(p) * max(g/G, m/M)}. */

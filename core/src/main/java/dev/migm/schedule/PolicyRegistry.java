@@ -10,7 +10,8 @@ import java.util.function.Function;
 
 /**
  * The scheduling policies, by name. Explicit registration, no classpath scanning (the Caffeine
- * simulator's {@code Registry}). A name may carry an argument after a colon: {@code static:7x1g}.
+ * simulator's {@code Registry}). A name may carry an argument after a colon: {@code static:7x1g}
+ * (the layout), {@code migm:5} (the whole-GPU delay bound).
  */
 public final class PolicyRegistry {
     /** What a policy factory gets: the node's GPUs and the name's argument (may be empty). */
@@ -27,10 +28,21 @@ public final class PolicyRegistry {
         register("migm", s -> new MigmPolicy(s.gpus().stream()
                 .mapToLong(g -> g.plainProfiles().stream().mapToLong(p -> p.memoryMib())
                         .filter(m -> m < g.largestProfile().memoryMib()).max().orElse(0))
-                .min().orElse(0)));
+                .min().orElse(0), s.argument().isEmpty() ? MigmPolicy.DEFAULT_WHOLE_GPU_DELAY : delay(s.argument())));
     }
 
     private PolicyRegistry() {
+    }
+
+    private static double delay(String argument) {
+        try {
+            double d = Double.parseDouble(argument);
+            if (d >= 0) return d;
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new InvalidInputException("policy migm: the argument is the whole-GPU delay bound, a number >= 0"
+                + " (multiples of the waiting job's run time), got '" + argument + "'");
     }
 
     private static void register(String name, Function<Setup, SchedulingPolicy> factory) {
@@ -51,7 +63,7 @@ public final class PolicyRegistry {
         if (f == null) {
             throw new InvalidInputException("unknown policy '" + name + "' (known: " + String.join(", ", names()) + ")");
         }
-        if (!argument.isEmpty() && !name.equals("static")) {
+        if (!argument.isEmpty() && !name.equals("static") && !name.equals("migm")) {
             throw new InvalidInputException("policy '" + name + "' takes no argument (got '" + argument + "')");
         }
         if (name.equals("static")) {

@@ -14,14 +14,28 @@ public record SimResult(String trace, String policy, String gpus, int jobs, int 
                         long reconfigurations, long restarts, long oomKills, long earlyRestarts,
                         long falseEarlyRestarts, double wastedGpuS, double firstFitRate, double overprovision,
                         double busySliceShare, double lowerBoundS, double speedup, double throughputRatio,
-                        double energyRatio, List<String> failures) {
+                        double energyRatio, List<String> failures, List<JobRow> perJob) {
 
     public SimResult withBaseline(SimResult base) {
         return new SimResult(trace, policy, gpus, jobs, completed, failed, makespanS, throughputJobsPerH, energyJ,
                 meanJctS, p95WaitS, reconfigurations, restarts, oomKills, earlyRestarts, falseEarlyRestarts,
                 wastedGpuS, firstFitRate, overprovision, busySliceShare, lowerBoundS,
                 base.makespanS / makespanS, throughputJobsPerH / base.throughputJobsPerH, base.energyJ / energyJ,
-                failures);
+                failures, perJob);
+    }
+
+    /** One job's outcome, for {@code --per-job} reports. */
+    public record JobRow(String trace, String policy, String id, String app, String state, int attempts, String slot,
+                         long slotMib, long peakMib, double submitS, double firstLaunchS, double endS, long needMib,
+                         String needSource) {
+        public static final List<Metric<JobRow>> METRICS = List.of(
+                new Metric<>("trace", JobRow::trace), new Metric<>("policy", JobRow::policy),
+                new Metric<>("id", JobRow::id), new Metric<>("app", JobRow::app), new Metric<>("state", JobRow::state),
+                new Metric<>("attempts", JobRow::attempts), new Metric<>("slot", JobRow::slot),
+                new Metric<>("slot_mib", JobRow::slotMib), new Metric<>("peak_mib", JobRow::peakMib),
+                new Metric<>("submit_s", JobRow::submitS), new Metric<>("first_launch_s", JobRow::firstLaunchS),
+                new Metric<>("end_s", JobRow::endS), new Metric<>("need_mib", JobRow::needMib),
+                new Metric<>("need_source", JobRow::needSource));
     }
 
     /** The metrics every report shows, in order. */

@@ -1,0 +1,144 @@
+package dev.migm.estimate;
+
+import dev.migm.engine.JobClass;
+import dev.migm.engine.JobSpec;
+import dev.migm.engine.MemoryPolicy;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The engine's memory policy built from estimators (paper: "dynamic memory estimation", per class
+ * of workload; extended with history).
+ *
+ * <p>First attempt: every estimator that has something to say is asked. A confident history
+ * ({@link #TRUSTED} or more) wins alone, since it is what the application really used; otherwise
+ * the largest of the estimates is taken, because the analytic and declared ones tend to miss
+ * memory rather than add it (declarations "often too low", weights without the KV cache). The need
+ * is the estimate plus a safety {@link #margin}. With no estimate at all the job starts on the
+ * smallest instance and the run-time projection and OOM restarts size it.
+ *
+ * <p>After an OOM on an instance of S MiB the need becomes at least S + 1 (so the next instance is
+ * larger) and at least what the job was seen to use plus the margin; after an early restart it is
+ * the projected peak plus the margin. Every attempt's outcome is recorded in the history.
+ */
+public final class EstimatorChain implements MemoryPolicy {
+    /** History at or above this confidence is used alone. */
+    public static final double TRUSTED = 0.7;
+
+    /** Completed runs of a class needed before its growth factor is used. */
+    public static final int GROWTH_MIN_RUNS = 3;
+
+    private final List<MemoryEstimator> estimators;
+    private final HistoryStore history;
+    private final double margin;
+    private final java.util.Set<String> invalidated = new java.util.LinkedHashSet<>();
+    private final java.util.Map<JobClass, Double> publishedGrowth = new java.util.EnumMap<>(JobClass.class);
+
+    public EstimatorChain(List<MemoryEstimator> estimators, HistoryStore history, double margin) {
+        this.estimators = List.copyOf(estimators);
+        this.history = history;
+        this.margin = margin;
+    }
+
+    /** The full chain: history, expression, llm, training, declared; 5% margin. */
+    public static EstimatorChain defaults(HistoryStore history) {
+        return new EstimatorChain(List.of(new HistoryEstimator(history), new ExpressionEstimator(), new LlmEstimator(),
+                new TrainingEstimator(), new DeclaredEstimator()), history, 0.05);
+    }
+
+    /** Declarations only (then OOM restarts and projection). */
+    public static EstimatorChain declaredOnly(HistoryStore history) {
+        return new EstimatorChain(List.of(new DeclaredEstimator()), history, 0.05);
+    }
+
+    public double margin() {
+        return margin;
+    }
+
+    /** All estimates the chain's estimators give for the job, in chain order. */
+    public List<Estimate> estimates(JobSpec job) {
+        List<Estimate> out = new ArrayList<>();
+        for (MemoryEstimator e : estimators) {
+            e.estimate(job).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    @Override
+    public Need initial(JobSpec job) {
+        List<Estimate> all = estimates(job);
+        if (all.isEmpty()) {
+            return new Need(0, "no estimate: smallest instance, sized by projection and OOM restarts");
+        }
+        Optional<Estimate> trusted = all.stream().filter(e -> e.source().startsWith("history") && e.confidence() >= TRUSTED)
+                .findFirst();
+        if (trusted.isPresent()) {
+            return new Need(withMargin(trusted.get().mib()), trusted.get().source() + " +" + Math.round(margin * 100) + "%");
+        }
+        double growth = publishedGrowth.getOrDefault(job.jobClass(), 1.0);
+        Estimate chosen = null;
+        long best = -1;
+        for (Estimate e : all) {
+            long mib = e.lowerBound() ? Math.round(e.mib() * growth) : e.mib();
+            if (mib > best) {
+                best = mib;
+                chosen = e;
+            }
+        }
+        String grown = chosen.lowerBound() && growth > 1 ? " x" + growth + " (" + job.jobClass() + " growth from start to peak)" : "";
+        return new Need(withMargin(best), chosen.source() + grown + " +" + Math.round(margin * 100) + "%");
+    }
+
+    /**
+     * The median ratio of peak to starting memory over a class's completed runs, rounded to 0.05
+     * (at least 1), once {@link #GROWTH_MIN_RUNS} runs are known: how much a job of the class grows
+     * beyond what it holds at the start (e.g. an LLM's KV cache over its weights).
+     */
+    double growth(JobClass jobClass) {
+        List<HistoryStore.Observation> obs = history.growthObservations(jobClass);
+        if (obs.size() < GROWTH_MIN_RUNS) return 1.0;
+        double[] ratios = obs.stream().mapToDouble(o -> (double) o.mib() / o.startMib()).sorted().toArray();
+        double median = ratios[ratios.length / 2];
+        return Math.max(1.0, Math.round(median * 20) / 20.0);
+    }
+
+    @Override
+    public java.util.Set<String> takeInvalidated() {
+        java.util.Set<String> out = java.util.Set.copyOf(invalidated);
+        invalidated.clear();
+        return out;
+    }
+
+    @Override
+    public Need afterOom(JobSpec job, Need previous, long slotMib, long usedMib) {
+        history.record(job.app(), job.jobClass(), new HistoryStore.Observation(HistoryStore.Kind.OOM, usedMib, slotMib));
+        invalidated.add(job.app());
+        long need = Math.max(previous.mib(), Math.max(slotMib + 1, withMargin(usedMib)));
+        return new Need(need, "after OOM on " + slotMib + " MiB (used " + usedMib + " MiB)");
+    }
+
+    @Override
+    public Need afterProjection(JobSpec job, Need previous, long projectedMib) {
+        history.record(job.app(), job.jobClass(), new HistoryStore.Observation(HistoryStore.Kind.PROJECTED, projectedMib, 0));
+        invalidated.add(job.app());
+        return new Need(Math.max(previous.mib(), withMargin(projectedMib)), "projected peak " + projectedMib + " MiB +"
+                + Math.round(margin * 100) + "%");
+    }
+
+    @Override
+    public void learn(JobSpec job, long observedPeakMib, long startMib, long slotMib) {
+        history.record(job.app(), job.jobClass(),
+                new HistoryStore.Observation(HistoryStore.Kind.COMPLETED, observedPeakMib, slotMib, startMib));
+        invalidated.add(job.app());
+        double g = growth(job.jobClass());
+        if (g != publishedGrowth.getOrDefault(job.jobClass(), 1.0)) {
+            publishedGrowth.put(job.jobClass(), g);
+            invalidated.add("class:" + job.jobClass());
+        }
+    }
+
+    private long withMargin(long mib) {
+        return (long) Math.ceil(mib * (1 + margin));
+    }
+}

@@ -1,0 +1,70 @@
+package dev.migm.estimate;
+
+import dev.migm.engine.JobSpec;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * {@code history}: what earlier runs of the same application really needed, as a quantile.
+ *
+ * <p>Robust to allocator caching (models.md section 2: PyTorch reserves more than it uses and
+ * grows with the memory it is given; JAX preallocates 75-95%): a completed run on an instance of
+ * {@code S} MiB proves that run needed at most {@code S}, so each completed run counts as
+ * {@code min(observed peak, S)}, never more than the instance that held it. A run that ran out of
+ * memory on {@code S} MiB counts as {@code S + 1} (it needed more), one stopped early counts as its
+ * projected peak. Confidence grows with the number of completed runs.
+ */
+public final class HistoryEstimator implements MemoryEstimator {
+    /**
+     * The default quantile of past needs taken as the estimate: the median. Sizing too small is
+     * cheap here (an OOM at start-up costs seconds, growth is caught by the projection), sizing too
+     * large wastes slices for the whole run, and one application's runs vary widely (bundled traces:
+     * bert-finetune peaks from 9 to 20 GiB), so a high quantile over-provisions most runs.
+     */
+    public static final double QUANTILE = 0.5;
+
+    /** Fewer observations than this say nothing (one outlier must not size every later run). */
+    public static final int MIN_OBSERVATIONS = 3;
+
+    private final HistoryStore store;
+    private final double quantile;
+
+    public HistoryEstimator(HistoryStore store) {
+        this(store, QUANTILE);
+    }
+
+    public HistoryEstimator(HistoryStore store, double quantile) {
+        this.store = store;
+        this.quantile = quantile;
+    }
+
+    @Override
+    public String name() {
+        return "history";
+    }
+
+    @Override
+    public Optional<Estimate> estimate(JobSpec job) {
+        List<HistoryStore.Observation> obs = store.observations(job.app());
+        if (obs.size() < MIN_OBSERVATIONS) return Optional.empty();
+        long[] needs = new long[obs.size()];
+        int completed = 0;
+        for (int i = 0; i < obs.size(); i++) {
+            HistoryStore.Observation o = obs.get(i);
+            switch (o.kind()) {
+                case COMPLETED -> {
+                    needs[i] = Math.min(o.mib(), o.slotMib());
+                    completed++;
+                }
+                case OOM -> needs[i] = Math.max(o.mib(), o.slotMib() + 1);
+                case PROJECTED -> needs[i] = o.mib();
+            }
+        }
+        Arrays.sort(needs);
+        long q = needs[Math.min(needs.length - 1, (int) Math.ceil(quantile * needs.length) - 1)];
+        double confidence = Math.min(0.9, 0.3 + 0.15 * completed);
+        return Optional.of(new Estimate(q, "history of " + job.app() + " (p" + Math.round(quantile * 100) + " of "
+                + obs.size() + " runs)", confidence));
+    }
+}

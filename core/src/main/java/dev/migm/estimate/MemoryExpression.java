@@ -1,0 +1,179 @@
+package dev.migm.estimate;
+
+import dev.migm.gpu.InvalidInputException;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A safe evaluator for memory expressions, the form a compile-time analysis of a program's
+ * {@code cudaMalloc} calls yields: {@code 3 * n * n * 8 + 512MiB}. Grammar:
+ * <pre>
+ * expr   = term { ('+' | '-') term }
+ * term   = factor { ('*' | '/') factor }
+ * factor = unary [ '^' factor ]
+ * unary  = '-' unary | atom
+ * atom   = number [unit] | name | name '(' expr { ',' expr } ')' | '(' expr ')'
+ * unit   = B | KiB | MiB | GiB | TiB | KB | MB | GB | TB   (case-insensitive)
+ * </pre>
+ * A bare number is a plain count; the value of the whole expression is bytes. Names are the job's
+ * parameters; functions are {@code min}, {@code max}, {@code ceil}, {@code floor}. Nothing else is
+ * evaluated: no reflection, no scripting engine. Errors name the position.
+ */
+public final class MemoryExpression {
+    private final String text;
+    private final Map<String, Double> vars;
+    private int pos;
+
+    private MemoryExpression(String text, Map<String, Double> vars) {
+        this.text = text;
+        this.vars = vars;
+    }
+
+    /** The expression's value in bytes. */
+    public static double bytes(String text, Map<String, Double> vars) {
+        MemoryExpression e = new MemoryExpression(text, vars);
+        double v = e.expr();
+        e.skipSpace();
+        if (e.pos != text.length()) {
+            throw e.error("unexpected '" + text.charAt(e.pos) + "'");
+        }
+        if (!Double.isFinite(v)) {
+            throw new InvalidInputException("memory expression '" + text + "' is not finite");
+        }
+        return v;
+    }
+
+    private double expr() {
+        double v = term();
+        while (true) {
+            skipSpace();
+            if (eat('+')) v += term();
+            else if (eat('-')) v -= term();
+            else return v;
+        }
+    }
+
+    private double term() {
+        double v = factor();
+        while (true) {
+            skipSpace();
+            if (eat('*')) v *= factor();
+            else if (eat('/')) {
+                double d = factor();
+                if (d == 0) throw error("division by zero");
+                v /= d;
+            } else return v;
+        }
+    }
+
+    private double factor() {
+        double base = unary();
+        skipSpace();
+        if (eat('^')) {
+            return Math.pow(base, factor());
+        }
+        return base;
+    }
+
+    private double unary() {
+        skipSpace();
+        if (eat('-')) return -unary();
+        return atom();
+    }
+
+    private double atom() {
+        skipSpace();
+        if (eat('(')) {
+            double v = expr();
+            skipSpace();
+            if (!eat(')')) throw error("expected ')'");
+            return v;
+        }
+        if (pos < text.length() && (Character.isDigit(text.charAt(pos)) || text.charAt(pos) == '.')) {
+            int start = pos;
+            while (pos < text.length() && (Character.isDigit(text.charAt(pos)) || text.charAt(pos) == '.'
+                    || ((text.charAt(pos) == 'e' || text.charAt(pos) == 'E') && pos + 1 < text.length()
+                    && (Character.isDigit(text.charAt(pos + 1)) || text.charAt(pos + 1) == '-')))) {
+                if (text.charAt(pos) == 'e' || text.charAt(pos) == 'E') pos++;
+                pos++;
+            }
+            double v;
+            try {
+                v = Double.parseDouble(text.substring(start, pos));
+            } catch (NumberFormatException e) {
+                throw error("bad number '" + text.substring(start, pos) + "'");
+            }
+            return v * unit();
+        }
+        if (pos < text.length() && (Character.isLetter(text.charAt(pos)) || text.charAt(pos) == '_')) {
+            int start = pos;
+            while (pos < text.length() && (Character.isLetterOrDigit(text.charAt(pos)) || text.charAt(pos) == '_')) pos++;
+            String name = text.substring(start, pos);
+            skipSpace();
+            if (eat('(')) {
+                double a = expr();
+                skipSpace();
+                double b = Double.NaN;
+                if (eat(',')) {
+                    b = expr();
+                    skipSpace();
+                }
+                if (!eat(')')) throw error("expected ')' after arguments of " + name);
+                return switch (name) {
+                    case "min" -> requireTwo(name, b) ? Math.min(a, b) : 0;
+                    case "max" -> requireTwo(name, b) ? Math.max(a, b) : 0;
+                    case "ceil" -> Math.ceil(a);
+                    case "floor" -> Math.floor(a);
+                    default -> throw error("unknown function '" + name + "' (min, max, ceil, floor)");
+                };
+            }
+            Double v = vars.get(name);
+            if (v == null) throw error("unknown parameter '" + name + "' (job parameters: " + vars.keySet() + ")");
+            return v;
+        }
+        throw error(pos >= text.length() ? "unexpected end" : "unexpected '" + text.charAt(pos) + "'");
+    }
+
+    private boolean requireTwo(String name, double b) {
+        if (Double.isNaN(b)) throw error(name + " needs two arguments");
+        return true;
+    }
+
+    private double unit() {
+        int start = pos;
+        while (pos < text.length() && Character.isLetter(text.charAt(pos))) pos++;
+        String u = text.substring(start, pos).toLowerCase(Locale.ROOT);
+        return switch (u) {
+            case "" -> 1;
+            case "b" -> 1;
+            case "kib" -> 1L << 10;
+            case "mib" -> 1L << 20;
+            case "gib" -> 1L << 30;
+            case "tib" -> 1L << 40;
+            case "kb" -> 1e3;
+            case "mb" -> 1e6;
+            case "gb" -> 1e9;
+            case "tb" -> 1e12;
+            default -> {
+                pos = start;
+                throw error("unknown unit '" + u + "' (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)");
+            }
+        };
+    }
+
+    private boolean eat(char c) {
+        if (pos < text.length() && text.charAt(pos) == c) {
+            pos++;
+            return true;
+        }
+        return false;
+    }
+
+    private void skipSpace() {
+        while (pos < text.length() && Character.isWhitespace(text.charAt(pos))) pos++;
+    }
+
+    private InvalidInputException error(String what) {
+        return new InvalidInputException("memory expression '" + text + "' at position " + (pos + 1) + ": " + what);
+    }
+}

@@ -1,0 +1,42 @@
+package dev.migm.sim;
+
+import dev.migm.engine.JobClass;
+import dev.migm.engine.JobSpec;
+import java.util.OptionalLong;
+
+/** Fixture builder for jobs (Fenzo-style provider). */
+public final class Jobs {
+    private String id = "j";
+    private double submitS;
+    private String app = "app";
+    private JobClass jobClass = JobClass.OTHER;
+    private double durationS = 100;
+    private double c = 1;
+    private double sat = 1;
+    private long baseMib = 1000;
+    private long peakMib = 1000;
+    private double activity = 1;
+    private double checkpointS;
+    private OptionalLong declared = OptionalLong.empty();
+
+    public static Jobs aJob(String id) {
+        Jobs j = new Jobs();
+        j.id = id;
+        return j;
+    }
+
+    public Jobs at(double s) { submitS = s; return this; }
+    public Jobs app(String a) { app = a; return this; }
+    public Jobs kind(JobClass k) { jobClass = k; return this; }
+    public Jobs duration(double s) { durationS = s; return this; }
+    public Jobs scaling(double cc, double ss) { c = cc; sat = ss; return this; }
+    public Jobs memory(long base, long peak) { baseMib = base; peakMib = peak; return this; }
+    public Jobs flat(long mib) { baseMib = mib; peakMib = mib; return this; }
+    public Jobs activity(double a) { activity = a; return this; }
+    public Jobs checkpoint(double s) { checkpointS = s; return this; }
+    public Jobs declared(long mib) { declared = OptionalLong.of(mib); return this; }
+
+    public JobSpec build() {
+        return new JobSpec(id, submitS, app, jobClass, durationS, c, sat, baseMib, peakMib, activity, checkpointS, declared);
+    }
+}

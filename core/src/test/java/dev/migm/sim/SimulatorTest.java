@@ -1,0 +1,152 @@
+package dev.migm.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.migm.engine.JobSpec;
+import dev.migm.gpu.Catalog;
+import dev.migm.gpu.GpuModel;
+import dev.migm.schedule.PolicyRegistry;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Hand-worked scenarios that pin the simulator's models (models.md), numbers derived in comments. */
+final class SimulatorTest {
+    private static final GpuModel A100 = Catalog.builtin().get("A100-40GB");
+
+    static SimResult run(String policy, List<JobSpec> jobs) {
+        return run(policy, jobs, List.of(A100));
+    }
+
+    static SimResult run(String policy, List<JobSpec> jobs, List<GpuModel> gpus) {
+        return Simulator.run("test", jobs, PolicyRegistry.create(policy, gpus), Simulator.Options.of(gpus));
+    }
+
+    @Test
+    void serial_oneJob_energyIsIdleDuringStartupThenTheModelPower() {
+        // A100-40GB, MIG off: start-up 1 s at P_idle = 55 W, then 100 s (duration on the whole GPU)
+        // at P = 55 + (400 - 55) * 0.5 * min(108, 1 * 108) / 108 = 227.5 W.
+        // Energy = 55 * 1 + 227.5 * 100 = 22805 J; makespan = 101 s.
+        SimResult r = run("serial", List.of(Jobs.aJob("a").duration(100).scaling(0.6, 1).activity(0.5).build()));
+        assertThat(r.makespanS()).isCloseTo(101.0, within(1e-9));
+        assertThat(r.energyJ()).isCloseTo(22805.0, within(1e-6));
+        assertThat(r.busySliceShare()).isCloseTo(1.0, within(1e-9));
+    }
+
+    @Test
+    void migm_oneSmallJob_paysOneInstanceCreationThenStartupThenItsRuntimeOn1g() {
+        // The GPU starts empty. migm creates a 1g.5gb (130 ms), launches (1 s start-up) and the job
+        // runs T(1g) = 50 * max(1, 0.1 * 108 / 14) = 50 s (saturated at 10.8 SMs).
+        // Makespan = 0.13 + 1 + 50 = 51.13 s.
+        // Energy: idle 55 W for 1.13 s, then 55 + 345 * 1 * min(14, 10.8)/108 = 89.5 W for 50 s.
+        //   = 62.15 + 4475 = 4537.15 J.
+        SimResult r = run("migm", List.of(Jobs.aJob("a").duration(50).scaling(1, 0.1).flat(3000).build()));
+        assertThat(r.makespanS()).isCloseTo(51.13, within(1e-9));
+        assertThat(r.energyJ()).isCloseTo(4537.15, within(1e-6));
+        assertThat(r.reconfigurations()).isEqualTo(1);
+        assertThat(r.overprovision()).isCloseTo(4864.0 / 3000, within(1e-9));
+    }
+
+    @Test
+    void migm_twoJobsThatNeedTheWholeGpu_runBackToBackOnOne7gInstance() {
+        // Both need 30000 MiB: only 7g.40gb (98 SMs) holds them. c = 1, sat = 1:
+        // T(7g) = 100 * 108 / 98 = 110.204 s each. Create 7g (0.13 s), job 1: 1 + 110.204; job 2
+        // reuses the idle 7g (no operation): 1 + 110.204. Makespan = 0.13 + 2 * 111.204 = 222.539 s.
+        List<JobSpec> jobs = List.of(Jobs.aJob("a").flat(30000).build(), Jobs.aJob("b").flat(30000).build());
+        SimResult r = run("migm", jobs);
+        assertThat(r.makespanS()).isCloseTo(0.13 + 2 * (1 + 100 * 108.0 / 98), within(1e-6));
+        assertThat(r.reconfigurations()).isEqualTo(1);
+    }
+
+    @Test
+    void fission_costsDestroyPlusCreateLatency() {
+        // Job a needs the 7g (30000 MiB, c = 1: T = 100 * 108/98 = 110.204 s); b and c need 3000 MiB,
+        // c = 0: 10 s anywhere. a goes first (it needs a whole GPU): create 7g 0.13 s, a ends at
+        // aEnd = 0.13 + 1 + 110.204. Then b (two jobs wait, so right-sizing applies): fission destroys
+        // the idle 7g (0.15 s) and creates 1g.5gb (0.13 s): b launches at aEnd + 0.28, ends 11 s later.
+        // c must wait for that reconfiguration, then creates its own 1g (0.13 s): ends aEnd + 0.41 + 11.
+        List<JobSpec> jobs = List.of(Jobs.aJob("b").flat(3000).scaling(0, 1).duration(10).build(),
+                Jobs.aJob("c").flat(3000).scaling(0, 1).duration(10).build(),
+                Jobs.aJob("a").flat(30000).build());
+        SimResult r = run("migm", jobs);
+        double aEnd = 0.13 + 1 + 100 * 108.0 / 98;
+        assertThat(r.makespanS()).isCloseTo(aEnd + 0.15 + 0.13 + 0.13 + 1 + 10, within(1e-6));
+        assertThat(r.reconfigurations()).isEqualTo(3);
+    }
+
+    @Test
+    void lastJob_takesThePlacementThatFinishesFirst_reusingAnIdleLargeInstance() {
+        // As above without c: b is the only waiting job, so it takes the placement that ends first.
+        // On the idle 7g it needs no reconfiguration and runs 10 s (c = 0), which beats fission
+        // (0.28 s more): makespan = aEnd + 1 + 10, one reconfiguration only (the first 7g).
+        List<JobSpec> jobs = List.of(Jobs.aJob("b").flat(3000).scaling(0, 1).duration(10).build(),
+                Jobs.aJob("a").flat(30000).build());
+        SimResult r = run("migm", jobs);
+        double aEnd = 0.13 + 1 + 100 * 108.0 / 98;
+        assertThat(r.makespanS()).isCloseTo(aEnd + 1 + 10, within(1e-6));
+        assertThat(r.reconfigurations()).isEqualTo(1);
+    }
+
+    @Test
+    void lowerBound_isTheMaxOfLongestJobComputeAreaAndMemoryArea() {
+        // Two flat jobs (c = 0: same time anywhere) of 100 s and 3000 MiB on one A100: each fits
+        // 1g.5gb (1 compute slice of 7, 1 memory slice of 8). Longest = 100;
+        // compute area = 2 * 100 * 1/7 = 28.6; memory area = 2 * 100 * 1/8 = 25 -> LB = 100 s.
+        List<JobSpec> two = List.of(Jobs.aJob("a").scaling(0, 1).flat(3000).build(),
+                Jobs.aJob("b").scaling(0, 1).flat(3000).build());
+        assertThat(LowerBound.seconds(two, List.of(A100))).isCloseTo(100.0, within(1e-9));
+        // Fourteen such jobs: compute area = 14 * 100 / 7 = 200 > 100 -> LB = 200 s.
+        List<JobSpec> many = java.util.stream.IntStream.range(0, 14)
+                .mapToObj(i -> Jobs.aJob("j" + i).scaling(0, 1).flat(3000).build()).toList();
+        assertThat(LowerBound.seconds(many, List.of(A100))).isCloseTo(200.0, within(1e-9));
+        // On two GPUs the area halves: 100 s.
+        assertThat(LowerBound.seconds(many, List.of(A100, A100))).isCloseTo(100.0, within(1e-9));
+    }
+
+    @Test
+    void serialBaseline_onTheScientificSuite_isTheSumOfDurationsPlusStartups() {
+        // Serial runs one job at a time on the whole GPU at full speed: makespan = sum (d + 1 s).
+        // The suite's README gives 14,382 s and a lower bound of 2,702 s for it.
+        List<JobSpec> jobs = Suites.load("scientific");
+        double expected = jobs.stream().mapToDouble(j -> j.durationS() + 1).sum();
+        SimResult r = run("serial", jobs);
+        assertThat(r.makespanS()).isCloseTo(expected, within(1e-6));
+        assertThat(r.makespanS()).isCloseTo(14382, within(0.5));
+        assertThat(r.lowerBoundS()).isCloseTo(2702, within(0.5));
+        assertThat(r.reconfigurations()).isZero();
+    }
+
+    @Test
+    void runs_areDeterministic() {
+        List<JobSpec> jobs = Suites.load("mixed");
+        SimResult a = run("migm", jobs);
+        SimResult b = run("migm", jobs);
+        assertThat(b).isEqualTo(a);
+    }
+
+    @Test
+    void staticPolicy_reportsJobsNoInstanceCanHoldInsteadOfDroppingThem() {
+        List<JobSpec> jobs = List.of(Jobs.aJob("big").flat(30000).build(), Jobs.aJob("small").flat(1000).build());
+        SimResult r = run("static:7x1g", jobs);
+        assertThat(r.completed()).isEqualTo(1);
+        assertThat(r.failures()).singleElement().asString().startsWith("big: needs 30000 MiB")
+                .contains("static layout '7x1g'");
+    }
+
+    @Test
+    void jobLargerThanAnyInstance_failsWithTheReason() {
+        SimResult r = run("migm", List.of(Jobs.aJob("huge").flat(50000).build()));
+        assertThat(r.completed()).isZero();
+        assertThat(r.failures()).singleElement().asString().contains("needs 50000 MiB")
+                .contains("the largest instance any GPU can hold is 40192 MiB");
+    }
+
+    @Test
+    void mixedNode_runsJobsOnEveryModel() {
+        GpuModel h100 = Catalog.builtin().get("H100-80GB");
+        List<JobSpec> jobs = Suites.load("mixed").subList(0, 60);
+        SimResult r = run("migm", jobs, List.of(A100, h100));
+        assertThat(r.completed()).isEqualTo(60);
+        assertThat(r.gpus()).isEqualTo("1xA100-SXM4-40GB+1xH100-SXM5-80GB");
+    }
+}

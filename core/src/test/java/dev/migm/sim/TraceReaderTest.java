@@ -1,0 +1,58 @@
+package dev.migm.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.migm.engine.JobClass;
+import dev.migm.engine.JobSpec;
+import dev.migm.gpu.InvalidInputException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+final class TraceReaderTest {
+    private static final String HEADER = "id,submit_s,app,class,duration_s,c,sat,mem_base_mib,mem_peak_mib,activity,checkpoint_s,declared_mib\n";
+
+    @Test
+    void parse_readsRowsAndOptionalDeclaredMemory() {
+        List<JobSpec> jobs = TraceReader.parse("# migm-trace v1\n" + HEADER
+                + "# a comment\n"
+                + "a,0.0,bfs,scientific,26.1,0.158,0.058,1616,1616,0.30,0,1644\n"
+                + "b,5.5,llama-7b,llm,135.1,0.770,0.778,13946,16261,0.61,49,\n", "t.csv");
+        assertThat(jobs).hasSize(2);
+        assertThat(jobs.get(0).declaredMib()).hasValue(1644);
+        assertThat(jobs.get(1).declaredMib()).isEmpty();
+        assertThat(jobs.get(1).jobClass()).isEqualTo(JobClass.LLM);
+        assertThat(jobs.get(1).checkpointS()).isEqualTo(49);
+    }
+
+    @Test
+    void everyBundledSuiteParses() {
+        for (String s : Suites.NAMES) {
+            assertThat(Suites.load(s)).as(s).isNotEmpty();
+        }
+        assertThat(Suites.load("mixed-online")).hasSize(1000);
+    }
+
+    @Test
+    void badInput_namesFileLineAndColumn() {
+        assertThatThrownBy(() -> TraceReader.parse("# migm-trace v2\n" + HEADER, "t.csv"))
+                .isInstanceOf(InvalidInputException.class).hasMessage("t.csv:1: unsupported trace version 'v2' (this build reads v1)");
+        assertThatThrownBy(() -> TraceReader.parse("id,submit_s\n", "t.csv"))
+                .isInstanceOf(InvalidInputException.class).hasMessageStartingWith("t.csv:1: expected '# migm-trace v1'");
+        assertThatThrownBy(() -> TraceReader.parse("# migm-trace v1\n" + HEADER
+                + "a,0.0,bfs,scientific,lots,0.158,0.058,1616,1616,0.30,0,\n", "t.csv"))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("t.csv:3: column duration_s: expected a number, got 'lots'");
+        assertThatThrownBy(() -> TraceReader.parse("# migm-trace v1\n" + HEADER
+                + "a,0.0,bfs,quantum,1,0.1,0.1,1,1,0.3,0,\n", "t.csv"))
+                .isInstanceOf(InvalidInputException.class).hasMessageStartingWith("t.csv:3: column class: unknown job class 'quantum'");
+        assertThatThrownBy(() -> TraceReader.parse("# migm-trace v1\n" + HEADER.replace("activity", "colour"), "t.csv"))
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("unknown column 'colour'");
+        assertThatThrownBy(() -> TraceReader.parse("# migm-trace v1\n" + HEADER
+                + "a,0.0,bfs,ml,1,0.1,0.1,2000,1000,0.3,0,\n", "t.csv"))
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("t.csv:3:").hasMessageContaining("mem_peak_mib");
+        assertThatThrownBy(() -> TraceReader.parse("# migm-trace v1\n" + HEADER
+                + "a,0.0,bfs,ml,1,0.1,0.1,1,1,0.3,0,\na,0.0,bfs,ml,1,0.1,0.1,1,1,0.3,0,\n", "t.csv"))
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("t.csv:4: column id: duplicate job id 'a'");
+    }
+}
