@@ -61,8 +61,8 @@ public final class Engine {
      */
     public record EarlyRestart(boolean enabled, int minSamples, int window, double minSpan, double z,
                                double noiseFloor) {
-        public static final EarlyRestart DEFAULT = new EarlyRestart(true, 10, 60, 0.02, 4.0, 0.005);
-        public static final EarlyRestart OFF = new EarlyRestart(false, 10, 60, 0.02, 4.0, 0.005);
+        public static final EarlyRestart DEFAULT = new EarlyRestart(true, 10, 60, 0.02, 4.0, 0.01);
+        public static final EarlyRestart OFF = new EarlyRestart(false, 10, 60, 0.02, 4.0, 0.01);
     }
 
     /** Job states. */

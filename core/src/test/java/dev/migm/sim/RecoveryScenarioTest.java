@@ -1,0 +1,95 @@
+package dev.migm.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.migm.engine.JobSpec;
+import dev.migm.estimate.EstimatorChain;
+import dev.migm.estimate.InMemoryHistory;
+import dev.migm.gpu.Catalog;
+import dev.migm.gpu.GpuModel;
+import dev.migm.schedule.PolicyRegistry;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Hand-worked OOM, early-restart and checkpoint scenarios on one A100-40GB under migm. The job
+ * grows from 3000 to 6000 MiB over its work (100 s anywhere: c = 0) and declares 3000 MiB.
+ */
+final class RecoveryScenarioTest {
+    private static final List<GpuModel> NODE = List.of(Catalog.builtin().get("A100-40GB"));
+
+    static SimResult run(List<JobSpec> jobs, boolean earlyRestart) {
+        Simulator.Options o = Simulator.Options.of(NODE)
+                .withMemory(() -> EstimatorChain.declaredOnly(new InMemoryHistory(50)))
+                .withEarlyRestart(earlyRestart);
+        return Simulator.run("scenario", jobs, PolicyRegistry.create("migm", NODE), o);
+    }
+
+    static Jobs growing() {
+        return Jobs.aJob("grow").duration(100).scaling(0, 1).memory(3000, 6000).declared(3000);
+    }
+
+    @Test
+    void oom_happensWhenMemoryPassesTheInstance_andTheJobMovesToTheNextProfile() {
+        // need = 3000 * 1.05 = 3150 -> 1g.5gb (4864 MiB). Create 0.13 s, start-up 1 s; memory passes
+        // 4864 at progress (4864 - 3000) / 3000 = 0.62133: OOM at 0.13 + 1 + 62.133 = 63.263 s.
+        // Requeued with need max(3150, 4865, 4864 * 1.05 = 5108) = 5108 -> tightest is 1g.10gb
+        // (9856 MiB), created in free slices (0.13 s), start-up 1 s, full 100 s again (no checkpoint).
+        // The idle 1g.5gb@0 stays; 1g.10gb may start at 2, 4 or 6: @6 leaves slices 1-5 free (run 5),
+        // @2 and @4 leave runs of 4 and 3, so the planner takes @6.
+        SimResult r = run(List.of(growing().build()), false);
+        double oomAt = 0.13 + 1 + 100 * (4864 - 3000) / 3000.0;
+        assertThat(r.oomKills()).isEqualTo(1);
+        assertThat(r.makespanS()).isCloseTo(oomAt + 0.13 + 1 + 100, within(1e-6));
+        assertThat(r.perJob().getFirst().slot()).isEqualTo("gpu0:1g.10gb@6");
+        assertThat(r.perJob().getFirst().attempts()).isEqualTo(2);
+        // Lost: start-up 1 s + 62.133 s of work on 1 compute slice.
+        assertThat(r.wastedGpuS()).isCloseTo(1 + 62.133, within(1e-3));
+    }
+
+    @Test
+    void checkpoint_resumeLosesExactlyTheWorkSinceTheLastCheckpoint() {
+        // Same job, checkpoint every 30 s of work (progress 0.3, 0.6, 0.9). The OOM at progress
+        // 0.62133 keeps 0.6; the second attempt runs the remaining 40 s. Lost: 2.133 s of work
+        // + the 1 s start-up, on 1 compute slice.
+        SimResult r = run(List.of(growing().checkpoint(30).build()), false);
+        double oomAt = 0.13 + 1 + 100 * (4864 - 3000) / 3000.0;
+        assertThat(r.makespanS()).isCloseTo(oomAt + 0.13 + 1 + 40, within(1e-6));
+        assertThat(r.wastedGpuS()).isCloseTo(1 + (62.133 - 60), within(1e-3));
+    }
+
+    @Test
+    void earlyRestart_firesOnLinearGrowthBeforeTheOom() {
+        // Samples every 1 s of run time; after 10 samples spanning >= 2% of progress the projection
+        // (6000 MiB, noise 1%) clears 4864 MiB by 4 standard errors: the attempt is stopped at about
+        // 10-12 s of work instead of dying at 62 s, and restarts with need 6000 * 1.05 = 6300 -> 1g.10gb.
+        SimResult r = run(List.of(growing().build()), true);
+        assertThat(r.earlyRestarts()).isEqualTo(1);
+        assertThat(r.oomKills()).isZero();
+        assertThat(r.falseEarlyRestarts()).isZero();
+        assertThat(r.perJob().getFirst().slot()).startsWith("gpu0:1g.10gb");
+        assertThat(r.wastedGpuS()).isBetween(10.0, 14.0);
+        SimResult withoutEarly = run(List.of(growing().build()), false);
+        assertThat(r.makespanS()).isLessThan(withoutEarly.makespanS() - 45);
+    }
+
+    @Test
+    void earlyRestart_doesNotFireOnAFlatJobCloseToItsInstance() {
+        // Flat 4800 MiB in a 4864 MiB 1g.5gb, sampled with 1% noise (up to 4848 MiB reported): the
+        // projection stays below the instance, the job runs once.
+        SimResult r = run(List.of(Jobs.aJob("flat").duration(300).scaling(0, 1).flat(4600).declared(4600).build()), true);
+        assertThat(r.earlyRestarts()).isZero();
+        assertThat(r.restarts()).isZero();
+        assertThat(r.completed()).isEqualTo(1);
+    }
+
+    @Test
+    void oomOnTheLargestInstance_endsTheJobAsFailedWithTheReason() {
+        // Peak 45000 MiB exceeds the 7g.40gb (40192 MiB): it climbs to the 7g and fails there.
+        SimResult r = run(List.of(Jobs.aJob("huge").duration(100).scaling(0, 1).memory(30000, 45000).declared(30000)
+                .build()), false);
+        assertThat(r.completed()).isZero();
+        assertThat(r.failures()).singleElement().asString().contains("needs").contains("40192 MiB");
+    }
+}
