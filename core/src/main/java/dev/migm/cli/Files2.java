@@ -13,6 +13,8 @@ final class Files2 {
     static String read(Path path) {
         try {
             return Files.readString(path);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new InvalidInputException(path + ": no such file");
         } catch (IOException e) {
             throw new InvalidInputException(path + ": cannot read: " + e.getClass().getSimpleName()
                     + (e.getMessage() == null ? "" : " " + e.getMessage()));

@@ -438,7 +438,9 @@ public final class Engine {
             if (!gpu.migEnabled) {
                 throw new IllegalStateException("gpu" + gpu.index + " has MIG disabled");
             }
-            if (target.profile().memoryMib() < queued.needMib()) {
+            // A first attempt may go below its estimate (policies may try a smaller instance: an
+            // estimate is no proof); a retry after an OOM may not.
+            if (target.profile().memoryMib() < queued.needMib() && queued.attempt() > 1) {
                 throw new IllegalStateException(queued.id() + " needs " + queued.needMib() + " MiB, " + target + " holds "
                         + target.profile().memoryMib());
             }

@@ -40,11 +40,16 @@ final class PolicySupport {
      * the job, ties to fewer compute slices, then lower GPU index and start.
      */
     static Optional<Placement> bestFitIdle(SchedulingContext ctx, QueuedJob job) {
+        return bestFitIdle(ctx, job, job.needMib());
+    }
+
+    /** Best fit for {@code needMib} (which may be less than the job's estimate, see {@link StaticPolicy}). */
+    static Optional<Placement> bestFitIdle(SchedulingContext ctx, QueuedJob job, long needMib) {
         Placement best = null;
         for (GpuView gpu : ctx.gpus()) {
             if (!gpu.migEnabled()) continue;
             for (Instance i : gpu.state().layout().instances()) {
-                if (gpu.state().isBusy(i) || i.profile().memoryMib() < job.needMib()) continue;
+                if (gpu.state().isBusy(i) || i.profile().memoryMib() < needMib) continue;
                 if (best == null || i.profile().memoryMib() < best.instance().profile().memoryMib()
                         || (i.profile().memoryMib() == best.instance().profile().memoryMib()
                         && i.profile().computeSlices() < best.instance().profile().computeSlices())) {

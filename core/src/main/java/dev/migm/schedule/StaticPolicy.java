@@ -14,8 +14,9 @@ import java.util.Map;
 /**
  * {@code static}: one fixed layout per GPU (what mig-parted or Slurm give a site), set once at the
  * start and never changed. Jobs go best-fit (smallest idle instance that holds them) in arrival
- * order, a job that waits does not block later jobs that fit elsewhere. A job no instance of the
- * layout can hold is rejected with that reason, never dropped silently.
+ * order, a job that waits does not block later jobs that fit elsewhere. A job whose first estimate
+ * exceeds every instance of the layout tries the largest one; a job known to need more (its true
+ * peak, or an OOM on the largest instance) is rejected with that reason, never dropped silently.
  */
 public final class StaticPolicy implements SchedulingPolicy {
     private static final int WINDOW = 512;
@@ -43,12 +44,17 @@ public final class StaticPolicy implements SchedulingPolicy {
             }
         }
         for (QueuedJob job : ctx.waiting(WINDOW)) {
-            if (job.needMib() > largest) {
-                ctx.reject(job, "needs " + job.needMib() + " MiB; the static layout '" + layoutSpec
-                        + "' has no instance larger than " + largest + " MiB");
-                continue;
+            long need = job.needMib();
+            if (need > largest) {
+                if (job.attempt() > 1 || job.estimateNote().startsWith("oracle")) {
+                    ctx.reject(job, "needs " + need + " MiB; the static layout '" + layoutSpec
+                            + "' has no instance larger than " + largest + " MiB");
+                    continue;
+                }
+                // A first estimate is no proof: try the layout's largest instance; an OOM there ends it.
+                need = largest;
             }
-            var fit = PolicySupport.bestFitIdle(ctx, job);
+            var fit = PolicySupport.bestFitIdle(ctx, job, need);
             fit.ifPresent(f -> ctx.place(job, f.gpu(), PolicySupport.useFree(f.gpu(), f.instance())));
             if (noIdleLeft(ctx)) return;
         }

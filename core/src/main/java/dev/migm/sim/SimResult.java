@@ -27,7 +27,7 @@ public record SimResult(String trace, String policy, String gpus, int jobs, int 
     /** One job's outcome, for {@code --per-job} reports. */
     public record JobRow(String trace, String policy, String id, String app, String state, int attempts, String slot,
                          long slotMib, long peakMib, double submitS, double firstLaunchS, double endS, long needMib,
-                         String needSource) {
+                         String needSource, String reason) {
         public static final List<Metric<JobRow>> METRICS = List.of(
                 new Metric<>("trace", JobRow::trace), new Metric<>("policy", JobRow::policy),
                 new Metric<>("id", JobRow::id), new Metric<>("app", JobRow::app), new Metric<>("state", JobRow::state),
@@ -35,7 +35,7 @@ public record SimResult(String trace, String policy, String gpus, int jobs, int 
                 new Metric<>("slot_mib", JobRow::slotMib), new Metric<>("peak_mib", JobRow::peakMib),
                 new Metric<>("submit_s", JobRow::submitS), new Metric<>("first_launch_s", JobRow::firstLaunchS),
                 new Metric<>("end_s", JobRow::endS), new Metric<>("need_mib", JobRow::needMib),
-                new Metric<>("need_source", JobRow::needSource));
+                new Metric<>("need_source", JobRow::needSource), new Metric<>("reason", JobRow::reason));
     }
 
     /** The metrics every report shows, in order. */

@@ -105,7 +105,8 @@ public final class Simulator {
             perJob.add(new SimResult.JobRow(trace, policy.name(), j.spec().id(), j.spec().app(),
                     j.state().name().toLowerCase(java.util.Locale.ROOT), j.attempts().size(),
                     last == null ? "" : last.slot().toString(), last == null ? 0 : last.slot().memoryMib(),
-                    j.spec().memPeakMib(), j.spec().submitS(), j.firstLaunchS(), j.endS(), j.needMib(), j.needSource()));
+                    j.spec().memPeakMib(), j.spec().submitS(), j.firstLaunchS(), j.endS(), j.needMib(), j.needSource(),
+                    j.lastReason()));
             heldSlices += j.heldSliceSeconds();
             if (!Double.isNaN(j.firstLaunchS())) {
                 waits.add(j.firstLaunchS() - j.spec().submitS());

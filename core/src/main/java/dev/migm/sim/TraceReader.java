@@ -29,8 +29,10 @@ public final class TraceReader {
     public static List<JobSpec> read(Path path) {
         try {
             return parse(Files.readString(path), path.toString());
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new InvalidInputException(path + ": no such trace file");
         } catch (IOException e) {
-            throw new InvalidInputException(path + ": cannot read trace: " + e.getMessage());
+            throw new InvalidInputException(path + ": cannot read trace: " + e);
         }
     }
 
