@@ -150,10 +150,6 @@ public final class SimulatedGpuBackend implements GpuBackend {
         }
     }
 
-    /** Board power of a GPU now, watts. */
-    public double watts(int gpu) {
-        return boards.get(gpu).watts();
-    }
 
     @Override
     public double energyJoules() {

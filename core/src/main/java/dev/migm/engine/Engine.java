@@ -86,7 +86,6 @@ public final class Engine {
     private long nextSeq;
     private long nextTicket = 1;
     private long reconfigurations;
-    private long reconfigurationOps;
     private long restarts;
     private long oomKills;
     private long earlyRestarts;
@@ -326,7 +325,7 @@ public final class Engine {
             }
             case Outcome.Crashed c -> {
                 job.lastReason = "crashed: " + c.reason();
-                retry(job, attempt, job.need, job.checkpointProgress(attempt));
+                retry(job, attempt, job.need, attempt.startProgress());
             }
         }
     }
@@ -513,13 +512,13 @@ public final class Engine {
         gpu.reconfiguring = true;
         gpu.version++;
         reconfigurations++;
-        reconfigurationOps += plan.operationCount();
         long ticket = nextTicket++;
         pending.put(ticket, new Pending(job, target));
         if (job != null) {
             job.state = State.PLACING;
             gpu.creating.remove(target);
             gpu.occupants.put(target, job);
+            // expected to start after the reconfiguration (a fraction of a second per operation)
             job.expectedEndS = clock.nowS() + plan.operationCount() * 0.15
                     + expectedRuntime(job.queued, gpu, target.profile().sms());
         }
@@ -579,13 +578,7 @@ public final class Engine {
         return jobs.values().stream().map(Job::view).toList();
     }
 
-    public Optional<JobView> job(String id) {
-        return Optional.ofNullable(jobs.get(id)).map(Job::view);
-    }
 
-    public List<? extends GpuView> gpuViews() {
-        return gpus;
-    }
 
     public int waitingCount() {
         return waiting.size();
@@ -595,9 +588,6 @@ public final class Engine {
         return reconfigurations;
     }
 
-    public long reconfigurationOps() {
-        return reconfigurationOps;
-    }
 
     public long restarts() {
         return restarts;
@@ -611,14 +601,6 @@ public final class Engine {
         return earlyRestarts;
     }
 
-    /** Whether no job is waiting, placing or running. */
-    public boolean idle() {
-        if (!waiting.isEmpty() || !pending.isEmpty()) return false;
-        for (Gpu g : gpus) {
-            if (!g.occupants.isEmpty() || g.wholeGpuJob != null) return false;
-        }
-        return true;
-    }
 
     /** A snapshot of a job for reports. */
     public record JobView(JobSpec spec, State state, List<Attempt> attempts, double firstLaunchS, double endS,
@@ -655,9 +637,6 @@ public final class Engine {
             this.seq = seq;
         }
 
-        double checkpointProgress(Attempt attempt) {
-            return attempt.startProgress();
-        }
 
         JobView view() {
             return new JobView(spec, state, attempts, firstLaunchS, endS, heldSliceSeconds, ooms, lastReason,

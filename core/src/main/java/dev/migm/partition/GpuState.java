@@ -37,10 +37,6 @@ public record GpuState(Layout layout, Set<Instance> busy) {
         return busy.contains(instance);
     }
 
-    /** The state after applying a plan's operations (new instances are idle). */
-    public GpuState after(Plan.Possible plan) {
-        return new GpuState(plan.result(), busy);
-    }
 
     @Override
     public String toString() {

@@ -45,13 +45,7 @@ public sealed interface Plan {
             return ops.size();
         }
 
-        public List<Instance> destroyed() {
-            return ops.stream().filter(o -> o instanceof PlanOp.Destroy).map(PlanOp::instance).toList();
-        }
 
-        public List<Instance> created() {
-            return ops.stream().filter(o -> o instanceof PlanOp.Create).map(PlanOp::instance).toList();
-        }
 
         @Override
         public String toString() {
