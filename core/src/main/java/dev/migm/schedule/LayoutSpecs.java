@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  *       A30: 2 x 1g + 1 x 2g), mig-hardware.md section 1.3;</li>
  *   <li>{@code 7x1g}, {@code 2x3g}, {@code 4x1g.10gb}, {@code 2x1g.5gb,1x2g.10gb}: counts of profiles,
  *       where {@code Ng} alone means the plain profile with N compute slices and the fewest memory slices;</li>
- *   <li>{@code 3g.20gb@0,3g.20gb@4}: explicit placements;</li>
+ *   <li>{@code 3g.20gb@0,3g.20gb@4}: explicit placements ({@code +} before a digit may stand for the comma, so that
+ *       the spec fits in a comma-separated policy list: {@code static:3g.20gb@0+3g.20gb@4});</li>
  *   <li>{@code full}: the largest profile.</li>
  * </ul>
  */
@@ -28,7 +29,10 @@ public final class LayoutSpecs {
     }
 
     public static Layout resolve(GpuModel gpu, String spec) {
-        String s = spec.trim();
+        String s = spec.trim().replaceAll("\\+(?=\\d)", ",");
+        if (s.contains(",,") || s.startsWith(",")) {
+            throw new InvalidInputException("layout '" + spec + "': empty entry");
+        }
         if (s.contains("@")) {
             return Layout.parse(gpu, s);
         }

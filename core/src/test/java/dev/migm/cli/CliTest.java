@@ -63,6 +63,33 @@ final class CliTest {
     }
 
     @Test
+    void simulateJson_hasTheIssuesKeysAndRatiosToTheFirstPolicy() {
+        Result r = run("simulate", "--suite", "scientific", "--policies", "serial,migm", "--json", "--quiet");
+        assertThat(r.status()).isZero();
+        List<Map<String, Object>> rows = Json.MAPPER.readValue(r.out(), new TypeReference<>() { });
+        assertThat(rows).hasSize(2);
+        assertThat(rows.getFirst().keySet()).contains("jobs", "completed", "makespan_s", "throughput_jobs_per_h",
+                "energy_j", "mean_jct_s", "p95_wait_s", "reconfigurations", "restarts", "busy_slice_share",
+                "lower_bound_s", "oom_kills", "early_restarts", "false_early_restarts", "wasted_gpu_s",
+                "first_fit_rate", "overprovision", "speedup", "energy_ratio");
+        assertThat(((Number) rows.getFirst().get("speedup")).doubleValue()).isEqualTo(1.0);
+        assertThat(((Number) rows.get(1).get("speedup")).doubleValue()).isGreaterThan(5.0);
+    }
+
+    @Test
+    void simulate_badTraceRowIsNamedWithFileLineAndColumn(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("t.csv");
+        Files.writeString(f, "# migm-trace v1\n" + String.join(",", dev.migm.sim.TraceReader.COLUMNS) + "\n"
+                + "a,0,bfs,scientific,10,0.1,0.1,100,100,0.3,0,\n"
+                + "b,0,bfs,scientific,ten,0.1,0.1,100,100,0.3,0,\n");
+        Result r = run("simulate", f.toString(), "--quiet");
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.err().strip()).isEqualTo("migm: " + f + ":4: column duration_s: expected a number, got 'ten'");
+        assertThat(run("simulate", "--suite", "mixed", "--policies", "static:3g.20gb@0+3g.20gb@4", "--quiet").status())
+                .isZero();
+    }
+
+    @Test
     void importSmi_unparseableFileNamesTheLine(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("lgip.txt");
         Files.writeString(f, "+----+\n| GPU instance profiles: |\nthis is not nvidia-smi\n");

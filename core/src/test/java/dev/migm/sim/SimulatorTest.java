@@ -142,6 +142,17 @@ final class SimulatorTest {
     }
 
     @Test
+    void eightGpus_onlineArrivals_migmCompletesEverythingAndBeatsThePaperSchemes() {
+        List<JobSpec> jobs = Suites.load("mixed-online");
+        List<GpuModel> node = java.util.Collections.nCopies(8, A100);
+        SimResult migm = run("migm", jobs, node);
+        assertThat(migm.completed()).isEqualTo(1000);
+        assertThat(migm.makespanS()).isLessThan(run("s1", jobs, node).makespanS());
+        assertThat(migm.makespanS()).isLessThan(run("s2", jobs, node).makespanS());
+        assertThat(migm.makespanS()).isGreaterThanOrEqualTo(migm.lowerBoundS());
+    }
+
+    @Test
     void mixedNode_runsJobsOnEveryModel() {
         GpuModel h100 = Catalog.builtin().get("H100-80GB");
         List<JobSpec> jobs = Suites.load("mixed").subList(0, 60);
