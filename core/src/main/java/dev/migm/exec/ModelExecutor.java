@@ -18,8 +18,11 @@ import java.util.SplittableRandom;
  * Runs attempts as their workload model says, in virtual time (models.md): start-up
  * ({@code startupS}, no progress, no dynamic power), then progress at the speed the slot gives
  * ({@link RuntimeModel#runtimeS}); memory follows the job's base-to-peak line and an attempt whose
- * memory exceeds its slot dies of OOM at that moment, keeping the work of its last checkpoint. A
- * stopped attempt keeps its last checkpoint too.
+ * memory exceeds its slot dies of OOM at that moment, keeping the work of its last checkpoint.
+ * {@link #stop} is the signal of an early restart or a cancel: a job that checkpoints
+ * ({@code checkpoint_s > 0}) writes a checkpoint on the signal and keeps all its progress (the
+ * convention of Slurm's requeue signal and of trainers that checkpoint on SIGTERM); one that does not
+ * exits and keeps only what it had. The model's jobs exit well within any grace period.
  *
  * <p>When sampling is on, the executor reports the job's memory every {@link Sampling#periodS()}
  * seconds as NVML would ({@code nvmlDeviceGetComputeRunningProcesses}), with a seeded jitter of
@@ -126,7 +129,7 @@ public final class ModelExecutor implements Executor {
         }
         running.remove(attempt.jobId());
         double reached = r.progressAt(time.nowS());
-        double kept = Math.max(attempt.startProgress(), RuntimeModel.lastCheckpoint(r.spec(), reached));
+        double kept = r.spec().checkpointS() > 0 ? reached : attempt.startProgress();
         backend.detach(attempt.slot(), attempt.jobId());
         time.at(time.nowS(), () -> r.sink().deliver(new EngineEvent.AttemptExited(attempt.jobId(), attempt.number(),
                 new Outcome.Stopped(why, reached, kept))));

@@ -75,6 +75,20 @@ final class RecoveryScenarioTest {
     }
 
     @Test
+    void earlyRestart_ofACheckpointingJob_keepsTheProgressItReached() {
+        // With checkpoints every 30 s of work the job writes a checkpoint when it is signalled: the
+        // early restart loses only the start-up, and the second attempt runs the rest of the work.
+        // So the makespan is the first attempt's start (0.13 + 1) + 100 s of work + the
+        // reconfiguration and start-up of the second attempt (under 0.3 + 1 s): below 102.5 s,
+        // while without checkpoints it is 0.13 + 1 + (about 11 s lost) + 0.13 + 1 + 100 > 112 s.
+        SimResult r = run(List.of(growing().checkpoint(30).build()), true);
+        assertThat(r.earlyRestarts()).isEqualTo(1);
+        assertThat(r.makespanS()).isLessThan(102.5);
+        assertThat(r.wastedGpuS()).isCloseTo(1.0, within(1e-9));
+        assertThat(run(List.of(growing().build()), true).makespanS()).isGreaterThan(112);
+    }
+
+    @Test
     void earlyRestart_doesNotFireOnAFlatJobCloseToItsInstance() {
         // Flat 4800 MiB in a 4864 MiB 1g.5gb, sampled with 1% noise (up to 4848 MiB reported): the
         // projection stays below the instance, the job runs once.
