@@ -69,7 +69,7 @@ public class SchedulingRoundBenchmark {
             JobSpec t = templates.get(i % templates.size());
             JobSpec j = new JobSpec("q" + i, t.submitS(), t.app(), t.jobClass(), t.durationS(), t.c(), t.sat(),
                     t.memBaseMib(), t.memPeakMib(), t.activity(), t.checkpointS(), t.declaredMib());
-            sorted.add(new QueuedJob(j, j.memPeakMib(), i, 1, 0, "oracle", 0));
+            sorted.add(new QueuedJob(j, j.memPeakMib(), true, i, 1, 0, "oracle", 0));
         }
         queue = List.copyOf(sorted);
         initial = new GpuState[8];

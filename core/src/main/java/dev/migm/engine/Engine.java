@@ -197,16 +197,17 @@ public final class Engine {
     private void enqueue(Job job, int attempt, double progress) {
         long largest = largestSlotMib();
         if (job.need.mib() > largest) {
-            if (job.failedOnLargest || attempt == 1 && job.spec.declaredMib().orElse(0) > largest) {
+            if (job.failedOnLargest || job.need.certain()) {
                 fail(job, "needs " + job.need.mib() + " MiB (" + job.need.source() + "); the largest instance any GPU"
                         + " can hold is " + largest + " MiB");
                 return;
             }
-            // An estimate (with its margin) above the largest instance is no proof: try the largest.
+            // An estimate (with its margin, or a declaration) above the largest instance is no proof:
+            // try the largest; an OOM there ends the job.
             job.need = new MemoryPolicy.Need(largest, job.need.source() + ", capped at the largest instance");
         }
         job.state = State.QUEUED;
-        job.queued = new QueuedJob(job.spec, job.need.mib(), job.seq, attempt, progress, job.need.source(), clock.nowS());
+        job.queued = new QueuedJob(job.spec, job.need.mib(), job.need.certain(), job.seq, attempt, progress, job.need.source(), clock.nowS());
         waiting.add(job.queued);
         if (attempt == 1) {
             freshByApp.computeIfAbsent(job.spec.app(), a -> new java.util.LinkedHashSet<>()).add(job);

@@ -5,8 +5,14 @@ package dev.migm.engine;
  * the estimators. The engine picks the tightest instance that holds {@link Need#mib()}.
  */
 public interface MemoryPolicy {
-    /** The memory to plan for, and where the number comes from. */
-    record Need(long mib, String source) {
+    /**
+     * The memory to plan for, where the number comes from, and whether it is certain (the
+     * simulator's true peak) rather than an estimate that may be wrong.
+     */
+    record Need(long mib, String source, boolean certain) {
+        public Need(long mib, String source) {
+            this(mib, source, false);
+        }
     }
 
     /** Need of the first attempt. */
@@ -39,12 +45,12 @@ public interface MemoryPolicy {
     MemoryPolicy ORACLE = new MemoryPolicy() {
         @Override
         public Need initial(JobSpec job) {
-            return new Need(job.memPeakMib(), "oracle (true peak)");
+            return new Need(job.memPeakMib(), "oracle (true peak)", true);
         }
 
         @Override
         public Need afterOom(JobSpec job, Need previous, long slotMib, long usedMib) {
-            return new Need(Math.max(job.memPeakMib(), slotMib + 1), "oracle after OOM");
+            return new Need(Math.max(job.memPeakMib(), slotMib + 1), "oracle after OOM", true);
         }
     };
 }

@@ -7,13 +7,14 @@ import java.util.Comparator;
  *
  * @param spec          the job
  * @param needMib       the memory the engine plans for (estimate plus margin)
+ * @param needCertain   whether {@code needMib} is known for certain (the simulator's true peak)
  * @param seq           arrival sequence number (ties in submit time keep trace order)
  * @param attempt       number of the attempt it waits for (1 = first)
  * @param progress      work already done and kept (checkpoint), in [0,1)
  * @param estimateNote  where {@code needMib} comes from, for people
  * @param queuedS       when it (re)entered the queue
  */
-public record QueuedJob(JobSpec spec, long needMib, long seq, int attempt, double progress, String estimateNote,
+public record QueuedJob(JobSpec spec, long needMib, boolean needCertain, long seq, int attempt, double progress, String estimateNote,
                         double queuedS) {
     /** First come, first served. */
     public static final Comparator<QueuedJob> ARRIVAL = Comparator.comparingDouble((QueuedJob q) -> q.spec().submitS())

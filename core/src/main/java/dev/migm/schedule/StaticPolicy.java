@@ -46,7 +46,7 @@ public final class StaticPolicy implements SchedulingPolicy {
         for (QueuedJob job : ctx.waiting(WINDOW)) {
             long need = job.needMib();
             if (need > largest) {
-                if (job.attempt() > 1 || job.estimateNote().startsWith("oracle")) {
+                if (job.attempt() > 1 || job.needCertain()) {
                     ctx.reject(job, "needs " + need + " MiB; the static layout '" + layoutSpec
                             + "' has no instance larger than " + largest + " MiB");
                     continue;
