@@ -207,7 +207,8 @@ public final class Engine {
             job.need = new MemoryPolicy.Need(largest, job.need.source() + ", capped at the largest instance");
         }
         job.state = State.QUEUED;
-        job.queued = new QueuedJob(job.spec, job.need.mib(), job.need.certain(), job.seq, attempt, progress, job.need.source(), clock.nowS());
+        job.queued = new QueuedJob(job.spec, job.need.mib(), job.need.certain(), job.seq, attempt, progress,
+                job.need.source(), clock.nowS());
         waiting.add(job.queued);
         if (attempt == 1) {
             freshByApp.computeIfAbsent(job.spec.app(), a -> new java.util.LinkedHashSet<>()).add(job);

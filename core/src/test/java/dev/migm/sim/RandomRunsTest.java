@@ -1,0 +1,77 @@
+package dev.migm.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.migm.engine.JobClass;
+import dev.migm.engine.JobSpec;
+import dev.migm.estimate.EstimatorChain;
+import dev.migm.estimate.InMemoryHistory;
+import dev.migm.gpu.Catalog;
+import dev.migm.gpu.GpuModel;
+import dev.migm.schedule.PolicyRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Seeded random workloads on mixed nodes under every policy, with estimates and early restart:
+ * whatever happens, every job ends done or failed with a reason, the engine never breaks an
+ * invariant (it throws on a plan that destroys a busy instance or places a retry below its need),
+ * a completed batch never beats the lower bound, and the board never draws less than idle power.
+ */
+final class RandomRunsTest {
+    private static final List<String> APPS = List.of("bfs", "llama-7b", "bert-finetune", "cifar-cnn", "gemma-2b", "lud");
+
+    static List<JobSpec> randomJobs(long seed, int n) {
+        SplittableRandom r = new SplittableRandom(seed);
+        List<JobSpec> jobs = new ArrayList<>();
+        double t = 0;
+        for (int i = 0; i < n; i++) {
+            t += r.nextInt(3) == 0 ? 0 : r.nextDouble() * 60;
+            int a = r.nextInt(APPS.size());
+            JobClass c = switch (a) {
+                case 0, 5 -> JobClass.SCIENTIFIC;
+                case 1, 4 -> JobClass.LLM;
+                default -> JobClass.ML;
+            };
+            long base = 300 + r.nextInt(30000);
+            long peak = base + (r.nextBoolean() ? 0 : r.nextInt(12000));
+            OptionalLong declared = r.nextInt(3) == 0 ? OptionalLong.of(base) : OptionalLong.empty();
+            jobs.add(new JobSpec("r" + seed + "-" + i, t, APPS.get(a), c, 5 + r.nextDouble() * 400, r.nextDouble(),
+                    0.05 + 0.95 * r.nextDouble(), base, peak, r.nextDouble(), r.nextBoolean() ? 0 : 10 + r.nextInt(60),
+                    declared));
+        }
+        return jobs;
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {1, 2, 3, 4})
+    void everyPolicy_accountsForEveryJobAndRespectsTheBounds(long seed) {
+        List<JobSpec> jobs = randomJobs(seed, 80);
+        List<GpuModel> node = List.of(Catalog.builtin().get("A100-40GB"), Catalog.builtin().get("H100-80GB"));
+        double idleWatts = node.stream().mapToDouble(GpuModel::idleWatts).sum();
+        for (String policy : List.of("serial", "static", "s1", "s2", "migm", "migm:0")) {
+            for (boolean estimated : new boolean[] {false, true}) {
+                Simulator.Options o = Simulator.Options.of(node).withEarlyRestart(estimated);
+                if (estimated) {
+                    o = o.withMemory(() -> EstimatorChain.defaults(new InMemoryHistory(50)));
+                }
+                String ctx = "seed " + seed + " " + policy + (estimated ? " estimated" : " oracle");
+                SimResult r = Simulator.run("random", jobs, PolicyRegistry.create(policy, node), o);
+                assertThat(r.completed() + r.failed()).as(ctx).isEqualTo(jobs.size());
+                assertThat(r.failures()).as(ctx).allSatisfy(f -> assertThat(f).contains(": ").doesNotEndWith(": "));
+                assertThat(r.energyJ()).as(ctx).isGreaterThanOrEqualTo(idleWatts * r.makespanS() * (1 - 1e-9));
+                if (r.failed() == 0) {
+                    assertThat(r.makespanS()).as(ctx).isGreaterThanOrEqualTo(r.lowerBoundS());
+                }
+                if (!policy.equals("static")) {
+                    // Only jobs above the largest instance (H100: 81152 MiB) could fail; none is here.
+                    assertThat(r.failed()).as(ctx + " " + r.failures()).isZero();
+                }
+            }
+        }
+    }
+}
