@@ -83,6 +83,8 @@ public final class Engine {
     private final EventSink sink;
     private final Context context = new Context();
     private final List<EngineListener> listeners = new ArrayList<>();
+    /** The largest memory any slot of the node offers (models and MIG mode are fixed at start). */
+    private final long largestSlotMib;
     private long nextSeq;
     private long nextTicket = 1;
     private long reconfigurations;
@@ -106,6 +108,11 @@ public final class Engine {
             backend.setMigEnabled(i, policy.migEnabled());
             gpus.add(new Gpu(i, models.get(i), policy.migEnabled(), backend.layout(i)));
         }
+        long largest = 0;
+        for (Gpu g : gpus) {
+            largest = Math.max(largest, g.migEnabled ? g.model.largestProfile().memoryMib() : g.model.memoryMib());
+        }
+        this.largestSlotMib = largest;
     }
 
     /** Observes job transitions (journal, metrics, reports). */
@@ -168,15 +175,14 @@ public final class Engine {
         job.samples.addLast(new MemoryProjection.Sample(m.progress(), m.usedMib()));
         while (job.samples.size() > er.window()) job.samples.removeFirst();
         long slotMib = job.current.slot().memoryMib();
-        long largest = largestSlotMib();
-        if (job.samples.size() < er.minSamples() || slotMib >= largest
+        if (job.samples.size() < er.minSamples() || slotMib >= largestSlotMib
                 || job.samples.getLast().progress() - job.samples.getFirst().progress() < er.minSpan()) {
             return;
         }
         MemoryProjection.project(job.samples, er.z(), er.noiseFloor()).ifPresent(p -> {
             if (p.lowerMib() > slotMib) {
                 job.stopRequested = true;
-                job.projectedMib = Math.min(largest, Math.round(p.projectedMib()));
+                job.projectedMib = Math.min(largestSlotMib, Math.round(p.projectedMib()));
                 earlyRestarts++;
                 executor.stop(job.current, "early restart: projected peak " + job.projectedMib + " MiB > "
                         + slotMib + " MiB of " + job.current.slot());
@@ -195,16 +201,15 @@ public final class Engine {
     }
 
     private void enqueue(Job job, int attempt, double progress) {
-        long largest = largestSlotMib();
-        if (job.need.mib() > largest) {
+        if (job.need.mib() > largestSlotMib) {
             if (job.failedOnLargest || job.need.certain()) {
                 fail(job, "needs " + job.need.mib() + " MiB (" + job.need.source() + "); the largest instance any GPU"
-                        + " can hold is " + largest + " MiB");
+                        + " can hold is " + largestSlotMib + " MiB");
                 return;
             }
             // An estimate (with its margin, or a declaration) above the largest instance is no proof:
             // try the largest; an OOM there ends the job.
-            job.need = new MemoryPolicy.Need(largest, job.need.source() + ", capped at the largest instance");
+            job.need = new MemoryPolicy.Need(largestSlotMib, job.need.source() + ", capped at the largest instance");
         }
         job.state = State.QUEUED;
         job.queued = new QueuedJob(job.spec, job.need.mib(), job.need.certain(), job.seq, attempt, progress,
@@ -248,14 +253,6 @@ public final class Engine {
             job.need = need;
             enqueue(job, 1, 0.0);
         }
-    }
-
-    private long largestSlotMib() {
-        long best = 0;
-        for (Gpu g : gpus) {
-            best = Math.max(best, g.migEnabled ? g.model.largestProfile().memoryMib() : g.model.memoryMib());
-        }
-        return best;
     }
 
     private void reconfigured(EngineEvent.ReconfigurationFinished r) {
@@ -311,7 +308,7 @@ public final class Engine {
             case Outcome.OutOfMemory oom -> {
                 job.ooms++;
                 oomKills++;
-                job.failedOnLargest |= attempt.slot().memoryMib() >= largestSlotMib();
+                job.failedOnLargest |= attempt.slot().memoryMib() >= largestSlotMib;
                 job.lastReason = "out of memory on " + attempt.slot() + " (" + attempt.slot().memoryMib() + " MiB): "
                         + oom.evidence();
                 retry(job, attempt, memory.afterOom(job.spec, job.need, attempt.slot().memoryMib(),

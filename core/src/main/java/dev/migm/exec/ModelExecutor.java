@@ -88,9 +88,9 @@ public final class ModelExecutor implements Executor {
             }
             running.remove(key);
             backend.detach(attempt.slot(), key);
+            long reachedMib = Math.round(RuntimeModel.memoryMibAt(spec, endProgress));
             Outcome outcome = dies
-                    ? new Outcome.OutOfMemory(Math.round(RuntimeModel.memoryMibAt(spec, endProgress)),
-                    "CUDA out of memory (model: " + Math.round(RuntimeModel.memoryMibAt(spec, endProgress))
+                    ? new Outcome.OutOfMemory(reachedMib, "CUDA out of memory (model: " + reachedMib
                             + " MiB passes the instance's " + attempt.slot().memoryMib() + " MiB)",
                     endProgress, Math.max(start, RuntimeModel.lastCheckpoint(spec, endProgress)))
                     : new Outcome.Completed(spec.memPeakMib());

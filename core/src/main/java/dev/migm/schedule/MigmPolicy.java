@@ -171,21 +171,27 @@ public final class MigmPolicy implements SchedulingPolicy {
     }
 
     /** The head's expected run time on its cheapest profile of the first GPU that can hold it. */
-    private static double headRuntime(SchedulingContext ctx, List<? extends GpuView> gpus, QueuedJob job) {
+    private double headRuntime(SchedulingContext ctx, List<? extends GpuView> gpus, QueuedJob job) {
         for (GpuView gpu : gpus) {
-            Profile best = null;
-            double bestCost = Double.POSITIVE_INFINITY;
-            for (Profile p : gpu.model().plainProfiles()) {
-                if (p.memoryMib() < job.needMib()) continue;
-                double c = cost(job, gpu.model(), p);
-                if (c < bestCost) {
-                    best = p;
-                    bestCost = c;
-                }
-            }
+            Profile best = cheapest(job, gpu.model());
             if (best != null) return ctx.expectedRuntimeS(job, gpu, best.sms());
         }
         return 0;
+    }
+
+    /** The profile of the model that holds the job at the least {@link #cost}, or null if none holds it. */
+    private Profile cheapest(QueuedJob job, GpuModel model) {
+        Profile best = null;
+        double bestCost = Double.POSITIVE_INFINITY;
+        for (Profile p : profiles(model)) {
+            if (p.memoryMib() < job.needMib()) continue;
+            double c = cost(job, model, p);
+            if (c < bestCost) {
+                best = p;
+                bestCost = c;
+            }
+        }
+        return best;
     }
 
     /** Slice-time of the scarcer resource: {@code T(p) * max(g/G, m/M)}. */
@@ -239,17 +245,7 @@ public final class MigmPolicy implements SchedulingPolicy {
         Reservation best = null;
         for (GpuView gpu : gpus) {
             if (!gpu.migEnabled()) continue;
-            GpuModel model = gpu.model();
-            Profile cheapest = null;
-            double cheapestCost = Double.POSITIVE_INFINITY;
-            for (Profile p : profiles(model)) {
-                if (p.memoryMib() < job.needMib()) continue;
-                double c = cost(job, model, p);
-                if (c < cheapestCost) {
-                    cheapest = p;
-                    cheapestCost = c;
-                }
-            }
+            Profile cheapest = cheapest(job, gpu.model());
             if (cheapest == null) continue;
             for (int start : cheapest.starts()) {
                 Instance target = new Instance(cheapest, start);
