@@ -46,7 +46,6 @@ public final class SimulatedGpuBackend implements GpuBackend {
     private static final class Board {
         final GpuModel model;
         Layout layout;
-        boolean migEnabled = true;
         final Map<Instance, Integer> processes = new HashMap<>();
         int wholeGpuProcesses;
         final Map<Object, Double> dynamicShares = new HashMap<>();
@@ -85,7 +84,6 @@ public final class SimulatedGpuBackend implements GpuBackend {
         if (!b.processes.isEmpty() || b.wholeGpuProcesses > 0) {
             throw new IllegalStateException("gpu" + gpu + " is in use; MIG mode changes need an idle GPU");
         }
-        b.migEnabled = enabled;
         b.layout = Layout.empty(b.model);
     }
 

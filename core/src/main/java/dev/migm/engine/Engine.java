@@ -131,15 +131,6 @@ public final class Engine {
         listeners.add(listener);
     }
 
-    /** The sink backends and executors report to (it calls {@link #handle}). */
-    public EventSink sink() {
-        return sink;
-    }
-
-    public SchedulingPolicy policy() {
-        return policy;
-    }
-
     // ---------------------------------------------------------------- events
 
     /** Applies one event. */
@@ -229,21 +220,23 @@ public final class Engine {
             if (key.startsWith("class:")) {
                 JobClass c = JobClass.parse(key.substring("class:".length()));
                 for (java.util.Set<Job> fresh : List.copyOf(freshByApp.values())) {
-                    if (!fresh.isEmpty() && fresh.iterator().next().spec.jobClass() == c) {
-                        reestimate(fresh);
-                    }
+                    reestimate(fresh, c);
                 }
             } else {
                 java.util.Set<Job> fresh = freshByApp.get(key);
                 if (fresh != null) {
-                    reestimate(fresh);
+                    reestimate(fresh, null);
                 }
             }
         }
     }
 
-    private void reestimate(java.util.Set<Job> fresh) {
+    /** Estimates the waiting first attempts in {@code fresh} again, only those of {@code onlyClass} if given. */
+    private void reestimate(java.util.Set<Job> fresh, JobClass onlyClass) {
         for (Job job : List.copyOf(fresh)) {
+            if (onlyClass != null && job.spec.jobClass() != onlyClass) {
+                continue;
+            }
             MemoryPolicy.Need need = memory.initial(job.spec);
             if (need.mib() == job.need.mib()) {
                 continue;
@@ -301,7 +294,6 @@ public final class Engine {
                 long peak = Math.max(c.peakMib(), job.observedPeakMib);
                 if (peak > 0) {
                     memory.learn(job.spec, peak, job.startMib, attempt.slot().memoryMib());
-                    reestimateInvalidated();
                 }
                 ended(job);
             }
@@ -313,20 +305,19 @@ public final class Engine {
                         + oom.evidence();
                 retry(job, attempt, memory.afterOom(job.spec, job.need, attempt.slot().memoryMib(),
                         Math.max(oom.usedMib(), job.observedPeakMib)), oom.checkpointedProgress());
-                reestimateInvalidated();
             }
             case Outcome.Stopped s -> {
                 job.lastReason = "stopped: " + s.why();
                 MemoryPolicy.Need need = job.projectedMib > 0
                         ? memory.afterProjection(job.spec, job.need, job.projectedMib) : job.need;
                 retry(job, attempt, need, s.checkpointedProgress());
-                reestimateInvalidated();
             }
             case Outcome.Crashed c -> {
                 job.lastReason = "crashed: " + c.reason();
                 retry(job, attempt, job.need, attempt.startProgress());
             }
         }
+        reestimateInvalidated();
     }
 
     private void retry(Job job, Attempt attempt, MemoryPolicy.Need need, double progress) {
@@ -577,8 +568,6 @@ public final class Engine {
         return jobs.values().stream().map(Job::view).toList();
     }
 
-
-
     public int waitingCount() {
         return waiting.size();
     }
@@ -586,7 +575,6 @@ public final class Engine {
     public long reconfigurations() {
         return reconfigurations;
     }
-
 
     public long restarts() {
         return restarts;
@@ -599,7 +587,6 @@ public final class Engine {
     public long earlyRestarts() {
         return earlyRestarts;
     }
-
 
     /** A snapshot of a job for reports. */
     public record JobView(JobSpec spec, State state, List<Attempt> attempts, double firstLaunchS, double endS,
@@ -635,7 +622,6 @@ public final class Engine {
             this.spec = spec;
             this.seq = seq;
         }
-
 
         JobView view() {
             return new JobView(spec, state, attempts, firstLaunchS, endS, heldSliceSeconds, ooms, lastReason,

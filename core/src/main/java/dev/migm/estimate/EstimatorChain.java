@@ -56,23 +56,20 @@ public final class EstimatorChain implements MemoryPolicy {
         return margin;
     }
 
-    /** All estimates the chain's estimators give for the job, in chain order. */
-    public List<Estimate> estimates(JobSpec job) {
-        List<Estimate> out = new ArrayList<>();
-        for (MemoryEstimator e : estimators) {
-            e.estimate(job).ifPresent(out::add);
-        }
-        return out;
-    }
-
     @Override
     public Need initial(JobSpec job) {
-        List<Estimate> all = estimates(job);
+        List<Estimate> all = new ArrayList<>();
+        Optional<Estimate> trusted = Optional.empty();
+        for (MemoryEstimator e : estimators) {
+            Optional<Estimate> est = e.estimate(job);
+            est.ifPresent(all::add);
+            if (trusted.isEmpty() && e instanceof HistoryEstimator) {
+                trusted = est.filter(h -> h.confidence() >= TRUSTED);
+            }
+        }
         if (all.isEmpty()) {
             return new Need(0, "no estimate: smallest instance, sized by projection and OOM restarts");
         }
-        Optional<Estimate> trusted = all.stream().filter(e -> e.source().startsWith("history") && e.confidence() >= TRUSTED)
-                .findFirst();
         if (trusted.isPresent()) {
             return new Need(withMargin(trusted.get().mib()), trusted.get().source() + " +" + Math.round(margin * 100) + "%");
         }

@@ -27,7 +27,11 @@ import java.util.Map;
  *       <em>reservation</em>: the GPU and placement where busy instances free its slices soonest.
  *       Later jobs in a window of the queue are backfilled into free slices as long as they stay off
  *       the reserved slices or are expected to end before the reservation (EASY backfilling), so
- *       the head job is not delayed and the chip does not idle while a large job waits for a drain.</li>
+ *       the head job is not delayed and the chip does not idle while a large job waits for a drain.
+ *       A head that needs a whole GPU gets its reservation only after a bounded delay
+ *       ({@code migm:K}, K run times, default {@value #DEFAULT_WHOLE_GPU_DELAY}): until then small jobs
+ *       keep backfilling, so that whole-GPU jobs discovered late in a batch drain the GPU together
+ *       rather than one drain each.</li>
  *   <li><b>Right-sizing by dominant share.</b> A job's instance is chosen among the profiles that
  *       hold its memory by the slice-time it takes from the scarcer resource,
  *       {@code T(p) * max(g_p / G, m_p / M)} (compute and memory slices of the profile over the
