@@ -52,10 +52,6 @@ public final class EstimatorChain implements MemoryPolicy {
         return new EstimatorChain(List.of(new DeclaredEstimator()), history, 0.05);
     }
 
-    public double margin() {
-        return margin;
-    }
-
     @Override
     public Need initial(JobSpec job) {
         List<Estimate> all = new ArrayList<>();
