@@ -3,14 +3,15 @@ package dev.migm.backend;
 import dev.migm.energy.PowerModel;
 import dev.migm.engine.EngineEvent;
 import dev.migm.engine.EventSink;
+import dev.migm.engine.GpuActivity;
 import dev.migm.engine.GpuBackend;
 import dev.migm.engine.Slot;
+import dev.migm.engine.VirtualTime;
 import dev.migm.gpu.GpuModel;
 import dev.migm.gpu.Instance;
 import dev.migm.gpu.Layout;
 import dev.migm.partition.Plan;
 import dev.migm.partition.PlanOp;
-import dev.migm.sim.VirtualTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -23,7 +24,7 @@ import java.util.Optional;
  * process uses (NVML's {@code NVML_ERROR_IN_USE}), and integrates board power with
  * {@link PowerModel} to give energy the way {@code nvmlDeviceGetTotalEnergyConsumption} would.
  */
-public final class SimulatedGpuBackend implements GpuBackend {
+public final class SimulatedGpuBackend implements GpuBackend, GpuActivity {
     /** Reconfiguration latencies in seconds per instance. */
     public record Latency(double createS, double destroyS) {
         public static final Latency DEFAULT = new Latency(0.130, 0.150);
@@ -119,7 +120,8 @@ public final class SimulatedGpuBackend implements GpuBackend {
     }
 
     /** A process now uses the slot (launch): destroys of its instance are refused until it exits. */
-    public void attach(Slot slot) {
+    @Override
+    public void processStarted(Slot slot, Object key) {
         Board b = boards.get(slot.gpu());
         slot.instance().ifPresentOrElse(i -> {
             if (!b.layout.contains(i)) {
@@ -130,15 +132,17 @@ public final class SimulatedGpuBackend implements GpuBackend {
     }
 
     /** The process on the slot exited. */
-    public void detach(Slot slot, Object key) {
+    @Override
+    public void processExited(Slot slot, Object key) {
         Board b = boards.get(slot.gpu());
-        setDynamic(slot.gpu(), key, 0);
+        processActivity(slot.gpu(), key, 0);
         slot.instance().ifPresentOrElse(i -> b.processes.merge(i, -1, (x, y) -> x + y == 0 ? null : x + y),
                 () -> b.wholeGpuProcesses--);
     }
 
     /** Sets a process's dynamic power share (0 while it starts up or after it exits). */
-    public void setDynamic(int gpu, Object key, double share) {
+    @Override
+    public void processActivity(int gpu, Object key, double share) {
         Board b = boards.get(gpu);
         b.advance(time.nowS());
         Double old = share == 0 ? b.dynamicShares.remove(key) : b.dynamicShares.put(key, share);

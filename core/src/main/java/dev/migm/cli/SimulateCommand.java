@@ -1,6 +1,5 @@
 package dev.migm.cli;
 
-import dev.migm.engine.JobSpec;
 import dev.migm.gpu.Catalog;
 import dev.migm.gpu.GpuModel;
 import dev.migm.estimate.EstimatorChain;
@@ -12,6 +11,7 @@ import dev.migm.sim.SimResult;
 import dev.migm.sim.Simulator;
 import dev.migm.sim.Suites;
 import dev.migm.sim.TraceReader;
+import dev.migm.workload.TraceJob;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,8 +50,10 @@ final class SimulateCommand implements Callable<Integer> {
     List<String> policies;
 
     @Option(names = "--estimate", defaultValue = "default",
-            description = "memory estimate: oracle (true peak), declared, or default (history, expression, llm,"
-                    + " training, declared) (default ${DEFAULT-VALUE})")
+            description = "estimates of memory and run time: oracle (the trace's truth, a reference no live"
+                    + " system has), declared (memory as declared), or default (memory from history, expression, llm,"
+                    + " training, declared); run times are learned from finished runs unless oracle"
+                    + " (default ${DEFAULT-VALUE})")
     String estimate;
 
     @Option(names = "--early-restart", defaultValue = "on", description = "stop and resize jobs whose projected peak"
@@ -77,7 +79,7 @@ final class SimulateCommand implements Callable<Integer> {
         }
         List<GpuModel> gpus = node(gpu, gpuCount);
         List<String> names = new ArrayList<>();
-        List<List<JobSpec>> workloads = new ArrayList<>();
+        List<List<TraceJob>> workloads = new ArrayList<>();
         for (String s : suites) {
             names.add(s);
             workloads.add(Suites.load(s.trim()));
@@ -136,9 +138,11 @@ final class SimulateCommand implements Callable<Integer> {
     static Simulator.Options options(List<GpuModel> gpus, String estimate, String earlyRestart) {
         Simulator.Options base = Simulator.Options.of(gpus);
         base = switch (estimate) {
-            case "oracle" -> base;
-            case "declared" -> base.withMemory(() -> EstimatorChain.declaredOnly(new InMemoryHistory(HISTORY)));
-            case "default" -> base.withMemory(() -> EstimatorChain.defaults(new InMemoryHistory(HISTORY)));
+            case "oracle" -> base.withEstimation(Simulator.Estimation.ORACLE);
+            case "declared" -> base.withEstimation(Simulator.Estimation.honest("declared",
+                    () -> EstimatorChain.declaredOnly(new InMemoryHistory(HISTORY))));
+            case "default" -> base.withEstimation(Simulator.Estimation.honest("default",
+                    () -> EstimatorChain.defaults(new InMemoryHistory(HISTORY))));
             default -> throw new InvalidInputException("--estimate: expected oracle, declared or default, got '" + estimate + "'");
         };
         return switch (earlyRestart) {

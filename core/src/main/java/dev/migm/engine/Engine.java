@@ -73,13 +73,14 @@ public final class Engine {
     private final Executor executor;
     private final SchedulingPolicy policy;
     private final MemoryPolicy memory;
+    private final RuntimeEstimator runtime;
     private final Settings settings;
     private final List<Gpu> gpus = new ArrayList<>();
     private final Map<String, Job> jobs = new LinkedHashMap<>();
     private final TreeSet<QueuedJob> waiting;
     private final Map<Long, Pending> pending = new HashMap<>();
-    /** Waiting first attempts by application: re-estimated when the application's history changes. */
-    private final Map<String, java.util.Set<Job>> freshByApp = new HashMap<>();
+    /** Waiting jobs by application: re-estimated when the application's history changes. */
+    private final Map<String, java.util.Set<Job>> waitingByApp = new HashMap<>();
     private final EventSink sink;
     private final Context context = new Context();
     private final List<EngineListener> listeners = new ArrayList<>();
@@ -91,15 +92,17 @@ public final class Engine {
     private long restarts;
     private long oomKills;
     private long earlyRestarts;
+    private long rejectedSubmits;
     private boolean dirty = true;
 
     public Engine(Clock clock, GpuBackend backend, Executor executor, SchedulingPolicy policy, MemoryPolicy memory,
-                  Settings settings) {
+                  RuntimeEstimator runtime, Settings settings) {
         this.clock = clock;
         this.backend = backend;
         this.executor = executor;
         this.policy = policy;
         this.memory = memory;
+        this.runtime = runtime;
         this.settings = settings;
         this.waiting = new TreeSet<>(policy.queueOrder().thenComparingLong(QueuedJob::seq));
         this.sink = this::handle;
@@ -125,6 +128,10 @@ public final class Engine {
 
         default void jobEnded(JobView job) {
         }
+
+        /** A submit was refused (a duplicate id); nothing of the engine changed. */
+        default void submitRejected(JobSpec spec, String reason) {
+        }
     }
 
     public void addListener(EngineListener listener) {
@@ -143,6 +150,7 @@ public final class Engine {
                 Job job = jobs.get(r.jobId());
                 if (job != null && job.current != null && job.current.number() == r.attempt()) {
                     job.state = State.RUNNING;
+                    job.runningSinceS = clock.nowS();
                 }
             }
             case EngineEvent.AttemptExited x -> exited(x);
@@ -155,25 +163,33 @@ public final class Engine {
         if (job == null || job.current == null || job.current.number() != m.attempt() || job.stopRequested) {
             return;
         }
-        job.observedPeakMib = Math.max(job.observedPeakMib, m.usedMib());
+        long slotMib = job.current.slot().memoryMib();
+        long used = Math.min(m.usedMib(), slotMib);
+        job.observedPeakMib = Math.max(job.observedPeakMib, used);
         if (job.startMib == 0) {
-            job.startMib = m.usedMib();
+            job.startMib = used;
         }
         EarlyRestart er = settings.earlyRestart();
-        if (!er.enabled()) {
+        if (!er.enabled() || Double.isNaN(job.runningSinceS)) {
             return;
         }
-        job.samples.addLast(new MemoryProjection.Sample(m.progress(), m.usedMib()));
+        double x = attemptFraction(job, m.reportedProgress());
+        if (Double.isNaN(x)) {
+            return;
+        }
+        double shortestEnd = m.reportedProgress().isPresent() ? 1.0 : job.shortestEndFraction;
+        job.samples.addLast(new MemoryProjection.Sample(x, used));
         while (job.samples.size() > er.window()) job.samples.removeFirst();
-        long slotMib = job.current.slot().memoryMib();
         if (job.samples.size() < er.minSamples() || slotMib >= largestSlotMib
                 || job.samples.getLast().progress() - job.samples.getFirst().progress() < er.minSpan()) {
             return;
         }
-        MemoryProjection.project(job.samples, er.z(), er.noiseFloor()).ifPresent(p -> {
+        MemoryProjection.project(job.samples, shortestEnd, er.z(), er.noiseFloor()).ifPresent(p -> {
             if (p.lowerMib() > slotMib) {
+                double central = MemoryProjection.project(job.samples, er.z(), er.noiseFloor())
+                        .orElseThrow().projectedMib();
                 job.stopRequested = true;
-                job.projectedMib = Math.min(largestSlotMib, Math.round(p.projectedMib()));
+                job.projectedMib = Math.min(largestSlotMib, Math.round(Math.max(central, p.projectedMib())));
                 earlyRestarts++;
                 executor.stop(job.current, "early restart: projected peak " + job.projectedMib + " MiB > "
                         + slotMib + " MiB of " + job.current.slot());
@@ -181,9 +197,30 @@ public final class Engine {
         });
     }
 
+    /**
+     * How far the current attempt is through its work, as a share of the attempt (0 at its start, 1
+     * at its expected end): the job's own report when it gives one, otherwise its running time over
+     * the expected running time, but only when that expectation rests on something (declared,
+     * learned); NaN when nothing a live system knows says how far it is.
+     */
+    private double attemptFraction(Job job, java.util.OptionalDouble reported) {
+        double start = job.current.startProgress();
+        if (reported.isPresent()) {
+            return (reported.getAsDouble() - start) / (1 - start);
+        }
+        if (!job.queued.runtime().grounded()) {
+            return Double.NaN;
+        }
+        return (clock.nowS() - job.runningSinceS) / job.expectedWorkS;
+    }
+
     private void submitted(JobSpec spec) {
         if (jobs.containsKey(spec.id())) {
-            throw new IllegalArgumentException("duplicate job id " + spec.id());
+            rejectedSubmits++;
+            for (EngineListener l : listeners) {
+                l.submitRejected(spec, "duplicate job id '" + spec.id() + "'");
+            }
+            return;
         }
         Job job = new Job(spec, nextSeq++);
         jobs.put(spec.id(), job);
@@ -204,26 +241,27 @@ public final class Engine {
         }
         job.state = State.QUEUED;
         job.queued = new QueuedJob(job.spec, job.need.mib(), job.need.certain(), job.seq, attempt, progress,
-                job.need.source(), clock.nowS());
+                job.need.source(), clock.nowS(), runtime.expect(job.spec));
         waiting.add(job.queued);
-        if (attempt == 1) {
-            freshByApp.computeIfAbsent(job.spec.app(), a -> new java.util.LinkedHashSet<>()).add(job);
-        }
+        waitingByApp.computeIfAbsent(job.spec.app(), a -> new java.util.LinkedHashSet<>()).add(job);
     }
 
     /**
      * What the engine learned (an OOM, an early restart, a completion) changes the estimates of the
-     * waiting first attempts of an application or of a whole class: they are estimated again.
+     * waiting jobs of an application or of a whole class: they are estimated again. Keys are
+     * application names or {@code class:} and a class name, from either estimator.
      */
     private void reestimateInvalidated() {
-        for (String key : memory.takeInvalidated()) {
+        java.util.Set<String> keys = new java.util.LinkedHashSet<>(memory.takeInvalidated());
+        keys.addAll(runtime.takeInvalidated());
+        for (String key : keys) {
             if (key.startsWith("class:")) {
                 JobClass c = JobClass.parse(key.substring("class:".length()));
-                for (java.util.Set<Job> fresh : List.copyOf(freshByApp.values())) {
+                for (java.util.Set<Job> fresh : List.copyOf(waitingByApp.values())) {
                     reestimate(fresh, c);
                 }
             } else {
-                java.util.Set<Job> fresh = freshByApp.get(key);
+                java.util.Set<Job> fresh = waitingByApp.get(key);
                 if (fresh != null) {
                     reestimate(fresh, null);
                 }
@@ -231,20 +269,26 @@ public final class Engine {
         }
     }
 
-    /** Estimates the waiting first attempts in {@code fresh} again, only those of {@code onlyClass} if given. */
-    private void reestimate(java.util.Set<Job> fresh, JobClass onlyClass) {
-        for (Job job : List.copyOf(fresh)) {
+    /**
+     * Estimates the waiting jobs in {@code waitingOfApp} again (only those of {@code onlyClass} if
+     * given): the run time of every waiting job, the memory of first attempts (a retry's need comes
+     * from its own failure).
+     */
+    private void reestimate(java.util.Set<Job> waitingOfApp, JobClass onlyClass) {
+        for (Job job : List.copyOf(waitingOfApp)) {
             if (onlyClass != null && job.spec.jobClass() != onlyClass) {
                 continue;
             }
-            MemoryPolicy.Need need = memory.initial(job.spec);
-            if (need.mib() == job.need.mib()) {
+            QueuedJob q = job.queued;
+            MemoryPolicy.Need need = q.attempt() == 1 ? memory.initial(job.spec) : job.need;
+            RuntimeExpectation expected = runtime.expect(job.spec);
+            if (need.mib() == job.need.mib() && expected.equals(q.runtime())) {
                 continue;
             }
-            waiting.remove(job.queued);
-            fresh.remove(job);
+            waiting.remove(q);
+            waitingOfApp.remove(job);
             job.need = need;
-            enqueue(job, 1, 0.0);
+            enqueue(job, q.attempt(), q.progress());
         }
     }
 
@@ -291,9 +335,15 @@ public final class Engine {
             case Outcome.Completed c -> {
                 job.state = State.DONE;
                 job.endS = now;
-                long peak = Math.max(c.peakMib(), job.observedPeakMib);
+                long slotMib = attempt.slot().memoryMib();
+                long peak = Math.min(slotMib, Math.max(c.peakSampledMib(), job.observedPeakMib));
+                long start = Math.min(slotMib, job.startMib > 0 ? job.startMib : c.firstSampledMib());
                 if (peak > 0) {
-                    memory.learn(job.spec, peak, job.startMib, attempt.slot().memoryMib());
+                    memory.learn(job.spec, peak, start, slotMib);
+                }
+                if (!Double.isNaN(job.runningSinceS) && now > job.runningSinceS) {
+                    runtime.learn(job.spec, attempt.slot().sms(), gpu.model.sms(), now - job.runningSinceS,
+                            1 - attempt.startProgress());
                 }
                 ended(job);
             }
@@ -303,8 +353,9 @@ public final class Engine {
                 job.failedOnLargest |= attempt.slot().memoryMib() >= largestSlotMib;
                 job.lastReason = "out of memory on " + attempt.slot() + " (" + attempt.slot().memoryMib() + " MiB): "
                         + oom.evidence();
-                retry(job, attempt, memory.afterOom(job.spec, job.need, attempt.slot().memoryMib(),
-                        Math.max(oom.usedMib(), job.observedPeakMib)), oom.checkpointedProgress());
+                long used = Math.min(attempt.slot().memoryMib(), Math.max(oom.usedMib(), job.observedPeakMib));
+                retry(job, attempt, memory.afterOom(job.spec, job.need, attempt.slot().memoryMib(), used),
+                        oom.checkpointedProgress());
             }
             case Outcome.Stopped s -> {
                 job.lastReason = "stopped: " + s.why();
@@ -367,6 +418,14 @@ public final class Engine {
         job.samples.clear();
         job.stopRequested = false;
         job.projectedMib = 0;
+        job.runningSinceS = Double.NaN;
+        RuntimeExpectation expected = job.queued.runtime();
+        job.expectedWorkS = expected.onSlotS(slot.sms(), gpu.model.sms()) * (1 - job.queued.progress());
+        // Without the job's own report the run may end early: as soon as shortShare of its expected
+        // time, and with an unmeasured scaling as if the slot did not slow it at all. The trigger
+        // projects to that end, so a generous expectation cannot fake steep growth.
+        double slowdown = expected.onSlotS(slot.sms(), gpu.model.sms()) / expected.wholeGpuS();
+        job.shortestEndFraction = expected.shortShare() / (expected.scalingKnown() ? 1 : slowdown);
         if (Double.isNaN(job.firstLaunchS)) {
             job.firstLaunchS = clock.nowS();
         }
@@ -380,7 +439,7 @@ public final class Engine {
     }
 
     private double expectedRuntime(QueuedJob q, Gpu gpu, int sms) {
-        return settings.startupS() + RuntimeModel.runtimeS(q.spec(), sms, gpu.model.sms()) * (1 - q.progress());
+        return settings.startupS() + q.runtime().onSlotS(sms, gpu.model.sms()) * (1 - q.progress());
     }
 
     private final class Context implements SchedulingContext {
@@ -471,9 +530,9 @@ public final class Engine {
             throw new IllegalStateException(queued.id() + " is not waiting");
         }
         Job job = jobs.get(queued.id());
-        java.util.Set<Job> fresh = freshByApp.get(job.spec.app());
-        if (fresh != null) {
-            fresh.remove(job);
+        java.util.Set<Job> waitingOfApp = waitingByApp.get(job.spec.app());
+        if (waitingOfApp != null) {
+            waitingOfApp.remove(job);
         }
         return job;
     }
@@ -588,6 +647,11 @@ public final class Engine {
         return earlyRestarts;
     }
 
+    /** Submits refused (duplicate ids). */
+    public long rejectedSubmits() {
+        return rejectedSubmits;
+    }
+
     /** A snapshot of a job for reports. */
     public record JobView(JobSpec spec, State state, List<Attempt> attempts, double firstLaunchS, double endS,
                           double heldSliceSeconds, int ooms, String lastReason, long needMib, String needSource) {
@@ -613,6 +677,12 @@ public final class Engine {
         final java.util.ArrayDeque<MemoryProjection.Sample> samples = new java.util.ArrayDeque<>();
         boolean stopRequested;
         long projectedMib;
+        /** When the current attempt's process came up (NaN while it starts). */
+        double runningSinceS = Double.NaN;
+        /** The current attempt's expected running time, start-up excluded. */
+        double expectedWorkS;
+        /** The earliest plausible end of the current attempt, as a share of {@link #expectedWorkS}. */
+        double shortestEndFraction = 1;
         /** Ran out of memory on the largest instance: no estimate can help any more. */
         boolean failedOnLargest;
         int ooms;

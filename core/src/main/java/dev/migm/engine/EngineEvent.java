@@ -4,7 +4,7 @@ import java.util.Optional;
 
 /** What happens to the engine. Delivered one at a time, in time order, on the engine's thread. */
 public sealed interface EngineEvent {
-    /** A job arrived. */
+    /** A job arrived. A job whose id the engine already holds is rejected, not an error of the loop. */
     record JobSubmitted(JobSpec spec) implements EngineEvent {
     }
 
@@ -20,7 +20,13 @@ public sealed interface EngineEvent {
     record AttemptExited(String jobId, int attempt, Outcome outcome) implements EngineEvent {
     }
 
-    /** A memory sample of a running attempt (for the run-time projection). */
-    record MemorySample(String jobId, int attempt, double progress, long usedMib) implements EngineEvent {
+    /**
+     * A memory sample of a running attempt (for the run-time projection): the memory NVML reports
+     * for its process (never more than its instance holds) and, if the job reports it, its own
+     * progress in [0,1] (the progress file migm names to every job); empty otherwise, and then the
+     * engine knows only the time elapsed.
+     */
+    record MemorySample(String jobId, int attempt, long usedMib, java.util.OptionalDouble reportedProgress)
+            implements EngineEvent {
     }
 }

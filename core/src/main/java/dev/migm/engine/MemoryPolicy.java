@@ -7,7 +7,7 @@ package dev.migm.engine;
 public interface MemoryPolicy {
     /**
      * The memory to plan for, where the number comes from, and whether it is certain (the
-     * simulator's true peak) rather than an estimate that may be wrong.
+     * oracle's true peak) rather than an estimate that may be wrong.
      */
     record Need(long mib, String source, boolean certain) {
         public Need(long mib, String source) {
@@ -40,17 +40,4 @@ public interface MemoryPolicy {
     default java.util.Set<String> takeInvalidated() {
         return java.util.Set.of();
     }
-
-    /** The job's true peak is known and used: the oracle of the simulator (models.md section 2). */
-    MemoryPolicy ORACLE = new MemoryPolicy() {
-        @Override
-        public Need initial(JobSpec job) {
-            return new Need(job.memPeakMib(), "oracle (true peak)", true);
-        }
-
-        @Override
-        public Need afterOom(JobSpec job, Need previous, long slotMib, long usedMib) {
-            return new Need(Math.max(job.memPeakMib(), slotMib + 1), "oracle after OOM", true);
-        }
-    };
 }

@@ -34,6 +34,11 @@ public final class MemoryProjection {
      * {@code noiseFloor} is the least residual noise assumed, relative to the mean sample.
      */
     public static Optional<Result> project(Collection<Sample> samples, double z, double noiseFloor) {
+        return project(samples, 1.0, z, noiseFloor);
+    }
+
+    /** Projects the line's value at {@code at} (the end of the run, in the samples' progress units). */
+    public static Optional<Result> project(Collection<Sample> samples, double at, double z, double noiseFloor) {
         int n = samples.size();
         if (n < 3) return Optional.empty();
         double sp = 0;
@@ -60,8 +65,8 @@ public final class MemoryProjection {
             rss += r * r;
         }
         double sigma = Math.max(Math.sqrt(rss / Math.max(1, n - 2)), noiseFloor * my);
-        double projected = intercept + slope;
-        double se = sigma * Math.sqrt(1.0 / n + (1 - mp) * (1 - mp) / sxx);
+        double projected = intercept + slope * at;
+        double se = sigma * Math.sqrt(1.0 / n + (at - mp) * (at - mp) / sxx);
         return Optional.of(new Result(projected, projected - z * se, n));
     }
 }

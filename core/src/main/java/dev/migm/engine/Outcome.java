@@ -2,23 +2,31 @@ package dev.migm.engine;
 
 /** How an attempt ended. */
 public sealed interface Outcome {
-    /** The job finished its work; {@code peakMib} is the most memory it was seen to hold (0 if unknown). */
-    record Completed(long peakMib) implements Outcome {
+    /**
+     * The job finished its work. What the executor's monitoring saw of its memory (NVML's per-process
+     * used memory, sampled; never more than the instance holds): the highest and the first sample,
+     * 0 when no sample was taken.
+     */
+    record Completed(long peakSampledMib, long firstSampledMib) implements Outcome {
     }
 
     /**
      * The job ran out of its instance's memory (CUDA OOM or its MIG signatures).
      *
-     * @param usedMib             memory it held or tried to reach when it failed (a lower bound of its need)
+     * @param usedMib             memory it was seen to hold when it failed (at most the instance's)
      * @param evidence            the message or rule that classified it
-     * @param reachedProgress     progress when it failed
-     * @param checkpointedProgress progress its last checkpoint kept
+     * @param reachedProgress     progress when it failed: the world's accounting of lost work; the
+     *                            engine does not read it (a live system cannot know it)
+     * @param checkpointedProgress progress its last checkpoint kept (the checkpoint says so)
      */
     record OutOfMemory(long usedMib, String evidence, double reachedProgress, double checkpointedProgress)
             implements Outcome {
     }
 
-    /** migm stopped the attempt (early restart, cancel); progress is what it had checkpointed. */
+    /**
+     * migm stopped the attempt (early restart, cancel). {@code reachedProgress} is the world's
+     * accounting, not read by the engine; {@code checkpointedProgress} is what its checkpoint kept.
+     */
     record Stopped(String why, double reachedProgress, double checkpointedProgress) implements Outcome {
     }
 

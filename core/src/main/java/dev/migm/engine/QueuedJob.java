@@ -13,14 +13,20 @@ import java.util.Comparator;
  * @param progress      work already done and kept (checkpoint), in [0,1)
  * @param estimateNote  where {@code needMib} comes from, for people
  * @param queuedS       when it (re)entered the queue
+ * @param runtime       how long its whole work is expected to take (the {@link RuntimeEstimator}'s word)
  */
 public record QueuedJob(JobSpec spec, long needMib, boolean needCertain, long seq, int attempt, double progress, String estimateNote,
-                        double queuedS) {
+                        double queuedS, RuntimeExpectation runtime) {
     /** First come, first served. */
     public static final Comparator<QueuedJob> ARRIVAL = Comparator.comparingDouble((QueuedJob q) -> q.spec().submitS())
             .thenComparingLong(QueuedJob::seq);
 
     public String id() {
         return spec.id();
+    }
+
+    /** Expected seconds of the work left, alone on a whole GPU. */
+    public double remainingWholeGpuS() {
+        return runtime.wholeGpuS() * (1 - progress);
     }
 }

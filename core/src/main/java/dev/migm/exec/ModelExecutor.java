@@ -1,101 +1,155 @@
 package dev.migm.exec;
 
-import dev.migm.backend.SimulatedGpuBackend;
 import dev.migm.energy.PowerModel;
 import dev.migm.engine.Attempt;
 import dev.migm.engine.EngineEvent;
 import dev.migm.engine.EventSink;
 import dev.migm.engine.Executor;
+import dev.migm.engine.GpuActivity;
 import dev.migm.engine.JobSpec;
 import dev.migm.engine.Outcome;
-import dev.migm.engine.RuntimeModel;
-import dev.migm.sim.VirtualTime;
+import dev.migm.engine.VirtualTime;
+import dev.migm.gpu.GpuModel;
+import dev.migm.workload.RuntimeModel;
+import dev.migm.workload.Truth;
+import dev.migm.workload.WorkloadModel;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.SplittableRandom;
 
 /**
- * Runs attempts as their workload model says, in virtual time (models.md): start-up
- * ({@code startupS}, no progress, no dynamic power), then progress at the speed the slot gives
+ * Plays each job as its workload model says, in virtual time (models.md): start-up ({@code startupS},
+ * no progress, no dynamic power), then progress at the speed the slot gives
  * ({@link RuntimeModel#runtimeS}); memory follows the job's base-to-peak line and an attempt whose
  * memory exceeds its slot dies of OOM at that moment, keeping the work of its last checkpoint.
- * {@link #stop} is the signal of an early restart or a cancel: a job that checkpoints
- * ({@code checkpoint_s > 0}) writes a checkpoint on the signal and keeps all its progress (the
- * convention of Slurm's requeue signal and of trainers that checkpoint on SIGTERM); one that does not
- * exits and keeps only what it had. The model's jobs exit well within any grace period.
+ * {@link #stop} is the signal of an early restart or a cancel: a job that checkpoints writes a
+ * checkpoint on the signal and keeps all its progress (the convention of Slurm's requeue signal and
+ * of trainers that checkpoint on SIGTERM); one that does not exits and keeps only what it had.
  *
- * <p>When sampling is on, the executor reports the job's memory every {@link Sampling#periodS()}
- * seconds as NVML would ({@code nvmlDeviceGetComputeRunningProcesses}), with a seeded jitter of
- * {@link Sampling#jitter()} of the value and rounded up to the 2 MiB granularity of CUDA
- * allocations, so that projections face noise like on a real GPU.
+ * <p>It reports only what a live node could see (the engine's contract): memory as NVML's per-process
+ * used memory ({@code nvmlDeviceGetComputeRunningProcesses}), sampled every {@link Sampling#periodS()}
+ * seconds of run time, rounded up to the 2 MiB granularity of CUDA allocations and never above the
+ * instance's memory; an OOM's memory as the instance's limit at most; a completion's peak as the
+ * highest sample. Progress only from jobs whose model says they report it (the progress file),
+ * never otherwise. With sampling events on, each sample is an event with a seeded relative jitter
+ * of {@link Sampling#jitter()}; with them off (fast runs), the same monitoring is summed up at exit.
  */
 public final class ModelExecutor implements Executor {
-    /** Memory sampling: on or off, period, relative jitter, seed. */
+    /** Memory sampling: events on or off, period, relative jitter, seed. */
     public record Sampling(boolean enabled, double periodS, double jitter, long seed) {
         public static final Sampling OFF = new Sampling(false, 1.0, 0, 0);
         public static final Sampling DEFAULT = new Sampling(true, 1.0, 0.01, 42);
     }
 
     private final VirtualTime time;
-    private final SimulatedGpuBackend backend;
+    private final List<GpuModel> gpus;
+    private final GpuActivity activity;
+    private final Truth truth;
     private final double startupS;
     private final Sampling sampling;
     private final Map<String, Running> running = new HashMap<>();
     private long generation;
 
-    private record Running(Attempt attempt, JobSpec spec, double runStartS, double workS, long generation, EventSink sink) {
+    private static final class Running {
+        final Attempt attempt;
+        final WorkloadModel model;
+        final double runStartS;
+        final double workS;
+        final long generation;
+        final EventSink sink;
+        long firstSampleMib;
+        long peakSampleMib;
+
+        Running(Attempt attempt, WorkloadModel model, double runStartS, double workS, long generation, EventSink sink) {
+            this.attempt = attempt;
+            this.model = model;
+            this.runStartS = runStartS;
+            this.workS = workS;
+            this.generation = generation;
+            this.sink = sink;
+        }
+
         double progressAt(double t) {
             return Math.min(1.0, attempt.startProgress() + Math.max(0, t - runStartS) / workS);
         }
     }
 
-    public ModelExecutor(VirtualTime time, SimulatedGpuBackend backend, double startupS, Sampling sampling) {
+    public ModelExecutor(VirtualTime time, List<GpuModel> gpus, GpuActivity activity, Truth truth, double startupS,
+                         Sampling sampling) {
         this.time = time;
-        this.backend = backend;
+        this.gpus = List.copyOf(gpus);
+        this.activity = activity;
+        this.truth = truth;
         this.startupS = startupS;
         this.sampling = sampling;
     }
 
     @Override
     public void launch(Attempt attempt, JobSpec spec, EventSink sink) {
-        int smFull = backend.gpus().get(attempt.slot().gpu()).sms();
-        double workS = RuntimeModel.runtimeS(spec, attempt.slot().sms(), smFull);
-        backend.attach(attempt.slot());
-        long gen = ++generation;
+        WorkloadModel model = truth.of(attempt.jobId());
+        int smFull = gpus.get(attempt.slot().gpu()).sms();
+        long slotMib = attempt.slot().memoryMib();
+        double workS = RuntimeModel.runtimeS(model, attempt.slot().sms(), smFull);
         String key = attempt.jobId();
+        activity.processStarted(attempt.slot(), key);
+        long gen = ++generation;
         double runStart = time.nowS() + startupS;
-        Running run = new Running(attempt, spec, runStart, workS, gen, sink);
+        Running run = new Running(attempt, model, runStart, workS, gen, sink);
         running.put(key, run);
         double start = attempt.startProgress();
-        double oomAt = RuntimeModel.progressExceeding(spec, attempt.slot().memoryMib());
+        double oomAt = RuntimeModel.progressExceeding(model, slotMib);
         boolean dies = !Double.isNaN(oomAt);
         double endProgress = dies ? Math.max(start, oomAt) : 1.0;
         double exitS = runStart + (endProgress - start) * workS;
-        double share = PowerModel.dynamicShare(spec.activity(), spec.sat(), attempt.slot().sms(), smFull);
+        double share = PowerModel.dynamicShare(model.activity(), model.sat(), attempt.slot().sms(), smFull);
         time.at(runStart, () -> {
             if (isCurrent(key, gen)) {
-                backend.setDynamic(attempt.slot().gpu(), key, share);
+                activity.processActivity(attempt.slot().gpu(), key, share);
                 sink.deliver(new EngineEvent.AttemptRunning(key, attempt.number()));
             }
         });
         if (sampling.enabled()) {
             SplittableRandom random = new SplittableRandom(sampling.seed() ^ key.hashCode() * 31L ^ attempt.number());
             scheduleSample(run, runStart + sampling.periodS(), exitS, random);
+        } else {
+            summarizeMonitoring(run, exitS);
         }
         time.at(exitS, () -> {
             if (!isCurrent(key, gen)) {
                 return;
             }
             running.remove(key);
-            backend.detach(attempt.slot(), key);
-            long reachedMib = Math.round(RuntimeModel.memoryMibAt(spec, endProgress));
+            activity.processExited(attempt.slot(), key);
             Outcome outcome = dies
-                    ? new Outcome.OutOfMemory(reachedMib, "CUDA out of memory (model: " + reachedMib
-                            + " MiB passes the instance's " + attempt.slot().memoryMib() + " MiB)",
-                    endProgress, Math.max(start, RuntimeModel.lastCheckpoint(spec, endProgress)))
-                    : new Outcome.Completed(spec.memPeakMib());
+                    ? new Outcome.OutOfMemory(slotMib, "CUDA out of memory (model: the job needs more than the"
+                            + " instance's " + slotMib + " MiB)",
+                    endProgress, Math.max(start, RuntimeModel.lastCheckpoint(model, endProgress)))
+                    : new Outcome.Completed(run.peakSampleMib, run.firstSampleMib);
             sink.deliver(new EngineEvent.AttemptExited(key, attempt.number(), outcome));
         });
+    }
+
+    /** What NVML reports for the job's process at a progress: 2 MiB granularity, at most the instance. */
+    private static long reported(double mib, long slotMib) {
+        return Math.min(slotMib, (long) (Math.ceil(mib / 2.0) * 2));
+    }
+
+    /**
+     * Without sample events, the monitoring that samples every period is summed up: the first sample
+     * and the highest (memory only grows, so the last before exit), both noise-free.
+     */
+    private void summarizeMonitoring(Running run, double exitS) {
+        double first = run.runStartS + sampling.periodS();
+        if (first >= exitS) {
+            return;
+        }
+        long ticks = (long) Math.floor((exitS - run.runStartS) / sampling.periodS() - 1e-9);
+        double last = run.runStartS + ticks * sampling.periodS();
+        long slotMib = run.attempt.slot().memoryMib();
+        run.firstSampleMib = reported(RuntimeModel.memoryMibAt(run.model, run.progressAt(first)), slotMib);
+        run.peakSampleMib = reported(RuntimeModel.memoryMibAt(run.model, run.progressAt(last)), slotMib);
     }
 
     private void scheduleSample(Running run, double at, double exitS, SplittableRandom random) {
@@ -103,35 +157,41 @@ public final class ModelExecutor implements Executor {
             return;
         }
         time.at(at, () -> {
-            if (!isCurrent(run.attempt().jobId(), run.generation())) {
+            if (!isCurrent(run.attempt.jobId(), run.generation)) {
                 return;
             }
             double progress = run.progressAt(time.nowS());
-            double mib = RuntimeModel.memoryMibAt(run.spec(), progress);
+            double mib = RuntimeModel.memoryMibAt(run.model, progress);
             mib *= 1 + sampling.jitter() * (2 * random.nextDouble() - 1);
-            long reported = (long) (Math.ceil(mib / 2.0) * 2);
-            run.sink().deliver(new EngineEvent.MemorySample(run.attempt().jobId(), run.attempt().number(), progress,
-                    reported));
+            long used = reported(mib, run.attempt.slot().memoryMib());
+            if (run.firstSampleMib == 0) {
+                run.firstSampleMib = used;
+            }
+            run.peakSampleMib = Math.max(run.peakSampleMib, used);
+            OptionalDouble reportedProgress = run.model.reportsProgress() ? OptionalDouble.of(progress)
+                    : OptionalDouble.empty();
+            run.sink.deliver(new EngineEvent.MemorySample(run.attempt.jobId(), run.attempt.number(), used,
+                    reportedProgress));
             scheduleSample(run, at + sampling.periodS(), exitS, random);
         });
     }
 
     private boolean isCurrent(String key, long gen) {
         Running r = running.get(key);
-        return r != null && r.generation() == gen;
+        return r != null && r.generation == gen;
     }
 
     @Override
     public void stop(Attempt attempt, String why) {
         Running r = running.get(attempt.jobId());
-        if (r == null || r.attempt().number() != attempt.number()) {
+        if (r == null || r.attempt.number() != attempt.number()) {
             return;
         }
         running.remove(attempt.jobId());
         double reached = r.progressAt(time.nowS());
-        double kept = r.spec().checkpointS() > 0 ? reached : attempt.startProgress();
-        backend.detach(attempt.slot(), attempt.jobId());
-        time.at(time.nowS(), () -> r.sink().deliver(new EngineEvent.AttemptExited(attempt.jobId(), attempt.number(),
+        double kept = r.model.checkpoints() ? reached : attempt.startProgress();
+        activity.processExited(attempt.slot(), attempt.jobId());
+        time.at(time.nowS(), () -> r.sink.deliver(new EngineEvent.AttemptExited(attempt.jobId(), attempt.number(),
                 new Outcome.Stopped(why, reached, kept))));
     }
 }

@@ -2,7 +2,6 @@ package dev.migm.schedule;
 
 import dev.migm.engine.GpuView;
 import dev.migm.engine.QueuedJob;
-import dev.migm.engine.RuntimeModel;
 import dev.migm.engine.SchedulingContext;
 import dev.migm.engine.SchedulingPolicy;
 import dev.migm.gpu.GpuModel;
@@ -41,7 +40,9 @@ import java.util.Map;
  *   <li><b>Reconfiguration weighed by its cost.</b> Creating and destroying instances costs tenths
  *       of a second (models.md section 4), far less than any job, so migm reconfigures whenever it
  *       helps; what does cost is draining busy instances, which only the reservation waits for.
- *       When the queue holds a single job, it takes the placement that finishes it first.</li>
+ *       When the queue holds a single job whose scaling is known (measured for its application, or
+ *       the oracle's), it takes the placement that finishes it first; with only a class prior the
+ *       guess of which placement is fastest is not worth a larger instance.</li>
  * </ol>
  *
  * <p>Cost of a round: plans are cached per GPU and state version, and each GPU keeps a bit mask of
@@ -86,7 +87,7 @@ public final class MigmPolicy implements SchedulingPolicy {
     public Comparator<QueuedJob> queueOrder() {
         return Comparator.comparingDouble((QueuedJob q) -> q.spec().submitS())
                 .thenComparingInt(q -> q.needMib() > wholeGpuMib ? 0 : 1)
-                .thenComparingDouble(q -> -q.spec().durationS() * (1 - q.progress()));
+                .thenComparingDouble(q -> -q.remainingWholeGpuS());
     }
 
     private record Reservation(int gpu, long mask, double timeS) {
@@ -127,7 +128,7 @@ public final class MigmPolicy implements SchedulingPolicy {
             double bestKey = Double.POSITIVE_INFINITY;
             int bestOps = Integer.MAX_VALUE;
             int bestRun = -1;
-            boolean lastJob = ctx.waitingCount() == 1;
+            boolean lastJob = ctx.waitingCount() == 1 && job.runtime().scalingKnown();
             GpuModel maskModel = null;
             int candidates = 0;
             for (GpuView gpu : active) {
@@ -198,9 +199,9 @@ public final class MigmPolicy implements SchedulingPolicy {
         return best;
     }
 
-    /** Slice-time of the scarcer resource: {@code T(p) * max(g/G, m/M)}. */
+    /** Slice-time of the scarcer resource: {@code T(p) * max(g/G, m/M)}, with the job's expected {@code T}. */
     static double cost(QueuedJob job, GpuModel model, Profile p) {
-        double t = RuntimeModel.runtimeS(job.spec(), p.sms(), model.sms());
+        double t = job.runtime().onSlotS(p.sms(), model.sms());
         return t * Math.max((double) p.computeSlices() / model.computeSlices(),
                 (double) p.memorySlices() / model.memorySlices());
     }

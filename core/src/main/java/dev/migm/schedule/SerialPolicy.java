@@ -8,7 +8,9 @@ import java.util.List;
 
 /**
  * {@code serial}: MIG disabled, one job at a time on each whole GPU, in arrival order. The paper's
- * baseline ("running the batch without MIG management").
+ * baseline ("running the batch without MIG management"). On a node of several models the head job
+ * takes a free GPU whose memory holds its need (the smallest such), and waits for one when none is
+ * free; a need above every GPU goes to the largest.
  */
 public final class SerialPolicy implements SchedulingPolicy {
     @Override
@@ -23,11 +25,21 @@ public final class SerialPolicy implements SchedulingPolicy {
 
     @Override
     public void schedule(SchedulingContext ctx) {
+        long largest = 0;
         for (GpuView gpu : ctx.gpus()) {
-            if (gpu.wholeGpuBusy()) continue;
+            largest = Math.max(largest, gpu.model().memoryMib());
+        }
+        while (true) {
             List<QueuedJob> next = ctx.waiting(1);
             if (next.isEmpty()) return;
-            ctx.placeWholeGpu(next.getFirst(), gpu);
+            long need = Math.min(next.getFirst().needMib(), largest);
+            GpuView best = null;
+            for (GpuView gpu : ctx.gpus()) {
+                if (gpu.wholeGpuBusy() || gpu.model().memoryMib() < need) continue;
+                if (best == null || gpu.model().memoryMib() < best.model().memoryMib()) best = gpu;
+            }
+            if (best == null) return;
+            ctx.placeWholeGpu(next.getFirst(), best);
         }
     }
 }

@@ -1,9 +1,9 @@
 package dev.migm.sim;
 
-import dev.migm.engine.JobSpec;
-import dev.migm.engine.RuntimeModel;
 import dev.migm.gpu.GpuModel;
 import dev.migm.gpu.Profile;
+import dev.migm.workload.RuntimeModel;
+import dev.migm.workload.TraceJob;
 import java.util.List;
 
 /**
@@ -22,13 +22,14 @@ public final class LowerBound {
     private LowerBound() {
     }
 
-    public static double seconds(List<JobSpec> jobs, List<GpuModel> gpus) {
+    public static double seconds(List<TraceJob> jobs, List<GpuModel> gpus) {
         double longest = 0;
         double compute = 0;
         double memory = 0;
         List<List<Profile>> plain = gpus.stream().distinct().map(GpuModel::plainProfiles).toList();
         List<GpuModel> models = gpus.stream().distinct().toList();
-        for (JobSpec j : jobs) {
+        for (TraceJob job : jobs) {
+            var j = job.model();
             double bestT = Double.POSITIVE_INFINITY;
             double bestG = Double.POSITIVE_INFINITY;
             double bestM = Double.POSITIVE_INFINITY;
@@ -43,7 +44,7 @@ public final class LowerBound {
                 }
             }
             if (Double.isInfinite(bestT)) continue; // cannot run anywhere: no bound from it
-            longest = Math.max(longest, j.submitS() + bestT);
+            longest = Math.max(longest, job.spec().submitS() + bestT);
             compute += bestG;
             memory += bestM;
         }

@@ -4,54 +4,93 @@ import dev.migm.backend.SimulatedGpuBackend;
 import dev.migm.engine.Attempt;
 import dev.migm.engine.Engine;
 import dev.migm.engine.EngineEvent;
-import dev.migm.engine.JobSpec;
 import dev.migm.engine.MemoryPolicy;
 import dev.migm.engine.Outcome;
+import dev.migm.engine.RuntimeEstimator;
 import dev.migm.engine.SchedulingPolicy;
+import dev.migm.engine.VirtualTime;
+import dev.migm.estimate.LearnedRuntime;
+import dev.migm.estimate.OracleMemory;
+import dev.migm.estimate.OracleRuntime;
 import dev.migm.exec.ModelExecutor;
 import dev.migm.gpu.GpuModel;
+import dev.migm.workload.TraceJob;
+import dev.migm.workload.Truth;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
  * The discrete-event simulator: runs the {@link Engine} with a virtual clock, the simulated GPU
- * backend and the model executor on a trace. Everything else (policies, planner, restart logic) is
- * the code the live runtime runs. Deterministic: the same trace and options give the same numbers.
+ * backend and the model executor on a trace. Everything else (policies, planner, estimators,
+ * restart logic) is the code the live runtime runs. Deterministic: the same trace and options give
+ * the same numbers.
+ *
+ * <p>The engine gets each job's {@link dev.migm.engine.JobSpec} only. The trace's workload models
+ * (the truth) go to the model executor, which plays the jobs, to the oracle estimators when
+ * {@link Estimation#ORACLE} is chosen, and to the accounting of this class (lost work, false early
+ * restarts, the lower bound), which judges a run after the fact and decides nothing.
  */
 public final class Simulator {
+    /**
+     * How the engine estimates memory and run time: by the oracle (the truth, a reference no live
+     * system reaches) or honestly (a memory policy, and run times learned from finished runs).
+     */
+    public record Estimation(String name, Function<Truth, MemoryPolicy> memory, Function<Truth, RuntimeEstimator> runtime) {
+        public static final Estimation ORACLE = new Estimation("oracle", OracleMemory::new, OracleRuntime::new);
+
+        /** What a live system could do: the given memory policy, run times from history and declarations. */
+        public static Estimation honest(String name, Supplier<MemoryPolicy> memory) {
+            return new Estimation(name, truth -> memory.get(), truth -> new LearnedRuntime());
+        }
+    }
+
     /**
      * Simulation options.
      *
      * @param gpus     the node's GPUs
-     * @param memory   makes the memory policy of a run (a fresh one per run: history starts empty)
+     * @param estimation makes the estimators of a run (fresh ones per run: history starts empty)
      * @param latency  reconfiguration latencies
      * @param engine   engine settings (start-up, attempts, early restart)
      * @param sampling memory sampling of the model executor (on when early restart is on)
      * @param progress progress reports
      */
-    public record Options(List<GpuModel> gpus, Supplier<MemoryPolicy> memory, SimulatedGpuBackend.Latency latency,
+    public record Options(List<GpuModel> gpus, Estimation estimation, SimulatedGpuBackend.Latency latency,
                           Engine.Settings engine, ModelExecutor.Sampling sampling, Progress progress) {
-        /** Oracle memory (the true peak), no early restart, no sampling: the engine issue's setting. */
+        /** The oracle's estimates, no early restart, no sample events: the reference setting. */
         public static Options of(List<GpuModel> gpus) {
-            return new Options(gpus, () -> MemoryPolicy.ORACLE, SimulatedGpuBackend.Latency.DEFAULT,
+            return new Options(gpus, Estimation.ORACLE, SimulatedGpuBackend.Latency.DEFAULT,
                     Engine.Settings.DEFAULT.withEarlyRestart(Engine.EarlyRestart.OFF), ModelExecutor.Sampling.OFF,
                     Progress.NONE);
         }
 
-        public Options withMemory(Supplier<MemoryPolicy> m) {
-            return new Options(gpus, m, latency, engine, sampling, progress);
+        public Options withEstimation(Estimation e) {
+            return new Options(gpus, e, latency, engine, sampling, progress);
         }
 
-        /** Early restart on (with default trigger and memory sampling) or off. */
+        /** Honest estimation with this memory policy (see {@link Estimation#honest}). */
+        public Options withMemory(Supplier<MemoryPolicy> m) {
+            return withEstimation(Estimation.honest("custom", m));
+        }
+
+        /** Early restart on (with default trigger and memory sample events) or off. */
         public Options withEarlyRestart(boolean on) {
-            return new Options(gpus, memory, latency,
-                    engine.withEarlyRestart(on ? Engine.EarlyRestart.DEFAULT : Engine.EarlyRestart.OFF),
-                    on ? ModelExecutor.Sampling.DEFAULT : ModelExecutor.Sampling.OFF, progress);
+            return withEarlyRestart(on ? Engine.EarlyRestart.DEFAULT : Engine.EarlyRestart.OFF);
+        }
+
+        /** This early-restart trigger, with memory sample events when it is enabled. */
+        public Options withEarlyRestart(Engine.EarlyRestart trigger) {
+            return new Options(gpus, estimation, latency, engine.withEarlyRestart(trigger),
+                    trigger.enabled() ? ModelExecutor.Sampling.DEFAULT : ModelExecutor.Sampling.OFF, progress);
+        }
+
+        public Options withSampling(ModelExecutor.Sampling s) {
+            return new Options(gpus, estimation, latency, engine, s, progress);
         }
 
         public Options withProgress(Progress p) {
-            return new Options(gpus, memory, latency, engine, sampling, p);
+            return new Options(gpus, estimation, latency, engine, sampling, p);
         }
     }
 
@@ -66,15 +105,25 @@ public final class Simulator {
     private Simulator() {
     }
 
-    public static SimResult run(String traceName, List<JobSpec> jobs, SchedulingPolicy policy, Options options) {
+    public static SimResult run(String traceName, List<TraceJob> jobs, SchedulingPolicy policy, Options options) {
+        return run(traceName, jobs, policy, options, List.of());
+    }
+
+    /** A run with extra listeners on the engine (tests, reports). */
+    public static SimResult run(String traceName, List<TraceJob> jobs, SchedulingPolicy policy, Options options,
+                                List<Engine.EngineListener> listeners) {
+        Truth truth = Truth.of(jobs);
         VirtualTime time = new VirtualTime();
         SimulatedGpuBackend backend = new SimulatedGpuBackend(time, options.gpus(), options.latency());
-        ModelExecutor executor = new ModelExecutor(time, backend, options.engine().startupS(), options.sampling());
-        Engine engine = new Engine(time, backend, executor, policy, options.memory().get(), options.engine());
-        Stats stats = new Stats(options.engine().startupS());
+        ModelExecutor executor = new ModelExecutor(time, options.gpus(), backend, truth, options.engine().startupS(),
+                options.sampling());
+        Engine engine = new Engine(time, backend, executor, policy, options.estimation().memory().apply(truth),
+                options.estimation().runtime().apply(truth), options.engine());
+        Stats stats = new Stats(options.engine().startupS(), truth);
         engine.addListener(stats);
-        for (JobSpec j : jobs) {
-            time.at(j.submitS(), () -> engine.handle(new EngineEvent.JobSubmitted(j)));
+        listeners.forEach(engine::addListener);
+        for (TraceJob j : jobs) {
+            time.at(j.spec().submitS(), () -> engine.handle(new EngineEvent.JobSubmitted(j.spec())));
         }
         int total = jobs.size();
         long steps = 0;
@@ -86,11 +135,11 @@ public final class Simulator {
         }
         engine.failWaiting("never placed: ");
         options.progress().update(policy.name(), stats.ended, total, time.nowS());
-        return summarize(traceName, jobs, policy, options, engine, backend, stats);
+        return summarize(traceName, jobs, truth, policy, options, engine, backend, stats);
     }
 
-    private static SimResult summarize(String trace, List<JobSpec> jobs, SchedulingPolicy policy, Options options,
-                                       Engine engine, SimulatedGpuBackend backend, Stats stats) {
+    private static SimResult summarize(String trace, List<TraceJob> jobs, Truth truth, SchedulingPolicy policy,
+                                       Options options, Engine engine, SimulatedGpuBackend backend, Stats stats) {
         double makespan = 0;
         int completed = 0;
         double jctSum = 0;
@@ -101,11 +150,12 @@ public final class Simulator {
         List<String> failures = new ArrayList<>();
         List<SimResult.JobRow> perJob = new ArrayList<>();
         for (Engine.JobView j : engine.jobs()) {
+            long truePeakMib = truth.of(j.spec().id()).memPeakMib();
             var last = j.attempts().isEmpty() ? null : j.attempts().getLast();
             perJob.add(new SimResult.JobRow(trace, policy.name(), j.spec().id(), j.spec().app(),
                     j.state().name().toLowerCase(java.util.Locale.ROOT), j.attempts().size(),
                     last == null ? "" : last.slot().toString(), last == null ? 0 : last.slot().memoryMib(),
-                    j.spec().memPeakMib(), j.spec().submitS(), j.firstLaunchS(), j.endS(), j.needMib(), j.needSource(),
+                    truePeakMib, j.spec().submitS(), j.firstLaunchS(), j.endS(), j.needMib(), j.needSource(),
                     j.lastReason()));
             heldSlices += j.heldSliceSeconds();
             if (!Double.isNaN(j.firstLaunchS())) {
@@ -117,7 +167,7 @@ public final class Simulator {
                 jctSum += j.endS() - j.spec().submitS();
                 if (j.attempts().size() == 1) firstFit++;
                 long slotMib = j.attempts().getLast().slot().memoryMib();
-                overprovision += (double) slotMib / Math.max(1, j.spec().memPeakMib());
+                overprovision += (double) slotMib / Math.max(1, truePeakMib);
             } else {
                 failures.add(j.spec().id() + ": " + j.lastReason());
             }
@@ -156,12 +206,14 @@ public final class Simulator {
      */
     private static final class Stats implements Engine.EngineListener {
         private final double startupS;
+        private final Truth truth;
         int ended;
         long falseEarlyRestarts;
         double wastedSliceS;
 
-        Stats(double startupS) {
+        Stats(double startupS, Truth truth) {
             this.startupS = startupS;
+            this.truth = truth;
         }
 
         @Override
@@ -184,7 +236,7 @@ public final class Simulator {
                 case Outcome.Stopped s -> {
                     reached = s.reachedProgress();
                     kept = s.checkpointedProgress();
-                    if (s.why().startsWith("early restart") && job.spec().memPeakMib() <= attempt.slot().memoryMib()) {
+                    if (s.why().startsWith("early restart") && truth.of(job.spec().id()).memPeakMib() <= attempt.slot().memoryMib()) {
                         falseEarlyRestarts++;
                     }
                 }

@@ -1,7 +1,7 @@
 package dev.migm.sim;
 
-import dev.migm.engine.JobSpec;
 import dev.migm.gpu.InvalidInputException;
+import dev.migm.workload.TraceJob;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -14,7 +14,7 @@ public final class Suites {
     private Suites() {
     }
 
-    public static List<JobSpec> load(String name) {
+    public static List<TraceJob> load(String name) {
         if (!NAMES.contains(name)) {
             throw new InvalidInputException("unknown suite '" + name + "' (known: " + String.join(", ", NAMES) + ")");
         }

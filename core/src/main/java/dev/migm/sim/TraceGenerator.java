@@ -1,7 +1,8 @@
 package dev.migm.sim;
 
-import dev.migm.engine.JobSpec;
 import dev.migm.gpu.GpuModel;
+import dev.migm.workload.TraceJob;
+import dev.migm.workload.WorkloadModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
@@ -21,11 +22,11 @@ public final class TraceGenerator {
     }
 
     public static void write(Writer out, String templateSuite, int jobs, List<GpuModel> gpus, double load, long seed) {
-        List<JobSpec> templates = Suites.load(templateSuite);
+        List<TraceJob> templates = Suites.load(templateSuite);
         GpuModel g = gpus.getFirst();
-        double meanWork = LowerBound.seconds(templates.stream().map(t -> new JobSpec(t.id(), 0, t.app(), t.jobClass(),
-                t.durationS(), t.c(), t.sat(), t.memBaseMib(), t.memPeakMib(), t.activity(), t.checkpointS(),
-                t.declaredMib())).toList(), List.of(g)) / templates.size();
+        double meanWork = LowerBound.seconds(templates.stream().map(t -> new TraceJob(new dev.migm.engine.JobSpec(
+                t.id(), 0, t.spec().app(), t.spec().jobClass(), t.spec().declaredMib(), t.spec().checkpoints()),
+                t.model())).toList(), List.of(g)) / templates.size();
         double meanGapS = meanWork / (gpus.size() * load);
         SplittableRandom random = new SplittableRandom(seed);
         try {
@@ -34,12 +35,14 @@ public final class TraceGenerator {
             double t = 0;
             for (int i = 0; i < jobs; i++) {
                 t += -Math.log(1 - random.nextDouble()) * meanGapS;
-                JobSpec s = templates.get(random.nextInt(templates.size()));
+                TraceJob template = templates.get(random.nextInt(templates.size()));
+                WorkloadModel s = template.model();
                 double duration = s.durationS() * (0.8 + 0.4 * random.nextDouble());
-                OptionalLong declared = s.declaredMib();
-                out.write(String.format(Locale.ROOT, "gen-%07d,%.1f,%s,%s,%.1f,%.3f,%.3f,%d,%d,%.2f,%.0f,%s%n", i, t,
-                        s.app(), s.jobClass(), duration, s.c(), s.sat(), s.memBaseMib(), s.memPeakMib(), s.activity(),
-                        s.checkpointS(), declared.isPresent() ? Long.toString(declared.getAsLong()) : ""));
+                OptionalLong declared = template.spec().declaredMib();
+                out.write(String.format(Locale.ROOT, "gen-%07d,%.1f,%s,%s,%.1f,%.3f,%.3f,%d,%d,%.2f,%.0f,%s,,%s%n", i,
+                        t, template.spec().app(), template.spec().jobClass(), duration, s.c(), s.sat(), s.memBaseMib(),
+                        s.memPeakMib(), s.activity(), s.checkpointS(),
+                        declared.isPresent() ? Long.toString(declared.getAsLong()) : "", s.reportsProgress() ? "1" : "0"));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -3,30 +3,47 @@ package dev.migm.sim;
 import dev.migm.engine.JobClass;
 import dev.migm.engine.JobSpec;
 import dev.migm.gpu.InvalidInputException;
+import dev.migm.workload.TraceJob;
+import dev.migm.workload.WorkloadModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.OptionalLong;
 import java.util.Set;
 
 /**
  * Reads {@code migm-trace v1} (models.md section 7): a first line {@code # migm-trace v1}, then a
- * CSV header with exactly the v1 columns (any order), then one row a job; other lines starting with
- * {@code #} are comments. Errors name the file, line and column and say what was expected; a trace
- * with any bad row is refused whole, so that a run never silently covers part of a trace.
+ * CSV header with the v1 columns (any order; the {@link #OPTIONAL} ones may be left out), then one row
+ * a job; other lines starting with {@code #} are comments. Each row splits into what the submitter
+ * declared ({@code id, submit_s, app, class, declared_mib, expected_s}, and whether it checkpoints)
+ * and the workload model only the simulated world sees (the rest). Errors name the file, line and
+ * column and say what was expected; a trace with any bad row is refused whole, so that a run never
+ * silently covers part of a trace.
  */
 public final class TraceReader {
     public static final String MAGIC = "# migm-trace v1";
-    public static final List<String> COLUMNS = List.of("id", "submit_s", "app", "class", "duration_s", "c", "sat",
+    /** The columns every v1 trace has. */
+    public static final List<String> REQUIRED = List.of("id", "submit_s", "app", "class", "duration_s", "c", "sat",
             "mem_base_mib", "mem_peak_mib", "activity", "checkpoint_s", "declared_mib");
+    /**
+     * Columns a trace may add: {@code expected_s}, the run time alone on a whole GPU that the submitter
+     * expects (empty: not said; may be wrong), and {@code reports_progress}, 1 when the job writes its
+     * progress where migm reads it (empty or 0: it does not).
+     */
+    public static final List<String> OPTIONAL = List.of("expected_s", "reports_progress");
+    /** Every v1 column, in the order {@code generate-trace} writes them. */
+    public static final List<String> COLUMNS = java.util.stream.Stream.concat(REQUIRED.stream(), OPTIONAL.stream())
+            .toList();
 
     private TraceReader() {
     }
 
-    public static List<JobSpec> read(Path path) {
+    public static List<TraceJob> read(Path path) {
         try {
             return parse(Files.readString(path), path.toString());
         } catch (java.nio.file.NoSuchFileException e) {
@@ -36,7 +53,7 @@ public final class TraceReader {
         }
     }
 
-    public static List<JobSpec> parse(String text, String source) {
+    public static List<TraceJob> parse(String text, String source) {
         String[] lines = text.split("\\R", -1);
         if (lines.length == 0 || !lines[0].strip().startsWith("# migm-trace")) {
             throw new InvalidInputException(source + ":1: expected '" + MAGIC + "' as the first line");
@@ -46,7 +63,8 @@ public final class TraceReader {
             throw new InvalidInputException(source + ":1: unsupported trace version '" + version + "' (this build reads v1)");
         }
         int[] index = null;
-        List<JobSpec> jobs = new ArrayList<>();
+        int headerWidth = 0;
+        List<TraceJob> jobs = new ArrayList<>();
         Set<String> ids = new HashSet<>();
         for (int n = 1; n < lines.length; n++) {
             String line = lines[n].strip();
@@ -57,28 +75,33 @@ public final class TraceReader {
             String[] cells = line.split(",", -1);
             if (index == null) {
                 index = header(cells, source, lineNo);
+                headerWidth = cells.length;
                 continue;
             }
-            if (cells.length != COLUMNS.size()) {
-                throw new InvalidInputException(source + ":" + lineNo + ": expected " + COLUMNS.size() + " columns, got "
+            if (cells.length != headerWidth) {
+                throw new InvalidInputException(source + ":" + lineNo + ": expected " + headerWidth + " columns, got "
                         + cells.length);
             }
             Row row = new Row(cells, index, source, lineNo);
-            JobSpec spec;
+            TraceJob job;
             try {
                 String declared = row.text("declared_mib");
-                spec = new JobSpec(row.text("id"), row.number("submit_s"), row.text("app"),
-                        jobClass(row), row.number("duration_s"), row.number("c"), row.number("sat"),
+                String expected = row.text("expected_s");
+                WorkloadModel model = new WorkloadModel(row.number("duration_s"), row.number("c"), row.number("sat"),
                         row.integer("mem_base_mib"), row.integer("mem_peak_mib"), row.number("activity"),
-                        row.number("checkpoint_s"),
-                        declared.isEmpty() ? OptionalLong.empty() : OptionalLong.of(row.integer("declared_mib")));
+                        row.number("checkpoint_s"), row.flag("reports_progress"));
+                JobSpec spec = new JobSpec(row.text("id"), row.number("submit_s"), row.text("app"), jobClass(row),
+                        declared.isEmpty() ? OptionalLong.empty() : OptionalLong.of(row.integer("declared_mib")),
+                        Map.of(), model.checkpoints(),
+                        expected.isEmpty() ? OptionalDouble.empty() : OptionalDouble.of(row.number("expected_s")));
+                job = new TraceJob(spec, model);
             } catch (IllegalArgumentException e) {
                 throw new InvalidInputException(source + ":" + lineNo + ": " + e.getMessage());
             }
-            if (!ids.add(spec.id())) {
-                throw new InvalidInputException(source + ":" + lineNo + ": column id: duplicate job id '" + spec.id() + "'");
+            if (!ids.add(job.id())) {
+                throw new InvalidInputException(source + ":" + lineNo + ": column id: duplicate job id '" + job.id() + "'");
             }
-            jobs.add(spec);
+            jobs.add(job);
         }
         if (index == null) {
             throw new InvalidInputException(source + ": no CSV header (expected " + String.join(",", COLUMNS) + ")");
@@ -109,7 +132,7 @@ public final class TraceReader {
             }
             index[k] = i;
         }
-        for (int k = 0; k < index.length; k++) {
+        for (int k = 0; k < REQUIRED.size(); k++) {
             if (index[k] < 0) {
                 throw new InvalidInputException(source + ":" + lineNo + ": missing column '" + COLUMNS.get(k) + "'");
             }
@@ -118,8 +141,19 @@ public final class TraceReader {
     }
 
     private record Row(String[] cells, int[] index, String source, int line) {
+        /** The cell's text; empty for an optional column the trace leaves out. */
         String text(String column) {
-            return cells[index[COLUMNS.indexOf(column)]].strip();
+            int i = index[COLUMNS.indexOf(column)];
+            return i < 0 ? "" : cells[i].strip();
+        }
+
+        boolean flag(String column) {
+            String t = text(column);
+            return switch (t) {
+                case "", "0" -> false;
+                case "1" -> true;
+                default -> throw new InvalidInputException(where(column) + "expected 0 or 1, got '" + t + "'");
+            };
         }
 
         String where(String column) {

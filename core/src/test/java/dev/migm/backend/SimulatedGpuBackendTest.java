@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.migm.engine.EngineEvent;
 import dev.migm.engine.Slot;
+import dev.migm.engine.VirtualTime;
 import dev.migm.gpu.Catalog;
 import dev.migm.gpu.GpuModel;
 import dev.migm.gpu.Layout;
 import dev.migm.partition.GpuState;
 import dev.migm.partition.Plan;
 import dev.migm.partition.Planner;
-import dev.migm.sim.VirtualTime;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -31,7 +31,7 @@ final class SimulatedGpuBackendTest {
         assertThat(time.nowS()).isEqualTo(0.26);
         assertThat(backend.layout(0).toString()).isEqualTo("3g.20gb@0,3g.20gb@4");
         // A process on 3g@0: destroying it is refused with IN_USE and the layout stays.
-        backend.attach(Slot.of(0, backend.layout(0).instances().getFirst()));
+        backend.processStarted(Slot.of(0, backend.layout(0).instances().getFirst()), "job");
         Plan.Possible destroy = (Plan.Possible) Planner.transition(GpuState.idle(backend.layout(0)), Layout.empty(a100));
         backend.apply(0, destroy, 2, events::add);
         while (time.runNextStep()) { }

@@ -64,7 +64,8 @@ final class CliTest {
 
     @Test
     void simulateJson_hasTheIssuesKeysAndRatiosToTheFirstPolicy() {
-        Result r = run("simulate", "--suite", "scientific", "--policies", "serial,migm", "--json", "--quiet");
+        Result r = run("simulate", "--suite", "scientific", "--policies", "serial,migm", "--estimate",
+                "oracle", "--json", "--quiet");
         assertThat(r.status()).isZero();
         List<Map<String, Object>> rows = Json.MAPPER.readValue(r.out(), new TypeReference<>() { });
         assertThat(rows).hasSize(2);
@@ -79,7 +80,7 @@ final class CliTest {
     @Test
     void simulate_badTraceRowIsNamedWithFileLineAndColumn(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("t.csv");
-        Files.writeString(f, "# migm-trace v1\n" + String.join(",", dev.migm.sim.TraceReader.COLUMNS) + "\n"
+        Files.writeString(f, "# migm-trace v1\n" + String.join(",", dev.migm.sim.TraceReader.REQUIRED) + "\n"
                 + "a,0,bfs,scientific,10,0.1,0.1,100,100,0.3,0,\n"
                 + "b,0,bfs,scientific,ten,0.1,0.1,100,100,0.3,0,\n");
         Result r = run("simulate", f.toString(), "--quiet");

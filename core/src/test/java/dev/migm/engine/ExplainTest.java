@@ -3,12 +3,15 @@ package dev.migm.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.migm.backend.SimulatedGpuBackend;
+import dev.migm.estimate.OracleMemory;
+import dev.migm.estimate.OracleRuntime;
 import dev.migm.exec.ModelExecutor;
 import dev.migm.gpu.Catalog;
 import dev.migm.gpu.GpuModel;
 import dev.migm.schedule.PolicyRegistry;
 import dev.migm.sim.Jobs;
-import dev.migm.sim.VirtualTime;
+import dev.migm.workload.TraceJob;
+import dev.migm.workload.Truth;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -19,14 +22,18 @@ final class ExplainTest {
         GpuModel a100 = Catalog.builtin().get("A100-40GB");
         VirtualTime time = new VirtualTime();
         SimulatedGpuBackend backend = new SimulatedGpuBackend(time, List.of(a100), SimulatedGpuBackend.Latency.DEFAULT);
-        ModelExecutor executor = new ModelExecutor(time, backend, 1.0, ModelExecutor.Sampling.OFF);
+        TraceJob small = Jobs.aJob("small").flat(3000).duration(100).build();
+        TraceJob big = Jobs.aJob("big").flat(30000).duration(100).build();
+        Truth truth = Truth.of(List.of(small, big));
+        ModelExecutor executor = new ModelExecutor(time, List.of(a100), backend, truth, 1.0, ModelExecutor.Sampling.OFF);
         Engine engine = new Engine(time, backend, executor, PolicyRegistry.create("s2", List.of(a100)),
-                MemoryPolicy.ORACLE, Engine.Settings.DEFAULT.withEarlyRestart(Engine.EarlyRestart.OFF));
+                new OracleMemory(truth), new OracleRuntime(truth),
+                Engine.Settings.DEFAULT.withEarlyRestart(Engine.EarlyRestart.OFF));
         // s2 places "small" (3000 MiB) on a 1g.5gb at slice 0; "big" (30000 MiB) needs the 7g.40gb,
         // whose only placement (slices 0-7) holds the busy 1g.5gb: the largest instance that could
         // be created now without touching it is a 3g.20gb (19968 MiB) at slice 4.
-        engine.handle(new EngineEvent.JobSubmitted(Jobs.aJob("small").flat(3000).duration(100).build()));
-        engine.handle(new EngineEvent.JobSubmitted(Jobs.aJob("big").flat(30000).duration(100).build()));
+        engine.handle(new EngineEvent.JobSubmitted(small.spec()));
+        engine.handle(new EngineEvent.JobSubmitted(big.spec()));
         engine.schedule();
         time.runNextStep();
         engine.schedule();

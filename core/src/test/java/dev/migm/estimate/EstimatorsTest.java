@@ -13,8 +13,7 @@ import org.junit.jupiter.api.Test;
 /** Estimators on real model sizes (published configurations). */
 final class EstimatorsTest {
     private static JobSpec withParams(JobClass c, String app, Map<String, String> params) {
-        JobSpec b = Jobs.aJob("j").app(app).kind(c).build();
-        return new JobSpec(b.id(), 0, app, c, 100, 1, 1, 1000, 1000, 1, 0, OptionalLong.empty(), params);
+        return new JobSpec("j", 0, app, c, OptionalLong.empty(), params, false, java.util.OptionalDouble.empty());
     }
 
     @Test
@@ -41,12 +40,12 @@ final class EstimatorsTest {
     @Test
     void llm_withoutParametersReadsTheSizeFromTheAppNameAsALowerBound() {
         // llama-13b in fp16: 13e9 * 2 B = 24796 MiB (ceil); workspace 5% = 1240; context 500.
-        JobSpec job = Jobs.aJob("x").app("llama-13b").kind(JobClass.LLM).build();
+        JobSpec job = Jobs.aJob("x").app("llama-13b").kind(JobClass.LLM).build().spec();
         Estimate e = new LlmEstimator().estimate(job).orElseThrow();
         assertThat(e.mib()).isEqualTo(24796 + 1240 + 500);
         assertThat(e.lowerBound()).isTrue();
-        assertThat(new LlmEstimator().estimate(Jobs.aJob("y").app("phi-2").kind(JobClass.LLM).build())).isEmpty();
-        assertThat(new LlmEstimator().estimate(Jobs.aJob("z").app("llama-13b").kind(JobClass.ML).build())).isEmpty();
+        assertThat(new LlmEstimator().estimate(Jobs.aJob("y").app("phi-2").kind(JobClass.LLM).build().spec())).isEmpty();
+        assertThat(new LlmEstimator().estimate(Jobs.aJob("z").app("llama-13b").kind(JobClass.ML).build().spec())).isEmpty();
     }
 
     @Test
@@ -90,7 +89,7 @@ final class EstimatorsTest {
     @Test
     void history_isRobustToAllocatorCachingAndCountsOoms() {
         InMemoryHistory store = new InMemoryHistory(50);
-        JobSpec job = Jobs.aJob("j").app("bert").kind(JobClass.ML).build();
+        JobSpec job = Jobs.aJob("j").app("bert").kind(JobClass.ML).build().spec();
         HistoryEstimator h = new HistoryEstimator(store);
         assertThat(h.estimate(job)).isEmpty();
         // Three completed runs. On the 7g.40gb (40192 MiB) JAX-style preallocation showed 38000 MiB,
@@ -110,7 +109,7 @@ final class EstimatorsTest {
     void chain_takesTheLargestEstimateUnlessHistoryIsTrusted_plusTheMargin() {
         InMemoryHistory store = new InMemoryHistory(50);
         EstimatorChain chain = EstimatorChain.defaults(store);
-        JobSpec job = new JobSpec("j", 0, "llama-7b", JobClass.LLM, 100, 1, 1, 1000, 1000, 1, 0, OptionalLong.of(20000));
+        JobSpec job = new JobSpec("j", 0, "llama-7b", JobClass.LLM, OptionalLong.of(20000), false);
         // llm from the name: 7e9 * 2 B = 13352 MiB + 668 + 500 = 14520; declared 20000 is larger:
         // need = ceil(20000 * 1.05) = 21000.
         assertThat(chain.initial(job).mib()).isEqualTo(21000);
@@ -128,13 +127,13 @@ final class EstimatorsTest {
         InMemoryHistory store = new InMemoryHistory(50);
         EstimatorChain chain = EstimatorChain.defaults(store);
         // Three completed LLM runs of another app grew from 10000 to 13000 MiB (x1.3).
-        JobSpec other = Jobs.aJob("o").app("gemma-2b").kind(JobClass.LLM).build();
+        JobSpec other = Jobs.aJob("o").app("gemma-2b").kind(JobClass.LLM).build().spec();
         for (int i = 0; i < 3; i++) {
             chain.learn(other, 13000, 10000, 19968);
         }
         assertThat(chain.growth(JobClass.LLM)).isEqualTo(1.3);
         // llama-7b from its name: 14520 MiB of weights (a lower bound) x 1.3 = 18876, + 5% = 19820.
-        JobSpec job = Jobs.aJob("j").app("llama-7b").kind(JobClass.LLM).build();
+        JobSpec job = Jobs.aJob("j").app("llama-7b").kind(JobClass.LLM).build().spec();
         assertThat(chain.initial(job).mib()).isEqualTo((long) Math.ceil(Math.round(14520 * 1.3) * 1.05));
         assertThat(chain.initial(job).source()).contains("growth");
     }

@@ -2,7 +2,7 @@ package dev.migm.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.migm.engine.JobSpec;
+import dev.migm.workload.TraceJob;
 import dev.migm.estimate.EstimatorChain;
 import dev.migm.estimate.InMemoryHistory;
 import dev.migm.gpu.Catalog;
@@ -22,7 +22,7 @@ final class EstimationTargetsTest {
     private static final List<GpuModel> NODE = List.of(Catalog.builtin().get("A100-40GB"));
 
     static SimResult run(String suite, boolean estimated, boolean earlyRestart) {
-        List<JobSpec> jobs = Suites.load(suite);
+        List<TraceJob> jobs = Suites.load(suite);
         Simulator.Options o = Simulator.Options.of(NODE);
         if (estimated) {
             o = o.withMemory(() -> EstimatorChain.defaults(new InMemoryHistory(50)));

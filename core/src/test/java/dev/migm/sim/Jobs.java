@@ -2,6 +2,10 @@ package dev.migm.sim;
 
 import dev.migm.engine.JobClass;
 import dev.migm.engine.JobSpec;
+import dev.migm.workload.TraceJob;
+import dev.migm.workload.WorkloadModel;
+import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
 /** Fixture builder for jobs (Fenzo-style provider). */
@@ -18,6 +22,8 @@ public final class Jobs {
     private double activity = 1;
     private double checkpointS;
     private OptionalLong declared = OptionalLong.empty();
+    private OptionalDouble expected = OptionalDouble.empty();
+    private boolean reportsProgress;
 
     public static Jobs aJob(String id) {
         Jobs j = new Jobs();
@@ -35,8 +41,13 @@ public final class Jobs {
     public Jobs activity(double a) { activity = a; return this; }
     public Jobs checkpoint(double s) { checkpointS = s; return this; }
     public Jobs declared(long mib) { declared = OptionalLong.of(mib); return this; }
+    /** The submitter expects this run time alone on a whole GPU. */
+    public Jobs expected(double s) { expected = OptionalDouble.of(s); return this; }
+    /** The job writes its progress where migm reads it. */
+    public Jobs reportsProgress() { reportsProgress = true; return this; }
 
-    public JobSpec build() {
-        return new JobSpec(id, submitS, app, jobClass, durationS, c, sat, baseMib, peakMib, activity, checkpointS, declared);
+    public TraceJob build() {
+        return new TraceJob(new JobSpec(id, submitS, app, jobClass, declared, Map.of(), checkpointS > 0, expected),
+                new WorkloadModel(durationS, c, sat, baseMib, peakMib, activity, checkpointS, reportsProgress));
     }
 }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.migm.engine.JobClass;
 import dev.migm.engine.JobSpec;
+import dev.migm.workload.TraceJob;
+import dev.migm.workload.WorkloadModel;
 import dev.migm.estimate.EstimatorChain;
 import dev.migm.estimate.InMemoryHistory;
 import dev.migm.gpu.Catalog;
@@ -25,9 +27,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 final class RandomRunsTest {
     private static final List<String> APPS = List.of("bfs", "llama-7b", "bert-finetune", "cifar-cnn", "gemma-2b", "lud");
 
-    static List<JobSpec> randomJobs(long seed, int n) {
+    static List<TraceJob> randomJobs(long seed, int n) {
         SplittableRandom r = new SplittableRandom(seed);
-        List<JobSpec> jobs = new ArrayList<>();
+        List<TraceJob> jobs = new ArrayList<>();
         double t = 0;
         for (int i = 0; i < n; i++) {
             t += r.nextInt(3) == 0 ? 0 : r.nextDouble() * 60;
@@ -40,9 +42,10 @@ final class RandomRunsTest {
             long base = 300 + r.nextInt(30000);
             long peak = base + (r.nextBoolean() ? 0 : r.nextInt(12000));
             OptionalLong declared = r.nextInt(3) == 0 ? OptionalLong.of(base) : OptionalLong.empty();
-            jobs.add(new JobSpec("r" + seed + "-" + i, t, APPS.get(a), c, 5 + r.nextDouble() * 400, r.nextDouble(),
-                    0.05 + 0.95 * r.nextDouble(), base, peak, r.nextDouble(), r.nextBoolean() ? 0 : 10 + r.nextInt(60),
-                    declared));
+            WorkloadModel model = new WorkloadModel(5 + r.nextDouble() * 400, r.nextDouble(), 0.05 + 0.95 * r.nextDouble(),
+                    base, peak, r.nextDouble(), r.nextBoolean() ? 0 : 10 + r.nextInt(60), false);
+            jobs.add(new TraceJob(new JobSpec("r" + seed + "-" + i, t, APPS.get(a), c, declared, model.checkpoints()),
+                    model));
         }
         return jobs;
     }
@@ -50,7 +53,7 @@ final class RandomRunsTest {
     @ParameterizedTest
     @ValueSource(longs = {1, 2, 3, 4})
     void everyPolicy_accountsForEveryJobAndRespectsTheBounds(long seed) {
-        List<JobSpec> jobs = randomJobs(seed, 80);
+        List<TraceJob> jobs = randomJobs(seed, 80);
         List<GpuModel> node = List.of(Catalog.builtin().get("A100-40GB"), Catalog.builtin().get("H100-80GB"));
         double idleWatts = node.stream().mapToDouble(GpuModel::idleWatts).sum();
         for (String policy : List.of("serial", "static", "s1", "s2", "migm", "migm:0")) {

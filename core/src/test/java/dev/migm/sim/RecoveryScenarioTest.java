@@ -3,7 +3,7 @@ package dev.migm.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.migm.engine.JobSpec;
+import dev.migm.workload.TraceJob;
 import dev.migm.estimate.EstimatorChain;
 import dev.migm.estimate.InMemoryHistory;
 import dev.migm.gpu.Catalog;
@@ -14,12 +14,15 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Hand-worked OOM, early-restart and checkpoint scenarios on one A100-40GB under migm. The job
- * grows from 3000 to 6000 MiB over its work (100 s anywhere: c = 0) and declares 3000 MiB.
+ * grows from 3000 to 6000 MiB over its work (100 s anywhere: c = 0), declares 3000 MiB and reports
+ * its progress (migm's progress file). Estimates are honest: the engine knows the declaration, the
+ * samples NVML would give (capped at the instance) and the reported progress, nothing else; with
+ * one waiting job and no measured scaling, migm takes the tightest instance.
  */
 final class RecoveryScenarioTest {
     private static final List<GpuModel> NODE = List.of(Catalog.builtin().get("A100-40GB"));
 
-    static SimResult run(List<JobSpec> jobs, boolean earlyRestart) {
+    static SimResult run(List<TraceJob> jobs, boolean earlyRestart) {
         Simulator.Options o = Simulator.Options.of(NODE)
                 .withMemory(() -> EstimatorChain.declaredOnly(new InMemoryHistory(50)))
                 .withEarlyRestart(earlyRestart);
@@ -27,22 +30,25 @@ final class RecoveryScenarioTest {
     }
 
     static Jobs growing() {
-        return Jobs.aJob("grow").duration(100).scaling(0, 1).memory(3000, 6000).declared(3000);
+        return Jobs.aJob("grow").duration(100).scaling(0, 1).memory(3000, 6000).declared(3000).reportsProgress();
     }
 
     @Test
     void oom_happensWhenMemoryPassesTheInstance_andTheJobMovesToTheNextProfile() {
         // need = 3000 * 1.05 = 3150 -> 1g.5gb (4864 MiB). Create 0.13 s, start-up 1 s; memory passes
         // 4864 at progress (4864 - 3000) / 3000 = 0.62133: OOM at 0.13 + 1 + 62.133 = 63.263 s.
-        // Requeued with need max(3150, 4865, 4864 * 1.05 = 5108) = 5108 -> tightest is 1g.10gb
-        // (9856 MiB), created in free slices (0.13 s), start-up 1 s, full 100 s again (no checkpoint).
-        // The idle 1g.5gb@0 stays; 1g.10gb may start at 2, 4 or 6: @6 leaves slices 1-5 free (run 5),
-        // @2 and @4 leave runs of 4 and 3, so the planner takes @6.
+        // Requeued with need max(3150, 4865, 4864 * 1.05 = 5108) = 5108. Nothing measured the job's
+        // scaling, so migm's cost T(p) * max(g/7, m/8) uses the class prior (c = 0.6, sat = 1):
+        // slowdowns 1g 5.03, 2g 2.71, 3g 1.94, 4g 1.56, 7g 1.06 give 1g.10gb 5.03 * 2/8 = 1.26,
+        // 2g.10gb 2.71 * 2/7 = 0.78, 3g.20gb 0.97, 4g.20gb 0.89, 7g 1.06: the 2g.10gb, created in
+        // free slices (0.13 s), start-up 1 s, the full 100 s again (c = 0 really, no checkpoint).
+        // The idle 1g.5gb@0 stays; 2g.10gb may start at 2 or 4: @2 leaves slices 4-7 free (run 4),
+        // @4 leaves 1-3 (run 3), so the planner takes @2.
         SimResult r = run(List.of(growing().build()), false);
         double oomAt = 0.13 + 1 + 100 * (4864 - 3000) / 3000.0;
         assertThat(r.oomKills()).isEqualTo(1);
         assertThat(r.makespanS()).isCloseTo(oomAt + 0.13 + 1 + 100, within(1e-6));
-        assertThat(r.perJob().getFirst().slot()).isEqualTo("gpu0:1g.10gb@6");
+        assertThat(r.perJob().getFirst().slot()).isEqualTo("gpu0:2g.10gb@2");
         assertThat(r.perJob().getFirst().attempts()).isEqualTo(2);
         // Lost: start-up 1 s + 62.133 s of work on 1 compute slice.
         assertThat(r.wastedGpuS()).isCloseTo(1 + 62.133, within(1e-3));
@@ -63,12 +69,13 @@ final class RecoveryScenarioTest {
     void earlyRestart_firesOnLinearGrowthBeforeTheOom() {
         // Samples every 1 s of run time; after 10 samples spanning >= 2% of progress the projection
         // (6000 MiB, noise 1%) clears 4864 MiB by 4 standard errors: the attempt is stopped at about
-        // 10-12 s of work instead of dying at 62 s, and restarts with need 6000 * 1.05 = 6300 -> 1g.10gb.
+        // 10-12 s of work instead of dying at 62 s, and restarts with need 6000 * 1.05 = 6300 -> 2g.10gb
+        // (the cheapest under the class prior, as in the first scenario).
         SimResult r = run(List.of(growing().build()), true);
         assertThat(r.earlyRestarts()).isEqualTo(1);
         assertThat(r.oomKills()).isZero();
         assertThat(r.falseEarlyRestarts()).isZero();
-        assertThat(r.perJob().getFirst().slot()).startsWith("gpu0:1g.10gb");
+        assertThat(r.perJob().getFirst().slot()).startsWith("gpu0:2g.10gb");
         assertThat(r.wastedGpuS()).isBetween(10.0, 14.0);
         SimResult withoutEarly = run(List.of(growing().build()), false);
         assertThat(r.makespanS()).isLessThan(withoutEarly.makespanS() - 45);
@@ -86,6 +93,39 @@ final class RecoveryScenarioTest {
         assertThat(r.makespanS()).isLessThan(102.5);
         assertThat(r.wastedGpuS()).isCloseTo(1.0, within(1e-9));
         assertThat(run(List.of(growing().build()), true).makespanS()).isGreaterThan(112);
+    }
+
+    @Test
+    void earlyRestart_withoutProgressOrExpectedRunTime_cannotProject_soTheJobRunsIntoItsOom() {
+        // Nothing says how far the job is (no report, no expected run time, no history): the engine
+        // cannot place its samples on the way to the end and does not guess. The OOM at 62.133 s of
+        // work restarts it as in the first scenario.
+        Jobs silent = Jobs.aJob("grow").duration(100).scaling(0, 1).memory(3000, 6000).declared(3000);
+        SimResult r = run(List.of(silent.build()), true);
+        assertThat(r.earlyRestarts()).isZero();
+        assertThat(r.oomKills()).isEqualTo(1);
+        assertThat(r.makespanS()).isCloseTo(0.13 + 1 + 62.133 + 0.13 + 1 + 100, within(1e-2));
+    }
+
+    @Test
+    void earlyRestart_byElapsedTime_firesOnlyWhenEvenTheShortestPlausibleRunOutgrowsTheInstance() {
+        // The submitter expects 100 s on a whole GPU; on the 1g.5gb the class prior (c = 0.6) expects
+        // 5.03 x 100 = 503 s. Elapsed time stands for progress, but the run may end sooner: a
+        // declaration may be twice too long (DECLARED_SHORT_SHARE) and the unmeasured scaling may
+        // not slow it at all, so the trigger projects to 100 * 0.5 = 50 s. Growth 3000 -> 6000 over
+        // the real 100 s reaches 4500 MiB at 50 s, inside the 4864: no early restart, the job dies of
+        // OOM at 62 s of work.
+        Jobs mild = Jobs.aJob("grow").duration(100).scaling(0, 1).memory(3000, 6000).declared(3000).expected(100);
+        SimResult r = run(List.of(mild.build()), true);
+        assertThat(r.earlyRestarts()).isZero();
+        assertThat(r.oomKills()).isEqualTo(1);
+        // Growth 3000 -> 9000 projects to 6000 MiB at 50 s: above 4864 even then, so the attempt is
+        // stopped early (its OOM would come at (4864 - 3000) / 6000 = 31 s of work).
+        Jobs steep = Jobs.aJob("grow").duration(100).scaling(0, 1).memory(3000, 9000).declared(3000).expected(100);
+        SimResult s = run(List.of(steep.build()), true);
+        assertThat(s.earlyRestarts()).isEqualTo(1);
+        assertThat(s.oomKills()).isZero();
+        assertThat(s.falseEarlyRestarts()).isZero();
     }
 
     @Test

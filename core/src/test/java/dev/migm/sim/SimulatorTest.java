@@ -3,7 +3,7 @@ package dev.migm.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.migm.engine.JobSpec;
+import dev.migm.workload.TraceJob;
 import dev.migm.gpu.Catalog;
 import dev.migm.gpu.GpuModel;
 import dev.migm.schedule.PolicyRegistry;
@@ -14,11 +14,11 @@ import org.junit.jupiter.api.Test;
 final class SimulatorTest {
     private static final GpuModel A100 = Catalog.builtin().get("A100-40GB");
 
-    static SimResult run(String policy, List<JobSpec> jobs) {
+    static SimResult run(String policy, List<TraceJob> jobs) {
         return run(policy, jobs, List.of(A100));
     }
 
-    static SimResult run(String policy, List<JobSpec> jobs, List<GpuModel> gpus) {
+    static SimResult run(String policy, List<TraceJob> jobs, List<GpuModel> gpus) {
         return Simulator.run("test", jobs, PolicyRegistry.create(policy, gpus), Simulator.Options.of(gpus));
     }
 
@@ -52,7 +52,7 @@ final class SimulatorTest {
         // Both need 30000 MiB: only 7g.40gb (98 SMs) holds them. c = 1, sat = 1:
         // T(7g) = 100 * 108 / 98 = 110.204 s each. Create 7g (0.13 s), job 1: 1 + 110.204; job 2
         // reuses the idle 7g (no operation): 1 + 110.204. Makespan = 0.13 + 2 * 111.204 = 222.539 s.
-        List<JobSpec> jobs = List.of(Jobs.aJob("a").flat(30000).build(), Jobs.aJob("b").flat(30000).build());
+        List<TraceJob> jobs = List.of(Jobs.aJob("a").flat(30000).build(), Jobs.aJob("b").flat(30000).build());
         SimResult r = run("migm", jobs);
         assertThat(r.makespanS()).isCloseTo(0.13 + 2 * (1 + 100 * 108.0 / 98), within(1e-6));
         assertThat(r.reconfigurations()).isEqualTo(1);
@@ -65,7 +65,7 @@ final class SimulatorTest {
         // aEnd = 0.13 + 1 + 110.204. Then b (two jobs wait, so right-sizing applies): fission destroys
         // the idle 7g (0.15 s) and creates 1g.5gb (0.13 s): b launches at aEnd + 0.28, ends 11 s later.
         // c must wait for that reconfiguration, then creates its own 1g (0.13 s): ends aEnd + 0.41 + 11.
-        List<JobSpec> jobs = List.of(Jobs.aJob("b").flat(3000).scaling(0, 1).duration(10).build(),
+        List<TraceJob> jobs = List.of(Jobs.aJob("b").flat(3000).scaling(0, 1).duration(10).build(),
                 Jobs.aJob("c").flat(3000).scaling(0, 1).duration(10).build(),
                 Jobs.aJob("a").flat(30000).build());
         SimResult r = run("migm", jobs);
@@ -79,7 +79,7 @@ final class SimulatorTest {
         // As above without c: b is the only waiting job, so it takes the placement that ends first.
         // On the idle 7g it needs no reconfiguration and runs 10 s (c = 0), which beats fission
         // (0.28 s more): makespan = aEnd + 1 + 10, one reconfiguration only (the first 7g).
-        List<JobSpec> jobs = List.of(Jobs.aJob("b").flat(3000).scaling(0, 1).duration(10).build(),
+        List<TraceJob> jobs = List.of(Jobs.aJob("b").flat(3000).scaling(0, 1).duration(10).build(),
                 Jobs.aJob("a").flat(30000).build());
         SimResult r = run("migm", jobs);
         double aEnd = 0.13 + 1 + 100 * 108.0 / 98;
@@ -92,11 +92,11 @@ final class SimulatorTest {
         // Two flat jobs (c = 0: same time anywhere) of 100 s and 3000 MiB on one A100: each fits
         // 1g.5gb (1 compute slice of 7, 1 memory slice of 8). Longest = 100;
         // compute area = 2 * 100 * 1/7 = 28.6; memory area = 2 * 100 * 1/8 = 25 -> LB = 100 s.
-        List<JobSpec> two = List.of(Jobs.aJob("a").scaling(0, 1).flat(3000).build(),
+        List<TraceJob> two = List.of(Jobs.aJob("a").scaling(0, 1).flat(3000).build(),
                 Jobs.aJob("b").scaling(0, 1).flat(3000).build());
         assertThat(LowerBound.seconds(two, List.of(A100))).isCloseTo(100.0, within(1e-9));
         // Fourteen such jobs: compute area = 14 * 100 / 7 = 200 > 100 -> LB = 200 s.
-        List<JobSpec> many = java.util.stream.IntStream.range(0, 14)
+        List<TraceJob> many = java.util.stream.IntStream.range(0, 14)
                 .mapToObj(i -> Jobs.aJob("j" + i).scaling(0, 1).flat(3000).build()).toList();
         assertThat(LowerBound.seconds(many, List.of(A100))).isCloseTo(200.0, within(1e-9));
         // On two GPUs the area halves: 100 s.
@@ -107,8 +107,8 @@ final class SimulatorTest {
     void serialBaseline_onTheScientificSuite_isTheSumOfDurationsPlusStartups() {
         // Serial runs one job at a time on the whole GPU at full speed: makespan = sum (d + 1 s).
         // The suite's README gives 14,382 s and a lower bound of 2,702 s for it.
-        List<JobSpec> jobs = Suites.load("scientific");
-        double expected = jobs.stream().mapToDouble(j -> j.durationS() + 1).sum();
+        List<TraceJob> jobs = Suites.load("scientific");
+        double expected = jobs.stream().mapToDouble(j -> j.model().durationS() + 1).sum();
         SimResult r = run("serial", jobs);
         assertThat(r.makespanS()).isCloseTo(expected, within(1e-6));
         assertThat(r.makespanS()).isCloseTo(14382, within(0.5));
@@ -118,7 +118,7 @@ final class SimulatorTest {
 
     @Test
     void runs_areDeterministic() {
-        List<JobSpec> jobs = Suites.load("mixed");
+        List<TraceJob> jobs = Suites.load("mixed");
         SimResult a = run("migm", jobs);
         SimResult b = run("migm", jobs);
         assertThat(b).isEqualTo(a);
@@ -126,7 +126,7 @@ final class SimulatorTest {
 
     @Test
     void staticPolicy_reportsJobsNoInstanceCanHoldInsteadOfDroppingThem() {
-        List<JobSpec> jobs = List.of(Jobs.aJob("big").flat(30000).build(), Jobs.aJob("small").flat(1000).build());
+        List<TraceJob> jobs = List.of(Jobs.aJob("big").flat(30000).build(), Jobs.aJob("small").flat(1000).build());
         SimResult r = run("static:7x1g", jobs);
         assertThat(r.completed()).isEqualTo(1);
         assertThat(r.failures()).singleElement().asString().startsWith("big: needs 30000 MiB")
@@ -143,7 +143,7 @@ final class SimulatorTest {
 
     @Test
     void eightGpus_onlineArrivals_migmCompletesEverythingAndBeatsThePaperSchemes() {
-        List<JobSpec> jobs = Suites.load("mixed-online");
+        List<TraceJob> jobs = Suites.load("mixed-online");
         List<GpuModel> node = java.util.Collections.nCopies(8, A100);
         SimResult migm = run("migm", jobs, node);
         assertThat(migm.completed()).isEqualTo(1000);
@@ -155,7 +155,7 @@ final class SimulatorTest {
     @Test
     void mixedNode_runsJobsOnEveryModel() {
         GpuModel h100 = Catalog.builtin().get("H100-80GB");
-        List<JobSpec> jobs = Suites.load("mixed").subList(0, 60);
+        List<TraceJob> jobs = Suites.load("mixed").subList(0, 60);
         SimResult r = run("migm", jobs, List.of(A100, h100));
         assertThat(r.completed()).isEqualTo(60);
         assertThat(r.gpus()).isEqualTo("1xA100-SXM4-40GB+1xH100-SXM5-80GB");

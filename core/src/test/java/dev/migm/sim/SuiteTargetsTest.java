@@ -2,7 +2,7 @@ package dev.migm.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.migm.engine.JobSpec;
+import dev.migm.workload.TraceJob;
 import dev.migm.gpu.Catalog;
 import dev.migm.gpu.GpuModel;
 import dev.migm.schedule.PolicyRegistry;
@@ -20,7 +20,7 @@ final class SuiteTargetsTest {
     private static final List<GpuModel> NODE = List.of(Catalog.builtin().get("A100-40GB"));
 
     static SimResult run(String policy, String suite) {
-        List<JobSpec> jobs = Suites.load(suite);
+        List<TraceJob> jobs = Suites.load(suite);
         return Simulator.run(suite, jobs, PolicyRegistry.create(policy, NODE), Simulator.Options.of(NODE));
     }
 

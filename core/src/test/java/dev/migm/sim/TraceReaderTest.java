@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.migm.engine.JobClass;
-import dev.migm.engine.JobSpec;
+import dev.migm.workload.TraceJob;
 import dev.migm.gpu.InvalidInputException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -14,15 +14,18 @@ final class TraceReaderTest {
 
     @Test
     void parse_readsRowsAndOptionalDeclaredMemory() {
-        List<JobSpec> jobs = TraceReader.parse("# migm-trace v1\n" + HEADER
+        List<TraceJob> jobs = TraceReader.parse("# migm-trace v1\n" + HEADER
                 + "# a comment\n"
                 + "a,0.0,bfs,scientific,26.1,0.158,0.058,1616,1616,0.30,0,1644\n"
                 + "b,5.5,llama-7b,llm,135.1,0.770,0.778,13946,16261,0.61,49,\n", "t.csv");
         assertThat(jobs).hasSize(2);
-        assertThat(jobs.get(0).declaredMib()).hasValue(1644);
-        assertThat(jobs.get(1).declaredMib()).isEmpty();
-        assertThat(jobs.get(1).jobClass()).isEqualTo(JobClass.LLM);
-        assertThat(jobs.get(1).checkpointS()).isEqualTo(49);
+        assertThat(jobs.get(0).spec().declaredMib()).hasValue(1644);
+        assertThat(jobs.get(1).spec().declaredMib()).isEmpty();
+        assertThat(jobs.get(1).spec().jobClass()).isEqualTo(JobClass.LLM);
+        assertThat(jobs.get(1).spec().checkpoints()).isTrue();
+        assertThat(jobs.get(1).model().checkpointS()).isEqualTo(49);
+        assertThat(jobs.get(1).spec().expectedS()).isEmpty();
+        assertThat(jobs.get(1).model().reportsProgress()).isFalse();
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.migm.sim;
+package dev.migm.engine;
 
 import dev.migm.engine.Clock;
 import java.util.PriorityQueue;

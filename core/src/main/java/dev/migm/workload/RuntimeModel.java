@@ -1,9 +1,8 @@
-package dev.migm.engine;
+package dev.migm.workload;
 
 /**
  * How long a job's work takes on a slot, and how much memory it holds at a point of its progress
- * (models.md sections 1 and 2). Used by the model executor as the truth, and by policies as the
- * expected run time (live, from the job's declared or learned model).
+ * (models.md sections 1 and 2): the simulated world's physics, applied to a {@link WorkloadModel}.
  */
 public final class RuntimeModel {
     private RuntimeModel() {
@@ -13,13 +12,17 @@ public final class RuntimeModel {
      * {@code T(p) = duration * ((1 - c) + c * max(1, sat * SM_full / SM(p)))}: the job's whole work on
      * a slot with {@code sms} SMs of a GPU with {@code smFull}.
      */
-    public static double runtimeS(JobSpec job, int sms, int smFull) {
-        double slowdown = Math.max(1.0, job.sat() * smFull / sms);
-        return job.durationS() * ((1 - job.c()) + job.c() * slowdown);
+    public static double runtimeS(WorkloadModel job, int sms, int smFull) {
+        return job.durationS() * slowdown(job.c(), job.sat(), sms, smFull);
+    }
+
+    /** The factor {@code (1 - c) + c * max(1, sat * SM_full / SM)} of models.md section 1. */
+    public static double slowdown(double c, double sat, int sms, int smFull) {
+        return (1 - c) + c * Math.max(1.0, sat * smFull / sms);
     }
 
     /** Memory held at a progress in [0,1]: base plus linear growth to the peak at the end. */
-    public static double memoryMibAt(JobSpec job, double progress) {
+    public static double memoryMibAt(WorkloadModel job, double progress) {
         return job.memBaseMib() + (job.memPeakMib() - job.memBaseMib()) * progress;
     }
 
@@ -27,7 +30,7 @@ public final class RuntimeModel {
      * The progress at which memory first exceeds {@code limitMib}, or NaN when it never does. A job
      * whose base already exceeds the limit fails at progress 0.
      */
-    public static double progressExceeding(JobSpec job, long limitMib) {
+    public static double progressExceeding(WorkloadModel job, long limitMib) {
         if (job.memPeakMib() <= limitMib) {
             return Double.NaN;
         }
@@ -38,7 +41,7 @@ public final class RuntimeModel {
     }
 
     /** The last checkpoint at or before {@code progress}, as progress; 0 when the job does not checkpoint. */
-    public static double lastCheckpoint(JobSpec job, double progress) {
+    public static double lastCheckpoint(WorkloadModel job, double progress) {
         if (job.checkpointS() <= 0) {
             return 0.0;
         }

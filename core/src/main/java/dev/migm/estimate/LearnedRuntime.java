@@ -1,0 +1,187 @@
+package dev.migm.estimate;
+
+import dev.migm.engine.JobClass;
+import dev.migm.engine.JobSpec;
+import dev.migm.engine.RuntimeEstimator;
+import dev.migm.engine.RuntimeExpectation;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Run times as a live system can know them: from each application's finished runs, the
+ * submitter's word, and priors.
+ *
+ * <p>Every completed attempt gives one observation: it ran {@code T} seconds on a slot of {@code SM}
+ * SMs (start-up excluded), for a share {@code w} of the job's work, so the whole work would take
+ * {@code T / w} there. An application's observations are summarised in models.md section 1's form,
+ * {@code T(SM) = D * ((1 - c) + c * max(1, sat * SM_full / SM))}: with runs on at least two slot
+ * sizes, {@code c} and {@code sat} are fitted (least squares on log times over a 0.05 grid) and
+ * {@code D} follows; with one slot size the class prior gives the scaling and the runs give
+ * {@code D} (their geometric mean). The result is grounded: the engine may take the time elapsed
+ * as the job's progress.
+ *
+ * <p>Without history, a job's own expected run time ({@code expected_s}) gives {@code D}, also
+ * grounded (the submitter may be wrong). With neither, {@code D} is the median of the class's learned
+ * applications, or {@link #UNKNOWN_S}, and is not grounded: it orders the queue and nothing else.
+ *
+ * <p>Scaling priors are the measurements of models.md section 1, not fitted to any trace: ML, LLM and
+ * other jobs take BERT-SQuAD inference on an A100 ({@code c = 0.6, sat = 1}), scientific codes GROMACS
+ * on an A100-80GB ({@code c = 0.89, sat = 0.39}). Either prior makes the smallest instance that
+ * holds a job's memory its cheapest in slice-time, which is the paper's "tightest instance" rule.
+ */
+public final class LearnedRuntime implements RuntimeEstimator {
+    /**
+     * The run time assumed for a job nobody knows anything about: one hour, the default time limit
+     * of many Slurm partitions. It only orders the queue; it is never taken as progress.
+     */
+    public static final double UNKNOWN_S = 3600;
+
+    /** Observations kept per application (the most recent). */
+    public static final int LIMIT = 50;
+
+    /**
+     * The shortest run assumed possible, as a share of the expectation, when a submitter declared it:
+     * declared run times are often generous (Slurm users' time limits), so as short as half.
+     */
+    static final double DECLARED_SHORT_SHARE = 0.5;
+
+    /**
+     * The shortest share assumed from history is at most this, however few or alike the runs: a
+     * handful of runs does not show an application's spread (the bundled apps' runs span 2-10x).
+     */
+    static final double FEW_RUNS_SHORT_SHARE = 0.8;
+
+    /** ... and at least this: below it, elapsed time says nothing about progress. */
+    static final double MIN_SHORT_SHARE = 0.1;
+
+    /** A class's default moves the class's waiting jobs when it changes by more than this share. */
+    static final double CLASS_CHANGE = 0.10;
+
+    private record Observation(double ratio, double wholeWorkS) {
+    }
+
+    private record Scaling(double c, double sat) {
+    }
+
+    private final Map<String, ArrayDeque<Observation>> byApp = new HashMap<>();
+    private final Map<String, JobClass> classOfApp = new HashMap<>();
+    private final Map<String, RuntimeExpectation> fitted = new HashMap<>();
+    private final Map<JobClass, Double> classDefault = new EnumMap<>(JobClass.class);
+    private final Set<String> invalidated = new LinkedHashSet<>();
+
+    static Scaling prior(JobClass jobClass) {
+        return jobClass == JobClass.SCIENTIFIC ? new Scaling(0.89, 0.39) : new Scaling(0.6, 1.0);
+    }
+
+    @Override
+    public RuntimeExpectation expect(JobSpec job) {
+        RuntimeExpectation learned = learned(job.app());
+        if (job.expectedS().isPresent()) {
+            double c = learned != null ? learned.c() : prior(job.jobClass()).c();
+            double sat = learned != null ? learned.sat() : prior(job.jobClass()).sat();
+            return new RuntimeExpectation(job.expectedS().getAsDouble(), c, sat, true, learned != null && learned.scalingKnown(),
+                    DECLARED_SHORT_SHARE, "declared" + (learned != null ? ", scaling of " + learned.source() : ""));
+        }
+        if (learned != null) {
+            return learned;
+        }
+        Scaling s = prior(job.jobClass());
+        Double d = classDefault.get(job.jobClass());
+        return new RuntimeExpectation(d == null ? UNKNOWN_S : d, s.c(), s.sat(), false, false, 1.0,
+                d == null ? "unknown (default " + (long) UNKNOWN_S + " s)" : "median of " + job.jobClass() + " apps");
+    }
+
+    @Override
+    public void learn(JobSpec job, int sms, int smFull, double runS, double workShare) {
+        if (!(runS > 0) || !(workShare > 0.01)) {
+            return;
+        }
+        ArrayDeque<Observation> q = byApp.computeIfAbsent(job.app(), a -> new ArrayDeque<>());
+        q.addLast(new Observation((double) smFull / sms, runS / workShare));
+        while (q.size() > LIMIT) q.removeFirst();
+        classOfApp.put(job.app(), job.jobClass());
+        fitted.remove(job.app());
+        invalidated.add(job.app());
+        double[] ds = classOfApp.entrySet().stream().filter(e -> e.getValue() == job.jobClass())
+                .mapToDouble(e -> learned(e.getKey()).wholeGpuS()).sorted().toArray();
+        double median = ds[ds.length / 2];
+        Double old = classDefault.put(job.jobClass(), median);
+        if (old == null || Math.abs(median / old - 1) > CLASS_CHANGE) {
+            invalidated.add("class:" + job.jobClass());
+        } else {
+            classDefault.put(job.jobClass(), old);
+        }
+    }
+
+    @Override
+    public Set<String> takeInvalidated() {
+        Set<String> out = Set.copyOf(invalidated);
+        invalidated.clear();
+        return out;
+    }
+
+    private RuntimeExpectation learned(String app) {
+        RuntimeExpectation e = fitted.get(app);
+        if (e == null) {
+            ArrayDeque<Observation> q = byApp.get(app);
+            if (q == null || q.isEmpty()) return null;
+            e = fit(app, q.toArray(Observation[]::new), prior(classOfApp.get(app)));
+            fitted.put(app, e);
+        }
+        return e;
+    }
+
+    static RuntimeExpectation fit(String app, Observation[] obs, Scaling prior) {
+        boolean twoSizes = Arrays.stream(obs).mapToDouble(Observation::ratio).distinct().count() >= 2;
+        Scaling best = prior;
+        boolean ownScaling = twoSizes && obs.length >= 3;
+        if (ownScaling) {
+            double bestErr = Double.POSITIVE_INFINITY;
+            for (int ci = 0; ci <= 20; ci++) {
+                for (int si = 1; si <= 20; si++) {
+                    Scaling s = new Scaling(ci * 0.05, si * 0.05);
+                    double err = logError(obs, s);
+                    if (err < bestErr - 1e-12) {
+                        bestErr = err;
+                        best = s;
+                    }
+                }
+            }
+        }
+        double logD = meanLogD(obs, best);
+        double shortest = Double.POSITIVE_INFINITY;
+        for (Observation o : obs) {
+            shortest = Math.min(shortest, o.wholeWorkS() / factor(o, best));
+        }
+        double shortShare = Math.max(MIN_SHORT_SHARE, Math.min(FEW_RUNS_SHORT_SHARE, shortest / Math.exp(logD)));
+        return new RuntimeExpectation(Math.exp(logD), best.c(), best.sat(), true, ownScaling, shortShare,
+                "history of " + app + " (" + obs.length + " runs" + (ownScaling ? "" : ", class scaling") + ")");
+    }
+
+    private static double meanLogD(Observation[] obs, Scaling s) {
+        double sum = 0;
+        for (Observation o : obs) {
+            sum += Math.log(o.wholeWorkS() / factor(o, s));
+        }
+        return sum / obs.length;
+    }
+
+    private static double logError(Observation[] obs, Scaling s) {
+        double logD = meanLogD(obs, s);
+        double err = 0;
+        for (Observation o : obs) {
+            double r = Math.log(o.wholeWorkS()) - logD - Math.log(factor(o, s));
+            err += r * r;
+        }
+        return err;
+    }
+
+    private static double factor(Observation o, Scaling s) {
+        return (1 - s.c()) + s.c() * Math.max(1.0, s.sat() * o.ratio());
+    }
+}

@@ -1,0 +1,36 @@
+package dev.migm.workload;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The one door to the simulated world's truth: each job's {@link WorkloadModel} by job id. Held by
+ * the model executor, which plays the jobs, by the oracle estimators ({@code --estimate oracle}),
+ * and by the simulator's own accounting (wasted work, false early restarts). Nothing that decides
+ * (engine, policies, the other estimators) is given it; {@code HonestyTest} checks the sources.
+ */
+public final class Truth {
+    private final Map<String, WorkloadModel> models;
+
+    private Truth(Map<String, WorkloadModel> models) {
+        this.models = models;
+    }
+
+    public static Truth of(Collection<TraceJob> jobs) {
+        Map<String, WorkloadModel> m = new HashMap<>(jobs.size() * 2);
+        for (TraceJob j : jobs) {
+            if (m.put(j.id(), j.model()) != null) {
+                throw new IllegalArgumentException("duplicate job id " + j.id());
+            }
+        }
+        return new Truth(m);
+    }
+
+    /** The model of a job of the trace; a job the trace does not hold is a bug of the caller. */
+    public WorkloadModel of(String jobId) {
+        WorkloadModel m = models.get(jobId);
+        if (m == null) throw new IllegalArgumentException("no workload model for job " + jobId);
+        return m;
+    }
+}
