@@ -1,5 +1,6 @@
 package dev.migm.cli;
 
+import dev.migm.engine.JobClass;
 import dev.migm.gpu.Catalog;
 import dev.migm.gpu.GpuModel;
 import dev.migm.estimate.EstimatorChain;
@@ -51,7 +52,7 @@ final class SimulateCommand implements Callable<Integer> {
 
     @Option(names = "--estimate", defaultValue = "default",
             description = "estimates of memory and run time: oracle (the trace's truth, a reference no live"
-                    + " system has), declared (memory as declared), or default (memory from history, expression, llm,"
+                    + " system has), oracle-memory (true peaks, run times learned as live), declared (memory as declared), or default (memory from history, expression, llm,"
                     + " training, declared); run times are learned from finished runs unless oracle"
                     + " (default ${DEFAULT-VALUE})")
     String estimate;
@@ -59,6 +60,11 @@ final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--early-restart", defaultValue = "on", description = "stop and resize jobs whose projected peak"
             + " will not fit: on or off (default ${DEFAULT-VALUE})")
     String earlyRestart;
+
+    @Option(names = "--reports-progress", paramLabel = "CLASSES", split = ",",
+            description = "what-if: jobs of these classes (scientific, ml, llm, other, or all) write their progress"
+                    + " where migm reads it, whatever the trace says; others are known only by elapsed time")
+    List<String> reportsProgress = new ArrayList<>();
 
     @Option(names = "--json", description = "JSON: an array of objects, one per trace and policy")
     boolean json;
@@ -90,6 +96,11 @@ final class SimulateCommand implements Callable<Integer> {
         }
         if (workloads.isEmpty()) {
             throw new InvalidInputException("simulate: give a TRACE file or --suite NAME");
+        }
+        if (!reportsProgress.isEmpty()) {
+            java.util.Set<JobClass> reporting = reportingClasses(reportsProgress);
+            workloads.replaceAll(jobs -> jobs.stream()
+                    .map(j -> reporting.contains(j.spec().jobClass()) ? j.withReportsProgress(true) : j).toList());
         }
         policies.forEach(p -> PolicyRegistry.create(p, gpus));
         Simulator.Options options = options(gpus, estimate, earlyRestart);
@@ -139,17 +150,35 @@ final class SimulateCommand implements Callable<Integer> {
         Simulator.Options base = Simulator.Options.of(gpus);
         base = switch (estimate) {
             case "oracle" -> base.withEstimation(Simulator.Estimation.ORACLE);
+            case "oracle-memory" -> base.withEstimation(Simulator.Estimation.ORACLE_MEMORY);
             case "declared" -> base.withEstimation(Simulator.Estimation.honest("declared",
                     () -> EstimatorChain.declaredOnly(new InMemoryHistory(HISTORY))));
             case "default" -> base.withEstimation(Simulator.Estimation.honest("default",
                     () -> EstimatorChain.defaults(new InMemoryHistory(HISTORY))));
-            default -> throw new InvalidInputException("--estimate: expected oracle, declared or default, got '" + estimate + "'");
+            default -> throw new InvalidInputException("--estimate: expected oracle, oracle-memory, declared or default, got '"
+                    + estimate + "'");
         };
         return switch (earlyRestart) {
             case "on" -> base.withEarlyRestart(true);
             case "off" -> base.withEarlyRestart(false);
             default -> throw new InvalidInputException("--early-restart: expected on or off, got '" + earlyRestart + "'");
         };
+    }
+
+    static java.util.Set<JobClass> reportingClasses(List<String> words) {
+        java.util.Set<JobClass> out = java.util.EnumSet.noneOf(JobClass.class);
+        for (String w : words) {
+            if (w.strip().equals("all")) {
+                out.addAll(java.util.EnumSet.allOf(JobClass.class));
+            } else {
+                try {
+                    out.add(JobClass.parse(w.strip()));
+                } catch (InvalidInputException e) {
+                    throw new InvalidInputException("--reports-progress: " + e.getMessage());
+                }
+            }
+        }
+        return out;
     }
 
     /** Observations kept per application by the history estimator. */

@@ -39,6 +39,12 @@ public final class Simulator {
      */
     public record Estimation(String name, Function<Truth, MemoryPolicy> memory, Function<Truth, RuntimeEstimator> runtime) {
         public static final Estimation ORACLE = new Estimation("oracle", OracleMemory::new, OracleRuntime::new);
+        /**
+         * True peaks, but run times learned as a live system would: a reference that splits the
+         * oracle's lead into what knowing memory and what knowing run times is worth.
+         */
+        public static final Estimation ORACLE_MEMORY = new Estimation("oracle-memory", OracleMemory::new,
+                truth -> new LearnedRuntime());
 
         /** What a live system could do: the given memory policy, run times from history and declarations. */
         public static Estimation honest(String name, Supplier<MemoryPolicy> memory) {

@@ -17,4 +17,11 @@ public record TraceJob(JobSpec spec, WorkloadModel model) {
     public String id() {
         return spec.id();
     }
+
+    /** The same job, writing its progress where migm reads it or not (a what-if about the workload). */
+    public TraceJob withReportsProgress(boolean reports) {
+        WorkloadModel m = model;
+        return new TraceJob(spec, new WorkloadModel(m.durationS(), m.c(), m.sat(), m.memBaseMib(), m.memPeakMib(),
+                m.activity(), m.checkpointS(), reports));
+    }
 }
