@@ -148,6 +148,7 @@ public final class Simulator {
                                        Options options, Engine engine, SimulatedGpuBackend backend, Stats stats) {
         double makespan = 0;
         int completed = 0;
+        int failed = 0;
         double jctSum = 0;
         List<Double> waits = new ArrayList<>();
         double heldSlices = 0;
@@ -174,8 +175,11 @@ public final class Simulator {
                 if (j.attempts().size() == 1) firstFit++;
                 long slotMib = j.attempts().getLast().slot().memoryMib();
                 overprovision += (double) slotMib / Math.max(1, truePeakMib);
-            } else {
+            } else if (j.state() == Engine.State.FAILED) {
+                failed++;
                 failures.add(j.spec().id() + ": " + j.lastReason());
+            } else {
+                throw new IllegalStateException("job " + j.spec().id() + " ended the simulation " + j.state());
             }
         }
         double energy = backend.energyJoules();
@@ -183,7 +187,7 @@ public final class Simulator {
         double[] w = waits.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         double p95 = w.length == 0 ? Double.NaN : w[Math.min(w.length - 1, (int) Math.ceil(0.95 * w.length) - 1)];
         String gpus = describe(options.gpus());
-        return new SimResult(trace, policy.name(), gpus, jobs.size(), completed, jobs.size() - completed, makespan,
+        return new SimResult(trace, policy.name(), gpus, jobs.size(), completed, failed, makespan,
                 makespan > 0 ? completed / makespan * 3600 : 0, energy, completed > 0 ? jctSum / completed : Double.NaN,
                 p95, engine.reconfigurations(), engine.restarts(), engine.oomKills(), engine.earlyRestarts(),
                 stats.falseEarlyRestarts, stats.wastedSliceS,

@@ -23,6 +23,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * whatever happens, every job ends done or failed with a reason, the engine never breaks an
  * invariant (it throws on a plan that destroys a busy instance or places a retry below its need),
  * a completed batch never beats the lower bound, and the board never draws less than idle power.
+ * Each run's figures are pinned in {@code golden/random-runs.csv}, so that any change of behaviour
+ * shows; after a deliberate change, regenerate it with {@code ./test -Dmigm.golden.update=true}
+ * and explain the new figures in the commit.
  */
 final class RandomRunsTest {
     private static final List<String> APPS = List.of("bfs", "llama-7b", "bert-finetune", "cifar-cnn", "gemma-2b", "lud");
@@ -50,6 +53,29 @@ final class RandomRunsTest {
         return jobs;
     }
 
+    private static final java.nio.file.Path GOLDEN = java.nio.file.Path.of("src/test/resources/golden/random-runs.csv");
+    private static final java.util.Map<String, String> FIGURES = new java.util.concurrent.ConcurrentSkipListMap<>();
+
+    static String figures(SimResult r) {
+        return String.format(java.util.Locale.ROOT, "%d,%d,%.3f,%.1f,%d,%d,%d,%d", r.completed(), r.failed(),
+                r.makespanS(), r.energyJ(), r.reconfigurations(), r.restarts(), r.oomKills(), r.earlyRestarts());
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void compareWithGolden() throws java.io.IOException {
+        String header = "seed,policy,estimate,completed,failed,makespan_s,energy_j,reconfigurations,restarts,oom_kills,"
+                + "early_restarts";
+        StringBuilder now = new StringBuilder(header).append('\n');
+        FIGURES.forEach((k, v) -> now.append(k).append(',').append(v).append('\n'));
+        if (Boolean.getBoolean("migm.golden.update")) {
+            java.nio.file.Files.createDirectories(GOLDEN.getParent());
+            java.nio.file.Files.writeString(GOLDEN, now.toString());
+            return;
+        }
+        assertThat(now.toString()).as("seeded runs differ from " + GOLDEN + " (a change of behaviour)")
+                .isEqualTo(java.nio.file.Files.readString(GOLDEN));
+    }
+
     @ParameterizedTest
     @ValueSource(longs = {1, 2, 3, 4})
     void everyPolicy_accountsForEveryJobAndRespectsTheBounds(long seed) {
@@ -64,6 +90,7 @@ final class RandomRunsTest {
                 }
                 String ctx = "seed " + seed + " " + policy + (estimated ? " estimated" : " oracle");
                 SimResult r = Simulator.run("random", jobs, PolicyRegistry.create(policy, node), o);
+                FIGURES.put(seed + "," + policy + "," + (estimated ? "default" : "oracle"), figures(r));
                 assertThat(r.completed() + r.failed()).as(ctx).isEqualTo(jobs.size());
                 assertThat(r.failures()).as(ctx).allSatisfy(f -> assertThat(f).contains(": ").doesNotEndWith(": "));
                 assertThat(r.energyJ()).as(ctx).isGreaterThanOrEqualTo(idleWatts * r.makespanS() * (1 - 1e-9));

@@ -159,5 +159,8 @@ final class SimulatorTest {
         SimResult r = run("migm", jobs, List.of(A100, h100));
         assertThat(r.completed()).isEqualTo(60);
         assertThat(r.gpus()).isEqualTo("1xA100-SXM4-40GB+1xH100-SXM5-80GB");
+        // Both models ran jobs to completion (slots read gpu0:... for the A100, gpu1:... for the H100).
+        assertThat(r.perJob().stream().filter(j -> j.state().equals("done")).map(j -> j.slot().substring(0, 5))
+                .distinct()).containsExactlyInAnyOrder("gpu0:", "gpu1:");
     }
 }
