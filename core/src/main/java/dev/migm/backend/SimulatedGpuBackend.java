@@ -91,6 +91,11 @@ public final class SimulatedGpuBackend implements GpuBackend, GpuActivity {
     @Override
     public void apply(int gpu, Plan.Possible plan, long ticket, EventSink sink) {
         Board b = boards.get(gpu);
+        if (!plan.base().equals(b.layout)) {
+            time.at(time.nowS(), () -> sink.deliver(new EngineEvent.ReconfigurationFinished(gpu, ticket,
+                    Optional.of("conflict: the plan was made for " + plan.base() + ", the GPU has " + b.layout))));
+            return;
+        }
         double duration = 0;
         for (PlanOp op : plan.ops()) {
             if (op instanceof PlanOp.Destroy d && b.processes.getOrDefault(d.instance(), 0) > 0) {

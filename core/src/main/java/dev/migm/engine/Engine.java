@@ -39,12 +39,20 @@ public final class Engine {
      * @param startupS     start-up cost of an attempt assumed by policies (models.md section 4: 1 s)
      * @param maxAttempts  attempts before a job fails for good
      * @param earlyRestart the early-restart trigger
+     * @param reconfigureTimeoutS how long a reconfiguration may go unanswered before it counts as
+     *                     failed: NVML creates and destroys an instance in 0.1-0.25 s (models.md section 4,
+     *                     p95), so even a full repartition of 14 operations answers within 4 s; 60 s
+     *                     means the GPU or the driver is not answering
+     * @param launchTimeoutS how long a launched attempt may go without its process being reported up:
+     *                     spawning a process takes milliseconds and an executor reports it at once; 120 s
+     *                     means the executor lost it
      */
-    public record Settings(double startupS, int maxAttempts, EarlyRestart earlyRestart) {
-        public static final Settings DEFAULT = new Settings(1.0, 6, EarlyRestart.DEFAULT);
+    public record Settings(double startupS, int maxAttempts, EarlyRestart earlyRestart, double reconfigureTimeoutS,
+                           double launchTimeoutS) {
+        public static final Settings DEFAULT = new Settings(1.0, 6, EarlyRestart.DEFAULT, 60, 120);
 
         public Settings withEarlyRestart(EarlyRestart e) {
-            return new Settings(startupS, maxAttempts, e);
+            return new Settings(startupS, maxAttempts, e, reconfigureTimeoutS, launchTimeoutS);
         }
     }
 
@@ -68,7 +76,8 @@ public final class Engine {
     /** Job states. */
     public enum State { QUEUED, PLACING, STARTING, RUNNING, DONE, FAILED }
 
-    private final Clock clock;
+    private final Timers clock;
+    private final Journal journal;
     private final GpuBackend backend;
     private final Executor executor;
     private final SchedulingPolicy policy;
@@ -95,9 +104,13 @@ public final class Engine {
     private long rejectedSubmits;
     private boolean dirty = true;
 
-    public Engine(Clock clock, GpuBackend backend, Executor executor, SchedulingPolicy policy, MemoryPolicy memory,
-                  RuntimeEstimator runtime, Settings settings) {
+    /** Wake-up asked for by the policy and not yet delivered (infinity when none). */
+    private double pendingWakeS = Double.POSITIVE_INFINITY;
+
+    public Engine(Timers clock, Journal journal, GpuBackend backend, Executor executor, SchedulingPolicy policy,
+                  MemoryPolicy memory, RuntimeEstimator runtime, Settings settings) {
         this.clock = clock;
+        this.journal = journal;
         this.backend = backend;
         this.executor = executor;
         this.policy = policy;
@@ -116,6 +129,8 @@ public final class Engine {
             largest = Math.max(largest, g.migEnabled ? g.model.largestProfile().memoryMib() : g.model.memoryMib());
         }
         this.largestSlotMib = largest;
+        journal.append(new EngineRecord.Started(clock.nowS(), gpus.stream().map(g -> g.layout).toList(),
+                gpus.stream().map(g -> g.migEnabled).toList()));
     }
 
     /** Observes job transitions (journal, metrics, reports). */
@@ -148,13 +163,36 @@ public final class Engine {
             case EngineEvent.ReconfigurationFinished r -> reconfigured(r);
             case EngineEvent.AttemptRunning r -> {
                 Job job = jobs.get(r.jobId());
-                if (job != null && job.current != null && job.current.number() == r.attempt()) {
+                if (job != null && job.current != null && job.current.number() == r.attempt()
+                        && job.state == State.STARTING) {
+                    journal.append(new EngineRecord.AttemptRunning(clock.nowS(), r.jobId(), r.attempt()));
                     job.state = State.RUNNING;
                     job.runningSinceS = clock.nowS();
                 }
             }
             case EngineEvent.AttemptExited x -> exited(x);
             case EngineEvent.MemorySample m -> sampled(m);
+            case EngineEvent.Wake w -> {
+                if (clock.nowS() >= pendingWakeS) {
+                    pendingWakeS = Double.POSITIVE_INFINITY;
+                }
+            }
+            case EngineEvent.ReconfigurationTimedOut t -> {
+                if (pending.containsKey(t.ticket())) {
+                    reconfigured(new EngineEvent.ReconfigurationFinished(t.gpu(), t.ticket(), Optional.of(
+                            "no answer from the GPU in " + settings.reconfigureTimeoutS() + " s")));
+                }
+            }
+            case EngineEvent.LaunchTimedOut t -> {
+                Job job = jobs.get(t.jobId());
+                if (job != null && job.current != null && job.current.number() == t.attempt()
+                        && job.state == State.STARTING) {
+                    String why = "the process was not reported up in " + settings.launchTimeoutS() + " s";
+                    journal.append(new EngineRecord.StopRequested(clock.nowS(), t.jobId(), t.attempt(), why, false));
+                    executor.stop(job.current, why);
+                    exited(new EngineEvent.AttemptExited(t.jobId(), t.attempt(), new Outcome.Crashed(why)));
+                }
+            }
         }
     }
 
@@ -191,8 +229,11 @@ public final class Engine {
                 job.stopRequested = true;
                 job.projectedMib = Math.min(largestSlotMib, Math.round(Math.max(central, p.projectedMib())));
                 earlyRestarts++;
-                executor.stop(job.current, "early restart: projected peak " + job.projectedMib + " MiB > "
-                        + slotMib + " MiB of " + job.current.slot());
+                String why = "early restart: projected peak " + job.projectedMib + " MiB > " + slotMib + " MiB of "
+                        + job.current.slot();
+                journal.append(new EngineRecord.StopRequested(clock.nowS(), job.spec.id(), job.current.number(), why,
+                        true));
+                executor.stop(job.current, why);
             }
         });
     }
@@ -217,12 +258,14 @@ public final class Engine {
     private void submitted(JobSpec spec) {
         if (jobs.containsKey(spec.id())) {
             rejectedSubmits++;
+            journal.append(new EngineRecord.SubmitRejected(clock.nowS(), spec, "duplicate job id '" + spec.id() + "'"));
             for (EngineListener l : listeners) {
                 l.submitRejected(spec, "duplicate job id '" + spec.id() + "'");
             }
             return;
         }
         Job job = new Job(spec, nextSeq++);
+        journal.append(new EngineRecord.Submitted(clock.nowS(), spec));
         jobs.put(spec.id(), job);
         job.need = memory.initial(spec);
         enqueue(job, 1, 0.0);
@@ -240,8 +283,11 @@ public final class Engine {
             job.need = new MemoryPolicy.Need(largestSlotMib, job.need.source() + ", capped at the largest instance");
         }
         job.state = State.QUEUED;
+        RuntimeExpectation expected = runtime.expect(job.spec);
+        journal.append(new EngineRecord.Queued(clock.nowS(), job.spec.id(), attempt, job.need.mib(), job.need.source(),
+                job.need.certain(), progress, expected, job.lastReason));
         job.queued = new QueuedJob(job.spec, job.need.mib(), job.need.certain(), job.seq, attempt, progress,
-                job.need.source(), clock.nowS(), runtime.expect(job.spec));
+                job.need.source(), clock.nowS(), expected);
         waiting.add(job.queued);
         waitingByApp.computeIfAbsent(job.spec.app(), a -> new java.util.LinkedHashSet<>()).add(job);
     }
@@ -292,26 +338,44 @@ public final class Engine {
         }
     }
 
+    /**
+     * A reconfiguration answered (or timed out). On success the layout is read back and compared
+     * with the plan's: a GPU that someone else changed is a conflict, handled as a failure. On
+     * failure the engine adopts the layout the backend reports, keeps only the occupants whose
+     * instances still exist, and requeues the job the plan was for.
+     */
     private void reconfigured(EngineEvent.ReconfigurationFinished r) {
         Gpu gpu = gpus.get(r.gpu());
         Pending p = pending.remove(r.ticket());
+        if (p == null) {
+            return; // answered after its time-out: already handled as a failure
+        }
         gpu.reconfiguring = false;
         gpu.creating.clear();
         gpu.version++;
-        if (r.failure().isPresent()) {
-            if (p != null && p.target != null) {
+        Optional<String> failure = r.failure();
+        Layout actual = backend.layout(r.gpu());
+        if (failure.isEmpty() && !actual.equals(gpu.layout)) {
+            failure = Optional.of("the GPU's layout is " + actual + ", the plan made " + gpu.layout
+                    + " (changed by someone else?)");
+        }
+        if (failure.isPresent()) {
+            journal.append(new EngineRecord.ReconfigurationFailed(clock.nowS(), r.gpu(), r.ticket(), failure.get(),
+                    actual));
+            if (p.target != null) {
                 gpu.occupants.remove(p.target);
             }
-            gpu.layout = backend.layout(r.gpu());
+            gpu.layout = actual;
             gpu.occupants.keySet().retainAll(gpu.layout.instances());
-            if (p != null && p.job != null) {
+            if (p.job != null) {
                 Job job = p.job;
-                job.lastReason = "reconfiguration failed: " + r.failure().get();
+                job.lastReason = "reconfiguration failed: " + failure.get();
                 enqueue(job, job.queued.attempt(), job.queued.progress());
             }
             return;
         }
-        if (p != null && p.job != null) {
+        journal.append(new EngineRecord.ReconfigurationApplied(clock.nowS(), r.gpu(), r.ticket(), actual));
+        if (p.job != null) {
             launch(p.job, gpu, Slot.of(gpu.index, p.target));
         }
     }
@@ -323,6 +387,7 @@ public final class Engine {
         }
         Attempt attempt = job.current;
         double now = clock.nowS();
+        journal.append(new EngineRecord.AttemptExited(now, x.jobId(), x.attempt(), x.outcome()));
         Gpu gpu = gpus.get(attempt.slot().gpu());
         attempt.slot().instance().ifPresentOrElse(gpu.occupants::remove, () -> gpu.wholeGpuJob = null);
         gpu.version++;
@@ -339,12 +404,15 @@ public final class Engine {
                 long peak = Math.min(slotMib, Math.max(c.peakSampledMib(), job.observedPeakMib));
                 long start = Math.min(slotMib, job.startMib > 0 ? job.startMib : c.firstSampledMib());
                 if (peak > 0) {
-                    memory.learn(job.spec, peak, start, slotMib);
+                    journal.append(new EngineRecord.Learned(now, job.spec.id(), attempt.number(), job.spec.app(),
+                            job.spec.jobClass(), "completed", peak, slotMib));
+                    memory.learn(job.spec, attempt.number(), peak, start, slotMib);
                 }
                 if (!Double.isNaN(job.runningSinceS) && now > job.runningSinceS) {
                     runtime.learn(job.spec, attempt.slot().sms(), gpu.model.sms(), now - job.runningSinceS,
                             1 - attempt.startProgress());
                 }
+                journal.append(new EngineRecord.Done(now, job.spec.id()));
                 ended(job);
             }
             case Outcome.OutOfMemory oom -> {
@@ -354,13 +422,19 @@ public final class Engine {
                 job.lastReason = "out of memory on " + attempt.slot() + " (" + attempt.slot().memoryMib() + " MiB): "
                         + oom.evidence();
                 long used = Math.min(attempt.slot().memoryMib(), Math.max(oom.usedMib(), job.observedPeakMib));
-                retry(job, attempt, memory.afterOom(job.spec, job.need, attempt.slot().memoryMib(), used),
-                        oom.checkpointedProgress());
+                journal.append(new EngineRecord.Learned(now, job.spec.id(), attempt.number(), job.spec.app(),
+                        job.spec.jobClass(), "oom", used, attempt.slot().memoryMib()));
+                retry(job, attempt, memory.afterOom(job.spec, attempt.number(), job.need, attempt.slot().memoryMib(),
+                        used), oom.checkpointedProgress());
             }
             case Outcome.Stopped s -> {
                 job.lastReason = "stopped: " + s.why();
+                if (job.projectedMib > 0) {
+                    journal.append(new EngineRecord.Learned(now, job.spec.id(), attempt.number(), job.spec.app(),
+                            job.spec.jobClass(), "projected", job.projectedMib, attempt.slot().memoryMib()));
+                }
                 MemoryPolicy.Need need = job.projectedMib > 0
-                        ? memory.afterProjection(job.spec, job.need, job.projectedMib) : job.need;
+                        ? memory.afterProjection(job.spec, attempt.number(), job.need, job.projectedMib) : job.need;
                 retry(job, attempt, need, s.checkpointedProgress());
             }
             case Outcome.Crashed c -> {
@@ -382,6 +456,7 @@ public final class Engine {
     }
 
     private void fail(Job job, String reason) {
+        journal.append(new EngineRecord.Failed(clock.nowS(), job.spec.id(), reason));
         job.state = State.FAILED;
         job.endS = clock.nowS();
         job.lastReason = reason;
@@ -432,10 +507,20 @@ public final class Engine {
         slot.instance().ifPresentOrElse(i -> gpu.occupants.put(i, job), () -> gpu.wholeGpuJob = job);
         job.expectedEndS = clock.nowS() + expectedRuntime(job.queued, gpu, slot.sms());
         gpu.version++;
+        journal.append(new EngineRecord.AttemptLaunched(clock.nowS(), job.spec.id(), number, slot,
+                attempt.startProgress()));
         for (EngineListener l : listeners) {
             l.attemptLaunched(job.view(), attempt);
         }
-        executor.launch(attempt, job.spec, sink);
+        clock.at(clock.nowS() + settings.launchTimeoutS(), new EngineEvent.LaunchTimedOut(job.spec.id(), number), sink);
+        try {
+            executor.launch(attempt, job.spec, sink);
+        } catch (RuntimeException e) {
+            // The executor could not start it: the attempt comes back as a crash, on the engine's
+            // thread and after this round, like any answer.
+            clock.at(clock.nowS(), new EngineEvent.AttemptExited(job.spec.id(), number,
+                    new Outcome.Crashed("launch failed: " + e.getMessage())), sink);
+        }
     }
 
     private double expectedRuntime(QueuedJob q, Gpu gpu, int sms) {
@@ -480,8 +565,11 @@ public final class Engine {
 
         @Override
         public void place(QueuedJob queued, GpuView view, Plan.Possible plan) {
+            // Every check comes before the job leaves the queue: a refused placement changes nothing.
             Gpu gpu = (Gpu) view;
-            Job job = takeWaiting(queued);
+            if (!waiting.contains(queued)) {
+                throw new IllegalStateException(queued.id() + " is not waiting");
+            }
             Instance target = plan.target().orElseThrow(() -> new IllegalArgumentException("plan without target"));
             if (!gpu.migEnabled) {
                 throw new IllegalStateException("gpu" + gpu.index + " has MIG disabled");
@@ -496,10 +584,14 @@ public final class Engine {
                 if (!gpu.layout.contains(target) || gpu.occupants.containsKey(target) || gpu.creating.contains(target)) {
                     throw new IllegalStateException("gpu" + gpu.index + ": " + target + " is not an idle instance");
                 }
+                Job job = takeWaiting(queued);
+                journal.append(new EngineRecord.Placed(clock.nowS(), job.spec.id(), queued.attempt(), gpu.index,
+                        Optional.of(target), Optional.empty()));
                 launch(job, gpu, Slot.of(gpu.index, target));
                 return;
             }
-            apply(gpu, plan, job, target);
+            Layout result = checkPlan(gpu, plan);
+            apply(gpu, plan, result, takeWaiting(queued), target);
         }
 
         @Override
@@ -509,19 +601,30 @@ public final class Engine {
                 throw new IllegalStateException("gpu" + gpu.index + " is not a free whole GPU");
             }
             Job job = takeWaiting(queued);
+            journal.append(new EngineRecord.Placed(clock.nowS(), job.spec.id(), queued.attempt(), gpu.index,
+                    Optional.empty(), Optional.empty()));
             launch(job, gpu, Slot.wholeGpu(gpu.index, gpu.model));
         }
 
         @Override
         public void reconfigure(GpuView view, Plan.Possible plan) {
             if (!plan.ops().isEmpty()) {
-                apply((Gpu) view, plan, null, null);
+                Gpu gpu = (Gpu) view;
+                apply(gpu, plan, checkPlan(gpu, plan), null, null);
             }
         }
 
         @Override
         public void reject(QueuedJob queued, String reason) {
             fail(takeWaiting(queued), reason);
+        }
+
+        @Override
+        public void wakeAt(double atS) {
+            if (atS > clock.nowS() && atS < pendingWakeS) {
+                pendingWakeS = atS;
+                clock.at(atS, new EngineEvent.Wake(), sink);
+            }
         }
     }
 
@@ -537,10 +640,13 @@ public final class Engine {
         return job;
     }
 
-    /** Checks the plan against the GPU's real occupancy and hands it to the backend. */
-    private void apply(Gpu gpu, Plan.Possible plan, Job job, Instance target) {
+    /** The layout a plan leads to, after checking it against the GPU's real occupancy; changes nothing. */
+    private Layout checkPlan(Gpu gpu, Plan.Possible plan) {
         if (gpu.reconfiguring) {
             throw new IllegalStateException("gpu" + gpu.index + " is already reconfiguring");
+        }
+        if (!plan.base().equals(gpu.layout)) {
+            throw new IllegalStateException("plan made for " + plan.base() + ", gpu" + gpu.index + " has " + gpu.layout);
         }
         Layout layout = gpu.layout;
         for (PlanOp op : plan.ops()) {
@@ -551,27 +657,49 @@ public final class Engine {
                     }
                     layout = layout.without(d.instance());
                 }
-                case PlanOp.Create c -> {
-                    layout = layout.with(c.instance());
-                    gpu.creating.add(c.instance());
-                }
+                case PlanOp.Create c -> layout = layout.with(c.instance());
             }
         }
+        return layout;
+    }
+
+    /** Hands a checked plan to the backend; the job (if any) waits for it in PLACING. */
+    private void apply(Gpu gpu, Plan.Possible plan, Layout layout, Job job, Instance target) {
+        for (PlanOp op : plan.ops()) {
+            if (op instanceof PlanOp.Create c) {
+                gpu.creating.add(c.instance());
+            }
+        }
+        Layout base = gpu.layout;
         gpu.layout = layout;
         gpu.reconfiguring = true;
         gpu.version++;
         reconfigurations++;
         long ticket = nextTicket++;
+        journal.append(new EngineRecord.ReconfigurationPlanned(clock.nowS(), gpu.index, ticket, base, layout,
+                plan.operationCount(), job == null ? Optional.empty() : Optional.of(job.spec.id())));
+        if (job != null) {
+            journal.append(new EngineRecord.Placed(clock.nowS(), job.spec.id(), job.queued.attempt(), gpu.index,
+                    Optional.of(target), Optional.of(ticket)));
+        }
         pending.put(ticket, new Pending(job, target));
         if (job != null) {
             job.state = State.PLACING;
+            job.placedSlot = "gpu" + gpu.index + ":" + target;
             gpu.creating.remove(target);
             gpu.occupants.put(target, job);
             // expected to start after the reconfiguration (a fraction of a second per operation)
             job.expectedEndS = clock.nowS() + plan.operationCount() * 0.15
                     + expectedRuntime(job.queued, gpu, target.profile().sms());
         }
-        backend.apply(gpu.index, plan, ticket, sink);
+        clock.at(clock.nowS() + settings.reconfigureTimeoutS(),
+                new EngineEvent.ReconfigurationTimedOut(gpu.index, ticket), sink);
+        try {
+            backend.apply(gpu.index, plan, ticket, sink);
+        } catch (RuntimeException e) {
+            clock.at(clock.nowS(), new EngineEvent.ReconfigurationFinished(gpu.index, ticket,
+                    Optional.of("the backend refused the plan: " + e.getMessage())), sink);
+        }
     }
 
     // ---------------------------------------------------------------- queries
@@ -652,6 +780,22 @@ public final class Engine {
         return rejectedSubmits;
     }
 
+    /** What the engine holds now, as values (see {@link JournalReplay}). */
+    public EngineState snapshot() {
+        Map<String, EngineState.JobState> out = new LinkedHashMap<>();
+        for (Job j : jobs.values()) {
+            Optional<String> slot = switch (j.state) {
+                case PLACING -> Optional.of(j.placedSlot);
+                case STARTING, RUNNING -> Optional.of(j.current.slot().toString());
+                default -> Optional.empty();
+            };
+            out.put(j.spec.id(), new EngineState.JobState(j.state, j.attempts.size(), j.need.mib(), j.need.source(),
+                    j.queued == null ? 0 : j.queued.progress(), slot, j.lastReason));
+        }
+        return new EngineState(out, gpus.stream().map(g -> g.layout).toList(), new EngineState.Counters(
+                reconfigurations, restarts, oomKills, earlyRestarts, rejectedSubmits));
+    }
+
     /** A snapshot of a job for reports. */
     public record JobView(JobSpec spec, State state, List<Attempt> attempts, double firstLaunchS, double endS,
                           double heldSliceSeconds, int ooms, String lastReason, long needMib, String needSource) {
@@ -681,6 +825,8 @@ public final class Engine {
         double runningSinceS = Double.NaN;
         /** The current attempt's expected running time, start-up excluded. */
         double expectedWorkS;
+        /** Where a reconfiguration in flight will put it (PLACING). */
+        String placedSlot = "";
         /** The earliest plausible end of the current attempt, as a share of {@link #expectedWorkS}. */
         double shortestEndFraction = 1;
         /** Ran out of memory on the largest instance: no estimate can help any more. */

@@ -4,6 +4,18 @@ import java.util.Optional;
 
 /** What happens to the engine. Delivered one at a time, in time order, on the engine's thread. */
 public sealed interface EngineEvent {
+    /** A time the policy asked to be woken at (a reservation's deadline) has come. */
+    record Wake() implements EngineEvent {
+    }
+
+    /** A reconfiguration's time-out expired (ignored when it answered already). */
+    record ReconfigurationTimedOut(int gpu, long ticket) implements EngineEvent {
+    }
+
+    /** A launch's time-out expired (ignored when the process was reported up or gone already). */
+    record LaunchTimedOut(String jobId, int attempt) implements EngineEvent {
+    }
+
     /** A job arrived. A job whose id the engine already holds is rejected, not an error of the loop. */
     record JobSubmitted(JobSpec spec) implements EngineEvent {
     }

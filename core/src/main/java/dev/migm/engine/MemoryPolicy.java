@@ -18,19 +18,23 @@ public interface MemoryPolicy {
     /** Need of the first attempt. */
     Need initial(JobSpec job);
 
-    /** Need after an attempt ran out of memory on a slot of {@code slotMib} having used {@code usedMib}. */
-    Need afterOom(JobSpec job, Need previous, long slotMib, long usedMib);
+    /**
+     * Need after attempt {@code attempt} ran out of memory on a slot of {@code slotMib} having been
+     * seen to use {@code usedMib} (at most the slot).
+     */
+    Need afterOom(JobSpec job, int attempt, Need previous, long slotMib, long usedMib);
 
-    /** Need after an early restart, given the projected peak. */
-    default Need afterProjection(JobSpec job, Need previous, long projectedMib) {
+    /** Need after attempt {@code attempt} was restarted early, given the projected peak. */
+    default Need afterProjection(JobSpec job, int attempt, Need previous, long projectedMib) {
         return new Need(Math.max(previous.mib(), projectedMib), "projection");
     }
 
     /**
-     * Learns from a completed attempt: its observed peak, the memory it started with (0 if not
-     * sampled) and its slot's memory (history).
+     * Learns from completed attempt {@code attempt}: its observed peak, the memory it started with
+     * (0 if not sampled) and its slot's memory (history). Keyed by job and attempt, so that hearing
+     * of one attempt twice (a replay) counts it once.
      */
-    default void learn(JobSpec job, long observedPeakMib, long startMib, long slotMib) {
+    default void learn(JobSpec job, int attempt, long observedPeakMib, long startMib, long slotMib) {
     }
 
     /**

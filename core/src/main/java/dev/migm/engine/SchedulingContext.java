@@ -34,4 +34,10 @@ public interface SchedulingContext {
 
     /** Ends a job that can never run under this policy, with the reason. */
     void reject(QueuedJob job, String reason);
+
+    /**
+     * Asks for a round at {@code atS} even if nothing else happens by then (a time-based decision
+     * such as the end of a reservation's delay); asking again is harmless.
+     */
+    void wakeAt(double atS);
 }

@@ -7,7 +7,7 @@ import java.util.PriorityQueue;
  * The simulator's clock and event queue: actions run in time order, ties in the order they were
  * scheduled, so a run is deterministic. Time only moves when the driver takes the next action.
  */
-public final class VirtualTime implements Clock {
+public final class VirtualTime implements Timers {
     private record Timed(double timeS, long seq, Runnable action) implements Comparable<Timed> {
         @Override
         public int compareTo(Timed o) {
@@ -31,6 +31,11 @@ public final class VirtualTime implements Clock {
             throw new IllegalArgumentException("cannot schedule in the past: " + timeS + " < " + now);
         }
         queue.add(new Timed(timeS, seq++, action));
+    }
+
+    @Override
+    public void at(double atS, EngineEvent event, EventSink sink) {
+        at(Math.max(atS, now), () -> sink.deliver(event));
     }
 
     public void after(double delayS, Runnable action) {

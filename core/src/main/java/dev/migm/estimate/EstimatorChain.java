@@ -104,25 +104,27 @@ public final class EstimatorChain implements MemoryPolicy {
     }
 
     @Override
-    public Need afterOom(JobSpec job, Need previous, long slotMib, long usedMib) {
-        history.record(job.app(), job.jobClass(), new HistoryStore.Observation(HistoryStore.Kind.OOM, usedMib, slotMib));
+    public Need afterOom(JobSpec job, int attempt, Need previous, long slotMib, long usedMib) {
+        history.record(job.app(), job.jobClass(), new HistoryStore.Observation(HistoryStore.Kind.OOM, usedMib, slotMib, 0,
+                job.id(), attempt));
         invalidated.add(job.app());
         long need = Math.max(previous.mib(), Math.max(slotMib + 1, withMargin(usedMib)));
         return new Need(need, "after OOM on " + slotMib + " MiB (used " + usedMib + " MiB)");
     }
 
     @Override
-    public Need afterProjection(JobSpec job, Need previous, long projectedMib) {
-        history.record(job.app(), job.jobClass(), new HistoryStore.Observation(HistoryStore.Kind.PROJECTED, projectedMib, 0));
+    public Need afterProjection(JobSpec job, int attempt, Need previous, long projectedMib) {
+        history.record(job.app(), job.jobClass(), new HistoryStore.Observation(HistoryStore.Kind.PROJECTED, projectedMib,
+                0, 0, job.id(), attempt));
         invalidated.add(job.app());
         return new Need(Math.max(previous.mib(), withMargin(projectedMib)), "projected peak " + projectedMib + " MiB +"
                 + Math.round(margin * 100) + "%");
     }
 
     @Override
-    public void learn(JobSpec job, long observedPeakMib, long startMib, long slotMib) {
-        history.record(job.app(), job.jobClass(),
-                new HistoryStore.Observation(HistoryStore.Kind.COMPLETED, observedPeakMib, slotMib, startMib));
+    public void learn(JobSpec job, int attempt, long observedPeakMib, long startMib, long slotMib) {
+        history.record(job.app(), job.jobClass(), new HistoryStore.Observation(HistoryStore.Kind.COMPLETED,
+                observedPeakMib, slotMib, startMib, job.id(), attempt));
         invalidated.add(job.app());
         double g = growth(job.jobClass());
         if (g != publishedGrowth.getOrDefault(job.jobClass(), 1.0)) {

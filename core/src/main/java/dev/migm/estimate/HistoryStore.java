@@ -25,13 +25,19 @@ public interface HistoryStore {
      * @param mib     observed peak (completed), the memory it failed at (OOM) or the projected peak
      * @param slotMib the instance's memory
      * @param startMib memory at the start of the run (first sample), 0 if unknown
+     * @param jobId    the job it was observed on ("" when not known: tests, imports)
+     * @param attempt  the attempt it was observed on (0 when not known)
      */
-    record Observation(Kind kind, long mib, long slotMib, long startMib) {
+    record Observation(Kind kind, long mib, long slotMib, long startMib, String jobId, int attempt) {
         public Observation(Kind kind, long mib, long slotMib) {
-            this(kind, mib, slotMib, 0);
+            this(kind, mib, slotMib, 0, "", 0);
         }
     }
 
+    /**
+     * Records an observation. One that carries a job and an attempt is recorded once: a second
+     * observation of the same job and attempt (a replayed journal) is ignored.
+     */
     void record(String app, JobClass jobClass, Observation observation);
 
     /** The most recent completed observations with a known start of every application of a class. */

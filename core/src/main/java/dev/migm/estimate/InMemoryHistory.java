@@ -11,6 +11,14 @@ public final class InMemoryHistory implements HistoryStore {
     private final int limit;
     private final Map<String, ArrayDeque<Observation>> byApp = new HashMap<>();
     private final Map<JobClass, ArrayDeque<Observation>> growthByClass = new HashMap<>();
+    /** Job and attempt keys already recorded (bounded like the observations: the most recent). */
+    private final java.util.LinkedHashSet<String> seen = new java.util.LinkedHashSet<>();
+
+    /**
+     * Keys remembered for de-duplication: a replay re-delivers recent attempts, and no run holds
+     * more than this many attempts in flight or in its journal's unreplayed tail.
+     */
+    static final int SEEN_LIMIT = 1 << 20;
 
     public InMemoryHistory(int limit) {
         this.limit = limit;
@@ -18,6 +26,14 @@ public final class InMemoryHistory implements HistoryStore {
 
     @Override
     public void record(String app, JobClass jobClass, Observation observation) {
+        if (!observation.jobId().isEmpty()) {
+            if (!seen.add(observation.jobId() + "#" + observation.attempt())) {
+                return;
+            }
+            if (seen.size() > SEEN_LIMIT) {
+                seen.removeFirst();
+            }
+        }
         ArrayDeque<Observation> q = byApp.computeIfAbsent(app, a -> new ArrayDeque<>());
         q.addLast(observation);
         while (q.size() > limit) q.removeFirst();

@@ -22,7 +22,7 @@ public final class OracleMemory implements MemoryPolicy {
     }
 
     @Override
-    public Need afterOom(JobSpec job, Need previous, long slotMib, long usedMib) {
+    public Need afterOom(JobSpec job, int attempt, Need previous, long slotMib, long usedMib) {
         return new Need(Math.max(truth.of(job.id()).memPeakMib(), slotMib + 1), "oracle after OOM", true);
     }
 }

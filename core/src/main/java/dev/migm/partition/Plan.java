@@ -32,11 +32,12 @@ public sealed interface Plan {
     /**
      * A plan that works.
      *
+     * @param base   the layout it was made for: applied to any other, it is a conflict
      * @param ops    destroys first, then creates, in the order to apply them
      * @param target the idle instance of the wanted profile the plan yields (empty for transitions)
      * @param result the layout after the plan
      */
-    record Possible(Kind kind, List<PlanOp> ops, Optional<Instance> target, Layout result) implements Plan {
+    record Possible(Layout base, Kind kind, List<PlanOp> ops, Optional<Instance> target, Layout result) implements Plan {
         public Possible {
             ops = List.copyOf(ops);
         }

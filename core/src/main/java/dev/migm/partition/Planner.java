@@ -48,7 +48,7 @@ public final class Planner {
         List<Instance> instances = layout.instances();
         for (Instance i : instances) {
             if (i.profile().equals(wanted) && !state.isBusy(i)) {
-                return new Plan.Possible(Plan.Kind.USE_FREE, List.of(), Optional.of(i), layout);
+                return new Plan.Possible(layout, Plan.Kind.USE_FREE, List.of(), Optional.of(i), layout);
             }
         }
         long used = layout.usedMask();
@@ -146,7 +146,7 @@ public final class Planner {
                 ops.add(new PlanOp.Create(i));
             }
         }
-        return new Plan.Possible(Plan.Kind.TRANSITION, ops, Optional.empty(), goal);
+        return new Plan.Possible(from, Plan.Kind.TRANSITION, ops, Optional.empty(), goal);
     }
 
     /**
@@ -263,7 +263,7 @@ public final class Planner {
             ops.add(new PlanOp.Create(target));
             remaining.add(target);
             Layout result = new Layout(layout.gpu(), remaining);
-            return new Plan.Possible(kind(), ops, Optional.of(target), result);
+            return new Plan.Possible(layout, kind(), ops, Optional.of(target), result);
         }
 
         private Plan.Kind kind() {

@@ -118,9 +118,12 @@ public final class MigmPolicy implements SchedulingPolicy {
             if (blockedHead != null && !reserved && couldFitSomewhere(active, job)) {
                 reserved = true;
                 boolean wholeGpu = blockedHead.needMib() > wholeGpuMib;
-                if (!wholeGpu
-                        || ctx.nowS() - blockedHead.queuedS() >= wholeGpuDelay * headRuntime(ctx, gpus, blockedHead)) {
+                double reserveAtS = wholeGpu
+                        ? blockedHead.queuedS() + wholeGpuDelay * headRuntime(ctx, gpus, blockedHead) : ctx.nowS();
+                if (ctx.nowS() >= reserveAtS) {
                     reservation = reserve(ctx, gpus, blockedHead);
+                } else {
+                    ctx.wakeAt(reserveAtS);
                 }
             }
             GpuView chosenGpu = null;

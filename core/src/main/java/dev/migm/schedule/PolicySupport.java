@@ -32,7 +32,8 @@ final class PolicySupport {
 
     /** A zero-operation plan that uses an existing idle instance. */
     static Plan.Possible useFree(GpuView gpu, Instance instance) {
-        return new Plan.Possible(Plan.Kind.USE_FREE, List.of(), Optional.of(instance), gpu.state().layout());
+        return new Plan.Possible(gpu.state().layout(), Plan.Kind.USE_FREE, List.of(), Optional.of(instance),
+                gpu.state().layout());
     }
 
     /**

@@ -118,12 +118,24 @@ public final class Simulator {
     /** A run with extra listeners on the engine (tests, reports). */
     public static SimResult run(String traceName, List<TraceJob> jobs, SchedulingPolicy policy, Options options,
                                 List<Engine.EngineListener> listeners) {
+        return run(traceName, jobs, policy, options, listeners, dev.migm.engine.Journal.NONE, Double.POSITIVE_INFINITY,
+                null);
+    }
+
+    /**
+     * The general form: extra listeners, a journal for the engine's records, and a stop time. A run
+     * stopped before its end hands the engine's {@link dev.migm.engine.EngineState} at that time to
+     * {@code stopped} (tests of replay) and reports what it got to.
+     */
+    public static SimResult run(String traceName, List<TraceJob> jobs, SchedulingPolicy policy, Options options,
+                                List<Engine.EngineListener> listeners, dev.migm.engine.Journal journal, double stopAtS,
+                                java.util.function.Consumer<dev.migm.engine.EngineState> stopped) {
         Truth truth = Truth.of(jobs);
         VirtualTime time = new VirtualTime();
         SimulatedGpuBackend backend = new SimulatedGpuBackend(time, options.gpus(), options.latency());
         ModelExecutor executor = new ModelExecutor(time, options.gpus(), backend, truth, options.engine().startupS(),
                 options.sampling());
-        Engine engine = new Engine(time, backend, executor, policy, options.estimation().memory().apply(truth),
+        Engine engine = new Engine(time, journal, backend, executor, policy, options.estimation().memory().apply(truth),
                 options.estimation().runtime().apply(truth), options.engine());
         Stats stats = new Stats(options.engine().startupS(), truth);
         engine.addListener(stats);
@@ -133,7 +145,16 @@ public final class Simulator {
         }
         int total = jobs.size();
         long steps = 0;
-        while (time.runNextStep()) {
+        // Until every job ended; alarms still pending then (time-outs of attempts that answered)
+        // would only add idle time.
+        while (stats.ended < total) {
+            if (time.nextTimeS() > stopAtS) {
+                stopped.accept(engine.snapshot());
+                return summarize(traceName, jobs, truth, policy, options, engine, backend, stats, false);
+            }
+            if (!time.runNextStep()) {
+                break;
+            }
             engine.schedule();
             if ((++steps & 0x3FF) == 0) {
                 options.progress().update(policy.name(), stats.ended, total, time.nowS());
@@ -141,11 +162,12 @@ public final class Simulator {
         }
         engine.failWaiting("never placed: ");
         options.progress().update(policy.name(), stats.ended, total, time.nowS());
-        return summarize(traceName, jobs, truth, policy, options, engine, backend, stats);
+        return summarize(traceName, jobs, truth, policy, options, engine, backend, stats, true);
     }
 
     private static SimResult summarize(String trace, List<TraceJob> jobs, Truth truth, SchedulingPolicy policy,
-                                       Options options, Engine engine, SimulatedGpuBackend backend, Stats stats) {
+                                       Options options, Engine engine, SimulatedGpuBackend backend, Stats stats,
+                                       boolean complete) {
         double makespan = 0;
         int completed = 0;
         int failed = 0;
@@ -178,7 +200,7 @@ public final class Simulator {
             } else if (j.state() == Engine.State.FAILED) {
                 failed++;
                 failures.add(j.spec().id() + ": " + j.lastReason());
-            } else {
+            } else if (complete) {
                 throw new IllegalStateException("job " + j.spec().id() + " ended the simulation " + j.state());
             }
         }

@@ -26,7 +26,7 @@ final class ExplainTest {
         TraceJob big = Jobs.aJob("big").flat(30000).duration(100).build();
         Truth truth = Truth.of(List.of(small, big));
         ModelExecutor executor = new ModelExecutor(time, List.of(a100), backend, truth, 1.0, ModelExecutor.Sampling.OFF);
-        Engine engine = new Engine(time, backend, executor, PolicyRegistry.create("s2", List.of(a100)),
+        Engine engine = new Engine(time, Journal.NONE, backend, executor, PolicyRegistry.create("s2", List.of(a100)),
                 new OracleMemory(truth), new OracleRuntime(truth),
                 Engine.Settings.DEFAULT.withEarlyRestart(Engine.EarlyRestart.OFF));
         // s2 places "small" (3000 MiB) on a 1g.5gb at slice 0; "big" (30000 MiB) needs the 7g.40gb,

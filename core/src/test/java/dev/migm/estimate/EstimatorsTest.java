@@ -115,11 +115,28 @@ final class EstimatorsTest {
         assertThat(chain.initial(job).mib()).isEqualTo(21000);
         // Five completed runs at 15000 make history trusted (confidence 0.3 + 5 * 0.15 >= 0.7):
         for (int i = 0; i < 5; i++) {
-            chain.learn(job, 15000, 14000, 19968);
+            chain.learn(job, i + 1, 15000, 14000, 19968);
         }
         assertThat(chain.initial(job).mib()).isEqualTo(15750);
         assertThat(chain.initial(job).source()).startsWith("history of llama-7b");
         assertThat(chain.takeInvalidated()).contains("llama-7b", "class:llm");
+    }
+
+    @Test
+    void history_countsAnAttemptHeardTwiceOnce() {
+        // A replayed journal delivers an attempt's observation again: it must not weigh twice.
+        InMemoryHistory store = new InMemoryHistory(50);
+        EstimatorChain chain = EstimatorChain.defaults(store);
+        JobSpec job = Jobs.aJob("j").app("bert").kind(JobClass.ML).build().spec();
+        chain.learn(job, 1, 9000, 8000, 9856);
+        chain.learn(job, 1, 9000, 8000, 9856);
+        chain.afterOom(job, 2, new dev.migm.engine.MemoryPolicy.Need(5000, "x"), 4864, 4864);
+        chain.afterOom(job, 2, new dev.migm.engine.MemoryPolicy.Need(5000, "x"), 4864, 4864);
+        assertThat(store.observations("bert")).hasSize(2);
+        // Unkeyed observations (imports, tests) are all kept.
+        store.record("bert", JobClass.ML, new HistoryStore.Observation(HistoryStore.Kind.COMPLETED, 9000, 9856));
+        store.record("bert", JobClass.ML, new HistoryStore.Observation(HistoryStore.Kind.COMPLETED, 9000, 9856));
+        assertThat(store.observations("bert")).hasSize(4);
     }
 
     @Test
@@ -129,7 +146,7 @@ final class EstimatorsTest {
         // Three completed LLM runs of another app grew from 10000 to 13000 MiB (x1.3).
         JobSpec other = Jobs.aJob("o").app("gemma-2b").kind(JobClass.LLM).build().spec();
         for (int i = 0; i < 3; i++) {
-            chain.learn(other, 13000, 10000, 19968);
+            chain.learn(other, i + 1, 13000, 10000, 19968);
         }
         assertThat(chain.growth(JobClass.LLM)).isEqualTo(1.3);
         // llama-7b from its name: 14520 MiB of weights (a lower bound) x 1.3 = 18876, + 5% = 19820.

@@ -1,0 +1,101 @@
+package dev.migm.engine;
+
+import dev.migm.gpu.Instance;
+import dev.migm.gpu.Layout;
+import java.util.Optional;
+
+/**
+ * A decision or transition of the engine, in the order it happened: what the {@link Journal} keeps.
+ * Every change of a job's state, of a GPU's planned layout and of the engine's counters is one
+ * record, emitted before the engine acts on it, so that {@link JournalReplay} rebuilds the same
+ * {@link EngineState} from the records alone.
+ */
+public sealed interface EngineRecord {
+    /** When it happened, on the engine's clock. */
+    double atS();
+
+    /** The engine started with these GPUs: their layouts and whether MIG is on. */
+    record Started(double atS, java.util.List<Layout> layouts, java.util.List<Boolean> migEnabled)
+            implements EngineRecord {
+        public Started {
+            layouts = java.util.List.copyOf(layouts);
+            migEnabled = java.util.List.copyOf(migEnabled);
+        }
+    }
+
+    /** A job was accepted. */
+    record Submitted(double atS, JobSpec spec) implements EngineRecord {
+    }
+
+    /** A submit was refused; nothing changed. */
+    record SubmitRejected(double atS, JobSpec spec, String reason) implements EngineRecord {
+    }
+
+    /**
+     * A job (re)entered the queue for an attempt with this estimate: on submission, after a failed
+     * attempt, after a failed reconfiguration, or when its estimates changed.
+     *
+     * @param attempt    the attempt it waits for
+     * @param needMib    the memory planned for
+     * @param needSource where that number comes from
+     * @param certain    whether it is the oracle's
+     * @param progress   work kept from earlier attempts
+     * @param runtime    the run-time expectation
+     * @param lastReason why the job is where it is ("" when nothing went wrong)
+     */
+    record Queued(double atS, String jobId, int attempt, long needMib, String needSource, boolean certain,
+                  double progress, RuntimeExpectation runtime, String lastReason) implements EngineRecord {
+    }
+
+    /**
+     * The policy placed a job: on an idle instance, on one a reconfiguration will create (ticket), or
+     * on a whole GPU.
+     */
+    record Placed(double atS, String jobId, int attempt, int gpu, Optional<Instance> instance,
+                  Optional<Long> ticket) implements EngineRecord {
+    }
+
+    /** A reconfiguration was handed to the backend; the engine plans with {@code result} from now on. */
+    record ReconfigurationPlanned(double atS, int gpu, long ticket, Layout base, Layout result, int operations,
+                                  Optional<String> forJob) implements EngineRecord {
+    }
+
+    /** The backend applied it and the layout read back is {@code layout}. */
+    record ReconfigurationApplied(double atS, int gpu, long ticket, Layout layout) implements EngineRecord {
+    }
+
+    /** It failed, timed out or the layout read back differs from the plan; {@code layout} is what the GPU has. */
+    record ReconfigurationFailed(double atS, int gpu, long ticket, String reason, Layout layout) implements EngineRecord {
+    }
+
+    /** An attempt's process was launched on a slot. */
+    record AttemptLaunched(double atS, String jobId, int attempt, Slot slot, double startProgress)
+            implements EngineRecord {
+    }
+
+    /** The process is up. */
+    record AttemptRunning(double atS, String jobId, int attempt) implements EngineRecord {
+    }
+
+    /** migm asked the attempt to stop (early restart, cancel, time-out). */
+    record StopRequested(double atS, String jobId, int attempt, String why, boolean earlyRestart)
+            implements EngineRecord {
+    }
+
+    /** The attempt's process exited, classified. */
+    record AttemptExited(double atS, String jobId, int attempt, Outcome outcome) implements EngineRecord {
+    }
+
+    /** What an attempt taught the estimators (history is keyed by job and attempt: a replay counts it once). */
+    record Learned(double atS, String jobId, int attempt, String app, JobClass jobClass, String what, long mib,
+                   long slotMib) implements EngineRecord {
+    }
+
+    /** The job finished. */
+    record Done(double atS, String jobId) implements EngineRecord {
+    }
+
+    /** The job ended without finishing, for this reason. */
+    record Failed(double atS, String jobId, String reason) implements EngineRecord {
+    }
+}

@@ -1,0 +1,185 @@
+package dev.migm.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.migm.backend.SimulatedGpuBackend;
+import dev.migm.estimate.OracleMemory;
+import dev.migm.estimate.OracleRuntime;
+import dev.migm.exec.ModelExecutor;
+import dev.migm.gpu.Catalog;
+import dev.migm.gpu.GpuModel;
+import dev.migm.gpu.Layout;
+import dev.migm.partition.Plan;
+import dev.migm.schedule.PolicyRegistry;
+import dev.migm.sim.Jobs;
+import dev.migm.workload.TraceJob;
+import dev.migm.workload.Truth;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The engine against seams that misbehave: a GPU that does not answer or that someone else
+ * changed, an executor that loses or refuses a launch, a duplicate submit. Each has a defined
+ * outcome on record, and no job is lost.
+ */
+final class EngineSeamsTest {
+    private static final GpuModel A100 = Catalog.builtin().get("A100-40GB");
+
+    /** An engine on one simulated A100 under migm with oracle estimates; seams may be wrapped. */
+    private static final class Rig {
+        final VirtualTime time = new VirtualTime();
+        final SimulatedGpuBackend gpus = new SimulatedGpuBackend(time, List.of(A100), SimulatedGpuBackend.Latency.DEFAULT);
+        final InMemoryJournal journal = new InMemoryJournal();
+        final Engine engine;
+        final List<TraceJob> jobs;
+
+        Rig(List<TraceJob> jobs, java.util.function.UnaryOperator<GpuBackend> backend,
+            java.util.function.UnaryOperator<Executor> executor) {
+            this.jobs = jobs;
+            Truth truth = Truth.of(jobs);
+            Executor model = new ModelExecutor(time, List.of(A100), gpus, truth, 1.0, ModelExecutor.Sampling.OFF);
+            engine = new Engine(time, journal, backend.apply(gpus), executor.apply(model),
+                    PolicyRegistry.create("migm", List.of(A100)), new OracleMemory(truth), new OracleRuntime(truth),
+                    Engine.Settings.DEFAULT.withEarlyRestart(Engine.EarlyRestart.OFF));
+        }
+
+        void runToEnd() {
+            for (TraceJob j : jobs) {
+                time.at(j.spec().submitS(), () -> engine.handle(new EngineEvent.JobSubmitted(j.spec())));
+            }
+            while (time.runNextStep()) {
+                engine.schedule();
+            }
+        }
+
+        Engine.JobView job(String id) {
+            return engine.jobs().stream().filter(j -> j.spec().id().equals(id)).findFirst().orElseThrow();
+        }
+
+        <T extends EngineRecord> List<T> records(Class<T> type) {
+            return journal.records().stream().filter(type::isInstance).map(type::cast).toList();
+        }
+    }
+
+    /** A backend whose first apply is never answered (a hung driver call). */
+    private static GpuBackend silentOnce(GpuBackend real) {
+        return new GpuBackend() {
+            boolean swallowed;
+
+            @Override
+            public List<GpuModel> gpus() {
+                return real.gpus();
+            }
+
+            @Override
+            public Layout layout(int gpu) {
+                return real.layout(gpu);
+            }
+
+            @Override
+            public void setMigEnabled(int gpu, boolean enabled) {
+                real.setMigEnabled(gpu, enabled);
+            }
+
+            @Override
+            public void apply(int gpu, Plan.Possible plan, long ticket, EventSink sink) {
+                if (!swallowed) {
+                    swallowed = true;
+                    return;
+                }
+                real.apply(gpu, plan, ticket, sink);
+            }
+
+            @Override
+            public double energyJoules() {
+                return real.energyJoules();
+            }
+        };
+    }
+
+    @Test
+    void aReconfigurationThatNeverAnswers_timesOutIntoAFailure_andTheJobIsPlacedAgain() {
+        // The first plan (create 1g.5gb for "a") is swallowed. After the 60 s time-out the engine
+        // reads the layout back (still empty), records the failure and requeues "a"; the next round
+        // creates the instance (0.13 s), then start-up 1 s and 10 s of work: it ends at 71.13 s.
+        Rig rig = new Rig(List.of(Jobs.aJob("a").flat(3000).scaling(0, 1).duration(10).build()),
+                EngineSeamsTest::silentOnce, e -> e);
+        rig.runToEnd();
+        assertThat(rig.job("a").state()).isEqualTo(Engine.State.DONE);
+        assertThat(rig.job("a").endS()).isCloseTo(60 + 0.13 + 1 + 10, within(1e-9));
+        assertThat(rig.records(EngineRecord.ReconfigurationFailed.class)).singleElement()
+                .satisfies(f -> assertThat(f.reason()).contains("no answer from the GPU in 60.0 s"));
+        assertThat(rig.job("a").attempts()).hasSize(1);
+    }
+
+    @Test
+    void aGpuChangedBySomeoneElse_isAConflict_notASurprise() {
+        // Someone creates a 7g.40gb behind migm's back at t = 0 (done at 0.13 s). The job arrives at
+        // 1 s; the engine, which still believes the GPU empty, plans a create on the empty layout.
+        // The backend refuses the plan (made for another layout), the engine adopts the layout it
+        // reads back and places the job on the idle 7g it finds there (no operation needed; c = 0
+        // makes every instance equally fast, so the placement without operations wins).
+        Rig rig = new Rig(List.of(Jobs.aJob("a").at(1).flat(3000).scaling(0, 1).duration(10).build()), b -> b, e -> e);
+        rig.gpus.apply(0, (Plan.Possible) dev.migm.partition.Planner.transition(
+                dev.migm.partition.GpuState.idle(Layout.empty(A100)), Layout.parse(A100, "7g.40gb@0")), 0, event -> { });
+        rig.runToEnd();
+        assertThat(rig.records(EngineRecord.ReconfigurationFailed.class)).singleElement().satisfies(f -> {
+            assertThat(f.reason()).startsWith("conflict: the plan was made for -, the GPU has 7g.40gb@0");
+            assertThat(f.layout().toString()).isEqualTo("7g.40gb@0");
+        });
+        assertThat(rig.job("a").state()).isEqualTo(Engine.State.DONE);
+        assertThat(rig.job("a").attempts()).singleElement()
+                .satisfies(at -> assertThat(at.slot().toString()).isEqualTo("gpu0:7g.40gb@0"));
+    }
+
+    @Test
+    void aLaunchThatIsLostOrRefused_comesBackAsACrash_andIsRetried() {
+        // The executor loses the first launch of "a" (never reports it up) and refuses the first of
+        // "b" (throws). "a" times out after 120 s and runs again; "b" crashes at once and runs again.
+        Rig rig = new Rig(List.of(Jobs.aJob("a").flat(3000).scaling(0, 1).duration(10).build(),
+                Jobs.aJob("b").flat(3000).scaling(0, 1).duration(10).build()), b -> b, real -> new Executor() {
+            int launches;
+
+            @Override
+            public void launch(Attempt attempt, JobSpec spec, EventSink sink) {
+                if (attempt.number() == 1 && spec.id().equals("a")) {
+                    return;
+                }
+                if (attempt.number() == 1 && spec.id().equals("b")) {
+                    throw new IllegalStateException("fork failed: resource temporarily unavailable");
+                }
+                launches++;
+                real.launch(attempt, spec, sink);
+            }
+
+            @Override
+            public void stop(Attempt attempt, String why) {
+                real.stop(attempt, why);
+            }
+        });
+        rig.runToEnd();
+        assertThat(rig.job("a").state()).isEqualTo(Engine.State.DONE);
+        assertThat(rig.job("a").attempts()).hasSize(2);
+        assertThat(rig.job("a").attempts().get(1).launchS()).isGreaterThanOrEqualTo(120);
+        assertThat(rig.job("b").state()).isEqualTo(Engine.State.DONE);
+        assertThat(rig.job("b").attempts()).hasSize(2);
+        assertThat(rig.job("b").attempts().get(1).launchS()).isLessThan(5);
+        assertThat(rig.records(EngineRecord.AttemptExited.class).stream().map(x -> x.outcome().toString()))
+                .anySatisfy(o -> assertThat(o).contains("not reported up in 120.0 s"))
+                .anySatisfy(o -> assertThat(o).contains("launch failed: fork failed"));
+    }
+
+    @Test
+    void aDuplicateJobId_isARejectedSubmit_onRecord() {
+        Rig rig = new Rig(List.of(Jobs.aJob("a").flat(3000).duration(10).build()), b -> b, e -> e);
+        JobSpec twin = Jobs.aJob("a").flat(9000).duration(99).build().spec();
+        rig.time.at(0.5, () -> rig.engine.handle(new EngineEvent.JobSubmitted(twin)));
+        rig.runToEnd();
+        assertThat(rig.engine.jobs()).hasSize(1);
+        assertThat(rig.engine.rejectedSubmits()).isEqualTo(1);
+        assertThat(rig.records(EngineRecord.SubmitRejected.class)).singleElement()
+                .satisfies(r -> assertThat(r.reason()).isEqualTo("duplicate job id 'a'"));
+        assertThat(rig.job("a").state()).isEqualTo(Engine.State.DONE);
+    }
+}
