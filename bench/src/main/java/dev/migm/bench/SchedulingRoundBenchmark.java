@@ -2,8 +2,8 @@ package dev.migm.bench;
 
 import dev.migm.engine.GpuView;
 import dev.migm.engine.JobSpec;
+import dev.migm.engine.RuntimeExpectation;
 import dev.migm.engine.QueuedJob;
-import dev.migm.engine.RuntimeModel;
 import dev.migm.engine.SchedulingContext;
 import dev.migm.engine.SchedulingPolicy;
 import dev.migm.gpu.Catalog;
@@ -13,6 +13,8 @@ import dev.migm.partition.GpuState;
 import dev.migm.partition.Plan;
 import dev.migm.schedule.PolicyRegistry;
 import dev.migm.sim.Suites;
+import dev.migm.workload.TraceJob;
+import dev.migm.workload.WorkloadModel;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -63,13 +65,15 @@ public class SchedulingRoundBenchmark {
         GpuModel a100 = Catalog.builtin().get("A100-40GB");
         List<GpuModel> node = java.util.Collections.nCopies(8, a100);
         policy = PolicyRegistry.create(policyName, node);
-        List<JobSpec> templates = Suites.load("mixed");
+        List<TraceJob> templates = Suites.load("mixed");
         TreeSet<QueuedJob> sorted = new TreeSet<>(policy.queueOrder().thenComparingLong(QueuedJob::seq));
         for (int i = 0; i < 10_000; i++) {
-            JobSpec t = templates.get(i % templates.size());
-            JobSpec j = new JobSpec("q" + i, t.submitS(), t.app(), t.jobClass(), t.durationS(), t.c(), t.sat(),
-                    t.memBaseMib(), t.memPeakMib(), t.activity(), t.checkpointS(), t.declaredMib());
-            sorted.add(new QueuedJob(j, j.memPeakMib(), true, i, 1, 0, "oracle", 0));
+            TraceJob t = templates.get(i % templates.size());
+            JobSpec j = new JobSpec("q" + i, t.spec().submitS(), t.spec().app(), t.spec().jobClass(),
+                    t.spec().declaredMib(), t.spec().checkpoints());
+            WorkloadModel m = t.model();
+            sorted.add(new QueuedJob(j, m.memPeakMib(), true, i, 1, 0, "oracle", 0,
+                    RuntimeExpectation.certain(m.durationS(), m.c(), m.sat(), "oracle")));
         }
         queue = List.copyOf(sorted);
         initial = new GpuState[8];
@@ -125,7 +129,7 @@ public class SchedulingRoundBenchmark {
 
         @Override
         public double expectedRuntimeS(QueuedJob job, GpuView gpu, int sms) {
-            return 1 + RuntimeModel.runtimeS(job.spec(), sms, gpu.model().sms());
+            return 1 + job.runtime().onSlotS(sms, gpu.model().sms());
         }
 
         @Override
@@ -155,6 +159,10 @@ public class SchedulingRoundBenchmark {
         @Override
         public void reject(QueuedJob job, String reason) {
             taken.add(job.id());
+        }
+
+        @Override
+        public void wakeAt(double atS) {
         }
     }
 

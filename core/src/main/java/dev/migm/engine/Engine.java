@@ -29,8 +29,11 @@ import java.util.TreeSet;
  * every job ends {@code DONE} or {@code FAILED} with a reason, or is still queued with an
  * {@link #explain explanation}.
  *
- * <p>Threading: not thread-safe. One thread delivers events ({@link #handle}) and runs rounds
- * ({@link #schedule}); live backends and executors hand their events to that thread.
+ * <p>Threading: an actor. One thread delivers events ({@link #handle}) and runs rounds
+ * ({@link #schedule}); backends, executors and alarms only post events to the sink they are given,
+ * and nothing re-enters the engine from inside a call it made (a seam's answer, even an immediate
+ * one, arrives as a later event). The simulator's single thread is that thread; live, an
+ * {@link EngineLoop} owns the engine and {@link #confineTo confines} it to its thread.
  */
 public final class Engine {
     /**
@@ -90,7 +93,10 @@ public final class Engine {
     private final Map<Long, Pending> pending = new HashMap<>();
     /** Waiting jobs by application: re-estimated when the application's history changes. */
     private final Map<String, java.util.Set<Job>> waitingByApp = new HashMap<>();
-    private final EventSink sink;
+    /** Where seams and alarms post events: straight to {@link #handle} in the simulator, the actor's inbox live. */
+    private EventSink sink;
+    /** The one thread allowed to touch the engine, once confined (live); null in the simulator. */
+    private Thread owner;
     private final Context context = new Context();
     private final List<EngineListener> listeners = new ArrayList<>();
     /** The largest memory any slot of the node offers (models and MIG mode are fixed at start). */
@@ -133,6 +139,23 @@ public final class Engine {
                 gpus.stream().map(g -> g.migEnabled).toList()));
     }
 
+    /**
+     * Makes {@code inbox} the sink that seams and alarms post to, and {@code thread} the only one
+     * that may call {@link #handle} or {@link #schedule} from now on (an {@link EngineLoop}). Call
+     * before the first event.
+     */
+    public void confineTo(Thread thread, EventSink inbox) {
+        this.owner = thread;
+        this.sink = inbox;
+    }
+
+    private void checkOwner() {
+        if (owner != null && Thread.currentThread() != owner) {
+            throw new IllegalStateException("the engine is confined to " + owner.getName() + ", called from "
+                    + Thread.currentThread().getName());
+        }
+    }
+
     /** Observes job transitions (journal, metrics, reports). */
     public interface EngineListener {
         default void attemptLaunched(JobView job, Attempt attempt) {
@@ -157,6 +180,7 @@ public final class Engine {
 
     /** Applies one event. */
     public void handle(EngineEvent event) {
+        checkOwner();
         dirty = true;
         switch (event) {
             case EngineEvent.JobSubmitted s -> submitted(s.spec());
@@ -473,6 +497,7 @@ public final class Engine {
 
     /** Runs one policy round if anything changed since the last one. */
     public void schedule() {
+        checkOwner();
         if (!dirty) {
             return;
         }
