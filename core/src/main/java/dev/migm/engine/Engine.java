@@ -77,7 +77,7 @@ public final class Engine {
     }
 
     /** Job states. */
-    public enum State { QUEUED, PLACING, STARTING, RUNNING, DONE, FAILED }
+    public enum State { QUEUED, PLACING, STARTING, RUNNING, DONE, FAILED, CANCELLED }
 
     private final Timers clock;
     private final Journal journal;
@@ -196,6 +196,31 @@ public final class Engine {
             }
             case EngineEvent.AttemptExited x -> exited(x);
             case EngineEvent.MemorySample m -> sampled(m);
+            case EngineEvent.CancelJob c -> cancel(c);
+            case EngineEvent.DrainGpu d -> {
+                if (d.gpu() < 0 || d.gpu() >= gpus.size()) {
+                    journal.append(new EngineRecord.CommandRefused(clock.nowS(), "drain gpu" + d.gpu(),
+                            "no such GPU (the node has " + gpus.size() + ")"));
+                    return;
+                }
+                journal.append(new EngineRecord.GpuDrain(clock.nowS(), d.gpu(), d.drain()));
+                Gpu gpu = gpus.get(d.gpu());
+                gpu.draining = d.drain();
+                gpu.version++;
+            }
+            case EngineEvent.GpuLost l -> lost(l);
+            case EngineEvent.GpuRecovered r -> {
+                Gpu gpu = gpus.get(r.gpu());
+                if (!gpu.lost) {
+                    return;
+                }
+                Layout actual = backend.layout(r.gpu());
+                journal.append(new EngineRecord.GpuHealth(clock.nowS(), r.gpu(), false, "answers again", actual));
+                gpu.lost = false;
+                gpu.layout = actual;
+                gpu.occupants.keySet().retainAll(actual.instances());
+                gpu.version++;
+            }
             case EngineEvent.Wake w -> {
                 if (clock.nowS() >= pendingWakeS) {
                     pendingWakeS = Double.POSITIVE_INFINITY;
@@ -277,6 +302,73 @@ public final class Engine {
             return Double.NaN;
         }
         return (clock.nowS() - job.runningSinceS) / job.expectedWorkS;
+    }
+
+    private void cancel(EngineEvent.CancelJob c) {
+        Job job = jobs.get(c.jobId());
+        if (job == null) {
+            journal.append(new EngineRecord.CommandRefused(clock.nowS(), "cancel " + c.jobId(), "no such job"));
+            return;
+        }
+        switch (job.state) {
+            case DONE, FAILED, CANCELLED -> journal.append(new EngineRecord.CommandRefused(clock.nowS(),
+                    "cancel " + c.jobId(), "the job already ended " + job.state.name().toLowerCase(java.util.Locale.ROOT)));
+            case QUEUED -> {
+                takeWaiting(job.queued);
+                cancelled(job, "cancelled by " + c.by());
+            }
+            case PLACING, STARTING, RUNNING -> {
+                if (job.cancelledBy != null) {
+                    return;
+                }
+                job.cancelledBy = c.by();
+                journal.append(new EngineRecord.CancelRequested(clock.nowS(), c.jobId(), c.by()));
+                if (job.current != null) {
+                    executor.stop(job.current, "cancelled by " + c.by());
+                }
+            }
+        }
+    }
+
+    private void cancelled(Job job, String reason) {
+        journal.append(new EngineRecord.Cancelled(clock.nowS(), job.spec.id(), reason));
+        job.state = State.CANCELLED;
+        job.endS = clock.nowS();
+        job.lastReason = reason;
+        ended(job);
+    }
+
+    /**
+     * A GPU stopped answering: plans in flight there fail, its attempts end as crashes (their jobs
+     * are requeued from where their last attempt started; a checkpoint the job wrote is what a
+     * resumed attempt reads), and nothing new goes there until it answers again.
+     */
+    private void lost(EngineEvent.GpuLost l) {
+        Gpu gpu = gpus.get(l.gpu());
+        if (gpu.lost) {
+            return;
+        }
+        journal.append(new EngineRecord.GpuHealth(clock.nowS(), l.gpu(), true, l.reason(), gpu.layout));
+        gpu.lost = true;
+        gpu.version++;
+        for (var e : List.copyOf(pending.entrySet())) {
+            if (e.getValue().gpu == gpu.index) {
+                reconfigured(new EngineEvent.ReconfigurationFinished(gpu.index, e.getKey(),
+                        Optional.of("GPU lost: " + l.reason())));
+            }
+        }
+        List<Job> victims = new ArrayList<>(gpu.occupants.values());
+        if (gpu.wholeGpuJob != null) {
+            victims.add(gpu.wholeGpuJob);
+        }
+        for (Job job : victims) {
+            if (job.current != null) {
+                Attempt a = job.current;
+                executor.stop(a, "GPU lost");
+                exited(new EngineEvent.AttemptExited(job.spec.id(), a.number(),
+                        new Outcome.Crashed("GPU lost: " + l.reason())));
+            }
+        }
     }
 
     private void submitted(JobSpec spec) {
@@ -378,7 +470,7 @@ public final class Engine {
         gpu.creating.clear();
         gpu.version++;
         Optional<String> failure = r.failure();
-        Layout actual = backend.layout(r.gpu());
+        Layout actual = gpu.lost ? gpu.layout : backend.layout(r.gpu());
         if (failure.isEmpty() && !actual.equals(gpu.layout)) {
             failure = Optional.of("the GPU's layout is " + actual + ", the plan made " + gpu.layout
                     + " (changed by someone else?)");
@@ -393,13 +485,20 @@ public final class Engine {
             gpu.occupants.keySet().retainAll(gpu.layout.instances());
             if (p.job != null) {
                 Job job = p.job;
+                if (job.cancelledBy != null) {
+                    cancelled(job, "cancelled by " + job.cancelledBy);
+                    return;
+                }
                 job.lastReason = "reconfiguration failed: " + failure.get();
                 enqueue(job, job.queued.attempt(), job.queued.progress());
             }
             return;
         }
         journal.append(new EngineRecord.ReconfigurationApplied(clock.nowS(), r.gpu(), r.ticket(), actual));
-        if (p.job != null) {
+        if (p.job != null && p.job.cancelledBy != null) {
+            gpu.occupants.remove(p.target);
+            cancelled(p.job, "cancelled by " + p.job.cancelledBy);
+        } else if (p.job != null) {
             launch(p.job, gpu, Slot.of(gpu.index, p.target));
         }
     }
@@ -419,6 +518,10 @@ public final class Engine {
         job.heldSliceSeconds += (now - attempt.launchS()) * attempt.slot().computeSlices();
         for (EngineListener l : listeners) {
             l.attemptEnded(job.view(), attempt, x.outcome(), now);
+        }
+        if (job.cancelledBy != null && !(x.outcome() instanceof Outcome.Completed)) {
+            cancelled(job, "cancelled by " + job.cancelledBy);
+            return;
         }
         switch (x.outcome()) {
             case Outcome.Completed c -> {
@@ -595,6 +698,7 @@ public final class Engine {
             if (!waiting.contains(queued)) {
                 throw new IllegalStateException(queued.id() + " is not waiting");
             }
+            checkSchedulable(gpu);
             Instance target = plan.target().orElseThrow(() -> new IllegalArgumentException("plan without target"));
             if (!gpu.migEnabled) {
                 throw new IllegalStateException("gpu" + gpu.index + " has MIG disabled");
@@ -622,6 +726,7 @@ public final class Engine {
         @Override
         public void placeWholeGpu(QueuedJob queued, GpuView view) {
             Gpu gpu = (Gpu) view;
+            checkSchedulable(gpu);
             if (gpu.migEnabled || gpu.wholeGpuJob != null) {
                 throw new IllegalStateException("gpu" + gpu.index + " is not a free whole GPU");
             }
@@ -635,6 +740,7 @@ public final class Engine {
         public void reconfigure(GpuView view, Plan.Possible plan) {
             if (!plan.ops().isEmpty()) {
                 Gpu gpu = (Gpu) view;
+                checkSchedulable(gpu);
                 apply(gpu, plan, checkPlan(gpu, plan), null, null);
             }
         }
@@ -650,6 +756,12 @@ public final class Engine {
                 pendingWakeS = atS;
                 clock.at(atS, new EngineEvent.Wake(), sink);
             }
+        }
+    }
+
+    private static void checkSchedulable(Gpu gpu) {
+        if (!gpu.schedulable()) {
+            throw new IllegalStateException("gpu" + gpu.index + " is " + (gpu.lost ? "lost" : "draining"));
         }
     }
 
@@ -707,7 +819,7 @@ public final class Engine {
             journal.append(new EngineRecord.Placed(clock.nowS(), job.spec.id(), job.queued.attempt(), gpu.index,
                     Optional.of(target), Optional.of(ticket)));
         }
-        pending.put(ticket, new Pending(job, target));
+        pending.put(ticket, new Pending(gpu.index, job, target));
         if (job != null) {
             job.state = State.PLACING;
             job.placedSlot = "gpu" + gpu.index + ":" + target;
@@ -739,6 +851,10 @@ public final class Engine {
         long largestNow = 0;
         List<String> blockers = new ArrayList<>();
         for (Gpu gpu : gpus) {
+            if (!gpu.schedulable()) {
+                blockers.add("gpu" + gpu.index + " (" + gpu.status() + ")");
+                continue;
+            }
             if (!gpu.migEnabled) {
                 if (gpu.wholeGpuJob == null) {
                     largestNow = Math.max(largestNow, gpu.model.memoryMib());
@@ -817,7 +933,8 @@ public final class Engine {
             out.put(j.spec.id(), new EngineState.JobState(j.state, j.attempts.size(), j.need.mib(), j.need.source(),
                     j.queued == null ? 0 : j.queued.progress(), slot, j.lastReason));
         }
-        return new EngineState(out, gpus.stream().map(g -> g.layout).toList(), new EngineState.Counters(
+        return new EngineState(out, gpus.stream().map(g -> g.layout).toList(), gpus.stream().map(Gpu::status).toList(),
+                new EngineState.Counters(
                 reconfigurations, restarts, oomKills, earlyRestarts, rejectedSubmits));
     }
 
@@ -850,6 +967,8 @@ public final class Engine {
         double runningSinceS = Double.NaN;
         /** The current attempt's expected running time, start-up excluded. */
         double expectedWorkS;
+        /** Who asked to cancel it while it was placed or running (null: nobody). */
+        String cancelledBy;
         /** Where a reconfiguration in flight will put it (PLACING). */
         String placedSlot = "";
         /** The earliest plausible end of the current attempt, as a share of {@link #expectedWorkS}. */
@@ -870,7 +989,7 @@ public final class Engine {
         }
     }
 
-    private record Pending(Job job, Instance target) {
+    private record Pending(int gpu, Job job, Instance target) {
     }
 
     private static final class Gpu implements GpuView {
@@ -882,6 +1001,8 @@ public final class Engine {
         final java.util.Set<Instance> creating = new java.util.HashSet<>();
         Layout layout;
         boolean reconfiguring;
+        boolean draining;
+        boolean lost;
         Job wholeGpuJob;
         long version;
         private long stateVersion = -1;
@@ -923,6 +1044,15 @@ public final class Engine {
         @Override
         public boolean reconfiguring() {
             return reconfiguring;
+        }
+
+        @Override
+        public boolean schedulable() {
+            return !draining && !lost;
+        }
+
+        String status() {
+            return lost ? "lost" : draining ? "draining" : "ok";
         }
 
         @Override

@@ -4,6 +4,29 @@ import java.util.Optional;
 
 /** What happens to the engine. Delivered one at a time, in time order, on the engine's thread. */
 public sealed interface EngineEvent {
+    /**
+     * Someone asks to cancel a job. A queued job ends cancelled at once; a placed or running one
+     * is stopped and ends cancelled when its process exits (done, if it finished first). A job
+     * that already ended, or an unknown id, is a refused command.
+     */
+    record CancelJob(String jobId, String by) implements EngineEvent {
+    }
+
+    /** An admin drains a GPU (no new work; running jobs finish) or returns it to service. */
+    record DrainGpu(int gpu, boolean drain) implements EngineEvent {
+    }
+
+    /**
+     * A GPU stopped answering ({@code NVML_ERROR_GPU_IS_LOST}): the attempts on it end as crashes and
+     * their jobs are requeued elsewhere from their checkpoints; nothing goes there until it is back.
+     */
+    record GpuLost(int gpu, String reason) implements EngineEvent {
+    }
+
+    /** A lost GPU answers again; its layout is read back. */
+    record GpuRecovered(int gpu) implements EngineEvent {
+    }
+
     /** A time the policy asked to be woken at (a reservation's deadline) has come. */
     record Wake() implements EngineEvent {
     }

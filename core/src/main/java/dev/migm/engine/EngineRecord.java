@@ -91,6 +91,26 @@ public sealed interface EngineRecord {
                    long slotMib) implements EngineRecord {
     }
 
+    /** A command could not be carried out (cancel of an unknown or ended job, drain of no GPU). */
+    record CommandRefused(double atS, String command, String reason) implements EngineRecord {
+    }
+
+    /** Someone asked to cancel a job that is placed or running: its process is being stopped. */
+    record CancelRequested(double atS, String jobId, String by) implements EngineRecord {
+    }
+
+    /** The job ended cancelled. */
+    record Cancelled(double atS, String jobId, String reason) implements EngineRecord {
+    }
+
+    /** A GPU was drained ({@code drain}) or returned to service. */
+    record GpuDrain(double atS, int gpu, boolean drain) implements EngineRecord {
+    }
+
+    /** A GPU was lost, or ({@code lost} false) answers again with {@code layout}. */
+    record GpuHealth(double atS, int gpu, boolean lost, String reason, Layout layout) implements EngineRecord {
+    }
+
     /** The job finished. */
     record Done(double atS, String jobId) implements EngineRecord {
     }

@@ -13,12 +13,15 @@ import java.util.Optional;
  * @param jobs     every job the engine accepted, by id
  * @param layouts  each GPU's layout as the engine plans with it (a reconfiguration in flight counts
  *                 as done until it fails)
+ * @param gpuStatus each GPU's status: {@code ok}, {@code draining} or {@code lost}
  * @param counters the engine's counters
  */
-public record EngineState(Map<String, JobState> jobs, List<Layout> layouts, Counters counters) {
+public record EngineState(Map<String, JobState> jobs, List<Layout> layouts, List<String> gpuStatus,
+                          Counters counters) {
     public EngineState {
         jobs = Map.copyOf(jobs);
         layouts = List.copyOf(layouts);
+        gpuStatus = List.copyOf(gpuStatus);
     }
 
     /**

@@ -12,6 +12,13 @@ public interface GpuView {
 
     boolean migEnabled();
 
+    /**
+     * Whether new work may go there: false while an admin drains the GPU or while it is lost
+     * (NVML's {@code GPU_IS_LOST}) until it answers again. Policies place nothing and plan no
+     * reconfiguration on a GPU that is not schedulable.
+     */
+    boolean schedulable();
+
     /** The layout with every occupied instance (running, launching or reserved) marked busy. */
     GpuState state();
 

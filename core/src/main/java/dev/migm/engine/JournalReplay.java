@@ -20,6 +20,8 @@ public final class JournalReplay {
     public static EngineState replay(List<EngineRecord> records) {
         Map<String, EngineState.JobState> jobs = new LinkedHashMap<>();
         List<Layout> layouts = new ArrayList<>();
+        List<Boolean> draining = new ArrayList<>();
+        List<Boolean> lost = new ArrayList<>();
         long reconfigurations = 0;
         long restarts = 0;
         long ooms = 0;
@@ -31,6 +33,12 @@ public final class JournalReplay {
                 case EngineRecord.Started s -> {
                     layouts.clear();
                     layouts.addAll(s.layouts());
+                    draining.clear();
+                    lost.clear();
+                    for (int i = 0; i < s.layouts().size(); i++) {
+                        draining.add(false);
+                        lost.add(false);
+                    }
                 }
                 case EngineRecord.Submitted s -> jobs.put(s.spec().id(),
                         new EngineState.JobState(Engine.State.QUEUED, 0, 0, "", 0, Optional.empty(), ""));
@@ -85,6 +93,20 @@ public final class JournalReplay {
                     jobs.put(d.jobId(), new EngineState.JobState(Engine.State.DONE, j.attempts(), j.needMib(),
                             j.needSource(), j.progress(), Optional.empty(), j.lastReason()));
                 }
+                case EngineRecord.CommandRefused c -> {
+                }
+                case EngineRecord.CancelRequested c -> {
+                }
+                case EngineRecord.Cancelled c -> {
+                    EngineState.JobState j = jobs.get(c.jobId());
+                    jobs.put(c.jobId(), new EngineState.JobState(Engine.State.CANCELLED, j.attempts(), j.needMib(),
+                            j.needSource(), j.progress(), Optional.empty(), c.reason()));
+                }
+                case EngineRecord.GpuDrain d -> draining.set(d.gpu(), d.drain());
+                case EngineRecord.GpuHealth h -> {
+                    lost.set(h.gpu(), h.lost());
+                    layouts.set(h.gpu(), h.layout());
+                }
                 case EngineRecord.Failed f -> {
                     EngineState.JobState j = jobs.get(f.jobId());
                     jobs.put(f.jobId(), new EngineState.JobState(Engine.State.FAILED, j.attempts(), j.needMib(),
@@ -92,6 +114,10 @@ public final class JournalReplay {
                 }
             }
         }
-        return new EngineState(jobs, layouts, new EngineState.Counters(reconfigurations, restarts, ooms, early, rejected));
+        List<String> status = new ArrayList<>();
+        for (int i = 0; i < layouts.size(); i++) {
+            status.add(lost.get(i) ? "lost" : draining.get(i) ? "draining" : "ok");
+        }
+        return new EngineState(jobs, layouts, status, new EngineState.Counters(reconfigurations, restarts, ooms, early, rejected));
     }
 }

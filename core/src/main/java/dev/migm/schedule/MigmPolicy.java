@@ -252,7 +252,7 @@ public final class MigmPolicy implements SchedulingPolicy {
     private Reservation reserve(SchedulingContext ctx, List<? extends GpuView> gpus, QueuedJob job) {
         Reservation best = null;
         for (GpuView gpu : gpus) {
-            if (!gpu.migEnabled()) continue;
+            if (!gpu.migEnabled() || !gpu.schedulable()) continue;
             Profile cheapest = cheapest(job, gpu.model());
             if (cheapest == null) continue;
             for (int start : cheapest.starts()) {
@@ -275,7 +275,7 @@ public final class MigmPolicy implements SchedulingPolicy {
     private List<GpuView> refreshAll(List<? extends GpuView> gpus) {
         List<GpuView> active = new ArrayList<>();
         for (GpuView gpu : gpus) {
-            if (!gpu.migEnabled()) continue;
+            if (!gpu.migEnabled() || !gpu.schedulable()) continue;
             GpuCache cache = caches[gpu.index()];
             if (cache.version != gpu.version()) {
                 refresh(gpu, cache);

@@ -48,7 +48,7 @@ final class PolicySupport {
     static Optional<Placement> bestFitIdle(SchedulingContext ctx, QueuedJob job, long needMib) {
         Placement best = null;
         for (GpuView gpu : ctx.gpus()) {
-            if (!gpu.migEnabled()) continue;
+            if (!gpu.migEnabled() || !gpu.schedulable()) continue;
             for (Instance i : gpu.state().layout().instances()) {
                 if (gpu.state().isBusy(i) || i.profile().memoryMib() < needMib) continue;
                 if (best == null || i.profile().memoryMib() < best.instance().profile().memoryMib()

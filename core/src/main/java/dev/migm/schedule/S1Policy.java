@@ -44,7 +44,7 @@ public final class S1Policy implements SchedulingPolicy {
             return;
         }
         for (GpuView gpu : ctx.gpus()) {
-            if (gpu.reconfiguring()) continue;
+            if (gpu.reconfiguring() || !gpu.schedulable()) continue;
             Layout kept = Layout.empty(gpu.model());
             for (Instance busy : gpu.state().busy()) {
                 kept = kept.with(busy);

@@ -29,6 +29,7 @@ public final class S2Policy implements SchedulingPolicy {
             GpuView bestGpu = null;
             Plan.Possible best = null;
             for (GpuView gpu : ctx.gpus()) {
+                if (!gpu.schedulable()) continue;
                 Optional<Profile> p = PolicySupport.tightest(gpu.model(), head.needMib());
                 if (p.isEmpty()) continue;
                 if (Planner.planFor(gpu.state(), p.get()) instanceof Plan.Possible plan

@@ -35,7 +35,7 @@ public final class SerialPolicy implements SchedulingPolicy {
             long need = Math.min(next.getFirst().needMib(), largest);
             GpuView best = null;
             for (GpuView gpu : ctx.gpus()) {
-                if (gpu.wholeGpuBusy() || gpu.model().memoryMib() < need) continue;
+                if (gpu.wholeGpuBusy() || !gpu.schedulable() || gpu.model().memoryMib() < need) continue;
                 if (best == null || gpu.model().memoryMib() < best.model().memoryMib()) best = gpu;
             }
             if (best == null) return;

@@ -38,7 +38,7 @@ public final class StaticPolicy implements SchedulingPolicy {
         for (GpuView gpu : ctx.gpus()) {
             Layout goal = layouts.computeIfAbsent(gpu.index(), i -> LayoutSpecs.resolve(gpu.model(), layoutSpec));
             largest = Math.max(largest, goal.instances().stream().mapToLong(i -> i.profile().memoryMib()).max().orElse(0));
-            if (!gpu.reconfiguring() && !gpu.state().layout().equals(goal)
+            if (!gpu.reconfiguring() && gpu.schedulable() && !gpu.state().layout().equals(goal)
                     && Planner.transition(gpu.state(), goal) instanceof Plan.Possible p) {
                 ctx.reconfigure(gpu, p);
             }

@@ -197,7 +197,7 @@ public final class Simulator {
                 if (j.attempts().size() == 1) firstFit++;
                 long slotMib = j.attempts().getLast().slot().memoryMib();
                 overprovision += (double) slotMib / Math.max(1, truePeakMib);
-            } else if (j.state() == Engine.State.FAILED) {
+            } else if (j.state() == Engine.State.FAILED || j.state() == Engine.State.CANCELLED) {
                 failed++;
                 failures.add(j.spec().id() + ": " + j.lastReason());
             } else if (complete) {

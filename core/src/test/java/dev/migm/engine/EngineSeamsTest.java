@@ -26,22 +26,33 @@ import org.junit.jupiter.api.Test;
 final class EngineSeamsTest {
     private static final GpuModel A100 = Catalog.builtin().get("A100-40GB");
 
-    /** An engine on one simulated A100 under migm with oracle estimates; seams may be wrapped. */
+    /** An engine on simulated A100s under migm with oracle estimates; seams may be wrapped. */
     private static final class Rig {
         final VirtualTime time = new VirtualTime();
-        final SimulatedGpuBackend gpus = new SimulatedGpuBackend(time, List.of(A100), SimulatedGpuBackend.Latency.DEFAULT);
+        final SimulatedGpuBackend gpus;
         final InMemoryJournal journal = new InMemoryJournal();
         final Engine engine;
         final List<TraceJob> jobs;
 
         Rig(List<TraceJob> jobs, java.util.function.UnaryOperator<GpuBackend> backend,
             java.util.function.UnaryOperator<Executor> executor) {
+            this(jobs, backend, executor, 1);
+        }
+
+        Rig(List<TraceJob> jobs, java.util.function.UnaryOperator<GpuBackend> backend,
+            java.util.function.UnaryOperator<Executor> executor, int gpuCount) {
             this.jobs = jobs;
+            List<GpuModel> node = java.util.Collections.nCopies(gpuCount, A100);
+            gpus = new SimulatedGpuBackend(time, node, SimulatedGpuBackend.Latency.DEFAULT);
             Truth truth = Truth.of(jobs);
-            Executor model = new ModelExecutor(time, List.of(A100), gpus, truth, 1.0, ModelExecutor.Sampling.OFF);
+            Executor model = new ModelExecutor(time, node, gpus, truth, 1.0, ModelExecutor.Sampling.OFF);
             engine = new Engine(time, journal, backend.apply(gpus), executor.apply(model),
-                    PolicyRegistry.create("migm", List.of(A100)), new OracleMemory(truth), new OracleRuntime(truth),
+                    PolicyRegistry.create("migm", node), new OracleMemory(truth), new OracleRuntime(truth),
                     Engine.Settings.DEFAULT.withEarlyRestart(Engine.EarlyRestart.OFF));
+        }
+
+        void at(double s, EngineEvent e) {
+            time.at(s, () -> engine.handle(e));
         }
 
         void runToEnd() {
@@ -168,6 +179,82 @@ final class EngineSeamsTest {
         assertThat(rig.records(EngineRecord.AttemptExited.class).stream().map(x -> x.outcome().toString()))
                 .anySatisfy(o -> assertThat(o).contains("not reported up in 120.0 s"))
                 .anySatisfy(o -> assertThat(o).contains("launch failed: fork failed"));
+    }
+
+    @Test
+    void cancel_endsAQueuedJobAtOnce_stopsARunningOne_andRefusesWhatItCannotCancel() {
+        // One A100, three jobs of 30000 MiB (only the 7g holds one): "a" runs from 0.13 s, "b" and
+        // "c" wait. At 5 s "c" (queued) is cancelled at once and "a" (running) is stopped: it ends
+        // cancelled at 5 s and "b" takes the 7g. Cancelling "c" again, a done job or an unknown id
+        // is refused on record.
+        Rig rig = new Rig(List.of(Jobs.aJob("a").flat(30000).duration(100).build(),
+                Jobs.aJob("b").flat(30000).duration(100).build(), Jobs.aJob("c").flat(30000).duration(100).build()),
+                b -> b, e -> e);
+        rig.at(5, new EngineEvent.CancelJob("c", "alice"));
+        rig.at(5, new EngineEvent.CancelJob("a", "alice"));
+        rig.at(6, new EngineEvent.CancelJob("c", "alice"));
+        rig.at(6, new EngineEvent.CancelJob("nope", "alice"));
+        rig.at(500, new EngineEvent.CancelJob("b", "alice"));
+        rig.runToEnd();
+        assertThat(rig.job("c").state()).isEqualTo(Engine.State.CANCELLED);
+        assertThat(rig.job("c").attempts()).isEmpty();
+        assertThat(rig.job("a").state()).isEqualTo(Engine.State.CANCELLED);
+        assertThat(rig.job("a").endS()).isEqualTo(5.0);
+        assertThat(rig.job("a").lastReason()).isEqualTo("cancelled by alice");
+        assertThat(rig.job("b").state()).isEqualTo(Engine.State.DONE);
+        assertThat(rig.job("b").attempts().getFirst().launchS()).isEqualTo(5.0);
+        assertThat(rig.records(EngineRecord.CommandRefused.class)).extracting(EngineRecord.CommandRefused::reason)
+                .containsExactly("the job already ended cancelled", "no such job", "the job already ended done");
+        assertThat(JournalReplay.replay(rig.journal.records())).isEqualTo(rig.engine.snapshot());
+    }
+
+    @Test
+    void aDrainedGpu_getsNoNewWork_untilItReturnsToService() {
+        // Two A100s; gpu0 is drained before anything arrives: the first ten small jobs all go to
+        // gpu1. It returns to service at 50 s, so jobs arriving after that may use it again.
+        List<TraceJob> jobs = new java.util.ArrayList<>();
+        for (int i = 0; i < 10; i++) jobs.add(Jobs.aJob("early" + i).flat(3000).scaling(0, 1).duration(30).build());
+        for (int i = 0; i < 10; i++) {
+            jobs.add(Jobs.aJob("late" + i).at(60).flat(3000).scaling(0, 1).duration(30).build());
+        }
+        Rig rig = new Rig(jobs, b -> b, e -> e, 2);
+        rig.engine.handle(new EngineEvent.DrainGpu(0, true));
+        rig.at(50, new EngineEvent.DrainGpu(0, false));
+        rig.at(1, new EngineEvent.DrainGpu(7, true));
+        rig.runToEnd();
+        assertThat(rig.engine.jobs()).allSatisfy(j -> assertThat(j.state()).isEqualTo(Engine.State.DONE));
+        assertThat(rig.engine.jobs().stream().filter(j -> j.spec().id().startsWith("early"))
+                .flatMap(j -> j.attempts().stream())).allSatisfy(a -> assertThat(a.slot().gpu()).isEqualTo(1));
+        assertThat(rig.engine.jobs().stream().filter(j -> j.spec().id().startsWith("late"))
+                .flatMap(j -> j.attempts().stream()).map(a -> a.slot().gpu())).contains(0);
+        assertThat(rig.records(EngineRecord.CommandRefused.class)).singleElement()
+                .satisfies(r -> assertThat(r.reason()).isEqualTo("no such GPU (the node has 2)"));
+        assertThat(JournalReplay.replay(rig.journal.records())).isEqualTo(rig.engine.snapshot());
+    }
+
+    @Test
+    void aLostGpu_sendsItsJobsElsewhere_andComesBackWhenItAnswers() {
+        // Two A100s, two 30000 MiB jobs (one 7g each) of 100 s; gpu0 is lost at 10 s: its job
+        // crashes and is requeued; with gpu1 busy until ~101 s it waits and runs there next. gpu0
+        // answers again at 300 s; a third job arriving at 310 s may run on either.
+        Rig rig = new Rig(List.of(Jobs.aJob("a").flat(30000).scaling(0, 1).duration(100).build(),
+                Jobs.aJob("b").flat(30000).scaling(0, 1).duration(100).build(),
+                Jobs.aJob("c").at(310).flat(30000).scaling(0, 1).duration(100).build()), b -> b, e -> e, 2);
+        rig.at(10, new EngineEvent.GpuLost(0, "NVML_ERROR_GPU_IS_LOST"));
+        double[] statusAt20 = new double[1];
+        rig.time.at(20, () -> statusAt20[0] = rig.engine.snapshot().gpuStatus().get(0).equals("lost") ? 1 : 0);
+        rig.at(300, new EngineEvent.GpuRecovered(0));
+        rig.runToEnd();
+        Engine.JobView victim = rig.engine.jobs().stream().filter(j -> j.attempts().size() == 2).findFirst().orElseThrow();
+        assertThat(victim.state()).isEqualTo(Engine.State.DONE);
+        assertThat(victim.attempts().getFirst().slot().gpu()).isEqualTo(0);
+        assertThat(victim.attempts().get(1).slot().gpu()).isEqualTo(1);
+        assertThat(statusAt20[0]).isEqualTo(1);
+        assertThat(rig.job("c").state()).isEqualTo(Engine.State.DONE);
+        assertThat(rig.engine.snapshot().gpuStatus()).containsExactly("ok", "ok");
+        assertThat(rig.records(EngineRecord.AttemptExited.class)).anySatisfy(x ->
+                assertThat(x.outcome().toString()).contains("GPU lost: NVML_ERROR_GPU_IS_LOST"));
+        assertThat(JournalReplay.replay(rig.journal.records())).isEqualTo(rig.engine.snapshot());
     }
 
     @Test
