@@ -74,6 +74,49 @@ public final class Engine {
                                double noiseFloor) {
         public static final EarlyRestart DEFAULT = new EarlyRestart(true, 10, 60, 0.02, 4.0, 0.01);
         public static final EarlyRestart OFF = new EarlyRestart(false, 10, 60, 0.02, 4.0, 0.01);
+
+        /**
+         * The trigger, pure: given an attempt's recent samples (progress as a share of the attempt,
+         * memory as reported), the instance's memory and the earliest plausible end of the run (as
+         * that share), the projected peak to restart with if the job must be stopped now. It fires
+         * only when (1) even the conservative bound of the window's line at that end clears the
+         * instance, and (2) the growth is sustained: extended with the smaller of the median
+         * pairwise slopes (Theil-Sen) of the window's two halves, the line still clears it. Without
+         * (2), a burst of temporary buffers or a pause in growth tilts a least-squares line fitted
+         * across it, and jobs that fit are stopped. The trigger assumes growth goes on at its rate
+         * to the end (the paper's projection): a job whose growth stops well before its end can be
+         * stopped although it would have fitted. The peak it returns is the line's value at the
+         * expected end (at least the bound).
+         */
+        public Optional<Long> verdict(java.util.Collection<MemoryProjection.Sample> samples, long slotMib,
+                                      double shortestEnd) {
+            if (samples.size() < minSamples) {
+                return Optional.empty();
+            }
+            double first = Double.POSITIVE_INFINITY;
+            double last = Double.NEGATIVE_INFINITY;
+            for (MemoryProjection.Sample s : samples) {
+                first = Math.min(first, s.progress());
+                last = Math.max(last, s.progress());
+            }
+            if (last - first < minSpan) {
+                return Optional.empty();
+            }
+            Optional<MemoryProjection.Result> bound = MemoryProjection.project(samples, shortestEnd, z, noiseFloor);
+            if (bound.isEmpty() || bound.get().lowerMib() <= slotMib) {
+                return Optional.empty();
+            }
+            java.util.List<MemoryProjection.Sample> all = java.util.List.copyOf(samples);
+            int half = all.size() / 2;
+            double sustained = Math.min(MemoryProjection.medianSlope(all.subList(0, half)),
+                    MemoryProjection.medianSlope(all.subList(half, all.size())));
+            double lineAtLast = MemoryProjection.project(samples, last, z, noiseFloor).orElseThrow().projectedMib();
+            if (lineAtLast + Math.max(0, sustained) * (shortestEnd - last) <= slotMib) {
+                return Optional.empty();
+            }
+            double central = MemoryProjection.project(samples, z, noiseFloor).orElseThrow().projectedMib();
+            return Optional.of(Math.round(Math.max(central, bound.get().projectedMib())));
+        }
     }
 
     /** Job states. */
@@ -267,23 +310,18 @@ public final class Engine {
         double shortestEnd = m.reportedProgress().isPresent() ? 1.0 : job.shortestEndFraction;
         job.samples.addLast(new MemoryProjection.Sample(x, used));
         while (job.samples.size() > er.window()) job.samples.removeFirst();
-        if (job.samples.size() < er.minSamples() || slotMib >= largestSlotMib
-                || job.samples.getLast().progress() - job.samples.getFirst().progress() < er.minSpan()) {
+        if (slotMib >= largestSlotMib) {
             return;
         }
-        MemoryProjection.project(job.samples, shortestEnd, er.z(), er.noiseFloor()).ifPresent(p -> {
-            if (p.lowerMib() > slotMib) {
-                double central = MemoryProjection.project(job.samples, er.z(), er.noiseFloor())
-                        .orElseThrow().projectedMib();
-                job.stopRequested = true;
-                job.projectedMib = Math.min(largestSlotMib, Math.round(Math.max(central, p.projectedMib())));
-                earlyRestarts++;
-                String why = "early restart: projected peak " + job.projectedMib + " MiB > " + slotMib + " MiB of "
-                        + job.current.slot();
-                journal.append(new EngineRecord.StopRequested(clock.nowS(), job.spec.id(), job.current.number(), why,
-                        true));
-                executor.stop(job.current, why);
-            }
+        er.verdict(job.samples, slotMib, shortestEnd).ifPresent(projected -> {
+            job.stopRequested = true;
+            job.projectedMib = Math.min(largestSlotMib, projected);
+            earlyRestarts++;
+            String why = "early restart: projected peak " + job.projectedMib + " MiB > " + slotMib + " MiB of "
+                    + job.current.slot();
+            journal.append(new EngineRecord.StopRequested(clock.nowS(), job.spec.id(), job.current.number(), why,
+                    true));
+            executor.stop(job.current, why);
         });
     }
 

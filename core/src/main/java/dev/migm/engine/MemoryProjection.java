@@ -37,6 +37,48 @@ public final class MemoryProjection {
         return project(samples, 1.0, z, noiseFloor);
     }
 
+    /** The least-squares slope of memory over progress; 0 with fewer than 2 samples or no spread. */
+    public static double slope(java.util.List<Sample> samples) {
+        int n = samples.size();
+        if (n < 2) return 0;
+        double sp = 0;
+        double sy = 0;
+        for (Sample s : samples) {
+            sp += s.progress();
+            sy += s.usedMib();
+        }
+        double mp = sp / n;
+        double my = sy / n;
+        double sxx = 0;
+        double sxy = 0;
+        for (Sample s : samples) {
+            sxx += (s.progress() - mp) * (s.progress() - mp);
+            sxy += (s.progress() - mp) * (s.usedMib() - my);
+        }
+        return sxx <= 1e-15 ? 0 : sxy / sxx;
+    }
+
+    /**
+     * The median of the slopes between every pair of samples (Theil-Sen): robust to a minority of
+     * outlying samples (bursts); 0 with fewer than 2 samples or no spread.
+     */
+    public static double medianSlope(java.util.List<Sample> samples) {
+        int n = samples.size();
+        double[] slopes = new double[n * (n - 1) / 2];
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            for (int j = i + 1; j < n; j++) {
+                double dx = samples.get(j).progress() - samples.get(i).progress();
+                if (dx > 1e-12) {
+                    slopes[k++] = (samples.get(j).usedMib() - samples.get(i).usedMib()) / dx;
+                }
+            }
+        }
+        if (k == 0) return 0;
+        java.util.Arrays.sort(slopes, 0, k);
+        return k % 2 == 1 ? slopes[k / 2] : (slopes[k / 2 - 1] + slopes[k / 2]) / 2;
+    }
+
     /** Projects the line's value at {@code at} (the end of the run, in the samples' progress units). */
     public static Optional<Result> project(Collection<Sample> samples, double at, double z, double noiseFloor) {
         int n = samples.size();

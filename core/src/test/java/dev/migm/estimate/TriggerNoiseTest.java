@@ -1,0 +1,155 @@
+package dev.migm.estimate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.migm.engine.Engine;
+import dev.migm.engine.MemoryProjection;
+import java.util.ArrayDeque;
+import java.util.SplittableRandom;
+import java.util.function.DoubleUnaryOperator;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The early-restart trigger against memory that does not look like the simulator's own (a straight
+ * line with 1% uniform jitter): allocators that report in 2/20 MiB blocks or 512 MiB segments
+ * (steps and plateaus), bursts of temporary buffers, and growth that pauses. The engine's default
+ * trigger must not fire on a job that fits (its true peak 95% of the instance), and must catch
+ * most jobs that outgrow the instance by 30% before their OOM. Samples arrive every 1% of the
+ * attempt's progress, as in the engine.
+ */
+final class TriggerNoiseTest {
+    private static final long SLOT = 4864;
+    private static final int TRIALS = 400;
+
+    /** How NVML would see the job's true memory {@code trueMib} at a sample (never above the instance). */
+    enum Noise {
+        /** the simulator's own: +-1% uniform, rounded up to 2 MiB */
+        UNIFORM {
+            @Override
+            long seen(double trueMib, SplittableRandom r) {
+                return 2 * (long) Math.ceil(trueMib * (1 + 0.01 * (2 * r.nextDouble() - 1)) / 2);
+            }
+        },
+        /**
+         * PyTorch's caching allocator: small requests in 2 MiB blocks, large ones in 20 MiB
+         * segments, so the reserved memory is the need rounded up to 20 MiB plus a few 2 MiB
+         * blocks held by small tensors.
+         */
+        CACHING_BLOCKS {
+            @Override
+            long seen(double trueMib, SplittableRandom r) {
+                return 20 * (long) Math.ceil(trueMib / 20) + 2L * r.nextInt(4);
+            }
+        },
+        /** one sample in five catches a burst of temporary buffers (+5%), freed before the next */
+        BURSTY {
+            @Override
+            long seen(double trueMib, SplittableRandom r) {
+                double burst = r.nextInt(5) == 0 ? 1.05 : 1.0;
+                return 2 * (long) Math.ceil(trueMib * burst * (1 + 0.005 * (2 * r.nextDouble() - 1)) / 2);
+            }
+        },
+        /**
+         * An allocator that grows its pool in 512 MiB segments (a framework's arena): memory rises in
+         * steps and sits on plateaus between them, above the need.
+         */
+        SEGMENTS {
+            @Override
+            long seen(double trueMib, SplittableRandom r) {
+                return 512 * (long) Math.ceil(trueMib / 512);
+            }
+        };
+
+        abstract long seen(double trueMib, SplittableRandom r);
+    }
+
+    /** Linear growth from base to peak over the run. */
+    static DoubleUnaryOperator linear(double base, double peak) {
+        return x -> base + (peak - base) * x;
+    }
+
+    /**
+     * Linear overall, but growth pauses: within each fifth of the run, memory grows during the first
+     * half and holds during the second (evaluation phases, prompts of one length), reaching the
+     * peak at the end.
+     */
+    static DoubleUnaryOperator pausing(double base, double peak) {
+        return x -> {
+            double fifth = Math.floor(x * 5);
+            double within = Math.min(1, (x * 5 - fifth) * 2);
+            return base + (peak - base) * Math.min(1, (fifth + within) / 5);
+        };
+    }
+
+    /** The first sample (as share of the run) at which the trigger fires, or NaN. */
+    static double firstFiring(DoubleUnaryOperator memory, Noise noise, SplittableRandom r, double until) {
+        Engine.EarlyRestart trigger = Engine.EarlyRestart.DEFAULT;
+        ArrayDeque<MemoryProjection.Sample> window = new ArrayDeque<>();
+        for (int i = 1; i / 100.0 < until; i++) {
+            double x = i / 100.0;
+            window.addLast(new MemoryProjection.Sample(x, Math.min(SLOT, noise.seen(memory.applyAsDouble(x), r))));
+            while (window.size() > trigger.window()) window.removeFirst();
+            if (trigger.verdict(window, SLOT, 1.0).isPresent()) {
+                return x;
+            }
+        }
+        return Double.NaN;
+    }
+
+    @ParameterizedTest
+    @EnumSource(Noise.class)
+    void aJobThatFits_isAlmostNeverStopped(Noise noise) {
+        // Measured: no false stop in 400 linear and 400 flat jobs for every model but SEGMENTS, whose
+        // 512 MiB steps tilt 5 of 400 linear ones (1.25%); the bound is 2%.
+        SplittableRandom r = new SplittableRandom(noise.ordinal() * 1000L + 1);
+        double fits = 0.95 * SLOT;
+        int stopped = 0;
+        for (int t = 0; t < TRIALS; t++) {
+            double base = fits * (0.5 + 0.5 * r.nextDouble());
+            if (!Double.isNaN(firstFiring(linear(base, fits), noise, r, 1.0))) stopped++;
+            assertThat(firstFiring(x -> fits, noise, r, 1.0)).as("flat, " + noise).isNaN();
+        }
+        assertThat(stopped).as(noise.name()).isLessThanOrEqualTo(TRIALS / 50);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Noise.class)
+    void aJobWhoseGrowthPausesButFits_isStoppedOnlySometimes_aKnownLimit(Noise noise) {
+        // Growth that runs at twice its average rate for the first tenth of the run and then pauses
+        // is, over the first samples, indistinguishable from a job that keeps growing that fast: the
+        // trigger (10 samples over 2% of the run) fires on 58 to 152 of 400 such jobs that would fit,
+        // by noise model (BENCHMARKS.md section 3, with a sweep of the minimum span). A regression
+        // past 40% shows here.
+        SplittableRandom r = new SplittableRandom(noise.ordinal() * 1000L + 2);
+        double fits = 0.95 * SLOT;
+        int stopped = 0;
+        for (int t = 0; t < TRIALS; t++) {
+            double base = fits * (0.5 + 0.5 * r.nextDouble());
+            if (!Double.isNaN(firstFiring(pausing(base, fits), noise, r, 1.0))) stopped++;
+        }
+        assertThat(stopped).as(noise.name()).isLessThanOrEqualTo(TRIALS * 2 / 5);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Noise.class)
+    void aJobThatOutgrowsItsInstance_isMostlyCaughtBeforeItsOom(Noise noise) {
+        // Peak 130% of the instance from a base of 40-80% of it: the OOM comes at the share of the
+        // run where the line crosses 4864 MiB; the trigger must fire before it in 90% of trials.
+        SplittableRandom r = new SplittableRandom(noise.ordinal() * 1000L + 3);
+        double peak = 1.3 * SLOT;
+        int caught = 0;
+        int caughtPausing = 0;
+        for (int t = 0; t < TRIALS; t++) {
+            double base = SLOT * (0.4 + 0.4 * r.nextDouble());
+            double oomAt = (SLOT - base) / (peak - base);
+            if (!Double.isNaN(firstFiring(linear(base, peak), noise, r, oomAt))) caught++;
+            DoubleUnaryOperator p = pausing(base, peak);
+            double pausingOomAt = 0;
+            while (p.applyAsDouble(pausingOomAt) <= SLOT) pausingOomAt += 0.001;
+            if (!Double.isNaN(firstFiring(p, noise, r, pausingOomAt))) caughtPausing++;
+        }
+        assertThat(caught).as(noise.name()).isGreaterThanOrEqualTo((int) (0.9 * TRIALS));
+        assertThat(caughtPausing).as(noise.name() + " pausing").isGreaterThanOrEqualTo((int) (0.8 * TRIALS));
+    }
+}
