@@ -9,6 +9,7 @@ import dev.migm.gpu.InvalidInputException;
 import dev.migm.report.Report;
 import dev.migm.schedule.PolicyRegistry;
 import dev.migm.sim.SimResult;
+import dev.migm.sim.Knobs;
 import dev.migm.sim.Simulator;
 import dev.migm.sim.Suites;
 import dev.migm.sim.TraceReader;
@@ -66,6 +67,11 @@ final class SimulateCommand implements Callable<Integer> {
                     + " where migm reads it, whatever the trace says; others are known only by elapsed time")
     List<String> reportsProgress = new ArrayList<>();
 
+    @Option(names = "--tune", paramLabel = "NAME=VALUE", split = ",",
+            description = "set a constant for this run, to sweep it: right_size_slack, history_quantile, margin,"
+                    + " noise_floor, z, min_span (defaults in BENCHMARKS.md)")
+    List<String> tune = new ArrayList<>();
+
     @Option(names = "--json", description = "JSON: an array of objects, one per trace and policy")
     boolean json;
 
@@ -102,8 +108,9 @@ final class SimulateCommand implements Callable<Integer> {
             workloads.replaceAll(jobs -> jobs.stream()
                     .map(j -> reporting.contains(j.spec().jobClass()) ? j.withReportsProgress(true) : j).toList());
         }
-        policies.forEach(p -> PolicyRegistry.create(p, gpus));
-        Simulator.Options options = options(gpus, estimate, earlyRestart);
+        Knobs knobs = Knobs.parse(tune);
+        policies.forEach(p -> PolicyRegistry.create(p, gpus, knobs.rightSizeSlack()));
+        Simulator.Options options = options(gpus, estimate, earlyRestart, knobs);
         PrintWriter err = spec.commandLine().getErr();
         boolean showProgress = !quiet && System.console() != null;
         Simulator.Progress progress = showProgress ? new ProgressLine(err) : Simulator.Progress.NONE;
@@ -111,7 +118,8 @@ final class SimulateCommand implements Callable<Integer> {
         for (int t = 0; t < workloads.size(); t++) {
             SimResult baseline = null;
             for (String p : policies) {
-                SimResult r = Simulator.run(names.get(t), workloads.get(t), PolicyRegistry.create(p, gpus),
+                SimResult r = Simulator.run(names.get(t), workloads.get(t), PolicyRegistry.create(p, gpus,
+                                knobs.rightSizeSlack()),
                         options.withProgress(progress));
                 baseline = baseline == null ? r : baseline;
                 results.add(r.withBaseline(baseline));
@@ -147,6 +155,10 @@ final class SimulateCommand implements Callable<Integer> {
 
     /** Simulation options from the CLI's words. */
     static Simulator.Options options(List<GpuModel> gpus, String estimate, String earlyRestart) {
+        return options(gpus, estimate, earlyRestart, Knobs.DEFAULT);
+    }
+
+    static Simulator.Options options(List<GpuModel> gpus, String estimate, String earlyRestart, Knobs knobs) {
         Simulator.Options base = Simulator.Options.of(gpus);
         base = switch (estimate) {
             case "oracle" -> base.withEstimation(Simulator.Estimation.ORACLE);
@@ -154,13 +166,13 @@ final class SimulateCommand implements Callable<Integer> {
             case "declared" -> base.withEstimation(Simulator.Estimation.honest("declared",
                     () -> EstimatorChain.declaredOnly(new InMemoryHistory(HISTORY))));
             case "default" -> base.withEstimation(Simulator.Estimation.honest("default",
-                    () -> EstimatorChain.defaults(new InMemoryHistory(HISTORY))));
+                    () -> EstimatorChain.defaults(new InMemoryHistory(HISTORY), knobs.margin(), knobs.historyQuantile())));
             default -> throw new InvalidInputException("--estimate: expected oracle, oracle-memory, declared or default, got '"
                     + estimate + "'");
         };
         return switch (earlyRestart) {
-            case "on" -> base.withEarlyRestart(true);
-            case "off" -> base.withEarlyRestart(false);
+            case "on" -> base.withEarlyRestart(knobs.earlyRestart(true));
+            case "off" -> base.withEarlyRestart(knobs.earlyRestart(false));
             default -> throw new InvalidInputException("--early-restart: expected on or off, got '" + earlyRestart + "'");
         };
     }

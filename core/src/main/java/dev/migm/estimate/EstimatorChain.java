@@ -41,15 +41,27 @@ public final class EstimatorChain implements MemoryPolicy {
         this.margin = margin;
     }
 
+    /**
+     * The safety margin on every estimate: 5%, the allocator's slack over what the estimators count
+     * (fragmentation of the caching allocator's 2 MiB and 20 MiB blocks, cuBLAS and cuDNN
+     * workspaces); swept in BENCHMARKS.md.
+     */
+    public static final double DEFAULT_MARGIN = 0.05;
+
     /** The full chain: history, expression, llm, training, declared; 5% margin. */
     public static EstimatorChain defaults(HistoryStore history) {
-        return new EstimatorChain(List.of(new HistoryEstimator(history), new ExpressionEstimator(), new LlmEstimator(),
-                new TrainingEstimator(), new DeclaredEstimator()), history, 0.05);
+        return defaults(history, DEFAULT_MARGIN, HistoryEstimator.QUANTILE);
+    }
+
+    /** The full chain with another margin and history quantile (sweeps). */
+    public static EstimatorChain defaults(HistoryStore history, double margin, double quantile) {
+        return new EstimatorChain(List.of(new HistoryEstimator(history, quantile), new ExpressionEstimator(),
+                new LlmEstimator(), new TrainingEstimator(), new DeclaredEstimator()), history, margin);
     }
 
     /** Declarations only (then OOM restarts and projection). */
     public static EstimatorChain declaredOnly(HistoryStore history) {
-        return new EstimatorChain(List.of(new DeclaredEstimator()), history, 0.05);
+        return new EstimatorChain(List.of(new DeclaredEstimator()), history, DEFAULT_MARGIN);
     }
 
     @Override

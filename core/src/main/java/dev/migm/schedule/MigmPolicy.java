@@ -53,7 +53,7 @@ public final class MigmPolicy implements SchedulingPolicy {
     /** How many waiting jobs a round looks at (bounds a round's cost on long queues). */
     static final int WINDOW = 128;
     /** A profile is a candidate when its cost is within this factor of the job's cheapest. */
-    static final double RIGHT_SIZE_SLACK = 1.25;
+    public static final double DEFAULT_RIGHT_SIZE_SLACK = 1.25;
     /**
      * Default bound on how long backfilling may delay a blocked head job that needs a whole GPU,
      * in multiples of its expected run time, counted from when it entered the queue. Until then
@@ -65,6 +65,7 @@ public final class MigmPolicy implements SchedulingPolicy {
 
     private final long wholeGpuMib;
     private final double wholeGpuDelay;
+    private final double rightSizeSlack;
     private final Map<GpuModel, Profile[]> profilesByModel = new IdentityHashMap<>();
     private GpuCache[] caches = new GpuCache[0];
 
@@ -73,6 +74,12 @@ public final class MigmPolicy implements SchedulingPolicy {
      * @param wholeGpuDelay the delay bound of a blocked whole-GPU head, in multiples of its run time
      */
     public MigmPolicy(long wholeGpuMib, double wholeGpuDelay) {
+        this(wholeGpuMib, wholeGpuDelay, DEFAULT_RIGHT_SIZE_SLACK);
+    }
+
+    /** With a right-size slack other than the default (sweeps). */
+    public MigmPolicy(long wholeGpuMib, double wholeGpuDelay, double rightSizeSlack) {
+        this.rightSizeSlack = rightSizeSlack;
         if (!(wholeGpuDelay >= 0)) throw new IllegalArgumentException("delay bound must be >= 0");
         this.wholeGpuMib = wholeGpuMib;
         this.wholeGpuDelay = wholeGpuDelay;
@@ -139,7 +146,7 @@ public final class MigmPolicy implements SchedulingPolicy {
                 Profile[] profiles = profiles(gpu.model());
                 if (gpu.model() != maskModel) {
                     maskModel = gpu.model();
-                    candidates = candidates(job, maskModel, profiles, lastJob);
+                    candidates = candidates(job, maskModel, profiles, lastJob, rightSizeSlack);
                 }
                 int usable = candidates & cache.possible;
                 for (int k = 0; usable != 0; k++, usable >>>= 1) {
@@ -210,7 +217,7 @@ public final class MigmPolicy implements SchedulingPolicy {
     }
 
     /** Bit k set when plain profile k holds the job and is right-sized (any size for the last job). */
-    private static int candidates(QueuedJob job, GpuModel model, Profile[] profiles, boolean anySize) {
+    private static int candidates(QueuedJob job, GpuModel model, Profile[] profiles, boolean anySize, double slack) {
         double min = Double.POSITIVE_INFINITY;
         double[] costs = new double[profiles.length];
         for (int k = 0; k < profiles.length; k++) {
@@ -223,7 +230,7 @@ public final class MigmPolicy implements SchedulingPolicy {
         }
         int mask = 0;
         for (int k = 0; k < profiles.length; k++) {
-            if (!Double.isNaN(costs[k]) && (anySize || costs[k] <= RIGHT_SIZE_SLACK * min)) mask |= 1 << k;
+            if (!Double.isNaN(costs[k]) && (anySize || costs[k] <= slack * min)) mask |= 1 << k;
         }
         return mask;
     }

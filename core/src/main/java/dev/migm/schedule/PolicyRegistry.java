@@ -14,8 +14,8 @@ import java.util.function.Function;
  * (the layout), {@code migm:5} (the whole-GPU delay bound).
  */
 public final class PolicyRegistry {
-    /** What a policy factory gets: the node's GPUs and the name's argument (may be empty). */
-    public record Setup(List<GpuModel> gpus, String argument) {
+    /** What a policy factory gets: the node's GPUs, the name's argument (may be empty), migm's right-size slack. */
+    public record Setup(List<GpuModel> gpus, String argument, double rightSizeSlack) {
     }
 
     private static final Map<String, Function<Setup, SchedulingPolicy>> FACTORIES = new LinkedHashMap<>();
@@ -28,7 +28,8 @@ public final class PolicyRegistry {
         register("migm", s -> new MigmPolicy(s.gpus().stream()
                 .mapToLong(g -> g.plainProfiles().stream().mapToLong(p -> p.memoryMib())
                         .filter(m -> m < g.largestProfile().memoryMib()).max().orElse(0))
-                .min().orElse(0), s.argument().isEmpty() ? MigmPolicy.DEFAULT_WHOLE_GPU_DELAY : delay(s.argument())));
+                .min().orElse(0), s.argument().isEmpty() ? MigmPolicy.DEFAULT_WHOLE_GPU_DELAY : delay(s.argument()),
+                s.rightSizeSlack()));
     }
 
     private PolicyRegistry() {
@@ -55,6 +56,11 @@ public final class PolicyRegistry {
 
     /** The policy a name denotes, e.g. {@code migm} or {@code static:balanced}. */
     public static SchedulingPolicy create(String nameWithArgument, List<GpuModel> gpus) {
+        return create(nameWithArgument, gpus, MigmPolicy.DEFAULT_RIGHT_SIZE_SLACK);
+    }
+
+    /** As {@link #create(String, List)}, with migm's right-size slack set (sweeps). */
+    public static SchedulingPolicy create(String nameWithArgument, List<GpuModel> gpus, double rightSizeSlack) {
         String text = nameWithArgument.trim();
         int colon = text.indexOf(':');
         String name = colon < 0 ? text : text.substring(0, colon);
@@ -71,6 +77,6 @@ public final class PolicyRegistry {
                 LayoutSpecs.resolve(g, argument.isEmpty() ? "balanced" : argument);
             }
         }
-        return f.apply(new Setup(gpus, argument));
+        return f.apply(new Setup(gpus, argument, rightSizeSlack));
     }
 }

@@ -84,7 +84,11 @@ final class TriggerNoiseTest {
 
     /** The first sample (as share of the run) at which the trigger fires, or NaN. */
     static double firstFiring(DoubleUnaryOperator memory, Noise noise, SplittableRandom r, double until) {
-        Engine.EarlyRestart trigger = Engine.EarlyRestart.DEFAULT;
+        return firstFiring(memory, noise, r, until, Engine.EarlyRestart.DEFAULT);
+    }
+
+    static double firstFiring(DoubleUnaryOperator memory, Noise noise, SplittableRandom r, double until,
+                              Engine.EarlyRestart trigger) {
         ArrayDeque<MemoryProjection.Sample> window = new ArrayDeque<>();
         for (int i = 1; i / 100.0 < until; i++) {
             double x = i / 100.0;
@@ -95,6 +99,44 @@ final class TriggerNoiseTest {
             }
         }
         return Double.NaN;
+    }
+
+    /**
+     * Not a check: the table of BENCHMARKS.md section 3 (false stops and catches per noise model,
+     * 400 trials each, seed 9), for the trigger's minimum span given as {@code migm.minSpan}. Run:
+     * {@code ./test -pl core -Dtest=TriggerNoiseTest -Dmigm.rates=true -Dmigm.minSpan=0.02}.
+     */
+    @org.junit.jupiter.api.Test
+    @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "migm.rates", matches = "true")
+    void rates() {
+        Engine.EarlyRestart d = Engine.EarlyRestart.DEFAULT;
+        Engine.EarlyRestart trigger = new Engine.EarlyRestart(true, d.minSamples(), d.window(),
+                Double.parseDouble(System.getProperty("migm.minSpan", Double.toString(d.minSpan()))), d.z(),
+                d.noiseFloor());
+        for (Noise noise : Noise.values()) {
+            SplittableRandom r = new SplittableRandom(noise.ordinal() * 1000L + 9);
+            double fits = 0.95 * SLOT;
+            double peak = 1.3 * SLOT;
+            int linear = 0;
+            int flat = 0;
+            int pausing = 0;
+            int caught = 0;
+            int caughtPausing = 0;
+            for (int t = 0; t < TRIALS; t++) {
+                double base = fits * (0.5 + 0.5 * r.nextDouble());
+                if (!Double.isNaN(firstFiring(linear(base, fits), noise, r, 1.0, trigger))) linear++;
+                if (!Double.isNaN(firstFiring(x -> fits, noise, r, 1.0, trigger))) flat++;
+                if (!Double.isNaN(firstFiring(pausing(base, fits), noise, r, 1.0, trigger))) pausing++;
+                double b2 = SLOT * (0.4 + 0.4 * r.nextDouble());
+                if (!Double.isNaN(firstFiring(linear(b2, peak), noise, r, (SLOT - b2) / (peak - b2), trigger))) caught++;
+                DoubleUnaryOperator p = pausing(b2, peak);
+                double at = 0;
+                while (p.applyAsDouble(at) <= SLOT) at += 0.001;
+                if (!Double.isNaN(firstFiring(p, noise, r, at, trigger))) caughtPausing++;
+            }
+            System.out.printf("| %s | %.2f | %d | %d | %d | %d | %d |%n", noise, trigger.minSpan(), linear, flat, pausing,
+                    caught, caughtPausing);
+        }
     }
 
     @ParameterizedTest
