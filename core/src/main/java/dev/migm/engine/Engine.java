@@ -370,10 +370,7 @@ public final class Engine {
 
     private void cancelled(Job job, String reason) {
         journal.append(new EngineRecord.Cancelled(clock.nowS(), job.spec.id(), reason));
-        job.state = State.CANCELLED;
-        job.endS = clock.nowS();
-        job.lastReason = reason;
-        ended(job);
+        end(job, State.CANCELLED, reason);
     }
 
     /**
@@ -622,7 +619,11 @@ public final class Engine {
 
     private void fail(Job job, String reason) {
         journal.append(new EngineRecord.Failed(clock.nowS(), job.spec.id(), reason));
-        job.state = State.FAILED;
+        end(job, State.FAILED, reason);
+    }
+
+    private void end(Job job, State state, String reason) {
+        job.state = state;
         job.endS = clock.nowS();
         job.lastReason = reason;
         ended(job);

@@ -37,27 +37,6 @@ public final class MemoryProjection {
         return project(samples, 1.0, z, noiseFloor);
     }
 
-    /** The least-squares slope of memory over progress; 0 with fewer than 2 samples or no spread. */
-    public static double slope(java.util.List<Sample> samples) {
-        int n = samples.size();
-        if (n < 2) return 0;
-        double sp = 0;
-        double sy = 0;
-        for (Sample s : samples) {
-            sp += s.progress();
-            sy += s.usedMib();
-        }
-        double mp = sp / n;
-        double my = sy / n;
-        double sxx = 0;
-        double sxy = 0;
-        for (Sample s : samples) {
-            sxx += (s.progress() - mp) * (s.progress() - mp);
-            sxy += (s.progress() - mp) * (s.usedMib() - my);
-        }
-        return sxx <= 1e-15 ? 0 : sxy / sxx;
-    }
-
     /**
      * The median of the slopes between every pair of samples (Theil-Sen): robust to a minority of
      * outlying samples (bursts); 0 with fewer than 2 samples or no spread.
