@@ -1,0 +1,85 @@
+package dev.migm.estimate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.migm.engine.JobClass;
+import dev.migm.engine.JobSpec;
+import dev.migm.engine.RuntimeExpectation;
+import dev.migm.sim.Jobs;
+import org.junit.jupiter.api.Test;
+
+/** Run times as a live system learns them (A100: 108 SMs whole, 14 on a 1g, 42 on a 3g, 98 on a 7g). */
+final class LearnedRuntimeTest {
+    private static JobSpec job(String app, JobClass c) {
+        return Jobs.aJob("j").app(app).kind(c).build().spec();
+    }
+
+    @Test
+    void nothingKnown_givesTheDefaultAndTheClassPrior_notGrounded() {
+        RuntimeExpectation e = new LearnedRuntime().expect(job("bert", JobClass.ML));
+        assertThat(e.wholeGpuS()).isEqualTo(LearnedRuntime.UNKNOWN_S);
+        assertThat(e.grounded()).isFalse();
+        assertThat(e.scalingKnown()).isFalse();
+        assertThat(e.c()).isEqualTo(0.6);
+        assertThat(e.sat()).isEqualTo(1.0);
+        assertThat(new LearnedRuntime().expect(job("gromacs", JobClass.SCIENTIFIC)).c()).isEqualTo(0.89);
+    }
+
+    @Test
+    void aDeclaredRunTime_isGroundedButMayBeTwiceTooLong() {
+        JobSpec declared = Jobs.aJob("j").app("bert").kind(JobClass.ML).expected(600).build().spec();
+        RuntimeExpectation e = new LearnedRuntime().expect(declared);
+        assertThat(e.wholeGpuS()).isEqualTo(600);
+        assertThat(e.grounded()).isTrue();
+        assertThat(e.shortShare()).isEqualTo(0.5);
+    }
+
+    @Test
+    void runsOnOneSize_giveTheDurationThroughTheClassPrior() {
+        // Two ML runs on a 1g (14 SMs) of 503 s and 1006 s. Prior c = 0.6, sat = 1: slow-down on a 1g
+        // = 0.4 + 0.6 * 108/14 = 5.0286, so the whole-GPU durations are 100 and 200 s; their
+        // geometric mean is 141.4 s. The same expectation gives back ~355.6 s on a 1g; the shortest
+        // run is 100/141.4 = 0.71 of it (below the 0.8 cap for few runs).
+        LearnedRuntime r = new LearnedRuntime();
+        JobSpec bert = job("bert", JobClass.ML);
+        r.learn(bert, 14, 108, 502.857, 1.0);
+        r.learn(bert, 14, 108, 1005.714, 1.0);
+        RuntimeExpectation e = r.expect(bert);
+        assertThat(e.wholeGpuS()).isCloseTo(Math.sqrt(100 * 200), within(0.01));
+        assertThat(e.grounded()).isTrue();
+        assertThat(e.scalingKnown()).isFalse();
+        assertThat(e.shortShare()).isCloseTo(100 / Math.sqrt(100 * 200), within(1e-6));
+        assertThat(r.takeInvalidated()).contains("bert", "class:ml");
+        // Another ML app with no history takes the class's median as a default, not grounded.
+        RuntimeExpectation other = r.expect(job("vit", JobClass.ML));
+        assertThat(other.wholeGpuS()).isCloseTo(Math.sqrt(100 * 200), within(0.01));
+        assertThat(other.grounded()).isFalse();
+    }
+
+    @Test
+    void runsOnTwoSizes_fitTheApplicationsOwnScaling() {
+        // A kernel with c = 1, sat = 0.25 and 100 s of work: 100 * max(1, 0.25 * 108/14) = 192.9 s on
+        // a 1g, 100 s on a 3g (0.25 * 108/42 < 1) and on a 7g. The fit finds a scaling that gives
+        // back these times, and resumed work (half of it) counts double.
+        LearnedRuntime r = new LearnedRuntime();
+        JobSpec k = job("kernel", JobClass.OTHER);
+        r.learn(k, 14, 108, 192.857, 1.0);
+        r.learn(k, 42, 108, 100.0, 1.0);
+        r.learn(k, 98, 108, 50.0, 0.5);
+        RuntimeExpectation e = r.expect(k);
+        assertThat(e.scalingKnown()).isTrue();
+        assertThat(e.onSlotS(14, 108)).isCloseTo(192.857, within(2.0));
+        assertThat(e.onSlotS(42, 108)).isCloseTo(100.0, within(2.0));
+        assertThat(e.onSlotS(98, 108)).isCloseTo(100.0, within(2.0));
+    }
+
+    @Test
+    void anAttemptThatDidAlmostNoWork_teachesNothing() {
+        LearnedRuntime r = new LearnedRuntime();
+        JobSpec bert = job("bert", JobClass.ML);
+        r.learn(bert, 14, 108, 5, 0.005);
+        assertThat(r.expect(bert).grounded()).isFalse();
+        assertThat(r.takeInvalidated()).isEmpty();
+    }
+}
