@@ -246,6 +246,7 @@ final class GpuCommands {
                 m.put("gpu", g.index());
                 m.put("model", g.model().name());
                 m.put("catalog_match", g.catalogMatch().map(GpuModel::name).orElse(null));
+                m.put("differences", g.differences());
                 m.put("memory_slices", g.model().memorySlices());
                 m.put("compute_slices", g.model().computeSlices());
                 m.put("profiles", g.model().profiles());
@@ -261,6 +262,9 @@ final class GpuCommands {
             for (SmiImport.ImportedGpu g : gpus) {
                 out().println("GPU " + g.index() + ": " + g.model().name()
                         + g.catalogMatch().map(c -> " (matches catalog)").orElse(" (not in catalog: " + g.model().source() + ")"));
+                for (String d : g.differences()) {
+                    out().println("  differs: " + d);
+                }
                 for (Profile p : g.model().profiles()) {
                     out().printf("  %-12s ID %2d  %dg %dm  %6dMiB  %3d SM  max %d  starts %s%n", p.name(), p.id(),
                             p.computeSlices(), p.memorySlices(), p.memoryMib(), p.sms(), p.maxCount(), p.starts());

@@ -31,13 +31,29 @@ public final class SmiImport {
     private SmiImport() {
     }
 
-    /** An imported GPU: its model, and the catalog model it matches, if any. */
-    public record ImportedGpu(int index, GpuModel model, Optional<GpuModel> catalogMatch) {
+    /**
+     * How far a profile's memory may drift between driver releases and still be the same GPU: 8%.
+     * Seen in public transcripts: B200 {@code 1g.23gb} at 22.00 and 20.50 GiB (7%, gpu-operator PRs
+     * #1242 and #1351), GB200 {@code 1g.24gb} at 20.00 GiB renamed {@code 1g.23gb} at 22.00 (mig-hardware.md
+     * section 0). H100 NVL and H100 SXM, whose profiles differ by 10% ({@code 1g.12gb} 10.75 against
+     * {@code 1g.10gb} 9.75 GiB), stay apart.
+     */
+    public static final double DRIVER_DRIFT = 0.08;
+
+    /**
+     * An imported GPU: its model, the catalog model it matches (if any) and what differs from it
+     * (driver drift: a profile's memory or name), one line each.
+     */
+    public record ImportedGpu(int index, GpuModel model, Optional<GpuModel> catalogMatch, List<String> differences) {
+        public ImportedGpu {
+            differences = List.copyOf(differences);
+        }
     }
 
     /**
      * Builds one model per GPU index in the {@code -lgip} rows. {@code placements} may be empty (no
-     * {@code -lgipp} given).
+     * {@code -lgipp} given). Never fails on a well-formed table: a GPU the catalog does not know, or
+     * a table that lists only some profiles, still becomes a usable model.
      */
     public static List<ImportedGpu> models(List<SmiParser.ProfileRow> profiles, List<SmiParser.PlacementRow> placements,
                                            Catalog catalog, String nameHint) {
@@ -54,7 +70,13 @@ public final class SmiImport {
 
     private static ImportedGpu model(int gpu, List<SmiParser.ProfileRow> rows, List<SmiParser.PlacementRow> placements,
                                      Catalog catalog, String nameHint) {
-        Optional<GpuModel> match = catalog.models().stream().filter(m -> matches(rows, m)).findFirst();
+        for (SmiParser.PlacementRow p : placements) {
+            if (rows.stream().noneMatch(r -> r.id() == p.profileId())) {
+                throw new InvalidInputException("GPU " + gpu + ": -lgipp line " + p.line() + " names profile ID "
+                        + p.profileId() + ", which -lgip does not list");
+            }
+        }
+        Optional<GpuModel> match = bestMatch(rows, catalog);
         List<Profile> profiles = new ArrayList<>();
         int memorySlices = 0;
         for (SmiParser.ProfileRow row : rows) {
@@ -62,9 +84,13 @@ public final class SmiImport {
             int size;
             Optional<SmiParser.PlacementRow> placement = placements.stream()
                     .filter(p -> p.profileId() == row.id()).findFirst();
+            Optional<Profile> known = match.flatMap(m -> m.profileById(row.id()));
             if (placement.isPresent()) {
                 starts = placement.get().starts();
                 size = placement.get().size();
+            } else if (known.isPresent()) {
+                starts = known.get().starts();
+                size = known.get().memorySlices();
             } else {
                 Optional<Profile> twin = geometryTwin(row, catalog);
                 if (twin.isEmpty()) {
@@ -75,39 +101,90 @@ public final class SmiImport {
                 size = twin.get().memorySlices();
             }
             memorySlices = Math.max(memorySlices, starts.getLast() + size);
-            int nvmlEnum = match.flatMap(m -> m.profileById(row.id())).map(Profile::nvmlEnum).orElse(-1);
+            int nvmlEnum = known.map(Profile::nvmlEnum).orElse(-1);
             profiles.add(new Profile(row.name(), row.id(), nvmlEnum, row.name().computeSlices(), size,
                     row.memoryMib(), row.sms(), new Profile.Engines(row.copyEngines(), row.decoders(),
                     row.encoders(), row.jpeg(), row.ofa()), row.total(), starts));
         }
-        for (SmiParser.PlacementRow p : placements) {
-            if (rows.stream().noneMatch(r -> r.id() == p.profileId())) {
-                throw new InvalidInputException("GPU " + gpu + ": -lgipp line " + p.line() + " names profile ID "
-                        + p.profileId() + ", which -lgip does not list");
-            }
-        }
-        Profile largest = profiles.stream().max(Comparator.comparingLong(Profile::memoryMib)).orElseThrow();
-        int computeSlices = largest.computeSlices();
-        String name;
         if (match.isPresent()) {
-            name = match.get().name();
-        } else {
-            name = (nameHint == null || nameHint.isBlank()) ? "imported-gpu" + gpu : nameHint;
+            GpuModel m = match.get();
+            GpuModel model = new GpuModel(m.name(), m.aliases(), m.pciDeviceIds(), m.memorySlices(), m.computeSlices(),
+                    m.sms(), m.memoryMib(), m.idleWatts(), m.maxWatts(),
+                    "nvidia-smi -lgip import (matches catalog " + m.name() + ")", profiles);
+            return new ImportedGpu(gpu, model, match, differences(rows, m));
         }
-        GpuModel powerTemplate = match.orElseGet(() -> catalog.models().stream()
-                .min(Comparator.comparingLong(m -> Math.abs(m.largestProfile().memoryMib() - largest.memoryMib())))
-                .orElseThrow());
-        String source = match.map(m -> "nvidia-smi -lgip/-lgipp import (matches catalog " + m.name() + ")")
-                .orElse("nvidia-smi -lgip/-lgipp import; whole-GPU SMs and memory taken from the largest profile,"
-                        + " power model borrowed from " + powerTemplate.name() + " (assumption)");
-        GpuModel model = new GpuModel(name, List.of(), match.map(GpuModel::pciDeviceIds).orElse(List.of()),
-                memorySlices, computeSlices, match.map(GpuModel::sms).orElse(largest.sms()),
-                match.map(GpuModel::memoryMib).orElse(largest.memoryMib()), powerTemplate.idleWatts(),
-                powerTemplate.maxWatts(), source, profiles);
-        return new ImportedGpu(gpu, model, match);
+        return new ImportedGpu(gpu, unknownModel(gpu, profiles, memorySlices, catalog, nameHint), Optional.empty(),
+                List.of());
     }
 
-    /** Whether every profile in the rows is one of the model's, with its id, SMs, count and memory. */
+    /**
+     * A GPU the catalog does not know. The MIG geometry comes from the table: memory slices from the
+     * placements, compute slices from the largest of the profiles' compute slices and the count of
+     * 1-compute-slice instances (a {@code 1g} profile fits once per compute slice: 7 on A100 to B200,
+     * 4 on A30). The whole GPU's memory and SMs are those of a profile spanning all slices when the
+     * table lists one; otherwise they are scaled up from the largest profile and the source says so.
+     */
+    private static GpuModel unknownModel(int gpu, List<Profile> profiles, int memorySlices, Catalog catalog,
+                                         String nameHint) {
+        int computeSlices = 0;
+        for (Profile p : profiles) {
+            computeSlices = Math.max(computeSlices, p.computeSlices());
+            if (p.computeSlices() == 1) computeSlices = Math.max(computeSlices, p.maxCount());
+        }
+        // The largest instances say most about the whole GPU (small ones differ: a B200's 1g.45gb has
+        // 30 SMs, its 1g.23gb 18).
+        Profile byMemory = profiles.stream().max(Comparator.comparingInt(Profile::memorySlices)
+                .thenComparingLong(Profile::memoryMib)).orElseThrow();
+        Profile bySms = profiles.stream().max(Comparator.comparingInt(Profile::computeSlices)
+                .thenComparingInt(Profile::sms)).orElseThrow();
+        boolean fullMemory = byMemory.memorySlices() == memorySlices;
+        boolean fullCompute = bySms.computeSlices() == computeSlices;
+        long memoryMib = Math.round((double) byMemory.memoryMib() / byMemory.memorySlices() * memorySlices);
+        int sms = (int) Math.round((double) bySms.sms() / bySms.computeSlices() * computeSlices);
+        String name = (nameHint == null || nameHint.isBlank()) ? "imported-gpu" + gpu : nameHint;
+        GpuModel powerTemplate = catalog.models().stream()
+                .min(Comparator.comparingLong(m -> Math.abs(m.memoryMib() - memoryMib))).orElseThrow();
+        String source = "nvidia-smi -lgip/-lgipp import; whole-GPU memory " + (fullMemory ? "and" : "scaled up from "
+                + byMemory.name() + " (estimate),") + " SMs " + (fullCompute ? "from " + bySms.name()
+                : "scaled up from " + bySms.name() + " (estimate)") + "; power model borrowed from " + powerTemplate.name()
+                + " (assumption)";
+        return new GpuModel(name, List.of(), List.of(), memorySlices, computeSlices, sms, memoryMib,
+                powerTemplate.idleWatts(), powerTemplate.maxWatts(), source, profiles);
+    }
+
+    /**
+     * The catalog GPU whose profiles explain every row: the same profile ID with the same compute
+     * slices, SMs and instance count, and memory within {@link #DRIVER_DRIFT}; the closest in memory
+     * when several do.
+     */
+    public static Optional<GpuModel> bestMatch(List<SmiParser.ProfileRow> rows, Catalog catalog) {
+        GpuModel best = null;
+        double bestDrift = Double.POSITIVE_INFINITY;
+        for (GpuModel m : catalog.models()) {
+            double drift = drift(rows, m);
+            if (drift <= DRIVER_DRIFT && drift < bestDrift) {
+                best = m;
+                bestDrift = drift;
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
+    /** The largest relative memory difference of the rows from the model's profiles; infinity when a row does not fit. */
+    private static double drift(List<SmiParser.ProfileRow> rows, GpuModel model) {
+        double worst = 0;
+        for (SmiParser.ProfileRow row : rows) {
+            Optional<Profile> p = model.profileById(row.id());
+            if (p.isEmpty() || p.get().computeSlices() != row.name().computeSlices() || p.get().sms() != row.sms()
+                    || p.get().maxCount() != row.total() || p.get().name().variant() != row.name().variant()) {
+                return Double.POSITIVE_INFINITY;
+            }
+            worst = Math.max(worst, Math.abs(row.memoryMib() - p.get().memoryMib()) / (double) p.get().memoryMib());
+        }
+        return worst;
+    }
+
+    /** Whether every row is one of the model's profiles exactly (memory within nvidia-smi's rounding). */
     public static boolean matches(List<SmiParser.ProfileRow> rows, GpuModel model) {
         for (SmiParser.ProfileRow row : rows) {
             Optional<Profile> p = model.findProfile(row.name());
@@ -120,6 +197,26 @@ public final class SmiImport {
         return true;
     }
 
+    private static List<String> differences(List<SmiParser.ProfileRow> rows, GpuModel model) {
+        List<String> out = new ArrayList<>();
+        for (SmiParser.ProfileRow row : rows) {
+            Profile p = model.profileById(row.id()).orElseThrow();
+            if (!p.name().equals(row.name())) {
+                out.add("profile ID " + row.id() + " is " + row.name() + " here, " + p.name() + " in the catalog");
+            }
+            if (Math.abs(p.memoryMib() / 1024.0 - row.memoryGib()) > GIB_TOLERANCE) {
+                out.add(String.format(java.util.Locale.ROOT, "%s has %.2f GiB here, %.2f GiB in the catalog (driver drift;"
+                        + " using %.2f)", row.name(), row.memoryGib(), p.memoryMib() / 1024.0, row.memoryGib()));
+            }
+        }
+        int missing = model.profiles().size() - (int) rows.stream().map(SmiParser.ProfileRow::id).distinct().count();
+        if (missing > 0) {
+            out.add(missing + " catalog profile(s) not in this table (an older driver or a partial output)");
+        }
+        return out;
+    }
+
+    /** A catalog profile with the row's ID, compute slices and count: MIG GPUs of one generation share placements. */
     private static Optional<Profile> geometryTwin(SmiParser.ProfileRow row, Catalog catalog) {
         return catalog.models().stream().flatMap(m -> m.profiles().stream())
                 .filter(p -> p.id() == row.id() && p.computeSlices() == row.name().computeSlices()

@@ -93,8 +93,10 @@ final class SmiParserTest {
 
     @Test
     void import_ofAnUnknownGpuBuildsAUsableModel() {
-        // A GPU with H100-like geometry but sizes the catalog lacks (e.g. a newer driver reports 11.00 GiB).
-        String lgip = fixture("h100-nvl_lgip_1.txt").replace("10.75", "11.00").replace("MIG 1g.12gb  ", "MIG 1g.11gb  ");
+        // A GPU with H100-like geometry but profiles the catalog lacks: its 1g profiles have 20 SMs
+        // (no catalog GPU has), so no drift explains it.
+        String lgip = fixture("h100-nvl_lgip_1.txt").replace("10.75", "11.00").replace("MIG 1g.12gb  ", "MIG 1g.11gb  ")
+                .replace("11.00      No     16", "11.00      No     20");
         List<SmiImport.ImportedGpu> gpus = SmiImport.models(SmiParser.parseLgip(lgip, "lgip"), List.of(), catalog, "H999");
         GpuModel model = gpus.getFirst().model();
         assertThat(gpus.getFirst().catalogMatch()).isEmpty();

@@ -1,0 +1,102 @@
+package dev.migm.gpu.smi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.migm.gpu.Catalog;
+import dev.migm.gpu.GpuModel;
+import dev.migm.gpu.Layouts;
+import dev.migm.gpu.Profile;
+import dev.migm.partition.GpuState;
+import dev.migm.partition.Plan;
+import dev.migm.partition.Planner;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Real {@code -lgip} tables of current GPUs (B200, GB200, GH200, H200, as far as their public
+ * quotations go) and tables whose sizes drift between drivers: each imports into a usable model,
+ * and a catalog GPU is recognised across drift, with what differs said.
+ */
+final class SmiImportDriftTest {
+    private final Catalog catalog = Catalog.builtin();
+
+    static String fixture(String name) {
+        try (InputStream in = SmiImportDriftTest.class.getResourceAsStream("/nvidia-smi/" + name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"b200_lgip_pr166.txt", "b200_lgip_pr187.txt", "gb200_lgip_pr1303.txt",
+            "gb200_lgip_issue227.txt", "gh200_lgip_pr139.txt", "h200_lgip_issue120.txt", "a100-sxm4-40gb_lgip_1.txt",
+            "a30_lgip_1.txt", "h100-nvl_lgip_1.txt"})
+    void everyRealTable_importsIntoAModelThePlannerCanUse(String file) {
+        List<SmiParser.ProfileRow> rows = SmiParser.parseLgip(fixture(file), file);
+        for (SmiImport.ImportedGpu g : SmiImport.models(rows, List.of(), catalog, null)) {
+            GpuModel m = g.model();
+            assertThat(m.profiles()).hasSameSizeAs(rows.stream().filter(r -> r.gpu() == g.index()).toList());
+            assertThat(m.computeSlices()).as(file).isIn(4, 7);
+            assertThat(m.memorySlices()).as(file).isIn(4, 8);
+            assertThat(m.memoryMib()).isGreaterThanOrEqualTo(m.largestProfile().memoryMib());
+            assertThat(Layouts.maximal(m, false)).isNotEmpty();
+            for (Profile p : m.plainProfiles()) {
+                assertThat(Planner.planFor(GpuState.idle(dev.migm.gpu.Layout.empty(m)), p))
+                        .as(file + " " + p).isInstanceOf(Plan.Possible.class);
+            }
+        }
+    }
+
+    @Test
+    void aPartialB200Table_estimatesTheWholeGpu_andSaysSo() {
+        // B200 (mig-parted PR #166): 4 of its 7 profiles. 1g profiles fit 7 times: 7 compute slices;
+        // 2-slice placements {0,2,4} and {0,2,4,6} borrowed from the shared table: 8 memory slices.
+        // Whole GPU scaled from the largest instance listed, 2g.45gb: 44.25 GiB x 8/2 = 177 GiB
+        // (181248 MiB), 36 SM x 7/2 = 126 SMs.
+        List<SmiParser.ProfileRow> rows = SmiParser.parseLgip(fixture("b200_lgip_pr166.txt"), "b200");
+        SmiImport.ImportedGpu g = SmiImport.models(rows, List.of(), catalog, "B200").getFirst();
+        assertThat(g.catalogMatch()).isEmpty();
+        assertThat(g.model().name()).isEqualTo("B200");
+        assertThat(g.model().computeSlices()).isEqualTo(7);
+        assertThat(g.model().memorySlices()).isEqualTo(8);
+        assertThat(g.model().memoryMib()).isEqualTo(181248);
+        assertThat(g.model().sms()).isEqualTo(126);
+        assertThat(g.model().source()).contains("scaled up from 2g.45gb (estimate)");
+    }
+
+    @Test
+    void aCatalogGpuWhoseDriverReportsOtherSizes_isStillRecognised_withTheDifferencesSaid() {
+        // An A30 whose driver reports 4g.24gb 2% smaller (23.06 against 23.50 GiB) and names its
+        // 1g.6gb profile 1g.5gb: still the A30, each difference named, and the driver's sizes used.
+        String drifted = fixture("a30_lgip_1.txt").replace("23.50", "23.06").replace("1g.6gb ", "1g.5gb ");
+        List<SmiParser.ProfileRow> rows = SmiParser.parseLgip(drifted, "a30-r535");
+        SmiImport.ImportedGpu g = SmiImport.models(rows, List.of(), catalog, null).getFirst();
+        assertThat(g.catalogMatch()).map(GpuModel::name).contains("A30-24GB");
+        assertThat(g.differences()).anySatisfy(d -> assertThat(d).contains("4g.24gb has 23.06 GiB here, 23.50 GiB in the catalog"))
+                .anySatisfy(d -> assertThat(d).contains("is 1g.5gb here, 1g.6gb in the catalog"));
+        assertThat(g.model().profile("4g.24gb").memoryMib()).isEqualTo(Math.round(23.06 * 1024));
+    }
+
+    @Test
+    void theH200TableFromTheMiddleOfAnEightGpuOutput_isTheCatalogH200() {
+        List<SmiParser.ProfileRow> rows = SmiParser.parseLgip(fixture("h200_lgip_issue120.txt"), "h200");
+        SmiImport.ImportedGpu g = SmiImport.models(rows, List.of(), catalog, null).getFirst();
+        assertThat(g.index()).isEqualTo(6);
+        assertThat(g.catalogMatch()).map(GpuModel::name).contains("H200-141GB");
+        assertThat(g.differences()).containsExactly(
+                "1 catalog profile(s) not in this table (an older driver or a partial output)");
+    }
+
+    @Test
+    void h100NvlAndH100Sxm_stayApart_thoughTheirTablesLookAlike() {
+        // Their profiles differ by 10% (1g.12gb 10.75 GiB against 1g.10gb 9.75), past the drift.
+        List<SmiParser.ProfileRow> rows = SmiParser.parseLgip(fixture("h100-nvl_lgip_1.txt"), "nvl");
+        assertThat(SmiImport.bestMatch(rows, catalog)).map(GpuModel::name).contains("H100-NVL-94GB");
+    }
+}
