@@ -1,6 +1,6 @@
 package dev.migm.cli;
 
-import dev.migm.gpu.InvalidInputException;
+import dev.migm.io.InvalidInputException;
 import dev.migm.sim.Suites;
 import dev.migm.sim.TraceGenerator;
 import java.io.BufferedWriter;
@@ -38,7 +38,10 @@ final class GenerateTraceCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (jobs < 1) throw new InvalidInputException("--jobs must be positive, got " + jobs);
-        if (!(load > 0)) throw new InvalidInputException("--load must be positive, got " + load);
+        if (!(load > 0) || Double.isInfinite(load)) {
+            throw new InvalidInputException("--load must be a positive number, got " + load);
+        }
+        if (jobs > 10_000_000) throw new InvalidInputException("--jobs must be at most 10000000, got " + jobs);
         if (!Suites.NAMES.contains(from)) Suites.load(from);
         try (BufferedWriter w = Files.newBufferedWriter(output)) {
             TraceGenerator.write(w, from, jobs, SimulateCommand.node(gpu, gpus), load, seed);

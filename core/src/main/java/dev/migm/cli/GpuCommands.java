@@ -3,7 +3,7 @@ package dev.migm.cli;
 import dev.migm.gpu.Catalog;
 import dev.migm.gpu.GpuModel;
 import dev.migm.gpu.Instance;
-import dev.migm.gpu.InvalidInputException;
+import dev.migm.io.InvalidInputException;
 import dev.migm.gpu.Layout;
 import dev.migm.gpu.Layouts;
 import dev.migm.gpu.MigParted;
@@ -162,14 +162,21 @@ final class GpuCommands {
             Plan plan = want != null ? Planner.planFor(state, model.profile(want))
                     : Planner.transition(state, Layout.parse(model, to));
             if (json) {
-                out().println(Json.write(planJson(plan)));
+                out().println(Json.write(planJson(plan, state)));
             } else {
-                out().println(describe(plan));
+                out().println(describe(plan, state));
             }
-            return plan instanceof Plan.Possible ? 0 : 1;
+            return plan instanceof Plan.Possible ? Main.OK : Main.FOUND_A_PROBLEM;
         }
 
-        static Map<String, Object> planJson(Plan plan) {
+        /** The result with the busy instances (kept by every plan) still marked busy. */
+        static GpuState resultState(Plan.Possible p, GpuState before) {
+            java.util.Set<Instance> busy = new java.util.HashSet<>(before.busy());
+            busy.retainAll(p.result().instances());
+            return new GpuState(p.result(), busy);
+        }
+
+        static Map<String, Object> planJson(Plan plan, GpuState before) {
             Map<String, Object> m = new LinkedHashMap<>();
             switch (plan) {
                 case Plan.Possible p -> {
@@ -187,7 +194,16 @@ final class GpuCommands {
                     }
                     m.put("ops", ops);
                     p.target().ifPresent(t -> m.put("target", InstanceJson.of(t)));
-                    m.put("result", json(p.result()));
+                    GpuState after = resultState(p, before);
+                    m.put("result", p.result().instances().stream().map(i -> {
+                        Map<String, Object> r = new LinkedHashMap<>();
+                        InstanceJson ij = InstanceJson.of(i);
+                        r.put("profile", ij.profile());
+                        r.put("start", ij.start());
+                        r.put("size", ij.size());
+                        r.put("busy", after.isBusy(i));
+                        return r;
+                    }).toList());
                 }
                 case Plan.Impossible i -> {
                     m.put("possible", false);
@@ -198,7 +214,7 @@ final class GpuCommands {
             return m;
         }
 
-        static String describe(Plan plan) {
+        static String describe(Plan plan, GpuState before) {
             return switch (plan) {
                 case Plan.Possible p -> {
                     StringBuilder sb = new StringBuilder(p.kind().name().toLowerCase(java.util.Locale.ROOT))
@@ -207,7 +223,7 @@ final class GpuCommands {
                         sb.append("  ").append(op).append('\n');
                     }
                     p.target().ifPresent(t -> sb.append("  -> idle ").append(t).append('\n'));
-                    sb.append("result: ").append(p.result());
+                    sb.append("result: ").append(resultState(p, before));
                     yield sb.toString();
                 }
                 case Plan.Impossible i -> "impossible: " + i.reason();
@@ -330,6 +346,17 @@ final class GpuCommands {
             List<MigParted.DeviceEntry> entries = configs.get(chosen);
             if (entries == null) {
                 throw new InvalidInputException(file + ": no config '" + chosen + "' (has " + configs.keySet() + ")");
+            }
+            if (gpus < 1 || gpus > 4096) {
+                throw new InvalidInputException("--gpus must be between 1 and 4096, got " + gpus);
+            }
+            for (MigParted.DeviceEntry e : entries) {
+                for (int d : e.devices().orElse(List.of())) {
+                    if (d < 0 || d >= gpus) {
+                        throw new InvalidInputException(file + ": config '" + chosen + "' names device " + d
+                                + ", but the node has " + gpus + " GPU(s) (--gpus); no device is dropped silently");
+                    }
+                }
             }
             for (int i = 0; i < gpus; i++) {
                 out().println("GPU " + i + ": " + MigParted.layoutFor(entries, i, model, file.toString()));

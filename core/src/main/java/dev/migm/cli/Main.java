@@ -1,24 +1,36 @@
 package dev.migm.cli;
 
-import dev.migm.gpu.InvalidInputException;
+import dev.migm.io.InvalidInputException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
  * The {@code migm} command line. Verbs follow the shape of the tools GPU admins know
- * (nvidia-smi, mig-parted). Contract: bad input of any kind (unknown GPU, bad profile, illegal
- * layout, unparseable file, bad option) prints one line on stderr and exits with status 2;
- * success exits 0; an assertion-style verb that finds a mismatch exits 1.
+ * (nvidia-smi, mig-parted).
+ *
+ * <p>Exit statuses, the same for every verb: {@value #OK} success; {@value #FOUND_A_PROBLEM} the
+ * command ran and found a problem it reports (an impossible plan); {@value #BAD_INPUT} bad usage or
+ * input (unknown verb, option, GPU or profile, an unparseable or out-of-range file), with one line
+ * on stderr naming the file, line and field or the option; {@value #INTERNAL_ERROR} an internal
+ * error (a bug): one line on stderr naming a log file that holds the details. No path prints a Java
+ * stack trace to the user.
  */
 @Command(name = "migm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Runs batches and queues of GPU jobs on NVIDIA Multi-Instance GPUs.",
+        footerHeading = "%nExit status:%n",
+        footer = {"  0  success", "  1  the command ran and found a problem (e.g. an impossible plan)",
+                "  2  bad usage or input (one line on stderr names the file, line and field)",
+                "  3  internal error (one line on stderr names the log file with the details)"},
         subcommands = {GpuCommands.Gpus.class, GpuCommands.Profiles.class, GpuCommands.Layouts.class,
                 GpuCommands.PlanCmd.class, GpuCommands.ImportSmi.class, GpuCommands.Export.class,
                 GpuCommands.ImportMigParted.class, SimulateCommand.class, GenerateTraceCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
+    public static final int OK = 0;
+    public static final int FOUND_A_PROBLEM = 1;
     /** Exit status for bad input. */
     public static final int BAD_INPUT = 2;
+    public static final int INTERNAL_ERROR = 3;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -38,20 +50,65 @@ public final class Main implements Runnable {
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
-            err.println("migm: " + ex.getMessage());
+            err.println("migm: " + oneLine(ex.getMessage()) + suggestions(ex));
             return BAD_INPUT;
         });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             if (ex instanceof InvalidInputException) {
-                err.println("migm: " + ex.getMessage());
+                err.println("migm: " + oneLine(ex.getMessage()));
                 return BAD_INPUT;
             }
-            throw ex;
+            return internalError(ex, args, err);
         });
-        int rc = cl.execute(args);
+        int rc;
+        try {
+            rc = cl.execute(args);
+        } catch (RuntimeException | Error e) {
+            rc = internalError(e, args, err);
+        }
         out.flush();
         err.flush();
         return rc;
+    }
+
+    /** picocli's "did you mean" for a mistyped verb or option, on the same line. */
+    private static String suggestions(CommandLine.ParameterException ex) {
+        if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+            return " (did you mean: " + String.join(", ", u.getSuggestions()) + "?)";
+        }
+        return "";
+    }
+
+    /** At most one line of at most 300 characters: messages never echo a file's contents. */
+    static String oneLine(String message) {
+        String m = message == null ? "" : message.replaceAll("\\R", " ");
+        return m.length() > 300 ? m.substring(0, 297) + "..." : m;
+    }
+
+    /**
+     * A bug: the details go to a log file ({@code $MIGM_HOME/logs} or the temp directory), the user
+     * gets one line naming it.
+     */
+    static int internalError(Throwable e, String[] args, PrintWriter err) {
+        String where;
+        try {
+            String home = System.getenv("MIGM_HOME");
+            java.nio.file.Path dir = home != null && !home.isBlank() ? java.nio.file.Path.of(home, "logs")
+                    : java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "migm-" + System.getProperty("user.name"));
+            java.nio.file.Files.createDirectories(dir);
+            java.nio.file.Path log = dir.resolve("error-" + java.time.LocalDateTime.now()
+                    .format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-"
+                    + ProcessHandle.current().pid() + ".log");
+            java.io.StringWriter trace = new java.io.StringWriter();
+            e.printStackTrace(new PrintWriter(trace));
+            java.nio.file.Files.writeString(log, "migm " + String.join(" ", args) + "\n" + trace);
+            where = "details in " + log;
+        } catch (java.io.IOException | RuntimeException io) {
+            where = "no log could be written (" + oneLine(io.getMessage()) + ")";
+        }
+        err.println("migm: internal error (a bug; please report it): " + oneLine(String.valueOf(e.getMessage()))
+                + "; " + where);
+        return INTERNAL_ERROR;
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -1,6 +1,6 @@
 package dev.migm.engine;
 
-import dev.migm.gpu.InvalidInputException;
+import dev.migm.io.InvalidInputException;
 import java.util.Locale;
 
 /** Workload classes; each has its own memory estimators (paper, "dynamic memory estimation"). */

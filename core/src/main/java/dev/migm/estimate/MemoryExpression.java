@@ -1,6 +1,6 @@
 package dev.migm.estimate;
 
-import dev.migm.gpu.InvalidInputException;
+import dev.migm.io.InvalidInputException;
 import java.util.Locale;
 import java.util.Map;
 

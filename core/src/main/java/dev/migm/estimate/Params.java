@@ -1,7 +1,7 @@
 package dev.migm.estimate;
 
 import dev.migm.engine.JobSpec;
-import dev.migm.gpu.InvalidInputException;
+import dev.migm.io.InvalidInputException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;

@@ -1,6 +1,7 @@
 package dev.migm.gpu;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.migm.io.InvalidInputException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.migm.gpu;
 
+import dev.migm.io.InvalidInputException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.migm.gpu;
 
+import dev.migm.io.InvalidInputException;
+
 /**
  * A GPU instance of a profile placed at a memory-slice start. Written {@code 3g.20gb@4}.
  * Within one legal layout no two instances share a memory slice, so (profile, start) identifies

@@ -1,5 +1,6 @@
 package dev.migm.gpu;
 
+import dev.migm.io.InvalidInputException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -69,16 +70,24 @@ public record Layout(GpuModel gpu, List<Instance> instances) {
 
     /**
      * Parses a comma-separated list of {@code profile@start}, each optionally followed by {@code *}
-     * (e.g. a busy instance): {@code "1g.5gb@0,2g.10gb@2*,3g.20gb@4"}. An empty string or
-     * {@code -} is the empty layout.
+     * (e.g. a busy instance): {@code "1g.5gb@0,2g.10gb@2*,3g.20gb@4"}. {@code -} is the empty layout;
+     * an empty string or an empty item between commas is an error.
      */
     public static MarkedLayout parseMarked(GpuModel gpu, String text) {
         String trimmed = text == null ? "" : text.trim();
         List<Instance> instances = new ArrayList<>();
         Set<Instance> marked = new LinkedHashSet<>();
-        if (!trimmed.isEmpty() && !trimmed.equals("-")) {
-            for (String raw : trimmed.split(",")) {
+        if (trimmed.isEmpty()) {
+            throw new InvalidInputException("empty layout: expected instances like 3g.20gb@0,3g.20gb@4, or - for a GPU"
+                    + " without instances");
+        }
+        if (!trimmed.equals("-")) {
+            for (String raw : trimmed.split(",", -1)) {
                 String part = raw.trim();
+                if (part.isEmpty()) {
+                    throw new InvalidInputException("layout " + dev.migm.io.TextFiles.quote(text)
+                            + ": an empty instance between commas (expected e.g. 3g.20gb@0,3g.20gb@4)");
+                }
                 boolean star = part.endsWith("*");
                 if (star) {
                     part = part.substring(0, part.length() - 1).trim();

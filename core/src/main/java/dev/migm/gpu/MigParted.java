@@ -1,5 +1,6 @@
 package dev.migm.gpu;
 
+import dev.migm.io.InvalidInputException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -40,26 +41,26 @@ public final class MigParted {
         }
     }
 
-    /** Writes one config named {@code configName} with one entry per GPU (index = list position). */
+    /**
+     * Writes one config named {@code configName} for the GPUs given (index = list position): GPUs with
+     * the same profile counts share one entry that lists their indices. Never {@code devices: all},
+     * which would also reconfigure GPUs of the node that were not given.
+     */
     public static String export(String configName, List<Layout> layouts) {
         ObjectNode root = YAML.createObjectNode();
         root.put("version", "v1");
         ArrayNode entries = root.putObject("mig-configs").putArray(configName);
-        boolean allSame = layouts.size() > 1
-                && layouts.stream().map(MigParted::counts).distinct().count() == 1;
+        Map<Map<String, Integer>, List<Integer>> groups = new LinkedHashMap<>();
         for (int i = 0; i < layouts.size(); i++) {
-            if (allSame && i > 0) {
-                break;
-            }
+            groups.computeIfAbsent(counts(layouts.get(i)), c -> new java.util.ArrayList<>()).add(i);
+        }
+        for (var g : groups.entrySet()) {
             ObjectNode e = entries.addObject();
-            if (allSame) {
-                e.put("devices", "all");
-            } else {
-                e.putArray("devices").add(i);
-            }
+            ArrayNode devices = e.putArray("devices");
+            g.getValue().forEach(devices::add);
             e.put("mig-enabled", true);
-            ObjectNode devices = e.putObject("mig-devices");
-            counts(layouts.get(i)).forEach(devices::put);
+            ObjectNode migDevices = e.putObject("mig-devices");
+            g.getKey().forEach(migDevices::put);
         }
         return YAML.writeValueAsString(root);
     }

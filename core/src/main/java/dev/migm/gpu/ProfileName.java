@@ -1,5 +1,6 @@
 package dev.migm.gpu;
 
+import dev.migm.io.InvalidInputException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 

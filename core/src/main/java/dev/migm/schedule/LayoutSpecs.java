@@ -1,7 +1,7 @@
 package dev.migm.schedule;
 
 import dev.migm.gpu.GpuModel;
-import dev.migm.gpu.InvalidInputException;
+import dev.migm.io.InvalidInputException;
 import dev.migm.gpu.Layout;
 import dev.migm.gpu.Layouts;
 import dev.migm.gpu.Profile;

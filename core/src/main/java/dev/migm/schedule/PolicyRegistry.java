@@ -2,7 +2,7 @@ package dev.migm.schedule;
 
 import dev.migm.engine.SchedulingPolicy;
 import dev.migm.gpu.GpuModel;
-import dev.migm.gpu.InvalidInputException;
+import dev.migm.io.InvalidInputException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -3,7 +3,7 @@ package dev.migm.sim;
 import dev.migm.engine.Engine;
 import dev.migm.estimate.EstimatorChain;
 import dev.migm.estimate.HistoryEstimator;
-import dev.migm.gpu.InvalidInputException;
+import dev.migm.io.InvalidInputException;
 import dev.migm.schedule.MigmPolicy;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,6 +1,6 @@
 package dev.migm.sim;
 
-import dev.migm.gpu.InvalidInputException;
+import dev.migm.io.InvalidInputException;
 import dev.migm.workload.TraceJob;
 import java.io.IOException;
 import java.io.InputStream;

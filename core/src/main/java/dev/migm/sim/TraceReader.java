@@ -2,11 +2,10 @@ package dev.migm.sim;
 
 import dev.migm.engine.JobClass;
 import dev.migm.engine.JobSpec;
-import dev.migm.gpu.InvalidInputException;
+import dev.migm.io.InvalidInputException;
+import dev.migm.io.TextFiles;
 import dev.migm.workload.TraceJob;
 import dev.migm.workload.WorkloadModel;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -44,13 +43,7 @@ public final class TraceReader {
     }
 
     public static List<TraceJob> read(Path path) {
-        try {
-            return parse(Files.readString(path), path.toString());
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new InvalidInputException(path + ": no such trace file");
-        } catch (IOException e) {
-            throw new InvalidInputException(path + ": cannot read trace: " + e);
-        }
+        return parse(dev.migm.io.TextFiles.read(path), path.toString());
     }
 
     public static List<TraceJob> parse(String text, String source) {
@@ -96,10 +89,13 @@ public final class TraceReader {
                         expected.isEmpty() ? OptionalDouble.empty() : OptionalDouble.of(row.number("expected_s")));
                 job = new TraceJob(spec, model);
             } catch (IllegalArgumentException e) {
-                throw new InvalidInputException(source + ":" + lineNo + ": " + e.getMessage());
+                // The value types' range checks say "NAME must be ...": name the column as the reader does.
+                String m = String.valueOf(e.getMessage());
+                throw new InvalidInputException(source + ":" + lineNo + ": "
+                        + m.replaceFirst("^([a-z_]+) (must .*)$", "column $1: $2"));
             }
             if (!ids.add(job.id())) {
-                throw new InvalidInputException(source + ":" + lineNo + ": column id: duplicate job id '" + job.id() + "'");
+                throw new InvalidInputException(source + ":" + lineNo + ": column id: duplicate job id " + TextFiles.quote(job.id()));
             }
             jobs.add(job);
         }
@@ -124,11 +120,11 @@ public final class TraceReader {
             String name = cells[i].strip();
             int k = COLUMNS.indexOf(name);
             if (k < 0) {
-                throw new InvalidInputException(source + ":" + lineNo + ": unknown column '" + name + "' (v1 columns: "
+                throw new InvalidInputException(source + ":" + lineNo + ": unknown column " + TextFiles.quote(name) + " (v1 columns: "
                         + String.join(",", COLUMNS) + ")");
             }
             if (index[k] >= 0) {
-                throw new InvalidInputException(source + ":" + lineNo + ": column '" + name + "' appears twice");
+                throw new InvalidInputException(source + ":" + lineNo + ": column " + TextFiles.quote(name) + " appears twice");
             }
             index[k] = i;
         }
@@ -152,7 +148,7 @@ public final class TraceReader {
             return switch (t) {
                 case "", "0" -> false;
                 case "1" -> true;
-                default -> throw new InvalidInputException(where(column) + "expected 0 or 1, got '" + t + "'");
+                default -> throw new InvalidInputException(where(column) + "expected 0 or 1, got " + TextFiles.quote(t));
             };
         }
 
@@ -167,7 +163,7 @@ public final class TraceReader {
                 if (!Double.isFinite(v)) throw new NumberFormatException();
                 return v;
             } catch (NumberFormatException e) {
-                throw new InvalidInputException(where(column) + "expected a number, got '" + t + "'");
+                throw new InvalidInputException(where(column) + "expected a number, got " + TextFiles.quote(t));
             }
         }
 
@@ -176,7 +172,7 @@ public final class TraceReader {
             try {
                 return Long.parseLong(t);
             } catch (NumberFormatException e) {
-                throw new InvalidInputException(where(column) + "expected a whole number of MiB, got '" + t + "'");
+                throw new InvalidInputException(where(column) + "expected a whole number of MiB, got " + TextFiles.quote(t));
             }
         }
     }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.migm.gpu.InvalidInputException;
+import dev.migm.io.InvalidInputException;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

@@ -3,6 +3,7 @@ package dev.migm.gpu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.migm.io.InvalidInputException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

@@ -3,6 +3,7 @@ package dev.migm.gpu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.migm.io.InvalidInputException;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -15,7 +16,6 @@ final class MigPartedTest {
         Layout gpu0 = Layout.parse(a100, "1g.5gb@0,1g.5gb@1,2g.10gb@2,3g.20gb@4");
         Layout gpu1 = Layout.parse(a100, "7g.40gb@0");
         String yaml = MigParted.export("migm", List.of(gpu0, gpu1));
-        assertThat(yaml).contains("version: \"v1\"").contains("mig-configs").contains("\"1g.5gb\": 2");
         Map<String, List<MigParted.DeviceEntry>> configs = MigParted.read(yaml, "out.yaml");
         List<MigParted.DeviceEntry> entries = configs.get("migm");
         assertThat(entries).hasSize(2);
@@ -24,11 +24,18 @@ final class MigPartedTest {
     }
 
     @Test
-    void export_ofIdenticalGpusUsesDevicesAll() {
+    void export_groupsIdenticalGpusByTheirIndices_neverDevicesAll() {
+        // Three GPUs given, two alike: two entries, devices [0, 2] and [1]. "devices: all" would also
+        // reconfigure GPUs of the node that were not given.
         Layout l = Layout.parse(a100, "3g.20gb@0,3g.20gb@4");
-        String yaml = MigParted.export("same", List.of(l, l, l));
-        assertThat(yaml).contains("devices: \"all\"");
-        assertThat(MigParted.layoutFor(MigParted.read(yaml, "s").get("same"), 2, a100, "s")).isEqualTo(l);
+        Layout other = Layout.parse(a100, "7g.40gb@0");
+        String yaml = MigParted.export("same", List.of(l, other, l));
+        assertThat(yaml).doesNotContain("all");
+        List<MigParted.DeviceEntry> entries = MigParted.read(yaml, "s").get("same");
+        assertThat(entries).extracting(e -> e.devices().orElseThrow()).containsExactly(List.of(0, 2), List.of(1));
+        for (int i = 0; i < 3; i++) {
+            assertThat(MigParted.layoutFor(entries, i, a100, "s")).as("GPU " + i).isEqualTo(i == 1 ? other : l);
+        }
     }
 
     @Test

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.migm.gpu.Catalog;
 import dev.migm.gpu.GpuModel;
-import dev.migm.gpu.InvalidInputException;
+import dev.migm.io.InvalidInputException;
 import org.junit.jupiter.api.Test;
 
 final class LayoutSpecsTest {

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.migm.engine.JobClass;
 import dev.migm.workload.TraceJob;
-import dev.migm.gpu.InvalidInputException;
+import dev.migm.io.InvalidInputException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -3,7 +3,7 @@ package dev.migm.gpu.smi;
 import dev.migm.gpu.Catalog;
 import dev.migm.gpu.GpuModel;
 import dev.migm.gpu.Instance;
-import dev.migm.gpu.InvalidInputException;
+import dev.migm.io.InvalidInputException;
 import dev.migm.gpu.Layout;
 import dev.migm.gpu.Profile;
 import dev.migm.gpu.ProfileName;

@@ -1,6 +1,6 @@
 package dev.migm.gpu.smi;
 
-import dev.migm.gpu.InvalidInputException;
+import dev.migm.io.InvalidInputException;
 import dev.migm.gpu.Placement;
 import dev.migm.gpu.ProfileName;
 import java.util.ArrayList;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.migm.gpu.Catalog;
 import dev.migm.gpu.GpuModel;
-import dev.migm.gpu.InvalidInputException;
+import dev.migm.io.InvalidInputException;
 import dev.migm.gpu.Layout;
 import dev.migm.gpu.Profile;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package dev.migm.gpu;
+package dev.migm.io;
 
 /**
  * Input that migm cannot accept: a file, line, field or argument that is not what was expected.

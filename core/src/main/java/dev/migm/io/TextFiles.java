@@ -1,0 +1,88 @@
+package dev.migm.io;
+
+import dev.migm.io.InvalidInputException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Reading the text files migm is given (traces, {@code nvidia-smi} output, YAML): UTF-8 only, at most
+ * {@link #MAX_BYTES}, and every failure one line naming the file (and the line, for bytes that are
+ * not UTF-8). Messages quote at most {@link #QUOTE} characters of input.
+ */
+public final class TextFiles {
+    /** Larger inputs are refused: 1 GiB holds a trace of ten million jobs. */
+    public static final long MAX_BYTES = 1L << 30;
+    /** The most characters of input an error message quotes. */
+    public static final int QUOTE = 40;
+
+    private TextFiles() {
+    }
+
+    public static String read(Path path) {
+        byte[] bytes;
+        try {
+            if (Files.isDirectory(path)) {
+                throw new InvalidInputException(path + ": is a directory, expected a file");
+            }
+            if (Files.exists(path) && Files.size(path) > MAX_BYTES) {
+                throw new InvalidInputException(path + ": larger than " + (MAX_BYTES >> 20) + " MiB");
+            }
+            bytes = Files.readAllBytes(path);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new InvalidInputException(path + ": no such file");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new InvalidInputException(path + ": permission denied");
+        } catch (IOException e) {
+            throw new InvalidInputException(path + ": cannot read (" + e.getMessage() + ")");
+        }
+        return decode(bytes, path.toString());
+    }
+
+    /** Strict UTF-8; a byte that is not names its line and column. */
+    public static String decode(byte[] bytes, String source) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        try {
+            CharBuffer chars = decoder.decode(ByteBuffer.wrap(bytes));
+            String text = chars.toString();
+            return text.startsWith("\uFEFF") ? text.substring(1) : text;
+        } catch (CharacterCodingException e) {
+            int bad = firstBadByte(bytes);
+            int line = 1;
+            int column = 1;
+            for (int i = 0; i < bad; i++) {
+                if (bytes[i] == '\n') {
+                    line++;
+                    column = 1;
+                } else {
+                    column++;
+                }
+            }
+            throw new InvalidInputException(String.format(java.util.Locale.ROOT,
+                    "%s:%d:%d: not UTF-8 text (byte 0x%02X); save the file as UTF-8", source, line, column,
+                    bytes[bad] & 0xFF));
+        }
+    }
+
+    private static int firstBadByte(byte[] bytes) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length + 1);
+        var result = decoder.decode(in, out, true);
+        return result.isError() ? in.position() : 0;
+    }
+
+    /** Input quoted in a message: at most {@link #QUOTE} characters, control characters shown as '?'. */
+    public static String quote(String text) {
+        String t = text.length() > QUOTE ? text.substring(0, QUOTE) + "..." : text;
+        return "'" + t.replaceAll("\\p{Cntrl}", "?") + "'";
+    }
+}
