@@ -35,6 +35,13 @@ final class GenerateTraceCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, description = "output file")
     Path output;
 
+    @Option(names = "--json", description = "JSON summary on stdout: {schema, output, from, jobs, gpus, gpu, load, seed,"
+            + " columns}")
+    boolean json;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
         if (jobs < 1) throw new InvalidInputException("--jobs must be positive, got " + jobs);
@@ -47,6 +54,18 @@ final class GenerateTraceCommand implements Callable<Integer> {
             TraceGenerator.write(w, from, jobs, SimulateCommand.node(gpu, gpus), load, seed);
         } catch (IOException e) {
             throw new InvalidInputException(output + ": cannot write: " + e.getMessage());
+        }
+        if (json) {
+            java.util.Map<String, Object> doc = Json.doc("generate-trace");
+            doc.put("output", output.toString());
+            doc.put("from", from);
+            doc.put("jobs", jobs);
+            doc.put("gpus", gpus);
+            doc.put("gpu", dev.migm.gpu.Catalog.builtin().get(gpu).name());
+            doc.put("load", Json.decimal(load, 3));
+            doc.put("seed", seed);
+            doc.put("columns", dev.migm.sim.TraceReader.COLUMNS);
+            spec.commandLine().getOut().println(Json.write(doc));
         }
         return 0;
     }

@@ -32,16 +32,6 @@ final class GpuCommands {
     private GpuCommands() {
     }
 
-    /** JSON shape of a placed instance. */
-    record InstanceJson(String profile, int start, int size) {
-        static InstanceJson of(Instance i) {
-            return new InstanceJson(i.profile().toString(), i.start(), i.profile().memorySlices());
-        }
-    }
-
-    static List<InstanceJson> json(Layout layout) {
-        return layout.instances().stream().map(InstanceJson::of).toList();
-    }
 
     abstract static class Base implements Callable<Integer> {
         @Spec
@@ -61,9 +51,13 @@ final class GpuCommands {
         public Integer call() {
             List<GpuModel> models = Catalog.builtin().models();
             if (json) {
-                out().println(Json.write(models.stream().map(m -> Map.of("name", m.name(), "aliases", m.aliases(),
-                        "memory_slices", m.memorySlices(), "compute_slices", m.computeSlices(), "sms", m.sms(),
-                        "memory_mib", m.memoryMib(), "source", m.source())).toList()));
+                Map<String, Object> doc = Json.doc("gpus");
+                doc.put("gpus", models.stream().map(m -> {
+                    Map<String, Object> g = Json.gpu(m);
+                    g.put("profiles", m.profiles().stream().map(p -> p.name().toString()).toList());
+                    return g;
+                }).toList());
+                out().println(Json.write(doc));
                 return 0;
             }
             out().printf("%-16s %-6s %-7s %-5s %-10s %s%n", "GPU", "mem", "compute", "SMs", "memory", "also known as");
@@ -87,7 +81,10 @@ final class GpuCommands {
         public Integer call() {
             GpuModel model = Catalog.builtin().get(gpu);
             if (json) {
-                out().println(Json.write(model.profiles()));
+                Map<String, Object> doc = Json.doc("profiles");
+                doc.put("gpu", Json.gpu(model));
+                doc.put("profiles", model.profiles().stream().map(Json::profile).toList());
+                out().println(Json.write(doc));
                 return 0;
             }
             out().println(model.name() + ": " + model.memorySlices() + " memory slices, " + model.computeSlices()
@@ -116,7 +113,8 @@ final class GpuCommands {
         @Option(names = "--with-variants", description = "include +me and other variant profiles")
         boolean variants;
 
-        @Option(names = "--json", description = "JSON: an array of layouts, each an array of {profile,start,size}")
+        @Option(names = "--json", description = "JSON: {schema, gpu, maximal, with_variants, count, layouts}; a layout is"
+                + " an array of {profile, start, size}")
         boolean json;
 
         @Override
@@ -125,7 +123,13 @@ final class GpuCommands {
             List<Layout> layouts = maximal ? dev.migm.gpu.Layouts.maximal(model, variants)
                     : dev.migm.gpu.Layouts.all(model, variants);
             if (json) {
-                out().println(Json.write(layouts.stream().map(GpuCommands::json).toList()));
+                Map<String, Object> doc = Json.doc("layouts");
+                doc.put("gpu", model.name());
+                doc.put("maximal", maximal);
+                doc.put("with_variants", variants);
+                doc.put("count", layouts.size());
+                doc.put("layouts", layouts.stream().map(Json::layout).toList());
+                out().println(Json.write(doc));
             } else {
                 layouts.forEach(l -> out().println(l));
                 out().println("# " + layouts.size() + (maximal ? " maximal" : "") + " legal layouts of " + model.name());
@@ -162,7 +166,13 @@ final class GpuCommands {
             Plan plan = want != null ? Planner.planFor(state, model.profile(want))
                     : Planner.transition(state, Layout.parse(model, to));
             if (json) {
-                out().println(Json.write(planJson(plan, state)));
+                Map<String, Object> doc = Json.doc("plan");
+                doc.put("gpu", model.name());
+                doc.put("layout", state.toString());
+                doc.put("want", want);
+                doc.put("to", to);
+                doc.putAll(planJson(plan, state));
+                out().println(Json.write(doc));
             } else {
                 out().println(describe(plan, state));
             }
@@ -186,21 +196,14 @@ final class GpuCommands {
                     for (PlanOp op : p.ops()) {
                         Map<String, Object> o = new LinkedHashMap<>();
                         o.put("op", op instanceof PlanOp.Create ? "create" : "destroy");
-                        InstanceJson ij = InstanceJson.of(op.instance());
-                        o.put("profile", ij.profile());
-                        o.put("start", ij.start());
-                        o.put("size", ij.size());
+                        o.putAll(Json.instance(op.instance()));
                         ops.add(o);
                     }
                     m.put("ops", ops);
-                    p.target().ifPresent(t -> m.put("target", InstanceJson.of(t)));
+                    m.put("target", p.target().map(Json::instance).orElse(null));
                     GpuState after = resultState(p, before);
                     m.put("result", p.result().instances().stream().map(i -> {
-                        Map<String, Object> r = new LinkedHashMap<>();
-                        InstanceJson ij = InstanceJson.of(i);
-                        r.put("profile", ij.profile());
-                        r.put("start", ij.start());
-                        r.put("size", ij.size());
+                        Map<String, Object> r = Json.instance(i);
                         r.put("busy", after.isBusy(i));
                         return r;
                     }).toList());
@@ -208,7 +211,7 @@ final class GpuCommands {
                 case Plan.Impossible i -> {
                     m.put("possible", false);
                     m.put("reason", i.reason());
-                    m.put("blockers", i.blockers().stream().map(InstanceJson::of).toList());
+                    m.put("blockers", i.blockers().stream().sorted().map(Json::instance).toList());
                 }
             }
             return m;
@@ -263,16 +266,18 @@ final class GpuCommands {
                 m.put("model", g.model().name());
                 m.put("catalog_match", g.catalogMatch().map(GpuModel::name).orElse(null));
                 m.put("differences", g.differences());
-                m.put("memory_slices", g.model().memorySlices());
-                m.put("compute_slices", g.model().computeSlices());
-                m.put("profiles", g.model().profiles());
-                if (lgi != null) {
-                    m.put("layout", json(SmiImport.layout(instances, g.index(), g.model(), lgi.toString())));
-                }
+                Map<String, Object> model = Json.gpu(g.model());
+                model.remove("name");
+                m.putAll(model);
+                m.put("profiles", g.model().profiles().stream().map(Json::profile).toList());
+                m.put("layout", lgi == null ? null
+                        : Json.layout(SmiImport.layout(instances, g.index(), g.model(), lgi.toString())));
                 result.add(m);
             }
             if (json) {
-                out().println(Json.write(result));
+                Map<String, Object> doc = Json.doc("import-smi");
+                doc.put("gpus", result);
+                out().println(Json.write(doc));
                 return 0;
             }
             for (SmiImport.ImportedGpu g : gpus) {
@@ -307,13 +312,35 @@ final class GpuCommands {
         @Option(names = "--config-name", defaultValue = "migm", description = "config name in mig-configs")
         String configName;
 
+        @Option(names = "--json", description = "JSON: {schema, format, gpu, config_name, gpus: [{gpu, layout}], yaml}")
+        boolean json;
+
         @Override
         public Integer call() {
             if (!format.equals("mig-parted")) {
                 throw new InvalidInputException("export: unknown format '" + format + "' (supported: mig-parted)");
             }
             GpuModel model = Catalog.builtin().get(gpu);
-            out().print(MigParted.export(configName, layouts.stream().map(l -> Layout.parse(model, l)).toList()));
+            List<Layout> parsed = layouts.stream().map(l -> Layout.parse(model, l)).toList();
+            String yaml = MigParted.export(configName, parsed);
+            if (json) {
+                Map<String, Object> doc = Json.doc("export");
+                doc.put("format", format);
+                doc.put("gpu", model.name());
+                doc.put("config_name", configName);
+                List<Map<String, Object>> gpus = new ArrayList<>();
+                for (int i = 0; i < parsed.size(); i++) {
+                    Map<String, Object> g = new LinkedHashMap<>();
+                    g.put("gpu", i);
+                    g.put("layout", Json.layout(parsed.get(i)));
+                    gpus.add(g);
+                }
+                doc.put("gpus", gpus);
+                doc.put("yaml", yaml);
+                out().println(Json.write(doc));
+                return 0;
+            }
+            out().print(yaml);
             return 0;
         }
     }
@@ -331,6 +358,9 @@ final class GpuCommands {
 
         @Option(names = "--gpus", defaultValue = "1", description = "number of GPUs on the node (default ${DEFAULT-VALUE})")
         int gpus;
+
+        @Option(names = "--json", description = "JSON: {schema, file, config, gpu, gpus: [{gpu, layout}]}")
+        boolean json;
 
         @Override
         public Integer call() {
@@ -358,8 +388,24 @@ final class GpuCommands {
                     }
                 }
             }
+            List<Map<String, Object>> result = new ArrayList<>();
             for (int i = 0; i < gpus; i++) {
-                out().println("GPU " + i + ": " + MigParted.layoutFor(entries, i, model, file.toString()));
+                Layout l = MigParted.layoutFor(entries, i, model, file.toString());
+                if (!json) {
+                    out().println("GPU " + i + ": " + l);
+                }
+                Map<String, Object> g = new LinkedHashMap<>();
+                g.put("gpu", i);
+                g.put("layout", Json.layout(l));
+                result.add(g);
+            }
+            if (json) {
+                Map<String, Object> doc = Json.doc("import-mig-parted");
+                doc.put("file", file.toString());
+                doc.put("config", chosen);
+                doc.put("gpu", model.name());
+                doc.put("gpus", result);
+                out().println(Json.write(doc));
             }
             return 0;
         }

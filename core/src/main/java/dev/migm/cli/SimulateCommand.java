@@ -75,8 +75,11 @@ final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "JSON: an array of objects, one per trace and policy")
     boolean json;
 
-    @Option(names = "--csv", description = "CSV output")
+    @Option(names = "--csv", description = "CSV output (every column)")
     boolean csv;
+
+    @Option(names = "--wide", description = "show every column in the table (default: the ones people compare)")
+    boolean wide;
 
     @Option(names = "--per-job", paramLabel = "FILE", description = "also write every job's outcome as CSV to FILE")
     Path perJob;
@@ -132,22 +135,33 @@ final class SimulateCommand implements Callable<Integer> {
         if (perJob != null) {
             List<SimResult.JobRow> rows = results.stream().flatMap(r -> r.perJob().stream()).toList();
             try {
-                java.nio.file.Files.writeString(perJob, Report.render(Report.rows(rows, SimResult.JobRow.METRICS),
-                        Report.Format.CSV));
+                java.nio.file.Files.writeString(perJob, Report.render(Report.rows(rows, SimResult.JobRow.METRICS,
+                        Report.Format.CSV), Report.Format.CSV));
             } catch (java.io.IOException e) {
                 throw new InvalidInputException(perJob + ": cannot write: " + e.getMessage());
             }
         }
-        Report.Format format = json ? Report.Format.JSON : csv ? Report.Format.CSV : Report.Format.TABLE;
+        Report.Format format = json ? Report.Format.JSON : csv ? Report.Format.CSV
+                : wide ? Report.Format.WIDE_TABLE : Report.Format.TABLE;
         PrintWriter out = spec.commandLine().getOut();
-        if (format == Report.Format.TABLE) {
-            out.println("node: " + results.getFirst().gpus());
+        List<java.util.Map<String, Object>> rows = Report.rows(results, SimResult.METRICS, format);
+        if (format == Report.Format.JSON) {
+            java.util.Map<String, Object> doc = new java.util.LinkedHashMap<>();
+            doc.put("schema", "migm.simulate/v1");
+            doc.put("runs", rows);
+            out.print(Report.json(doc));
+            return 0;
         }
-        out.print(Report.render(Report.rows(results, SimResult.METRICS), format));
+        boolean table = format != Report.Format.CSV;
+        if (table) {
+            out.println("node: " + results.getFirst().gpus() + "; estimate: " + estimate + "; early restart: "
+                    + earlyRestart);
+        }
+        out.print(Report.render(rows, format));
         for (SimResult r : results) {
-            if (format == Report.Format.TABLE && !r.failures().isEmpty()) {
-                out.println(r.policy() + " on " + r.trace() + ": " + r.failures().size() + " job(s) not completed, e.g. "
-                        + r.failures().getFirst());
+            if (table && !r.failures().isEmpty()) {
+                out.println(r.policy() + " on " + r.trace() + ": " + r.failures().size() + " job(s) not completed"
+                        + " (no ratios), e.g. " + r.failures().getFirst());
             }
         }
         return 0;

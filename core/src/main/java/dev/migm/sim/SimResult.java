@@ -9,19 +9,40 @@ import java.util.List;
  * throughput / baseline throughput, {@code energy_ratio} = baseline energy / energy (above 1 means
  * less energy, as the paper reports its savings).
  */
-public record SimResult(String trace, String policy, String gpus, int jobs, int completed, int failed,
+public record SimResult(String trace, String policy, String gpus, String estimate, boolean earlyRestart, int jobs,
+                        int completed, int failed,
                         double makespanS, double throughputJobsPerH, double energyJ, double meanJctS, double p95WaitS,
                         long reconfigurations, long restarts, long oomKills, long earlyRestarts,
                         long falseEarlyRestarts, double wastedGpuS, double firstFitRate, double overprovision,
                         double busySliceShare, double lowerBoundS, double speedup, double throughputRatio,
                         double energyRatio, List<String> failures, List<JobRow> perJob) {
 
+    /** At most this many failures are listed with their reasons in a JSON row ({@code failed} counts all). */
+    public static final int LISTED_FAILURES = 100;
+
+    /**
+     * Ratios to the baseline run. A run that did not finish every job, or whose baseline did not, gets
+     * no ratio (its makespan and energy cover less work): the ratios are undefined, not flattering.
+     */
     public SimResult withBaseline(SimResult base) {
-        return new SimResult(trace, policy, gpus, jobs, completed, failed, makespanS, throughputJobsPerH, energyJ,
-                meanJctS, p95WaitS, reconfigurations, restarts, oomKills, earlyRestarts, falseEarlyRestarts,
-                wastedGpuS, firstFitRate, overprovision, busySliceShare, lowerBoundS,
-                base.makespanS / makespanS, throughputJobsPerH / base.throughputJobsPerH, base.energyJ / energyJ,
-                failures, perJob);
+        boolean comparable = failed == 0 && base.failed == 0 && makespanS > 0 && base.makespanS > 0;
+        return new SimResult(trace, policy, gpus, estimate, earlyRestart, jobs, completed, failed, makespanS,
+                throughputJobsPerH, energyJ, meanJctS, p95WaitS, reconfigurations, restarts, oomKills, earlyRestarts,
+                falseEarlyRestarts, wastedGpuS, firstFitRate, overprovision, busySliceShare, lowerBoundS,
+                comparable ? base.makespanS / makespanS : Double.NaN,
+                comparable ? throughputJobsPerH / base.throughputJobsPerH : Double.NaN,
+                comparable ? base.energyJ / energyJ : Double.NaN, failures, perJob);
+    }
+
+    /** The failures of a JSON row: {@code {id, reason}}, at most {@link #LISTED_FAILURES}. */
+    public List<java.util.Map<String, String>> failureList() {
+        return failures.stream().limit(LISTED_FAILURES).map(f -> {
+            int colon = f.indexOf(": ");
+            java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+            m.put("id", colon < 0 ? f : f.substring(0, colon));
+            m.put("reason", colon < 0 ? "" : f.substring(colon + 2));
+            return m;
+        }).toList();
     }
 
     /** One job's outcome, for {@code --per-job} reports. */
@@ -29,37 +50,45 @@ public record SimResult(String trace, String policy, String gpus, int jobs, int 
                          long slotMib, long peakMib, double submitS, double firstLaunchS, double endS, long needMib,
                          String needSource, String reason) {
         public static final List<Metric<JobRow>> METRICS = List.of(
-                new Metric<>("trace", JobRow::trace), new Metric<>("policy", JobRow::policy),
-                new Metric<>("id", JobRow::id), new Metric<>("app", JobRow::app), new Metric<>("state", JobRow::state),
-                new Metric<>("attempts", JobRow::attempts), new Metric<>("slot", JobRow::slot),
-                new Metric<>("slot_mib", JobRow::slotMib), new Metric<>("peak_mib", JobRow::peakMib),
-                new Metric<>("submit_s", JobRow::submitS), new Metric<>("first_launch_s", JobRow::firstLaunchS),
-                new Metric<>("end_s", JobRow::endS), new Metric<>("need_mib", JobRow::needMib),
-                new Metric<>("need_source", JobRow::needSource), new Metric<>("reason", JobRow::reason));
+                Metric.of("trace", JobRow::trace), Metric.of("policy", JobRow::policy),
+                Metric.of("id", JobRow::id), Metric.of("app", JobRow::app), Metric.of("state", JobRow::state),
+                Metric.of("attempts", JobRow::attempts), Metric.of("slot", JobRow::slot),
+                Metric.of("slot_mib", JobRow::slotMib), Metric.of("peak_mib", JobRow::peakMib),
+                Metric.number("submit_s", JobRow::submitS, 3), Metric.number("first_launch_s", JobRow::firstLaunchS, 3),
+                Metric.number("end_s", JobRow::endS, 3), Metric.of("need_mib", JobRow::needMib),
+                Metric.of("need_source", JobRow::needSource), Metric.of("reason", JobRow::reason));
     }
 
-    /** The metrics every report shows, in order. */
+    /**
+     * The metrics of a run, in order (the {@code migm.simulate/v1} row). Tables show the ones people
+     * compare by default and all with {@code --wide}; JSON adds each unfinished job's reason.
+     */
     public static final List<Metric<SimResult>> METRICS = List.of(
-            new Metric<>("trace", SimResult::trace),
-            new Metric<>("policy", SimResult::policy),
-            new Metric<>("jobs", SimResult::jobs),
-            new Metric<>("completed", SimResult::completed),
-            new Metric<>("makespan_s", SimResult::makespanS),
-            new Metric<>("throughput_jobs_per_h", SimResult::throughputJobsPerH),
-            new Metric<>("energy_j", SimResult::energyJ),
-            new Metric<>("mean_jct_s", SimResult::meanJctS),
-            new Metric<>("p95_wait_s", SimResult::p95WaitS),
-            new Metric<>("reconfigurations", SimResult::reconfigurations),
-            new Metric<>("restarts", SimResult::restarts),
-            new Metric<>("oom_kills", SimResult::oomKills),
-            new Metric<>("early_restarts", SimResult::earlyRestarts),
-            new Metric<>("false_early_restarts", SimResult::falseEarlyRestarts),
-            new Metric<>("wasted_gpu_s", SimResult::wastedGpuS),
-            new Metric<>("first_fit_rate", SimResult::firstFitRate),
-            new Metric<>("overprovision", SimResult::overprovision),
-            new Metric<>("busy_slice_share", SimResult::busySliceShare),
-            new Metric<>("lower_bound_s", SimResult::lowerBoundS),
-            new Metric<>("speedup", SimResult::speedup),
-            new Metric<>("throughput_ratio", SimResult::throughputRatio),
-            new Metric<>("energy_ratio", SimResult::energyRatio));
+            Metric.of("trace", SimResult::trace),
+            Metric.of("policy", SimResult::policy),
+            Metric.<SimResult>of("node", SimResult::gpus).wide(),
+            Metric.<SimResult>of("estimate", SimResult::estimate).wide(),
+            Metric.<SimResult>of("early_restart", r -> r.earlyRestart() ? "on" : "off").wide(),
+            Metric.<SimResult>of("jobs", SimResult::jobs).wide(),
+            Metric.of("completed", SimResult::completed),
+            Metric.<SimResult>of("unfinished", SimResult::failed).wide(),
+            Metric.number("makespan_s", SimResult::makespanS, 0),
+            Metric.<SimResult>number("throughput_jobs_per_h", SimResult::throughputJobsPerH, 2).wide(),
+            Metric.number("energy_j", SimResult::energyJ, 0),
+            Metric.<SimResult>number("mean_jct_s", SimResult::meanJctS, 0).wide(),
+            Metric.number("p95_wait_s", SimResult::p95WaitS, 0),
+            Metric.of("reconfigurations", SimResult::reconfigurations),
+            Metric.<SimResult>of("restarts", SimResult::restarts).wide(),
+            Metric.of("oom_kills", SimResult::oomKills),
+            Metric.<SimResult>of("early_restarts", SimResult::earlyRestarts).wide(),
+            Metric.<SimResult>of("false_early_restarts", SimResult::falseEarlyRestarts).wide(),
+            Metric.<SimResult>number("wasted_gpu_s", SimResult::wastedGpuS, 0).wide(),
+            Metric.<SimResult>number("first_fit_rate", SimResult::firstFitRate, 3).wide(),
+            Metric.<SimResult>number("overprovision", SimResult::overprovision, 3).wide(),
+            Metric.<SimResult>number("busy_slice_share", SimResult::busySliceShare, 3).wide(),
+            Metric.<SimResult>number("lower_bound_s", SimResult::lowerBoundS, 0).wide(),
+            Metric.number("speedup", SimResult::speedup, 3),
+            Metric.<SimResult>number("throughput_ratio", SimResult::throughputRatio, 3).wide(),
+            Metric.number("energy_ratio", SimResult::energyRatio, 3),
+            Metric.<SimResult>of("failures", SimResult::failureList).jsonOnly());
 }

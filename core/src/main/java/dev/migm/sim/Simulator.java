@@ -209,7 +209,8 @@ public final class Simulator {
         double[] w = waits.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         double p95 = w.length == 0 ? Double.NaN : w[Math.min(w.length - 1, (int) Math.ceil(0.95 * w.length) - 1)];
         String gpus = describe(options.gpus());
-        return new SimResult(trace, policy.name(), gpus, jobs.size(), completed, failed, makespan,
+        return new SimResult(trace, policy.name(), gpus, options.estimation().name(),
+                options.engine().earlyRestart().enabled(), jobs.size(), completed, failed, makespan,
                 makespan > 0 ? completed / makespan * 3600 : 0, energy, completed > 0 ? jctSum / completed : Double.NaN,
                 p95, engine.reconfigurations(), engine.restarts(), engine.oomKills(), engine.earlyRestarts(),
                 stats.falseEarlyRestarts, stats.wastedSliceS,

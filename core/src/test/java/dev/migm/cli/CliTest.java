@@ -29,7 +29,11 @@ final class CliTest {
     void layoutsMaximalJson_isAnArrayOfLayoutsOfProfileStartSize() {
         Result r = run("layouts", "A100-40GB", "--maximal", "--json");
         assertThat(r.status()).isZero();
-        List<List<Map<String, Object>>> layouts = Json.MAPPER.readValue(r.out(), new TypeReference<>() { });
+        Map<String, Object> doc = Json.MAPPER.readValue(r.out(), new TypeReference<>() { });
+        assertThat(doc.get("schema")).isEqualTo("migm.layouts/v1");
+        @SuppressWarnings("unchecked")
+        List<List<Map<String, Object>>> layouts = (List<List<Map<String, Object>>>) doc.get("layouts");
+        assertThat(doc.get("count")).isEqualTo(layouts.size());
         assertThat(layouts).hasSize(Layouts.maximal(Catalog.builtin().get("A100-40GB"), false).size());
         assertThat(layouts).contains(List.of(Map.of("profile", "7g.40gb", "start", 0, "size", 8)));
         assertThat(layouts).contains(List.of(Map.of("profile", "4g.20gb", "start", 0, "size", 4),
@@ -67,7 +71,10 @@ final class CliTest {
         Result r = run("simulate", "--suite", "scientific", "--policies", "serial,migm", "--estimate",
                 "oracle", "--json", "--quiet");
         assertThat(r.status()).isZero();
-        List<Map<String, Object>> rows = Json.MAPPER.readValue(r.out(), new TypeReference<>() { });
+        Map<String, Object> doc = Json.MAPPER.readValue(r.out(), new TypeReference<>() { });
+        assertThat(doc.get("schema")).isEqualTo("migm.simulate/v1");
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) doc.get("runs");
         assertThat(rows).hasSize(2);
         assertThat(rows.getFirst().keySet()).contains("jobs", "completed", "makespan_s", "throughput_jobs_per_h",
                 "energy_j", "mean_jct_s", "p95_wait_s", "reconfigurations", "restarts", "busy_slice_share",
