@@ -12,7 +12,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code migm generate-trace}: a large synthetic trace for scale runs. */
-@Command(name = "generate-trace", description = "Write a synthetic migm-trace v1 file resampled from a bundled suite.")
+@Command(name = "generate-trace", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  migm generate-trace --jobs 500 --gpus 2 --load 1.5 --seed 7 -o trace.csv", "  migm generate-trace --from llm --jobs 1000 --gpus 8 --load 0.9 -o llm.csv --json"},
+        description = "Write a synthetic migm-trace v1 file resampled from a bundled suite.")
 final class GenerateTraceCommand implements Callable<Integer> {
     @Option(names = "--jobs", required = true, description = "number of jobs")
     int jobs;

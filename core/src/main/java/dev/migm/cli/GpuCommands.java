@@ -42,7 +42,9 @@ final class GpuCommands {
         }
     }
 
-    @Command(name = "gpus", description = "List the GPU models of the catalog.")
+    @Command(name = "gpus", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  migm gpus", "  migm gpus --json | jq -r '.gpus[].name'"},
+        description = "List the GPU models of the catalog.")
     static final class Gpus extends Base {
         @Option(names = "--json", description = "JSON output")
         boolean json;
@@ -69,7 +71,9 @@ final class GpuCommands {
         }
     }
 
-    @Command(name = "profiles", description = "List a GPU's instance profiles, like nvidia-smi mig -lgip/-lgipp.")
+    @Command(name = "profiles", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  migm profiles A100-40GB", "  migm profiles H100-80GB --json"},
+        description = "List a GPU's instance profiles, like nvidia-smi mig -lgip/-lgipp.")
     static final class Profiles extends Base {
         @Parameters(paramLabel = "GPU", description = "GPU model, e.g. A100-40GB")
         String gpu;
@@ -102,7 +106,9 @@ final class GpuCommands {
         }
     }
 
-    @Command(name = "layouts", description = "Enumerate the legal layouts of a GPU.")
+    @Command(name = "layouts", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  migm layouts A30", "  migm layouts A100-40GB --maximal --json | jq .count"},
+        description = "Enumerate the legal layouts of a GPU.")
     static final class Layouts extends Base {
         @Parameters(paramLabel = "GPU", description = "GPU model, e.g. A100-40GB")
         String gpu;
@@ -138,7 +144,9 @@ final class GpuCommands {
         }
     }
 
-    @Command(name = "plan", description = "Plan the cheapest reconfiguration that yields an idle instance of a profile,"
+    @Command(name = "plan", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  migm plan A100-40GB --layout '1g.5gb@0,1g.5gb@1,2g.10gb@2,3g.20gb@4*' --want 4g.20gb", "  migm plan A100-40GB --layout '7g.40gb@0' --to '3g.20gb@0,3g.20gb@4' --json"},
+        description = "Plan the cheapest reconfiguration that yields an idle instance of a profile,"
             + " or that reaches a target layout. Busy instances (marked *) are never touched.")
     static final class PlanCmd extends Base {
         @Parameters(paramLabel = "GPU", description = "GPU model, e.g. A100-40GB")
@@ -234,7 +242,9 @@ final class GpuCommands {
         }
     }
 
-    @Command(name = "import-smi", description = "Read nvidia-smi mig -lgip (and -lgipp, -lgi) output into GPU models and layouts.")
+    @Command(name = "import-smi", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  migm import-smi --lgip examples/a100-lgip.txt --lgipp examples/a100-lgipp.txt --lgi examples/a100-lgi.txt", "  nvidia-smi mig -lgip > lgip.txt && migm import-smi --lgip lgip.txt --name B200 --json"},
+        description = "Read nvidia-smi mig -lgip (and -lgipp, -lgi) output into GPU models and layouts.")
     static final class ImportSmi extends Base {
         @Option(names = "--lgip", required = true, description = "file with nvidia-smi mig -lgip output")
         Path lgip;
@@ -298,7 +308,9 @@ final class GpuCommands {
         }
     }
 
-    @Command(name = "export", description = "Export per-GPU layouts as a mig-parted v1 config (YAML).")
+    @Command(name = "export", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  migm export --gpu A100-40GB --layout '3g.20gb@0,3g.20gb@4' --layout '7g.40gb@0'", "  migm export --gpu H100-80GB --layout '1g.10gb@0,1g.10gb@1' --config-name small > config.yaml"},
+        description = "Export per-GPU layouts as a mig-parted v1 config (YAML).")
     static final class Export extends Base {
         @Option(names = "--format", defaultValue = "mig-parted", description = "output format: mig-parted")
         String format;
@@ -345,7 +357,9 @@ final class GpuCommands {
         }
     }
 
-    @Command(name = "import-mig-parted", description = "Read a mig-parted v1 config and place its counts as legal layouts.")
+    @Command(name = "import-mig-parted", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  migm import-mig-parted examples/mig-parted.yaml --gpu A100-40GB --gpus 2", "  migm import-mig-parted config.yaml --config all-balanced --gpu A100-40GB --json"},
+        description = "Read a mig-parted v1 config and place its counts as legal layouts.")
     static final class ImportMigParted extends Base {
         @Parameters(paramLabel = "FILE", description = "mig-parted config file")
         Path file;

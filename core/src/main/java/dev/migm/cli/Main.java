@@ -24,7 +24,8 @@ import picocli.CommandLine.Command;
                 "  3  internal error (one line on stderr names the log file with the details)"},
         subcommands = {GpuCommands.Gpus.class, GpuCommands.Profiles.class, GpuCommands.Layouts.class,
                 GpuCommands.PlanCmd.class, GpuCommands.ImportSmi.class, GpuCommands.Export.class,
-                GpuCommands.ImportMigParted.class, SimulateCommand.class, GenerateTraceCommand.class, CommandLine.HelpCommand.class})
+                GpuCommands.ImportMigParted.class, SimulateCommand.class, GenerateTraceCommand.class,
+                DocsCommands.Completion.class, DocsCommands.Man.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0;
     public static final int FOUND_A_PROBLEM = 1;

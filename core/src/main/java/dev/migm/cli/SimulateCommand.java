@@ -27,7 +27,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code migm simulate}: runs policies on traces in the discrete-event simulator and compares them. */
-@Command(name = "simulate", description = "Run scheduling policies on migm-trace v1 files (or bundled suites) in the"
+@Command(name = "simulate", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  migm simulate --suite mixed", "  migm simulate examples/trace-small.csv --policies serial,migm --wide", "  migm simulate trace.csv --gpus 8 --estimate oracle --json > runs.json"},
+        description = "Run scheduling policies on migm-trace v1 files (or bundled suites) in the"
         + " discrete-event simulator and compare makespan, throughput and energy.")
 final class SimulateCommand implements Callable<Integer> {
     @Spec

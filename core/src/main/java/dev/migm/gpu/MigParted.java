@@ -25,7 +25,8 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * {@link Layouts#placeCounts}, which picks the placement that leaves the largest free region.
  */
 public final class MigParted {
-    private static final YAMLMapper YAML = YAMLMapper.builder().build();
+    private static final YAMLMapper YAML = YAMLMapper.builder()
+            .enable(tools.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     private static final Set<String> TOP_FIELDS = Set.of("version", "mig-configs");
     private static final Set<String> ENTRY_FIELDS = Set.of("devices", "device-filter", "mig-enabled", "mig-devices");
 
@@ -79,7 +80,7 @@ public final class MigParted {
         try {
             root = YAML.readTree(text);
         } catch (JacksonException e) {
-            throw new InvalidInputException(source + ": not YAML: " + e.getOriginalMessage());
+            throw new InvalidInputException(yamlError(e, source));
         }
         if (root == null || !root.isObject()) {
             throw new InvalidInputException(source + ": expected a mapping with 'version' and 'mig-configs'");
@@ -111,6 +112,25 @@ public final class MigParted {
         return result;
     }
 
+    /**
+     * A YAML syntax error as one line: {@code file:line:column: not valid YAML: what}, without the
+     * parser's context lines, carets or class names.
+     */
+    static String yamlError(JacksonException e, String source) {
+        var loc = e.getLocation();
+        String place = loc != null && loc.getLineNr() > 0 ? source + ":" + loc.getLineNr() + ":" + loc.getColumnNr()
+                : source;
+        List<String> parts = new ArrayList<>();
+        for (String line : String.valueOf(e.getOriginalMessage()).split("\\R")) {
+            String t = line.strip();
+            if (t.isEmpty() || t.startsWith("in reader") || t.startsWith("^") || t.startsWith("at [")) continue;
+            parts.add(t.replaceAll(",? *in 'reader', line \\d+, column \\d+:?", ""));
+        }
+        String what = String.join("; ", parts);
+        if (what.length() > 120) what = what.substring(0, 117) + "...";
+        return place + ": not valid YAML: " + (what.isEmpty() ? "cannot parse" : what);
+    }
+
     private static DeviceEntry entry(JsonNode node, String source, String where) {
         if (!node.isObject()) {
             throw new InvalidInputException(source + ": field '" + where + "': expected a mapping");
@@ -126,13 +146,15 @@ public final class MigParted {
             List<Integer> ids = new ArrayList<>();
             for (JsonNode d : devices) {
                 if (!d.isInt() || d.asInt() < 0) {
-                    throw new InvalidInputException(source + ": field '" + where + ".devices': expected GPU indices, got " + d);
+                    throw new InvalidInputException(source + ": field '" + where + ".devices': expected GPU indices, got "
+                            + dev.migm.io.TextFiles.quote(d.toString()));
                 }
                 ids.add(d.asInt());
             }
             deviceList = Optional.of(List.copyOf(ids));
         } else {
-            throw new InvalidInputException(source + ": field '" + where + ".devices': expected 'all' or a list, got " + devices);
+            throw new InvalidInputException(source + ": field '" + where + ".devices': expected 'all' or a list, got "
+                    + dev.migm.io.TextFiles.quote(devices.toString()));
         }
         List<String> filter = new ArrayList<>();
         JsonNode f = node.get("device-filter");
@@ -158,9 +180,13 @@ public final class MigParted {
             for (var e : md.properties()) {
                 if (!e.getValue().isInt() || e.getValue().asInt() < 0) {
                     throw new InvalidInputException(source + ": field '" + where + ".mig-devices." + e.getKey()
-                            + "': expected a count, got " + e.getValue());
+                            + "': expected a count, got " + dev.migm.io.TextFiles.quote(e.getValue().toString()));
                 }
-                ProfileName.parse(e.getKey());
+                try {
+                    ProfileName.parse(e.getKey());
+                } catch (InvalidInputException bad) {
+                    throw new InvalidInputException(source + ": field '" + where + ".mig-devices': " + bad.getMessage());
+                }
                 counts.put(e.getKey(), e.getValue().asInt());
             }
         }
@@ -192,7 +218,12 @@ public final class MigParted {
             Map<Profile, Integer> counts = new LinkedHashMap<>();
             for (var c : e.migDevices().entrySet()) {
                 if (c.getValue() > 0) {
-                    counts.put(gpu.profile(c.getKey()), c.getValue());
+                    try {
+                        counts.put(gpu.profile(c.getKey()), c.getValue());
+                    } catch (InvalidInputException bad) {
+                        throw new InvalidInputException(source + ": GPU " + index + ", field 'mig-devices': "
+                                + bad.getMessage());
+                    }
                 }
             }
             return Layouts.placeCounts(gpu, counts).orElseThrow(() -> new InvalidInputException(source + ": GPU "

@@ -1,0 +1,70 @@
+package dev.migm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Help, the man page and shell completion, all generated from the command definitions. */
+final class DocsTest {
+    private static final List<String> VERBS = List.of("gpus", "profiles", "layouts", "plan", "import-smi", "export",
+            "import-mig-parted", "simulate", "generate-trace", "completion", "man");
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gpus", "profiles", "layouts", "plan", "import-smi", "export", "import-mig-parted",
+            "simulate", "generate-trace", "completion", "man"})
+    void everyVerb_hasHelpWithExamples_bothWays(String verb) {
+        CliTest.Result flag = CliTest.run(verb, "--help");
+        CliTest.Result help = CliTest.run("help", verb);
+        assertThat(flag.status()).isZero();
+        assertThat(flag.out()).startsWith("Usage: migm " + verb).contains("Examples:").contains("  migm " + verb);
+        assertThat(help.out()).isEqualTo(flag.out());
+    }
+
+    @Test
+    void theManPage_coversEveryVerbAndTheExitStatuses_andGroffReadsItWithoutWarnings(@TempDir Path dir)
+            throws Exception {
+        CliTest.Result r = CliTest.run("man");
+        assertThat(r.status()).isZero();
+        assertThat(r.out()).startsWith(".TH MIGM 1");
+        for (String verb : VERBS) {
+            assertThat(r.out()).contains(".SS " + verb.replace("-", "\\-"));
+        }
+        assertThat(r.out()).contains(".SH EXIT STATUS").contains(".B 3\n");
+        Path groff = Path.of("/usr/bin/groff");
+        if (Files.isExecutable(groff)) {
+            Path page = dir.resolve("migm.1");
+            Files.writeString(page, r.out());
+            Process p = new ProcessBuilder(groff.toString(), "-man", "-Tutf8", "-ww", page.toString())
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(false).start();
+            String warnings = new String(p.getErrorStream().readAllBytes());
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(warnings).isEmpty();
+            assertThat(p.exitValue()).isZero();
+        }
+    }
+
+    @Test
+    void theCompletionScript_isValidBash_andKnowsEveryVerb(@TempDir Path dir) throws IOException, InterruptedException {
+        CliTest.Result r = CliTest.run("completion");
+        assertThat(r.status()).isZero();
+        for (String verb : VERBS) {
+            assertThat(r.out()).contains(verb);
+        }
+        Path script = dir.resolve("migm-completion.bash");
+        Files.writeString(script, r.out());
+        Process p = new ProcessBuilder("bash", "-c", "source " + script + " && complete -p migm").redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        assertThat(out).contains("migm");
+    }
+}
