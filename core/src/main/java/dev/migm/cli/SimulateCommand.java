@@ -189,7 +189,7 @@ final class SimulateCommand implements Callable<Integer> {
         return switch (earlyRestart) {
             case "on" -> base.withEarlyRestart(knobs.earlyRestart(true));
             case "off" -> base.withEarlyRestart(knobs.earlyRestart(false));
-            default -> throw new InvalidInputException("--early-restart: expected on or off, got '" + earlyRestart + "'");
+            default -> throw new InvalidInputException("--early-restart: expected on or off, got " + dev.migm.io.TextFiles.quote(earlyRestart));
         };
     }
 

@@ -1,6 +1,7 @@
 package dev.migm.estimate;
 
 import dev.migm.io.InvalidInputException;
+import dev.migm.io.TextFiles;
 import java.util.Locale;
 import java.util.Map;
 
@@ -35,10 +36,10 @@ public final class MemoryExpression {
         double v = e.expr();
         e.skipSpace();
         if (e.pos != text.length()) {
-            throw e.error("unexpected '" + text.charAt(e.pos) + "'");
+            throw e.error("unexpected " + TextFiles.quote(String.valueOf(text.charAt(e.pos))) + "");
         }
         if (!Double.isFinite(v)) {
-            throw new InvalidInputException("memory expression '" + text + "' is not finite");
+            throw new InvalidInputException("memory expression " + TextFiles.quote(String.valueOf(text)) + " is not finite");
         }
         return v;
     }
@@ -124,14 +125,14 @@ public final class MemoryExpression {
                     case "max" -> requireTwo(name, b) ? Math.max(a, b) : 0;
                     case "ceil" -> Math.ceil(a);
                     case "floor" -> Math.floor(a);
-                    default -> throw error("unknown function '" + name + "' (min, max, ceil, floor)");
+                    default -> throw error("unknown function " + TextFiles.quote(String.valueOf(name)) + " (min, max, ceil, floor)");
                 };
             }
             Double v = vars.get(name);
-            if (v == null) throw error("unknown parameter '" + name + "' (job parameters: " + vars.keySet() + ")");
+            if (v == null) throw error("unknown parameter " + TextFiles.quote(String.valueOf(name)) + " (job parameters: " + vars.keySet() + ")");
             return v;
         }
-        throw error(pos >= text.length() ? "unexpected end" : "unexpected '" + text.charAt(pos) + "'");
+        throw error(pos >= text.length() ? "unexpected end" : "unexpected " + TextFiles.quote(String.valueOf(text.charAt(pos))) + "");
     }
 
     private boolean requireTwo(String name, double b) {
@@ -156,7 +157,7 @@ public final class MemoryExpression {
             case "tb" -> 1e12;
             default -> {
                 pos = start;
-                throw error("unknown unit '" + u + "' (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)");
+                throw error("unknown unit " + TextFiles.quote(String.valueOf(u)) + " (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)");
             }
         };
     }
@@ -174,6 +175,6 @@ public final class MemoryExpression {
     }
 
     private InvalidInputException error(String what) {
-        return new InvalidInputException("memory expression '" + text + "' at position " + (pos + 1) + ": " + what);
+        return new InvalidInputException("memory expression " + TextFiles.quote(String.valueOf(text)) + " at position " + (pos + 1) + ": " + what);
     }
 }

@@ -17,7 +17,7 @@ final class Params {
         try {
             return Optional.of(Double.parseDouble(v.trim()));
         } catch (NumberFormatException e) {
-            throw new InvalidInputException("job " + job.id() + ": parameter " + name + ": expected a number, got '" + v + "'");
+            throw new InvalidInputException("job " + job.id() + ": parameter " + name + ": expected a number, got " + dev.migm.io.TextFiles.quote(v));
         }
     }
 

@@ -2,6 +2,7 @@ package dev.migm.gpu;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.migm.io.InvalidInputException;
+import dev.migm.io.TextFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -102,7 +103,7 @@ public final class Catalog {
 
     /** The model a name denotes, or an error listing the known names. */
     public GpuModel get(String name) {
-        return find(name).orElseThrow(() -> new InvalidInputException("unknown GPU '" + name + "' (known: "
+        return find(name).orElseThrow(() -> new InvalidInputException("unknown GPU " + TextFiles.quote(String.valueOf(name)) + " (known: "
                 + String.join(", ", models.stream().map(m -> m.name() + (m.aliases().isEmpty() ? "" : " (" + m.aliases().getFirst() + ")")).toList())
                 + ")"));
     }

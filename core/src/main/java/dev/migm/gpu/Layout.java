@@ -1,6 +1,7 @@
 package dev.migm.gpu;
 
 import dev.migm.io.InvalidInputException;
+import dev.migm.io.TextFiles;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -63,7 +64,7 @@ public record Layout(GpuModel gpu, List<Instance> instances) {
     public static Layout parse(GpuModel gpu, String text) {
         MarkedLayout marked = parseMarked(gpu, text);
         if (!marked.marked().isEmpty()) {
-            throw new InvalidInputException("layout '" + text + "': '*' marks are not allowed here");
+            throw new InvalidInputException("layout " + TextFiles.quote(text) + ": '*' marks are not allowed here");
         }
         return marked.layout();
     }
@@ -85,7 +86,7 @@ public record Layout(GpuModel gpu, List<Instance> instances) {
             for (String raw : trimmed.split(",", -1)) {
                 String part = raw.trim();
                 if (part.isEmpty()) {
-                    throw new InvalidInputException("layout " + dev.migm.io.TextFiles.quote(text)
+                    throw new InvalidInputException("layout " + TextFiles.quote(text)
                             + ": an empty instance between commas (expected e.g. 3g.20gb@0,3g.20gb@4)");
                 }
                 boolean star = part.endsWith("*");
@@ -94,16 +95,16 @@ public record Layout(GpuModel gpu, List<Instance> instances) {
                 }
                 int at = part.indexOf('@');
                 if (at < 0) {
-                    throw new InvalidInputException("layout '" + text + "': instance '" + raw.trim()
-                            + "' lacks '@start' (expected e.g. 3g.20gb@4)");
+                    throw new InvalidInputException("layout " + TextFiles.quote(text) + ": instance "
+                            + TextFiles.quote(raw.trim()) + " lacks '@start' (expected e.g. 3g.20gb@4)");
                 }
                 Profile profile = gpu.profile(part.substring(0, at));
                 int start;
                 try {
                     start = Integer.parseInt(part.substring(at + 1).trim());
                 } catch (NumberFormatException e) {
-                    throw new InvalidInputException("layout '" + text + "': instance '" + raw.trim()
-                            + "' has a non-numeric start (expected e.g. 3g.20gb@4)");
+                    throw new InvalidInputException("layout " + TextFiles.quote(text) + ": instance "
+                            + TextFiles.quote(raw.trim()) + " has a non-numeric start (expected e.g. 3g.20gb@4)");
                 }
                 Instance instance = new Instance(profile, start);
                 instances.add(instance);

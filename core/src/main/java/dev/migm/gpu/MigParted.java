@@ -1,6 +1,7 @@
 package dev.migm.gpu;
 
 import dev.migm.io.InvalidInputException;
+import dev.migm.io.TextFiles;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -87,9 +88,10 @@ public final class MigParted {
         }
         rejectUnknown(root, TOP_FIELDS, source, "top level");
         JsonNode version = root.get("version");
-        if (version == null || !"v1".equals(version.asString())) {
+        if (version == null || !version.isString() || !"v1".equals(version.asString())) {
             throw new InvalidInputException(source + ": field 'version': expected v1, got "
-                    + (version == null ? "nothing" : "'" + version.asString() + "'"));
+                    + (version == null ? "nothing" : TextFiles.quote(version.isString() ? version.asString()
+                    : version.toString())));
         }
         JsonNode configs = root.get("mig-configs");
         if (configs == null || !configs.isObject() || configs.isEmpty()) {
@@ -147,14 +149,14 @@ public final class MigParted {
             for (JsonNode d : devices) {
                 if (!d.isInt() || d.asInt() < 0) {
                     throw new InvalidInputException(source + ": field '" + where + ".devices': expected GPU indices, got "
-                            + dev.migm.io.TextFiles.quote(d.toString()));
+                            + TextFiles.quote(d.toString()));
                 }
                 ids.add(d.asInt());
             }
             deviceList = Optional.of(List.copyOf(ids));
         } else {
             throw new InvalidInputException(source + ": field '" + where + ".devices': expected 'all' or a list, got "
-                    + dev.migm.io.TextFiles.quote(devices.toString()));
+                    + TextFiles.quote(devices.toString()));
         }
         List<String> filter = new ArrayList<>();
         JsonNode f = node.get("device-filter");
@@ -162,7 +164,13 @@ public final class MigParted {
             if (f.isString()) {
                 filter.add(f.asString());
             } else if (f.isArray()) {
-                f.forEach(x -> filter.add(x.asString()));
+                for (JsonNode x : f) {
+                    if (!x.isString()) {
+                        throw new InvalidInputException(source + ": field '" + where + ".device-filter': expected PCI ids"
+                                + " as strings, got " + TextFiles.quote(x.toString()));
+                    }
+                    filter.add(x.asString());
+                }
             } else {
                 throw new InvalidInputException(source + ": field '" + where + ".device-filter': expected a string or list");
             }
@@ -180,7 +188,7 @@ public final class MigParted {
             for (var e : md.properties()) {
                 if (!e.getValue().isInt() || e.getValue().asInt() < 0) {
                     throw new InvalidInputException(source + ": field '" + where + ".mig-devices." + e.getKey()
-                            + "': expected a count, got " + dev.migm.io.TextFiles.quote(e.getValue().toString()));
+                            + "': expected a count, got " + TextFiles.quote(e.getValue().toString()));
                 }
                 try {
                     ProfileName.parse(e.getKey());

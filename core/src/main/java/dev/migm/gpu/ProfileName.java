@@ -1,6 +1,7 @@
 package dev.migm.gpu;
 
 import dev.migm.io.InvalidInputException;
+import dev.migm.io.TextFiles;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -33,17 +34,17 @@ public record ProfileName(int computeSlices, int memoryGb, String attributes) im
         }
         String lower = trimmed.toLowerCase(java.util.Locale.ROOT);
         if (COMPUTE_INSTANCE.matcher(lower).matches()) {
-            throw new InvalidInputException("profile '" + text
-                    + "' names a compute-instance profile; migm manages whole GPU instances (expected e.g. 3g.20gb)");
+            throw new InvalidInputException("profile " + TextFiles.quote(String.valueOf(text))
+                    + " names a compute-instance profile; migm manages whole GPU instances (expected e.g. 3g.20gb)");
         }
         Matcher m = SHAPE.matcher(lower);
         if (!m.matches()) {
-            throw new InvalidInputException("bad profile '" + text + "': expected <g>g.<n>gb[+me], e.g. 3g.20gb or 1g.5gb+me");
+            throw new InvalidInputException("bad profile " + TextFiles.quote(String.valueOf(text)) + ": expected <g>g.<n>gb[+me], e.g. 3g.20gb or 1g.5gb+me");
         }
         try {
             return new ProfileName(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), m.group(3));
         } catch (IllegalArgumentException e) {
-            throw new InvalidInputException("bad profile '" + text + "': " + e.getMessage());
+            throw new InvalidInputException("bad profile " + TextFiles.quote(String.valueOf(text)) + ": " + e.getMessage());
         }
     }
 

@@ -2,6 +2,7 @@ package dev.migm.schedule;
 
 import dev.migm.gpu.GpuModel;
 import dev.migm.io.InvalidInputException;
+import dev.migm.io.TextFiles;
 import dev.migm.gpu.Layout;
 import dev.migm.gpu.Layouts;
 import dev.migm.gpu.Profile;
@@ -31,7 +32,7 @@ public final class LayoutSpecs {
     public static Layout resolve(GpuModel gpu, String spec) {
         String s = spec.trim().replaceAll("\\+(?=\\d)", ",");
         if (s.contains(",,") || s.startsWith(",")) {
-            throw new InvalidInputException("layout '" + spec + "': empty entry");
+            throw new InvalidInputException("layout " + TextFiles.quote(String.valueOf(spec)) + ": empty entry");
         }
         if (s.contains("@")) {
             return Layout.parse(gpu, s);
@@ -52,12 +53,21 @@ public final class LayoutSpecs {
         for (String part : s.split(",")) {
             Matcher m = COUNT.matcher(part.trim());
             if (!m.matches()) {
-                throw new InvalidInputException("layout '" + spec + "': expected balanced, full, counts like 7x1g or"
+                throw new InvalidInputException("layout " + TextFiles.quote(String.valueOf(spec)) + ": expected balanced, full, counts like 7x1g or"
                         + " 2x1g.5gb,1x3g.20gb, or placements like 3g.20gb@0,3g.20gb@4");
             }
-            int n = Integer.parseInt(m.group(1));
+            int n;
+            try {
+                n = Integer.parseInt(m.group(1));
+            } catch (NumberFormatException e) {
+                n = Integer.MAX_VALUE;
+            }
+            if (n < 1 || n > 64) {
+                throw new InvalidInputException("layout " + TextFiles.quote(spec) + ": a count must be 1 to 64,"
+                        + " got " + TextFiles.quote(m.group(1)));
+            }
             String name = m.group(2).trim();
-            Profile p = name.matches("\\d+g") ? bySlices(gpu, Integer.parseInt(name.substring(0, name.length() - 1)), spec)
+            Profile p = name.matches("\\d{1,2}g") ? bySlices(gpu, Integer.parseInt(name.substring(0, name.length() - 1)), spec)
                     : gpu.profile(name);
             counts.merge(p, n, Integer::sum);
         }
@@ -66,12 +76,12 @@ public final class LayoutSpecs {
 
     private static Layout place(GpuModel gpu, Map<Profile, Integer> counts, String spec) {
         return Layouts.placeCounts(gpu, counts).orElseThrow(() -> new InvalidInputException(
-                "layout '" + spec + "': no legal layout of " + gpu.name() + " holds " + counts));
+                "layout " + TextFiles.quote(String.valueOf(spec)) + ": no legal layout of " + gpu.name() + " holds " + counts));
     }
 
     private static Profile bySlices(GpuModel gpu, int computeSlices, String spec) {
         return gpu.plainProfiles().stream().filter(p -> p.computeSlices() == computeSlices).findFirst()
-                .orElseThrow(() -> new InvalidInputException("layout '" + spec + "': " + gpu.name()
+                .orElseThrow(() -> new InvalidInputException("layout " + TextFiles.quote(String.valueOf(spec)) + ": " + gpu.name()
                         + " has no " + computeSlices + "g profile"));
     }
 }

@@ -3,6 +3,7 @@ package dev.migm.schedule;
 import dev.migm.engine.SchedulingPolicy;
 import dev.migm.gpu.GpuModel;
 import dev.migm.io.InvalidInputException;
+import dev.migm.io.TextFiles;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +44,7 @@ public final class PolicyRegistry {
             // reported below
         }
         throw new InvalidInputException("policy migm: the argument is the whole-GPU delay bound, a number >= 0"
-                + " (multiples of the waiting job's run time), got '" + argument + "'");
+                + " (multiples of the waiting job's run time), got " + TextFiles.quote(String.valueOf(argument)) + "");
     }
 
     private static void register(String name, Function<Setup, SchedulingPolicy> factory) {
@@ -67,10 +68,10 @@ public final class PolicyRegistry {
         String argument = colon < 0 ? "" : text.substring(colon + 1);
         Function<Setup, SchedulingPolicy> f = FACTORIES.get(name);
         if (f == null) {
-            throw new InvalidInputException("unknown policy '" + name + "' (known: " + String.join(", ", names()) + ")");
+            throw new InvalidInputException("unknown policy " + TextFiles.quote(String.valueOf(name)) + " (known: " + String.join(", ", names()) + ")");
         }
         if (!argument.isEmpty() && !name.equals("static") && !name.equals("migm")) {
-            throw new InvalidInputException("policy '" + name + "' takes no argument (got '" + argument + "')");
+            throw new InvalidInputException("policy " + TextFiles.quote(String.valueOf(name)) + " takes no argument (got " + TextFiles.quote(String.valueOf(argument)) + ")");
         }
         if (name.equals("static")) {
             for (GpuModel g : gpus) {

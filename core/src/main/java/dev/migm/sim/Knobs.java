@@ -49,7 +49,7 @@ public record Knobs(double rightSizeSlack, double historyQuantile, double margin
             String name = kv[0].strip();
             double[] range = NAMES.get(name);
             if (range == null) {
-                throw new InvalidInputException("--tune: unknown name '" + name + "' (known: "
+                throw new InvalidInputException("--tune: unknown name " + dev.migm.io.TextFiles.quote(name) + " (known: "
                         + String.join(", ", NAMES.keySet()) + ")");
             }
             double x;
@@ -60,7 +60,7 @@ public record Knobs(double rightSizeSlack, double historyQuantile, double margin
             }
             if (!(x >= range[0] && x <= range[1])) {
                 throw new InvalidInputException("--tune " + name + ": expected a number in [" + range[0] + ", "
-                        + range[1] + "], got '" + (kv.length == 2 ? kv[1] : "") + "'");
+                        + range[1] + "], got " + dev.migm.io.TextFiles.quote(kv.length == 2 ? kv[1] : ""));
             }
             v.put(name, x);
         }

@@ -70,6 +70,18 @@ public final class SmiImport {
 
     private static ImportedGpu model(int gpu, List<SmiParser.ProfileRow> rows, List<SmiParser.PlacementRow> placements,
                                      Catalog catalog, String nameHint) {
+        try {
+            return buildModel(gpu, rows, placements, catalog, nameHint);
+        } catch (IllegalArgumentException e) {
+            // The tables parse but do not describe a possible GPU (placements off the GPU, a profile
+            // larger than it, two profiles of one name).
+            throw new InvalidInputException("GPU " + gpu + ": the -lgip/-lgipp tables describe no possible GPU: "
+                    + e.getMessage());
+        }
+    }
+
+    private static ImportedGpu buildModel(int gpu, List<SmiParser.ProfileRow> rows,
+                                          List<SmiParser.PlacementRow> placements, Catalog catalog, String nameHint) {
         for (SmiParser.PlacementRow p : placements) {
             if (rows.stream().noneMatch(r -> r.id() == p.profileId())) {
                 throw new InvalidInputException("GPU " + gpu + ": -lgipp line " + p.line() + " names profile ID "
@@ -242,8 +254,16 @@ public final class SmiImport {
                 throw new InvalidInputException(source + ":" + row.line() + ": placement " + row.placement()
                         + " has size " + row.placement().size() + ", " + profile + " takes " + profile.memorySlices());
             }
-            instances.add(new Instance(profile, row.placement().start()));
+            try {
+                instances.add(new Instance(profile, row.placement().start()));
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException(source + ":" + row.line() + ": " + e.getMessage());
+            }
         }
-        return new Layout(model, instances);
+        try {
+            return new Layout(model, instances);
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException(source + ": GPU " + gpu + ": " + e.getMessage());
+        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.migm.gpu.smi;
 
 import dev.migm.io.InvalidInputException;
+import dev.migm.io.TextFiles;
 import dev.migm.gpu.Placement;
 import dev.migm.gpu.ProfileName;
 import java.util.ArrayList;
@@ -16,8 +17,9 @@ import java.util.regex.Pattern;
  */
 public final class SmiParser {
     private static final Pattern LGIPP = Pattern.compile(
-            "GPU\\s+(\\d+)\\s+Profile\\s+ID\\s+(\\d+)\\s+Placements?\\s*:\\s*\\{([\\d,\\s]*)}\\s*:\\s*(\\d+)");
-    private static final Pattern INT = Pattern.compile("\\d+");
+            "GPU\\s+(\\d{1,6})\\s+Profile\\s+ID\\s+(\\d{1,6})\\s+Placements?\\s*:\\s*\\{([\\d,\\s]*)}\\s*:\\s*(\\d{1,6})");
+    /** nvidia-smi's numbers here are small (IDs, counts, slices, SMs): more than six digits is not a table. */
+    private static final Pattern INT = Pattern.compile("\\d{1,6}");
 
     private SmiParser() {
     }
@@ -60,8 +62,8 @@ public final class SmiParser {
                 rows.add(profileRow(tokens, more, source, lineNo));
                 i++;
             } else {
-                throw new InvalidInputException(source + ":" + lineNo + ": not an nvidia-smi -lgip row: '"
-                        + lines[i].strip() + "'");
+                throw new InvalidInputException(source + ":" + lineNo + ": not an nvidia-smi -lgip row: "
+                        + TextFiles.quote(lines[i].strip()));
             }
         }
         if (rows.isEmpty()) {
@@ -81,16 +83,26 @@ public final class SmiParser {
             Matcher m = LGIPP.matcher(line);
             if (!m.matches()) {
                 throw new InvalidInputException(source + ":" + (i + 1)
-                        + ": expected 'GPU <n> Profile ID <id> Placements: {<starts>}:<size>', got '" + line + "'");
+                        + ": expected 'GPU <n> Profile ID <id> Placements: {<starts>}:<size>', got "
+                        + TextFiles.quote(line));
             }
             List<Integer> starts = new ArrayList<>();
             for (String s : m.group(3).split(",")) {
                 if (!s.isBlank()) {
-                    starts.add(Integer.parseInt(s.strip()));
+                    int start = parseInt(s.strip(), source, i + 1, "placement start");
+                    if (!starts.isEmpty() && start <= starts.getLast()) {
+                        throw new InvalidInputException(source + ":" + (i + 1) + ": placement starts must ascend, got "
+                                + start + " after " + starts.getLast());
+                    }
+                    starts.add(start);
                 }
             }
             if (starts.isEmpty()) {
                 throw new InvalidInputException(source + ":" + (i + 1) + ": empty placement list");
+            }
+            if (Integer.parseInt(m.group(4)) < 1 || starts.getLast() + Integer.parseInt(m.group(4)) > 64) {
+                throw new InvalidInputException(source + ":" + (i + 1) + ": placement size " + m.group(4)
+                        + " from start " + starts.getLast() + " leaves the GPU (at most 64 memory slices)");
             }
             rows.add(new PlacementRow(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), starts,
                     Integer.parseInt(m.group(4)), i + 1));
@@ -116,15 +128,16 @@ public final class SmiParser {
                     rows.add(new InstanceRow(parseInt(tokens[0], source, lineNo, "GPU"), ProfileName.parse(tokens[2]),
                             parseInt(tokens[3], source, lineNo, "profile ID"),
                             parseInt(tokens[4], source, lineNo, "instance ID"),
-                            new Placement(Integer.parseInt(ss[0]), Integer.parseInt(ss[1])), lineNo));
-                } catch (InvalidInputException e) {
+                            new Placement(parseInt(ss[0], source, lineNo, "placement start"),
+                                    parseInt(ss[1], source, lineNo, "placement size")), lineNo));
+                } catch (InvalidInputException | IllegalArgumentException e) {
                     throw new InvalidInputException(source + ":" + lineNo + ": " + e.getMessage(), e);
                 }
             } else if (tokens.length >= 1 && tokens[0].equalsIgnoreCase("No")) {
                 continue; // "No GPU instances found"
             } else {
-                throw new InvalidInputException(source + ":" + lineNo + ": not an nvidia-smi -lgi row: '"
-                        + lines[i].strip() + "'");
+                throw new InvalidInputException(source + ":" + lineNo + ": not an nvidia-smi -lgi row: "
+                        + TextFiles.quote(lines[i].strip()));
             }
         }
         return rows;
@@ -135,18 +148,18 @@ public final class SmiParser {
             ProfileName name = ProfileName.parse(t[2]);
             String[] freeTotal = t[4].split("/");
             if (freeTotal.length != 2) {
-                throw new InvalidInputException("expected Free/Total instances, got '" + t[4] + "'");
+                throw new InvalidInputException("expected Free/Total instances, got " + TextFiles.quote(t[4]));
             }
             double gib;
             try {
                 gib = Double.parseDouble(t[5]);
             } catch (NumberFormatException e) {
-                throw new InvalidInputException("expected memory in GiB, got '" + t[5] + "'");
+                throw new InvalidInputException("expected memory in GiB, got " + TextFiles.quote(t[5]));
             }
             boolean p2p = switch (t[6]) {
                 case "Yes" -> true;
                 case "No" -> false;
-                default -> throw new InvalidInputException("expected P2P Yes or No, got '" + t[6] + "'");
+                default -> throw new InvalidInputException("expected P2P Yes or No, got " + TextFiles.quote(t[6]));
             };
             return new ProfileRow(parseInt(t[0], source, line, "GPU"), name, parseInt(t[3], source, line, "ID"),
                     parseInt(freeTotal[0], source, line, "free instances"),
@@ -164,8 +177,8 @@ public final class SmiParser {
 
     private static int parseInt(String token, String source, int line, String column) {
         if (!INT.matcher(token).matches()) {
-            throw new InvalidInputException(source + ":" + line + ": column " + column + ": expected a number, got '"
-                    + token + "'");
+            throw new InvalidInputException(source + ":" + line + ": column " + column + ": expected a number, got "
+                    + TextFiles.quote(token));
         }
         return Integer.parseInt(token);
     }

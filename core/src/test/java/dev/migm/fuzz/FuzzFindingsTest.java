@@ -1,0 +1,72 @@
+package dev.migm.fuzz;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.migm.estimate.MemoryExpression;
+import dev.migm.gpu.Catalog;
+import dev.migm.gpu.GpuModel;
+import dev.migm.gpu.Layout;
+import dev.migm.gpu.MigParted;
+import dev.migm.gpu.ProfileName;
+import dev.migm.gpu.smi.SmiImport;
+import dev.migm.gpu.smi.SmiParser;
+import dev.migm.io.InvalidInputException;
+import dev.migm.sim.Knobs;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Inputs the seeded fuzzing found that crashed a parser or echoed raw input: each now a clear refusal. */
+final class FuzzFindingsTest {
+    private static final GpuModel A100 = Catalog.builtin().get("A100-40GB");
+    private static final String LGIP = ParserFuzzTest.resource("src/test/resources/nvidia-smi/a100-sxm4-40gb_lgip_1.txt");
+    private static final String LGI_HEAD = """
+            +----------------------------------------------------+
+            | GPU instances:                                     |
+            | GPU   Name          Profile  Instance   Placement  |
+            |                       ID       ID       Start:Size |
+            |====================================================|
+            """;
+
+    @Test
+    void lgippWithRepeatedStartsOrAPlacementOffTheGpu() {
+        assertThatThrownBy(() -> SmiParser.parseLgipp("GPU  0 Profile ID 20 Placements: {0,1,2,2,4,5,6}:1\n", "p.txt"))
+                .isInstanceOf(InvalidInputException.class).hasMessage("p.txt:1: placement starts must ascend, got 2 after 2");
+        List<SmiParser.PlacementRow> off = SmiParser.parseLgipp("GPU  0 Profile ID  5 Placement : {08}:4\n", "p.txt");
+        assertThatThrownBy(() -> SmiImport.models(SmiParser.parseLgip(LGIP, "l.txt"), off, Catalog.builtin(), null))
+                .isInstanceOf(InvalidInputException.class).hasMessageStartingWith("GPU 0: the -lgip/-lgipp tables describe"
+                        + " no possible GPU: A100-SXM4-40GB: profile 4g.20gb placement 8 runs off the GPU");
+    }
+
+    @Test
+    void lgiWithHugeNumbersImpossiblePlacementsOrOverlaps() {
+        assertThatThrownBy(() -> SmiParser.parseLgi(LGI_HEAD + "|   0  MIG 1g.6gb  14  3  0:" + "9".repeat(41) + " |\n", "i"))
+                .isInstanceOf(InvalidInputException.class).hasMessageStartingWith("i:6:");
+        assertThatThrownBy(() -> SmiParser.parseLgi(LGI_HEAD + "|   0  MIG 1g.6gb  14  3  2:0 |\n", "i"))
+                .isInstanceOf(InvalidInputException.class).hasMessage("i:6: bad placement 2:0");
+        assertThatThrownBy(() -> SmiImport.layout(SmiParser.parseLgi(LGI_HEAD + "|   0  MIG 3g.20gb  9  1  2:4 |\n", "i"),
+                0, A100, "i")).isInstanceOf(InvalidInputException.class).hasMessageStartingWith("i:6: profile 3g.20gb cannot");
+        assertThatThrownBy(() -> SmiImport.layout(SmiParser.parseLgi(LGI_HEAD + "|   0  MIG 3g.20gb  9  1  4:4 |\n"
+                + "|   0  MIG 3g.20gb  9  2  4:4 |\n", "i"), 0, A100, "i"))
+                .isInstanceOf(InvalidInputException.class).hasMessageStartingWith("i: GPU 0: illegal layout");
+    }
+
+    @Test
+    void migPartedWithAMappingWhereAPciIdBelongs() {
+        String yaml = "version: v1\nmig-configs:\n  a:\n    - device-filter: [version: v2]\n      devices: all\n"
+                + "      mig-enabled: true\n";
+        assertThatThrownBy(() -> MigParted.read(yaml, "c.yaml")).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("c.yaml: field 'mig-configs.a[0].device-filter': expected PCI ids as strings");
+    }
+
+    @Test
+    void inputWithLineBreaks_isQuotedOnOneLine() {
+        for (Runnable r : List.<Runnable>of(() -> Layout.parse(A100, "7g\n.4"), () -> ProfileName.parse("\n1c.3g.20gb"),
+                () -> Knobs.parse(List.of("G\n\nPUz=")),
+                () -> MemoryExpression.bytes("3*n*n*8 + 512M\r\u00e9\niB", Map.of("n", 2.0)))) {
+            assertThatThrownBy(r::run).isInstanceOf(InvalidInputException.class)
+                    .satisfies(e -> org.assertj.core.api.Assertions.assertThat(e.getMessage()).doesNotContain("\n")
+                            .doesNotContain("\r"));
+        }
+    }
+}
