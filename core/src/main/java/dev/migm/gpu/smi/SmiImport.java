@@ -106,6 +106,9 @@ public final class SmiImport {
             } else {
                 Optional<Profile> twin = geometryTwin(row, catalog);
                 if (twin.isEmpty()) {
+                    twin = siblingGeometry(row, rows, placements, catalog);
+                }
+                if (twin.isEmpty()) {
                     throw new InvalidInputException("GPU " + gpu + ": no placements for profile " + row.name()
                             + " (ID " + row.id() + ") and no catalog GPU has its geometry; pass the -lgipp output too");
                 }
@@ -226,6 +229,31 @@ public final class SmiImport {
             out.add(missing + " catalog profile(s) not in this table (an older driver or a partial output)");
         }
         return out;
+    }
+
+    /**
+     * The geometry of a variant ({@code +gfx}, {@code +me.all}) from its base profile in the same
+     * table: the row of the same size (memory and compute slices) whose placements are known. A
+     * variant adds engines, not slices.
+     */
+    private static Optional<Profile> siblingGeometry(SmiParser.ProfileRow row, List<SmiParser.ProfileRow> rows,
+                                                     List<SmiParser.PlacementRow> placements, Catalog catalog) {
+        for (SmiParser.ProfileRow other : rows) {
+            if (other == row || other.name().variant() || other.memoryMib() != row.memoryMib()
+                    || other.name().computeSlices() != row.name().computeSlices()) {
+                continue;
+            }
+            Optional<SmiParser.PlacementRow> p = placements.stream().filter(x -> x.profileId() == other.id()).findFirst();
+            if (p.isPresent()) {
+                return Optional.of(new Profile(row.name(), row.id(), -1, row.name().computeSlices(), p.get().size(),
+                        row.memoryMib(), row.sms(), new Profile.Engines(0, 0, 0, 0, 0), row.total(), p.get().starts()));
+            }
+            Optional<Profile> twin = geometryTwin(other, catalog);
+            if (twin.isPresent()) {
+                return twin;
+            }
+        }
+        return Optional.empty();
     }
 
     /** A catalog profile with the row's ID, compute slices and count: MIG GPUs of one generation share placements. */

@@ -35,7 +35,8 @@ final class SmiImportDriftTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"b200_lgip_pr166.txt", "b200_lgip_pr187.txt", "gb200_lgip_pr1303.txt",
-            "gb200_lgip_issue227.txt", "gh200_lgip_pr139.txt", "h200_lgip_issue120.txt", "a100-sxm4-40gb_lgip_1.txt",
+            "gb200_lgip_issue227.txt", "gh200_lgip_pr139.txt", "h200_lgip_issue120.txt", "rtx-pro-6000_lgip_gke564.txt", "h100-80gb_lgip_jbarrow.txt",
+            "a100-sxm4-40gb_lgip_1.txt",
             "a30_lgip_1.txt", "h100-nvl_lgip_1.txt"})
     void everyRealTable_importsIntoAModelThePlannerCanUse(String file) {
         List<SmiParser.ProfileRow> rows = SmiParser.parseLgip(fixture(file), file);
@@ -91,6 +92,31 @@ final class SmiImportDriftTest {
         assertThat(g.catalogMatch()).map(GpuModel::name).contains("H200-141GB");
         assertThat(g.differences()).containsExactly(
                 "1 catalog profile(s) not in this table (an older driver or a partial output)");
+    }
+
+    @Test
+    void aVariantNoCatalogGpuHas_takesTheGeometryOfItsBaseProfile() {
+        // RTX PRO 6000 (GKE PR #564): 1g.24gb fits 4 times (4 compute slices; placements {0..3}:1 as
+        // the A30's ID-14 1g). Its +gfx variant (ID 47), which no catalog GPU has, shares the base's
+        // slices: a variant adds engines, not slices.
+        String table = fixture("rtx-pro-6000_lgip_gke564.txt")
+                + "|   0  MIG 1g.24gb+gfx     47     4/4        23.62      No     46     1     1   |\n"
+                + "|                                                               1     1     0   |\n";
+        GpuModel m = SmiImport.models(SmiParser.parseLgip(table, "rtx"), List.of(), catalog, "RTX-PRO-6000").getFirst()
+                .model();
+        assertThat(m.computeSlices()).isEqualTo(4);
+        assertThat(m.memorySlices()).isEqualTo(4);
+        assertThat(m.profile("1g.24gb+gfx").starts()).containsExactly(0, 1, 2, 3);
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"a100-sxm4-40gb_lgip_1.txt, A100-SXM4-40GB", "a30_lgip_1.txt, A30-24GB",
+            "h100-nvl_lgip_1.txt, H100-NVL-94GB", "h100-80gb_lgip_jbarrow.txt, H100-SXM5-80GB",
+            "h200_lgip_issue120.txt, H200-141GB"})
+    void everyCatalogGpuWithAPublicTranscript_isRecognisedFromIt(String file, String gpu) {
+        // A100-80GB and H100 PCIe have no public -lgip transcript among the fixtures yet.
+        List<SmiParser.ProfileRow> rows = SmiParser.parseLgip(fixture(file), file);
+        assertThat(SmiImport.bestMatch(rows, catalog)).map(GpuModel::name).contains(gpu);
     }
 
     @Test
