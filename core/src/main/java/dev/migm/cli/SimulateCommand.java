@@ -35,7 +35,8 @@ final class SimulateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "TRACE", arity = "0..*", description = "migm-trace v1 files")
+    @Parameters(paramLabel = "TRACE", arity = "0..*", description = "migm-trace v1 files, or batch files (.yaml) whose"
+            + " jobs carry a workload: section")
     List<Path> traces = new ArrayList<>();
 
     @Option(names = "--suite", description = "bundled suite(s): scientific, ml, llm, mixed, mixed-online (comma-separated)",
@@ -103,7 +104,10 @@ final class SimulateCommand implements Callable<Integer> {
         }
         for (Path t : traces) {
             names.add(t.getFileName().toString());
-            workloads.add(TraceReader.read(t));
+            String file = t.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+            workloads.add(file.endsWith(".yaml") || file.endsWith(".yml")
+                    ? dev.migm.spec.BatchFile.traceJobs(dev.migm.spec.BatchFile.read(t), t.toString())
+                    : TraceReader.read(t));
         }
         if (workloads.isEmpty()) {
             throw new InvalidInputException("simulate: give a TRACE file or --suite NAME");

@@ -175,6 +175,20 @@ final class ParserFuzzTest {
     }
 
     @Test
+    void jobFiles() {
+        fuzz("job-file", List.of(resource("../examples/batch-demo.yaml"), """
+                version: v1
+                defaults: {class: ml, checkpoint: true, max_attempts: 4}
+                jobs:
+                  - name: a
+                    command: "python train.py --epochs 3"
+                    memory: 20GiB
+                    env: {OMP_NUM_THREADS: "4"}
+                    workload: {work: 10m, mem: 1GiB, grow_to: 2GiB, checkpoint_every: 60s}
+                """), t -> dev.migm.spec.BatchFile.parse(t, "jobs.yaml"), startsWith("jobs.yaml"));
+    }
+
+    @Test
     void migPartedConfigs() {
         fuzz("mig-parted", List.of(resource("../examples/mig-parted.yaml"), """
                 version: v1

@@ -1,0 +1,285 @@
+package dev.migm.spec;
+
+import dev.migm.engine.JobClass;
+import dev.migm.io.InvalidInputException;
+import dev.migm.io.TextFiles;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * Reads a batch of jobs ({@code version: v1}): {@code defaults} shared by every job, then {@code jobs}.
+ * A file is accepted whole or refused whole: the first bad field stops it with
+ * {@code file:line:column: field: what was expected}, so nothing of a batch starts when any job in it
+ * is invalid. Unknown fields are errors (a typo must not silently drop a setting).
+ *
+ * <pre>
+ * version: v1
+ * defaults: {class: ml, checkpoint: true}
+ * jobs:
+ *   - name: bert-1
+ *     command: [python, train.py, --epochs, "3"]    # or a shell line: "python train.py --epochs 3"
+ *     memory: 20GiB                                 # or expr/params, llm: {...}, training: {...}
+ *     expected: 30m
+ *     workload: {work: 600s, c: 0.6, mem: 9GiB, grow_to: 12GiB, checkpoint_every: 60s}   # for simulate
+ * </pre>
+ */
+public final class BatchFile {
+    private static final Set<String> TOP = Set.of("version", "defaults", "jobs");
+    private static final Set<String> JOB = Set.of("name", "command", "workdir", "env", "class", "app", "memory", "expr",
+            "params", "llm", "training", "checkpoint", "max_attempts", "time_limit", "expected", "submit_at", "workload");
+    private static final Set<String> DEFAULTS = JOB.stream().filter(k -> !k.equals("name") && !k.equals("command"))
+            .collect(java.util.stream.Collectors.toSet());
+    private static final Set<String> WORKLOAD = Set.of("work", "c", "sat", "mem", "grow_to", "activity",
+            "checkpoint_every", "progress");
+    private static final Set<String> LLM = Set.of("params_b", "layers", "kv_heads", "head_dim", "tokens", "batch",
+            "bytes_per_param", "kv_bytes", "workspace_mib");
+    private static final Set<String> TRAINING = Set.of("params_b", "params_m", "trainable_params_m", "optimizer",
+            "precision", "batch", "activation_mib_per_sample", "activations_mib", "frozen_bytes_per_param");
+    /** More jobs than this in one file is a mistake, or an attack on the queue. */
+    public static final int MAX_JOBS = 100_000;
+
+    private BatchFile() {
+    }
+
+    public static List<SubmittedJob> read(Path path) {
+        return parse(TextFiles.read(path), path.toString());
+    }
+
+    public static List<SubmittedJob> parse(String text, String source) {
+        Yaml.Node root = Yaml.parse(text, source);
+        Yaml.MapNode top = map(root, "the file");
+        known(top, TOP, "");
+        Yaml.Node version = top.values().get("version");
+        if (version == null || !(version instanceof Yaml.Scalar v) || !v.text().equals("v1")) {
+            throw new InvalidInputException((version == null ? top.where() : version.where())
+                    + ": version: expected v1" + (version instanceof Yaml.Scalar v2 ? ", got " + TextFiles.quote(v2.text())
+                    : ""));
+        }
+        Yaml.MapNode defaults = top.values().containsKey("defaults") ? map(top.values().get("defaults"), "defaults")
+                : new Yaml.MapNode(Map.of(), Map.of(), top.where());
+        known(defaults, DEFAULTS, "defaults.");
+        Yaml.Node jobsNode = top.values().get("jobs");
+        if (!(jobsNode instanceof Yaml.ListNode list) || list.items().isEmpty()) {
+            throw new InvalidInputException((jobsNode == null ? top.where() : jobsNode.where())
+                    + ": jobs: expected a non-empty list of jobs");
+        }
+        if (list.items().size() > MAX_JOBS) {
+            throw new InvalidInputException(list.where() + ": jobs: at most " + MAX_JOBS + " jobs in one file");
+        }
+        List<SubmittedJob> jobs = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < list.items().size(); i++) {
+            Yaml.MapNode j = map(list.items().get(i), "jobs[" + i + "]");
+            known(j, JOB, "jobs[" + i + "].");
+            SubmittedJob job = job(j, defaults, i);
+            if (!names.add(job.name())) {
+                throw new InvalidInputException(j.values().get("name").where() + ": jobs[" + i + "].name: duplicate name "
+                        + TextFiles.quote(job.name()));
+            }
+            jobs.add(job);
+        }
+        return List.copyOf(jobs);
+    }
+
+    /** The jobs with their workload models, for the simulator; each must have a {@code workload}. */
+    public static List<dev.migm.workload.TraceJob> traceJobs(List<SubmittedJob> jobs, String source) {
+        List<dev.migm.workload.TraceJob> out = new ArrayList<>();
+        for (SubmittedJob j : jobs) {
+            out.add(j.toTraceJob().orElseThrow(() -> new InvalidInputException(source + ": job " + TextFiles.quote(j.name())
+                    + " has no workload: section; the simulator needs one to model it")));
+        }
+        return out;
+    }
+
+    private static SubmittedJob job(Yaml.MapNode j, Yaml.MapNode defaults, int i) {
+        String at = "jobs[" + i + "].";
+        Field f = new Field(j, defaults, at);
+        String name = f.scalar("name").map(Yaml.Scalar::text).orElseThrow(() -> new InvalidInputException(j.where() + ": "
+                + at + "name: required"));
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+            throw new InvalidInputException(f.where("name") + "expected letters, digits, '.', '_' or '-' (at most 64),"
+                    + " got " + TextFiles.quote(name));
+        }
+        Yaml.Node command = j.values().get("command");
+        List<String> argv = new ArrayList<>();
+        if (command == null) {
+            throw new InvalidInputException(j.where() + ": " + at + "command: required (a list of arguments or a shell"
+                    + " line)");
+        } else if (command instanceof Yaml.Scalar s && !s.isNull() && !s.text().isBlank()) {
+            argv.addAll(List.of("/bin/sh", "-c", s.text()));
+        } else if (command instanceof Yaml.ListNode l && !l.items().isEmpty()) {
+            for (Yaml.Node a : l.items()) {
+                if (!(a instanceof Yaml.Scalar s) || s.isNull()) {
+                    throw new InvalidInputException(a.where() + ": " + at + "command: each argument must be text");
+                }
+                argv.add(s.text());
+            }
+        } else {
+            throw new InvalidInputException(command.where() + ": " + at + "command: expected a non-empty list of"
+                    + " arguments or a shell line");
+        }
+        JobClass jobClass = f.scalar("class").map(s -> {
+            try {
+                return JobClass.parse(s.text());
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException(s.where() + ": " + at + "class: " + e.getMessage());
+            }
+        }).orElse(JobClass.OTHER);
+        String program = argv.get(0).equals("/bin/sh") && argv.size() == 3 ? argv.get(2).strip().split("\\s+")[0]
+                : argv.get(0);
+        String app = f.scalar("app").map(Yaml.Scalar::text)
+                .orElse(program.substring(program.lastIndexOf('/') + 1));
+        if (app.isBlank()) app = name;
+        OptionalLong memory = f.scalar("memory").map(s -> OptionalLong.of(Units.mib(s.text(), s.where() + ": " + at
+                + "memory: "))).orElse(OptionalLong.empty());
+        Map<String, String> params = new LinkedHashMap<>();
+        f.map("params").ifPresent(m -> params.putAll(scalars(m, null, at + "params.")));
+        f.map("llm").ifPresent(m -> params.putAll(scalars(m, LLM, at + "llm.")));
+        f.map("training").ifPresent(m -> params.putAll(scalars(m, TRAINING, at + "training.")));
+        f.scalar("expr").ifPresent(s -> params.put("mem_expr", s.text()));
+        Optional<SubmittedJob.Workload> workload = f.map("workload").map(m -> workload(m, at + "workload."));
+        boolean checkpoints = f.scalar("checkpoint").map(s -> bool(s, at + "checkpoint"))
+                .orElse(workload.map(w -> w.checkpointEveryS() > 0).orElse(false));
+        if (workload.isPresent() && checkpoints != workload.get().checkpointEveryS() > 0) {
+            throw new InvalidInputException(f.where("checkpoint") + "the job " + (checkpoints ? "checkpoints" : "does not"
+                    + " checkpoint") + " but its workload " + (checkpoints ? "has no checkpoint_every" : "has one"));
+        }
+        Map<String, String> env = new LinkedHashMap<>();
+        f.map("env").ifPresent(m -> {
+            for (var e : scalars(m, null, at + "env.").entrySet()) {
+                if (!e.getKey().matches("[A-Za-z_][A-Za-z0-9_]*")) {
+                    throw new InvalidInputException(m.keys().get(e.getKey()) + ": " + at + "env: not a variable name: "
+                            + TextFiles.quote(e.getKey()));
+                }
+                env.put(e.getKey(), e.getValue());
+            }
+        });
+        return new SubmittedJob(name, argv, f.scalar("workdir").map(Yaml.Scalar::text), env, jobClass, app, memory,
+                params, checkpoints,
+                f.scalar("max_attempts").map(s -> OptionalDouble.of(number(s, at + "max_attempts", 1, 100, true)))
+                        .orElse(OptionalDouble.empty()),
+                f.scalar("time_limit").map(s -> OptionalDouble.of(Units.seconds(s.text(), s.where() + ": " + at
+                        + "time_limit: "))).orElse(OptionalDouble.empty()),
+                f.scalar("expected").map(s -> OptionalDouble.of(Units.seconds(s.text(), s.where() + ": " + at
+                        + "expected: "))).orElse(OptionalDouble.empty()),
+                f.scalar("submit_at").map(s -> s.text().strip().equals("0") ? 0.0
+                        : Units.seconds(s.text(), s.where() + ": " + at + "submit_at: ")).orElse(0.0),
+                workload);
+    }
+
+    private static SubmittedJob.Workload workload(Yaml.MapNode m, String at) {
+        known(m, WORKLOAD, at);
+        Map<String, Yaml.Node> v = m.values();
+        Yaml.Scalar work = scalar(v.get("work"), at + "work");
+        Yaml.Scalar mem = scalar(v.get("mem"), at + "mem");
+        if (work == null || mem == null) {
+            throw new InvalidInputException(m.where() + ": " + at + "work and mem are required");
+        }
+        double workS = Units.seconds(work.text(), work.where() + ": " + at + "work: ");
+        long memMib = Units.mib(mem.text(), mem.where() + ": " + at + "mem: ");
+        Yaml.Scalar grow = scalar(v.get("grow_to"), at + "grow_to");
+        long growTo = grow == null ? memMib : Units.mib(grow.text(), grow.where() + ": " + at + "grow_to: ");
+        if (growTo < memMib) {
+            throw new InvalidInputException(grow.where() + ": " + at + "grow_to: must be at least mem");
+        }
+        Yaml.Scalar every = scalar(v.get("checkpoint_every"), at + "checkpoint_every");
+        return new SubmittedJob.Workload(workS, number(scalar(v.get("c"), at + "c"), at + "c", 0, 1, 0.5),
+                number(scalar(v.get("sat"), at + "sat"), at + "sat", 0.01, 1, 1.0), memMib, growTo,
+                number(scalar(v.get("activity"), at + "activity"), at + "activity", 0, 1, 0.5),
+                every == null ? 0 : Units.seconds(every.text(), every.where() + ": " + at + "checkpoint_every: "),
+                v.get("progress") != null && bool(scalar(v.get("progress"), at + "progress"), at + "progress"));
+    }
+
+    /** Reads a field of a job, falling back to the defaults. */
+    private record Field(Yaml.MapNode job, Yaml.MapNode defaults, String at) {
+        Optional<Yaml.Node> node(String key) {
+            Yaml.Node n = job.values().get(key);
+            return Optional.ofNullable(n != null ? n : defaults.values().get(key));
+        }
+
+        Optional<Yaml.Scalar> scalar(String key) {
+            return node(key).map(n -> BatchFile.scalar(n, at + key)).filter(s -> !s.isNull());
+        }
+
+        Optional<Yaml.MapNode> map(String key) {
+            return node(key).map(n -> BatchFile.map(n, at + key));
+        }
+
+        String where(String key) {
+            return node(key).map(Yaml.Node::where).orElse(job.where()) + ": " + at + key + ": ";
+        }
+    }
+
+    private static Yaml.Scalar scalar(Yaml.Node n, String field) {
+        if (n == null) return null;
+        if (!(n instanceof Yaml.Scalar s)) {
+            throw new InvalidInputException(n.where() + ": " + field + ": expected a single value");
+        }
+        return s;
+    }
+
+    private static Yaml.MapNode map(Yaml.Node n, String field) {
+        if (!(n instanceof Yaml.MapNode m)) {
+            throw new InvalidInputException(n.where() + ": " + field + ": expected a mapping of name: value");
+        }
+        return m;
+    }
+
+    private static void known(Yaml.MapNode m, Set<String> allowed, String at) {
+        for (var k : m.keys().entrySet()) {
+            if (!allowed.contains(k.getKey())) {
+                throw new InvalidInputException(k.getValue() + ": " + at + TextFiles.quote(k.getKey()).replace("'", "")
+                        + ": unknown field (expected one of " + String.join(", ", allowed.stream().sorted().toList()) + ")");
+            }
+        }
+    }
+
+    private static Map<String, String> scalars(Yaml.MapNode m, Set<String> allowed, String at) {
+        if (allowed != null) known(m, allowed, at);
+        Map<String, String> out = new LinkedHashMap<>();
+        for (var e : m.values().entrySet()) {
+            Yaml.Scalar s = scalar(e.getValue(), at + e.getKey());
+            out.put(e.getKey(), s.text());
+        }
+        return out;
+    }
+
+    private static boolean bool(Yaml.Scalar s, String field) {
+        return switch (s.text().strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "true", "yes", "on" -> true;
+            case "false", "no", "off" -> false;
+            default -> throw new InvalidInputException(s.where() + ": " + field + ": expected true or false, got "
+                    + TextFiles.quote(s.text()));
+        };
+    }
+
+    private static double number(Yaml.Scalar s, String field, double min, double max, double orElse) {
+        return s == null ? orElse : number(s, field, min, max, false);
+    }
+
+    private static double number(Yaml.Scalar s, String field, double min, double max, boolean whole) {
+        double v;
+        try {
+            v = Double.parseDouble(s.text().strip());
+        } catch (NumberFormatException e) {
+            v = Double.NaN;
+        }
+        if (!(v >= min && v <= max) || whole && v != Math.rint(v)) {
+            throw new InvalidInputException(s.where() + ": " + field + ": expected " + (whole ? "a whole number" : "a number")
+                    + " in [" + fmt(min) + ", " + fmt(max) + "], got " + TextFiles.quote(s.text()));
+        }
+        return v;
+    }
+
+    private static String fmt(double d) {
+        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+    }
+}

@@ -1,0 +1,83 @@
+package dev.migm.spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.migm.engine.JobClass;
+import dev.migm.engine.JobSpec;
+import dev.migm.estimate.EstimatorChain;
+import dev.migm.estimate.InMemoryHistory;
+import dev.migm.io.InvalidInputException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Job files (v1): what a user writes, read whole or refused whole with file:line:column and field. */
+final class BatchFileTest {
+    private static final String HEAD = "version: v1\njobs:\n";
+
+    @Test
+    void theDemoBatch_readsEveryJobAsWritten() {
+        List<SubmittedJob> jobs = BatchFile.read(Path.of("../examples/batch-demo.yaml"));
+        assertThat(jobs).hasSize(9).extracting(SubmittedJob::name).startsWith("stencil-1", "bfs-1");
+        SubmittedJob stencil = jobs.getFirst();
+        assertThat(stencil.argv()).containsExactly("./stencil", "--n", "20000");
+        assertThat(stencil.app()).isEqualTo("stencil");
+        assertThat(stencil.jobClass()).isEqualTo(JobClass.SCIENTIFIC);
+        assertThat(stencil.params()).containsEntry("mem_expr", "3 * n * n * 8 + 512MiB").containsEntry("n", "12000");
+        assertThat(stencil.maxAttempts()).hasValue(6);
+        SubmittedJob bfs = jobs.get(1);
+        assertThat(bfs.argv()).containsExactly("/bin/sh", "-c", "./bfs graph-1M.txt");
+        assertThat(bfs.app()).isEqualTo("bfs");
+        assertThat(bfs.declaredMib()).hasValue(1536);
+        SubmittedJob bert = jobs.get(3);
+        assertThat(bert.checkpoints()).isTrue();
+        assertThat(bert.params()).containsEntry("params_m", "110").containsEntry("optimizer", "adam");
+        SubmittedJob gemma = jobs.get(7);
+        assertThat(gemma.expectedS()).hasValue(180);
+        assertThat(gemma.workload().orElseThrow().reportsProgress()).isTrue();
+        assertThat(jobs.getLast().submitS()).isEqualTo(30);
+        // The engine sees the declaration only; the estimators read its parameters: the stencil's
+        // expression 3 * 12000^2 * 8 B + 512 MiB = 3,992,870,912 B = 3808 MiB (ceil), + 500 MiB of CUDA
+        // context = 4308 MiB; with the 5% margin the need is ceil(4308 * 1.05) = 4524 MiB.
+        JobSpec spec = stencil.toJobSpec();
+        assertThat(EstimatorChain.defaults(new InMemoryHistory(50)).initial(spec).mib()).isEqualTo(4524);
+        assertThat(BatchFile.traceJobs(jobs, "demo")).hasSize(9);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "unknown field | '  - name: a\n    command: [x]\n    memmory: 3GiB\n' | f.yaml:5:5: jobs[0].memmory: unknown field",
+        "bad unit | '  - name: a\n    command: [x]\n    memory: 3 GiBs\n' | f.yaml:5:13: jobs[0].memory: unknown unit 'GiBs'",
+        "bad class | '  - name: a\n    command: [x]\n    class: gpu\n' | f.yaml:5:12: jobs[0].class: unknown job class 'gpu'",
+        "duplicate name | '  - name: a\n    command: [x]\n  - name: a\n    command: [y]\n' | f.yaml:5:11: jobs[1].name: duplicate name 'a'",
+        "no command | '  - name: a\n    memory: 1GiB\n' | f.yaml:3:5: jobs[0].command: required",
+        "empty command | '  - name: a\n    command: []\n' | f.yaml:4:14: jobs[0].command: expected a non-empty list",
+        "shrinking workload | '  - name: a\n    command: [x]\n    workload: {work: 10s, mem: 2GiB, grow_to: 1GiB}\n' | f.yaml:5:47: jobs[0].workload.grow_to: must be at least mem",
+        "attempts | '  - name: a\n    command: [x]\n    max_attempts: 0\n' | f.yaml:5:19: jobs[0].max_attempts: expected a whole number in [1, 100]",
+        "duration | '  - name: a\n    command: [x]\n    expected: soon\n' | f.yaml:5:15: jobs[0].expected: expected a duration",
+        "checkpoint mismatch | '  - name: a\n    command: [x]\n    checkpoint: true\n    workload: {work: 10s, mem: 1GiB}\n' | f.yaml:5:17: jobs[0].checkpoint: the job checkpoints but its workload has no checkpoint_every",
+        "bad env name | '  - name: a\n    command: [x]\n    env: {1X: y}\n' | f.yaml:5:11: jobs[0].env: not a variable name",
+        "broken yaml | '  - name: a\n    command: [x\n' | f.yaml:4:16: not valid YAML"})
+    void aBadField_namesTheFileLineColumnAndField(String what, String jobs, String expected) {
+        assertThatThrownBy(() -> BatchFile.parse(HEAD + jobs, "f.yaml")).as(what)
+                .isInstanceOf(InvalidInputException.class).hasMessageStartingWith(expected)
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    @Test
+    void aBatchWithOneBadJob_isRefusedWhole_andDefaultsApplyToEveryJob() {
+        String text = "version: v1\ndefaults: {class: llm, memory: 20GiB}\njobs:\n"
+                + "  - name: a\n    command: [x]\n  - name: b\n    command: [y]\n    class: ml\n"
+                + "  - name: c\n    command: [z]\n    memory: -1GiB\n";
+        assertThatThrownBy(() -> BatchFile.parse(text, "d.yaml")).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("d.yaml:11:13: jobs[2].memory:");
+        List<SubmittedJob> ok = BatchFile.parse(text.substring(0, text.indexOf("  - name: c")), "d.yaml");
+        assertThat(ok).extracting(SubmittedJob::jobClass).containsExactly(JobClass.LLM, JobClass.ML);
+        assertThat(ok).allSatisfy(j -> assertThat(j.declaredMib()).hasValue(20480));
+        assertThatThrownBy(() -> BatchFile.parse("jobs: []\n", "v.yaml")).hasMessageStartingWith("v.yaml:1:1: version:");
+        assertThat(BatchFile.parse("version: v1\njobs:\n  - name: a\n    command: [x]\n", "s.yaml")).hasSize(1);
+    }
+}
