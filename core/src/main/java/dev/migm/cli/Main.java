@@ -25,7 +25,8 @@ import picocli.CommandLine.Command;
         subcommands = {GpuCommands.Gpus.class, GpuCommands.Profiles.class, GpuCommands.Layouts.class,
                 GpuCommands.PlanCmd.class, GpuCommands.ImportSmi.class, GpuCommands.Export.class,
                 GpuCommands.ImportMigParted.class, SimulateCommand.class, GenerateTraceCommand.class,
-                DocsCommands.Completion.class, DocsCommands.Man.class, CommandLine.HelpCommand.class})
+                RunCommand.class, WorkloadCommand.class, DocsCommands.Completion.class, DocsCommands.Man.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0;
     public static final int FOUND_A_PROBLEM = 1;

@@ -30,21 +30,25 @@ public final class EngineLoop implements AutoCloseable {
     private final MonotonicTimers timers;
     private final List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Engine engine;
+    private final double timeScale;
     private volatile boolean closed;
 
-    /** Monotonic time anchored at the wall clock, with alarms posted to the loop. */
+    /**
+     * Monotonic time anchored at the wall clock, running {@code timeScale} modelled seconds per
+     * second, with alarms posted to the loop.
+     */
     private final class MonotonicTimers implements Timers {
         private final long anchorNanos = System.nanoTime();
         private final double anchorS = System.currentTimeMillis() / 1000.0;
 
         @Override
         public double nowS() {
-            return anchorS + (System.nanoTime() - anchorNanos) / 1e9;
+            return anchorS + (System.nanoTime() - anchorNanos) / 1e9 * timeScale;
         }
 
         @Override
         public void at(double atS, EngineEvent event, EventSink sink) {
-            long delayNanos = Math.max(0, (long) ((atS - nowS()) * 1e9));
+            long delayNanos = Math.max(0, (long) ((atS - nowS()) / timeScale * 1e9));
             if (closed) return;
             alarms.schedule(() -> sink.deliver(event), delayNanos, TimeUnit.NANOSECONDS);
         }
@@ -57,6 +61,13 @@ public final class EngineLoop implements AutoCloseable {
      * @param engine makes the engine from the loop's {@link Timers}
      */
     public EngineLoop(String name, Function<Timers, Engine> engine) {
+        this(name, 1.0, engine);
+    }
+
+    /** As above, with time running {@code timeScale} modelled seconds per second (emulated worlds). */
+    public EngineLoop(String name, double timeScale, Function<Timers, Engine> engine) {
+        if (!(timeScale > 0 && timeScale <= 1e6)) throw new IllegalArgumentException("time scale out of range");
+        this.timeScale = timeScale;
         this.alarms = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, name + "-alarms");
             t.setDaemon(true);

@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  * {@code GB} is a GiB in {@code nvidia-smi}'s and the MIG profiles' naming); {@code 600s},
  * {@code 30m}, {@code 2h}, {@code 1h30m}, {@code 1.5h}. A bare number is MiB or seconds.
  */
-final class Units {
+public final class Units {
     private static final Pattern SIZE = Pattern.compile("\\s*([0-9]+(?:\\.[0-9]+)?)\\s*([a-zA-Z]*)\\s*");
     private static final Pattern DURATION_PART = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)\\s*(ms|s|m|h|d)?");
     /** Largest size a job may hint: 1 PiB. */
@@ -23,7 +23,7 @@ final class Units {
     private Units() {
     }
 
-    static long mib(String text, String where) {
+    public static long mib(String text, String where) {
         Matcher m = SIZE.matcher(text);
         if (!m.matches()) {
             throw new InvalidInputException(where + "expected a size like 20GiB or 512MiB, got " + TextFiles.quote(text));
@@ -45,7 +45,7 @@ final class Units {
         return (long) Math.ceil(mib);
     }
 
-    static double seconds(String text, String where) {
+    public static double seconds(String text, String where) {
         String t = text.strip().toLowerCase(Locale.ROOT);
         if (t.isEmpty()) {
             throw new InvalidInputException(where + "expected a duration like 600s, 30m or 2h, got ''");

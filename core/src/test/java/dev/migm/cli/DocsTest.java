@@ -15,11 +15,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** Help, the man page and shell completion, all generated from the command definitions. */
 final class DocsTest {
     private static final List<String> VERBS = List.of("gpus", "profiles", "layouts", "plan", "import-smi", "export",
-            "import-mig-parted", "simulate", "generate-trace", "completion", "man");
+            "import-mig-parted", "simulate", "generate-trace", "run", "workload", "completion", "man");
 
     @ParameterizedTest
     @ValueSource(strings = {"gpus", "profiles", "layouts", "plan", "import-smi", "export", "import-mig-parted",
-            "simulate", "generate-trace", "completion", "man"})
+            "simulate", "generate-trace", "run", "workload", "completion", "man"})
     void everyVerb_hasHelpWithExamples_bothWays(String verb) {
         CliTest.Result flag = CliTest.run(verb, "--help");
         CliTest.Result help = CliTest.run("help", verb);

@@ -1,0 +1,196 @@
+package dev.migm.backend;
+
+import dev.migm.emu.EmulatedDevices;
+import dev.migm.energy.PowerModel;
+import dev.migm.engine.DeviceView;
+import dev.migm.engine.EngineEvent;
+import dev.migm.engine.EventSink;
+import dev.migm.engine.GpuBackend;
+import dev.migm.engine.Slot;
+import dev.migm.gpu.GpuModel;
+import dev.migm.gpu.Instance;
+import dev.migm.gpu.Layout;
+import dev.migm.partition.Plan;
+import dev.migm.partition.PlanOp;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Emulated MIG GPUs that hold real processes: instances with {@code MIG-<uuid>} names whose state
+ * lives under a directory ({@link EmulatedDevices}), created and destroyed with models.md's
+ * latencies (scaled by the time scale), refusing like NVML does (a destroy while a process uses the
+ * instance: {@code NVML_ERROR_IN_USE}; a plan made for another layout: a conflict). Processes report
+ * their memory and activity through the device files; board energy integrates models.md's power
+ * model over modelled time. A first-class backend of the live runtime, not a test mock.
+ */
+public final class EmulatedGpuBackend implements GpuBackend, DeviceView, AutoCloseable {
+    private final Path root;
+    private final List<GpuModel> models;
+    private final double timeScale;
+    private final SimulatedGpuBackend.Latency latency;
+    private final ScheduledExecutorService worker;
+    private final List<Layout> layouts = new ArrayList<>();
+    private final List<Map<Instance, String>> uuids = new ArrayList<>();
+    private final long startNanos = System.nanoTime();
+    private double energyJ;
+    private double lastS;
+
+    public EmulatedGpuBackend(Path root, List<GpuModel> models, double timeScale, SimulatedGpuBackend.Latency latency) {
+        this.root = root;
+        this.models = List.copyOf(models);
+        this.timeScale = timeScale;
+        this.latency = latency;
+        for (int i = 0; i < models.size(); i++) {
+            layouts.add(Layout.empty(models.get(i)));
+            uuids.add(new HashMap<>());
+        }
+        try {
+            Files.createDirectories(root.resolve("mig"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "emulated-gpu");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Where the device files live (processes find their instance there). */
+    public Path root() {
+        return root;
+    }
+
+    @Override
+    public List<GpuModel> gpus() {
+        return models;
+    }
+
+    @Override
+    public synchronized Layout layout(int gpu) {
+        return layouts.get(gpu);
+    }
+
+    @Override
+    public void setMigEnabled(int gpu, boolean enabled) {
+        if (!enabled) {
+            throw new UnsupportedOperationException("the emulated GPU runs with MIG on (policy serial needs MIG off)");
+        }
+    }
+
+    @Override
+    public String deviceName(Slot slot) {
+        return device(slot);
+    }
+
+    @Override
+    public SlotUsage usage(Slot slot) {
+        long used = 0;
+        java.util.OptionalDouble progress = java.util.OptionalDouble.empty();
+        for (EmulatedDevices.Usage u : EmulatedDevices.usages(root, device(slot)).values()) {
+            used += u.mib();
+            if (u.progress().isPresent()) progress = u.progress();
+        }
+        return new SlotUsage(used, progress);
+    }
+
+    @Override
+    public Map<String, String> environment() {
+        return Map.of("MIGM_EMULATED_DIR", root.toString(), "MIGM_TIME_SCALE", Double.toString(timeScale));
+    }
+
+    /** The device name of a slot, as {@code CUDA_VISIBLE_DEVICES} takes it. */
+    public synchronized String device(Slot slot) {
+        Instance i = slot.instance().orElseThrow(() -> new IllegalArgumentException("whole GPUs are not emulated"));
+        String uuid = uuids.get(slot.gpu()).get(i);
+        if (uuid == null) throw new IllegalStateException("gpu" + slot.gpu() + " has no instance " + i);
+        return uuid;
+    }
+
+    @Override
+    public void apply(int gpu, Plan.Possible plan, long ticket, EventSink sink) {
+        double delayS = 0;
+        for (PlanOp op : plan.ops()) {
+            delayS += op instanceof PlanOp.Create ? latency.createS() : latency.destroyS();
+        }
+        worker.schedule(() -> sink.deliver(new EngineEvent.ReconfigurationFinished(gpu, ticket, carryOut(gpu, plan))),
+                (long) (delayS / timeScale * 1e9), TimeUnit.NANOSECONDS);
+    }
+
+    private synchronized Optional<String> carryOut(int gpu, Plan.Possible plan) {
+        if (!plan.base().equals(layouts.get(gpu))) {
+            return Optional.of("conflict: the plan was made for " + plan.base() + ", the GPU has " + layouts.get(gpu));
+        }
+        for (PlanOp op : plan.ops()) {
+            Layout l = layouts.get(gpu);
+            switch (op) {
+                case PlanOp.Destroy d -> {
+                    String uuid = uuids.get(gpu).get(d.instance());
+                    if (uuid != null && !EmulatedDevices.destroy(root, uuid)) {
+                        return Optional.of("NVML_ERROR_IN_USE: destroy " + d.instance() + " while a process uses it");
+                    }
+                    uuids.get(gpu).remove(d.instance());
+                    layouts.set(gpu, l.without(d.instance()));
+                }
+                case PlanOp.Create c -> {
+                    Layout next;
+                    try {
+                        next = l.with(c.instance());
+                    } catch (RuntimeException e) {
+                        return Optional.of("NVML_ERROR_INSUFFICIENT_RESOURCES: " + e.getMessage());
+                    }
+                    String uuid = "MIG-" + UUID.randomUUID();
+                    GpuModel m = models.get(gpu);
+                    EmulatedDevices.create(root, new EmulatedDevices.InstanceInfo(uuid, gpu, c.instance().profile().toString(),
+                            c.instance().profile().sms(), m.sms(), c.instance().profile().memoryMib()));
+                    uuids.get(gpu).put(c.instance(), uuid);
+                    layouts.set(gpu, next);
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Board energy of all GPUs in modelled joules, integrated from the processes' reported activity. */
+    @Override
+    public synchronized double energyJoules() {
+        double now = (System.nanoTime() - startNanos) / 1e9 * timeScale;
+        double dt = now - lastS;
+        lastS = now;
+        for (int g = 0; g < models.size(); g++) {
+            double share = 0;
+            for (String uuid : uuids.get(g).values()) {
+                for (EmulatedDevices.Usage u : EmulatedDevices.usages(root, uuid).values()) {
+                    share += u.activity();
+                }
+            }
+            energyJ += PowerModel.boardWatts(models.get(g).idleWatts(), models.get(g).maxWatts(), share) * dt;
+        }
+        return energyJ;
+    }
+
+    /** Destroys every instance no process uses (the end of a run) and stops the worker. */
+    @Override
+    public synchronized void close() {
+        worker.shutdownNow();
+        for (int g = 0; g < models.size(); g++) {
+            for (var e : List.copyOf(uuids.get(g).entrySet())) {
+                if (EmulatedDevices.destroy(root, e.getValue())) {
+                    uuids.get(g).remove(e.getKey());
+                    layouts.set(g, layouts.get(g).without(e.getKey()));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,231 @@
+package dev.migm.cli;
+
+import dev.migm.backend.EmulatedGpuBackend;
+import dev.migm.backend.SimulatedGpuBackend;
+import dev.migm.engine.Engine;
+import dev.migm.engine.EngineEvent;
+import dev.migm.engine.EngineLoop;
+import dev.migm.engine.EngineRecord;
+import dev.migm.engine.InMemoryJournal;
+import dev.migm.engine.JobSpec;
+import dev.migm.estimate.EstimatorChain;
+import dev.migm.estimate.InMemoryHistory;
+import dev.migm.estimate.LearnedRuntime;
+import dev.migm.exec.ProcessExecutor;
+import dev.migm.gpu.GpuModel;
+import dev.migm.io.InvalidInputException;
+import dev.migm.schedule.PolicyRegistry;
+import dev.migm.spec.BatchFile;
+import dev.migm.spec.SubmittedJob;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code migm run}: runs a job file to completion in one process, on emulated MIG GPUs holding real
+ * processes, with the engine, policies, estimators and restart logic the simulator runs. Jobs that
+ * carry a {@code workload:} section are played by {@code migm workload} (their command names a
+ * program this machine does not have); the others run their command.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true, description = "Run a job file on emulated MIG GPUs with real"
+        + " processes, to completion.", footerHeading = "%nExamples:%n",
+        footer = {"  migm run examples/batch-demo.yaml --time-scale 20",
+                "  migm run jobs.yaml --gpu A100-40GB:2 --policy migm --json"})
+final class RunCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "JOBS", description = "a job file (version: v1)")
+    Path file;
+
+    @Option(names = "--gpu", defaultValue = "A100-40GB", description = "emulated GPU model, or a mix like A100-40GB:2"
+            + " (default ${DEFAULT-VALUE})")
+    String gpu;
+
+    @Option(names = "--gpus", defaultValue = "1", description = "number of GPUs of --gpu (default ${DEFAULT-VALUE})")
+    int gpuCount;
+
+    @Option(names = "--policy", defaultValue = "migm", description = "scheduling policy (default ${DEFAULT-VALUE})")
+    String policy;
+
+    @Option(names = "--time-scale", defaultValue = "1", description = "modelled seconds per second for the emulated GPU"
+            + " and the workload helper; reported times are modelled (default ${DEFAULT-VALUE})")
+    double timeScale;
+
+    @Option(names = "--home", description = "migm's home: run directories and the emulated GPU's state (default:"
+            + " $MIGM_HOME, else ./.migm)")
+    Path home;
+
+    @Option(names = "--json", description = "JSON summary: {schema, run: (the keys of a simulate row), jobs}")
+    boolean json;
+
+    @Option(names = "--quiet", description = "no line per event")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws Exception {
+        List<SubmittedJob> jobs = BatchFile.read(file);
+        List<GpuModel> models = SimulateCommand.node(gpu, gpuCount);
+        if (!(timeScale > 0 && timeScale <= 10_000)) {
+            throw new InvalidInputException("--time-scale must be in (0, 10000], got " + timeScale);
+        }
+        Path base = home != null ? home : System.getenv("MIGM_HOME") != null ? Path.of(System.getenv("MIGM_HOME"))
+                : Path.of(".migm");
+        Path runDir = base.resolve("runs").resolve(java.time.LocalDateTime.now().format(
+                java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + ProcessHandle.current().pid());
+        Files.createDirectories(runDir);
+        Map<String, SubmittedJob> byName = new LinkedHashMap<>();
+        jobs.forEach(j -> byName.put(j.name(), j));
+        PrintWriter out = spec.commandLine().getOut();
+        EmulatedGpuBackend backend = new EmulatedGpuBackend(base.resolve("emulated"), models, timeScale,
+                SimulatedGpuBackend.Latency.DEFAULT);
+        ProcessExecutor executor = new ProcessExecutor(runDir, name -> launch(byName.get(name)), backend, timeScale, 1.0,
+                10.0);
+        InMemoryJournal journal = new InMemoryJournal();
+        Thread cleanup = new Thread(() -> {
+            executor.close();
+            backend.close();
+        });
+        Runtime.getRuntime().addShutdownHook(cleanup);
+        double[] t0 = new double[1];
+        try (EngineLoop loop = new EngineLoop("engine", timeScale, timers -> new Engine(timers, record -> {
+                    journal.append(record);
+                    if (!json && !quiet) event(out, record, t0[0]);
+                }, backend, executor, PolicyRegistry.create(policy, models),
+                EstimatorChain.defaults(new InMemoryHistory(SimulateCommand.HISTORY)), new LearnedRuntime(),
+                Engine.Settings.DEFAULT))) {
+            t0[0] = loop.timers().nowS();
+            for (SubmittedJob j : jobs) {
+                JobSpec s = j.toJobSpec();
+                JobSpec at = new JobSpec(s.id(), t0[0] + s.submitS(), s.app(), s.jobClass(), s.declaredMib(), s.params(),
+                        s.checkpoints(), s.expectedS());
+                loop.timers().at(at.submitS(), new EngineEvent.JobSubmitted(at), loop::post);
+            }
+            while (true) {
+                backend.energyJoules();
+                long ended = loop.ask(e -> e.jobs().stream().filter(v -> v.state() == Engine.State.DONE
+                        || v.state() == Engine.State.FAILED || v.state() == Engine.State.CANCELLED).count())
+                        .get(30, TimeUnit.SECONDS);
+                if (ended == jobs.size()) break;
+                Thread.sleep(100);
+            }
+            double energy = backend.energyJoules();
+            var views = loop.ask(Engine::jobs).get(30, TimeUnit.SECONDS);
+            long oom = loop.ask(Engine::oomKills).get(30, TimeUnit.SECONDS);
+            long early = loop.ask(Engine::earlyRestarts).get(30, TimeUnit.SECONDS);
+            long reconf = loop.ask(Engine::reconfigurations).get(30, TimeUnit.SECONDS);
+            long restarts = loop.ask(Engine::restarts).get(30, TimeUnit.SECONDS);
+            return summarize(out, new ArrayList<>(views), t0[0], energy, oom, early, reconf, restarts, runDir, models);
+        } finally {
+            executor.close();
+            backend.close();
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+            Files.writeString(runDir.resolve("events.log"), String.join("\n", journal.records().stream()
+                    .map(Object::toString).toList()) + "\n");
+        }
+    }
+
+    /** The helper's command line for a job with a workload (this process's Java and class path), else its own. */
+    static ProcessExecutor.Launch launch(SubmittedJob job) {
+        List<String> argv;
+        if (job.workload().isPresent()) {
+            SubmittedJob.Workload w = job.workload().get();
+            String java = ProcessHandle.current().info().command().orElse("java");
+            argv = new ArrayList<>(List.of(java, "-Xmx24m", "-Xss256k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                    "-XX:CICompilerCount=1", "-Xshare:auto", "-cp", System.getProperty("java.class.path"),
+                    Main.class.getName(), "workload", "--work", w.workS() + "s", "--c", Double.toString(w.c()),
+                    "--sat", Double.toString(w.sat()), "--mem", w.memMib() + "MiB", "--grow-to", w.growToMib() + "MiB",
+                    "--activity", Double.toString(w.activity())));
+            if (w.checkpointEveryS() > 0) argv.addAll(List.of("--checkpoint-every", w.checkpointEveryS() + "s"));
+            if (w.reportsProgress()) argv.add("--progress");
+        } else {
+            argv = job.argv();
+        }
+        return new ProcessExecutor.Launch(argv, job.env(), job.workdir().map(Path::of).orElse(null));
+    }
+
+    private static void event(PrintWriter out, EngineRecord r, double t0) {
+        String what = switch (r) {
+            case EngineRecord.Submitted s -> "submitted " + s.spec().id();
+            case EngineRecord.AttemptLaunched l -> "launched " + l.jobId() + " attempt " + l.attempt() + " on " + l.slot();
+            case EngineRecord.AttemptExited x -> "exited " + x.jobId() + " attempt " + x.attempt() + ": "
+                    + x.outcome().getClass().getSimpleName().toLowerCase(Locale.ROOT);
+            case EngineRecord.ReconfigurationApplied a -> "gpu" + a.gpu() + " now " + a.layout();
+            case EngineRecord.StopRequested s -> "stopping " + s.jobId() + ": " + s.why();
+            case EngineRecord.Done d -> "done " + d.jobId();
+            case EngineRecord.Failed f -> "failed " + f.jobId() + ": " + f.reason();
+            default -> null;
+        };
+        if (what != null) {
+            out.printf(Locale.ROOT, "%9.1f s  %s%n", r.atS() - t0, what);
+            out.flush();
+        }
+    }
+
+    private int summarize(PrintWriter out, List<Engine.JobView> views, double t0, double energy, long oom, long early,
+                          long reconf, long restarts, Path runDir, List<GpuModel> models) throws IOException {
+        double makespan = 0;
+        int completed = 0;
+        List<Map<String, Object>> failures = new ArrayList<>();
+        List<Map<String, Object>> jobRows = new ArrayList<>();
+        for (Engine.JobView v : views) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("id", v.spec().id());
+            row.put("state", v.state().name().toLowerCase(Locale.ROOT));
+            row.put("attempts", v.attempts().size());
+            row.put("slot", v.attempts().isEmpty() ? null : v.attempts().getLast().slot().toString());
+            row.put("end_s", Double.isNaN(v.endS()) ? null : Json.decimal(v.endS() - t0, 1));
+            row.put("reason", v.lastReason());
+            jobRows.add(row);
+            if (v.state() == Engine.State.DONE) {
+                completed++;
+                makespan = Math.max(makespan, v.endS() - t0);
+            } else {
+                failures.add(Map.of("id", v.spec().id(), "reason", v.lastReason()));
+            }
+        }
+        Map<String, Object> run = new LinkedHashMap<>();
+        run.put("trace", file.getFileName().toString());
+        run.put("policy", policy);
+        run.put("node", models.size() + "x" + models.getFirst().name());
+        run.put("estimate", "default");
+        run.put("early_restart", "on");
+        run.put("jobs", views.size());
+        run.put("completed", completed);
+        run.put("unfinished", views.size() - completed);
+        run.put("makespan_s", Json.decimal(makespan, 0));
+        run.put("energy_j", Json.decimal(energy, 0));
+        run.put("reconfigurations", reconf);
+        run.put("restarts", restarts);
+        run.put("oom_kills", oom);
+        run.put("early_restarts", early);
+        run.put("run_dir", runDir.toString());
+        run.put("failures", failures);
+        Map<String, Object> doc = Json.doc("run");
+        doc.put("run", run);
+        doc.put("jobs", jobRows);
+        Files.writeString(runDir.resolve("summary.json"), Json.write(doc) + "\n");
+        if (json) {
+            out.println(Json.write(doc));
+        } else {
+            out.printf(Locale.ROOT, "%d of %d jobs done in %.0f s (modelled), %.0f J, %d reconfigurations, %d OOM kills,"
+                    + " %d early restarts; run directory %s%n", completed, views.size(), makespan, energy, reconf, oom,
+                    early, runDir);
+            failures.forEach(f -> out.println("failed " + f.get("id") + ": " + f.get("reason")));
+        }
+        return completed == views.size() ? Main.OK : Main.FOUND_A_PROBLEM;
+    }
+}

@@ -1,0 +1,156 @@
+package dev.migm.emu;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.Properties;
+import java.util.stream.Stream;
+
+/**
+ * The emulated GPU's devices as files, the protocol between the emulated backend (which creates and
+ * destroys MIG instances) and the processes that run on them (the {@code migm workload} helper, or
+ * any program that follows it). Like a driver's state it lives on disk and outlives migm.
+ *
+ * <p>Under the root: {@code mig/MIG-<uuid>/instance.properties} describes an instance (GPU, profile,
+ * SMs, memory); {@code mig/MIG-<uuid>/procs/<pid>} holds what each process on it uses (MiB, its power
+ * activity, its progress if it reports one). A process allocates under the instance's lock and is
+ * refused when the instance's memory would be exceeded, as CUDA refuses an allocation; memory of
+ * processes that no longer exist does not count.
+ */
+public final class EmulatedDevices {
+    private EmulatedDevices() {
+    }
+
+    /** What a process on an instance finds out about it. */
+    public record InstanceInfo(String uuid, int gpu, String profile, int sms, int smFull, long memoryMib) {
+    }
+
+    /** What a process reports it uses. */
+    public record Usage(long mib, double activity, OptionalDouble progress) {
+    }
+
+    public static Path instanceDir(Path root, String uuid) {
+        return root.resolve("mig").resolve(uuid);
+    }
+
+    public static void create(Path root, InstanceInfo info) {
+        Path dir = instanceDir(root, info.uuid());
+        Properties p = new Properties();
+        p.setProperty("uuid", info.uuid());
+        p.setProperty("gpu", Integer.toString(info.gpu()));
+        p.setProperty("profile", info.profile());
+        p.setProperty("sms", Integer.toString(info.sms()));
+        p.setProperty("sm_full", Integer.toString(info.smFull()));
+        p.setProperty("memory_mib", Long.toString(info.memoryMib()));
+        try {
+            Files.createDirectories(dir.resolve("procs"));
+            StringBuilder sb = new StringBuilder();
+            p.stringPropertyNames().stream().sorted().forEach(k -> sb.append(k).append('=').append(p.getProperty(k))
+                    .append('\n'));
+            writeAtomically(dir.resolve("instance.properties"), sb.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static InstanceInfo read(Path root, String uuid) throws IOException {
+        Properties p = new Properties();
+        try (var in = Files.newBufferedReader(instanceDir(root, uuid).resolve("instance.properties"))) {
+            p.load(in);
+        }
+        return new InstanceInfo(p.getProperty("uuid"), Integer.parseInt(p.getProperty("gpu")), p.getProperty("profile"),
+                Integer.parseInt(p.getProperty("sms")), Integer.parseInt(p.getProperty("sm_full")),
+                Long.parseLong(p.getProperty("memory_mib")));
+    }
+
+    /** Removes an instance; false (and nothing removed) while a live process still uses it. */
+    public static boolean destroy(Path root, String uuid) {
+        Path dir = instanceDir(root, uuid);
+        if (!Files.isDirectory(dir)) return true;
+        if (!usages(root, uuid).isEmpty()) return false;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(q);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return true;
+    }
+
+    /**
+     * Sets what process {@code pid} uses, unless that would take the instance's memory past its size:
+     * then nothing changes and the answer is false (the process must fail as CUDA's allocator would).
+     */
+    public static boolean allocate(Path root, String uuid, long pid, Usage usage) throws IOException {
+        Path dir = instanceDir(root, uuid);
+        InstanceInfo info = read(root, uuid);
+        try (FileChannel lock = FileChannel.open(dir.resolve("alloc.lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE)) {
+            FileLock held = lock.lock();
+            assert held.isValid();
+            long others = 0;
+            for (var e : usages(root, uuid).entrySet()) {
+                if (e.getKey() != pid) others += e.getValue().mib();
+            }
+            if (others + usage.mib() > info.memoryMib()) {
+                return false;
+            }
+            writeAtomically(dir.resolve("procs").resolve(Long.toString(pid)), usage.mib() + " " + usage.activity() + " "
+                    + (usage.progress().isPresent() ? usage.progress().getAsDouble() : "-") + "\n");
+            return true;
+        }
+    }
+
+    public static void release(Path root, String uuid, long pid) {
+        try {
+            Files.deleteIfExists(instanceDir(root, uuid).resolve("procs").resolve(Long.toString(pid)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** What the live processes on an instance use, by pid; files of dead processes are removed. */
+    public static Map<Long, Usage> usages(Path root, String uuid) {
+        Map<Long, Usage> out = new HashMap<>();
+        Path procs = instanceDir(root, uuid).resolve("procs");
+        if (!Files.isDirectory(procs)) return out;
+        try (Stream<Path> files = Files.list(procs)) {
+            for (Path f : files.toList()) {
+                long pid;
+                try {
+                    pid = Long.parseLong(f.getFileName().toString());
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                    String[] t = Files.readString(f).strip().split(" ");
+                    if (t.length == 3) {
+                        out.put(pid, new Usage(Long.parseLong(t[0]), Double.parseDouble(t[1]),
+                                t[2].equals("-") ? OptionalDouble.empty() : OptionalDouble.of(Double.parseDouble(t[2]))));
+                    }
+                } else {
+                    Files.deleteIfExists(f);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // a file being replaced as we read: the next sample reads it
+        }
+        return out;
+    }
+
+    static void writeAtomically(Path file, String text) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp" + ProcessHandle.current().pid());
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}

@@ -1,0 +1,118 @@
+package dev.migm.exec;
+
+import dev.migm.emu.EmulatedDevices;
+import dev.migm.energy.PowerModel;
+import dev.migm.workload.RuntimeModel;
+import dev.migm.workload.WorkloadModel;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+import java.util.OptionalDouble;
+
+/**
+ * {@code migm workload}: a real process that behaves like a job of models.md on the emulated
+ * instance {@code CUDA_VISIBLE_DEVICES} names. It runs its work at the speed the instance's SMs give
+ * ({@link RuntimeModel}), in modelled time ({@code MIGM_TIME_SCALE} modelled seconds per second),
+ * holds and grows its memory through the instance's allocator (refused past the instance's size:
+ * it then dies with PyTorch's out-of-memory text), writes a checkpoint into
+ * {@code MIGM_CHECKPOINT_DIR} every {@code checkpointS} of work and resumes from it, saves one on
+ * SIGTERM, and reports its progress when asked to. Its memory is one small JVM's; it sleeps between
+ * steps (a step is 50 ms).
+ */
+public final class WorkloadHelper {
+    /** Wall-clock length of one step. */
+    static final long STEP_MS = 50;
+
+    private WorkloadHelper() {
+    }
+
+    /** Runs the workload; returns the exit status (0 done, 1 out of memory, 2 no device). */
+    public static int run(WorkloadModel model, java.util.Map<String, String> env, PrintStream err) {
+        String device = env.getOrDefault("CUDA_VISIBLE_DEVICES", "");
+        String rootText = env.get("MIGM_EMULATED_DIR");
+        if (!device.startsWith("MIG-") || rootText == null) {
+            err.println("migm workload: no emulated MIG device (CUDA_VISIBLE_DEVICES=" + device + ", MIGM_EMULATED_DIR="
+                    + rootText + ")");
+            return 2;
+        }
+        Path root = Path.of(rootText);
+        double scale = Double.parseDouble(env.getOrDefault("MIGM_TIME_SCALE", "1"));
+        Path checkpointDir = env.containsKey("MIGM_CHECKPOINT_DIR") ? Path.of(env.get("MIGM_CHECKPOINT_DIR")) : null;
+        EmulatedDevices.InstanceInfo info;
+        try {
+            info = EmulatedDevices.read(root, device);
+        } catch (IOException e) {
+            err.println("migm workload: cannot read device " + device + ": " + e.getMessage());
+            return 2;
+        }
+        long pid = ProcessHandle.current().pid();
+        double workS = RuntimeModel.runtimeS(model, info.sms(), info.smFull());
+        double share = PowerModel.dynamicShare(model.activity(), model.sat(), info.sms(), info.smFull());
+        double[] progress = {readCheckpoint(checkpointDir)};
+        double[] lastCheckpoint = {progress[0]};
+        boolean checkpoints = model.checkpoints() && checkpointDir != null;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (checkpoints && progress[0] < 1) {
+                writeCheckpoint(checkpointDir, progress[0]);
+            }
+            EmulatedDevices.release(root, device, pid);
+        }));
+        try {
+            while (true) {
+                long mib = Math.round(RuntimeModel.memoryMibAt(model, progress[0]));
+                EmulatedDevices.Usage usage = new EmulatedDevices.Usage(mib, share,
+                        model.reportsProgress() ? OptionalDouble.of(progress[0]) : OptionalDouble.empty());
+                if (!EmulatedDevices.allocate(root, device, pid, usage)) {
+                    long used = Math.round(RuntimeModel.memoryMibAt(model, Math.max(0, progress[0] - 0.001)));
+                    err.printf(Locale.ROOT, "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate %.2f MiB. GPU 0 has"
+                            + " a total capacity of %.2f GiB of which %.2f MiB is free. Including non-PyTorch memory, this"
+                            + " process has %.2f GiB memory in use.%n", (double) Math.max(2, mib - used),
+                            info.memoryMib() / 1024.0, Math.max(0.0, info.memoryMib() - used) * 1.0, used / 1024.0);
+                    err.flush();
+                    progress[0] = Math.max(progress[0], lastCheckpoint[0]);
+                    return 1;
+                }
+                if (progress[0] >= 1) {
+                    return 0;
+                }
+                Thread.sleep(STEP_MS);
+                progress[0] = Math.min(1.0, progress[0] + STEP_MS / 1000.0 * scale / workS);
+                if (checkpoints && (progress[0] - lastCheckpoint[0]) * model.durationS() >= model.checkpointS()) {
+                    writeCheckpoint(checkpointDir, progress[0]);
+                    lastCheckpoint[0] = progress[0];
+                }
+            }
+        } catch (IOException e) {
+            err.println("migm workload: " + e.getMessage());
+            return 2;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 2;
+        }
+    }
+
+    /** The progress its last checkpoint kept (0 without one): what a resumed attempt starts from. */
+    public static double readCheckpoint(Path dir) {
+        if (dir == null) return 0;
+        try {
+            String t = Files.readString(dir.resolve("checkpoint")).strip();
+            return t.startsWith("progress=") ? Math.min(1, Math.max(0, Double.parseDouble(t.substring(9)))) : 0;
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    static void writeCheckpoint(Path dir, double progress) {
+        try {
+            Files.createDirectories(dir);
+            Path tmp = dir.resolve("checkpoint.tmp");
+            Files.writeString(tmp, String.format(Locale.ROOT, "progress=%.6f%n", progress));
+            Files.move(tmp, dir.resolve("checkpoint"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            // a checkpoint that cannot be written is lost work, not a crash
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package dev.migm.live;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.migm.cli.Main;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * {@code migm run} end to end on an emulated A100 with real processes ({@code migm workload}) at 50
+ * modelled seconds per second: a job that fits, one whose declaration is too low and that grows past
+ * its 1g.5gb (it dies with PyTorch's out-of-memory text, is requeued on a larger instance and
+ * resumes from its checkpoint), and one that needs a 3g. Afterwards no process and no emulated
+ * instance is left.
+ */
+final class RunTest {
+    @Test
+    void aBatchOfRealProcesses_runsThroughAnOomToCompletion_andLeavesNothingBehind(@TempDir Path dir) throws Exception {
+        Path jobs = dir.resolve("jobs.yaml");
+        Files.writeString(jobs, """
+                version: v1
+                jobs:
+                  - name: fits
+                    command: [x]
+                    memory: 3GiB
+                    workload: {work: 20s, c: 0.5, mem: 3GiB}
+                  - name: too-low
+                    command: [x]
+                    memory: 2GiB
+                    workload: {work: 40s, c: 0.5, mem: 3GiB, grow_to: 7GiB, checkpoint_every: 5s}
+                  - name: big
+                    command: [x]
+                    memory: 15GiB
+                    workload: {work: 20s, c: 0.5, mem: 15GiB}
+                """);
+        Path home = dir.resolve("home");
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int rc = Main.run(new String[] {"run", jobs.toString(), "--home", home.toString(), "--time-scale", "50", "--json"},
+                new PrintWriter(out), new PrintWriter(err));
+        assertThat(rc).as(err.toString()).isZero();
+        Map<String, Object> doc = JsonMapper.builder().build().readValue(out.toString(), new TypeReference<>() { });
+        assertThat(doc.get("schema")).isEqualTo("migm.run/v1");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> run = (Map<String, Object>) doc.get("run");
+        assertThat(run).containsEntry("jobs", 3).containsEntry("completed", 3);
+        assertThat(((Number) run.get("oom_kills")).intValue()).isGreaterThanOrEqualTo(1);
+        assertThat(((Number) run.get("energy_j")).doubleValue()).isPositive();
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) doc.get("jobs");
+        Map<String, Object> tooLow = rows.stream().filter(r -> r.get("id").equals("too-low")).findFirst().orElseThrow();
+        assertThat(tooLow.get("attempts")).isEqualTo(2);
+        assertThat((String) tooLow.get("slot")).doesNotContain("1g.5gb");
+        Path runDir = Path.of((String) run.get("run_dir"));
+        assertThat(Files.readString(runDir.resolve("jobs/too-low/attempt-1.err")))
+                .startsWith("torch.OutOfMemoryError: CUDA out of memory.");
+        // The second attempt resumed from the checkpoint the first one wrote.
+        String events = Files.readString(runDir.resolve("events.log"));
+        assertThat(events).containsPattern("AttemptLaunched\\[[^]]*jobId=too-low, attempt=2, [^]]*startProgress=0\\.[1-9]");
+        // Nothing left: no child process, no emulated instance.
+        assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList()).isEmpty();
+        try (var left = Files.list(home.resolve("emulated/mig"))) {
+            assertThat(left.toList()).isEmpty();
+        }
+    }
+}
