@@ -107,6 +107,7 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         env.put("MIGM_CHECKPOINT_DIR", checkpoints.toString());
         env.put("MIGM_JOB_ID", spec.id());
         env.put("MIGM_ATTEMPT", Integer.toString(attempt.number()));
+        env.put("MIGM_LAUNCH_EPOCH_MS", Long.toString(System.currentTimeMillis()));
         Process p;
         try {
             Files.createDirectories(checkpoints);

@@ -25,6 +25,8 @@ import java.util.OptionalDouble;
 public final class WorkloadHelper {
     /** Wall-clock length of one step. */
     static final long STEP_MS = 50;
+    /** Start-up of a job's process and CUDA context, modelled seconds (models.md section 4). */
+    static final double STARTUP_S = 1.0;
 
     private WorkloadHelper() {
     }
@@ -51,15 +53,37 @@ public final class WorkloadHelper {
         long pid = ProcessHandle.current().pid();
         double workS = RuntimeModel.runtimeS(model, info.sms(), info.smFull());
         double share = PowerModel.dynamicShare(model.activity(), model.sat(), info.sms(), info.smFull());
-        double[] progress = {readCheckpoint(checkpointDir)};
+        double startProgress = readCheckpoint(checkpointDir);
+        double[] progress = {startProgress};
+        // The modelled start-up (process and CUDA context) is STARTUP_S from the process's start; the
+        // time a JVM takes beyond it is the emulator's overhead, not the job's, so the work clock starts
+        // there whatever the JVM took.
+        long launchedMs = env.containsKey("MIGM_LAUNCH_EPOCH_MS") ? Long.parseLong(env.get("MIGM_LAUNCH_EPOCH_MS"))
+                : System.currentTimeMillis();
+        long workStartMs = launchedMs + Math.round(STARTUP_S / scale * 1000);
         double[] lastCheckpoint = {progress[0]};
         boolean checkpoints = model.checkpoints() && checkpointDir != null;
+        // SIGTERM (a stop) saves the progress reached; an OOM or the end of the work saves nothing more
+        // than the periodic checkpoints (models.md section 5).
+        boolean[] signalled = {true};
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (checkpoints && progress[0] < 1) {
+            if (signalled[0] && checkpoints && progress[0] < 1) {
                 writeCheckpoint(checkpointDir, progress[0]);
             }
             EmulatedDevices.release(root, device, pid);
         }));
+        try {
+            return work(model, root, device, pid, info, share, scale, workS, startProgress, workStartMs, progress,
+                    lastCheckpoint, checkpoints, checkpointDir, err);
+        } finally {
+            signalled[0] = false;
+        }
+    }
+
+    private static int work(WorkloadModel model, Path root, String device, long pid, EmulatedDevices.InstanceInfo info,
+                            double share, double scale, double workS, double startProgress, long workStartMs,
+                            double[] progress, double[] lastCheckpoint, boolean checkpoints, Path checkpointDir,
+                            PrintStream err) {
         try {
             while (true) {
                 long mib = Math.round(RuntimeModel.memoryMibAt(model, progress[0]));
@@ -72,14 +96,14 @@ public final class WorkloadHelper {
                             + " process has %.2f GiB memory in use.%n", (double) Math.max(2, mib - used),
                             info.memoryMib() / 1024.0, Math.max(0.0, info.memoryMib() - used) * 1.0, used / 1024.0);
                     err.flush();
-                    progress[0] = Math.max(progress[0], lastCheckpoint[0]);
                     return 1;
                 }
                 if (progress[0] >= 1) {
                     return 0;
                 }
                 Thread.sleep(STEP_MS);
-                progress[0] = Math.min(1.0, progress[0] + STEP_MS / 1000.0 * scale / workS);
+                double workedS = Math.max(0, System.currentTimeMillis() - workStartMs) / 1000.0 * scale;
+                progress[0] = Math.min(1.0, startProgress + workedS / workS);
                 if (checkpoints && (progress[0] - lastCheckpoint[0]) * model.durationS() >= model.checkpointS()) {
                     writeCheckpoint(checkpointDir, progress[0]);
                     lastCheckpoint[0] = progress[0];

@@ -1,0 +1,53 @@
+package dev.migm.live;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.migm.cli.Main;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * One file, two worlds: the demo job file run with real processes on the emulated A100 (at 40
+ * modelled seconds per second) and simulated, by the same engine, policy and estimators, agree on
+ * makespan and energy within 10%. Measured here: 1316 s and 270 kJ run against 1294 s and 276 kJ
+ * simulated (BENCHMARKS.md section 8).
+ */
+final class EmulatedAgreesWithSimulatedTest {
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> json(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int rc = Main.run(args, new PrintWriter(out), new PrintWriter(err));
+        assertThat(rc).as(err.toString()).isZero();
+        return JsonMapper.builder().build().readValue(out.toString(), new TypeReference<Map<String, Object>>() { });
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theDemo_runAndSimulated_agreeWithinTenPercent(@TempDir Path home) {
+        String demo = "../examples/batch-demo.yaml";
+        Map<String, Object> run = (Map<String, Object>) json("run", demo, "--home", home.toString(), "--time-scale", "40",
+                "--json").get("run");
+        Map<String, Object> sim = ((List<Map<String, Object>>) json("simulate", demo, "--policies", "migm", "--json",
+                "--quiet").get("runs")).getFirst();
+        assertThat(run.get("completed")).isEqualTo(9);
+        double runMakespan = ((Number) run.get("makespan_s")).doubleValue();
+        double simMakespan = ((Number) sim.get("makespan_s")).doubleValue();
+        double runEnergy = ((Number) run.get("energy_j")).doubleValue();
+        double simEnergy = ((Number) sim.get("energy_j")).doubleValue();
+        assertThat(runMakespan / simMakespan).isCloseTo(1.0, within(0.10));
+        assertThat(runEnergy / simEnergy).isCloseTo(1.0, within(0.10));
+        // The demo goes through what it is for: OOM restarts and an early restart, like the simulation.
+        assertThat(((Number) run.get("oom_kills")).intValue()).isPositive();
+        assertThat(((Number) run.get("early_restarts")).intValue()).isPositive();
+        assertThat(run.get("oom_kills")).isEqualTo(sim.get("oom_kills"));
+    }
+}
