@@ -95,18 +95,26 @@ final class RunCommand implements Callable<Integer> {
         ProcessExecutor executor = new ProcessExecutor(runDir, name -> launch(byName.get(name)), backend, timeScale, 1.0,
                 10.0);
         InMemoryJournal journal = new InMemoryJournal();
-        Thread cleanup = new Thread(() -> {
-            executor.close();
-            backend.close();
-        });
-        Runtime.getRuntime().addShutdownHook(cleanup);
         double[] t0 = new double[1];
-        try (EngineLoop loop = new EngineLoop("engine", timeScale, timers -> new Engine(timers, record -> {
+        EngineLoop loop = new EngineLoop("engine", timeScale, timers -> new Engine(timers, record -> {
                     journal.append(record);
                     if (!json && !quiet) event(out, record, t0[0]);
                 }, backend, executor, PolicyRegistry.create(policy, models),
                 EstimatorChain.defaults(new InMemoryHistory(SimulateCommand.HISTORY)), new LearnedRuntime(),
-                Engine.Settings.DEFAULT))) {
+                Engine.Settings.DEFAULT));
+        // Ctrl-C: the engine stops deciding first (nothing is requeued or relaunched), then every job's
+        // process group gets SIGTERM and SIGKILL after the grace period, then the instances go.
+        java.util.concurrent.atomic.AtomicBoolean interrupted = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread cleanup = new Thread(() -> {
+            interrupted.set(true);
+            loop.close();
+            executor.close();
+            backend.close();
+            out.println("interrupted: every job's processes stopped, no instance left; run directory " + runDir);
+            out.flush();
+        });
+        Runtime.getRuntime().addShutdownHook(cleanup);
+        try {
             t0[0] = loop.timers().nowS();
             for (SubmittedJob j : jobs) {
                 JobSpec s = j.toJobSpec();
@@ -114,7 +122,7 @@ final class RunCommand implements Callable<Integer> {
                         s.checkpoints(), s.expectedS());
                 loop.timers().at(at.submitS(), new EngineEvent.JobSubmitted(at), loop::post);
             }
-            while (true) {
+            while (!interrupted.get()) {
                 backend.energyJoules();
                 long ended = loop.ask(e -> e.jobs().stream().filter(v -> v.state() == Engine.State.DONE
                         || v.state() == Engine.State.FAILED || v.state() == Engine.State.CANCELLED).count())
@@ -130,9 +138,12 @@ final class RunCommand implements Callable<Integer> {
             long restarts = loop.ask(Engine::restarts).get(30, TimeUnit.SECONDS);
             return summarize(out, new ArrayList<>(views), t0[0], energy, oom, early, reconf, restarts, runDir, models);
         } finally {
-            executor.close();
-            backend.close();
-            Runtime.getRuntime().removeShutdownHook(cleanup);
+            if (!interrupted.get()) {
+                loop.close();
+                executor.close();
+                backend.close();
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            }
             Files.writeString(runDir.resolve("events.log"), String.join("\n", journal.records().stream()
                     .map(Object::toString).toList()) + "\n");
         }
