@@ -49,8 +49,37 @@ final class GpuCommands {
         @Option(names = "--json", description = "JSON output")
         boolean json;
 
+        @Option(names = "--backend", defaultValue = "catalog", description = "catalog (the models migm knows), nvml (the"
+                + " GPUs NVML sees, with MIG mode, memory, power, energy and profiles), or auto (NVML when it"
+                + " initialises, else the catalog, saying why) (default ${DEFAULT-VALUE})")
+        String backend;
+
+        @Option(names = "--nvml-library", defaultValue = dev.migm.nvml.Nvml.DEFAULT_LIBRARY,
+                description = "the NVML library to load (default ${DEFAULT-VALUE})")
+        String nvmlLibrary;
+
         @Override
         public Integer call() {
+            if (!List.of("catalog", "nvml", "auto").contains(backend)) {
+                throw new InvalidInputException("--backend: expected catalog, nvml or auto, got "
+                        + dev.migm.io.TextFiles.quote(backend));
+            }
+            if (!backend.equals("catalog")) {
+                switch (dev.migm.nvml.Nvml.load(nvmlLibrary)) {
+                    case dev.migm.nvml.Nvml.Availability.Available a -> {
+                        try (dev.migm.nvml.Nvml nvml = a.nvml()) {
+                            return devicesOut(out(), nvml, json);
+                        }
+                    }
+                    case dev.migm.nvml.Nvml.Availability.Unavailable u -> {
+                        if (backend.equals("nvml")) {
+                            throw new InvalidInputException("NVML not available: " + u.reason());
+                        }
+                        spec.commandLine().getErr().println("migm: NVML not available (" + u.reason()
+                                + "); showing the catalog, which the emulated GPU runs");
+                    }
+                }
+            }
             List<GpuModel> models = Catalog.builtin().models();
             if (json) {
                 Map<String, Object> doc = Json.doc("gpus");
@@ -69,6 +98,58 @@ final class GpuCommands {
             }
             return 0;
         }
+    }
+
+    /** The GPUs NVML sees, read-only. */
+    private static int devicesOut(PrintWriter out, dev.migm.nvml.Nvml nvml, boolean json) {
+        List<dev.migm.nvml.Nvml.DeviceInfo> devices = nvml.devices();
+        if (json) {
+            Map<String, Object> doc = Json.doc("devices");
+            doc.put("backend", "nvml");
+            doc.put("driver_version", nvml.driverVersion());
+            doc.put("gpus", devices.stream().map(d -> {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("index", d.index());
+                m.put("name", d.name());
+                m.put("uuid", d.uuid());
+                m.put("memory_total_mib", d.memoryTotalMib());
+                m.put("memory_used_mib", d.memoryUsedMib());
+                m.put("mig_current", d.migCurrent().orElse(null));
+                m.put("mig_pending", d.migPending().orElse(null));
+                m.put("power_w", d.powerW().map(w -> Json.decimal(w, 3)).orElse(null));
+                m.put("energy_j", d.energyJ().map(j -> Json.decimal(j, 3)).orElse(null));
+                m.put("profiles", d.profiles().stream().map(p -> {
+                    Map<String, Object> q = new LinkedHashMap<>();
+                    q.put("name", p.name());
+                    q.put("id", p.id());
+                    q.put("nvml_enum", p.profileEnum());
+                    q.put("compute_slices", p.sliceCount());
+                    q.put("memory_slices", p.placementSize());
+                    q.put("memory_mib", p.memoryMib());
+                    q.put("sms", p.sms());
+                    q.put("max_count", p.instanceCount());
+                    q.put("starts", p.starts());
+                    return q;
+                }).toList());
+                return m;
+            }).toList());
+            out.println(Json.write(doc));
+            return 0;
+        }
+        out.println("NVML, driver " + nvml.driverVersion() + ": " + devices.size() + " GPU(s)");
+        for (var d : devices) {
+            out.printf(java.util.Locale.ROOT, "GPU %d: %s %s, %d MiB (%d used), MIG %s, %s, %s%n", d.index(), d.name(),
+                    d.uuid(), d.memoryTotalMib(), d.memoryUsedMib(),
+                    d.migCurrent().map(c -> c ? "on" : "off").orElse("not supported"),
+                    d.powerW().map(w -> String.format(java.util.Locale.ROOT, "%.1f W", w)).orElse("power n/a"),
+                    d.energyJ().map(j -> String.format(java.util.Locale.ROOT, "%.0f J since driver load", j))
+                            .orElse("energy n/a"));
+            for (var p : d.profiles()) {
+                out.printf(java.util.Locale.ROOT, "  %-10s ID %2d  %dg %dm  %6dMiB  %3d SM  max %d  starts %s%n", p.name(),
+                        p.id(), p.sliceCount(), p.placementSize(), p.memoryMib(), p.sms(), p.instanceCount(), p.starts());
+            }
+        }
+        return 0;
     }
 
     @Command(name = "profiles", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",

@@ -1,0 +1,222 @@
+package dev.migm.nvml;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * NVML through the FFM API: every downcall of migm in this class, loaded lazily from
+ * {@code libnvidia-ml.so.1} (or the path given). A missing library or symbol makes NVML "not
+ * available" with the reason, never a crash; a failing call is an {@link NvmlException} carrying
+ * NVML's code and message. Read-only calls so far (the NVML version that introduced each):
+ * {@code nvmlInit_v2} (5.319), {@code nvmlShutdown}, {@code nvmlErrorString}, {@code
+ * nvmlSystemGetDriverVersion}, {@code nvmlDeviceGetCount_v2} and {@code nvmlDeviceGetHandleByIndex_v2}
+ * (5.319), {@code nvmlDeviceGetName}, {@code nvmlDeviceGetUUID}, {@code nvmlDeviceGetMemoryInfo},
+ * {@code nvmlDeviceGetPowerUsage}, {@code nvmlDeviceGetTotalEnergyConsumption} (Volta+),
+ * {@code nvmlDeviceGetMigMode}, {@code nvmlDeviceGetGpuInstanceProfileInfo} and
+ * {@code nvmlDeviceGetGpuInstancePossiblePlacements_v2} (11.0, MIG).
+ */
+@SuppressWarnings("restricted") // FFM downcalls are this class's purpose; native access is enabled for migm
+public final class Nvml implements AutoCloseable {
+    /** The NVML library's usual name, found through the dynamic loader. */
+    public static final String DEFAULT_LIBRARY = "libnvidia-ml.so.1";
+    /** NVML_GPU_INSTANCE_PROFILE_* values probed (nvml.h defines 0..14 as of 12.x). */
+    static final int PROFILE_ENUMS = 16;
+
+    private static final String[] SYMBOLS = {"nvmlInit_v2", "nvmlShutdown", "nvmlErrorString", "nvmlSystemGetDriverVersion",
+        "nvmlDeviceGetCount_v2", "nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetName", "nvmlDeviceGetUUID",
+        "nvmlDeviceGetMemoryInfo", "nvmlDeviceGetMigMode", "nvmlDeviceGetPowerUsage",
+        "nvmlDeviceGetTotalEnergyConsumption", "nvmlDeviceGetGpuInstanceProfileInfo",
+        "nvmlDeviceGetGpuInstancePossiblePlacements_v2"};
+
+    /** Whether NVML could be loaded and initialised, and why not. */
+    public sealed interface Availability {
+        record Available(Nvml nvml) implements Availability {
+        }
+
+        record Unavailable(String reason) implements Availability {
+        }
+    }
+
+    /** A GPU-instance profile as NVML reports it, with its possible placements. */
+    public record ProfileInfo(int profileEnum, int id, int sliceCount, int instanceCount, int sms, int copyEngines,
+                              int decoders, int encoders, int jpeg, int ofa, long memoryMib, List<Integer> starts,
+                              int placementSize) {
+        /** nvidia-smi's short name, {@code <g>g.<ceil(GiB)>gb} (mig-hardware.md section 1.4, up to rounding). */
+        public String name() {
+            return sliceCount + "g." + (long) Math.ceil(memoryMib / 1024.0) + "gb";
+        }
+    }
+
+    /** One GPU as NVML sees it. */
+    public record DeviceInfo(int index, String name, String uuid, long memoryTotalMib, long memoryUsedMib,
+                             Optional<Boolean> migCurrent, Optional<Boolean> migPending, Optional<Double> powerW,
+                             Optional<Double> energyJ, List<ProfileInfo> profiles) {
+    }
+
+    private final Arena arena;
+    private final Map<String, MethodHandle> calls = new LinkedHashMap<>();
+
+    private Nvml(Arena arena, Map<String, MethodHandle> calls) {
+        this.arena = arena;
+        this.calls.putAll(calls);
+    }
+
+    /** Loads NVML from {@code library} (a path, or a name the dynamic loader finds) and initialises it. */
+    public static Availability load(String library) {
+        Arena arena = Arena.ofShared();
+        SymbolLookup lookup;
+        try {
+            lookup = library.contains("/") ? SymbolLookup.libraryLookup(java.nio.file.Path.of(library), arena)
+                    : SymbolLookup.libraryLookup(library, arena);
+        } catch (IllegalArgumentException | IllegalCallerException e) {
+            arena.close();
+            return new Availability.Unavailable("cannot load " + library + " (" + e.getMessage() + ")");
+        }
+        Linker linker = Linker.nativeLinker();
+        Map<String, MethodHandle> calls = new LinkedHashMap<>();
+        for (String s : SYMBOLS) {
+            Optional<MemorySegment> symbol = lookup.find(s);
+            if (symbol.isEmpty()) {
+                arena.close();
+                return new Availability.Unavailable(library + " has no symbol " + s + " (driver too old?)");
+            }
+            calls.put(s, linker.downcallHandle(symbol.get(), descriptor(s)));
+        }
+        Nvml nvml = new Nvml(arena, calls);
+        int rc = nvml.invokeInt("nvmlInit_v2");
+        if (rc != 0) {
+            String why = nvml.errorString(rc);
+            arena.close();
+            return new Availability.Unavailable("nvmlInit_v2: NVML_ERROR_" + NvmlReturn.of(rc).name() + " (" + why + ")");
+        }
+        return new Availability.Available(nvml);
+    }
+
+    private static FunctionDescriptor descriptor(String symbol) {
+        ValueLayout i = ValueLayout.JAVA_INT;
+        ValueLayout p = ValueLayout.ADDRESS;
+        return switch (symbol) {
+            case "nvmlInit_v2", "nvmlShutdown" -> FunctionDescriptor.of(i);
+            case "nvmlErrorString" -> FunctionDescriptor.of(p, i);
+            case "nvmlSystemGetDriverVersion" -> FunctionDescriptor.of(i, p, i);
+            case "nvmlDeviceGetCount_v2" -> FunctionDescriptor.of(i, p);
+            case "nvmlDeviceGetHandleByIndex_v2" -> FunctionDescriptor.of(i, i, p);
+            case "nvmlDeviceGetName", "nvmlDeviceGetUUID" -> FunctionDescriptor.of(i, p, p, i);
+            case "nvmlDeviceGetMemoryInfo", "nvmlDeviceGetPowerUsage", "nvmlDeviceGetTotalEnergyConsumption" ->
+                    FunctionDescriptor.of(i, p, p);
+            case "nvmlDeviceGetMigMode" -> FunctionDescriptor.of(i, p, p, p);
+            case "nvmlDeviceGetGpuInstanceProfileInfo" -> FunctionDescriptor.of(i, p, i, p);
+            case "nvmlDeviceGetGpuInstancePossiblePlacements_v2" -> FunctionDescriptor.of(i, p, i, p, p);
+            default -> throw new IllegalArgumentException(symbol);
+        };
+    }
+
+    private int invokeInt(String call, Object... args) {
+        try {
+            return (int) calls.get(call).invokeWithArguments(args);
+        } catch (Throwable t) {
+            throw new IllegalStateException(call + " failed in the binding: " + t, t);
+        }
+    }
+
+    private String errorString(int rc) {
+        try {
+            MemorySegment s = (MemorySegment) calls.get("nvmlErrorString").invokeWithArguments(rc);
+            return s.equals(MemorySegment.NULL) ? "no message" : s.reinterpret(1024).getString(0);
+        } catch (Throwable t) {
+            return "no message";
+        }
+    }
+
+    private void check(String call, int rc) {
+        if (rc != 0) throw new NvmlException(call, NvmlReturn.of(rc), errorString(rc));
+    }
+
+    public String driverVersion() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment buf = a.allocate(NvmlStructs.DRIVER_VERSION_BUFFER);
+            check("nvmlSystemGetDriverVersion", invokeInt("nvmlSystemGetDriverVersion", buf, NvmlStructs.DRIVER_VERSION_BUFFER));
+            return buf.getString(0);
+        }
+    }
+
+    /** Every GPU with what NVML says of it; a query a GPU does not support is left empty. */
+    public List<DeviceInfo> devices() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment count = a.allocate(ValueLayout.JAVA_INT);
+            check("nvmlDeviceGetCount_v2", invokeInt("nvmlDeviceGetCount_v2", count));
+            List<DeviceInfo> out = new ArrayList<>();
+            for (int i = 0; i < count.get(ValueLayout.JAVA_INT, 0); i++) {
+                MemorySegment handleOut = a.allocate(ValueLayout.ADDRESS);
+                check("nvmlDeviceGetHandleByIndex_v2", invokeInt("nvmlDeviceGetHandleByIndex_v2", i, handleOut));
+                MemorySegment dev = handleOut.get(ValueLayout.ADDRESS, 0);
+                out.add(device(a, i, dev));
+            }
+            return out;
+        }
+    }
+
+    private DeviceInfo device(Arena a, int index, MemorySegment dev) {
+        MemorySegment name = a.allocate(NvmlStructs.NAME_BUFFER);
+        check("nvmlDeviceGetName", invokeInt("nvmlDeviceGetName", dev, name, NvmlStructs.NAME_BUFFER));
+        MemorySegment uuid = a.allocate(NvmlStructs.UUID_BUFFER);
+        check("nvmlDeviceGetUUID", invokeInt("nvmlDeviceGetUUID", dev, uuid, NvmlStructs.UUID_BUFFER));
+        MemorySegment mem = a.allocate(NvmlStructs.MEMORY);
+        check("nvmlDeviceGetMemoryInfo", invokeInt("nvmlDeviceGetMemoryInfo", dev, mem));
+        MemorySegment cur = a.allocate(ValueLayout.JAVA_INT);
+        MemorySegment pend = a.allocate(ValueLayout.JAVA_INT);
+        boolean mig = invokeInt("nvmlDeviceGetMigMode", dev, cur, pend) == 0;
+        MemorySegment mw = a.allocate(ValueLayout.JAVA_INT);
+        boolean power = invokeInt("nvmlDeviceGetPowerUsage", dev, mw) == 0;
+        MemorySegment mj = a.allocate(ValueLayout.JAVA_LONG);
+        boolean energy = invokeInt("nvmlDeviceGetTotalEnergyConsumption", dev, mj) == 0;
+        List<ProfileInfo> profiles = new ArrayList<>();
+        if (mig && cur.get(ValueLayout.JAVA_INT, 0) == 1) {
+            for (int e = 0; e < PROFILE_ENUMS; e++) {
+                MemorySegment info = a.allocate(NvmlStructs.GPU_INSTANCE_PROFILE_INFO);
+                if (invokeInt("nvmlDeviceGetGpuInstanceProfileInfo", dev, e, info) != 0) continue;
+                int id = info.get(ValueLayout.JAVA_INT, 0);
+                MemorySegment n = a.allocate(ValueLayout.JAVA_INT);
+                List<Integer> starts = new ArrayList<>();
+                int size = 0;
+                if (invokeInt("nvmlDeviceGetGpuInstancePossiblePlacements_v2", dev, id, MemorySegment.NULL, n) == 0) {
+                    int k = n.get(ValueLayout.JAVA_INT, 0);
+                    MemorySegment placements = a.allocate(NvmlStructs.GPU_INSTANCE_PLACEMENT, Math.max(1, k));
+                    check("nvmlDeviceGetGpuInstancePossiblePlacements_v2",
+                            invokeInt("nvmlDeviceGetGpuInstancePossiblePlacements_v2", dev, id, placements, n));
+                    for (int j = 0; j < n.get(ValueLayout.JAVA_INT, 0); j++) {
+                        starts.add(placements.get(ValueLayout.JAVA_INT, j * 8L));
+                        size = placements.get(ValueLayout.JAVA_INT, j * 8L + 4);
+                    }
+                }
+                profiles.add(new ProfileInfo(e, id, info.get(ValueLayout.JAVA_INT, 8), info.get(ValueLayout.JAVA_INT, 12),
+                        info.get(ValueLayout.JAVA_INT, 16), info.get(ValueLayout.JAVA_INT, 20),
+                        info.get(ValueLayout.JAVA_INT, 24), info.get(ValueLayout.JAVA_INT, 28),
+                        info.get(ValueLayout.JAVA_INT, 32), info.get(ValueLayout.JAVA_INT, 36),
+                        info.get(ValueLayout.JAVA_LONG, 40), starts, size));
+            }
+        }
+        return new DeviceInfo(index, name.getString(0), uuid.getString(0), mem.get(ValueLayout.JAVA_LONG, 0) >> 20,
+                mem.get(ValueLayout.JAVA_LONG, 16) >> 20,
+                mig ? Optional.of(cur.get(ValueLayout.JAVA_INT, 0) == 1) : Optional.empty(),
+                mig ? Optional.of(pend.get(ValueLayout.JAVA_INT, 0) == 1) : Optional.empty(),
+                power ? Optional.of(mw.get(ValueLayout.JAVA_INT, 0) / 1000.0) : Optional.empty(),
+                energy ? Optional.of(mj.get(ValueLayout.JAVA_LONG, 0) / 1000.0) : Optional.empty(), profiles);
+    }
+
+    @Override
+    public void close() {
+        invokeInt("nvmlShutdown");
+        arena.close();
+    }
+}

@@ -1,0 +1,115 @@
+package dev.migm.nvml;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The NVML binding against a stub {@code libnvidia-ml.so.1} that the test compiles with gcc from
+ * {@code src/test/native/nvml_stub.c} (nvml.h's structs over an in-memory two-A100 node): struct
+ * layouts agree with the C compiler's, every read-only call returns the stub's values, and a missing
+ * library or symbol is "not available" with the reason.
+ */
+@SuppressWarnings("restricted")
+final class NvmlBindingTest {
+    @TempDir
+    static Path dir;
+    static Path stub;
+
+    @BeforeAll
+    static void compileTheStub() throws Exception {
+        Path gcc = Path.of("/usr/bin/gcc");
+        assumeTrue(Files.isExecutable(gcc), "gcc is needed to build the NVML stub");
+        stub = dir.resolve("libnvidia-ml.so.1");
+        Process p = new ProcessBuilder(gcc.toString(), "-shared", "-fPIC", "-O2", "-o", stub.toString(),
+                "src/test/native/nvml_stub.c").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+    }
+
+    @Test
+    void structLayouts_matchTheCCompilers() throws Throwable {
+        try (var arena = java.lang.foreign.Arena.ofConfined()) {
+            var lookup = java.lang.foreign.SymbolLookup.libraryLookup(stub, arena);
+            var layout = java.lang.foreign.Linker.nativeLinker().downcallHandle(lookup.find("stub_layout").orElseThrow(),
+                    java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_LONG,
+                            java.lang.foreign.ValueLayout.JAVA_INT));
+            assertThat((long) layout.invoke(0)).isEqualTo(NvmlStructs.GPU_INSTANCE_PROFILE_INFO.byteSize());
+            assertThat((long) layout.invoke(1)).isEqualTo(NvmlStructs.GPU_INSTANCE_PROFILE_INFO.byteOffset(
+                    java.lang.foreign.MemoryLayout.PathElement.groupElement("memorySizeMB")));
+            assertThat((long) layout.invoke(2)).isEqualTo(NvmlStructs.MEMORY.byteSize());
+            assertThat((long) layout.invoke(3)).isEqualTo(NvmlStructs.GPU_INSTANCE_PLACEMENT.byteSize());
+        }
+    }
+
+    @Test
+    void readOnlyCalls_returnWhatTheDriverSays() {
+        Nvml.Availability a = Nvml.load(stub.toString());
+        assertThat(a).isInstanceOf(Nvml.Availability.Available.class);
+        try (Nvml nvml = ((Nvml.Availability.Available) a).nvml()) {
+            assertThat(nvml.driverVersion()).isEqualTo("575.57.08");
+            List<Nvml.DeviceInfo> devices = nvml.devices();
+            assertThat(devices).hasSize(2);
+            Nvml.DeviceInfo g0 = devices.getFirst();
+            assertThat(g0.name()).isEqualTo("NVIDIA A100-SXM4-40GB");
+            assertThat(g0.uuid()).isEqualTo("GPU-5d5a3b5e-0000-4000-8000-000000000000");
+            assertThat(g0.memoryTotalMib()).isEqualTo(40960);
+            assertThat(g0.memoryUsedMib()).isEqualTo(512);
+            assertThat(g0.migCurrent()).contains(true);
+            assertThat(g0.powerW()).contains(55.0);
+            assertThat(g0.energyJ()).contains(1000.0);
+            assertThat(g0.profiles()).extracting(Nvml.ProfileInfo::name).containsExactly("1g.5gb", "2g.10gb", "3g.20gb",
+                    "4g.20gb", "7g.40gb", "1g.5gb", "1g.10gb");
+            Nvml.ProfileInfo threeG = g0.profiles().get(2);
+            assertThat(threeG.id()).isEqualTo(9);
+            assertThat(threeG.sms()).isEqualTo(42);
+            assertThat(threeG.memoryMib()).isEqualTo(19968);
+            assertThat(threeG.starts()).containsExactly(0, 4);
+            assertThat(threeG.placementSize()).isEqualTo(4);
+            Nvml.DeviceInfo g1 = devices.get(1);
+            assertThat(g1.migCurrent()).contains(false);
+            assertThat(g1.profiles()).isEmpty();
+        }
+    }
+
+    @Test
+    void migmGpusBackendNvml_listsWhatNvmlSees_asAVersionedDocument() {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int rc = dev.migm.cli.Main.run(new String[] {"gpus", "--backend", "nvml", "--nvml-library", stub.toString(), "--json"},
+                new java.io.PrintWriter(out), new java.io.PrintWriter(err));
+        assertThat(rc).as(err.toString()).isZero();
+        java.util.Map<String, Object> doc = tools.jackson.databind.json.JsonMapper.builder().build()
+                .readValue(out.toString(), new tools.jackson.core.type.TypeReference<java.util.Map<String, Object>>() { });
+        assertThat(doc).containsEntry("schema", "migm.devices/v1").containsEntry("driver_version", "575.57.08");
+        assertThat((List<?>) doc.get("gpus")).hasSize(2);
+        java.io.StringWriter err2 = new java.io.StringWriter();
+        int missing = dev.migm.cli.Main.run(new String[] {"gpus", "--backend", "nvml", "--nvml-library",
+                dir.resolve("none.so").toString()}, new java.io.PrintWriter(new java.io.StringWriter()),
+                new java.io.PrintWriter(err2));
+        assertThat(missing).isEqualTo(2);
+        assertThat(err2.toString()).startsWith("migm: NVML not available: cannot load");
+    }
+
+    @Test
+    void aMissingLibraryOrSymbol_isNotAvailableWithTheReason() throws Exception {
+        assertThat(Nvml.load(dir.resolve("nope/libnvidia-ml.so.1").toString()))
+                .isInstanceOfSatisfying(Nvml.Availability.Unavailable.class,
+                        u -> assertThat(u.reason()).startsWith("cannot load"));
+        Path partial = dir.resolve("libpartial.so");
+        Path src = dir.resolve("partial.c");
+        Files.writeString(src, "int nvmlInit_v2(void) { return 0; }\n");
+        Process p = new ProcessBuilder("/usr/bin/gcc", "-shared", "-fPIC", "-o", partial.toString(), src.toString()).start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(Nvml.load(partial.toString())).isInstanceOfSatisfying(Nvml.Availability.Unavailable.class,
+                u -> assertThat(u.reason()).contains("has no symbol nvmlShutdown"));
+    }
+}
