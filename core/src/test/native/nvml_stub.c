@@ -49,6 +49,9 @@ const char *nvmlErrorString(nvmlReturn_t r) {
         case NVML_ERROR_INVALID_ARGUMENT: return "Invalid Argument";
         case NVML_ERROR_NOT_SUPPORTED: return "Not Supported";
         case NVML_ERROR_INSUFFICIENT_SIZE: return "Insufficient Size";
+        case 6: return "Not Found";
+        case 19: return "In use by another client";
+        case 23: return "Insufficient Resources";
         default: return "Unknown Error";
     }
 }
@@ -79,7 +82,8 @@ nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t d, char *name, unsigned int length) 
 }
 
 nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t d, char *uuid, unsigned int length) {
-    snprintf(uuid, length, "GPU-5d5a3b5e-0000-4000-8000-00000000000%d", d->index);
+    if (d->index >= 100) snprintf(uuid, length, "MIG-8e2a1c34-0000-4000-8000-%012d", d->index);
+    else snprintf(uuid, length, "GPU-5d5a3b5e-0000-4000-8000-00000000000%d", d->index);
     return NVML_SUCCESS;
 }
 
@@ -128,6 +132,156 @@ nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements_v2(nvmlDevice_t d, unsig
     return NVML_ERROR_NOT_SUPPORTED;
 }
 
+/* ---- MIG instances: GPU instances with one full compute instance each, on GPU 0 ---- */
+typedef struct nvmlGpuInstance_st { int used; unsigned int id, profileId, start, size; } *nvmlGpuInstance_t;
+typedef struct nvmlComputeInstance_st { int used; nvmlGpuInstance_t gi; unsigned int id; } *nvmlComputeInstance_t;
+typedef struct { nvmlDevice_t device; unsigned int id, profileId; nvmlGpuInstancePlacement_t placement; } nvmlGpuInstanceInfo_t;
+typedef struct { unsigned int id, sliceCount, instanceCount, multiprocessorCount, sharedCopyEngineCount,
+    sharedDecoderCount, sharedEncoderCount, sharedJpegCount, sharedOfaCount; } nvmlComputeInstanceProfileInfo_t;
+typedef struct { nvmlDevice_t device; nvmlGpuInstance_t gpuInstance; unsigned int id, profileId;
+    struct { unsigned int start, size; } placement; } nvmlComputeInstanceInfo_t;
+typedef struct { unsigned int pid; unsigned long long usedGpuMemory; unsigned int gpuInstanceId, computeInstanceId; }
+    nvmlProcessInfo_t;
+
+#define NVML_ERROR_NOT_FOUND 6
+#define NVML_ERROR_IN_USE 19
+#define NVML_ERROR_INSUFFICIENT_RESOURCES 23
+#define MAX_GI 8
+
+static struct nvmlGpuInstance_st gis[MAX_GI];
+static struct nvmlComputeInstance_st cis[MAX_GI];
+static struct nvmlDevice_st mig_devices[MAX_GI];
+static unsigned int next_gi_id = 1;
+static unsigned long long process_mib[MAX_GI]; /* set by tests through stub_set_process_memory */
+
+static const struct profile *profile_by_id(unsigned int id) {
+    for (unsigned int i = 0; i < NPROFILES; i++) if (profiles[i].info.id == id) return &profiles[i];
+    return NULL;
+}
+
+nvmlReturn_t nvmlDeviceCreateGpuInstanceWithPlacement(nvmlDevice_t d, unsigned int profileId,
+                                                      const nvmlGpuInstancePlacement_t *p, nvmlGpuInstance_t *gi) {
+    const struct profile *pr = profile_by_id(profileId);
+    if (d->index != 0 || pr == NULL) return NVML_ERROR_NOT_SUPPORTED;
+    int legal = 0;
+    for (unsigned int j = 0; j < pr->nstarts; j++) legal |= pr->starts[j] == p->start;
+    if (!legal || p->size != pr->size) return NVML_ERROR_INVALID_ARGUMENT;
+    for (int k = 0; k < MAX_GI; k++) {
+        if (gis[k].used && p->start < gis[k].start + gis[k].size && gis[k].start < p->start + p->size)
+            return NVML_ERROR_INSUFFICIENT_RESOURCES;
+    }
+    for (int k = 0; k < MAX_GI; k++) {
+        if (!gis[k].used) {
+            gis[k] = (struct nvmlGpuInstance_st) {1, next_gi_id++, profileId, p->start, p->size};
+            *gi = &gis[k];
+            return NVML_SUCCESS;
+        }
+    }
+    return NVML_ERROR_INSUFFICIENT_RESOURCES;
+}
+
+nvmlReturn_t nvmlGpuInstanceGetInfo(nvmlGpuInstance_t gi, nvmlGpuInstanceInfo_t *info) {
+    if (!gi->used) return NVML_ERROR_INVALID_ARGUMENT;
+    info->device = &devices[0];
+    info->id = gi->id;
+    info->profileId = gi->profileId;
+    info->placement.start = gi->start;
+    info->placement.size = gi->size;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetGpuInstances(nvmlDevice_t d, unsigned int profileId, nvmlGpuInstance_t *out, unsigned int *count) {
+    if (d->index != 0) return NVML_ERROR_NOT_SUPPORTED;
+    unsigned int n = 0;
+    for (int k = 0; k < MAX_GI; k++) {
+        if (gis[k].used && gis[k].profileId == profileId) {
+            if (out != NULL) { if (n >= *count) return NVML_ERROR_INSUFFICIENT_SIZE; out[n] = &gis[k]; }
+            n++;
+        }
+    }
+    *count = n;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfo(nvmlGpuInstance_t gi, unsigned int profile, unsigned int eng,
+                                                          nvmlComputeInstanceProfileInfo_t *info) {
+    const struct profile *pr = profile_by_id(gi->profileId);
+    unsigned int enum_for_slices[9] = {99, 0, 1, 2, 3, 99, 6, 4, 5};
+    if (pr == NULL || enum_for_slices[pr->info.sliceCount] != profile || eng != 0) return NVML_ERROR_NOT_SUPPORTED;
+    memset(info, 0, sizeof(*info));
+    info->id = profile;
+    info->sliceCount = pr->info.sliceCount;
+    info->instanceCount = 1;
+    info->multiprocessorCount = pr->info.multiprocessorCount;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlGpuInstanceCreateComputeInstance(nvmlGpuInstance_t gi, unsigned int profileId, nvmlComputeInstance_t *ci) {
+    int k = (int) (gi - gis);
+    if (cis[k].used) return NVML_ERROR_INSUFFICIENT_RESOURCES;
+    cis[k] = (struct nvmlComputeInstance_st) {1, gi, 0};
+    mig_devices[k].index = 100 + k;
+    *ci = &cis[k];
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlGpuInstanceGetComputeInstances(nvmlGpuInstance_t gi, unsigned int profileId, nvmlComputeInstance_t *out,
+                                                unsigned int *count) {
+    int k = (int) (gi - gis);
+    unsigned int n = cis[k].used ? 1 : 0;
+    if (out != NULL && n > 0) { if (*count < 1) return NVML_ERROR_INSUFFICIENT_SIZE; out[0] = &cis[k]; }
+    *count = n;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlComputeInstanceGetInfo_v2(nvmlComputeInstance_t ci, nvmlComputeInstanceInfo_t *info) {
+    int k = (int) (ci - cis);
+    memset(info, 0, sizeof(*info));
+    info->device = &mig_devices[k];
+    info->gpuInstance = ci->gi;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlComputeInstanceDestroy(nvmlComputeInstance_t ci) {
+    int k = (int) (ci - cis);
+    if (process_mib[k] > 0) return NVML_ERROR_IN_USE;
+    ci->used = 0;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlGpuInstanceDestroy(nvmlGpuInstance_t gi) {
+    int k = (int) (gi - gis);
+    if (cis[k].used) return NVML_ERROR_IN_USE;
+    gi->used = 0;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d, unsigned int *count, nvmlProcessInfo_t *infos) {
+    unsigned int n = 0;
+    if (d->index >= 100 && process_mib[d->index - 100] > 0) {
+        if (*count < 1) { *count = 1; return NVML_ERROR_INSUFFICIENT_SIZE; }
+        infos[0].pid = 4242;
+        infos[0].usedGpuMemory = process_mib[d->index - 100] << 20;
+        infos[0].gpuInstanceId = gis[d->index - 100].id;
+        infos[0].computeInstanceId = 0;
+        n = 1;
+    }
+    *count = n;
+    return NVML_SUCCESS;
+}
+
+/* Test hook: forget every instance (each test class loads its own copy, but tests within one share it). */
+void stub_reset(void) {
+    memset(gis, 0, sizeof(gis));
+    memset(cis, 0, sizeof(cis));
+    memset(process_mib, 0, sizeof(process_mib));
+}
+
+/* Test hook: a process holding mib on the MIG device of the GPU instance at memory slice start. */
+void stub_set_process_memory(unsigned int start, unsigned long long mib) {
+    for (int k = 0; k < MAX_GI; k++) if (gis[k].used && gis[k].start == start) process_mib[k] = mib;
+}
+
 /* For the layout check: sizes and offsets as this compiler lays the structs out. */
 unsigned long stub_layout(int what) {
     switch (what) {
@@ -135,6 +289,10 @@ unsigned long stub_layout(int what) {
         case 1: return __builtin_offsetof(nvmlGpuInstanceProfileInfo_t, memorySizeMB);
         case 2: return sizeof(nvmlMemory_t);
         case 3: return sizeof(nvmlGpuInstancePlacement_t);
+        case 4: return sizeof(nvmlGpuInstanceInfo_t);
+        case 5: return sizeof(nvmlComputeInstanceProfileInfo_t);
+        case 6: return sizeof(nvmlComputeInstanceInfo_t);
+        case 7: return sizeof(nvmlProcessInfo_t);
         default: return 0;
     }
 }

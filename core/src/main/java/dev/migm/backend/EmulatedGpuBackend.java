@@ -2,10 +2,8 @@ package dev.migm.backend;
 
 import dev.migm.emu.EmulatedDevices;
 import dev.migm.energy.PowerModel;
-import dev.migm.engine.DeviceView;
 import dev.migm.engine.EngineEvent;
 import dev.migm.engine.EventSink;
-import dev.migm.engine.GpuBackend;
 import dev.migm.engine.Slot;
 import dev.migm.gpu.GpuModel;
 import dev.migm.gpu.Instance;
@@ -34,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  * their memory and activity through the device files; board energy integrates models.md's power
  * model over modelled time. A first-class backend of the live runtime, not a test mock.
  */
-public final class EmulatedGpuBackend implements GpuBackend, DeviceView, AutoCloseable {
+public final class EmulatedGpuBackend implements LiveBackend {
     private final Path root;
     private final List<GpuModel> models;
     private final double timeScale;
@@ -178,6 +176,11 @@ public final class EmulatedGpuBackend implements GpuBackend, DeviceView, AutoClo
             energyJ += PowerModel.boardWatts(models.get(g).idleWatts(), models.get(g).maxWatts(), share) * dt;
         }
         return energyJ;
+    }
+
+    @Override
+    public String closingNote() {
+        return "no instance left";
     }
 
     /** Destroys every instance no process uses (the end of a run) and stops the worker. */

@@ -1,6 +1,8 @@
 package dev.migm.cli;
 
 import dev.migm.backend.EmulatedGpuBackend;
+import dev.migm.backend.LiveBackend;
+import dev.migm.backend.NvmlGpuBackend;
 import dev.migm.backend.SimulatedGpuBackend;
 import dev.migm.engine.Engine;
 import dev.migm.engine.EngineEvent;
@@ -35,15 +37,18 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code migm run}: runs a job file to completion in one process, on emulated MIG GPUs holding real
- * processes, with the engine, policies, estimators and restart logic the simulator runs. Jobs that
- * carry a {@code workload:} section are played by {@code migm workload} (their command names a
- * program this machine does not have); the others run their command.
+ * {@code migm run}: runs a job file to completion in one process, with real processes, on emulated
+ * MIG GPUs ({@code --backend emulated}, the default) or this node's MIG GPUs through NVML ({@code
+ * --backend nvml}), with the engine, policies, estimators and restart logic the simulator runs. On
+ * the emulated GPU, jobs that carry a {@code workload:} section are played by {@code migm workload}
+ * (their command names a program this machine does not have); every other job, and every job on
+ * real GPUs, runs its command.
  */
-@Command(name = "run", mixinStandardHelpOptions = true, description = "Run a job file on emulated MIG GPUs with real"
-        + " processes, to completion.", footerHeading = "%nExamples:%n",
+@Command(name = "run", mixinStandardHelpOptions = true, description = "Run a job file to completion with real processes, on"
+        + " emulated MIG GPUs or the node's own through NVML.", footerHeading = "%nExamples:%n",
         footer = {"  migm run examples/batch-demo.yaml --time-scale 20",
-                "  migm run jobs.yaml --gpu A100-40GB:2 --policy migm --json"})
+                "  migm run jobs.yaml --gpu A100-40GB:2 --policy migm --json",
+                "  migm run jobs.yaml --backend nvml      (the node's MIG GPUs; jobs run their command)"})
 final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -69,6 +74,15 @@ final class RunCommand implements Callable<Integer> {
             + " $MIGM_HOME, else ./.migm)")
     Path home;
 
+    @Option(names = "--backend", defaultValue = "emulated", description = "emulated (MIG GPUs of --gpu, emulated,"
+            + " with real processes) or nvml (this node's GPUs with MIG on, through NVML; every job runs its command,"
+            + " --time-scale must be 1) (default ${DEFAULT-VALUE})")
+    String backendName;
+
+    @Option(names = "--nvml-library", defaultValue = dev.migm.nvml.Nvml.DEFAULT_LIBRARY,
+            description = "the NVML library for --backend nvml (default ${DEFAULT-VALUE})")
+    String nvmlLibrary;
+
     @Option(names = "--json", description = "JSON summary: {schema, run: (the keys of a simulate row), jobs}")
     boolean json;
 
@@ -78,21 +92,46 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<SubmittedJob> jobs = BatchFile.read(file);
-        List<GpuModel> models = SimulateCommand.node(gpu, gpuCount);
+        if (!List.of("emulated", "nvml").contains(backendName)) {
+            throw new InvalidInputException("--backend: expected emulated or nvml, got " + dev.migm.io.TextFiles.quote(backendName));
+        }
+        boolean emulated = backendName.equals("emulated");
         if (!(timeScale > 0 && timeScale <= 10_000)) {
             throw new InvalidInputException("--time-scale must be in (0, 10000], got " + timeScale);
         }
+        if (!emulated && timeScale != 1) {
+            throw new InvalidInputException("--time-scale: real GPUs run at 1, got " + timeScale);
+        }
         Path base = home != null ? home : System.getenv("MIGM_HOME") != null ? Path.of(System.getenv("MIGM_HOME"))
                 : Path.of(".migm");
+        PrintWriter out = spec.commandLine().getOut();
+        dev.migm.nvml.Nvml nvml = null;
+        LiveBackend backend;
+        if (emulated) {
+            backend = new EmulatedGpuBackend(base.resolve("emulated"), SimulateCommand.node(gpu, gpuCount), timeScale,
+                    SimulatedGpuBackend.Latency.DEFAULT);
+        } else {
+            nvml = switch (dev.migm.nvml.Nvml.load(nvmlLibrary)) {
+                case dev.migm.nvml.Nvml.Availability.Available a -> a.nvml();
+                case dev.migm.nvml.Nvml.Availability.Unavailable u ->
+                        throw new InvalidInputException("NVML not available: " + u.reason());
+            };
+            List<String> skipped = new ArrayList<>();
+            try {
+                backend = NvmlGpuBackend.open(nvml, dev.migm.gpu.Catalog.builtin(), skipped);
+            } catch (RuntimeException e) {
+                nvml.close();
+                throw e;
+            }
+            if (!json) skipped.forEach(why -> out.println("skipping " + why));
+        }
+        List<GpuModel> models = backend.gpus();
         Path runDir = base.resolve("runs").resolve(java.time.LocalDateTime.now().format(
                 java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + ProcessHandle.current().pid());
         Files.createDirectories(runDir);
         Map<String, SubmittedJob> byName = new LinkedHashMap<>();
         jobs.forEach(j -> byName.put(j.name(), j));
-        PrintWriter out = spec.commandLine().getOut();
-        EmulatedGpuBackend backend = new EmulatedGpuBackend(base.resolve("emulated"), models, timeScale,
-                SimulatedGpuBackend.Latency.DEFAULT);
-        ProcessExecutor executor = new ProcessExecutor(runDir, name -> launch(byName.get(name)), backend, timeScale, 1.0,
+        ProcessExecutor executor = new ProcessExecutor(runDir, name -> launch(byName.get(name), emulated), backend, timeScale, 1.0,
                 10.0);
         InMemoryJournal journal = new InMemoryJournal();
         double[] t0 = new double[1];
@@ -105,12 +144,14 @@ final class RunCommand implements Callable<Integer> {
         // Ctrl-C: the engine stops deciding first (nothing is requeued or relaunched), then every job's
         // process group gets SIGTERM and SIGKILL after the grace period, then the instances go.
         java.util.concurrent.atomic.AtomicBoolean interrupted = new java.util.concurrent.atomic.AtomicBoolean();
+        dev.migm.nvml.Nvml nvmlToClose = nvml;
         Thread cleanup = new Thread(() -> {
             interrupted.set(true);
             loop.close();
             executor.close();
             backend.close();
-            out.println("interrupted: every job's processes stopped, no instance left; run directory " + runDir);
+            if (nvmlToClose != null) nvmlToClose.close();
+            out.println("interrupted: every job's processes stopped, " + backend.closingNote() + "; run directory " + runDir);
             out.flush();
         });
         Runtime.getRuntime().addShutdownHook(cleanup);
@@ -142,6 +183,7 @@ final class RunCommand implements Callable<Integer> {
                 loop.close();
                 executor.close();
                 backend.close();
+                if (nvmlToClose != null) nvmlToClose.close();
                 Runtime.getRuntime().removeShutdownHook(cleanup);
             }
             Files.writeString(runDir.resolve("events.log"), String.join("\n", journal.records().stream()
@@ -149,10 +191,13 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    /** The helper's command line for a job with a workload (this process's Java and class path), else its own. */
-    static ProcessExecutor.Launch launch(SubmittedJob job) {
+    /**
+     * On the emulated GPU, the helper's command line for a job with a workload (this process's Java
+     * and class path); otherwise the job's own command.
+     */
+    static ProcessExecutor.Launch launch(SubmittedJob job, boolean emulated) {
         List<String> argv;
-        if (job.workload().isPresent()) {
+        if (emulated && job.workload().isPresent()) {
             SubmittedJob.Workload w = job.workload().get();
             String java = ProcessHandle.current().info().command().orElse("java");
             argv = new ArrayList<>(List.of(java, "-Xmx24m", "-Xss256k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",

@@ -17,13 +17,19 @@ import java.util.Optional;
  * NVML through the FFM API: every downcall of migm in this class, loaded lazily from
  * {@code libnvidia-ml.so.1} (or the path given). A missing library or symbol makes NVML "not
  * available" with the reason, never a crash; a failing call is an {@link NvmlException} carrying
- * NVML's code and message. Read-only calls so far (the NVML version that introduced each):
+ * NVML's code and message. Device queries (the NVML version that introduced each):
  * {@code nvmlInit_v2} (5.319), {@code nvmlShutdown}, {@code nvmlErrorString}, {@code
  * nvmlSystemGetDriverVersion}, {@code nvmlDeviceGetCount_v2} and {@code nvmlDeviceGetHandleByIndex_v2}
  * (5.319), {@code nvmlDeviceGetName}, {@code nvmlDeviceGetUUID}, {@code nvmlDeviceGetMemoryInfo},
  * {@code nvmlDeviceGetPowerUsage}, {@code nvmlDeviceGetTotalEnergyConsumption} (Volta+),
  * {@code nvmlDeviceGetMigMode}, {@code nvmlDeviceGetGpuInstanceProfileInfo} and
- * {@code nvmlDeviceGetGpuInstancePossiblePlacements_v2} (11.0, MIG).
+ * {@code nvmlDeviceGetGpuInstancePossiblePlacements_v2} (11.0, MIG). MIG control, loaded when the
+ * library has it ({@link #migControl()}): {@code nvmlDeviceCreateGpuInstanceWithPlacement},
+ * {@code nvmlDeviceGetGpuInstances}, {@code nvmlGpuInstanceGetInfo}, {@code
+ * nvmlGpuInstanceGetComputeInstanceProfileInfo}, {@code nvmlGpuInstanceCreateComputeInstance},
+ * {@code nvmlGpuInstanceGetComputeInstances}, {@code nvmlComputeInstanceGetInfo_v2}, {@code
+ * nvmlComputeInstanceDestroy}, {@code nvmlGpuInstanceDestroy} (11.0+) and {@code
+ * nvmlDeviceGetComputeRunningProcesses_v3} (11.4+), as mig-hardware.md section 3 lists them.
  */
 @SuppressWarnings("restricted") // FFM downcalls are this class's purpose; native access is enabled for migm
 public final class Nvml implements AutoCloseable {
@@ -37,6 +43,22 @@ public final class Nvml implements AutoCloseable {
         "nvmlDeviceGetMemoryInfo", "nvmlDeviceGetMigMode", "nvmlDeviceGetPowerUsage",
         "nvmlDeviceGetTotalEnergyConsumption", "nvmlDeviceGetGpuInstanceProfileInfo",
         "nvmlDeviceGetGpuInstancePossiblePlacements_v2"};
+    private static final String[] MIG_CONTROL_SYMBOLS = {"nvmlDeviceCreateGpuInstanceWithPlacement",
+        "nvmlDeviceGetGpuInstances", "nvmlGpuInstanceGetInfo", "nvmlGpuInstanceGetComputeInstanceProfileInfo",
+        "nvmlGpuInstanceCreateComputeInstance", "nvmlGpuInstanceGetComputeInstances", "nvmlComputeInstanceGetInfo_v2",
+        "nvmlComputeInstanceDestroy", "nvmlGpuInstanceDestroy", "nvmlDeviceGetComputeRunningProcesses_v3"};
+    /**
+     * {@code NVML_COMPUTE_INSTANCE_PROFILE_*} by compute slices: 1→0, 2→1, 3→2, 4→3, 7→4, 8→5, 6→6
+     * (nvml.h); -1 where nvml.h has none.
+     */
+    private static final int[] COMPUTE_PROFILE_BY_SLICES = {-1, 0, 1, 2, 3, -1, 6, 4, 5};
+    /**
+     * Room for instance handles per query: at least any profile's {@code instanceCount} (7 on every
+     * MIG GPU of the catalog; NVML wants the array that large and writes the count).
+     */
+    private static final int MAX_INSTANCES = 16;
+    /** {@code NVML_COMPUTE_INSTANCE_ENGINE_PROFILE_SHARED}. */
+    private static final int ENGINE_PROFILE_SHARED = 0;
 
     /** Whether NVML could be loaded and initialised, and why not. */
     public sealed interface Availability {
@@ -66,9 +88,17 @@ public final class Nvml implements AutoCloseable {
     private final Arena arena;
     private final Map<String, MethodHandle> calls = new LinkedHashMap<>();
 
-    private Nvml(Arena arena, Map<String, MethodHandle> calls) {
+    private final Optional<String> missingControl;
+
+    private Nvml(Arena arena, Map<String, MethodHandle> calls, Optional<String> missingControl) {
         this.arena = arena;
         this.calls.putAll(calls);
+        this.missingControl = missingControl;
+    }
+
+    /** Why MIG instances cannot be created or destroyed through this library, or empty when they can. */
+    public Optional<String> migControl() {
+        return missingControl;
     }
 
     /** Loads NVML from {@code library} (a path, or a name the dynamic loader finds) and initialises it. */
@@ -92,7 +122,16 @@ public final class Nvml implements AutoCloseable {
             }
             calls.put(s, linker.downcallHandle(symbol.get(), descriptor(s)));
         }
-        Nvml nvml = new Nvml(arena, calls);
+        Optional<String> missingControl = Optional.empty();
+        for (String s : MIG_CONTROL_SYMBOLS) {
+            Optional<MemorySegment> symbol = lookup.find(s);
+            if (symbol.isEmpty()) {
+                missingControl = Optional.of(library + " has no symbol " + s + " (driver too old for MIG control?)");
+                break;
+            }
+            calls.put(s, linker.downcallHandle(symbol.get(), descriptor(s)));
+        }
+        Nvml nvml = new Nvml(arena, calls, missingControl);
         int rc = nvml.invokeInt("nvmlInit_v2");
         if (rc != 0) {
             String why = nvml.errorString(rc);
@@ -116,7 +155,14 @@ public final class Nvml implements AutoCloseable {
                     FunctionDescriptor.of(i, p, p);
             case "nvmlDeviceGetMigMode" -> FunctionDescriptor.of(i, p, p, p);
             case "nvmlDeviceGetGpuInstanceProfileInfo" -> FunctionDescriptor.of(i, p, i, p);
-            case "nvmlDeviceGetGpuInstancePossiblePlacements_v2" -> FunctionDescriptor.of(i, p, i, p, p);
+            case "nvmlDeviceGetGpuInstancePossiblePlacements_v2", "nvmlDeviceGetGpuInstances",
+                 "nvmlGpuInstanceGetComputeInstances" -> FunctionDescriptor.of(i, p, i, p, p);
+            case "nvmlDeviceCreateGpuInstanceWithPlacement" -> FunctionDescriptor.of(i, p, i, p, p);
+            case "nvmlGpuInstanceGetInfo", "nvmlComputeInstanceGetInfo_v2" -> FunctionDescriptor.of(i, p, p);
+            case "nvmlGpuInstanceGetComputeInstanceProfileInfo" -> FunctionDescriptor.of(i, p, i, i, p);
+            case "nvmlGpuInstanceCreateComputeInstance" -> FunctionDescriptor.of(i, p, i, p);
+            case "nvmlComputeInstanceDestroy", "nvmlGpuInstanceDestroy" -> FunctionDescriptor.of(i, p);
+            case "nvmlDeviceGetComputeRunningProcesses_v3" -> FunctionDescriptor.of(i, p, p, p);
             default -> throw new IllegalArgumentException(symbol);
         };
     }
@@ -212,6 +258,171 @@ public final class Nvml implements AutoCloseable {
                 mig ? Optional.of(pend.get(ValueLayout.JAVA_INT, 0) == 1) : Optional.empty(),
                 power ? Optional.of(mw.get(ValueLayout.JAVA_INT, 0) / 1000.0) : Optional.empty(),
                 energy ? Optional.of(mj.get(ValueLayout.JAVA_LONG, 0) / 1000.0) : Optional.empty(), profiles);
+    }
+
+    /**
+     * A GPU instance on GPU {@code gpu}: its NVML id, profile id and placement (memory slices), with
+     * the opaque handle NVML gave for it (valid until it is destroyed or NVML shut down).
+     */
+    public record GpuInstance(int gpu, int id, int profileId, int start, int size, MemorySegment handle) {
+    }
+
+    /** A compute instance and the MIG device it makes, named {@code MIG-<uuid>} for CUDA_VISIBLE_DEVICES. */
+    public record ComputeInstance(GpuInstance gpuInstance, int id, String migUuid, MemorySegment handle,
+                                  MemorySegment migDevice) {
+    }
+
+    private MemorySegment handle(Arena a, int gpu) {
+        MemorySegment handleOut = a.allocate(ValueLayout.ADDRESS);
+        check("nvmlDeviceGetHandleByIndex_v2", invokeInt("nvmlDeviceGetHandleByIndex_v2", gpu, handleOut));
+        return handleOut.get(ValueLayout.ADDRESS, 0);
+    }
+
+    private void requireControl() {
+        missingControl.ifPresent(why -> {
+            throw new IllegalStateException(why);
+        });
+    }
+
+    /** The GPU instances of one profile that exist on a GPU. */
+    public List<GpuInstance> gpuInstances(int gpu, int profileId) {
+        requireControl();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment dev = handle(a, gpu);
+            MemorySegment count = a.allocate(ValueLayout.JAVA_INT);
+            MemorySegment out = a.allocate(ValueLayout.ADDRESS, MAX_INSTANCES);
+            count.set(ValueLayout.JAVA_INT, 0, MAX_INSTANCES);
+            check("nvmlDeviceGetGpuInstances", invokeInt("nvmlDeviceGetGpuInstances", dev, profileId, out, count));
+            List<GpuInstance> list = new ArrayList<>();
+            for (int k = 0; k < count.get(ValueLayout.JAVA_INT, 0); k++) {
+                list.add(gpuInstanceInfo(a, gpu, out.getAtIndex(ValueLayout.ADDRESS, k)));
+            }
+            return list;
+        }
+    }
+
+    private GpuInstance gpuInstanceInfo(Arena a, int gpu, MemorySegment gi) {
+        MemorySegment info = a.allocate(NvmlStructs.GPU_INSTANCE_INFO);
+        check("nvmlGpuInstanceGetInfo", invokeInt("nvmlGpuInstanceGetInfo", gi, info));
+        return new GpuInstance(gpu, info.get(ValueLayout.JAVA_INT, 8), info.get(ValueLayout.JAVA_INT, 12),
+                info.get(ValueLayout.JAVA_INT, 16), info.get(ValueLayout.JAVA_INT, 20), gi);
+    }
+
+    /** Creates a GPU instance of a profile at a placement start ({@code nvidia-smi mig -cgi ID:START}). */
+    public GpuInstance createGpuInstance(int gpu, int profileId, int start, int size) {
+        requireControl();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment placement = a.allocate(NvmlStructs.GPU_INSTANCE_PLACEMENT);
+            placement.set(ValueLayout.JAVA_INT, 0, start);
+            placement.set(ValueLayout.JAVA_INT, 4, size);
+            MemorySegment out = a.allocate(ValueLayout.ADDRESS);
+            check("nvmlDeviceCreateGpuInstanceWithPlacement",
+                    invokeInt("nvmlDeviceCreateGpuInstanceWithPlacement", handle(a, gpu), profileId, placement, out));
+            return gpuInstanceInfo(a, gpu, out.get(ValueLayout.ADDRESS, 0));
+        }
+    }
+
+    /**
+     * Creates the compute instance that spans the whole GPU instance ({@code nvidia-smi mig -cci}
+     * with the default profile): the profile of the GI's compute slices, shared engines.
+     */
+    public ComputeInstance createFullComputeInstance(GpuInstance gi, int computeSlices) {
+        requireControl();
+        int profile = computeSlices < COMPUTE_PROFILE_BY_SLICES.length ? COMPUTE_PROFILE_BY_SLICES[computeSlices] : -1;
+        if (profile < 0) throw new IllegalArgumentException("nvml.h has no compute-instance profile of " + computeSlices + " slices");
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment info = a.allocate(NvmlStructs.COMPUTE_INSTANCE_PROFILE_INFO);
+            check("nvmlGpuInstanceGetComputeInstanceProfileInfo", computeProfileInfo(gi, profile, info));
+            MemorySegment out = a.allocate(ValueLayout.ADDRESS);
+            check("nvmlGpuInstanceCreateComputeInstance", invokeInt("nvmlGpuInstanceCreateComputeInstance", gi.handle(),
+                    info.get(ValueLayout.JAVA_INT, 0), out));
+            return computeInstanceInfo(a, gi, out.get(ValueLayout.ADDRESS, 0));
+        }
+    }
+
+    /** The compute instances inside a GPU instance, of any profile. */
+    public List<ComputeInstance> computeInstances(GpuInstance gi) {
+        requireControl();
+        List<ComputeInstance> list = new ArrayList<>();
+        try (Arena a = Arena.ofConfined()) {
+            for (int profile : COMPUTE_PROFILE_BY_SLICES) {
+                if (profile < 0) continue;
+                MemorySegment info = a.allocate(NvmlStructs.COMPUTE_INSTANCE_PROFILE_INFO);
+                if (computeProfileInfo(gi, profile, info) != 0) continue;
+                MemorySegment count = a.allocate(ValueLayout.JAVA_INT);
+                count.set(ValueLayout.JAVA_INT, 0, MAX_INSTANCES);
+                MemorySegment out = a.allocate(ValueLayout.ADDRESS, MAX_INSTANCES);
+                check("nvmlGpuInstanceGetComputeInstances", invokeInt("nvmlGpuInstanceGetComputeInstances", gi.handle(),
+                        info.get(ValueLayout.JAVA_INT, 0), out, count));
+                for (int k = 0; k < count.get(ValueLayout.JAVA_INT, 0); k++) {
+                    list.add(computeInstanceInfo(a, gi, out.getAtIndex(ValueLayout.ADDRESS, k)));
+                }
+            }
+        }
+        return list;
+    }
+
+    /** {@code nvmlGpuInstanceGetComputeInstanceProfileInfo} with shared engines into {@code info}; NVML's code. */
+    private int computeProfileInfo(GpuInstance gi, int profileEnum, MemorySegment info) {
+        return invokeInt("nvmlGpuInstanceGetComputeInstanceProfileInfo", gi.handle(), profileEnum, ENGINE_PROFILE_SHARED, info);
+    }
+
+    private ComputeInstance computeInstanceInfo(Arena a, GpuInstance gi, MemorySegment ci) {
+        MemorySegment info = a.allocate(NvmlStructs.COMPUTE_INSTANCE_INFO);
+        check("nvmlComputeInstanceGetInfo_v2", invokeInt("nvmlComputeInstanceGetInfo_v2", ci, info));
+        MemorySegment migDevice = info.get(ValueLayout.ADDRESS, 0);
+        MemorySegment uuid = a.allocate(NvmlStructs.UUID_BUFFER);
+        check("nvmlDeviceGetUUID", invokeInt("nvmlDeviceGetUUID", migDevice, uuid, NvmlStructs.UUID_BUFFER));
+        return new ComputeInstance(gi, info.get(ValueLayout.JAVA_INT, 16), uuid.getString(0), ci, migDevice);
+    }
+
+    /** Destroys a compute instance; NVML answers {@code IN_USE} while a process holds it. */
+    public void destroy(ComputeInstance ci) {
+        requireControl();
+        check("nvmlComputeInstanceDestroy", invokeInt("nvmlComputeInstanceDestroy", ci.handle()));
+    }
+
+    /** Destroys a GPU instance that has no compute instance left. */
+    public void destroy(GpuInstance gi) {
+        requireControl();
+        check("nvmlGpuInstanceDestroy", invokeInt("nvmlGpuInstanceDestroy", gi.handle()));
+    }
+
+    /**
+     * Memory the compute processes on a MIG device use, in MiB, and how many there are; a process
+     * whose memory NVML cannot read ({@code NVML_VALUE_NOT_AVAILABLE}, e.g. without privileges) counts
+     * as zero.
+     */
+    public ProcessMemory processMemory(ComputeInstance ci) {
+        requireControl();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment count = a.allocate(ValueLayout.JAVA_INT);
+            int capacity = 64;
+            MemorySegment infos = a.allocate(NvmlStructs.PROCESS_INFO, capacity);
+            count.set(ValueLayout.JAVA_INT, 0, capacity);
+            check("nvmlDeviceGetComputeRunningProcesses_v3",
+                    invokeInt("nvmlDeviceGetComputeRunningProcesses_v3", ci.migDevice(), count, infos));
+            long bytes = 0;
+            int n = count.get(ValueLayout.JAVA_INT, 0);
+            for (int k = 0; k < n; k++) {
+                long used = infos.get(ValueLayout.JAVA_LONG, k * NvmlStructs.PROCESS_INFO.byteSize() + 8);
+                if (used != NvmlStructs.VALUE_NOT_AVAILABLE) bytes += used;
+            }
+            return new ProcessMemory(n, bytes >> 20);
+        }
+    }
+
+    /** What {@link #processMemory} found. */
+    public record ProcessMemory(int processes, long usedMib) {
+    }
+
+    /** A GPU's board energy since the driver loaded, in joules, if the GPU reports it (Volta+). */
+    public Optional<Double> energyJoules(int gpu) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment mj = a.allocate(ValueLayout.JAVA_LONG);
+            return invokeInt("nvmlDeviceGetTotalEnergyConsumption", handle(a, gpu), mj) == 0
+                    ? Optional.of(mj.get(ValueLayout.JAVA_LONG, 0) / 1000.0) : Optional.empty();
+        }
     }
 
     @Override

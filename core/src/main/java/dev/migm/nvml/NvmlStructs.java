@@ -33,6 +33,34 @@ final class NvmlStructs {
     static final StructLayout GPU_INSTANCE_PLACEMENT = MemoryLayout.structLayout(
             ValueLayout.JAVA_INT.withName("start"), ValueLayout.JAVA_INT.withName("size"));
 
+    /** {@code nvmlGpuInstanceInfo_t}: device handle, GI id, profile id, placement. */
+    static final StructLayout GPU_INSTANCE_INFO = MemoryLayout.structLayout(
+            ValueLayout.ADDRESS.withName("device"), ValueLayout.JAVA_INT.withName("id"),
+            ValueLayout.JAVA_INT.withName("profileId"), GPU_INSTANCE_PLACEMENT.withName("placement"));
+
+    /** {@code nvmlComputeInstanceProfileInfo_t} (v1): nine unsigned ints. */
+    static final StructLayout COMPUTE_INSTANCE_PROFILE_INFO = MemoryLayout.structLayout(
+            ValueLayout.JAVA_INT.withName("id"), ValueLayout.JAVA_INT.withName("sliceCount"),
+            ValueLayout.JAVA_INT.withName("instanceCount"), ValueLayout.JAVA_INT.withName("multiprocessorCount"),
+            ValueLayout.JAVA_INT.withName("sharedCopyEngineCount"), ValueLayout.JAVA_INT.withName("sharedDecoderCount"),
+            ValueLayout.JAVA_INT.withName("sharedEncoderCount"), ValueLayout.JAVA_INT.withName("sharedJpegCount"),
+            ValueLayout.JAVA_INT.withName("sharedOfaCount"));
+
+    /** {@code nvmlComputeInstanceInfo_t}: the MIG device's handle, its GI, CI id, profile id, placement. */
+    static final StructLayout COMPUTE_INSTANCE_INFO = MemoryLayout.structLayout(
+            ValueLayout.ADDRESS.withName("device"), ValueLayout.ADDRESS.withName("gpuInstance"),
+            ValueLayout.JAVA_INT.withName("id"), ValueLayout.JAVA_INT.withName("profileId"),
+            GPU_INSTANCE_PLACEMENT.withName("placement"));
+
+    /** {@code nvmlProcessInfo_t} (= v2, taken by {@code nvmlDeviceGetComputeRunningProcesses_v3}). */
+    static final StructLayout PROCESS_INFO = MemoryLayout.structLayout(
+            ValueLayout.JAVA_INT.withName("pid"), MemoryLayout.paddingLayout(4),
+            ValueLayout.JAVA_LONG.withName("usedGpuMemory"), ValueLayout.JAVA_INT.withName("gpuInstanceId"),
+            ValueLayout.JAVA_INT.withName("computeInstanceId"));
+
+    /** {@code NVML_VALUE_NOT_AVAILABLE} as an unsigned long long: the process memory NVML could not read. */
+    static final long VALUE_NOT_AVAILABLE = -1L;
+
     /** Buffer sizes of nvml.h ({@code NVML_DEVICE_NAME_V2_BUFFER_SIZE}, {@code NVML_DEVICE_UUID_V2_BUFFER_SIZE}). */
     static final int NAME_BUFFER = 96;
     static final int UUID_BUFFER = 96;

@@ -1,7 +1,6 @@
 package dev.migm.nvml;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,32 +21,27 @@ final class NvmlBindingTest {
     @TempDir
     static Path dir;
     static Path stub;
+    static NvmlStub nvmlStub;
 
     @BeforeAll
     static void compileTheStub() throws Exception {
-        Path gcc = Path.of("/usr/bin/gcc");
-        assumeTrue(Files.isExecutable(gcc), "gcc is needed to build the NVML stub");
-        stub = dir.resolve("libnvidia-ml.so.1");
-        Process p = new ProcessBuilder(gcc.toString(), "-shared", "-fPIC", "-O2", "-o", stub.toString(),
-                "src/test/native/nvml_stub.c").redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
+        nvmlStub = NvmlStub.build(dir);
+        stub = nvmlStub.library();
     }
 
     @Test
     void structLayouts_matchTheCCompilers() throws Throwable {
-        try (var arena = java.lang.foreign.Arena.ofConfined()) {
-            var lookup = java.lang.foreign.SymbolLookup.libraryLookup(stub, arena);
-            var layout = java.lang.foreign.Linker.nativeLinker().downcallHandle(lookup.find("stub_layout").orElseThrow(),
-                    java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_LONG,
-                            java.lang.foreign.ValueLayout.JAVA_INT));
-            assertThat((long) layout.invoke(0)).isEqualTo(NvmlStructs.GPU_INSTANCE_PROFILE_INFO.byteSize());
-            assertThat((long) layout.invoke(1)).isEqualTo(NvmlStructs.GPU_INSTANCE_PROFILE_INFO.byteOffset(
-                    java.lang.foreign.MemoryLayout.PathElement.groupElement("memorySizeMB")));
-            assertThat((long) layout.invoke(2)).isEqualTo(NvmlStructs.MEMORY.byteSize());
-            assertThat((long) layout.invoke(3)).isEqualTo(NvmlStructs.GPU_INSTANCE_PLACEMENT.byteSize());
-        }
+        assertThat(nvmlStub.cLayout(0)).isEqualTo(NvmlStructs.GPU_INSTANCE_PROFILE_INFO.byteSize());
+        assertThat(nvmlStub.cLayout(1)).isEqualTo(NvmlStructs.GPU_INSTANCE_PROFILE_INFO.byteOffset(
+                java.lang.foreign.MemoryLayout.PathElement.groupElement("memorySizeMB")));
+        assertThat(nvmlStub.cLayout(2)).isEqualTo(NvmlStructs.MEMORY.byteSize());
+        assertThat(nvmlStub.cLayout(3)).isEqualTo(NvmlStructs.GPU_INSTANCE_PLACEMENT.byteSize());
+        assertThat(nvmlStub.cLayout(4)).isEqualTo(NvmlStructs.GPU_INSTANCE_INFO.byteSize());
+        assertThat(nvmlStub.cLayout(5)).isEqualTo(NvmlStructs.COMPUTE_INSTANCE_PROFILE_INFO.byteSize());
+        assertThat(nvmlStub.cLayout(6)).isEqualTo(NvmlStructs.COMPUTE_INSTANCE_INFO.byteSize());
+        assertThat(nvmlStub.cLayout(7)).isEqualTo(NvmlStructs.PROCESS_INFO.byteSize());
+        assertThat(NvmlStructs.PROCESS_INFO.byteOffset(
+                java.lang.foreign.MemoryLayout.PathElement.groupElement("usedGpuMemory"))).isEqualTo(8);
     }
 
     @Test

@@ -1,0 +1,19 @@
+package dev.migm.backend;
+
+import dev.migm.engine.DeviceView;
+import dev.migm.engine.GpuBackend;
+
+/**
+ * A backend that real processes run on: it cuts the GPUs ({@link GpuBackend}) and tells the
+ * executor each instance's device name and usage ({@link DeviceView}). The emulated GPU and NVML's
+ * real GPUs are the two; {@link #close} ends the backend's own threads and, for the emulated GPU,
+ * its idle instances.
+ */
+public sealed interface LiveBackend extends GpuBackend, DeviceView, AutoCloseable
+        permits EmulatedGpuBackend, NvmlGpuBackend {
+    @Override
+    void close();
+
+    /** What {@link #close} leaves on the GPUs, for the operator's last line. */
+    String closingNote();
+}

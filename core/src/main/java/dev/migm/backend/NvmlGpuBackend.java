@@ -1,0 +1,197 @@
+package dev.migm.backend;
+
+import dev.migm.engine.EngineEvent;
+import dev.migm.engine.EventSink;
+import dev.migm.engine.Slot;
+import dev.migm.gpu.Catalog;
+import dev.migm.gpu.GpuModel;
+import dev.migm.gpu.Instance;
+import dev.migm.gpu.Layout;
+import dev.migm.gpu.Profile;
+import dev.migm.io.InvalidInputException;
+import dev.migm.nvml.Nvml;
+import dev.migm.nvml.NvmlException;
+import dev.migm.partition.Plan;
+import dev.migm.partition.PlanOp;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * Real MIG GPUs through NVML ({@link Nvml}): the GPUs of the node whose MIG mode is on and whose
+ * model the catalog knows. A plan is carried out on a worker thread (NVML's create and destroy calls
+ * block for up to seconds; mig-hardware.md section 3) in the plan's order: a destroy removes the
+ * compute instances, then the GPU instance; a create makes the GPU instance at the plan's placement,
+ * then one compute instance spanning it. The layout is always read back from NVML, never
+ * remembered, so instances made by someone else are seen, and a plan made for another layout is
+ * refused as a conflict. Process memory comes from {@code nvmlDeviceGetComputeRunningProcesses_v3}
+ * on the MIG device, capped at the instance's memory; progress is never known here (only the job
+ * can report it). migm never changes MIG mode: an admin enables it (it needs a GPU reset).
+ */
+public final class NvmlGpuBackend implements LiveBackend {
+    private final Nvml nvml;
+    private final List<Integer> indices;
+    private final List<GpuModel> models;
+    private final ExecutorService worker;
+    private final List<Double> energyAtStart = new ArrayList<>();
+
+    /** One GPU the backend drives: its NVML index and catalog model. */
+    public record ManagedGpu(int nvmlIndex, GpuModel model) {
+    }
+
+    private NvmlGpuBackend(Nvml nvml, List<ManagedGpu> gpus) {
+        this.nvml = nvml;
+        this.indices = gpus.stream().map(ManagedGpu::nvmlIndex).toList();
+        this.models = gpus.stream().map(ManagedGpu::model).toList();
+        this.worker = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "nvml-mig");
+            t.setDaemon(true);
+            return t;
+        });
+        for (int index : indices) energyAtStart.add(nvml.energyJoules(index).orElse(0.0));
+    }
+
+    /**
+     * The GPUs of the node that migm can drive: MIG on, model in the catalog. Each GPU it cannot drive
+     * is named with the reason in {@code skipped}; none at all, or a library without MIG control, is
+     * an {@link InvalidInputException} with the reasons.
+     */
+    public static NvmlGpuBackend open(Nvml nvml, Catalog catalog, List<String> skipped) {
+        nvml.migControl().ifPresent(why -> {
+            throw new InvalidInputException("NVML cannot control MIG here: " + why);
+        });
+        List<ManagedGpu> gpus = new ArrayList<>();
+        for (Nvml.DeviceInfo d : nvml.devices()) {
+            Optional<GpuModel> model = catalog.find(d.name());
+            if (model.isEmpty()) {
+                skipped.add("gpu" + d.index() + " " + d.name() + ": not in the catalog (migm import-smi can add it)");
+            } else if (!d.migCurrent().orElse(false)) {
+                skipped.add("gpu" + d.index() + " " + d.name() + ": MIG mode is off (an admin enables it: "
+                        + "nvidia-smi -i " + d.index() + " -mig 1)");
+            } else {
+                gpus.add(new ManagedGpu(d.index(), model.get()));
+            }
+        }
+        if (gpus.isEmpty()) {
+            throw new InvalidInputException("no GPU migm can drive through NVML: " + String.join("; ", skipped));
+        }
+        return new NvmlGpuBackend(nvml, gpus);
+    }
+
+    @Override
+    public List<GpuModel> gpus() {
+        return models;
+    }
+
+    /** The layout NVML reports now; a GPU instance of a profile the catalog lacks is an error. */
+    @Override
+    public synchronized Layout layout(int gpu) {
+        return new Layout(models.get(gpu), List.copyOf(readBack(gpu).keySet()));
+    }
+
+    private Map<Instance, Nvml.GpuInstance> readBack(int gpu) {
+        GpuModel model = models.get(gpu);
+        Map<Instance, Nvml.GpuInstance> found = new HashMap<>();
+        for (Profile p : model.profiles()) {
+            for (Nvml.GpuInstance gi : nvml.gpuInstances(indices.get(gpu), p.id())) {
+                found.put(new Instance(p, gi.start()), gi);
+            }
+        }
+        return found;
+    }
+
+    @Override
+    public void setMigEnabled(int gpu, boolean enabled) {
+        if (!enabled) {
+            throw new UnsupportedOperationException("migm does not change MIG mode on real GPUs (it needs an idle GPU "
+                    + "and a reset); policy serial needs GPUs an admin left with MIG off");
+        }
+    }
+
+    @Override
+    public void apply(int gpu, Plan.Possible plan, long ticket, EventSink sink) {
+        worker.execute(() -> sink.deliver(new EngineEvent.ReconfigurationFinished(gpu, ticket, carryOut(gpu, plan))));
+    }
+
+    private synchronized Optional<String> carryOut(int gpu, Plan.Possible plan) {
+        try {
+            Map<Instance, Nvml.GpuInstance> now = readBack(gpu);
+            Layout current = new Layout(models.get(gpu), List.copyOf(now.keySet()));
+            if (!plan.base().equals(current)) {
+                return Optional.of("conflict: the plan was made for " + plan.base() + ", the GPU has " + current);
+            }
+            for (PlanOp op : plan.ops()) {
+                switch (op) {
+                    case PlanOp.Destroy d -> {
+                        Nvml.GpuInstance gi = now.remove(d.instance());
+                        if (gi == null) return Optional.of("NVML_ERROR_NOT_FOUND: no instance " + d.instance());
+                        for (Nvml.ComputeInstance ci : nvml.computeInstances(gi)) nvml.destroy(ci);
+                        nvml.destroy(gi);
+                    }
+                    case PlanOp.Create c -> {
+                        Profile p = c.instance().profile();
+                        Nvml.GpuInstance gi = nvml.createGpuInstance(indices.get(gpu), p.id(), c.instance().start(),
+                                p.memorySlices());
+                        nvml.createFullComputeInstance(gi, p.computeSlices());
+                        now.put(c.instance(), gi);
+                    }
+                }
+            }
+            return Optional.empty();
+        } catch (NvmlException e) {
+            return Optional.of(e.getMessage());
+        }
+    }
+
+    private synchronized Nvml.ComputeInstance computeInstance(Slot slot) {
+        Instance i = slot.instance().orElseThrow(() -> new IllegalArgumentException("whole GPUs have no MIG device"));
+        Nvml.GpuInstance gi = readBack(slot.gpu()).get(i);
+        if (gi == null) throw new IllegalStateException("gpu" + slot.gpu() + " has no instance " + i);
+        List<Nvml.ComputeInstance> cis = nvml.computeInstances(gi);
+        if (cis.isEmpty()) throw new IllegalStateException("instance " + i + " on gpu" + slot.gpu() + " has no compute instance");
+        return cis.getFirst();
+    }
+
+    @Override
+    public String deviceName(Slot slot) {
+        return computeInstance(slot).migUuid();
+    }
+
+    @Override
+    public SlotUsage usage(Slot slot) {
+        long used = nvml.processMemory(computeInstance(slot)).usedMib();
+        long cap = slot.instance().map(i -> i.profile().memoryMib()).orElse(models.get(slot.gpu()).memoryMib());
+        return new SlotUsage(Math.min(used, cap), OptionalDouble.empty());
+    }
+
+    @Override
+    public Map<String, String> environment() {
+        return Map.of();
+    }
+
+    /** Board energy of the driven GPUs since the backend opened, from NVML's energy counters. */
+    @Override
+    public double energyJoules() {
+        double sum = 0;
+        for (int g = 0; g < indices.size(); g++) {
+            sum += nvml.energyJoules(indices.get(g)).orElse(energyAtStart.get(g)) - energyAtStart.get(g);
+        }
+        return sum;
+    }
+
+    @Override
+    public String closingNote() {
+        return "the MIG instances stay as they are (migm's next run or an admin reuses them)";
+    }
+
+    /** Stops the worker; instances are left as they are (a GPU site's layout outlives a run). */
+    @Override
+    public void close() {
+        worker.shutdown();
+    }
+}
