@@ -32,6 +32,10 @@ import java.util.concurrent.Executors;
  * refused as a conflict. Process memory comes from {@code nvmlDeviceGetComputeRunningProcesses_v3}
  * on the MIG device, capped at the instance's memory; progress is never known here (only the job
  * can report it). migm never changes MIG mode: an admin enables it (it needs a GPU reset).
+ * {@code IN_USE} on a destroy is retried with back-off ({@link Retry}): the driver answers it for a
+ * moment after the last process of an instance exits (mig-hardware.md section 3.1); other refusals
+ * ({@code INSUFFICIENT_RESOURCES}, {@code NO_PERMISSION}) end the plan with NVML's message, and the
+ * engine re-reads the layout.
  */
 public final class NvmlGpuBackend implements LiveBackend {
     private final Nvml nvml;
@@ -40,12 +44,25 @@ public final class NvmlGpuBackend implements LiveBackend {
     private final ExecutorService worker;
     private final List<Double> energyAtStart = new ArrayList<>();
 
+    /**
+     * How often a destroy that NVML refuses with {@code IN_USE} is tried, and the first pause,
+     * doubled after each try. {@link #DEFAULT}: 5 tries, 0.25 s first, 3.75 s of pauses in all, well
+     * inside the engine's 60 s reconfiguration time-out, and longer than the CUDA context teardown
+     * after a process exit this covers.
+     */
+    public record Retry(int tries, java.time.Duration firstPause) {
+        public static final Retry DEFAULT = new Retry(5, java.time.Duration.ofMillis(250));
+    }
+
     /** One GPU the backend drives: its NVML index and catalog model. */
     public record ManagedGpu(int nvmlIndex, GpuModel model) {
     }
 
-    private NvmlGpuBackend(Nvml nvml, List<ManagedGpu> gpus) {
+    private final Retry retry;
+
+    private NvmlGpuBackend(Nvml nvml, List<ManagedGpu> gpus, Retry retry) {
         this.nvml = nvml;
+        this.retry = retry;
         this.indices = gpus.stream().map(ManagedGpu::nvmlIndex).toList();
         this.models = gpus.stream().map(ManagedGpu::model).toList();
         this.worker = Executors.newSingleThreadExecutor(r -> {
@@ -62,6 +79,11 @@ public final class NvmlGpuBackend implements LiveBackend {
      * an {@link InvalidInputException} with the reasons.
      */
     public static NvmlGpuBackend open(Nvml nvml, Catalog catalog, List<String> skipped) {
+        return open(nvml, catalog, skipped, Retry.DEFAULT);
+    }
+
+    /** {@link #open(Nvml, Catalog, List)} with another back-off for {@code IN_USE}. */
+    public static NvmlGpuBackend open(Nvml nvml, Catalog catalog, List<String> skipped, Retry retry) {
         nvml.migControl().ifPresent(why -> {
             throw new InvalidInputException("NVML cannot control MIG here: " + why);
         });
@@ -80,7 +102,7 @@ public final class NvmlGpuBackend implements LiveBackend {
         if (gpus.isEmpty()) {
             throw new InvalidInputException("no GPU migm can drive through NVML: " + String.join("; ", skipped));
         }
-        return new NvmlGpuBackend(nvml, gpus);
+        return new NvmlGpuBackend(nvml, gpus, retry);
     }
 
     @Override
@@ -130,8 +152,8 @@ public final class NvmlGpuBackend implements LiveBackend {
                     case PlanOp.Destroy d -> {
                         Nvml.GpuInstance gi = now.remove(d.instance());
                         if (gi == null) return Optional.of("NVML_ERROR_NOT_FOUND: no instance " + d.instance());
-                        for (Nvml.ComputeInstance ci : nvml.computeInstances(gi)) nvml.destroy(ci);
-                        nvml.destroy(gi);
+                        for (Nvml.ComputeInstance ci : nvml.computeInstances(gi)) retryingInUse(() -> nvml.destroy(ci));
+                        retryingInUse(() -> nvml.destroy(gi));
                     }
                     case PlanOp.Create c -> {
                         Profile p = c.instance().profile();
@@ -145,6 +167,25 @@ public final class NvmlGpuBackend implements LiveBackend {
             return Optional.empty();
         } catch (NvmlException e) {
             return Optional.of(e.getMessage());
+        }
+    }
+
+    private void retryingInUse(Runnable destroy) {
+        long pauseMs = retry.firstPause().toMillis();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                destroy.run();
+                return;
+            } catch (NvmlException e) {
+                if (e.code() != dev.migm.nvml.NvmlReturn.IN_USE || attempt >= retry.tries()) throw e;
+            }
+            try {
+                Thread.sleep(pauseMs);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new NvmlException("destroy", dev.migm.nvml.NvmlReturn.IN_USE, "interrupted while waiting to retry");
+            }
+            pauseMs *= 2;
         }
     }
 

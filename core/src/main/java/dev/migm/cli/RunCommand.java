@@ -75,8 +75,9 @@ final class RunCommand implements Callable<Integer> {
     Path home;
 
     @Option(names = "--backend", defaultValue = "emulated", description = "emulated (MIG GPUs of --gpu, emulated,"
-            + " with real processes) or nvml (this node's GPUs with MIG on, through NVML; every job runs its command,"
-            + " --time-scale must be 1) (default ${DEFAULT-VALUE})")
+            + " with real processes), nvml (this node's GPUs with MIG on, through NVML; every job runs its command,"
+            + " --time-scale must be 1) or auto (nvml when NVML has a GPU migm can drive, else emulated, saying why)"
+            + " (default ${DEFAULT-VALUE})")
     String backendName;
 
     @Option(names = "--nvml-library", defaultValue = dev.migm.nvml.Nvml.DEFAULT_LIBRARY,
@@ -92,39 +93,49 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<SubmittedJob> jobs = BatchFile.read(file);
-        if (!List.of("emulated", "nvml").contains(backendName)) {
-            throw new InvalidInputException("--backend: expected emulated or nvml, got " + dev.migm.io.TextFiles.quote(backendName));
+        if (!List.of("emulated", "nvml", "auto").contains(backendName)) {
+            throw new InvalidInputException("--backend: expected emulated, nvml or auto, got "
+                    + dev.migm.io.TextFiles.quote(backendName));
         }
-        boolean emulated = backendName.equals("emulated");
         if (!(timeScale > 0 && timeScale <= 10_000)) {
             throw new InvalidInputException("--time-scale must be in (0, 10000], got " + timeScale);
-        }
-        if (!emulated && timeScale != 1) {
-            throw new InvalidInputException("--time-scale: real GPUs run at 1, got " + timeScale);
         }
         Path base = home != null ? home : System.getenv("MIGM_HOME") != null ? Path.of(System.getenv("MIGM_HOME"))
                 : Path.of(".migm");
         PrintWriter out = spec.commandLine().getOut();
         dev.migm.nvml.Nvml nvml = null;
-        LiveBackend backend;
-        if (emulated) {
-            backend = new EmulatedGpuBackend(base.resolve("emulated"), SimulateCommand.node(gpu, gpuCount), timeScale,
-                    SimulatedGpuBackend.Latency.DEFAULT);
-        } else {
-            nvml = switch (dev.migm.nvml.Nvml.load(nvmlLibrary)) {
-                case dev.migm.nvml.Nvml.Availability.Available a -> a.nvml();
-                case dev.migm.nvml.Nvml.Availability.Unavailable u ->
-                        throw new InvalidInputException("NVML not available: " + u.reason());
-            };
-            List<String> skipped = new ArrayList<>();
-            try {
-                backend = NvmlGpuBackend.open(nvml, dev.migm.gpu.Catalog.builtin(), skipped);
-            } catch (RuntimeException e) {
-                nvml.close();
-                throw e;
+        LiveBackend chosen = null;
+        if (!backendName.equals("emulated")) {
+            String unavailable;
+            switch (dev.migm.nvml.Nvml.load(nvmlLibrary)) {
+                case dev.migm.nvml.Nvml.Availability.Available a -> {
+                    nvml = a.nvml();
+                    List<String> skipped = new ArrayList<>();
+                    try {
+                        chosen = NvmlGpuBackend.open(nvml, dev.migm.gpu.Catalog.builtin(), skipped);
+                        unavailable = null;
+                        if (!json) skipped.forEach(why -> out.println("skipping " + why));
+                    } catch (InvalidInputException e) {
+                        nvml.close();
+                        nvml = null;
+                        unavailable = e.getMessage();
+                    }
+                }
+                case dev.migm.nvml.Nvml.Availability.Unavailable u -> unavailable = "NVML not available: " + u.reason();
             }
-            if (!json) skipped.forEach(why -> out.println("skipping " + why));
+            if (unavailable != null && backendName.equals("nvml")) throw new InvalidInputException(unavailable);
+            if (unavailable != null) {
+                spec.commandLine().getErr().println("migm: " + unavailable + "; running on the emulated GPU");
+                spec.commandLine().getErr().flush();
+            }
         }
+        boolean emulated = chosen == null;
+        if (!emulated && timeScale != 1) {
+            if (nvml != null) nvml.close();
+            throw new InvalidInputException("--time-scale: real GPUs run at 1, got " + timeScale);
+        }
+        LiveBackend backend = emulated ? new EmulatedGpuBackend(base.resolve("emulated"), SimulateCommand.node(gpu, gpuCount),
+                timeScale, SimulatedGpuBackend.Latency.DEFAULT) : chosen;
         List<GpuModel> models = backend.gpus();
         Path runDir = base.resolve("runs").resolve(java.time.LocalDateTime.now().format(
                 java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + ProcessHandle.current().pid());

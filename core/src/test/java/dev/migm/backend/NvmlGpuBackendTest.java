@@ -50,7 +50,8 @@ final class NvmlGpuBackendTest {
     void open() throws Throwable {
         stub.reset();
         nvml = ((Nvml.Availability.Available) Nvml.load(stub.library().toString())).nvml();
-        backend = NvmlGpuBackend.open(nvml, Catalog.builtin(), skipped);
+        backend = NvmlGpuBackend.open(nvml, Catalog.builtin(), skipped,
+                new NvmlGpuBackend.Retry(4, java.time.Duration.ofMillis(40)));
     }
 
     @AfterEach
@@ -113,6 +114,25 @@ final class NvmlGpuBackendTest {
         Plan.Possible again = (Plan.Possible) Planner.transition(GpuState.idle(backend.layout(0)), Layout.parse(a100, "7g.40gb@0"));
         assertThat(apply(again, 3).failure()).isEmpty();
         assertThat(backend.layout(0).toString()).isEqualTo("7g.40gb@0");
+    }
+
+    @Test
+    void aDestroyRefusedWhileTheLastProcessLeaves_isRetriedUntilNvmlAllowsIt() throws Throwable {
+        Layout one = Layout.parse(a100, "7g.40gb@0");
+        assertThat(apply((Plan.Possible) Planner.transition(GpuState.idle(Layout.empty(a100)), one), 1).failure()).isEmpty();
+        stub.setProcessMemory(0, 1_000);
+        // The process is gone 100 ms later; the back-off (40, 80, 160 ms) outlasts it.
+        Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(100);
+                stub.setProcessMemory(0, 0);
+            } catch (Throwable e) {
+                throw new AssertionError(e);
+            }
+        });
+        Plan.Possible split = (Plan.Possible) Planner.transition(GpuState.idle(one), Layout.parse(a100, "3g.20gb@0,3g.20gb@4"));
+        assertThat(apply(split, 2).failure()).isEmpty();
+        assertThat(backend.layout(0).toString()).isEqualTo("3g.20gb@0,3g.20gb@4");
     }
 
     @Test

@@ -76,6 +76,26 @@ final class NvmlRunTest {
     }
 
     @Test
+    void auto_withoutUsableNvml_saysWhy_andRunsOnTheEmulatedGpu() throws Exception {
+        Path jobs = dir.resolve("auto.yaml");
+        Files.writeString(jobs, """
+                version: v1
+                jobs:
+                  - name: one
+                    command: [x]
+                    memory: 3GiB
+                    workload: {work: 10s, mem: 3GiB}
+                """);
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int rc = run(out, err, "run", jobs.toString(), "--home", dir.resolve("auto-home").toString(), "--backend", "auto",
+                "--nvml-library", dir.resolve("missing.so").toString(), "--time-scale", "50", "--quiet");
+        assertThat(rc).as(err.toString()).isZero();
+        assertThat(err.toString()).startsWith("migm: NVML not available: cannot load").contains("running on the emulated GPU");
+        assertThat(out.toString()).startsWith("1 of 1 jobs done");
+    }
+
+    @Test
     void optionsThatRealGpusCannotHonour_areOneLineErrors() {
         StringWriter err = new StringWriter();
         assertThat(run(new StringWriter(), err, "run", "../examples/batch-demo.yaml", "--backend", "nvml",
@@ -87,6 +107,6 @@ final class NvmlRunTest {
         assertThat(err2.toString()).startsWith("migm: NVML not available: cannot load").doesNotContain("\tat ");
         StringWriter err3 = new StringWriter();
         assertThat(run(new StringWriter(), err3, "run", "../examples/batch-demo.yaml", "--backend", "gpu")).isEqualTo(2);
-        assertThat(err3.toString()).contains("--backend: expected emulated or nvml, got 'gpu'");
+        assertThat(err3.toString()).contains("--backend: expected emulated, nvml or auto, got 'gpu'");
     }
 }
