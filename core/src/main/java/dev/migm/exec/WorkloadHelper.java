@@ -23,7 +23,12 @@ import java.util.OptionalDouble;
  * steps (a step is 50 ms).
  */
 public final class WorkloadHelper {
-    /** Wall-clock length of one step. */
+    /**
+     * Shortest wall-clock step. A step is one modelled second (the executor samples once per modelled
+     * second, so finer memory updates are never seen) but at least this, so fast time scales do not
+     * spin: at 20x a step is 50 ms either way; at 1x it is a second, which keeps 100 helpers cheap
+     * (BENCHMARKS.md section 9).
+     */
     static final long STEP_MS = 50;
     /** Start-up of a job's process and CUDA context, modelled seconds (models.md section 4). */
     static final double STARTUP_S = 1.0;
@@ -101,7 +106,8 @@ public final class WorkloadHelper {
                 if (progress[0] >= 1) {
                     return 0;
                 }
-                Thread.sleep(STEP_MS);
+                long toFinishMs = (long) Math.ceil((1 - progress[0]) * workS / scale * 1000);
+                Thread.sleep(Math.max(1, Math.min(toFinishMs, Math.max(STEP_MS, Math.round(1000 / scale)))));
                 double workedS = Math.max(0, System.currentTimeMillis() - workStartMs) / 1000.0 * scale;
                 progress[0] = Math.min(1.0, startProgress + workedS / workS);
                 if (checkpoints && (progress[0] - lastCheckpoint[0]) * model.durationS() >= model.checkpointS()) {
