@@ -171,7 +171,7 @@ final class RunCommand implements Callable<Integer> {
             for (SubmittedJob j : jobs) {
                 JobSpec s = j.toJobSpec();
                 JobSpec at = new JobSpec(s.id(), t0[0] + s.submitS(), s.app(), s.jobClass(), s.declaredMib(), s.params(),
-                        s.checkpoints(), s.expectedS());
+                        s.checkpoints(), s.expectedS(), s.limits());
                 loop.timers().at(at.submitS(), new EngineEvent.JobSubmitted(at), loop::post);
             }
             while (!interrupted.get()) {

@@ -275,6 +275,16 @@ public final class Engine {
                             "no answer from the GPU in " + settings.reconfigureTimeoutS() + " s")));
                 }
             }
+            case EngineEvent.TimeLimitReached t -> {
+                Job job = jobs.get(t.jobId());
+                if (job != null && job.current != null && job.current.number() == t.attempt() && !job.timedOut) {
+                    job.timedOut = true;
+                    job.stopRequested = true;
+                    String why = timeLimitText(job) + " reached";
+                    journal.append(new EngineRecord.StopRequested(clock.nowS(), t.jobId(), t.attempt(), why, false));
+                    executor.stop(job.current, why);
+                }
+            }
             case EngineEvent.LaunchTimedOut t -> {
                 Job job = jobs.get(t.jobId());
                 if (job != null && job.current != null && job.current.number() == t.attempt()
@@ -558,6 +568,11 @@ public final class Engine {
             cancelled(job, "cancelled by " + job.cancelledBy);
             return;
         }
+        if (job.timedOut && !(x.outcome() instanceof Outcome.Completed)) {
+            fail(job, timeLimitText(job) + " reached on attempt "
+                    + attempt.number() + " (" + attempt.slot() + ")");
+            return;
+        }
         switch (x.outcome()) {
             case Outcome.Completed c -> {
                 job.state = State.DONE;
@@ -607,8 +622,12 @@ public final class Engine {
         reestimateInvalidated();
     }
 
+    private static String timeLimitText(Job job) {
+        return String.format(java.util.Locale.ROOT, "time limit of %.0f s", job.spec.limits().timeLimitS().orElseThrow());
+    }
+
     private void retry(Job job, Attempt attempt, MemoryPolicy.Need need, double progress) {
-        if (attempt.number() >= settings.maxAttempts()) {
+        if (attempt.number() >= job.spec.limits().maxAttempts().orElse(settings.maxAttempts())) {
             fail(job, job.lastReason + "; gave up after " + attempt.number() + " attempts");
             return;
         }
@@ -680,6 +699,8 @@ public final class Engine {
             l.attemptLaunched(job.view(), attempt);
         }
         clock.at(clock.nowS() + settings.launchTimeoutS(), new EngineEvent.LaunchTimedOut(job.spec.id(), number), sink);
+        job.spec.limits().timeLimitS().ifPresent(limit ->
+                clock.at(clock.nowS() + limit, new EngineEvent.TimeLimitReached(job.spec.id(), number), sink));
         try {
             executor.launch(attempt, job.spec, sink);
         } catch (RuntimeException e) {
@@ -1001,6 +1022,8 @@ public final class Engine {
         long startMib;
         final java.util.ArrayDeque<MemoryProjection.Sample> samples = new java.util.ArrayDeque<>();
         boolean stopRequested;
+        /** The current attempt reached the job's time limit and was stopped: its exit fails the job. */
+        boolean timedOut;
         long projectedMib;
         /** When the current attempt's process came up (NaN while it starts). */
         double runningSinceS = Double.NaN;

@@ -39,6 +39,10 @@ public sealed interface EngineEvent {
     record LaunchTimedOut(String jobId, int attempt) implements EngineEvent {
     }
 
+    /** An attempt's time limit ({@link JobSpec.Limits#timeLimitS}) expired (ignored when it ended already). */
+    record TimeLimitReached(String jobId, int attempt) implements EngineEvent {
+    }
+
     /** A job arrived. A job whose id the engine already holds is rejected, not an error of the loop. */
     record JobSubmitted(JobSpec spec) implements EngineEvent {
     }

@@ -2,6 +2,7 @@ package dev.migm.engine;
 
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 
 /**
@@ -19,10 +20,38 @@ import java.util.OptionalLong;
  *                    {@code mem_expr}); empty for trace jobs
  * @param checkpoints whether the job writes checkpoints it can resume from (and one on the stop signal)
  * @param expectedS   the run time the submitter expects alone on a whole GPU, if they said (may be wrong)
+ * @param limits      the submitter's limits on attempts and on each attempt's time
  */
 public record JobSpec(String id, double submitS, String app, JobClass jobClass, OptionalLong declaredMib,
-                      Map<String, String> params, boolean checkpoints, OptionalDouble expectedS) {
-    /** A job without parameters or expected run time (trace jobs). */
+                      Map<String, String> params, boolean checkpoints, OptionalDouble expectedS, Limits limits) {
+    /**
+     * Limits a submitter may set on a job, each enforced by the engine in every world.
+     *
+     * @param maxAttempts attempts before the job fails for good (empty: the engine's default)
+     * @param timeLimitS  the longest an attempt may hold its instance, from its launch (start-up
+     *                    included, as Slurm counts a job's time); an attempt that reaches it is stopped
+     *                    and the job fails, not requeued (Slurm's TIMEOUT)
+     */
+    public record Limits(OptionalInt maxAttempts, OptionalDouble timeLimitS) {
+        public static final Limits NONE = new Limits(OptionalInt.empty(), OptionalDouble.empty());
+
+        public Limits {
+            if (maxAttempts.isPresent() && !(maxAttempts.getAsInt() >= 1 && maxAttempts.getAsInt() <= 1000)) {
+                throw new IllegalArgumentException("max_attempts must be in [1, 1000]");
+            }
+            if (timeLimitS.isPresent() && !(timeLimitS.getAsDouble() > 0 && timeLimitS.getAsDouble() < 1e9)) {
+                throw new IllegalArgumentException("time_limit must be in (0, 1e9) s");
+            }
+        }
+    }
+
+    /** A job without limits. */
+    public JobSpec(String id, double submitS, String app, JobClass jobClass, OptionalLong declaredMib,
+                   Map<String, String> params, boolean checkpoints, OptionalDouble expectedS) {
+        this(id, submitS, app, jobClass, declaredMib, params, checkpoints, expectedS, Limits.NONE);
+    }
+
+    /** A job without parameters, expected run time or limits (trace jobs). */
     public JobSpec(String id, double submitS, String app, JobClass jobClass, OptionalLong declaredMib,
                    boolean checkpoints) {
         this(id, submitS, app, jobClass, declaredMib, Map.of(), checkpoints, OptionalDouble.empty());

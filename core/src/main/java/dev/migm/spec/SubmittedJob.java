@@ -51,7 +51,9 @@ public record SubmittedJob(String name, List<String> argv, Optional<String> work
     }
 
     public JobSpec toJobSpec() {
-        return new JobSpec(name, submitS, app, jobClass, declaredMib, params, checkpoints, expectedS);
+        return new JobSpec(name, submitS, app, jobClass, declaredMib, params, checkpoints, expectedS,
+                new JobSpec.Limits(maxAttempts.isPresent() ? java.util.OptionalInt.of((int) maxAttempts.getAsDouble())
+                        : java.util.OptionalInt.empty(), timeLimitS));
     }
 
     /** The job with its workload model for the simulator; empty when it has no {@code workload}. */
