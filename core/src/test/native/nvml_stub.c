@@ -94,6 +94,21 @@ nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t d, nvmlMemory_t *m) {
     return NVML_SUCCESS;
 }
 
+typedef struct {
+    char busIdLegacy[16];
+    unsigned int domain, bus, device, pciDeviceId, pciSubSystemId;
+    char busId[32];
+} nvmlPciInfo_t;
+
+nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t d, nvmlPciInfo_t *pci) {
+    memset(pci, 0, sizeof(*pci));
+    pci->bus = 0x07 + 0x08 * d->index;
+    pci->pciDeviceId = 0x20B010DE; /* A100-SXM4-40GB */
+    snprintf(pci->busIdLegacy, sizeof(pci->busIdLegacy), "0000:%02X:00.0", pci->bus);
+    snprintf(pci->busId, sizeof(pci->busId), "00000000:%02X:00.0", pci->bus);
+    return NVML_SUCCESS;
+}
+
 nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t d, unsigned int *current, unsigned int *pending) {
     *current = d->index == 0;
     *pending = d->index == 0;
@@ -293,6 +308,8 @@ unsigned long stub_layout(int what) {
         case 5: return sizeof(nvmlComputeInstanceProfileInfo_t);
         case 6: return sizeof(nvmlComputeInstanceInfo_t);
         case 7: return sizeof(nvmlProcessInfo_t);
+        case 8: return sizeof(nvmlPciInfo_t);
+        case 9: return __builtin_offsetof(nvmlPciInfo_t, busId);
         default: return 0;
     }
 }

@@ -112,6 +112,7 @@ final class GpuCommands {
                 m.put("index", d.index());
                 m.put("name", d.name());
                 m.put("uuid", d.uuid());
+                m.put("pci_bus_id", d.pciBusId().orElse(null));
                 m.put("memory_total_mib", d.memoryTotalMib());
                 m.put("memory_used_mib", d.memoryUsedMib());
                 m.put("mig_current", d.migCurrent().orElse(null));
@@ -131,6 +132,7 @@ final class GpuCommands {
                     q.put("starts", p.starts());
                     return q;
                 }).toList());
+                m.put("instances", d.instances());
                 return m;
             }).toList());
             out.println(Json.write(doc));
@@ -144,9 +146,13 @@ final class GpuCommands {
                     d.powerW().map(w -> String.format(java.util.Locale.ROOT, "%.1f W", w)).orElse("power n/a"),
                     d.energyJ().map(j -> String.format(java.util.Locale.ROOT, "%.0f J since driver load", j))
                             .orElse("energy n/a"));
+            d.pciBusId().ifPresent(b -> out.println("  PCI " + b));
             for (var p : d.profiles()) {
                 out.printf(java.util.Locale.ROOT, "  %-10s ID %2d  %dg %dm  %6dMiB  %3d SM  max %d  starts %s%n", p.name(),
                         p.id(), p.sliceCount(), p.placementSize(), p.memoryMib(), p.sms(), p.instanceCount(), p.starts());
+            }
+            if (d.migCurrent().orElse(false)) {
+                out.println("  layout now: " + (d.instances().isEmpty() ? "no instances" : String.join(",", d.instances())));
             }
         }
         return 0;

@@ -188,7 +188,11 @@ final class RunCommand implements Callable<Integer> {
             long early = loop.ask(Engine::earlyRestarts).get(30, TimeUnit.SECONDS);
             long reconf = loop.ask(Engine::reconfigurations).get(30, TimeUnit.SECONDS);
             long restarts = loop.ask(Engine::restarts).get(30, TimeUnit.SECONDS);
-            return summarize(out, new ArrayList<>(views), t0[0], energy, oom, early, reconf, restarts, runDir, models);
+            double endS = loop.timers().nowS();
+            var attribution = dev.migm.energy.SliceTimeAttribution.attribute(journal.records(), t0[0], endS, energy,
+                    models.stream().mapToInt(GpuModel::computeSlices).sum());
+            return summarize(out, new ArrayList<>(views), t0[0], energy, oom, early, reconf, restarts, runDir, models,
+                    attribution);
         } finally {
             if (!interrupted.get()) {
                 loop.close();
@@ -254,7 +258,8 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private int summarize(PrintWriter out, List<Engine.JobView> views, double t0, double energy, long oom, long early,
-                          long reconf, long restarts, Path runDir, List<GpuModel> models) throws IOException {
+                          long reconf, long restarts, Path runDir, List<GpuModel> models,
+                          dev.migm.energy.SliceTimeAttribution.Result attribution) throws IOException {
         double makespan = 0;
         int completed = 0;
         List<Map<String, Object>> failures = new ArrayList<>();
@@ -267,6 +272,7 @@ final class RunCommand implements Callable<Integer> {
             row.put("slot", v.attempts().isEmpty() ? null : v.attempts().getLast().slot().toString());
             row.put("end_s", Double.isNaN(v.endS()) ? null : Json.decimal(v.endS() - t0, 1));
             row.put("reason", v.lastReason());
+            row.put("energy_j", Json.decimal(attribution.jobJoules().getOrDefault(v.spec().id(), 0.0), 0));
             jobRows.add(row);
             if (v.state() == Engine.State.DONE) {
                 completed++;
@@ -292,6 +298,8 @@ final class RunCommand implements Callable<Integer> {
         run.put("early_restarts", early);
         run.put("run_dir", runDir.toString());
         run.put("failures", failures);
+        run.put("energy_attribution", dev.migm.energy.SliceTimeAttribution.NAME);
+        run.put("unattributed_energy_j", Json.decimal(attribution.unattributedJ(), 0));
         Map<String, Object> doc = Json.doc("run");
         doc.put("run", run);
         doc.put("jobs", jobRows);
@@ -303,6 +311,13 @@ final class RunCommand implements Callable<Integer> {
                     + " %d early restarts; run directory %s%n", completed, views.size(), makespan, energy, reconf, oom,
                     early, runDir);
             failures.forEach(f -> out.println("failed " + f.get("id") + ": " + f.get("reason")));
+            List<Map.Entry<String, Double>> byEnergy = new ArrayList<>(attribution.jobJoules().entrySet());
+            byEnergy.sort(Map.Entry.<String, Double>comparingByValue().reversed());
+            int shown = Math.min(byEnergy.size(), 10);
+            out.printf(Locale.ROOT, "energy by job (model %s: board energy by compute-slice-seconds held)%s: %s; idle chip %.0f J%n",
+                    dev.migm.energy.SliceTimeAttribution.NAME, shown < byEnergy.size() ? ", top " + shown + " (all in summary.json)" : "",
+                    byEnergy.subList(0, shown).stream().map(e -> String.format(Locale.ROOT, "%s %.0f J", e.getKey(), e.getValue()))
+                            .collect(java.util.stream.Collectors.joining(", ")), attribution.unattributedJ());
         }
         return completed == views.size() ? Main.OK : Main.FOUND_A_PROBLEM;
     }

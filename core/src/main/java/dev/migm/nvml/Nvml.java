@@ -23,7 +23,8 @@ import java.util.Optional;
  * (5.319), {@code nvmlDeviceGetName}, {@code nvmlDeviceGetUUID}, {@code nvmlDeviceGetMemoryInfo},
  * {@code nvmlDeviceGetPowerUsage}, {@code nvmlDeviceGetTotalEnergyConsumption} (Volta+),
  * {@code nvmlDeviceGetMigMode}, {@code nvmlDeviceGetGpuInstanceProfileInfo} and
- * {@code nvmlDeviceGetGpuInstancePossiblePlacements_v2} (11.0, MIG). MIG control, loaded when the
+ * {@code nvmlDeviceGetGpuInstancePossiblePlacements_v2} (11.0, MIG); {@code nvmlDeviceGetPciInfo_v3}
+ * (11.0) when the library has it. MIG control, loaded when the
  * library has it ({@link #migControl()}): {@code nvmlDeviceCreateGpuInstanceWithPlacement},
  * {@code nvmlDeviceGetGpuInstances}, {@code nvmlGpuInstanceGetInfo}, {@code
  * nvmlGpuInstanceGetComputeInstanceProfileInfo}, {@code nvmlGpuInstanceCreateComputeInstance},
@@ -43,6 +44,8 @@ public final class Nvml implements AutoCloseable {
         "nvmlDeviceGetMemoryInfo", "nvmlDeviceGetMigMode", "nvmlDeviceGetPowerUsage",
         "nvmlDeviceGetTotalEnergyConsumption", "nvmlDeviceGetGpuInstanceProfileInfo",
         "nvmlDeviceGetGpuInstancePossiblePlacements_v2"};
+    /** Looked up when present; a library without them leaves the answer empty. */
+    private static final String[] OPTIONAL_SYMBOLS = {"nvmlDeviceGetPciInfo_v3"};
     private static final String[] MIG_CONTROL_SYMBOLS = {"nvmlDeviceCreateGpuInstanceWithPlacement",
         "nvmlDeviceGetGpuInstances", "nvmlGpuInstanceGetInfo", "nvmlGpuInstanceGetComputeInstanceProfileInfo",
         "nvmlGpuInstanceCreateComputeInstance", "nvmlGpuInstanceGetComputeInstances", "nvmlComputeInstanceGetInfo_v2",
@@ -80,9 +83,10 @@ public final class Nvml implements AutoCloseable {
     }
 
     /** One GPU as NVML sees it. */
-    public record DeviceInfo(int index, String name, String uuid, long memoryTotalMib, long memoryUsedMib,
-                             Optional<Boolean> migCurrent, Optional<Boolean> migPending, Optional<Double> powerW,
-                             Optional<Double> energyJ, List<ProfileInfo> profiles) {
+    public record DeviceInfo(int index, String name, String uuid, Optional<String> pciBusId, long memoryTotalMib,
+                             long memoryUsedMib, Optional<Boolean> migCurrent, Optional<Boolean> migPending,
+                             Optional<Double> powerW, Optional<Double> energyJ, List<ProfileInfo> profiles,
+                             List<String> instances) {
     }
 
     private final Arena arena;
@@ -122,6 +126,9 @@ public final class Nvml implements AutoCloseable {
             }
             calls.put(s, linker.downcallHandle(symbol.get(), descriptor(s)));
         }
+        for (String s : OPTIONAL_SYMBOLS) {
+            lookup.find(s).ifPresent(symbol -> calls.put(s, linker.downcallHandle(symbol, descriptor(s))));
+        }
         Optional<String> missingControl = Optional.empty();
         for (String s : MIG_CONTROL_SYMBOLS) {
             Optional<MemorySegment> symbol = lookup.find(s);
@@ -158,7 +165,8 @@ public final class Nvml implements AutoCloseable {
             case "nvmlDeviceGetGpuInstancePossiblePlacements_v2", "nvmlDeviceGetGpuInstances",
                  "nvmlGpuInstanceGetComputeInstances" -> FunctionDescriptor.of(i, p, i, p, p);
             case "nvmlDeviceCreateGpuInstanceWithPlacement" -> FunctionDescriptor.of(i, p, i, p, p);
-            case "nvmlGpuInstanceGetInfo", "nvmlComputeInstanceGetInfo_v2" -> FunctionDescriptor.of(i, p, p);
+            case "nvmlGpuInstanceGetInfo", "nvmlComputeInstanceGetInfo_v2", "nvmlDeviceGetPciInfo_v3" ->
+                    FunctionDescriptor.of(i, p, p);
             case "nvmlGpuInstanceGetComputeInstanceProfileInfo" -> FunctionDescriptor.of(i, p, i, i, p);
             case "nvmlGpuInstanceCreateComputeInstance" -> FunctionDescriptor.of(i, p, i, p);
             case "nvmlComputeInstanceDestroy", "nvmlGpuInstanceDestroy" -> FunctionDescriptor.of(i, p);
@@ -252,12 +260,27 @@ public final class Nvml implements AutoCloseable {
                         info.get(ValueLayout.JAVA_LONG, 40), starts, size));
             }
         }
-        return new DeviceInfo(index, name.getString(0), uuid.getString(0), mem.get(ValueLayout.JAVA_LONG, 0) >> 20,
+        Optional<String> busId = Optional.empty();
+        if (calls.containsKey("nvmlDeviceGetPciInfo_v3")) {
+            MemorySegment pci = a.allocate(NvmlStructs.PCI_INFO);
+            if (invokeInt("nvmlDeviceGetPciInfo_v3", dev, pci) == 0) {
+                busId = Optional.of(pci.getString(NvmlStructs.PCI_INFO.byteOffset(
+                        java.lang.foreign.MemoryLayout.PathElement.groupElement("busId"))));
+            }
+        }
+        List<String> instances = new ArrayList<>();
+        if (missingControl.isEmpty() && mig && cur.get(ValueLayout.JAVA_INT, 0) == 1) {
+            for (ProfileInfo profile : profiles) {
+                for (GpuInstance gi : gpuInstances(index, profile.id())) instances.add(profile.name() + "@" + gi.start());
+            }
+            instances.sort(java.util.Comparator.comparingInt((String n) -> Integer.parseInt(n.substring(n.indexOf('@') + 1))));
+        }
+        return new DeviceInfo(index, name.getString(0), uuid.getString(0), busId, mem.get(ValueLayout.JAVA_LONG, 0) >> 20,
                 mem.get(ValueLayout.JAVA_LONG, 16) >> 20,
                 mig ? Optional.of(cur.get(ValueLayout.JAVA_INT, 0) == 1) : Optional.empty(),
                 mig ? Optional.of(pend.get(ValueLayout.JAVA_INT, 0) == 1) : Optional.empty(),
                 power ? Optional.of(mw.get(ValueLayout.JAVA_INT, 0) / 1000.0) : Optional.empty(),
-                energy ? Optional.of(mj.get(ValueLayout.JAVA_LONG, 0) / 1000.0) : Optional.empty(), profiles);
+                energy ? Optional.of(mj.get(ValueLayout.JAVA_LONG, 0) / 1000.0) : Optional.empty(), profiles, instances);
     }
 
     /**

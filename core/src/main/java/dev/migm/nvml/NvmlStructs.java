@@ -58,6 +58,17 @@ final class NvmlStructs {
             ValueLayout.JAVA_LONG.withName("usedGpuMemory"), ValueLayout.JAVA_INT.withName("gpuInstanceId"),
             ValueLayout.JAVA_INT.withName("computeInstanceId"));
 
+    /**
+     * {@code nvmlPciInfo_t} (the {@code _v3} call's): the legacy 16-byte bus id, domain, bus, device,
+     * PCI device id, subsystem id, then the 32-byte bus id ({@code NVML_DEVICE_PCI_BUS_ID_BUFFER_SIZE}).
+     */
+    static final StructLayout PCI_INFO = MemoryLayout.structLayout(
+            MemoryLayout.sequenceLayout(16, ValueLayout.JAVA_BYTE).withName("busIdLegacy"),
+            ValueLayout.JAVA_INT.withName("domain"), ValueLayout.JAVA_INT.withName("bus"),
+            ValueLayout.JAVA_INT.withName("device"), ValueLayout.JAVA_INT.withName("pciDeviceId"),
+            ValueLayout.JAVA_INT.withName("pciSubSystemId"),
+            MemoryLayout.sequenceLayout(32, ValueLayout.JAVA_BYTE).withName("busId"));
+
     /** {@code NVML_VALUE_NOT_AVAILABLE} as an unsigned long long: the process memory NVML could not read. */
     static final long VALUE_NOT_AVAILABLE = -1L;
 

@@ -84,6 +84,8 @@ final class NvmlGpuBackendTest {
         assertThat(done.ticket()).isEqualTo(7);
         assertThat(done.failure()).isEmpty();
         assertThat(backend.layout(0)).isEqualTo(wanted);
+        // What migm gpus --backend nvml shows as the live layout.
+        assertThat(nvml.devices().getFirst().instances()).containsExactly("2g.10gb@0", "1g.5gb@2", "1g.5gb@3", "3g.20gb@4");
         // Each instance is a MIG device of its own, named as CUDA_VISIBLE_DEVICES takes it.
         List<String> names = wanted.instances().stream().map(i -> backend.deviceName(Slot.of(0, i))).distinct().toList();
         assertThat(names).hasSize(4).allMatch(n -> n.startsWith("MIG-"));

@@ -40,6 +40,9 @@ final class NvmlBindingTest {
         assertThat(nvmlStub.cLayout(5)).isEqualTo(NvmlStructs.COMPUTE_INSTANCE_PROFILE_INFO.byteSize());
         assertThat(nvmlStub.cLayout(6)).isEqualTo(NvmlStructs.COMPUTE_INSTANCE_INFO.byteSize());
         assertThat(nvmlStub.cLayout(7)).isEqualTo(NvmlStructs.PROCESS_INFO.byteSize());
+        assertThat(nvmlStub.cLayout(8)).isEqualTo(NvmlStructs.PCI_INFO.byteSize());
+        assertThat(nvmlStub.cLayout(9)).isEqualTo(NvmlStructs.PCI_INFO.byteOffset(
+                java.lang.foreign.MemoryLayout.PathElement.groupElement("busId")));
         assertThat(NvmlStructs.PROCESS_INFO.byteOffset(
                 java.lang.foreign.MemoryLayout.PathElement.groupElement("usedGpuMemory"))).isEqualTo(8);
     }
@@ -55,6 +58,8 @@ final class NvmlBindingTest {
             Nvml.DeviceInfo g0 = devices.getFirst();
             assertThat(g0.name()).isEqualTo("NVIDIA A100-SXM4-40GB");
             assertThat(g0.uuid()).isEqualTo("GPU-5d5a3b5e-0000-4000-8000-000000000000");
+            assertThat(g0.pciBusId()).contains("00000000:07:00.0");
+            assertThat(g0.instances()).isEmpty();
             assertThat(g0.memoryTotalMib()).isEqualTo(40960);
             assertThat(g0.memoryUsedMib()).isEqualTo(512);
             assertThat(g0.migCurrent()).contains(true);
