@@ -19,6 +19,25 @@ final class BatchFileTest {
     private static final String HEAD = "version: v1\njobs:\n";
 
     @Test
+    void theSiteExamples_giveEachEstimatorWhatItNeeds() {
+        List<SubmittedJob> jobs = BatchFile.read(Path.of("../examples/site-jobs.yaml"));
+        assertThat(jobs).extracting(SubmittedJob::jobClass).containsExactly(JobClass.SCIENTIFIC, JobClass.ML, JobClass.LLM);
+        assertThat(jobs).allSatisfy(j -> assertThat(j.workload()).isEmpty());
+        var chain = dev.migm.estimate.EstimatorChain.defaults(new dev.migm.estimate.InMemoryHistory(50));
+        var needs = jobs.stream().map(j -> chain.initial(j.toJobSpec())).toList();
+        // stencil: 3 * 20000^2 * 8 B = 9155.3 MiB, + 512 MiB = 9667 MiB before the chain's margin.
+        assertThat(needs.get(0).mib()).isBetween(9667L, 9667L * 12 / 10);
+        assertThat(needs.get(0).source()).doesNotContain("declared");
+        // Each hint produced its own estimate (no job fell through to a class default).
+        assertThat(needs).allSatisfy(n -> assertThat(n.mib()).isPositive());
+        assertThat(needs.get(1).source()).isNotEqualTo(needs.get(2).source());
+        var llama = jobs.get(2).toJobSpec();
+        assertThat(llama.limits().timeLimitS()).hasValue(8 * 3600);
+        assertThat(llama.limits().maxAttempts()).hasValue(4);
+        assertThat(jobs.get(2).env()).containsEntry("VLLM_WORKER_MULTIPROC_METHOD", "spawn");
+    }
+
+    @Test
     void theDemoBatch_readsEveryJobAsWritten() {
         List<SubmittedJob> jobs = BatchFile.read(Path.of("../examples/batch-demo.yaml"));
         assertThat(jobs).hasSize(9).extracting(SubmittedJob::name).startsWith("stencil-1", "bfs-1");
