@@ -41,6 +41,7 @@ public final class EmulatedGpuBackend implements LiveBackend {
     private final List<Layout> layouts = new ArrayList<>();
     private final List<Map<Instance, String>> uuids = new ArrayList<>();
     private final long startNanos = System.nanoTime();
+    private final List<String> survivorNotes = new ArrayList<>();
     private double energyJ;
     private double lastS;
 
@@ -58,11 +59,51 @@ public final class EmulatedGpuBackend implements LiveBackend {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        adoptSurvivors();
         this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "emulated-gpu");
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /**
+     * Instances a previous migm left under the root (it was killed, or its jobs still run) stay, as a
+     * real driver's do across a restart of migm: each one that fits this node (same GPU index and
+     * model, a legal placement) is part of the layout again under its UUID; one that does not fit and
+     * that no live process uses is removed; one that does not fit but is in use is left alone and
+     * named in {@link #survivorNotes()}.
+     */
+    private void adoptSurvivors() {
+        for (EmulatedDevices.InstanceInfo info : EmulatedDevices.list(root)) {
+            String why = null;
+            if (info.gpu() < 0 || info.gpu() >= models.size()) {
+                why = "gpu" + info.gpu() + " is not on this node";
+            } else if (!models.get(info.gpu()).name().equals(info.gpuModel())) {
+                why = "it was made on a " + (info.gpuModel().isEmpty() ? "GPU of unknown model" : info.gpuModel());
+            } else {
+                try {
+                    Instance instance = new Instance(models.get(info.gpu()).profile(info.profile()), info.start());
+                    Layout next = layouts.get(info.gpu()).with(instance);
+                    layouts.set(info.gpu(), next);
+                    uuids.get(info.gpu()).put(instance, info.uuid());
+                    survivorNotes.add("kept " + info.uuid() + " (" + instance + " on gpu" + info.gpu() + ")");
+                    continue;
+                } catch (RuntimeException e) {
+                    why = "its placement does not fit: " + e.getMessage();
+                }
+            }
+            if (EmulatedDevices.destroy(root, info.uuid())) {
+                survivorNotes.add("removed " + info.uuid() + ": " + why);
+            } else {
+                survivorNotes.add("left " + info.uuid() + " alone (a process uses it): " + why);
+            }
+        }
+    }
+
+    /** What the start found of a previous migm's instances, one line each. */
+    public List<String> survivorNotes() {
+        return List.copyOf(survivorNotes);
     }
 
     /** Where the device files live (processes find their instance there). */
@@ -151,7 +192,8 @@ public final class EmulatedGpuBackend implements LiveBackend {
                     String uuid = "MIG-" + UUID.randomUUID();
                     GpuModel m = models.get(gpu);
                     EmulatedDevices.create(root, new EmulatedDevices.InstanceInfo(uuid, gpu, c.instance().profile().toString(),
-                            c.instance().profile().sms(), m.sms(), c.instance().profile().memoryMib()));
+                            c.instance().profile().sms(), m.sms(), c.instance().profile().memoryMib(), m.name(),
+                            c.instance().start()));
                     uuids.get(gpu).put(c.instance(), uuid);
                     layouts.set(gpu, next);
                 }

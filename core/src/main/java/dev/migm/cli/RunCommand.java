@@ -134,8 +134,15 @@ final class RunCommand implements Callable<Integer> {
             if (nvml != null) nvml.close();
             throw new InvalidInputException("--time-scale: real GPUs run at 1, got " + timeScale);
         }
-        LiveBackend backend = emulated ? new EmulatedGpuBackend(base.resolve("emulated"), SimulateCommand.node(gpu, gpuCount),
-                timeScale, SimulatedGpuBackend.Latency.DEFAULT) : chosen;
+        LiveBackend backend;
+        if (emulated) {
+            EmulatedGpuBackend emulatedGpus = new EmulatedGpuBackend(base.resolve("emulated"), SimulateCommand.node(gpu, gpuCount),
+                    timeScale, SimulatedGpuBackend.Latency.DEFAULT);
+            if (!json) emulatedGpus.survivorNotes().forEach(n -> out.println("emulated GPU: " + n));
+            backend = emulatedGpus;
+        } else {
+            backend = chosen;
+        }
         List<GpuModel> models = backend.gpus();
         Path runDir = base.resolve("runs").resolve(java.time.LocalDateTime.now().format(
                 java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + ProcessHandle.current().pid());

@@ -30,8 +30,33 @@ public final class EmulatedDevices {
     private EmulatedDevices() {
     }
 
-    /** What a process on an instance finds out about it. */
-    public record InstanceInfo(String uuid, int gpu, String profile, int sms, int smFull, long memoryMib) {
+    /**
+     * What a process on an instance finds out about it, and what migm finds again after a restart:
+     * the GPU's model and the instance's placement start ({@code -1} and empty in files written
+     * before these were kept).
+     */
+    public record InstanceInfo(String uuid, int gpu, String profile, int sms, int smFull, long memoryMib,
+                               String gpuModel, int start) {
+    }
+
+    /** Every instance whose files are under {@code root}, as the driver would list them after a restart. */
+    public static java.util.List<InstanceInfo> list(Path root) {
+        java.util.List<InstanceInfo> found = new java.util.ArrayList<>();
+        Path mig = root.resolve("mig");
+        if (!Files.isDirectory(mig)) return found;
+        try (Stream<Path> dirs = Files.list(mig)) {
+            for (Path d : dirs.sorted().toList()) {
+                try {
+                    found.add(read(root, d.getFileName().toString()));
+                } catch (IOException | RuntimeException e) {
+                    // a half-written instance (migm died while creating it): the caller removes it
+                    found.add(new InstanceInfo(d.getFileName().toString(), -1, "", 0, 0, 0, "", -1));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return found;
     }
 
     /** What a process reports it uses. */
@@ -51,6 +76,8 @@ public final class EmulatedDevices {
         p.setProperty("sms", Integer.toString(info.sms()));
         p.setProperty("sm_full", Integer.toString(info.smFull()));
         p.setProperty("memory_mib", Long.toString(info.memoryMib()));
+        p.setProperty("gpu_model", info.gpuModel());
+        p.setProperty("start", Integer.toString(info.start()));
         try {
             Files.createDirectories(dir.resolve("procs"));
             StringBuilder sb = new StringBuilder();
@@ -69,7 +96,8 @@ public final class EmulatedDevices {
         }
         return new InstanceInfo(p.getProperty("uuid"), Integer.parseInt(p.getProperty("gpu")), p.getProperty("profile"),
                 Integer.parseInt(p.getProperty("sms")), Integer.parseInt(p.getProperty("sm_full")),
-                Long.parseLong(p.getProperty("memory_mib")));
+                Long.parseLong(p.getProperty("memory_mib")), p.getProperty("gpu_model", ""),
+                Integer.parseInt(p.getProperty("start", "-1")));
     }
 
     /** Removes an instance; false (and nothing removed) while a live process still uses it. */

@@ -1,0 +1,60 @@
+package dev.migm.backend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.migm.emu.EmulatedDevices;
+import dev.migm.engine.EngineEvent;
+import dev.migm.engine.Slot;
+import dev.migm.gpu.Catalog;
+import dev.migm.gpu.GpuModel;
+import dev.migm.gpu.Layout;
+import dev.migm.partition.GpuState;
+import dev.migm.partition.Plan;
+import dev.migm.partition.Planner;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The emulated GPU's state lives under migm's home like a driver's: instances a migm that died
+ * left behind are there for the next one, under the same MIG UUIDs, and instances that cannot be
+ * this node's are cleared away.
+ */
+final class EmulatedGpuBackendTest {
+    private final GpuModel a100 = Catalog.builtin().get("A100-40GB");
+    private final GpuModel a30 = Catalog.builtin().get("A30");
+
+    @Test
+    void instancesOfADeadMigm_areFoundAgain_withTheirUuids(@TempDir Path root) throws Exception {
+        EmulatedGpuBackend first = new EmulatedGpuBackend(root, List.of(a100), 1000, SimulatedGpuBackend.Latency.DEFAULT);
+        Layout wanted = Layout.parse(a100, "3g.20gb@0,2g.10gb@4,1g.5gb@6");
+        LinkedBlockingQueue<EngineEvent> events = new LinkedBlockingQueue<>();
+        first.apply(0, (Plan.Possible) Planner.transition(GpuState.idle(Layout.empty(a100)), wanted), 1, events::add);
+        assertThat(((EngineEvent.ReconfigurationFinished) events.poll(10, TimeUnit.SECONDS)).failure()).isEmpty();
+        List<String> names = wanted.instances().stream().map(i -> first.deviceName(Slot.of(0, i))).toList();
+        // The first migm dies without closing (kill -9): its instances stay on disk.
+        EmulatedGpuBackend second = new EmulatedGpuBackend(root, List.of(a100), 1000, SimulatedGpuBackend.Latency.DEFAULT);
+        assertThat(second.layout(0)).isEqualTo(wanted);
+        assertThat(wanted.instances().stream().map(i -> second.deviceName(Slot.of(0, i))).toList()).isEqualTo(names);
+        assertThat(second.survivorNotes()).hasSize(3).allMatch(n -> n.startsWith("kept MIG-"));
+        second.close();
+        first.close();
+    }
+
+    @Test
+    void instancesThatCannotBeThisNodes_areRemoved(@TempDir Path root) {
+        // Made by a migm that ran an A30 as gpu0, and a half-written one; this node is one A100.
+        EmulatedDevices.create(root, new EmulatedDevices.InstanceInfo("MIG-a30", 0, "1g.6gb", 14, 56, 5952, a30.name(), 0));
+        EmulatedDevices.create(root, new EmulatedDevices.InstanceInfo("MIG-gpu3", 3, "1g.5gb", 14, 98, 4864, a100.name(), 0));
+        EmulatedGpuBackend backend = new EmulatedGpuBackend(root, List.of(a100), 1000, SimulatedGpuBackend.Latency.DEFAULT);
+        assertThat(backend.layout(0).instances()).isEmpty();
+        assertThat(backend.survivorNotes()).containsExactly(
+                "removed MIG-a30: it was made on a " + a30.name(),
+                "removed MIG-gpu3: gpu3 is not on this node");
+        assertThat(EmulatedDevices.list(root)).isEmpty();
+        backend.close();
+    }
+}
