@@ -1,6 +1,7 @@
 package dev.migm.backend;
 
 import dev.migm.emu.EmulatedDevices;
+import dev.migm.emu.FaultInjector;
 import dev.migm.energy.PowerModel;
 import dev.migm.engine.EngineEvent;
 import dev.migm.engine.EventSink;
@@ -42,10 +43,18 @@ public final class EmulatedGpuBackend implements LiveBackend {
     private final List<Map<Instance, String>> uuids = new ArrayList<>();
     private final long startNanos = System.nanoTime();
     private final List<String> survivorNotes = new ArrayList<>();
+    private final FaultInjector faults;
     private double energyJ;
     private double lastS;
 
     public EmulatedGpuBackend(Path root, List<GpuModel> models, double timeScale, SimulatedGpuBackend.Latency latency) {
+        this(root, models, timeScale, latency, FaultInjector.NONE);
+    }
+
+    /** An emulated GPU whose operations fail as {@code faults} says (the reliability tests' seam). */
+    public EmulatedGpuBackend(Path root, List<GpuModel> models, double timeScale, SimulatedGpuBackend.Latency latency,
+                              FaultInjector faults) {
+        this.faults = faults;
         this.root = root;
         this.models = List.copyOf(models);
         this.timeScale = timeScale;
@@ -159,7 +168,7 @@ public final class EmulatedGpuBackend implements LiveBackend {
 
     @Override
     public void apply(int gpu, Plan.Possible plan, long ticket, EventSink sink) {
-        double delayS = 0;
+        double delayS = faults.extraDelayS(gpu);
         for (PlanOp op : plan.ops()) {
             delayS += op instanceof PlanOp.Create ? latency.createS() : latency.destroyS();
         }
@@ -175,6 +184,8 @@ public final class EmulatedGpuBackend implements LiveBackend {
             Layout l = layouts.get(gpu);
             switch (op) {
                 case PlanOp.Destroy d -> {
+                    Optional<String> fault = faults.onDestroy(gpu, d.instance());
+                    if (fault.isPresent()) return fault;
                     String uuid = uuids.get(gpu).get(d.instance());
                     if (uuid != null && !EmulatedDevices.destroy(root, uuid)) {
                         return Optional.of("NVML_ERROR_IN_USE: destroy " + d.instance() + " while a process uses it");
@@ -183,6 +194,8 @@ public final class EmulatedGpuBackend implements LiveBackend {
                     layouts.set(gpu, l.without(d.instance()));
                 }
                 case PlanOp.Create c -> {
+                    Optional<String> fault = faults.onCreate(gpu, c.instance());
+                    if (fault.isPresent()) return fault;
                     Layout next;
                     try {
                         next = l.with(c.instance());

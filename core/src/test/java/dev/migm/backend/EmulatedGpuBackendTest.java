@@ -45,6 +45,33 @@ final class EmulatedGpuBackendTest {
     }
 
     @Test
+    void injectedFaults_failTheNamedOperationOnce_andStuckPlansAnswerLate(@TempDir Path root) throws Exception {
+        var faults = new dev.migm.emu.FaultInjector.Scripted()
+                .add(new dev.migm.emu.FaultInjector.Fault.FailCreate(0, "NVML_ERROR_INSUFFICIENT_RESOURCES"))
+                .add(new dev.migm.emu.FaultInjector.Fault.Stuck(0, 50));
+        // Time scale 100: the stuck plan's 50 modelled seconds are 0.5 s of wall time.
+        EmulatedGpuBackend backend = new EmulatedGpuBackend(root, List.of(a100), 100, SimulatedGpuBackend.Latency.DEFAULT,
+                faults);
+        LinkedBlockingQueue<EngineEvent> events = new LinkedBlockingQueue<>();
+        Plan.Possible two = (Plan.Possible) Planner.transition(GpuState.idle(Layout.empty(a100)),
+                Layout.parse(a100, "3g.20gb@0,3g.20gb@4"));
+        long t0 = System.nanoTime();
+        backend.apply(0, two, 1, events::add);
+        var first = (EngineEvent.ReconfigurationFinished) events.poll(10, TimeUnit.SECONDS);
+        // The first create failed; nothing was made, and the layout read back says so. The stuck
+        // fault was for the next plan on gpu0, which this is: it answered at least 0.5 s late.
+        assertThat(first.failure()).get().asString().startsWith("NVML_ERROR_INSUFFICIENT_RESOURCES: create 3g.20gb@0");
+        assertThat((System.nanoTime() - t0) / 1e9).isGreaterThanOrEqualTo(0.5);
+        assertThat(backend.layout(0).instances()).isEmpty();
+        assertThat(faults.pendingCount()).isZero();
+        // Each fault fires once: the same plan again succeeds.
+        backend.apply(0, two, 2, events::add);
+        assertThat(((EngineEvent.ReconfigurationFinished) events.poll(10, TimeUnit.SECONDS)).failure()).isEmpty();
+        assertThat(backend.layout(0).toString()).isEqualTo("3g.20gb@0,3g.20gb@4");
+        backend.close();
+    }
+
+    @Test
     void instancesThatCannotBeThisNodes_areRemoved(@TempDir Path root) {
         // Made by a migm that ran an A30 as gpu0, and a half-written one; this node is one A100.
         EmulatedDevices.create(root, new EmulatedDevices.InstanceInfo("MIG-a30", 0, "1g.6gb", 14, 56, 5952, a30.name(), 0));

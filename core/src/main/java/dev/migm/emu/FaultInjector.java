@@ -1,0 +1,106 @@
+package dev.migm.emu;
+
+import dev.migm.gpu.Instance;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.Optional;
+
+/**
+ * The emulated GPU's fault seam: before each create or destroy of a plan, the emulated GPU asks
+ * whether it fails (and with which NVML error), and before answering a plan how much longer than
+ * models.md's latency it takes (a stuck operation, which the engine's reconfiguration time-out
+ * must catch). {@link #NONE} lets everything through; {@link Scripted} fails what it was told to,
+ * once each, in order. Lost processes and lost GPUs are the reliability issue's to add here.
+ */
+public interface FaultInjector {
+    FaultInjector NONE = new FaultInjector() {
+        @Override
+        public Optional<String> onCreate(int gpu, Instance instance) {
+            return Optional.empty();
+        }
+
+        @Override
+        public Optional<String> onDestroy(int gpu, Instance instance) {
+            return Optional.empty();
+        }
+
+        @Override
+        public double extraDelayS(int gpu) {
+            return 0;
+        }
+    };
+
+    /** NVML's error text for a create that fails, or empty. */
+    Optional<String> onCreate(int gpu, Instance instance);
+
+    /** NVML's error text for a destroy that fails, or empty. */
+    Optional<String> onDestroy(int gpu, Instance instance);
+
+    /** Modelled seconds a plan on this GPU takes beyond its latency. */
+    double extraDelayS(int gpu);
+
+    /** A fault to inject once. */
+    sealed interface Fault {
+        /** The next create on {@code gpu} fails with {@code nvmlError} (e.g. {@code NVML_ERROR_INSUFFICIENT_RESOURCES}). */
+        record FailCreate(int gpu, String nvmlError) implements Fault {
+        }
+
+        /** The next destroy on {@code gpu} fails with {@code nvmlError} (e.g. {@code NVML_ERROR_IN_USE}). */
+        record FailDestroy(int gpu, String nvmlError) implements Fault {
+        }
+
+        /** The next plan on {@code gpu} answers {@code seconds} (modelled) late. */
+        record Stuck(int gpu, double seconds) implements Fault {
+        }
+    }
+
+    /** Faults consumed once each, first matching first; thread-safe. */
+    final class Scripted implements FaultInjector {
+        private final Deque<Fault> pending = new ArrayDeque<>();
+
+        public synchronized Scripted add(Fault fault) {
+            pending.addLast(fault);
+            return this;
+        }
+
+        public synchronized int pendingCount() {
+            return pending.size();
+        }
+
+        @Override
+        public Optional<String> onCreate(int gpu, Instance instance) {
+            return take(Fault.FailCreate.class, gpu).map(f -> f.nvmlError() + ": create " + instance + " (injected)");
+        }
+
+        @Override
+        public Optional<String> onDestroy(int gpu, Instance instance) {
+            return take(Fault.FailDestroy.class, gpu).map(f -> f.nvmlError() + ": destroy " + instance + " (injected)");
+        }
+
+        @Override
+        public double extraDelayS(int gpu) {
+            return take(Fault.Stuck.class, gpu).map(Fault.Stuck::seconds).orElse(0.0);
+        }
+
+        /** Removes and returns the first pending fault of a kind for a GPU. */
+        private synchronized <T extends Fault> Optional<T> take(Class<T> kind, int gpu) {
+            for (Iterator<Fault> it = pending.iterator(); it.hasNext(); ) {
+                Fault f = it.next();
+                if (kind.isInstance(f) && gpuOf(f) == gpu) {
+                    it.remove();
+                    return Optional.of(kind.cast(f));
+                }
+            }
+            return Optional.empty();
+        }
+
+        private static int gpuOf(Fault f) {
+            return switch (f) {
+                case Fault.FailCreate c -> c.gpu();
+                case Fault.FailDestroy d -> d.gpu();
+                case Fault.Stuck s -> s.gpu();
+            };
+        }
+    }
+}
