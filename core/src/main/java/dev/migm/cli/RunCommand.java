@@ -90,9 +90,19 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "no line per event")
     boolean quiet;
 
+    @Option(names = "--view", defaultValue = "auto", description = "live (a view redrawn in place: jobs by state, each"
+            + " GPU's layout and who runs where), events (one line per event) or auto (live on a terminal, else"
+            + " events) (default ${DEFAULT-VALUE})")
+    String view;
+
     @Override
     public Integer call() throws Exception {
         List<SubmittedJob> jobs = BatchFile.read(file);
+        if (!List.of("auto", "live", "events").contains(view)) {
+            throw new InvalidInputException("--view: expected auto, live or events, got " + dev.migm.io.TextFiles.quote(view));
+        }
+        boolean live = !json && !quiet && (view.equals("live")
+                || view.equals("auto") && System.console() != null && System.console().isTerminal());
         if (!List.of("emulated", "nvml", "auto").contains(backendName)) {
             throw new InvalidInputException("--backend: expected emulated, nvml or auto, got "
                     + dev.migm.io.TextFiles.quote(backendName));
@@ -155,7 +165,7 @@ final class RunCommand implements Callable<Integer> {
         double[] t0 = new double[1];
         EngineLoop loop = new EngineLoop("engine", timeScale, timers -> new Engine(timers, record -> {
                     journal.append(record);
-                    if (!json && !quiet) event(out, record, t0[0]);
+                    if (!json && !quiet && !live) event(out, record, t0[0]);
                 }, backend, executor, PolicyRegistry.create(policy, models),
                 EstimatorChain.defaults(new InMemoryHistory(SimulateCommand.HISTORY)), new LearnedRuntime(),
                 Engine.Settings.DEFAULT));
@@ -181,11 +191,17 @@ final class RunCommand implements Callable<Integer> {
                         s.checkpoints(), s.expectedS(), s.limits());
                 loop.timers().at(at.submitS(), new EngineEvent.JobSubmitted(at), loop::post);
             }
+            int drawn = 0;
+            long lastDrawNanos = 0;
             while (!interrupted.get()) {
                 backend.energyJoules();
                 long ended = loop.ask(e -> e.jobs().stream().filter(v -> v.state() == Engine.State.DONE
                         || v.state() == Engine.State.FAILED || v.state() == Engine.State.CANCELLED).count())
                         .get(30, TimeUnit.SECONDS);
+                if (live && (ended == jobs.size() || System.nanoTime() - lastDrawNanos >= 1_000_000_000L)) {
+                    drawn = draw(out, loop, backend, t0[0], drawn);
+                    lastDrawNanos = System.nanoTime();
+                }
                 if (ended == jobs.size()) break;
                 Thread.sleep(pollMillis(timeScale));
             }
@@ -211,6 +227,17 @@ final class RunCommand implements Callable<Integer> {
             Files.writeString(runDir.resolve("events.log"), String.join("\n", journal.records().stream()
                     .map(Object::toString).toList()) + "\n");
         }
+    }
+
+    /** Redraws the live view over the {@code drawn} lines of the last one; the new view's line count. */
+    private int draw(PrintWriter out, EngineLoop loop, LiveBackend backend, double t0, int drawn) throws Exception {
+        List<Engine.JobView> views = new ArrayList<>(loop.ask(Engine::jobs).get(30, TimeUnit.SECONDS));
+        List<dev.migm.gpu.Layout> layouts = new ArrayList<>();
+        for (int g = 0; g < backend.gpus().size(); g++) layouts.add(backend.layout(g));
+        List<String> lines = LiveView.render(file.getFileName().toString(), loop.timers().nowS() - t0, views, layouts);
+        out.print(LiveView.rewind(drawn) + String.join("\n", lines) + "\n");
+        out.flush();
+        return lines.size();
     }
 
     /**

@@ -89,10 +89,12 @@ final class NvmlRunTest {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int rc = run(out, err, "run", jobs.toString(), "--home", dir.resolve("auto-home").toString(), "--backend", "auto",
-                "--nvml-library", dir.resolve("missing.so").toString(), "--time-scale", "50", "--quiet");
+                "--nvml-library", dir.resolve("missing.so").toString(), "--time-scale", "50", "--view", "live");
         assertThat(rc).as(err.toString()).isZero();
         assertThat(err.toString()).startsWith("migm: NVML not available: cannot load").contains("running on the emulated GPU");
-        assertThat(out.toString()).startsWith("1 of 1 jobs done");
+        // The live view (redrawn in place) ends with the job done on its instance, then the summary.
+        assertThat(out.toString()).contains("\033[J").contains("running 0  done 1  failed 0")
+                .containsPattern("\n1 of 1 jobs done in [0-9]+ s");
     }
 
     @Test
