@@ -3,11 +3,12 @@
 # second (the live-runtime issue's target: under 2% of one core at N=100), and the resident memory
 # of the workload helpers. Not a test: it takes a few minutes. Usage:
 #   bench/live-load.sh            # N=100, a 60 s window once all N run
-#   N=50 WINDOW=30 bench/live-load.sh
+#   N=50 WINDOW=30 WARMUP=60 bench/live-load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-100}
 WINDOW=${WINDOW:-60}
+WARMUP=${WARMUP:-5}          # seconds after all N run before the window (JIT compilation settles)
 GPUS=$(( (N + 6) / 7 ))            # seven 1g.5gb instances per A100-40GB
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -31,7 +32,7 @@ until [ "$(helpers)" -ge "$N" ]; do
   sleep 2
 done
 echo "all $N jobs running after $(( $(date +%s) - start )) s; measuring for $WINDOW s"
-sleep 5
+sleep "$WARMUP"
 t0=$(cpu_ticks "$migm"); s0=$(date +%s.%N)
 sleep "$WINDOW"
 t1=$(cpu_ticks "$migm"); s1=$(date +%s.%N)
