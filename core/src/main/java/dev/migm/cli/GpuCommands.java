@@ -50,9 +50,13 @@ final class GpuCommands {
         boolean json;
 
         @Option(names = "--backend", defaultValue = "catalog", description = "catalog (the models migm knows), nvml (the"
-                + " GPUs NVML sees, with MIG mode, memory, power, energy and profiles), or auto (NVML when it"
-                + " initialises, else the catalog, saying why) (default ${DEFAULT-VALUE})")
+                + " GPUs NVML sees, with MIG mode, memory, power, energy, profiles and live layout), emulated (the"
+                + " catalog and the emulated GPU's instances under --home), or auto (NVML when it initialises, else"
+                + " emulated, saying why) (default ${DEFAULT-VALUE})")
         String backend;
+
+        @Option(names = "--home", description = "migm's home, for --backend emulated (default: $MIGM_HOME, else ./.migm)")
+        java.nio.file.Path home;
 
         @Option(names = "--nvml-library", defaultValue = dev.migm.nvml.Nvml.DEFAULT_LIBRARY,
                 description = "the NVML library to load (default ${DEFAULT-VALUE})")
@@ -60,11 +64,11 @@ final class GpuCommands {
 
         @Override
         public Integer call() {
-            if (!List.of("catalog", "nvml", "auto").contains(backend)) {
-                throw new InvalidInputException("--backend: expected catalog, nvml or auto, got "
+            if (!List.of("catalog", "nvml", "emulated", "auto").contains(backend)) {
+                throw new InvalidInputException("--backend: expected catalog, nvml, emulated or auto, got "
                         + dev.migm.io.TextFiles.quote(backend));
             }
-            if (!backend.equals("catalog")) {
+            if (backend.equals("nvml") || backend.equals("auto")) {
                 switch (dev.migm.nvml.Nvml.load(nvmlLibrary)) {
                     case dev.migm.nvml.Nvml.Availability.Available a -> {
                         try (dev.migm.nvml.Nvml nvml = a.nvml()) {
@@ -76,11 +80,15 @@ final class GpuCommands {
                             throw new InvalidInputException("NVML not available: " + u.reason());
                         }
                         spec.commandLine().getErr().println("migm: NVML not available (" + u.reason()
-                                + "); showing the catalog, which the emulated GPU runs");
+                                + "); showing the emulated GPU");
                     }
                 }
             }
             List<GpuModel> models = Catalog.builtin().models();
+            boolean emulated = !backend.equals("catalog");
+            java.nio.file.Path emulatedRoot = RunCommand.home(home).resolve("emulated");
+            List<dev.migm.emu.EmulatedDevices.InstanceInfo> instances = emulated
+                    ? dev.migm.emu.EmulatedDevices.list(emulatedRoot) : List.of();
             if (json) {
                 Map<String, Object> doc = Json.doc("gpus");
                 doc.put("gpus", models.stream().map(m -> {
@@ -88,6 +96,19 @@ final class GpuCommands {
                     g.put("profiles", m.profiles().stream().map(p -> p.name().toString()).toList());
                     return g;
                 }).toList());
+                if (emulated) {
+                    doc.put("emulated_instances", instances.stream().map(i -> {
+                        Map<String, Object> m = new LinkedHashMap<>();
+                        m.put("gpu", i.gpu());
+                        m.put("model", i.gpuModel().isEmpty() ? null : i.gpuModel());
+                        m.put("profile", i.profile().isEmpty() ? null : i.profile());
+                        m.put("start", i.start() < 0 ? null : i.start());
+                        m.put("uuid", i.uuid());
+                        m.put("used_mib", dev.migm.emu.EmulatedDevices.usages(emulatedRoot, i.uuid()).values().stream()
+                                .mapToLong(dev.migm.emu.EmulatedDevices.Usage::mib).sum());
+                        return m;
+                    }).toList());
+                }
                 out().println(Json.write(doc));
                 return 0;
             }
@@ -95,6 +116,18 @@ final class GpuCommands {
             for (GpuModel m : models) {
                 out().printf("%-16s %-6d %-7d %-5d %-10s %s%n", m.name(), m.memorySlices(), m.computeSlices(), m.sms(),
                         m.memoryMib() + "MiB", String.join(", ", m.aliases()));
+            }
+            if (emulated) {
+                out().println();
+                if (instances.isEmpty()) {
+                    out().println("emulated GPU under " + emulatedRoot + ": no instances (it holds them while migm run runs)");
+                }
+                for (var i : instances) {
+                    var usages = dev.migm.emu.EmulatedDevices.usages(emulatedRoot, i.uuid());
+                    out().printf(java.util.Locale.ROOT, "emulated gpu%d %s: %s@%d %s, %d process(es), %d MiB used%n", i.gpu(),
+                            i.gpuModel(), i.profile(), i.start(), i.uuid(), usages.size(),
+                            usages.values().stream().mapToLong(dev.migm.emu.EmulatedDevices.Usage::mib).sum());
+                }
             }
             return 0;
         }

@@ -110,8 +110,7 @@ final class RunCommand implements Callable<Integer> {
         if (!(timeScale > 0 && timeScale <= 10_000)) {
             throw new InvalidInputException("--time-scale must be in (0, 10000], got " + timeScale);
         }
-        Path base = home != null ? home : System.getenv("MIGM_HOME") != null ? Path.of(System.getenv("MIGM_HOME"))
-                : Path.of(".migm");
+        Path base = home(home);
         PrintWriter out = spec.commandLine().getOut();
         dev.migm.nvml.Nvml nvml = null;
         LiveBackend chosen = null;
@@ -227,6 +226,12 @@ final class RunCommand implements Callable<Integer> {
             Files.writeString(runDir.resolve("events.log"), String.join("\n", journal.records().stream()
                     .map(Object::toString).toList()) + "\n");
         }
+    }
+
+    /** migm's home: {@code --home}, else {@code $MIGM_HOME}, else {@code ./.migm}. */
+    static Path home(Path option) {
+        return option != null ? option : System.getenv("MIGM_HOME") != null ? Path.of(System.getenv("MIGM_HOME"))
+                : Path.of(".migm");
     }
 
     /** Redraws the live view over the {@code drawn} lines of the last one; the new view's line count. */

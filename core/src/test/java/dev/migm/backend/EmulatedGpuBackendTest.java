@@ -72,6 +72,20 @@ final class EmulatedGpuBackendTest {
     }
 
     @Test
+    void migmGpusBackendEmulated_showsTheInstancesUnderTheHome(@TempDir Path home) throws Exception {
+        Path root = home.resolve("emulated");
+        EmulatedDevices.create(root, new EmulatedDevices.InstanceInfo("MIG-kept", 0, "3g.20gb", 42, 98, 19968, a100.name(), 4));
+        assertThat(EmulatedDevices.allocate(root, "MIG-kept", ProcessHandle.current().pid(),
+                new EmulatedDevices.Usage(1500, 0.5, java.util.OptionalDouble.empty()))).isTrue();
+        java.io.StringWriter out = new java.io.StringWriter();
+        int rc = dev.migm.cli.Main.run(new String[] {"gpus", "--backend", "emulated", "--home", home.toString()},
+                new java.io.PrintWriter(out), new java.io.PrintWriter(new java.io.StringWriter()));
+        assertThat(rc).isZero();
+        assertThat(out.toString()).contains("emulated gpu0 A100-SXM4-40GB: 3g.20gb@4 MIG-kept, 1 process(es), 1500 MiB used");
+        EmulatedDevices.release(root, "MIG-kept", ProcessHandle.current().pid());
+    }
+
+    @Test
     void instancesThatCannotBeThisNodes_areRemoved(@TempDir Path root) {
         // Made by a migm that ran an A30 as gpu0, and a half-written one; this node is one A100.
         EmulatedDevices.create(root, new EmulatedDevices.InstanceInfo("MIG-a30", 0, "1g.6gb", 14, 56, 5952, a30.name(), 0));
