@@ -49,5 +49,20 @@ final class EmulatedAgreesWithSimulatedTest {
         assertThat(((Number) run.get("oom_kills")).intValue()).isPositive();
         assertThat(((Number) run.get("early_restarts")).intValue()).isPositive();
         assertThat(run.get("oom_kills")).isEqualTo(sim.get("oom_kills"));
+        // The early restart stopped a growing process (SIGTERM: the helper saves its progress) and the
+        // next attempt of that job resumed from that checkpoint, not from the start.
+        String events;
+        try {
+            events = java.nio.file.Files.readString(Path.of((String) run.get("run_dir")).resolve("events.log"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        var stop = java.util.regex.Pattern.compile("StopRequested\\[[^]]*jobId=([^,]+), attempt=(\\d+), why=early restart[^]]*")
+                .matcher(events);
+        assertThat(stop.find()).as("an early restart in events.log").isTrue();
+        String job = stop.group(1);
+        int next = Integer.parseInt(stop.group(2)) + 1;
+        assertThat(events).containsPattern("AttemptLaunched\\[[^]]*jobId=" + java.util.regex.Pattern.quote(job)
+                + ", attempt=" + next + ", [^]]*startProgress=0\\.[0-9]*[1-9]");
     }
 }
