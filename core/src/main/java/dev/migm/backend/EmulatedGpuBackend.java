@@ -46,6 +46,9 @@ public final class EmulatedGpuBackend implements LiveBackend {
     private final FaultInjector faults;
     private double energyJ;
     private double lastS;
+    /** Per GPU: joules since the emulated driver "loaded" (the home was made), like NVML's energy counter. */
+    private double[] counterJ;
+    private long counterSavedNanos;
 
     public EmulatedGpuBackend(Path root, List<GpuModel> models, double timeScale, SimulatedGpuBackend.Latency latency) {
         this(root, models, timeScale, latency, FaultInjector.NONE);
@@ -69,6 +72,8 @@ public final class EmulatedGpuBackend implements LiveBackend {
             throw new UncheckedIOException(e);
         }
         adoptSurvivors();
+        counterJ = new double[models.size()];
+        for (int g = 0; g < models.size(); g++) counterJ[g] = readCounter(g);
         this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "emulated-gpu");
             t.setDaemon(true);
@@ -228,9 +233,49 @@ public final class EmulatedGpuBackend implements LiveBackend {
                     share += u.activity();
                 }
             }
-            energyJ += PowerModel.boardWatts(models.get(g).idleWatts(), models.get(g).maxWatts(), share) * dt;
+            double joules = PowerModel.boardWatts(models.get(g).idleWatts(), models.get(g).maxWatts(), share) * dt;
+            energyJ += joules;
+            counterJ[g] += joules;
         }
+        if (System.nanoTime() - counterSavedNanos >= 1_000_000_000L) saveCounters();
         return energyJ;
+    }
+
+    /**
+     * A GPU's energy counter: joules since its emulated driver loaded, kept under the root across
+     * restarts of migm ({@code nvmlDeviceGetTotalEnergyConsumption}'s meaning); wiping the root is a
+     * reboot.
+     */
+    public synchronized double counterJoules(int gpu) {
+        return counterJ[gpu];
+    }
+
+    private Path counterFile(int gpu) {
+        return root.resolve("energy-gpu" + gpu);
+    }
+
+    private double readCounter(int gpu) {
+        try {
+            String[] t = Files.readString(counterFile(gpu)).strip().split(" ");
+            // A counter written for another model is another GPU: it starts again.
+            return t.length == 2 && t[0].equals(models.get(gpu).name()) ? Math.max(0, Double.parseDouble(t[1])) : 0;
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private void saveCounters() {
+        counterSavedNanos = System.nanoTime();
+        for (int g = 0; g < models.size(); g++) {
+            try {
+                Path tmp = root.resolve("energy-gpu" + g + ".tmp");
+                Files.writeString(tmp, models.get(g).name() + " " + counterJ[g] + "\n");
+                Files.move(tmp, counterFile(g), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                // the counter is kept in memory; the next save tries again
+            }
+        }
     }
 
     @Override
@@ -242,6 +287,8 @@ public final class EmulatedGpuBackend implements LiveBackend {
     @Override
     public synchronized void close() {
         worker.shutdownNow();
+        energyJoules();
+        saveCounters();
         for (int g = 0; g < models.size(); g++) {
             for (var e : List.copyOf(uuids.get(g).entrySet())) {
                 if (EmulatedDevices.destroy(root, e.getValue())) {

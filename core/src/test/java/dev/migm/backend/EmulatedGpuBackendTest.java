@@ -1,6 +1,7 @@
 package dev.migm.backend;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.migm.emu.EmulatedDevices;
 import dev.migm.engine.EngineEvent;
@@ -83,6 +84,28 @@ final class EmulatedGpuBackendTest {
         assertThat(rc).isZero();
         assertThat(out.toString()).contains("emulated gpu0 A100-SXM4-40GB: 3g.20gb@4 MIG-kept, 1 process(es), 1500 MiB used");
         EmulatedDevices.release(root, "MIG-kept", ProcessHandle.current().pid());
+    }
+
+    @Test
+    void theEnergyCounter_keepsCountingAcrossRestartsOfMigm(@TempDir Path root) throws Exception {
+        // At 1000 modelled s per s, an idle A100 (55 W) adds at least 55 J per modelled second.
+        EmulatedGpuBackend first = new EmulatedGpuBackend(root, List.of(a100), 1000, SimulatedGpuBackend.Latency.DEFAULT);
+        Thread.sleep(100);
+        first.energyJoules();
+        first.close();
+        double before = first.counterJoules(0);
+        assertThat(before).isGreaterThanOrEqualTo(55 * 100);
+        EmulatedGpuBackend second = new EmulatedGpuBackend(root, List.of(a100), 1000, SimulatedGpuBackend.Latency.DEFAULT);
+        assertThat(second.counterJoules(0)).isEqualTo(before);
+        Thread.sleep(50);
+        // energyJoules() is this run's share; the counter is the driver's, from before this run.
+        double thisRun = second.energyJoules();
+        assertThat(second.counterJoules(0)).isCloseTo(before + thisRun, within(1e-6));
+        second.close();
+        // A different GPU in that place (another node configuration) starts its own counter.
+        EmulatedGpuBackend other = new EmulatedGpuBackend(root, List.of(a30), 1000, SimulatedGpuBackend.Latency.DEFAULT);
+        assertThat(other.counterJoules(0)).isZero();
+        other.close();
     }
 
     @Test
