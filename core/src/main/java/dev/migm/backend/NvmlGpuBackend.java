@@ -59,6 +59,11 @@ public final class NvmlGpuBackend implements LiveBackend {
     }
 
     private final Retry retry;
+    /** MIG devices already looked up, per GPU and instance; see {@link #computeInstance}. */
+    private final Map<Resolved, Nvml.ComputeInstance> resolved = new HashMap<>();
+
+    private record Resolved(int gpu, Instance instance) {
+    }
 
     private NvmlGpuBackend(Nvml nvml, List<ManagedGpu> gpus, Retry retry) {
         this.nvml = nvml;
@@ -141,6 +146,7 @@ public final class NvmlGpuBackend implements LiveBackend {
     }
 
     private synchronized Optional<String> carryOut(int gpu, Plan.Possible plan) {
+        resolved.keySet().removeIf(r -> r.gpu() == gpu);
         try {
             Map<Instance, Nvml.GpuInstance> now = readBack(gpu);
             Layout current = new Layout(models.get(gpu), List.copyOf(now.keySet()));
@@ -189,13 +195,25 @@ public final class NvmlGpuBackend implements LiveBackend {
         }
     }
 
+    /**
+     * The MIG device of a slot, resolved once per instance (a sample each second per job would
+     * otherwise enumerate every profile's GPU instances and every compute instance) and forgotten
+     * when migm changes that GPU or when NVML no longer knows the handle.
+     */
     private synchronized Nvml.ComputeInstance computeInstance(Slot slot) {
         Instance i = slot.instance().orElseThrow(() -> new IllegalArgumentException("whole GPUs have no MIG device"));
+        Nvml.ComputeInstance known = resolved.get(new Resolved(slot.gpu(), i));
+        if (known != null) return known;
         Nvml.GpuInstance gi = readBack(slot.gpu()).get(i);
         if (gi == null) throw new IllegalStateException("gpu" + slot.gpu() + " has no instance " + i);
         List<Nvml.ComputeInstance> cis = nvml.computeInstances(gi);
         if (cis.isEmpty()) throw new IllegalStateException("instance " + i + " on gpu" + slot.gpu() + " has no compute instance");
+        resolved.put(new Resolved(slot.gpu(), i), cis.getFirst());
         return cis.getFirst();
+    }
+
+    private synchronized void forget(Slot slot) {
+        slot.instance().ifPresent(i -> resolved.remove(new Resolved(slot.gpu(), i)));
     }
 
     @Override
@@ -205,7 +223,13 @@ public final class NvmlGpuBackend implements LiveBackend {
 
     @Override
     public SlotUsage usage(Slot slot) {
-        long used = nvml.processMemory(computeInstance(slot)).usedMib();
+        long used;
+        try {
+            used = nvml.processMemory(computeInstance(slot)).usedMib();
+        } catch (NvmlException stale) {
+            forget(slot);
+            used = nvml.processMemory(computeInstance(slot)).usedMib();
+        }
         long cap = slot.instance().map(i -> i.profile().memoryMib()).orElse(models.get(slot.gpu()).memoryMib());
         return new SlotUsage(Math.min(used, cap), OptionalDouble.empty());
     }

@@ -211,10 +211,7 @@ public final class Nvml implements AutoCloseable {
             check("nvmlDeviceGetCount_v2", invokeInt("nvmlDeviceGetCount_v2", count));
             List<DeviceInfo> out = new ArrayList<>();
             for (int i = 0; i < count.get(ValueLayout.JAVA_INT, 0); i++) {
-                MemorySegment handleOut = a.allocate(ValueLayout.ADDRESS);
-                check("nvmlDeviceGetHandleByIndex_v2", invokeInt("nvmlDeviceGetHandleByIndex_v2", i, handleOut));
-                MemorySegment dev = handleOut.get(ValueLayout.ADDRESS, 0);
-                out.add(device(a, i, dev));
+                out.add(device(a, i, handle(a, i)));
             }
             return out;
         }
@@ -232,8 +229,7 @@ public final class Nvml implements AutoCloseable {
         boolean mig = invokeInt("nvmlDeviceGetMigMode", dev, cur, pend) == 0;
         MemorySegment mw = a.allocate(ValueLayout.JAVA_INT);
         boolean power = invokeInt("nvmlDeviceGetPowerUsage", dev, mw) == 0;
-        MemorySegment mj = a.allocate(ValueLayout.JAVA_LONG);
-        boolean energy = invokeInt("nvmlDeviceGetTotalEnergyConsumption", dev, mj) == 0;
+        Optional<Double> energyJ = energy(a, dev);
         List<ProfileInfo> profiles = new ArrayList<>();
         if (mig && cur.get(ValueLayout.JAVA_INT, 0) == 1) {
             for (int e = 0; e < PROFILE_ENUMS; e++) {
@@ -280,7 +276,7 @@ public final class Nvml implements AutoCloseable {
                 mig ? Optional.of(cur.get(ValueLayout.JAVA_INT, 0) == 1) : Optional.empty(),
                 mig ? Optional.of(pend.get(ValueLayout.JAVA_INT, 0) == 1) : Optional.empty(),
                 power ? Optional.of(mw.get(ValueLayout.JAVA_INT, 0) / 1000.0) : Optional.empty(),
-                energy ? Optional.of(mj.get(ValueLayout.JAVA_LONG, 0) / 1000.0) : Optional.empty(), profiles, instances);
+                energyJ, profiles, instances);
     }
 
     /**
@@ -442,10 +438,15 @@ public final class Nvml implements AutoCloseable {
     /** A GPU's board energy since the driver loaded, in joules, if the GPU reports it (Volta+). */
     public Optional<Double> energyJoules(int gpu) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment mj = a.allocate(ValueLayout.JAVA_LONG);
-            return invokeInt("nvmlDeviceGetTotalEnergyConsumption", handle(a, gpu), mj) == 0
-                    ? Optional.of(mj.get(ValueLayout.JAVA_LONG, 0) / 1000.0) : Optional.empty();
+            return energy(a, handle(a, gpu));
         }
+    }
+
+    /** {@code nvmlDeviceGetTotalEnergyConsumption} (millijoules) in joules; empty where unsupported. */
+    private Optional<Double> energy(Arena a, MemorySegment dev) {
+        MemorySegment mj = a.allocate(ValueLayout.JAVA_LONG);
+        return invokeInt("nvmlDeviceGetTotalEnergyConsumption", dev, mj) == 0
+                ? Optional.of(mj.get(ValueLayout.JAVA_LONG, 0) / 1000.0) : Optional.empty();
     }
 
     @Override
