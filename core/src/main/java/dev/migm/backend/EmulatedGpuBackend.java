@@ -268,10 +268,7 @@ public final class EmulatedGpuBackend implements LiveBackend {
         counterSavedNanos = System.nanoTime();
         for (int g = 0; g < models.size(); g++) {
             try {
-                Path tmp = root.resolve("energy-gpu" + g + ".tmp");
-                Files.writeString(tmp, models.get(g).name() + " " + counterJ[g] + "\n");
-                Files.move(tmp, counterFile(g), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                dev.migm.io.TextFiles.writeAtomically(counterFile(g), models.get(g).name() + " " + counterJ[g] + "\n");
             } catch (IOException e) {
                 // the counter is kept in memory; the next save tries again
             }

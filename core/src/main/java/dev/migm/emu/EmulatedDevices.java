@@ -1,13 +1,12 @@
 package dev.migm.emu;
 
+import dev.migm.io.TextFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
@@ -83,7 +82,7 @@ public final class EmulatedDevices {
             StringBuilder sb = new StringBuilder();
             p.stringPropertyNames().stream().sorted().forEach(k -> sb.append(k).append('=').append(p.getProperty(k))
                     .append('\n'));
-            writeAtomically(dir.resolve("instance.properties"), sb.toString());
+            TextFiles.writeAtomically(dir.resolve("instance.properties"), sb.toString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -133,7 +132,7 @@ public final class EmulatedDevices {
             if (others + usage.mib() > info.memoryMib()) {
                 return false;
             }
-            writeAtomically(dir.resolve("procs").resolve(Long.toString(pid)), usage.mib() + " " + usage.activity() + " "
+            TextFiles.writeAtomically(dir.resolve("procs").resolve(Long.toString(pid)), usage.mib() + " " + usage.activity() + " "
                     + (usage.progress().isPresent() ? usage.progress().getAsDouble() : "-") + "\n");
             return true;
         }
@@ -176,9 +175,4 @@ public final class EmulatedDevices {
         return out;
     }
 
-    static void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp" + ProcessHandle.current().pid());
-        Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
 }

@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.OptionalDouble;
 
@@ -138,9 +137,8 @@ public final class WorkloadHelper {
     static void writeCheckpoint(Path dir, double progress) {
         try {
             Files.createDirectories(dir);
-            Path tmp = dir.resolve("checkpoint.tmp");
-            Files.writeString(tmp, String.format(Locale.ROOT, "progress=%.6f%n", progress));
-            Files.move(tmp, dir.resolve("checkpoint"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            dev.migm.io.TextFiles.writeAtomically(dir.resolve("checkpoint"),
+                    String.format(Locale.ROOT, "progress=%.6f%n", progress));
         } catch (IOException e) {
             // a checkpoint that cannot be written is lost work, not a crash
         }

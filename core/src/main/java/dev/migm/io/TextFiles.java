@@ -85,4 +85,15 @@ public final class TextFiles {
         String t = text.length() > QUOTE ? text.substring(0, QUOTE) + "..." : text;
         return "'" + t.replaceAll("\\p{Cntrl}", "?") + "'";
     }
+
+    /**
+     * Replaces {@code file} with {@code text} (UTF-8) so that a reader, or a crash, sees either the
+     * old content or the new, never a part: written beside it under a name of this process, then
+     * renamed over it.
+     */
+    public static void writeAtomically(Path file, String text) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp" + ProcessHandle.current().pid());
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
 }
