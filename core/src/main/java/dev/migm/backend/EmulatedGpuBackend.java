@@ -58,7 +58,8 @@ public final class EmulatedGpuBackend implements LiveBackend {
     public EmulatedGpuBackend(Path root, List<GpuModel> models, double timeScale, SimulatedGpuBackend.Latency latency,
                               FaultInjector faults) {
         this.faults = faults;
-        this.root = root;
+        // Absolute: processes find their devices through this path from their own working directories.
+        this.root = root.toAbsolutePath();
         this.models = List.copyOf(models);
         this.timeScale = timeScale;
         this.latency = latency;

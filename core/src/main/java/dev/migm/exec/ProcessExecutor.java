@@ -74,7 +74,8 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
      */
     public ProcessExecutor(Path runDir, Function<String, Launch> launches, DeviceView devices, double timeScale,
                            double sampleS, double graceS) {
-        this.runDir = runDir;
+        // Absolute: MIGM_CHECKPOINT_DIR is read by a job in its own working directory.
+        this.runDir = runDir.toAbsolutePath();
         this.launches = launches;
         this.devices = devices;
         this.timeScale = timeScale;
