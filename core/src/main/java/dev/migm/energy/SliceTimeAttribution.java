@@ -39,6 +39,13 @@ public final class SliceTimeAttribution {
         for (EngineRecord r : records) {
             switch (r) {
                 case EngineRecord.Submitted s -> sliceSeconds.putIfAbsent(s.spec().id(), 0.0);
+                case EngineRecord.Recovered rec -> {
+                    // a restarted node service: the adopted attempt is counted from the restart on
+                    sliceSeconds.putIfAbsent(rec.spec().id(), 0.0);
+                    if (rec.running()) {
+                        open.put(rec.spec().id(), new double[] {rec.atS(), rec.attempts().getLast().slot().computeSlices()});
+                    }
+                }
                 case EngineRecord.AttemptLaunched l -> open.put(l.jobId(), new double[] {l.atS(), l.slot().computeSlices()});
                 case EngineRecord.AttemptExited x -> {
                     double[] o = open.remove(x.jobId());

@@ -432,6 +432,61 @@ public final class Engine {
         enqueue(job, 1, 0.0);
     }
 
+    /**
+     * Takes over a job the node service held when it last stopped (from its durable journal), before
+     * the first scheduling round: with {@code running}, its last attempt's process still runs on that
+     * slot (adopted by the executor, whose exit report comes as for any attempt); otherwise it waits
+     * for its next attempt, from {@code progress} (its checkpoint). A job the engine already holds is
+     * refused like a duplicate submit.
+     *
+     * @param attempts   the attempts launched so far, oldest first
+     * @param needMib    the memory its next (or running) attempt is planned with; 0: estimate afresh
+     * @param lastReason why it is where it is
+     */
+    public void recover(JobSpec spec, List<Attempt> attempts, boolean running, long needMib, String needSource,
+                        double progress, String lastReason) {
+        checkOwner();
+        dirty = true;
+        if (jobs.containsKey(spec.id())) {
+            submitted(spec);
+            return;
+        }
+        if (running && attempts.isEmpty()) {
+            throw new IllegalArgumentException(spec.id() + ": a running job needs its attempt");
+        }
+        Job job = new Job(spec, nextSeq++);
+        job.attempts.addAll(attempts);
+        job.lastReason = lastReason;
+        job.need = needMib > 0 ? new MemoryPolicy.Need(needMib, needSource) : memory.initial(spec);
+        if (!attempts.isEmpty()) {
+            job.firstLaunchS = attempts.getFirst().launchS();
+        }
+        journal.append(new EngineRecord.Recovered(clock.nowS(), spec, attempts, running, job.need.mib(),
+                job.need.source(), progress, lastReason));
+        jobs.put(spec.id(), job);
+        if (!running) {
+            enqueue(job, attempts.size() + 1, progress);
+            return;
+        }
+        Attempt attempt = attempts.getLast();
+        Gpu gpu = gpus.get(attempt.slot().gpu());
+        RuntimeExpectation expected = runtime.expect(spec);
+        job.queued = new QueuedJob(spec, job.need.mib(), false, job.seq, attempt.number(), attempt.startProgress(),
+                job.need.source(), clock.nowS(), expected);
+        job.current = attempt;
+        job.state = State.RUNNING;
+        // Samples of the time before the restart are gone: the projection starts again now.
+        job.runningSinceS = clock.nowS();
+        job.expectedWorkS = expected.onSlotS(attempt.slot().sms(), gpu.model.sms()) * (1 - attempt.startProgress());
+        double slowdown = expected.onSlotS(attempt.slot().sms(), gpu.model.sms()) / expected.wholeGpuS();
+        job.shortestEndFraction = expected.shortShare() / (expected.scalingKnown() ? 1 : slowdown);
+        job.expectedEndS = Math.max(clock.nowS(), attempt.launchS() + expectedRuntime(job.queued, gpu, attempt.slot().sms()));
+        attempt.slot().instance().ifPresentOrElse(i -> gpu.occupants.put(i, job), () -> gpu.wholeGpuJob = job);
+        gpu.version++;
+        spec.limits().timeLimitS().ifPresent(limit -> clock.at(Math.max(clock.nowS(), attempt.launchS() + limit),
+                new EngineEvent.TimeLimitReached(spec.id(), attempt.number()), sink));
+    }
+
     private void enqueue(Job job, int attempt, double progress) {
         if (job.need.mib() > largestSlotMib) {
             if (job.failedOnLargest || job.need.certain()) {

@@ -27,6 +27,18 @@ public sealed interface EngineRecord {
     record Submitted(double atS, JobSpec spec) implements EngineRecord {
     }
 
+    /**
+     * A job the node service held when it last stopped, handed to this engine from its durable
+     * journal: {@code attempts} launched before (the last one still running when {@code running}, its
+     * process adopted), else the job waits for its next attempt from {@code progress}.
+     */
+    record Recovered(double atS, JobSpec spec, java.util.List<Attempt> attempts, boolean running, long needMib,
+                     String needSource, double progress, String lastReason) implements EngineRecord {
+        public Recovered {
+            attempts = java.util.List.copyOf(attempts);
+        }
+    }
+
     /** A submit was refused; nothing changed. */
     record SubmitRejected(double atS, JobSpec spec, String reason) implements EngineRecord {
     }

@@ -42,6 +42,10 @@ public final class JournalReplay {
                 }
                 case EngineRecord.Submitted s -> jobs.put(s.spec().id(),
                         new EngineState.JobState(Engine.State.QUEUED, 0, 0, "", 0, Optional.empty(), ""));
+                case EngineRecord.Recovered rec -> jobs.put(rec.spec().id(), new EngineState.JobState(
+                        rec.running() ? Engine.State.RUNNING : Engine.State.QUEUED, rec.attempts().size(), rec.needMib(),
+                        rec.needSource(), rec.progress(), rec.running() ? Optional.of(rec.attempts().getLast().slot().toString())
+                        : Optional.empty(), rec.lastReason()));
                 case EngineRecord.SubmitRejected s -> rejected++;
                 case EngineRecord.Queued q -> {
                     EngineState.JobState j = jobs.get(q.jobId());

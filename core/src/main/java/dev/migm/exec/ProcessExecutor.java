@@ -23,14 +23,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * Runs attempts as real processes. Each attempt is a child in its own session and process group
- * ({@code setsid}), with {@code CUDA_VISIBLE_DEVICES} naming its MIG device, {@code MIGM_CHECKPOINT_DIR}
- * (one directory for every attempt of the job), {@code MIGM_JOB_ID} and {@code MIGM_ATTEMPT}; its
- * stdout and stderr go to {@code jobs/ID/attempt-N.out|err} under the run directory. Memory is sampled
- * every {@code sampleS} modelled seconds through the {@link DeviceView} and fed to the engine like the
- * model executor's samples. An exit is classified by {@link OomClassifier} from the tail of its stderr.
- * {@link #stop} sends SIGTERM to the process group and SIGKILL after the grace period; nothing a job
- * started outlives it. Events are posted to the sink from this executor's threads.
+ * Runs attempts as real processes, each under its own {@link Supervisor} (which outlives migm and
+ * records the exit status), the job in its own session and process group, with
+ * {@code CUDA_VISIBLE_DEVICES} naming its MIG device, {@code MIGM_CHECKPOINT_DIR} (one directory for
+ * every attempt of the job), {@code MIGM_JOB_ID} and {@code MIGM_ATTEMPT}; its stdout and stderr go to
+ * {@code jobs/ID/attempt-N.out|err} under the run directory. Memory is sampled every {@code sampleS}
+ * modelled seconds through the {@link DeviceView} and fed to the engine like the model executor's
+ * samples. An exit is classified by {@link OomClassifier} from the tail of its stderr. {@link #stop}
+ * sends SIGTERM to the job's process group and SIGKILL after the grace period; nothing a job started
+ * outlives it. A node service that restarts re-attaches to attempts still running ({@link #adopt});
+ * it leaves its jobs running when it stops ({@link #detach}). Events are posted to the sink from this
+ * executor's threads.
  */
 public final class ProcessExecutor implements Executor, AutoCloseable {
     /** How a job is launched: its command, environment and working directory. */
@@ -44,22 +47,23 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
     private final double graceS;
     private final ScheduledExecutorService sampler;
     private final Map<String, Running> running = new ConcurrentHashMap<>();
+    private volatile boolean detached;
 
     private static final class Running {
         final Attempt attempt;
-        final Process process;
+        final Path prefix;
         final EventSink sink;
-        final Path err;
         final Path checkpoints;
+        /** The supervisor; null for an adopted attempt until its pid file is read. */
+        volatile ProcessHandle supervisor;
         volatile String stopping;
         volatile long peakMib;
         volatile long firstMib;
 
-        Running(Attempt attempt, Process process, EventSink sink, Path err, Path checkpoints) {
+        Running(Attempt attempt, Path prefix, EventSink sink, Path checkpoints) {
             this.attempt = attempt;
-            this.process = process;
+            this.prefix = prefix;
             this.sink = sink;
-            this.err = err;
             this.checkpoints = checkpoints;
         }
     }
@@ -89,17 +93,21 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         sampler.scheduleAtFixedRate(this::sampleAll, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
     }
 
+    /** The directory of a job's logs and checkpoints. */
+    public Path jobDir(String jobId) {
+        return runDir.resolve("jobs").resolve(jobId);
+    }
+
     @Override
     public void launch(Attempt attempt, JobSpec spec, EventSink sink) {
         Launch l = launches.apply(spec.id());
-        Path jobDir = runDir.resolve("jobs").resolve(spec.id());
+        Path jobDir = jobDir(spec.id());
         Path checkpoints = jobDir.resolve("checkpoints");
-        Path out = jobDir.resolve("attempt-" + attempt.number() + ".out");
-        Path err = jobDir.resolve("attempt-" + attempt.number() + ".err");
-        List<String> argv = new ArrayList<>();
-        argv.add("setsid");
-        argv.addAll(l.argv());
-        ProcessBuilder pb = new ProcessBuilder(argv).redirectOutput(out.toFile()).redirectError(err.toFile());
+        Path prefix = Supervisor.prefix(jobDir, attempt.number());
+        ProcessBuilder pb = new ProcessBuilder(Supervisor.command(prefix, l.argv()))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.appendTo(Supervisor.file(prefix, ".supervisor-log").toFile()));
         pb.directory((l.workdir() == null ? jobDir : l.workdir()).toFile());
         Map<String, String> env = pb.environment();
         env.putAll(devices.environment());
@@ -116,16 +124,44 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + l.argv().getFirst() + ": " + e.getMessage(), e);
         }
-        Running r = new Running(attempt, p, sink, err, checkpoints);
+        Running r = new Running(attempt, prefix, sink, checkpoints);
+        r.supervisor = p.toHandle();
         running.put(spec.id(), r);
         sink.deliver(new EngineEvent.AttemptRunning(spec.id(), attempt.number()));
         p.onExit().thenRun(() -> exited(spec.id(), r));
     }
 
+    /**
+     * Re-attaches to an attempt whose supervisor still runs (a restarted node service): its samples
+     * and its exit are reported as for an attempt this executor launched.
+     */
+    public void adopt(Attempt attempt, EventSink sink) {
+        Path prefix = Supervisor.prefix(jobDir(attempt.jobId()), attempt.number());
+        Running r = new Running(attempt, prefix, sink, jobDir(attempt.jobId()).resolve("checkpoints"));
+        running.put(attempt.jobId(), r);
+        watch(attempt.jobId(), r);
+    }
+
+    /** Follows an adopted supervisor's exit once its pid is known (polled from the sampler otherwise). */
+    private void watch(String jobId, Running r) {
+        if (r.supervisor != null) return;
+        var pid = Supervisor.supervisorPid(r.prefix);
+        if (pid.isEmpty()) return;
+        java.util.Optional<ProcessHandle> h = ProcessHandle.of(pid.getAsLong());
+        if (h.isEmpty()) {
+            r.supervisor = ProcessHandle.current(); // marker: never exits; the exit file decides below
+            sampler.execute(() -> exited(jobId, r));
+            return;
+        }
+        r.supervisor = h.get();
+        h.get().onExit().thenRun(() -> exited(jobId, r));
+    }
+
     private void sampleAll() {
         for (var e : running.entrySet()) {
             Running r = e.getValue();
-            if (r.stopping != null || !r.process.isAlive()) continue;
+            if (r.supervisor == null) watch(e.getKey(), r);
+            if (r.stopping != null || r.supervisor == null || !r.supervisor.isAlive()) continue;
             try {
                 DeviceView.SlotUsage u = devices.usage(r.attempt.slot());
                 if (u.usedMib() <= 0) continue;
@@ -140,26 +176,37 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
     }
 
     private void exited(String jobId, Running r) {
-        running.remove(jobId, r);
-        killGroup(r.process.pid(), "KILL"); // whatever the job left behind in its group
-        int code = r.process.exitValue();
-        String tail = tail(r.err, 64 * 1024);
-        double kept = Math.max(r.attempt.startProgress(), WorkloadHelper.readCheckpoint(r.checkpoints));
-        Outcome outcome;
-        if (r.stopping != null) {
-            outcome = new Outcome.Stopped(r.stopping, kept, kept);
-        } else if (code == 0) {
-            outcome = new Outcome.Completed(r.peakMib, r.firstMib);
-        } else {
-            var oom = OomClassifier.classify(tail);
-            if (oom.isPresent()) {
-                outcome = new Outcome.OutOfMemory(Math.max(r.peakMib, r.attempt.slot().memoryMib()), oom.get(), kept, kept);
-            } else {
-                String last = tail.strip().lines().reduce((a, b) -> b).orElse("");
-                outcome = new Outcome.Crashed("exit status " + code + (last.isEmpty() ? "" : ": " + last));
-            }
+        if (detached || !running.remove(jobId, r)) return;
+        java.util.OptionalInt status = Supervisor.exitStatus(r.prefix);
+        Supervisor.jobPid(r.prefix).ifPresent(pid -> killGroup(pid, "KILL")); // whatever the job left in its group
+        String tail = tail(Supervisor.file(r.prefix, ".err"), 64 * 1024);
+        r.sink.deliver(new EngineEvent.AttemptExited(jobId, r.attempt.number(),
+                outcome(r.attempt, status, tail, r.checkpoints, r.stopping, Math.max(r.peakMib, 0), r.firstMib)));
+    }
+
+    /**
+     * Classifies an attempt's end: stopped by migm, completed (status 0), out of memory (its stderr
+     * says so, {@link OomClassifier}), else crashed; no status means its supervisor was killed.
+     */
+    public static Outcome outcome(Attempt attempt, java.util.OptionalInt status, String errTail, Path checkpoints,
+                                  String stopping, long peakMib, long firstMib) {
+        double kept = Math.max(attempt.startProgress(), WorkloadHelper.readCheckpoint(checkpoints));
+        if (stopping != null) return new Outcome.Stopped(stopping, kept, kept);
+        if (status.isEmpty()) return new Outcome.Crashed("its supervisor died without recording an exit status");
+        int code = status.getAsInt();
+        if (code == 0) return new Outcome.Completed(peakMib, firstMib);
+        var oom = OomClassifier.classify(errTail);
+        if (oom.isPresent()) {
+            return new Outcome.OutOfMemory(Math.max(peakMib, attempt.slot().memoryMib()), oom.get(), kept, kept);
         }
-        r.sink.deliver(new EngineEvent.AttemptExited(jobId, r.attempt.number(), outcome));
+        String last = errTail.strip().lines().reduce((a, b) -> b).orElse("");
+        return new Outcome.Crashed((code > 128 && code < 160 ? "killed by signal " + (code - 128) : "exit status " + code)
+                + (last.isEmpty() ? "" : ": " + last));
+    }
+
+    /** The last {@code bytes} of an attempt's stderr. */
+    public static String errTail(Path jobDir, int attempt) {
+        return tail(Supervisor.file(Supervisor.prefix(jobDir, attempt), ".err"), 64 * 1024);
     }
 
     @Override
@@ -167,10 +214,36 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         Running r = running.get(attempt.jobId());
         if (r == null || r.attempt.number() != attempt.number() || r.stopping != null) return;
         r.stopping = why;
-        killGroup(r.process.pid(), "TERM");
+        signal(r, "TERM");
         sampler.schedule(() -> {
-            if (r.process.isAlive()) killGroup(r.process.pid(), "KILL");
+            if (r.supervisor == null || r.supervisor.isAlive()) signal(r, "KILL");
         }, (long) (graceS / timeScale * 1e9), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Signals the job's process group; a supervisor that has not started the job yet is told by the
+     * abandon marker (it runs nothing) and the signal is sent again once the job's pid is known.
+     */
+    private void signal(Running r, String signal) {
+        var pid = Supervisor.jobPid(r.prefix);
+        if (pid.isPresent()) {
+            killGroup(pid.getAsLong(), signal);
+            return;
+        }
+        try {
+            Files.createFile(Supervisor.file(r.prefix, ".abandoned"));
+        } catch (IOException e) {
+            // exists already
+        }
+        sampler.schedule(() -> {
+            var later = Supervisor.jobPid(r.prefix);
+            if (later.isPresent()) killGroup(later.getAsLong(), signal);
+        }, 200, TimeUnit.MILLISECONDS);
+    }
+
+    /** Kills the job of an attempt found orphaned (its supervisor gone) before it is run again. */
+    public static void killOrphan(long jobPid) {
+        killGroup(jobPid, "KILL");
     }
 
     /** Sends a signal to the process group the job's session leader heads. */
@@ -207,18 +280,31 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
     public void close() {
         for (Running r : running.values()) {
             if (r.stopping == null) r.stopping = "migm stopped";
-            killGroup(r.process.pid(), "TERM");
+            signal(r, "TERM");
         }
         long deadline = System.nanoTime() + (long) (Math.max(1, graceS / timeScale) * 1e9);
         for (Running r : running.values()) {
             try {
-                long left = deadline - System.nanoTime();
-                if (left <= 0 || !r.process.waitFor(left, TimeUnit.NANOSECONDS)) killGroup(r.process.pid(), "KILL");
-                r.process.waitFor(5, TimeUnit.SECONDS);
+                while (r.supervisor != null && r.supervisor.isAlive() && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                if (r.supervisor == null || r.supervisor.isAlive()) signal(r, "KILL");
+                if (r.supervisor != null) r.supervisor.onExit().get(5, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                // reported by the caller's closing line
             }
         }
+        sampler.shutdownNow();
+    }
+
+    /**
+     * Stops watching without stopping anything: the jobs run on under their supervisors, and the
+     * next node service re-attaches to them ({@link #adopt}). No exit is reported after this.
+     */
+    public void detach() {
+        detached = true;
         sampler.shutdownNow();
     }
 }

@@ -46,6 +46,7 @@ final class InterruptTest {
         assertThat(migm.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(Files.readString(dir.resolve("out.txt"))).contains("interrupted: every job's processes stopped");
         assertThat(jobProcesses(home)).isEmpty();
+        assertThat(supervisors(home)).as("no attempt's supervisor outlives a stopped run").isEmpty();
         try (var left = Files.list(home.resolve("emulated/mig"))) {
             assertThat(left.toList()).isEmpty();
         }
@@ -72,14 +73,26 @@ final class InterruptTest {
         return n;
     }
 
-    /** Live processes whose environment names this home's emulated devices. */
+    /** Live jobs (not their supervisors) whose environment names this home's emulated devices. */
     static List<Long> jobProcesses(Path home) throws IOException {
+        return processes(home, false);
+    }
+
+    /** Live attempt supervisors whose environment names this home's emulated devices. */
+    static List<Long> supervisors(Path home) throws IOException {
+        return processes(home, true);
+    }
+
+    private static List<Long> processes(Path home, boolean supervisors) throws IOException {
         String marker = "MIGM_EMULATED_DIR=" + home.resolve("emulated");
         List<Long> out = new ArrayList<>();
         for (ProcessHandle p : ProcessHandle.allProcesses().toList()) {
             try {
                 byte[] env = Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "environ"));
-                if (new String(env, StandardCharsets.UTF_8).contains(marker) && p.isAlive()) {
+                String cmdline = new String(Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline")),
+                        StandardCharsets.UTF_8);
+                if (new String(env, StandardCharsets.UTF_8).contains(marker) && p.isAlive()
+                        && cmdline.contains("migm-supervisor") == supervisors) {
                     out.add(p.pid());
                 }
             } catch (IOException | SecurityException e) {
