@@ -51,8 +51,9 @@ final class GpuCommands {
 
         @Option(names = "--backend", defaultValue = "catalog", description = "catalog (the models migm knows), nvml (the"
                 + " GPUs NVML sees, with MIG mode, memory, power, energy, profiles and live layout), emulated (the"
-                + " catalog and the emulated GPU's instances under --home), or auto (NVML when it initialises, else"
-                + " emulated, saying why) (default ${DEFAULT-VALUE})")
+                + " catalog and the emulated GPU's instances under --home), daemon (the running daemon's live layout with"
+                + " who runs where; --socket or HOME/migm.sock), or auto (NVML when it initialises, else emulated,"
+                + " saying why) (default ${DEFAULT-VALUE})")
         String backend;
 
         @Option(names = "--home", description = "migm's home, for --backend emulated (default: $MIGM_HOME, else ./.migm)")
@@ -62,11 +63,21 @@ final class GpuCommands {
                 description = "the NVML library to load (default ${DEFAULT-VALUE})")
         String nvmlLibrary;
 
+        @Option(names = "--socket", description = "the daemon's socket, for --backend daemon (default: $MIGM_SOCKET,"
+                + " else HOME/migm.sock)")
+        java.nio.file.Path socket;
+
         @Override
         public Integer call() {
-            if (!List.of("catalog", "nvml", "emulated", "auto").contains(backend)) {
-                throw new InvalidInputException("--backend: expected catalog, nvml, emulated or auto, got "
+            if (!List.of("catalog", "nvml", "emulated", "auto", "daemon").contains(backend)) {
+                throw new InvalidInputException("--backend: expected catalog, nvml, emulated, daemon or auto, got "
                         + dev.migm.io.TextFiles.quote(backend));
+            }
+            if (backend.equals("daemon")) {
+                ServiceCommands.Where where = new ServiceCommands.Where();
+                where.home = home;
+                where.socket = socket;
+                return ServiceCommands.daemonGpus(out(), spec.commandLine().getErr(), where.socket(), json);
             }
             if (backend.equals("nvml") || backend.equals("auto")) {
                 switch (dev.migm.nvml.Nvml.load(nvmlLibrary)) {

@@ -25,7 +25,10 @@ import picocli.CommandLine.Command;
         subcommands = {GpuCommands.Gpus.class, GpuCommands.Profiles.class, GpuCommands.Layouts.class,
                 GpuCommands.PlanCmd.class, GpuCommands.ImportSmi.class, GpuCommands.Export.class,
                 GpuCommands.ImportMigParted.class, SimulateCommand.class, GenerateTraceCommand.class,
-                RunCommand.class, WorkloadCommand.class, DocsCommands.Completion.class, DocsCommands.Man.class,
+                RunCommand.class, WorkloadCommand.class, ServiceCommands.Daemon.class, ServiceCommands.Submit.class,
+                ServiceCommands.Queue.class, ServiceCommands.Show.class, ServiceCommands.Cancel.class,
+                ServiceCommands.Logs.class, ServiceCommands.History.class, ServiceCommands.Drain.class,
+                ServiceCommands.Resume.class, DocsCommands.Completion.class, DocsCommands.Man.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0;
@@ -40,6 +43,12 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    static {
+        // Jetty logs through SLF4J: warnings and errors only, on stderr (the daemon's log).
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", System.getProperty(
+                "org.slf4j.simpleLogger.defaultLogLevel", "warn"));
     }
 
     public static void main(String[] args) {

@@ -103,55 +103,13 @@ final class RunCommand implements Callable<Integer> {
         }
         boolean live = !json && !quiet && (view.equals("live")
                 || view.equals("auto") && System.console() != null && System.console().isTerminal());
-        if (!List.of("emulated", "nvml", "auto").contains(backendName)) {
-            throw new InvalidInputException("--backend: expected emulated, nvml or auto, got "
-                    + dev.migm.io.TextFiles.quote(backendName));
-        }
-        if (!(timeScale > 0 && timeScale <= 10_000)) {
-            throw new InvalidInputException("--time-scale must be in (0, 10000], got " + timeScale);
-        }
         Path base = home(home);
         PrintWriter out = spec.commandLine().getOut();
-        dev.migm.nvml.Nvml nvml = null;
-        LiveBackend chosen = null;
-        if (!backendName.equals("emulated")) {
-            String unavailable;
-            switch (dev.migm.nvml.Nvml.load(nvmlLibrary)) {
-                case dev.migm.nvml.Nvml.Availability.Available a -> {
-                    nvml = a.nvml();
-                    List<String> skipped = new ArrayList<>();
-                    try {
-                        chosen = NvmlGpuBackend.open(nvml, dev.migm.gpu.Catalog.builtin(), skipped);
-                        unavailable = null;
-                        if (!json) skipped.forEach(why -> out.println("skipping " + why));
-                    } catch (InvalidInputException e) {
-                        nvml.close();
-                        nvml = null;
-                        unavailable = e.getMessage();
-                    }
-                }
-                case dev.migm.nvml.Nvml.Availability.Unavailable u -> unavailable = "NVML not available: " + u.reason();
-            }
-            if (unavailable != null && backendName.equals("nvml")) throw new InvalidInputException(unavailable);
-            if (unavailable != null) {
-                spec.commandLine().getErr().println("migm: " + unavailable + "; running on the emulated GPU");
-                spec.commandLine().getErr().flush();
-            }
-        }
-        boolean emulated = chosen == null;
-        if (!emulated && timeScale != 1) {
-            if (nvml != null) nvml.close();
-            throw new InvalidInputException("--time-scale: real GPUs run at 1, got " + timeScale);
-        }
-        LiveBackend backend;
-        if (emulated) {
-            EmulatedGpuBackend emulatedGpus = new EmulatedGpuBackend(base.resolve("emulated"), SimulateCommand.node(gpu, gpuCount),
-                    timeScale, SimulatedGpuBackend.Latency.DEFAULT);
-            if (!json) emulatedGpus.survivorNotes().forEach(n -> out.println("emulated GPU: " + n));
-            backend = emulatedGpus;
-        } else {
-            backend = chosen;
-        }
+        LiveBackends.Opened opened = LiveBackends.open(backendName, gpu, gpuCount, base, timeScale, nvmlLibrary,
+                json ? line -> { } : out::println, spec.commandLine().getErr());
+        dev.migm.nvml.Nvml nvml = opened.nvml();
+        boolean emulated = opened.emulated();
+        LiveBackend backend = opened.backend();
         List<GpuModel> models = backend.gpus();
         Path runDir = base.resolve("runs").resolve(java.time.LocalDateTime.now().format(
                 java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + ProcessHandle.current().pid());
@@ -256,26 +214,8 @@ final class RunCommand implements Callable<Integer> {
         return Math.max(100L, Math.round(1000 / timeScale));
     }
 
-    /**
-     * On the emulated GPU, the helper's command line for a job with a workload (this process's Java
-     * and class path); otherwise the job's own command.
-     */
     static ProcessExecutor.Launch launch(SubmittedJob job, boolean emulated) {
-        List<String> argv;
-        if (emulated && job.workload().isPresent()) {
-            SubmittedJob.Workload w = job.workload().get();
-            String java = ProcessHandle.current().info().command().orElse("java");
-            argv = new ArrayList<>(List.of(java, "-Xmx24m", "-Xss256k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                    "-XX:CICompilerCount=1", "-Xshare:auto", "-cp", System.getProperty("java.class.path"),
-                    Main.class.getName(), "workload", "--work", w.workS() + "s", "--c", Double.toString(w.c()),
-                    "--sat", Double.toString(w.sat()), "--mem", w.memMib() + "MiB", "--grow-to", w.growToMib() + "MiB",
-                    "--activity", Double.toString(w.activity())));
-            if (w.checkpointEveryS() > 0) argv.addAll(List.of("--checkpoint-every", w.checkpointEveryS() + "s"));
-            if (w.reportsProgress()) argv.add("--progress");
-        } else {
-            argv = job.argv();
-        }
-        return new ProcessExecutor.Launch(argv, job.env(), job.workdir().map(Path::of).orElse(null));
+        return dev.migm.exec.Launches.of(job, emulated, null);
     }
 
     private static void event(PrintWriter out, EngineRecord r, double t0) {

@@ -481,7 +481,11 @@ public final class Engine {
         double slowdown = expected.onSlotS(attempt.slot().sms(), gpu.model.sms()) / expected.wholeGpuS();
         job.shortestEndFraction = expected.shortShare() / (expected.scalingKnown() ? 1 : slowdown);
         job.expectedEndS = Math.max(clock.nowS(), attempt.launchS() + expectedRuntime(job.queued, gpu, attempt.slot().sms()));
-        attempt.slot().instance().ifPresentOrElse(i -> gpu.occupants.put(i, job), () -> gpu.wholeGpuJob = job);
+        // An instance that is gone (its exit is reported next) holds nobody.
+        attempt.slot().instance().filter(gpu.layout.instances()::contains).ifPresentOrElse(i -> gpu.occupants.put(i, job),
+                () -> {
+                    if (attempt.slot().instance().isEmpty()) gpu.wholeGpuJob = job;
+                });
         gpu.version++;
         spec.limits().timeLimitS().ifPresent(limit -> clock.at(Math.max(clock.nowS(), attempt.launchS() + limit),
                 new EngineEvent.TimeLimitReached(spec.id(), attempt.number()), sink));

@@ -39,7 +39,11 @@ public final class EngineLoop implements AutoCloseable {
      */
     private final class MonotonicTimers implements Timers {
         private final long anchorNanos = System.nanoTime();
-        private final double anchorS = System.currentTimeMillis() / 1000.0;
+        private final double anchorS;
+
+        MonotonicTimers(double notBeforeS) {
+            anchorS = Math.max(System.currentTimeMillis() / 1000.0, notBeforeS);
+        }
 
         @Override
         public double nowS() {
@@ -66,6 +70,14 @@ public final class EngineLoop implements AutoCloseable {
 
     /** As above, with time running {@code timeScale} modelled seconds per second (emulated worlds). */
     public EngineLoop(String name, double timeScale, Function<Timers, Engine> engine) {
+        this(name, timeScale, 0, engine);
+    }
+
+    /**
+     * As above, with the clock starting no earlier than {@code notBeforeS}: a node service restarted
+     * with a time scale above 1 continues its journal's modelled time instead of going back.
+     */
+    public EngineLoop(String name, double timeScale, double notBeforeS, Function<Timers, Engine> engine) {
         if (!(timeScale > 0 && timeScale <= 1e6)) throw new IllegalArgumentException("time scale out of range");
         this.timeScale = timeScale;
         this.alarms = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -73,7 +85,7 @@ public final class EngineLoop implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.timers = new MonotonicTimers();
+        this.timers = new MonotonicTimers(notBeforeS);
         this.engine = engine.apply(timers);
         this.thread = new Thread(this::run, name);
         this.thread.setDaemon(true);

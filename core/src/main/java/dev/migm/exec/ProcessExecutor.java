@@ -270,6 +270,12 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         }
     }
 
+    /** The supervisor's process id of a job's running attempt (0 when none is known). */
+    public long supervisorPid(String jobId) {
+        Running r = running.get(jobId);
+        return r == null || r.supervisor == null ? 0 : r.supervisor.pid();
+    }
+
     /** Jobs still running. */
     public int runningCount() {
         return running.size();

@@ -1,0 +1,503 @@
+package dev.migm.cli;
+
+import dev.migm.io.InvalidInputException;
+import dev.migm.io.TextFiles;
+import dev.migm.service.ApiClient;
+import dev.migm.service.ApiServer;
+import dev.migm.service.NodeService;
+import dev.migm.spec.DaemonConfig;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * The node service's verbs: {@code migm daemon} serves a home; {@code submit}, {@code queue},
+ * {@code show}, {@code cancel}, {@code logs}, {@code history}, {@code drain} and {@code resume} talk
+ * to it over its socket. Exit statuses: 0 done; 1 the daemon refused (no such job, not yours, already
+ * ended) or cannot be reached; 2 bad input (the daemon's one line names the file, line and field).
+ */
+final class ServiceCommands {
+    private ServiceCommands() {
+    }
+
+    /** Where the daemon's socket is: {@code --socket}, else {@code $MIGM_SOCKET}, else {@code HOME/migm.sock}. */
+    static final class Where {
+        @Option(names = "--home", description = "migm's home (default: $MIGM_HOME, else ./.migm); the socket is HOME/migm.sock")
+        Path home;
+
+        @Option(names = "--socket", description = "the daemon's socket (default: $MIGM_SOCKET, else HOME/migm.sock)")
+        Path socket;
+
+        Path socket() {
+            if (socket != null) return socket;
+            String env = System.getenv("MIGM_SOCKET");
+            if (env != null && !env.isBlank()) return Path.of(env);
+            return RunCommand.home(home).resolve("migm.sock");
+        }
+    }
+
+    /** What every client verb shares. */
+    abstract static class Client implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        Where where = new Where();
+
+        @Option(names = "--json", description = "the daemon's JSON document (schema migm.VERB/v1)")
+        boolean json;
+
+        PrintWriter out() {
+            return spec.commandLine().getOut();
+        }
+
+        abstract int talk(ApiClient api);
+
+        @Override
+        public Integer call() {
+            try (ApiClient api = new ApiClient(where.socket())) {
+                return talk(api);
+            } catch (ApiClient.Unreachable e) {
+                spec.commandLine().getErr().println("migm: " + e.getMessage());
+                return Main.FOUND_A_PROBLEM;
+            }
+        }
+
+        /** Prints the answer's error and returns the exit status for it; 0 if it is fine. */
+        int failed(ApiClient.Answer a) {
+            if (a.ok()) return Main.OK;
+            spec.commandLine().getErr().println("migm: " + a.error());
+            return a.status() == 400 ? Main.BAD_INPUT : Main.FOUND_A_PROBLEM;
+        }
+
+        int printJsonOr(ApiClient.Answer a, Runnable table) {
+            int rc = failed(a);
+            if (rc != Main.OK) return rc;
+            if (json) {
+                out().println(Json.write(a.body()));
+            } else {
+                table.run();
+            }
+            return Main.OK;
+        }
+    }
+
+    @Command(name = "daemon", mixinStandardHelpOptions = true, description = "Run the node service in the foreground:"
+            + " a durable queue (SQLite journal under the home) and the engine, serving the API on a Unix socket."
+            + " Jobs run under supervisors that outlive it; a restarted daemon re-attaches to them.",
+            footerHeading = "%nExamples:%n", footer = {"  migm daemon --gpu A100-40GB:2 --time-scale 20",
+            "  MIGM_HOME=/tmp/node1 migm daemon &   then   MIGM_HOME=/tmp/node1 migm submit examples/batch-demo.yaml",
+            "  migm daemon --config /etc/migm/migm.yaml      (packaging/migm.service runs this)"})
+    static final class Daemon implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--config", description = "a daemon config file (version: v1; see packaging/migm.yaml)")
+        Path config;
+
+        @Option(names = "--home", description = "migm's home: journal, job directories, emulated GPU state (default:"
+                + " the config's, else $MIGM_HOME, else ./.migm)")
+        Path home;
+
+        @Option(names = "--socket", description = "the API's socket (default: the config's, else HOME/migm.sock)")
+        Path socket;
+
+        @Option(names = "--socket-group", description = "a group whose members may use the socket besides its owner")
+        String socketGroup;
+
+        @Option(names = "--gpu", description = "emulated GPU model, or a mix like A100-40GB:2 (default A100-40GB)")
+        String gpu;
+
+        @Option(names = "--gpus", defaultValue = "1", description = "number of GPUs of --gpu (default ${DEFAULT-VALUE})")
+        int gpuCount;
+
+        @Option(names = "--backend", description = "emulated, nvml or auto, as for migm run (default emulated)")
+        String backend;
+
+        @Option(names = "--policy", description = "scheduling policy (default migm)")
+        String policy;
+
+        @Option(names = "--time-scale", description = "modelled seconds per second on the emulated GPU (default 1)")
+        Double timeScale;
+
+        @Option(names = "--nvml-library", description = "the NVML library (default " + dev.migm.nvml.Nvml.DEFAULT_LIBRARY + ")")
+        String nvmlLibrary;
+
+        @Override
+        public Integer call() throws Exception {
+            DaemonConfig cfg = config == null ? DaemonConfig.DEFAULTS : DaemonConfig.read(config);
+            Path base = home != null ? home : cfg.home().orElse(RunCommand.home(null)).toAbsolutePath();
+            base = base.toAbsolutePath();
+            Path sock = (socket != null ? socket : cfg.socket().orElse(base.resolve("migm.sock"))).toAbsolutePath();
+            PrintWriter out = spec.commandLine().getOut();
+            Files.createDirectories(base);
+            // One daemon per home: the lock is held for the daemon's life and released by the kernel when
+            // it dies, however it dies; a socket left behind by a killed daemon is then stale.
+            FileChannel lockFile = FileChannel.open(base.resolve("daemon.lock"), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE, StandardOpenOption.READ);
+            FileLock lock = lockFile.tryLock();
+            if (lock == null) {
+                String pid = Files.readString(base.resolve("daemon.lock")).strip();
+                lockFile.close();
+                throw new InvalidInputException("another migm daemon serves " + base + (pid.isEmpty() ? "" : " (pid " + pid + ")"));
+            }
+            lockFile.truncate(0);
+            lockFile.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
+            Files.deleteIfExists(sock);
+            double scale = timeScale != null ? timeScale : cfg.timeScale().orElse(1);
+            String gpuText = gpu != null ? gpu : cfg.gpu().orElse("A100-40GB");
+            LiveBackends.Opened opened = LiveBackends.open(backend != null ? backend : cfg.backend().orElse("emulated"),
+                    gpuText, gpuCount, base, scale, nvmlLibrary != null ? nvmlLibrary : cfg.nvmlLibrary()
+                            .orElse(dev.migm.nvml.Nvml.DEFAULT_LIBRARY), out::println, spec.commandLine().getErr());
+            NodeService service;
+            try {
+                service = NodeService.start(new NodeService.Settings(base, opened.backend(), opened.emulated(),
+                        policy != null ? policy : cfg.policy().orElse("migm"), scale));
+            } catch (RuntimeException e) {
+                opened.close();
+                throw e;
+            }
+            service.recoveryReport().forEach(line -> out.println("recovery: " + line));
+            ApiServer api;
+            try {
+                api = ApiServer.start(service, sock, socketGroup != null ? socketGroup : cfg.socketGroup().orElse(null));
+            } catch (IOException e) {
+                service.close();
+                opened.close();
+                throw new InvalidInputException(sock + ": cannot serve the API: " + e.getMessage());
+            }
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                api.close();
+                service.close();
+                opened.close();
+                out.println("migm daemon stopped; jobs still running go on under their supervisors");
+                out.flush();
+                stopped.countDown();
+            }));
+            out.printf(Locale.ROOT, "migm daemon ready: pid %d, home %s, socket %s, %d GPU(s) (%s), policy %s%n",
+                    ProcessHandle.current().pid(), base, sock, service.gpus().size(),
+                    opened.emulated() ? "emulated " + gpuText : "NVML", policy != null ? policy : cfg.policy().orElse("migm"));
+            out.flush();
+            stopped.await();
+            lock.release();
+            return Main.OK;
+        }
+    }
+
+    @Command(name = "submit", mixinStandardHelpOptions = true, description = "Submit a job or batch file (version: v1)"
+            + " to the daemon; prints the new job ids. Nothing of the file is accepted when any job in it is invalid.",
+            footerHeading = "%nExamples:%n", footer = {"  migm submit examples/batch-demo.yaml", "  migm submit job.yaml --json"})
+    static final class Submit extends Client {
+        @Parameters(paramLabel = "FILE", description = "a job file (version: v1)")
+        Path file;
+
+        @Override
+        int talk(ApiClient api) {
+            String text = TextFiles.read(file);
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("source", file.toString());
+            body.put("cwd", Path.of("").toAbsolutePath().toString());
+            body.put("text", text);
+            ApiClient.Answer a = api.post("/v1/jobs", body);
+            return printJsonOr(a, () -> out().println(String.join(" ", strings(a.body().get("ids")))));
+        }
+    }
+
+    @Command(name = "queue", mixinStandardHelpOptions = true, description = "The daemon's jobs that have not ended (with"
+            + " --all also those that have): id, name, user, state, where it runs, the memory estimate and its source,"
+            + " and why it waits.", footerHeading = "%nExamples:%n", footer = {"  migm queue", "  migm queue --all --json"})
+    static final class Queue extends Client {
+        @Option(names = "--all", description = "include jobs that ended")
+        boolean all;
+
+        @Override
+        int talk(ApiClient api) {
+            ApiClient.Answer a = api.get("/v1/jobs" + (all ? "?all=true" : ""));
+            return printJsonOr(a, () -> {
+                List<List<String>> rows = new ArrayList<>();
+                rows.add(List.of("ID", "NAME", "USER", "STATE", "TRIES", "SLOT", "ESTIMATE", "SOURCE", "WHY"));
+                for (Map<?, ?> j : maps(a.body().get("jobs"))) {
+                    rows.add(List.of(str(j.get("id")), str(j.get("name")), str(j.get("user")), str(j.get("state")),
+                            str(j.get("attempts")), str(j.get("slot")), mib(j.get("estimate_mib")),
+                            str(j.get("estimate_source")), why(j)));
+                }
+                table(out(), rows);
+            });
+        }
+
+        private static String why(Map<?, ?> j) {
+            Object w = j.get("waiting_because");
+            String s = w != null ? w.toString() : "queued".equals(j.get("state")) ? "" : str(j.get("reason"));
+            return s.length() > 80 ? s.substring(0, 77) + "..." : s;
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "One job: its state, each attempt (instance,"
+            + " device, times, exit classification, memory peak), why it waits, and its recent events.",
+            footerHeading = "%nExamples:%n", footer = {"  migm show 12", "  migm show 12 --json"})
+    static final class Show extends Client {
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Override
+        int talk(ApiClient api) {
+            ApiClient.Answer a = api.get("/v1/jobs/" + jobId(id));
+            return printJsonOr(a, () -> {
+                Map<?, ?> j = (Map<?, ?>) a.body().get("job");
+                PrintWriter o = out();
+                o.printf("job %s (%s) of %s: %s, %s attempt(s)%n", j.get("id"), j.get("name"), j.get("user"),
+                        j.get("state"), j.get("attempts"));
+                o.printf("  estimate %s (%s)%s%n", mib(j.get("estimate_mib")), str(j.get("estimate_source")),
+                        str(j.get("reason")).isEmpty() ? "" : "; " + j.get("reason"));
+                if (j.get("waiting_because") instanceof Map<?, ?> w) o.println("  waits: " + w.get("message"));
+                o.println("  directory " + j.get("directory"));
+                List<List<String>> rows = new ArrayList<>();
+                rows.add(List.of("ATTEMPT", "SLOT", "DEVICE", "LAUNCHED", "ENDED", "OUTCOME", "PEAK", "DETAIL"));
+                for (Map<?, ?> t : maps(j.get("attempts_detail"))) {
+                    rows.add(List.of(str(t.get("number")), "gpu" + t.get("gpu") + ":" + (t.get("instance") == null ? "whole"
+                                    : t.get("instance")), str(t.get("device")), time(t.get("launched_at")),
+                            time(t.get("ended_at")), t.get("ended_at") == null ? "running" : str(t.get("outcome")),
+                            mib(t.get("peak_mib")), str(t.get("detail"))));
+                }
+                if (rows.size() > 1) table(o, rows);
+            });
+        }
+    }
+
+    @Command(name = "cancel", mixinStandardHelpOptions = true, description = "Cancel jobs: a waiting one ends at once, a"
+            + " running one is stopped (SIGTERM, SIGKILL after 10 s). Only the submitter or root may.",
+            footerHeading = "%nExamples:%n", footer = {"  migm cancel 12 13"})
+    static final class Cancel extends Client {
+        @Parameters(paramLabel = "ID", arity = "1..*")
+        List<String> ids;
+
+        @Override
+        int talk(ApiClient api) {
+            int rc = Main.OK;
+            List<Object> answers = new ArrayList<>();
+            for (String id : ids) {
+                ApiClient.Answer a = api.post("/v1/jobs/" + jobId(id) + "/cancel", null);
+                int r = failed(a);
+                if (r != Main.OK) {
+                    rc = Math.max(rc, r);
+                    continue;
+                }
+                answers.add(a.body());
+                if (!json) out().println(id + ": " + a.body().get("result"));
+            }
+            if (json) {
+                Map<String, Object> doc = Json.doc("cancel");
+                doc.put("jobs", answers);
+                out().println(Json.write(doc));
+            }
+            return rc;
+        }
+    }
+
+    @Command(name = "logs", mixinStandardHelpOptions = true, description = "A job's output: the last attempt's stdout"
+            + " (or --attempt N, --err); --follow waits for more until the job ends, following new attempts.",
+            footerHeading = "%nExamples:%n", footer = {"  migm logs 12", "  migm logs 12 --attempt 1 --err", "  migm logs 12 --follow"})
+    static final class Logs extends Client {
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Option(names = "--attempt", description = "which attempt (default: the latest)")
+        Integer attempt;
+
+        @Option(names = "--err", description = "stderr instead of stdout")
+        boolean err;
+
+        @Option(names = {"-f", "--follow"}, description = "keep printing until the job ends")
+        boolean follow;
+
+        @Override
+        int talk(ApiClient api) {
+            int current = attempt == null ? 0 : attempt;
+            long offset = 0;
+            while (true) {
+                ApiClient.Answer a = api.get("/v1/jobs/" + jobId(id) + "/logs?stream=" + (err ? "err" : "out")
+                        + (current > 0 ? "&attempt=" + current : "") + "&offset=" + offset);
+                int rc = failed(a);
+                if (rc != Main.OK) return rc;
+                Map<String, Object> b = a.body();
+                if (current == 0) current = ((Number) b.get("attempt")).intValue();
+                if (json) {
+                    out().println(Json.write(b));
+                } else {
+                    out().print(str(b.get("data")));
+                }
+                out().flush();
+                long next = ((Number) b.get("next_offset")).longValue();
+                boolean more = next > offset;
+                offset = next;
+                if (!follow || more) {
+                    if (!follow) return Main.OK;
+                    continue;
+                }
+                int latest = ((Number) b.get("latest_attempt")).intValue();
+                if (Boolean.TRUE.equals(b.get("attempt_ended")) && attempt == null && latest > current) {
+                    current = latest;
+                    offset = 0;
+                    spec.commandLine().getErr().println("--- attempt " + current + " ---");
+                    continue;
+                }
+                if (Boolean.TRUE.equals(b.get("job_ended")) && Boolean.TRUE.equals(b.get("attempt_ended"))) return Main.OK;
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return Main.OK;
+                }
+            }
+        }
+    }
+
+    @Command(name = "history", mixinStandardHelpOptions = true, description = "What the estimator learned about an"
+            + " application: each completed attempt's peak, each OOM and early-restart projection, with the instance.",
+            footerHeading = "%nExamples:%n", footer = {"  migm history train-resnet"})
+    static final class History extends Client {
+        @Parameters(paramLabel = "APP")
+        String app;
+
+        @Override
+        int talk(ApiClient api) {
+            if (!app.matches("[^/?#%\\s]{1,200}")) throw new InvalidInputException("APP: expected an application name");
+            ApiClient.Answer a = api.get("/v1/history/" + app);
+            return printJsonOr(a, () -> {
+                List<List<String>> rows = new ArrayList<>();
+                rows.add(List.of("JOB", "ATTEMPT", "WHAT", "MEMORY", "INSTANCE MEMORY", "CLASS"));
+                for (Map<?, ?> o : maps(a.body().get("observations"))) {
+                    rows.add(List.of(str(o.get("job")), str(o.get("attempt")), str(o.get("what")), mib(o.get("mib")),
+                            mib(o.get("slot_mib")), str(o.get("class"))));
+                }
+                if (rows.size() == 1) {
+                    out().println("nothing learned about " + app + " yet");
+                } else {
+                    table(out(), rows);
+                }
+            });
+        }
+    }
+
+    @Command(name = "drain", mixinStandardHelpOptions = true, description = "Maintenance: no new work on a GPU; what runs"
+            + " there finishes. Kept across restarts until resume.", footerHeading = "%nExamples:%n", footer = {"  migm drain 1"})
+    static final class Drain extends Client {
+        @Parameters(paramLabel = "GPU", description = "the GPU's index")
+        int gpu;
+
+        @Override
+        int talk(ApiClient api) {
+            ApiClient.Answer a = api.post("/v1/gpus/" + gpu + "/drain", null);
+            return printJsonOr(a, () -> out().println("gpu" + gpu + ": draining"));
+        }
+    }
+
+    @Command(name = "resume", mixinStandardHelpOptions = true, description = "Return a drained GPU to service.",
+            footerHeading = "%nExamples:%n", footer = {"  migm resume 1"})
+    static final class Resume extends Client {
+        @Parameters(paramLabel = "GPU", description = "the GPU's index")
+        int gpu;
+
+        @Override
+        int talk(ApiClient api) {
+            ApiClient.Answer a = api.post("/v1/gpus/" + gpu + "/resume", null);
+            return printJsonOr(a, () -> out().println("gpu" + gpu + ": in service"));
+        }
+    }
+
+    /** The daemon's live layout with who runs where ({@code migm gpus --backend daemon}). */
+    static int daemonGpus(PrintWriter out, PrintWriter errOut, Path socket, boolean json) {
+        try (ApiClient api = new ApiClient(socket)) {
+            ApiClient.Answer a = api.get("/v1/gpus");
+            if (!a.ok()) {
+                errOut.println("migm: " + a.error());
+                return Main.FOUND_A_PROBLEM;
+            }
+            if (json) {
+                out.println(Json.write(a.body()));
+                return Main.OK;
+            }
+            List<List<String>> rows = new ArrayList<>();
+            rows.add(List.of("GPU", "MODEL", "STATUS", "INSTANCE", "DEVICE", "JOB", "NAME", "USER"));
+            for (Map<?, ?> g : maps(a.body().get("gpus"))) {
+                List<Map<?, ?>> instances = maps(g.get("instances"));
+                if (instances.isEmpty()) {
+                    rows.add(List.of(str(g.get("gpu")), str(g.get("model")), str(g.get("status")), "-", "", "", "", ""));
+                }
+                for (Map<?, ?> i : instances) {
+                    rows.add(List.of(str(g.get("gpu")), str(g.get("model")), str(g.get("status")), str(i.get("instance")),
+                            str(i.get("device")), str(i.get("job")), str(i.get("name")), str(i.get("user"))));
+                }
+            }
+            table(out, rows);
+            return Main.OK;
+        } catch (ApiClient.Unreachable e) {
+            errOut.println("migm: " + e.getMessage());
+            return Main.FOUND_A_PROBLEM;
+        }
+    }
+
+    private static String jobId(String id) {
+        if (!id.matches("[0-9]{1,18}")) throw new InvalidInputException("ID: expected a job id (a number), got " + TextFiles.quote(id));
+        return id;
+    }
+
+    static List<Map<?, ?>> maps(Object o) {
+        List<Map<?, ?>> out = new ArrayList<>();
+        if (o instanceof List<?> l) for (Object e : l) if (e instanceof Map<?, ?> m) out.add(m);
+        return out;
+    }
+
+    static List<String> strings(Object o) {
+        List<String> out = new ArrayList<>();
+        if (o instanceof List<?> l) for (Object e : l) out.add(String.valueOf(e));
+        return out;
+    }
+
+    static String str(Object o) {
+        return o == null ? "" : o.toString();
+    }
+
+    private static String mib(Object o) {
+        if (!(o instanceof Number n) || n.longValue() <= 0) return "";
+        return n.longValue() >= 1024 ? String.format(Locale.ROOT, "%.1f GiB", n.longValue() / 1024.0) : n + " MiB";
+    }
+
+    private static String time(Object o) {
+        if (!(o instanceof Number n)) return "";
+        return java.time.format.DateTimeFormatter.ofPattern("MM-dd HH:mm:ss").withZone(java.time.ZoneId.systemDefault())
+                .format(java.time.Instant.ofEpochMilli((long) (n.doubleValue() * 1000)));
+    }
+
+    static void table(PrintWriter out, List<List<String>> rows) {
+        int[] width = new int[rows.getFirst().size()];
+        for (List<String> r : rows) for (int i = 0; i < r.size(); i++) width[i] = Math.max(width[i], r.get(i).length());
+        for (List<String> r : rows) {
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < r.size(); i++) {
+                b.append(i == r.size() - 1 ? r.get(i) : String.format("%-" + width[i] + "s  ", r.get(i)));
+            }
+            out.println(b.toString().stripTrailing());
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package dev.migm.exec;
+
+import dev.migm.spec.SubmittedJob;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** How a submitted job is launched on a backend. */
+public final class Launches {
+    private Launches() {
+    }
+
+    /**
+     * On the emulated GPU, a job with a {@code workload:} section is played by {@code migm workload}
+     * (this process's Java and class path: its command names a program this machine does not have);
+     * every other job, and every job on real GPUs, runs its own command. A relative working directory
+     * is resolved against {@code base} (the submitter's directory); none means the job's directory.
+     */
+    public static ProcessExecutor.Launch of(SubmittedJob job, boolean emulated, Path base) {
+        List<String> argv;
+        if (emulated && job.workload().isPresent()) {
+            SubmittedJob.Workload w = job.workload().get();
+            String java = ProcessHandle.current().info().command().orElse("java");
+            argv = new ArrayList<>(List.of(java, "-Xmx24m", "-Xss256k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                    "-XX:CICompilerCount=1", "-Xshare:auto", "-cp", System.getProperty("java.class.path"),
+                    "dev.migm.cli.Main", "workload", "--work", w.workS() + "s", "--c", Double.toString(w.c()),
+                    "--sat", Double.toString(w.sat()), "--mem", w.memMib() + "MiB", "--grow-to", w.growToMib() + "MiB",
+                    "--activity", Double.toString(w.activity())));
+            if (w.checkpointEveryS() > 0) argv.addAll(List.of("--checkpoint-every", w.checkpointEveryS() + "s"));
+            if (w.reportsProgress()) argv.add("--progress");
+        } else {
+            argv = job.argv();
+        }
+        Path workdir = job.workdir().map(d -> base == null ? Path.of(d) : base.resolve(d)).orElse(null);
+        return new ProcessExecutor.Launch(argv, job.env(), workdir);
+    }
+}

@@ -1,0 +1,452 @@
+package dev.migm.service;
+
+import dev.migm.engine.Engine;
+import dev.migm.gpu.Instance;
+import dev.migm.gpu.Layout;
+import dev.migm.io.InvalidInputException;
+import dev.migm.store.NodeJournal;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.SocketChannelEndPoint;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The node service's API: versioned JSON over HTTP/1.1 on a Unix-domain socket (Jetty), so that
+ * {@code curl --unix-socket} works as well as {@code migm}. The socket is created with mode 0600
+ * (0660 with a group given), so only its owner (and that group) can connect; each caller is known
+ * by the socket's peer credentials ({@code SO_PEERCRED}), never by what the request says.
+ *
+ * <p>Routes ({@code docs/api.md}): {@code GET /v1/health}, {@code POST /v1/jobs} (a job or batch
+ * file), {@code GET /v1/jobs[?all=true]}, {@code GET /v1/jobs/ID}, {@code POST /v1/jobs/ID/cancel},
+ * {@code GET /v1/jobs/ID/logs?attempt=N&stream=out|err&offset=K}, {@code GET /v1/history/APP},
+ * {@code GET /v1/gpus}, {@code POST /v1/gpus/N/drain|resume}. Errors: a status and
+ * {@code {schema: migm.error/v1, error: "one line"}}.
+ */
+public final class ApiServer implements AutoCloseable {
+    /** Largest request body accepted (a batch file of 100,000 small jobs fits). */
+    static final int MAX_BODY = 32 << 20;
+    /** Largest piece of a log sent in one answer. */
+    static final int MAX_LOG_CHUNK = 1 << 20;
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final Pattern JOB = Pattern.compile("/v1/jobs/([0-9]{1,18})(/cancel|/logs)?");
+    private static final Pattern GPU = Pattern.compile("/v1/gpus/([0-9]{1,5})/(drain|resume)");
+    private static final Pattern HISTORY = Pattern.compile("/v1/history/([^/]{1,200})");
+
+    private final NodeService service;
+    private final Server server;
+    private final Path socket;
+
+    private ApiServer(NodeService service, Server server, Path socket) {
+        this.service = service;
+        this.server = server;
+        this.socket = socket;
+    }
+
+    /**
+     * Serves {@code service} on {@code socket}; {@code group} (may be null) is the group allowed to
+     * connect besides the owner.
+     */
+    public static ApiServer start(NodeService service, Path socket, String group) throws Exception {
+        QueuedThreadPool threads = new QueuedThreadPool(64, 4);
+        threads.setName("api");
+        threads.setVirtualThreadsExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        Server server = new Server(threads);
+        if (socket.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8).length > 100) {
+            throw new InvalidInputException(socket + ": a Unix socket path must be under 100 bytes; choose a shorter one");
+        }
+        // Bound in a private directory, restricted, then moved into place: nobody else can connect
+        // in between (the JVM cannot set a umask).
+        Path parent = socket.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        Path privateDir = Files.createTempDirectory(parent, ".sock-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path bound = privateDir.resolve("s");
+        UnixDomainServerConnector connector = new UnixDomainServerConnector(server);
+        connector.setUnixDomainPath(bound);
+        connector.setAcceptQueueSize(256);
+        server.addConnector(connector);
+        ApiServer api = new ApiServer(service, server, socket);
+        server.setHandler(api.new Routes());
+        server.setStopTimeout(2000);
+        try {
+            server.start();
+            Files.setPosixFilePermissions(bound, PosixFilePermissions.fromString(group == null ? "rw-------" : "rw-rw----"));
+            if (group != null) {
+                var lookup = bound.getFileSystem().getUserPrincipalLookupService();
+                Files.getFileAttributeView(bound, java.nio.file.attribute.PosixFileAttributeView.class)
+                        .setGroup(lookup.lookupPrincipalByGroupName(group));
+            }
+            Files.move(bound, socket, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (Exception e) {
+            server.stop();
+            throw e;
+        } finally {
+            Files.deleteIfExists(bound);
+            Files.deleteIfExists(privateDir);
+        }
+        return api;
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            // stopping: nothing left to do
+        }
+        try {
+            Files.deleteIfExists(socket);
+        } catch (IOException e) {
+            // a stale socket is removed by the next daemon
+        }
+    }
+
+    /** Who is calling, from the socket's peer credentials. */
+    static String caller(Request request) {
+        EndPoint ep = request.getConnectionMetaData().getConnection().getEndPoint();
+        if (ep instanceof SocketChannelEndPoint s) {
+            try {
+                var p = s.getChannel().getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED);
+                return p.user().getName();
+            } catch (IOException | UnsupportedOperationException e) {
+                return "unknown";
+            }
+        }
+        return "unknown";
+    }
+
+    private final class Routes extends Handler.Abstract {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            int status = 200;
+            Object body;
+            try {
+                body = route(request);
+            } catch (NodeService.Refused e) {
+                status = e.status();
+                body = error(e.getMessage());
+            } catch (InvalidInputException e) {
+                status = 400;
+                body = error(e.getMessage());
+            } catch (NodeJournal.JournalException e) {
+                status = 503;
+                body = error("the journal failed: " + e.getMessage());
+            } catch (RuntimeException e) {
+                status = 500;
+                body = error("internal error: " + e);
+            }
+            response.setStatus(status);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+            Content.Sink.write(response, true, JSON.writeValueAsString(body) + "\n", callback);
+            return true;
+        }
+
+        private Object route(Request request) {
+            String path = request.getHttpURI().getPath();
+            String method = request.getMethod();
+            Fields query = Request.extractQueryParameters(request);
+            if (path.equals("/v1/health") && method.equals("GET")) return health();
+            if (path.equals("/v1/jobs") && method.equals("POST")) return submit(request);
+            if (path.equals("/v1/jobs") && method.equals("GET")) return queue("true".equals(query.getValue("all")));
+            if (path.equals("/v1/gpus") && method.equals("GET")) return gpus();
+            Matcher m = JOB.matcher(path);
+            if (m.matches()) {
+                String id = m.group(1);
+                String what = m.group(2) == null ? "" : m.group(2);
+                return switch (what) {
+                    case "" -> method.equals("GET") ? show(id) : notAllowed(method, path);
+                    case "/cancel" -> method.equals("POST") ? cancel(caller(request), id) : notAllowed(method, path);
+                    default -> method.equals("GET") ? logs(caller(request), id, query) : notAllowed(method, path);
+                };
+            }
+            m = GPU.matcher(path);
+            if (m.matches() && method.equals("POST")) {
+                int gpu = Integer.parseInt(m.group(1));
+                if (!caller(request).equals("root") && !caller(request).equals(System.getProperty("user.name"))) {
+                    throw new NodeService.Refused(403, "only root or the daemon's user may drain or resume a GPU");
+                }
+                service.drain(gpu, m.group(2).equals("drain"));
+                Map<String, Object> doc = doc("gpu");
+                doc.put("gpu", gpu);
+                doc.put("status", m.group(2).equals("drain") ? "draining" : "ok");
+                return doc;
+            }
+            m = HISTORY.matcher(path);
+            if (m.matches() && method.equals("GET")) return history(m.group(1));
+            throw new NodeService.Refused(404, "no such API route: " + method + " " + path);
+        }
+
+        private Object notAllowed(String method, String path) {
+            throw new NodeService.Refused(405, method + " is not allowed on " + path);
+        }
+
+        private Object submit(Request request) {
+            long length = request.getLength();
+            if (length > MAX_BODY) throw new InvalidInputException("request body over " + (MAX_BODY >> 20) + " MiB");
+            String text;
+            try {
+                text = Content.Source.asString(request, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new InvalidInputException("cannot read the request body: " + e.getMessage());
+            }
+            if (text.length() > MAX_BODY) throw new InvalidInputException("request body over " + (MAX_BODY >> 20) + " MiB");
+            Map<?, ?> in;
+            try {
+                in = JSON.readValue(text, Map.class);
+            } catch (RuntimeException e) {
+                throw new InvalidInputException("request body: expected a JSON object {source, cwd, text}");
+            }
+            Object source = in.get("source");
+            Object cwd = in.get("cwd");
+            Object file = in.get("text");
+            if (!(source instanceof String s) || !(cwd instanceof String c) || !(file instanceof String f)) {
+                throw new InvalidInputException("request body: expected string fields source, cwd and text");
+            }
+            if (!c.startsWith("/")) throw new InvalidInputException("cwd: expected an absolute path");
+            List<String> ids = service.submit(caller(request), s, c, f);
+            Map<String, Object> doc = doc("submit");
+            doc.put("ids", ids);
+            return doc;
+        }
+    }
+
+    private Map<String, Object> health() {
+        Map<String, Object> doc = doc("health");
+        doc.put("ready", true);
+        doc.put("pid", ProcessHandle.current().pid());
+        doc.put("journal", service.journal().file().toString());
+        doc.put("jobs", service.journal().countsByState());
+        doc.put("recovery", service.recoveryReport());
+        return doc;
+    }
+
+    private Map<String, Object> queue(boolean all) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (NodeJournal.JobRow r : service.journal().jobs(all)) {
+            Map<String, Object> row = jobRow(r);
+            if (r.state().equals("queued")) {
+                service.whyWaiting(r.id()).ifPresent(u -> row.put("waiting_because", u.message()));
+            }
+            rows.add(row);
+        }
+        Map<String, Object> doc = doc("queue");
+        doc.put("jobs", rows);
+        return doc;
+    }
+
+    private static Map<String, Object> jobRow(NodeJournal.JobRow r) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("id", r.id());
+        row.put("name", r.name());
+        row.put("user", r.user());
+        row.put("state", r.state());
+        row.put("attempts", r.attempts());
+        row.put("slot", r.slot());
+        row.put("estimate_mib", r.needMib());
+        row.put("estimate_source", r.needSource());
+        row.put("progress", r.progress());
+        row.put("submitted_at", r.submittedAtS());
+        row.put("ended_at", r.endedAtS());
+        row.put("reason", r.reason());
+        return row;
+    }
+
+    private Map<String, Object> show(String id) {
+        NodeJournal.JobRow r = service.journal().job(id).orElseThrow(() -> new NodeService.Refused(404, "no job " + id));
+        Map<String, Object> doc = doc("show");
+        Map<String, Object> job = jobRow(r);
+        List<Map<String, Object>> attempts = new ArrayList<>();
+        for (NodeJournal.AttemptRow a : service.journal().attempts(id)) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("number", a.number());
+            m.put("gpu", a.gpu());
+            m.put("instance", a.instance());
+            m.put("device", a.device());
+            m.put("launched_at", a.launchedAtS());
+            m.put("running_at", a.runningAtS());
+            m.put("ended_at", a.endedAtS());
+            m.put("outcome", a.outcome());
+            m.put("detail", a.detail());
+            m.put("peak_mib", a.peakMib());
+            m.put("start_progress", a.startProgress());
+            m.put("supervisor_pid", a.supervisorPid());
+            m.put("energy_j", a.energyJ());
+            m.put("log_out", Path.of("attempt-" + a.number() + ".out").toString());
+            attempts.add(m);
+        }
+        job.put("attempts_detail", attempts);
+        job.put("directory", service.jobDir(id).toString());
+        if (r.state().equals("queued")) {
+            service.whyWaiting(id).ifPresent(u -> {
+                Map<String, Object> why = new LinkedHashMap<>();
+                why.put("need_mib", u.needMib());
+                why.put("largest_now_mib", u.largestNowMib());
+                why.put("blockers", u.blockers());
+                why.put("message", u.message());
+                job.put("waiting_because", why);
+            });
+        }
+        job.put("events", service.journal().events(id, 200));
+        doc.put("job", job);
+        return doc;
+    }
+
+    private Map<String, Object> cancel(String user, String id) {
+        String what = service.cancel(user, id);
+        Map<String, Object> doc = doc("cancel");
+        doc.put("id", id);
+        doc.put("result", what);
+        return doc;
+    }
+
+    private Map<String, Object> logs(String user, String id, Fields query) {
+        NodeJournal.JobRow r = service.journal().job(id).orElseThrow(() -> new NodeService.Refused(404, "no job " + id));
+        if (!user.equals(r.user()) && !user.equals("root")) {
+            throw new NodeService.Refused(403, "job " + id + " belongs to " + r.user() + "; only they or root may read its logs");
+        }
+        List<NodeJournal.AttemptRow> attempts = service.journal().attempts(id);
+        int attempt = query.getValue("attempt") == null ? (attempts.isEmpty() ? 0 : attempts.getLast().number())
+                : parseInt(query.getValue("attempt"), "attempt");
+        String stream = query.getValue("stream") == null ? "out" : query.getValue("stream");
+        if (!stream.equals("out") && !stream.equals("err")) throw new InvalidInputException("stream: expected out or err");
+        long offset = query.getValue("offset") == null ? 0 : parseInt(query.getValue("offset"), "offset");
+        Map<String, Object> doc = doc("logs");
+        doc.put("id", id);
+        doc.put("attempt", attempt);
+        doc.put("stream", stream);
+        doc.put("offset", offset);
+        String data = "";
+        long next = offset;
+        if (attempt > 0) {
+            if (attempts.stream().noneMatch(a -> a.number() == attempt)) {
+                throw new NodeService.Refused(404, "job " + id + " has no attempt " + attempt);
+            }
+            Path file = service.jobDir(id).resolve("attempt-" + attempt + "." + stream);
+            try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
+                long from = Math.min(offset, f.length());
+                byte[] b = new byte[(int) Math.min(MAX_LOG_CHUNK, f.length() - from)];
+                f.seek(from);
+                f.readFully(b);
+                data = new String(b, StandardCharsets.UTF_8);
+                next = from + b.length;
+            } catch (IOException e) {
+                // not written yet
+            }
+        }
+        doc.put("next_offset", next);
+        doc.put("data", data);
+        NodeJournal.AttemptRow last = attempts.isEmpty() ? null : attempts.getLast();
+        boolean attemptEnded = attempt == 0 || attempts.stream().anyMatch(a -> a.number() == attempt && a.endedAtS() != null);
+        doc.put("attempt_ended", attemptEnded);
+        doc.put("job_ended", r.ended());
+        doc.put("latest_attempt", last == null ? 0 : last.number());
+        return doc;
+    }
+
+    private static int parseInt(String s, String field) {
+        try {
+            int v = Integer.parseInt(s);
+            if (v < 0) throw new NumberFormatException();
+            return v;
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException(field + ": expected a non-negative integer");
+        }
+    }
+
+    private Map<String, Object> history(String app) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (NodeJournal.Learned l : service.journal().learned(app)) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("job", l.jobId());
+            m.put("attempt", l.attempt());
+            m.put("what", l.what());
+            m.put("class", l.jobClass());
+            m.put("mib", l.mib());
+            m.put("slot_mib", l.slotMib());
+            m.put("at", l.atS());
+            rows.add(m);
+        }
+        Map<String, Object> doc = doc("history");
+        doc.put("app", app);
+        doc.put("observations", rows);
+        return doc;
+    }
+
+    private Map<String, Object> gpus() {
+        Map<String, String> bySlot = new HashMap<>();
+        for (Engine.JobView v : service.engineJobs()) {
+            if ((v.state() == Engine.State.RUNNING || v.state() == Engine.State.STARTING) && !v.attempts().isEmpty()) {
+                bySlot.put(v.attempts().getLast().slot().toString(), v.spec().id());
+            }
+        }
+        List<String> status = service.gpuStatus();
+        List<Map<String, Object>> gpus = new ArrayList<>();
+        for (int g = 0; g < service.gpus().size(); g++) {
+            Layout layout = service.layout(g);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("gpu", g);
+            m.put("model", service.gpus().get(g).name());
+            m.put("status", status.get(g));
+            m.put("layout", layout.toString());
+            List<Map<String, Object>> instances = new ArrayList<>();
+            for (Instance i : layout.instances()) {
+                Map<String, Object> im = new LinkedHashMap<>();
+                im.put("instance", i.toString());
+                im.put("device", service.deviceName(g, i));
+                String job = bySlot.get("gpu" + g + ":" + i);
+                im.put("job", job);
+                if (job != null) service.journal().job(job).ifPresent(r -> {
+                    im.put("name", r.name());
+                    im.put("user", r.user());
+                });
+                instances.add(im);
+            }
+            m.put("instances", instances);
+            gpus.add(m);
+        }
+        Map<String, Object> doc = doc("gpus");
+        doc.put("gpus", gpus);
+        return doc;
+    }
+
+    static Map<String, Object> doc(String verb) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("schema", "migm." + verb + "/v1");
+        return doc;
+    }
+
+    private static Map<String, Object> error(String message) {
+        Map<String, Object> doc = doc("error");
+        String m = message == null ? "" : message.replaceAll("\\R", " ");
+        doc.put("error", m.length() > 300 ? m.substring(0, 297) + "..." : m);
+        return doc;
+    }
+}

@@ -1,0 +1,436 @@
+package dev.migm.service;
+
+import dev.migm.backend.LiveBackend;
+import dev.migm.engine.Attempt;
+import dev.migm.engine.Engine;
+import dev.migm.engine.EngineEvent;
+import dev.migm.engine.EngineLoop;
+import dev.migm.engine.EventSink;
+import dev.migm.engine.Executor;
+import dev.migm.engine.JobClass;
+import dev.migm.engine.JobSpec;
+import dev.migm.engine.Outcome;
+import dev.migm.engine.Slot;
+import dev.migm.engine.Unplaceable;
+import dev.migm.estimate.EstimatorChain;
+import dev.migm.estimate.HistoryStore;
+import dev.migm.estimate.InMemoryHistory;
+import dev.migm.estimate.LearnedRuntime;
+import dev.migm.exec.Launches;
+import dev.migm.exec.ProcessExecutor;
+import dev.migm.exec.Supervisor;
+import dev.migm.gpu.GpuModel;
+import dev.migm.gpu.Instance;
+import dev.migm.gpu.Layout;
+import dev.migm.io.InvalidInputException;
+import dev.migm.partition.Plan;
+import dev.migm.partition.PlanOp;
+import dev.migm.schedule.PolicyRegistry;
+import dev.migm.spec.BatchFile;
+import dev.migm.spec.SubmittedJob;
+import dev.migm.store.NodeJournal;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The node service: the engine of {@code migm run}, fed from a durable {@link NodeJournal} instead of
+ * a file, with jobs submitted, cancelled and inspected at any time. Every job's attempts run under
+ * their own {@link Supervisor}, so the service can die at any moment: {@link #start} reconciles the
+ * journal with the backend and the supervisors, adopts what still runs, requeues what was lost from
+ * its checkpoint, destroys idle instances migm created that nobody owns, leaves other instances alone,
+ * and says what it did.
+ *
+ * <p>Jobs run in {@code HOME/jobs/ID/} (logs {@code attempt-N.out|err}, {@code checkpoints/}); the
+ * journal is {@code HOME/journal.db}.
+ */
+public final class NodeService implements AutoCloseable {
+    /** How the service is set up. */
+    public record Settings(Path home, LiveBackend backend, boolean emulated, String policy, double timeScale) {
+    }
+
+    private static final Set<String> ENDED = Set.of("done", "failed", "cancelled");
+
+    private final Settings settings;
+    private final NodeJournal journal;
+    private final LiveBackend backend;
+    private final List<GpuModel> models;
+    private final Map<String, SubmittedJob> submitted = new ConcurrentHashMap<>();
+    private final Map<String, Path> submitDirs = new ConcurrentHashMap<>();
+    private ProcessExecutor executor;
+    private EngineLoop loop;
+    private final List<String> recovery = new ArrayList<>();
+
+    private NodeService(Settings settings, NodeJournal journal) {
+        this.settings = settings;
+        this.journal = journal;
+        this.backend = settings.backend();
+        this.models = backend.gpus();
+    }
+
+    /** Opens the journal under the home, recovers and starts the engine. */
+    public static NodeService start(Settings settings) {
+        PolicyRegistry.create(settings.policy(), settings.backend().gpus()); // refuse a bad policy before anything
+        NodeJournal journal = NodeJournal.open(settings.home().resolve("journal.db"));
+        NodeService s = new NodeService(settings, journal);
+        try {
+            s.recover();
+        } catch (RuntimeException e) {
+            s.close();
+            throw e;
+        }
+        return s;
+    }
+
+    /** What {@link #start} found and did, one line each, for the operator. */
+    public List<String> recoveryReport() {
+        return List.copyOf(recovery);
+    }
+
+    public NodeJournal journal() {
+        return journal;
+    }
+
+    public List<GpuModel> gpus() {
+        return models;
+    }
+
+    // ------------------------------------------------------------------ recovery
+
+    /** A job taken over from the journal, and what became of its open attempt while migm was away. */
+    private record Taken(JobSpec spec, List<Attempt> attempts, boolean running, Optional<Outcome> endedAway,
+                         NodeJournal.JobRow row) {
+    }
+
+    private void recover() {
+        recovery.addAll(journal.openingNotes());
+        List<NodeJournal.JobRow> open = journal.jobs(false);
+        List<Taken> taken = new ArrayList<>();
+        int adopted = 0;
+        int endedAway = 0;
+        int lost = 0;
+        int waiting = 0;
+        Map<Integer, Set<Instance>> inUse = new LinkedHashMap<>();
+        for (NodeJournal.JobRow row : open) {
+            SubmittedJob job = submittedJob(row);
+            JobSpec spec = spec(row, job, row.submittedAtS());
+            List<Attempt> attempts = new ArrayList<>();
+            NodeJournal.AttemptRow last = null;
+            for (NodeJournal.AttemptRow a : journal.attempts(row.id())) {
+                attempts.add(new Attempt(row.id(), a.number(), slot(a), a.launchedAtS(), a.startProgress()));
+                last = a;
+            }
+            if (last == null || last.endedAtS() != null) {
+                taken.add(new Taken(spec, attempts, false, Optional.empty(), row));
+                waiting++;
+                continue;
+            }
+            Attempt attempt = attempts.getLast();
+            Path prefix = Supervisor.prefix(jobDir(row.id()), attempt.number());
+            Path checkpoints = jobDir(row.id()).resolve("checkpoints");
+            boolean instanceThere = attempt.slot().instance().map(i -> backend.layout(attempt.slot().gpu())
+                    .instances().contains(i)).orElse(true);
+            switch (Supervisor.abandonIfNotStarted(prefix)) {
+                case Supervisor.Found.Running r when instanceThere -> {
+                    taken.add(new Taken(spec, attempts, true, Optional.empty(), row));
+                    attempt.slot().instance().ifPresent(i -> inUse.computeIfAbsent(attempt.slot().gpu(),
+                            g -> new java.util.HashSet<>()).add(i));
+                    adopted++;
+                }
+                case Supervisor.Found.Running r -> {
+                    // its instance is gone (a GPU reset): the process cannot be using the GPU any more
+                    r.jobPid().ifPresent(ProcessExecutor::killOrphan);
+                    taken.add(new Taken(spec, attempts, true, Optional.of(new Outcome.Stopped(
+                            "its instance " + attempt.slot() + " was gone when migm restarted", kept(attempt, checkpoints),
+                            kept(attempt, checkpoints))), row));
+                    lost++;
+                }
+                case Supervisor.Found.Exited x -> {
+                    String tail = ProcessExecutor.errTail(jobDir(row.id()), attempt.number());
+                    taken.add(new Taken(spec, attempts, true, Optional.of(ProcessExecutor.outcome(attempt,
+                            OptionalInt.of(x.status()), tail, checkpoints, null, 0, 0)), row));
+                    endedAway++;
+                }
+                case Supervisor.Found.Gone g -> {
+                    g.orphanPid().ifPresent(ProcessExecutor::killOrphan);
+                    double kept = kept(attempt, checkpoints);
+                    taken.add(new Taken(spec, attempts, true, Optional.of(new Outcome.Stopped(
+                            "its process was lost while migm was down (killed, or the node rebooted)", kept, kept)), row));
+                    lost++;
+                }
+            }
+        }
+        reconcileInstances(inUse);
+        HistoryStore history = new InMemoryHistory(50);
+        for (NodeJournal.Learned l : journal.learned(null)) {
+            HistoryStore.Kind kind = switch (l.what()) {
+                case "completed" -> HistoryStore.Kind.COMPLETED;
+                case "oom" -> HistoryStore.Kind.OOM;
+                default -> HistoryStore.Kind.PROJECTED;
+            };
+            history.record(l.app(), JobClass.parse(l.jobClass()), new HistoryStore.Observation(kind, l.mib(), l.slotMib(),
+                    0, l.jobId(), l.attempt()));
+        }
+        executor = new ProcessExecutor(settings.home(), this::launchOf, backend, settings.timeScale(), 1.0, 10.0);
+        Executor recording = new Executor() {
+            @Override
+            public void launch(Attempt attempt, JobSpec spec, EventSink sink) {
+                executor.launch(attempt, spec, sink);
+                String device = backend.deviceName(attempt.slot());
+                journal.attemptProcess(spec.id(), attempt.number(), device, executor.supervisorPid(spec.id()));
+            }
+
+            @Override
+            public void stop(Attempt attempt, String why) {
+                executor.stop(attempt, why);
+            }
+        };
+        loop = new EngineLoop("engine", settings.timeScale(), journal.lastClockS(), timers -> new Engine(timers, journal,
+                backend, recording, PolicyRegistry.create(settings.policy(), models),
+                EstimatorChain.defaults(history), new LearnedRuntime(), Engine.Settings.DEFAULT));
+        List<Taken> order = taken;
+        await(loop.ask(engine -> {
+            for (Taken t : order) {
+                engine.recover(t.spec(), t.attempts(), t.running(), t.row().needMib(), t.row().needSource(),
+                        t.row().progress(), t.row().reason());
+            }
+            return null;
+        }));
+        for (Taken t : taken) {
+            if (!t.running()) continue;
+            Attempt a = t.attempts().getLast();
+            if (t.endedAway().isPresent()) {
+                loop.post(new EngineEvent.AttemptExited(t.spec().id(), a.number(), t.endedAway().get()));
+            } else {
+                executor.adopt(a, loop::post);
+            }
+        }
+        for (int g : journal.drainedGpus()) {
+            if (g < models.size()) loop.post(new EngineEvent.DrainGpu(g, true));
+        }
+        if (!open.isEmpty() || adopted + endedAway + lost > 0) {
+            recovery.add(String.format(java.util.Locale.ROOT, "recovered %d unfinished jobs: %d running (re-attached),"
+                            + " %d ended while migm was down, %d lost (requeued from their checkpoints), %d waiting",
+                    open.size(), adopted, endedAway, lost, waiting));
+        }
+        journal.note(loop.timers().nowS(), "ServiceStarted", null, recovery.isEmpty() ? "started" : String.join("; ", recovery));
+    }
+
+    /**
+     * Destroys idle instances migm created (the journal's instances table) that no adopted attempt
+     * uses; leaves instances migm did not create alone and reports them; forgets created instances
+     * that are gone (a reboot, a GPU reset).
+     */
+    private void reconcileInstances(Map<Integer, Set<Instance>> inUse) {
+        double now = System.currentTimeMillis() / 1000.0;
+        for (int g = 0; g < models.size(); g++) {
+            Layout layout = backend.layout(g);
+            Set<String> created = journal.createdInstances(g);
+            List<Instance> idleOurs = new ArrayList<>();
+            List<String> foreign = new ArrayList<>();
+            for (Instance i : layout.instances()) {
+                boolean used = inUse.getOrDefault(g, Set.of()).contains(i);
+                if (created.contains(i.toString())) {
+                    if (!used) idleOurs.add(i);
+                } else if (!used) {
+                    foreign.add(i.toString());
+                }
+            }
+            long gone = created.stream().filter(c -> layout.instances().stream().noneMatch(i -> i.toString().equals(c)))
+                    .count();
+            if (gone > 0) recovery.add("gpu" + g + ": " + gone + " instance(s) migm had created are gone (reboot or reset)");
+            if (!foreign.isEmpty()) {
+                recovery.add("gpu" + g + ": left alone instance(s) migm did not create: " + String.join(", ", foreign));
+            }
+            if (!idleOurs.isEmpty()) {
+                Layout result = layout;
+                List<PlanOp> ops = new ArrayList<>();
+                for (Instance i : idleOurs) {
+                    ops.add(new PlanOp.Destroy(i));
+                    result = result.without(i);
+                }
+                CompletableFuture<Optional<String>> done = new CompletableFuture<>();
+                int gpu = g;
+                backend.apply(g, new Plan.Possible(layout, Plan.Kind.TRANSITION, ops, Optional.empty(), result), 0,
+                        event -> {
+                            if (event instanceof EngineEvent.ReconfigurationFinished f && f.gpu() == gpu) {
+                                done.complete(f.failure());
+                            }
+                        });
+                Optional<String> failure;
+                try {
+                    failure = done.get(120, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    failure = Optional.of("no answer: " + e.getMessage());
+                }
+                recovery.add("gpu" + g + ": destroyed " + idleOurs.size() + " idle instance(s) migm had created"
+                        + failure.map(f -> " (not all: " + f + ")").orElse(""));
+            }
+            journal.instancesNowAre(g, backend.layout(g), now);
+        }
+    }
+
+    private static double kept(Attempt attempt, Path checkpoints) {
+        return Math.max(attempt.startProgress(), dev.migm.exec.WorkloadHelper.readCheckpoint(checkpoints));
+    }
+
+    private Slot slot(NodeJournal.AttemptRow a) {
+        GpuModel model = models.get(a.gpu());
+        if (a.instance() == null) return Slot.wholeGpu(a.gpu(), model);
+        return Slot.of(a.gpu(), Layout.parse(model, a.instance()).instances().getFirst());
+    }
+
+    private SubmittedJob submittedJob(NodeJournal.JobRow row) {
+        return submitted.computeIfAbsent(row.id(), id -> {
+            NodeJournal.Submission s = journal.submission(row.submission());
+            submitDirs.put(id, Path.of(s.cwd()));
+            return BatchFile.parse(s.text(), s.source()).get(row.index());
+        });
+    }
+
+    /** The engine's view of a submitted job: its id, its arrival and what the submitter declared. */
+    private static JobSpec spec(NodeJournal.JobRow row, SubmittedJob job, double atS) {
+        JobSpec s = job.toJobSpec();
+        return new JobSpec(row.id(), atS, s.app(), s.jobClass(), s.declaredMib(), s.params(), s.checkpoints(),
+                s.expectedS(), s.limits());
+    }
+
+    private ProcessExecutor.Launch launchOf(String id) {
+        SubmittedJob job = submitted.get(id);
+        if (job == null) {
+            job = submittedJob(journal.job(id).orElseThrow(() -> new IllegalStateException("no job " + id)));
+        }
+        return Launches.of(job, settings.emulated(), submitDirs.get(id));
+    }
+
+    /** The directory of a job's logs and checkpoints. */
+    public Path jobDir(String id) {
+        return settings.home().resolve("jobs").resolve(id);
+    }
+
+    // ------------------------------------------------------------------ requests
+
+    /**
+     * Accepts a job or batch file sent by {@code user} from {@code cwd}: all its jobs or none (any
+     * invalid job refuses the whole file with the reason). Returns the new ids once they are durable.
+     */
+    public List<String> submit(String user, String source, String cwd, String text) {
+        List<SubmittedJob> jobs = BatchFile.parse(text, source);
+        double now = loop.timers().nowS();
+        List<String> ids = journal.submit(now, user, source, cwd, text,
+                jobs.stream().map(j -> new NodeJournal.NewJob(j.name())).toList());
+        for (int i = 0; i < jobs.size(); i++) {
+            SubmittedJob job = jobs.get(i);
+            String id = ids.get(i);
+            submitted.put(id, job);
+            submitDirs.put(id, Path.of(cwd));
+            JobSpec s = job.toJobSpec();
+            JobSpec at = new JobSpec(id, now + s.submitS(), s.app(), s.jobClass(), s.declaredMib(), s.params(),
+                    s.checkpoints(), s.expectedS(), s.limits());
+            if (s.submitS() > 0) {
+                loop.timers().at(at.submitS(), new EngineEvent.JobSubmitted(at), loop::post);
+            } else {
+                loop.post(new EngineEvent.JobSubmitted(at));
+            }
+        }
+        return ids;
+    }
+
+    /** Asks to cancel a job; only its submitter or root may. The answer says what happens. */
+    public String cancel(String user, String id) {
+        NodeJournal.JobRow row = journal.job(id).orElseThrow(() -> new Refused(404, "no job " + id));
+        if (!user.equals(row.user()) && !user.equals("root")) {
+            throw new Refused(403, "job " + id + " belongs to " + row.user() + "; only they or root may cancel it");
+        }
+        if (ENDED.contains(row.state())) {
+            throw new Refused(409, "job " + id + " already ended " + row.state());
+        }
+        loop.post(new EngineEvent.CancelJob(id, user));
+        return row.state().equals("queued") || row.state().equals("submitted") ? "cancelled" : "stopping";
+    }
+
+    /** Drains a GPU (no new work; what runs finishes) or returns it to service. */
+    public void drain(int gpu, boolean drain) {
+        if (gpu < 0 || gpu >= models.size()) {
+            throw new Refused(404, "no gpu" + gpu + " (this node has " + models.size() + ")");
+        }
+        loop.post(new EngineEvent.DrainGpu(gpu, drain));
+    }
+
+    /** Why a waiting job does not run now, if the engine can say. */
+    public Optional<Unplaceable> whyWaiting(String id) {
+        return await(loop.ask(e -> e.explain(id)));
+    }
+
+    /** What the engine holds now (job states as the journal has them are also current). */
+    public List<Engine.JobView> engineJobs() {
+        return await(loop.ask(e -> List.copyOf(e.jobs())));
+    }
+
+    /** Each GPU's status: ok, draining or lost. */
+    public List<String> gpuStatus() {
+        return await(loop.ask(e -> e.snapshot().gpuStatus()));
+    }
+
+    /** The layout each GPU has now, read from the backend. */
+    public Layout layout(int gpu) {
+        return backend.layout(gpu);
+    }
+
+    /** The device name ({@code MIG-<uuid>}) of an instance. */
+    public String deviceName(int gpu, Instance instance) {
+        return backend.deviceName(Slot.of(gpu, instance));
+    }
+
+    /** The clock the journal's times are on. */
+    public double nowS() {
+        return loop.timers().nowS();
+    }
+
+    private static <T> T await(CompletableFuture<T> f) {
+        try {
+            return f.get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("the engine did not answer: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Stops the service and leaves the jobs running under their supervisors: the next service
+     * re-attaches to them. Idle instances stay for it to reuse or destroy.
+     */
+    @Override
+    public void close() {
+        if (loop != null) loop.close();
+        if (executor != null) executor.detach();
+        journal.close();
+    }
+
+    /**
+     * A request the service refuses, with the HTTP status the API answers: 404 no such job or GPU,
+     * 403 not the caller's to do, 409 contradicts the job's state.
+     */
+    public static final class Refused extends RuntimeException {
+        private final int status;
+
+        public Refused(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+
+        public int status() {
+            return status;
+        }
+    }
+}

@@ -1,0 +1,599 @@
+package dev.migm.store;
+
+import dev.migm.engine.EngineRecord;
+import dev.migm.engine.Journal;
+import dev.migm.engine.Outcome;
+import dev.migm.gpu.Instance;
+import dev.migm.io.InvalidInputException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The node service's durable journal: one SQLite database (sqlite-jdbc) in WAL mode with
+ * {@code synchronous=FULL}, so that a transaction that returned is on disk. It keeps the jobs as
+ * submitted (with their submitter), their attempts, every {@link EngineRecord} as an event, what the
+ * estimators learned, the instances migm created and the GPUs an admin drained.
+ *
+ * <p>Contract: {@link #append} commits before it returns, and the engine appends a record before it
+ * acts on it, so every transition is durable before it happens; {@link #submit} returns ids only
+ * once the jobs are committed. One connection, used under this object's lock: the engine's thread
+ * and the API's threads take turns (SQLite has one writer anyway).
+ *
+ * <p>The schema is versioned ({@code PRAGMA user_version}) with ordered {@link #MIGRATIONS}: a
+ * database of an older migm is upgraded in place, in one transaction; one of a newer migm is refused.
+ */
+public final class NodeJournal implements Journal, AutoCloseable {
+    /** Schema migrations, oldest first: migration i brings the schema from version i to i+1. */
+    static final List<List<String>> MIGRATIONS = List.of(
+            // 1: jobs as submitted, their attempts, events, what the estimators learned
+            List.of("""
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""", """
+                    CREATE TABLE submissions (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL,
+                      user TEXT NOT NULL, source TEXT NOT NULL, cwd TEXT NOT NULL, text TEXT NOT NULL)""", """
+                    CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, submission INTEGER NOT NULL
+                      REFERENCES submissions(id), idx INTEGER NOT NULL, name TEXT NOT NULL, user TEXT NOT NULL,
+                      state TEXT NOT NULL, submitted_at REAL NOT NULL, ended_at REAL, attempts INTEGER NOT NULL DEFAULT 0,
+                      need_mib INTEGER NOT NULL DEFAULT 0, need_source TEXT NOT NULL DEFAULT '',
+                      progress REAL NOT NULL DEFAULT 0, slot TEXT, reason TEXT NOT NULL DEFAULT '')""", """
+                    CREATE INDEX jobs_state ON jobs(state)""", """
+                    CREATE TABLE attempts (job INTEGER NOT NULL REFERENCES jobs(id), number INTEGER NOT NULL,
+                      gpu INTEGER NOT NULL, instance TEXT, launched_at REAL NOT NULL, start_progress REAL NOT NULL,
+                      running_at REAL, ended_at REAL, outcome TEXT, detail TEXT, peak_mib INTEGER,
+                      PRIMARY KEY (job, number))""", """
+                    CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL,
+                      job TEXT, text TEXT NOT NULL)""", """
+                    CREATE TABLE history (job TEXT NOT NULL, attempt INTEGER NOT NULL, what TEXT NOT NULL,
+                      app TEXT NOT NULL, class TEXT NOT NULL, mib INTEGER NOT NULL, slot_mib INTEGER NOT NULL,
+                      at REAL NOT NULL, PRIMARY KEY (job, attempt, what))""", """
+                    CREATE INDEX history_app ON history(app)"""),
+            // 2: the process identity and device of attempts, the instances migm created, drained GPUs
+            List.of("""
+                    ALTER TABLE attempts ADD COLUMN device TEXT""", """
+                    ALTER TABLE attempts ADD COLUMN supervisor_pid INTEGER""", """
+                    ALTER TABLE attempts ADD COLUMN energy_j REAL""", """
+                    CREATE TABLE instances (gpu INTEGER NOT NULL, instance TEXT NOT NULL, created_at REAL NOT NULL,
+                      destroyed_at REAL)""", """
+                    CREATE INDEX instances_live ON instances(gpu, instance) WHERE destroyed_at IS NULL""", """
+                    CREATE TABLE gpus (gpu INTEGER PRIMARY KEY, drained INTEGER NOT NULL DEFAULT 0,
+                      lost INTEGER NOT NULL DEFAULT 0, reason TEXT NOT NULL DEFAULT '')"""));
+
+    /** The schema version this migm writes. */
+    public static final int SCHEMA_VERSION = MIGRATIONS.size();
+
+    private static final Set<String> ENDED = Set.of("done", "failed", "cancelled");
+
+    private final Path file;
+    private final Connection db;
+    private final List<String> openingNotes = new ArrayList<>();
+    /** Instances migm created and has not destroyed, by GPU (mirrors the instances table). */
+    private final Map<Integer, Set<String>> liveInstances = new LinkedHashMap<>();
+
+    private NodeJournal(Path file, Connection db) {
+        this.file = file;
+        this.db = db;
+    }
+
+    /**
+     * Opens (creating if needed) the journal at {@code file}, checks it and brings its schema up to
+     * date. A database that is not SQLite, is damaged, or comes from a newer migm is refused with
+     * one line naming the file; it is left as it is.
+     */
+    public static NodeJournal open(Path file) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+        } catch (java.io.IOException e) {
+            throw new InvalidInputException(file + ": cannot create its directory: " + e.getMessage());
+        }
+        Connection c;
+        try {
+            c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+        } catch (SQLException e) {
+            throw new InvalidInputException(file + ": cannot open the journal: " + e.getMessage());
+        }
+        NodeJournal j = new NodeJournal(file, c);
+        try {
+            j.prepare();
+        } catch (SQLException e) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // reported below
+            }
+            throw new InvalidInputException(file + ": not a usable migm journal (" + oneLine(e.getMessage())
+                    + "); it was left as it is");
+        } catch (InvalidInputException e) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // reported by e
+            }
+            throw e;
+        }
+        return j;
+    }
+
+    private void prepare() throws SQLException {
+        try (Statement s = db.createStatement()) {
+            s.execute("PRAGMA busy_timeout=10000");
+            try (ResultSet r = s.executeQuery("PRAGMA journal_mode=WAL")) {
+                r.next();
+                if (!r.getString(1).equalsIgnoreCase("wal")) {
+                    throw new SQLException("WAL mode refused (" + r.getString(1) + ")");
+                }
+            }
+            s.execute("PRAGMA synchronous=FULL");
+            s.execute("PRAGMA foreign_keys=ON");
+            try (ResultSet r = s.executeQuery("PRAGMA quick_check")) {
+                r.next();
+                if (!"ok".equals(r.getString(1))) {
+                    throw new SQLException("integrity check failed: " + r.getString(1));
+                }
+            }
+            int version;
+            try (ResultSet r = s.executeQuery("PRAGMA user_version")) {
+                r.next();
+                version = r.getInt(1);
+            }
+            if (version > SCHEMA_VERSION) {
+                throw new InvalidInputException(file + ": written by a newer migm (journal schema " + version
+                        + ", this migm knows up to " + SCHEMA_VERSION + "); upgrade migm or move the file aside");
+            }
+            if (version < SCHEMA_VERSION) {
+                db.setAutoCommit(false);
+                try {
+                    for (int v = version; v < SCHEMA_VERSION; v++) {
+                        for (String sql : MIGRATIONS.get(v)) s.execute(sql);
+                    }
+                    s.execute("PRAGMA user_version=" + SCHEMA_VERSION);
+                    db.commit();
+                } catch (SQLException e) {
+                    db.rollback();
+                    throw e;
+                } finally {
+                    db.setAutoCommit(true);
+                }
+                if (version > 0) {
+                    openingNotes.add("journal upgraded from schema " + version + " to " + SCHEMA_VERSION);
+                }
+            }
+        }
+        try (Statement s = db.createStatement();
+             ResultSet r = s.executeQuery("SELECT gpu, instance FROM instances WHERE destroyed_at IS NULL")) {
+            while (r.next()) liveInstances.computeIfAbsent(r.getInt(1), g -> new HashSet<>()).add(r.getString(2));
+        }
+    }
+
+    /** What opening found worth telling (an upgrade). */
+    public List<String> openingNotes() {
+        return List.copyOf(openingNotes);
+    }
+
+    /** The database file. */
+    public Path file() {
+        return file;
+    }
+
+    // ------------------------------------------------------------------ submits
+
+    /** One job of a submit: its name as the file gives it. */
+    public record NewJob(String name) {
+    }
+
+    /**
+     * Stores a submission (the file's text as sent, who sent it and from where) and its jobs, in one
+     * transaction; returns the jobs' ids once committed.
+     */
+    public synchronized List<String> submit(double atS, String user, String source, String cwd, String text,
+                                            List<NewJob> jobs) {
+        return transaction(() -> {
+            long submission;
+            try (PreparedStatement p = db.prepareStatement("INSERT INTO submissions (at, user, source, cwd, text)"
+                    + " VALUES (?,?,?,?,?)", Statement.RETURN_GENERATED_KEYS)) {
+                p.setDouble(1, atS);
+                p.setString(2, user);
+                p.setString(3, source);
+                p.setString(4, cwd);
+                p.setString(5, text);
+                p.executeUpdate();
+                submission = generated(p);
+            }
+            List<String> ids = new ArrayList<>();
+            try (PreparedStatement p = db.prepareStatement("INSERT INTO jobs (submission, idx, name, user, state,"
+                    + " submitted_at) VALUES (?,?,?,?,'submitted',?)", Statement.RETURN_GENERATED_KEYS)) {
+                for (int i = 0; i < jobs.size(); i++) {
+                    p.setLong(1, submission);
+                    p.setInt(2, i);
+                    p.setString(3, jobs.get(i).name());
+                    p.setString(4, user);
+                    p.setDouble(5, atS);
+                    p.executeUpdate();
+                    ids.add(Long.toString(generated(p)));
+                }
+            }
+            return ids;
+        });
+    }
+
+    private static long generated(PreparedStatement p) throws SQLException {
+        try (ResultSet k = p.getGeneratedKeys()) {
+            k.next();
+            return k.getLong(1);
+        }
+    }
+
+    // ------------------------------------------------------------------ the engine's records
+
+    @Override
+    public synchronized void append(EngineRecord record) {
+        transaction(() -> {
+            apply(record);
+            try (PreparedStatement p = db.prepareStatement("INSERT INTO events (at, kind, job, text) VALUES (?,?,?,?)")) {
+                p.setDouble(1, record.atS());
+                p.setString(2, record.getClass().getSimpleName());
+                p.setString(3, jobOf(record));
+                String text = record.toString();
+                p.setString(4, text.length() > 4000 ? text.substring(0, 3997) + "..." : text);
+                p.executeUpdate();
+            }
+            update("INSERT INTO meta (key, value) VALUES ('clock_s', ?) ON CONFLICT(key) DO UPDATE SET value ="
+                    + " max(CAST(value AS REAL), CAST(excluded.value AS REAL))", Double.toString(record.atS()));
+            return null;
+        });
+    }
+
+    private static String jobOf(EngineRecord r) {
+        return switch (r) {
+            case EngineRecord.Submitted s -> s.spec().id();
+            case EngineRecord.Recovered s -> s.spec().id();
+            case EngineRecord.SubmitRejected s -> s.spec().id();
+            case EngineRecord.Queued q -> q.jobId();
+            case EngineRecord.Placed p -> p.jobId();
+            case EngineRecord.AttemptLaunched l -> l.jobId();
+            case EngineRecord.AttemptRunning a -> a.jobId();
+            case EngineRecord.StopRequested s -> s.jobId();
+            case EngineRecord.AttemptExited x -> x.jobId();
+            case EngineRecord.Learned l -> l.jobId();
+            case EngineRecord.CancelRequested c -> c.jobId();
+            case EngineRecord.Cancelled c -> c.jobId();
+            case EngineRecord.Done d -> d.jobId();
+            case EngineRecord.Failed f -> f.jobId();
+            case EngineRecord.ReconfigurationPlanned p -> p.forJob().orElse(null);
+            default -> null;
+        };
+    }
+
+    private void apply(EngineRecord record) throws SQLException {
+        switch (record) {
+            case EngineRecord.Submitted s -> update("UPDATE jobs SET state='queued' WHERE id=? AND state='submitted'",
+                    s.spec().id());
+            case EngineRecord.Recovered r -> update("UPDATE jobs SET state=?, attempts=?, need_mib=?, need_source=?,"
+                            + " progress=? WHERE id=?", r.running() ? "running" : "queued", r.attempts().size(),
+                    r.needMib(), r.needSource(), r.progress(), r.spec().id());
+            case EngineRecord.Queued q -> update("UPDATE jobs SET state='queued', need_mib=?, need_source=?, progress=?,"
+                    + " reason=?, slot=NULL WHERE id=?", q.needMib(), q.needSource(), q.progress(), q.lastReason(), q.jobId());
+            case EngineRecord.Placed p -> update("UPDATE jobs SET state=?, slot=? WHERE id=?",
+                    p.ticket().isPresent() ? "placing" : "starting",
+                    "gpu" + p.gpu() + ":" + p.instance().map(Instance::toString).orElse("whole"), p.jobId());
+            case EngineRecord.AttemptLaunched l -> {
+                update("INSERT OR REPLACE INTO attempts (job, number, gpu, instance, launched_at, start_progress)"
+                                + " VALUES (?,?,?,?,?,?)", l.jobId(), l.attempt(), l.slot().gpu(),
+                        l.slot().instance().map(Instance::toString).orElse(null), l.atS(), l.startProgress());
+                update("UPDATE jobs SET state='starting', attempts=?, slot=? WHERE id=?", l.attempt(),
+                        l.slot().toString(), l.jobId());
+            }
+            case EngineRecord.AttemptRunning a -> {
+                update("UPDATE attempts SET running_at=? WHERE job=? AND number=?", a.atS(), a.jobId(), a.attempt());
+                update("UPDATE jobs SET state='running' WHERE id=?", a.jobId());
+            }
+            case EngineRecord.AttemptExited x -> {
+                String kind = switch (x.outcome()) {
+                    case Outcome.Completed c -> "completed";
+                    case Outcome.OutOfMemory o -> "oom";
+                    case Outcome.Stopped s -> "stopped";
+                    case Outcome.Crashed c -> "crashed";
+                };
+                String detail = switch (x.outcome()) {
+                    case Outcome.Completed c -> "";
+                    case Outcome.OutOfMemory o -> o.evidence();
+                    case Outcome.Stopped s -> s.why();
+                    case Outcome.Crashed c -> c.reason();
+                };
+                Long peak = switch (x.outcome()) {
+                    case Outcome.Completed c -> c.peakSampledMib() > 0 ? c.peakSampledMib() : null;
+                    case Outcome.OutOfMemory o -> o.usedMib();
+                    default -> null;
+                };
+                update("UPDATE attempts SET ended_at=?, outcome=?, detail=?, peak_mib=coalesce(?, peak_mib)"
+                        + " WHERE job=? AND number=?", x.atS(), kind, detail, peak, x.jobId(), x.attempt());
+            }
+            case EngineRecord.Learned l -> update("INSERT OR IGNORE INTO history (job, attempt, what, app, class, mib,"
+                            + " slot_mib, at) VALUES (?,?,?,?,?,?,?,?)", l.jobId(), l.attempt(), l.what(), l.app(),
+                    l.jobClass().name(), l.mib(), l.slotMib(), l.atS());
+            case EngineRecord.Done d -> ended(d.jobId(), "done", "", d.atS());
+            case EngineRecord.Failed f -> ended(f.jobId(), "failed", f.reason(), f.atS());
+            case EngineRecord.Cancelled c -> ended(c.jobId(), "cancelled", c.reason(), c.atS());
+            case EngineRecord.ReconfigurationApplied a -> instances(a.gpu(), a.layout(), a.atS());
+            case EngineRecord.ReconfigurationFailed f -> instances(f.gpu(), f.layout(), f.atS());
+            case EngineRecord.GpuDrain d -> update("INSERT INTO gpus (gpu, drained) VALUES (?,?) ON CONFLICT(gpu)"
+                    + " DO UPDATE SET drained=excluded.drained", d.gpu(), d.drain() ? 1 : 0);
+            case EngineRecord.GpuHealth h -> update("INSERT INTO gpus (gpu, lost, reason) VALUES (?,?,?) ON CONFLICT(gpu)"
+                    + " DO UPDATE SET lost=excluded.lost, reason=excluded.reason", h.gpu(), h.lost() ? 1 : 0, h.reason());
+            default -> {
+            }
+        }
+    }
+
+    private void ended(String jobId, String state, String reason, double atS) throws SQLException {
+        update("UPDATE jobs SET state=?, reason=?, ended_at=?, slot=NULL WHERE id=?", state, reason, atS, jobId);
+    }
+
+    /**
+     * Brings the instances table to what a GPU has after migm changed it: instances that appeared
+     * were created by migm, those that went were destroyed. An instance migm did not create is never
+     * in the table (another tool's), so it is never destroyed on migm's behalf.
+     */
+    private void instances(int gpu, dev.migm.gpu.Layout layout, double atS) throws SQLException {
+        Set<String> now = new HashSet<>();
+        layout.instances().forEach(i -> now.add(i.toString()));
+        Set<String> before = liveInstances.computeIfAbsent(gpu, g -> new HashSet<>());
+        for (String gone : List.copyOf(before)) {
+            if (!now.contains(gone)) {
+                update("UPDATE instances SET destroyed_at=? WHERE gpu=? AND instance=? AND destroyed_at IS NULL", atS,
+                        gpu, gone);
+            }
+        }
+        for (String created : now) {
+            if (!before.contains(created)) {
+                update("INSERT INTO instances (gpu, instance, created_at) VALUES (?,?,?)", gpu, created, atS);
+            }
+        }
+        before.clear();
+        before.addAll(now);
+    }
+
+    /**
+     * Records instances migm created that are no longer there, or that it destroyed itself outside a
+     * plan (idle ones at start), as destroyed.
+     */
+    public synchronized void instancesNowAre(int gpu, dev.migm.gpu.Layout layout, double atS) {
+        transaction(() -> {
+            Set<String> before = liveInstances.computeIfAbsent(gpu, g -> new HashSet<>());
+            for (String gone : List.copyOf(before)) {
+                if (layout.instances().stream().noneMatch(i -> i.toString().equals(gone))) {
+                    update("UPDATE instances SET destroyed_at=? WHERE gpu=? AND instance=? AND destroyed_at IS NULL",
+                            atS, gpu, gone);
+                    before.remove(gone);
+                }
+            }
+            return null;
+        });
+    }
+
+    /** The instances migm created on a GPU and has not destroyed, as {@code profile@start}. */
+    public synchronized Set<String> createdInstances(int gpu) {
+        return Set.copyOf(liveInstances.getOrDefault(gpu, Set.of()));
+    }
+
+    /** Where an attempt runs and who supervises it (known once launched). */
+    public synchronized void attemptProcess(String jobId, int attempt, String device, long supervisorPid) {
+        transaction(() -> {
+            update("UPDATE attempts SET device=?, supervisor_pid=? WHERE job=? AND number=?", device, supervisorPid,
+                    jobId, attempt);
+            return null;
+        });
+    }
+
+    /** The board energy attributed to an attempt (model named by the API next to it). */
+    public synchronized void attemptEnergy(String jobId, int attempt, double joules) {
+        transaction(() -> {
+            update("UPDATE attempts SET energy_j=? WHERE job=? AND number=?", joules, jobId, attempt);
+            return null;
+        });
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    /** A job's row. */
+    public record JobRow(String id, String name, String user, String state, double submittedAtS, Double endedAtS,
+                         int attempts, long needMib, String needSource, double progress, String slot, String reason,
+                         long submission, int index) {
+        public boolean ended() {
+            return ENDED.contains(state);
+        }
+    }
+
+    /** An attempt's row; {@code endedAtS} null while it runs (or when migm stopped before it ended). */
+    public record AttemptRow(String jobId, int number, int gpu, String instance, double launchedAtS,
+                             double startProgress, Double runningAtS, Double endedAtS, String outcome, String detail,
+                             Long peakMib, String device, Long supervisorPid, Double energyJ) {
+    }
+
+    /** A submission as it was sent. */
+    public record Submission(long id, String user, String source, String cwd, String text) {
+    }
+
+    /** What the estimators learned from one attempt. */
+    public record Learned(String jobId, int attempt, String what, String app, String jobClass, long mib,
+                          long slotMib, double atS) {
+    }
+
+    public synchronized List<JobRow> jobs(boolean includeEnded) {
+        return query("SELECT id, name, user, state, submitted_at, ended_at, attempts, need_mib, need_source, progress,"
+                + " slot, reason, submission, idx FROM jobs" + (includeEnded ? "" : " WHERE state NOT IN"
+                + " ('done','failed','cancelled')") + " ORDER BY id", NodeJournal::jobRow);
+    }
+
+    public synchronized Optional<JobRow> job(String id) {
+        return query("SELECT id, name, user, state, submitted_at, ended_at, attempts, need_mib, need_source, progress,"
+                + " slot, reason, submission, idx FROM jobs WHERE id=?", NodeJournal::jobRow, id).stream().findFirst();
+    }
+
+    private static JobRow jobRow(ResultSet r) throws SQLException {
+        double ended = r.getDouble(6);
+        Double endedAt = r.wasNull() ? null : ended;
+        return new JobRow(r.getString(1), r.getString(2), r.getString(3), r.getString(4), r.getDouble(5), endedAt,
+                r.getInt(7), r.getLong(8), r.getString(9), r.getDouble(10), r.getString(11), r.getString(12),
+                r.getLong(13), r.getInt(14));
+    }
+
+    public synchronized List<AttemptRow> attempts(String jobId) {
+        return query("SELECT job, number, gpu, instance, launched_at, start_progress, running_at, ended_at, outcome,"
+                + " detail, peak_mib, device, supervisor_pid, energy_j FROM attempts WHERE job=? ORDER BY number", r -> {
+                    return new AttemptRow(r.getString(1), r.getInt(2), r.getInt(3), r.getString(4), r.getDouble(5),
+                            r.getDouble(6), nullable(r, 7), nullable(r, 8), r.getString(9), r.getString(10),
+                            r.getObject(11) == null ? null : r.getLong(11), r.getString(12),
+                            r.getObject(13) == null ? null : r.getLong(13), nullable(r, 14));
+                }, jobId);
+    }
+
+    private static Double nullable(ResultSet r, int column) throws SQLException {
+        double v = r.getDouble(column);
+        return r.wasNull() ? null : v;
+    }
+
+    public synchronized Submission submission(long id) {
+        return query("SELECT id, user, source, cwd, text FROM submissions WHERE id=?", r -> new Submission(r.getLong(1),
+                r.getString(2), r.getString(3), r.getString(4), r.getString(5)), id).getFirst();
+    }
+
+    /** What the estimators learned, oldest first; of one application, or of all when {@code app} is null. */
+    public synchronized List<Learned> learned(String app) {
+        return query("SELECT job, attempt, what, app, class, mib, slot_mib, at FROM history"
+                        + (app == null ? "" : " WHERE app=?") + " ORDER BY at, rowid",
+                r -> new Learned(r.getString(1), r.getInt(2), r.getString(3), r.getString(4), r.getString(5),
+                        r.getLong(6), r.getLong(7), r.getDouble(8)), app == null ? new Object[0] : new Object[] {app});
+    }
+
+    /** The GPUs an admin drained. */
+    public synchronized Set<Integer> drainedGpus() {
+        return Set.copyOf(query("SELECT gpu FROM gpus WHERE drained=1", r -> r.getInt(1)));
+    }
+
+    /** The engine's clock at its last record (0 for a new journal). */
+    public synchronized double lastClockS() {
+        List<Double> v = query("SELECT CAST(value AS REAL) FROM meta WHERE key='clock_s'", r -> r.getDouble(1));
+        return v.isEmpty() ? 0 : v.getFirst();
+    }
+
+    /** Counts of jobs by state. */
+    public synchronized Map<String, Integer> countsByState() {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        query("SELECT state, count(*) FROM jobs GROUP BY state ORDER BY state", r -> out.put(r.getString(1), r.getInt(2)));
+        return out;
+    }
+
+    /** The most recent events, oldest first, at most {@code limit}; of one job if {@code jobId} is not null. */
+    public synchronized List<String> events(String jobId, int limit) {
+        List<String> out = new ArrayList<>(query("SELECT at, kind, text FROM events" + (jobId == null ? "" : " WHERE job=?")
+                        + " ORDER BY seq DESC LIMIT " + Math.max(1, limit),
+                r -> String.format(java.util.Locale.ROOT, "%.1f %s", r.getDouble(1), r.getString(3)),
+                jobId == null ? new Object[0] : new Object[] {jobId}));
+        java.util.Collections.reverse(out);
+        return out;
+    }
+
+    /** Records a note of the node service (recovery, refusals) as an event. */
+    public synchronized void note(double atS, String kind, String jobId, String text) {
+        transaction(() -> {
+            update("INSERT INTO events (at, kind, job, text) VALUES (?,?,?,?)", atS, kind, jobId, text);
+            return null;
+        });
+    }
+
+    /** An attempt found ended while migm was away, with what became of it. */
+    public synchronized void attemptEndedWhileAway(String jobId, int attempt, double atS, String outcome, String detail) {
+        transaction(() -> {
+            update("UPDATE attempts SET ended_at=?, outcome=?, detail=? WHERE job=? AND number=? AND ended_at IS NULL",
+                    atS, outcome, detail, jobId, attempt);
+            return null;
+        });
+    }
+
+    // ------------------------------------------------------------------ plumbing
+
+    @FunctionalInterface
+    private interface Rows<T> {
+        T read(ResultSet r) throws SQLException;
+    }
+
+    @FunctionalInterface
+    private interface Work<T> {
+        T run() throws SQLException;
+    }
+
+    private <T> List<T> query(String sql, Rows<T> rows, Object... args) {
+        try (PreparedStatement p = db.prepareStatement(sql)) {
+            bind(p, args);
+            List<T> out = new ArrayList<>();
+            try (ResultSet r = p.executeQuery()) {
+                while (r.next()) out.add(rows.read(r));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new JournalException(file + ": " + oneLine(e.getMessage()), e);
+        }
+    }
+
+    private void update(String sql, Object... args) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement(sql)) {
+            bind(p, args);
+            p.executeUpdate();
+        }
+    }
+
+    private static void bind(PreparedStatement p, Object... args) throws SQLException {
+        for (int i = 0; i < args.length; i++) p.setObject(i + 1, args[i]);
+    }
+
+    private <T> T transaction(Work<T> work) {
+        try {
+            db.setAutoCommit(false);
+            try {
+                T t = work.run();
+                db.commit();
+                return t;
+            } catch (SQLException | RuntimeException e) {
+                db.rollback();
+                throw e;
+            } finally {
+                db.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new JournalException(file + ": " + oneLine(e.getMessage()), e);
+        }
+    }
+
+    private static String oneLine(String s) {
+        String m = s == null ? "" : s.replaceAll("\\R", " ");
+        return m.length() > 200 ? m.substring(0, 197) + "..." : m;
+    }
+
+    /** A write or read of the journal failed (disk full, I/O error): the service cannot go on safely. */
+    public static final class JournalException extends RuntimeException {
+        JournalException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            db.close();
+        } catch (SQLException e) {
+            // closing: nothing to do
+        }
+    }
+}
