@@ -32,6 +32,12 @@ final class LiveBackends {
      */
     static Opened open(String backendName, String gpu, int gpuCount, Path home, double timeScale, String nvmlLibrary,
                        Consumer<String> notes, PrintWriter err) {
+        return open(backendName, gpu, gpuCount, home, timeScale, nvmlLibrary, notes, err, dev.migm.emu.FaultInjector.NONE);
+    }
+
+    /** As above, with faults injected into the emulated GPU (tests of recovery; ignored on NVML). */
+    static Opened open(String backendName, String gpu, int gpuCount, Path home, double timeScale, String nvmlLibrary,
+                       Consumer<String> notes, PrintWriter err, dev.migm.emu.FaultInjector faults) {
         if (!List.of("emulated", "nvml", "auto").contains(backendName)) {
             throw new InvalidInputException("--backend: expected emulated, nvml or auto, got "
                     + dev.migm.io.TextFiles.quote(backendName));
@@ -72,7 +78,7 @@ final class LiveBackends {
         }
         if (chosen != null) return new Opened(chosen, nvml, false);
         EmulatedGpuBackend emulated = new EmulatedGpuBackend(home.resolve("emulated"), SimulateCommand.node(gpu, gpuCount),
-                timeScale, SimulatedGpuBackend.Latency.DEFAULT);
+                timeScale, SimulatedGpuBackend.Latency.DEFAULT, faults);
         emulated.survivorNotes().forEach(n -> notes.accept("emulated GPU: " + n));
         return new Opened(emulated, null, true);
     }

@@ -215,7 +215,8 @@ final class RunCommand implements Callable<Integer> {
     }
 
     static ProcessExecutor.Launch launch(SubmittedJob job, boolean emulated) {
-        return dev.migm.exec.Launches.of(job, emulated, null);
+        return dev.migm.exec.Launches.of(job, emulated ? dev.migm.exec.Launches.helperCommand(Main.class.getName())
+                : List.of(), null);
     }
 
     private static void event(PrintWriter out, EngineRecord r, double t0) {

@@ -142,6 +142,10 @@ final class ServiceCommands {
         @Option(names = "--nvml-library", description = "the NVML library (default " + dev.migm.nvml.Nvml.DEFAULT_LIBRARY + ")")
         String nvmlLibrary;
 
+        @Option(names = "--emulated-faults", description = "faults the emulated GPU injects, once each, in order:"
+                + " stuck:GPU:SECONDS, fail-create:GPU[:ERROR], fail-destroy:GPU[:ERROR] (for testing recovery)")
+        String emulatedFaults;
+
         @Override
         public Integer call() throws Exception {
             DaemonConfig cfg = config == null ? DaemonConfig.DEFAULTS : DaemonConfig.read(config);
@@ -167,10 +171,13 @@ final class ServiceCommands {
             String gpuText = gpu != null ? gpu : cfg.gpu().orElse("A100-40GB");
             LiveBackends.Opened opened = LiveBackends.open(backend != null ? backend : cfg.backend().orElse("emulated"),
                     gpuText, gpuCount, base, scale, nvmlLibrary != null ? nvmlLibrary : cfg.nvmlLibrary()
-                            .orElse(dev.migm.nvml.Nvml.DEFAULT_LIBRARY), out::println, spec.commandLine().getErr());
+                            .orElse(dev.migm.nvml.Nvml.DEFAULT_LIBRARY), out::println, spec.commandLine().getErr(),
+                    emulatedFaults == null ? dev.migm.emu.FaultInjector.NONE
+                            : dev.migm.emu.FaultInjector.Scripted.parse(emulatedFaults));
             NodeService service;
             try {
-                service = NodeService.start(new NodeService.Settings(base, opened.backend(), opened.emulated(),
+                service = NodeService.start(new NodeService.Settings(base, opened.backend(), opened.emulated()
+                        ? dev.migm.exec.Launches.helperCommand(Main.class.getName()) : List.of(),
                         policy != null ? policy : cfg.policy().orElse("migm"), scale));
             } catch (RuntimeException e) {
                 opened.close();

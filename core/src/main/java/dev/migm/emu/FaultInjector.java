@@ -59,6 +59,39 @@ public interface FaultInjector {
     final class Scripted implements FaultInjector {
         private final Deque<Fault> pending = new ArrayDeque<>();
 
+        /**
+         * Faults from text, comma-separated, each used once in order: {@code stuck:GPU:SECONDS} (the
+         * next plan on GPU answers that many modelled seconds late), {@code fail-create:GPU[:ERROR]},
+         * {@code fail-destroy:GPU[:ERROR]} (the next create or destroy there fails with that NVML error,
+         * by default INSUFFICIENT_RESOURCES and IN_USE).
+         */
+        public static Scripted parse(String text) {
+            Scripted s = new Scripted();
+            for (String part : text.split(",")) {
+                String[] f = part.strip().split(":");
+                try {
+                    int gpu = Integer.parseInt(f[1]);
+                    if (gpu < 0) throw new NumberFormatException();
+                    s.add(switch (f[0]) {
+                        case "stuck" -> {
+                            double seconds = Double.parseDouble(f[2]);
+                            if (!(seconds >= 0 && seconds <= 86_400)) throw new NumberFormatException();
+                            yield new Fault.Stuck(gpu, seconds);
+                        }
+                        case "fail-create" -> new Fault.FailCreate(gpu, f.length > 2 ? f[2]
+                                : "NVML_ERROR_INSUFFICIENT_RESOURCES");
+                        case "fail-destroy" -> new Fault.FailDestroy(gpu, f.length > 2 ? f[2] : "NVML_ERROR_IN_USE");
+                        default -> throw new IllegalArgumentException();
+                    });
+                } catch (RuntimeException e) {
+                    throw new dev.migm.io.InvalidInputException("--emulated-faults: expected stuck:GPU:SECONDS,"
+                            + " fail-create:GPU[:ERROR] or fail-destroy:GPU[:ERROR], got "
+                            + dev.migm.io.TextFiles.quote(part.strip()));
+                }
+            }
+            return s;
+        }
+
         public synchronized Scripted add(Fault fault) {
             pending.addLast(fault);
             return this;

@@ -11,19 +11,29 @@ public final class Launches {
     }
 
     /**
-     * On the emulated GPU, a job with a {@code workload:} section is played by {@code migm workload}
-     * (this process's Java and class path: its command names a program this machine does not have);
-     * every other job, and every job on real GPUs, runs its own command. A relative working directory
-     * is resolved against {@code base} (the submitter's directory); none means the job's directory.
+     * The command line that starts this program's {@code workload} verb: this process's Java and class
+     * path with a small heap, then {@code mainClass} and the verb.
      */
-    public static ProcessExecutor.Launch of(SubmittedJob job, boolean emulated, Path base) {
+    public static List<String> helperCommand(String mainClass) {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        return List.of(java, "-Xmx24m", "-Xss256k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-XX:CICompilerCount=1", "-Xshare:auto", "-cp", System.getProperty("java.class.path"), mainClass,
+                "workload");
+    }
+
+    /**
+     * On the emulated GPU ({@code helper} not empty), a job with a {@code workload:} section is played
+     * by the {@code helper} command ({@link #helperCommand}: its own command names a program this
+     * machine does not have); every other job, and every job on real GPUs, runs its own command. A
+     * relative working directory is resolved against {@code base} (the submitter's directory); none
+     * means the job's directory.
+     */
+    public static ProcessExecutor.Launch of(SubmittedJob job, List<String> helper, Path base) {
         List<String> argv;
-        if (emulated && job.workload().isPresent()) {
+        if (!helper.isEmpty() && job.workload().isPresent()) {
             SubmittedJob.Workload w = job.workload().get();
-            String java = ProcessHandle.current().info().command().orElse("java");
-            argv = new ArrayList<>(List.of(java, "-Xmx24m", "-Xss256k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                    "-XX:CICompilerCount=1", "-Xshare:auto", "-cp", System.getProperty("java.class.path"),
-                    "dev.migm.cli.Main", "workload", "--work", w.workS() + "s", "--c", Double.toString(w.c()),
+            argv = new ArrayList<>(helper);
+            argv.addAll(List.of("--work", w.workS() + "s", "--c", Double.toString(w.c()),
                     "--sat", Double.toString(w.sat()), "--mem", w.memMib() + "MiB", "--grow-to", w.growToMib() + "MiB",
                     "--activity", Double.toString(w.activity())));
             if (w.checkpointEveryS() > 0) argv.addAll(List.of("--checkpoint-every", w.checkpointEveryS() + "s"));

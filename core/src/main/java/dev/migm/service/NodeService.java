@@ -53,8 +53,16 @@ import java.util.concurrent.TimeUnit;
  * journal is {@code HOME/journal.db}.
  */
 public final class NodeService implements AutoCloseable {
-    /** How the service is set up. */
-    public record Settings(Path home, LiveBackend backend, boolean emulated, String policy, double timeScale) {
+    /**
+     * How the service is set up.
+     *
+     * @param helper the command that plays jobs' {@code workload:} sections on the emulated GPU
+     *               (empty on real GPUs: every job runs its own command)
+     */
+    public record Settings(Path home, LiveBackend backend, List<String> helper, String policy, double timeScale) {
+        public Settings {
+            helper = List.copyOf(helper);
+        }
     }
 
     private static final Set<String> ENDED = Set.of("done", "failed", "cancelled");
@@ -127,6 +135,15 @@ public final class NodeService implements AutoCloseable {
             for (NodeJournal.AttemptRow a : journal.attempts(row.id())) {
                 attempts.add(new Attempt(row.id(), a.number(), slot(a), a.launchedAtS(), a.startProgress()));
                 last = a;
+            }
+            if (last != null && last.endedAtS() != null && (row.state().equals("running") || row.state().equals("starting"))) {
+                // migm died between recording the attempt's exit and what follows from it (done, a retry):
+                // the recorded exit is handed to the engine again, so that a completed job ends done
+                // instead of running a second time.
+                taken.add(new Taken(spec, attempts, true, Optional.of(recordedOutcome(last, attempts.getLast(),
+                        jobDir(row.id()).resolve("checkpoints"))), row));
+                endedAway++;
+                continue;
             }
             if (last == null || last.endedAtS() != null) {
                 taken.add(new Taken(spec, attempts, false, Optional.empty(), row));
@@ -246,7 +263,8 @@ public final class NodeService implements AutoCloseable {
             }
             long gone = created.stream().filter(c -> layout.instances().stream().noneMatch(i -> i.toString().equals(c)))
                     .count();
-            if (gone > 0) recovery.add("gpu" + g + ": " + gone + " instance(s) migm had created are gone (reboot or reset)");
+            if (gone > 0) recovery.add("gpu" + g + ": " + gone + " instance(s) migm had created or planned are not there"
+                    + " (a reboot, a reset, or a plan cut short)");
             if (!foreign.isEmpty()) {
                 recovery.add("gpu" + g + ": left alone instance(s) migm did not create: " + String.join(", ", foreign));
             }
@@ -276,6 +294,19 @@ public final class NodeService implements AutoCloseable {
             }
             journal.instancesNowAre(g, backend.layout(g), now);
         }
+    }
+
+    /** An attempt's exit as the journal recorded it. */
+    private static Outcome recordedOutcome(NodeJournal.AttemptRow row, Attempt attempt, Path checkpoints) {
+        double kept = kept(attempt, checkpoints);
+        long peak = row.peakMib() == null ? 0 : row.peakMib();
+        String detail = row.detail() == null ? "" : row.detail();
+        return switch (row.outcome() == null ? "" : row.outcome()) {
+            case "completed" -> new Outcome.Completed(peak, 0);
+            case "oom" -> new Outcome.OutOfMemory(peak, detail, kept, kept);
+            case "stopped" -> new Outcome.Stopped(detail, kept, kept);
+            default -> new Outcome.Crashed(detail.isEmpty() ? "ended while migm stopped" : detail);
+        };
     }
 
     private static double kept(Attempt attempt, Path checkpoints) {
@@ -308,7 +339,7 @@ public final class NodeService implements AutoCloseable {
         if (job == null) {
             job = submittedJob(journal.job(id).orElseThrow(() -> new IllegalStateException("no job " + id)));
         }
-        return Launches.of(job, settings.emulated(), submitDirs.get(id));
+        return Launches.of(job, settings.helper(), submitDirs.get(id));
     }
 
     /** The directory of a job's logs and checkpoints. */

@@ -325,6 +325,7 @@ public final class NodeJournal implements Journal, AutoCloseable {
             case EngineRecord.Done d -> ended(d.jobId(), "done", "", d.atS());
             case EngineRecord.Failed f -> ended(f.jobId(), "failed", f.reason(), f.atS());
             case EngineRecord.Cancelled c -> ended(c.jobId(), "cancelled", c.reason(), c.atS());
+            case EngineRecord.ReconfigurationPlanned p -> planned(p.gpu(), p.base(), p.result(), p.atS());
             case EngineRecord.ReconfigurationApplied a -> instances(a.gpu(), a.layout(), a.atS());
             case EngineRecord.ReconfigurationFailed f -> instances(f.gpu(), f.layout(), f.atS());
             case EngineRecord.GpuDrain d -> update("INSERT INTO gpus (gpu, drained) VALUES (?,?) ON CONFLICT(gpu)"
@@ -341,9 +342,9 @@ public final class NodeJournal implements Journal, AutoCloseable {
     }
 
     /**
-     * Brings the instances table to what a GPU has after migm changed it: instances that appeared
-     * were created by migm, those that went were destroyed. An instance migm did not create is never
-     * in the table (another tool's), so it is never destroyed on migm's behalf.
+     * Brings the instances table to what a GPU has after migm changed it: instances migm created (or
+     * planned, {@link #planned}) that are not there any more are destroyed. An instance migm did not
+     * plan is never in the table (another tool's), so it is never destroyed on migm's behalf.
      */
     private void instances(int gpu, dev.migm.gpu.Layout layout, double atS) throws SQLException {
         Set<String> now = new HashSet<>();
@@ -353,15 +354,23 @@ public final class NodeJournal implements Journal, AutoCloseable {
             if (!now.contains(gone)) {
                 update("UPDATE instances SET destroyed_at=? WHERE gpu=? AND instance=? AND destroyed_at IS NULL", atS,
                         gpu, gone);
+                before.remove(gone);
             }
         }
-        for (String created : now) {
-            if (!before.contains(created)) {
-                update("INSERT INTO instances (gpu, instance, created_at) VALUES (?,?,?)", gpu, created, atS);
+    }
+
+    /**
+     * Instances a plan will create count as migm's from the moment it is handed to the GPU: a migm
+     * that dies before the answer finds them on restart and knows they are its own (not another
+     * tool's), so it can destroy them when idle instead of leaking them.
+     */
+    private void planned(int gpu, dev.migm.gpu.Layout base, dev.migm.gpu.Layout result, double atS) throws SQLException {
+        Set<String> live = liveInstances.computeIfAbsent(gpu, g -> new HashSet<>());
+        for (Instance i : result.instances()) {
+            if (!base.instances().contains(i) && live.add(i.toString())) {
+                update("INSERT INTO instances (gpu, instance, created_at) VALUES (?,?,?)", gpu, i.toString(), atS);
             }
         }
-        before.clear();
-        before.addAll(now);
     }
 
     /**

@@ -1,0 +1,139 @@
+package dev.migm.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.migm.engine.EngineRecord;
+import dev.migm.engine.JobClass;
+import dev.migm.engine.JobSpec;
+import dev.migm.engine.Outcome;
+import dev.migm.engine.Slot;
+import dev.migm.gpu.Catalog;
+import dev.migm.gpu.GpuModel;
+import dev.migm.gpu.Layout;
+import dev.migm.io.InvalidInputException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+final class NodeJournalTest {
+    private static final GpuModel A100 = Catalog.builtin().get("A100-40GB");
+
+    private static JobSpec spec(String id) {
+        return new JobSpec(id, 0, "app", JobClass.ML, OptionalLong.of(4096), Map.of(), false, OptionalDouble.empty(),
+                JobSpec.Limits.NONE);
+    }
+
+    @Test
+    void submitsAreDurable_andRecordsMoveJobsAttemptsHistoryAndInstances(@TempDir Path dir) {
+        Path db = dir.resolve("journal.db");
+        List<String> ids;
+        Layout one = Layout.parse(A100, "3g.20gb@0");
+        try (NodeJournal j = NodeJournal.open(db)) {
+            ids = j.submit(10, "alice", "jobs.yaml", "/home/alice", "text", List.of(new NodeJournal.NewJob("a"),
+                    new NodeJournal.NewJob("b")));
+            assertThat(ids).containsExactly("1", "2");
+            Slot slot = Slot.of(0, one.instances().getFirst());
+            j.append(new EngineRecord.Submitted(10, spec("1")));
+            j.append(new EngineRecord.ReconfigurationPlanned(11, 0, 1, Layout.parse(A100, "-"), one, 1, Optional.of("1")));
+            assertThat(j.createdInstances(0)).as("planned instances are migm's before the GPU answers")
+                    .containsExactly("3g.20gb@0");
+            j.append(new EngineRecord.ReconfigurationApplied(11, 0, 1, one));
+            // An instance another tool made is never taken for migm's.
+            j.append(new EngineRecord.ReconfigurationApplied(11.5, 0, 9, Layout.parse(A100, "3g.20gb@0,1g.5gb@6")));
+            assertThat(j.createdInstances(0)).containsExactly("3g.20gb@0");
+            j.append(new EngineRecord.AttemptLaunched(12, "1", 1, slot, 0));
+            j.append(new EngineRecord.AttemptRunning(13, "1", 1));
+            j.append(new EngineRecord.AttemptExited(20, "1", 1, new Outcome.OutOfMemory(20480, "CUDA out of memory", 0, 0)));
+            j.append(new EngineRecord.Learned(20, "1", 1, "app", JobClass.ML, "oom", 20480, 20480));
+            j.append(new EngineRecord.Learned(20, "1", 1, "app", JobClass.ML, "oom", 20480, 20480)); // a replay: once
+            j.append(new EngineRecord.Failed(21, "1", "gave up"));
+            j.append(new EngineRecord.ReconfigurationApplied(22, 0, 2, Layout.parse(A100, "-")));
+        }
+        // Reopened: everything committed is there.
+        try (NodeJournal j = NodeJournal.open(db)) {
+            assertThat(j.jobs(true)).extracting(NodeJournal.JobRow::name, NodeJournal.JobRow::user,
+                    NodeJournal.JobRow::state).containsExactly(org.assertj.core.groups.Tuple.tuple("a", "alice", "failed"),
+                    org.assertj.core.groups.Tuple.tuple("b", "alice", "submitted"));
+            assertThat(j.jobs(false)).extracting(NodeJournal.JobRow::id).containsExactly("2");
+            NodeJournal.AttemptRow a = j.attempts("1").getFirst();
+            assertThat(a.instance()).isEqualTo("3g.20gb@0");
+            assertThat(a.outcome()).isEqualTo("oom");
+            assertThat(a.peakMib()).isEqualTo(20480);
+            assertThat(a.endedAtS()).isEqualTo(20.0);
+            assertThat(j.learned("app")).hasSize(1);
+            assertThat(j.createdInstances(0)).isEmpty();
+            assertThat(j.lastClockS()).isEqualTo(22.0);
+            assertThat(j.submission(1).cwd()).isEqualTo("/home/alice");
+        }
+    }
+
+    @Test
+    void anOlderSchemaIsUpgradedInPlace_keepingItsJobs(@TempDir Path dir) throws Exception {
+        Path db = dir.resolve("journal.db");
+        // A journal as the first schema wrote it (migration 1 only), with one job.
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + db); var s = c.createStatement()) {
+            for (String sql : NodeJournal.MIGRATIONS.getFirst()) s.execute(sql);
+            s.execute("PRAGMA user_version=1");
+            s.execute("INSERT INTO submissions (at, user, source, cwd, text) VALUES (1, 'bob', 'f.yaml', '/', 'x')");
+            s.execute("INSERT INTO jobs (submission, idx, name, user, state, submitted_at) VALUES (1, 0, 'old', 'bob',"
+                    + " 'queued', 1)");
+        }
+        try (NodeJournal j = NodeJournal.open(db)) {
+            assertThat(j.openingNotes()).containsExactly("journal upgraded from schema 1 to " + NodeJournal.SCHEMA_VERSION);
+            assertThat(j.jobs(false)).extracting(NodeJournal.JobRow::name).containsExactly("old");
+            j.attemptProcess("1", 1, "MIG-x", 42); // a column of schema 2 works
+            assertThat(j.drainedGpus()).isEmpty();
+        }
+    }
+
+    @Test
+    void aNewerSchemaOrAForeignFileIsRefused_andLeftAsItIs(@TempDir Path dir) throws Exception {
+        Path newer = dir.resolve("newer.db");
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + newer); var s = c.createStatement()) {
+            s.execute("PRAGMA user_version=99");
+        }
+        assertThatThrownBy(() -> NodeJournal.open(newer)).isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("written by a newer migm (journal schema 99");
+        Path foreign = dir.resolve("foreign.db");
+        byte[] junk = "this is not a database, it is a text file that happens to be here\n".repeat(200).getBytes();
+        Files.write(foreign, junk);
+        assertThatThrownBy(() -> NodeJournal.open(foreign)).isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("not a usable migm journal").hasMessageContaining("left as it is");
+        assertThat(Files.readAllBytes(foreign)).isEqualTo(junk);
+    }
+
+    @Test
+    void aTornLastWriteInTheLogIsIgnored_andNothingCommittedIsLost(@TempDir Path dir) throws Exception {
+        Path db = dir.resolve("journal.db");
+        NodeJournal j = NodeJournal.open(db);
+        for (int i = 0; i < 50; i++) {
+            j.submit(i, "u", "f.yaml", "/", "t", List.of(new NodeJournal.NewJob("j" + i)));
+        }
+        // No checkpoint of the log into the database: the commits live in journal.db-wal, as after a
+        // crash. Copy the files as a crash leaves them, then tear the log's tail: half a frame of junk
+        // where the next commit was being written.
+        Path crashed = dir.resolve("crashed");
+        Files.createDirectories(crashed);
+        for (String f : List.of("journal.db", "journal.db-wal")) {
+            Files.copy(dir.resolve(f), crashed.resolve(f));
+        }
+        j.close();
+        Path wal = crashed.resolve("journal.db-wal");
+        assertThat(Files.size(wal)).as("the commits are in the log").isGreaterThan(4096);
+        byte[] torn = new byte[2500];
+        new java.util.Random(7).nextBytes(torn);
+        Files.write(wal, torn, java.nio.file.StandardOpenOption.APPEND);
+        try (NodeJournal reopened = NodeJournal.open(crashed.resolve("journal.db"))) {
+            assertThat(reopened.jobs(true)).hasSize(50);
+            assertThat(reopened.jobs(true).getLast().name()).isEqualTo("j49");
+        }
+    }
+}
