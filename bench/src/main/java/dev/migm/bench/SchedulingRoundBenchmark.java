@@ -182,6 +182,7 @@ public class SchedulingRoundBenchmark {
         @Override public boolean migEnabled() { return true; }
         @Override public GpuState state() { return state; }
         @Override public boolean reconfiguring() { return false; }
+        @Override public boolean schedulable() { return true; }
         @Override public long version() { return version; }
         @Override public double expectedReleaseS(Instance instance) { return 500; }
         @Override public Optional<String> occupant(Instance instance) { return Optional.empty(); }

@@ -201,9 +201,11 @@ final class ServiceCommands {
                 out.flush();
                 stopped.countDown();
             }));
-            out.printf(Locale.ROOT, "migm daemon ready: pid %d, home %s, socket %s, %d GPU(s) (%s), policy %s%n",
+            out.printf(Locale.ROOT, "migm daemon ready: pid %d, home %s, socket %s, %d GPU(s) (%s), policy %s; %d jobs in the"
+                            + " journal%n",
                     ProcessHandle.current().pid(), base, sock, service.gpus().size(),
-                    opened.emulated() ? "emulated " + gpuText : "NVML", policy != null ? policy : cfg.policy().orElse("migm"));
+                    opened.emulated() ? "emulated " + gpuText : "NVML", policy != null ? policy : cfg.policy().orElse("migm"),
+                    service.journal().countsByState().values().stream().mapToInt(Integer::intValue).sum());
             out.flush();
             stopped.await();
             lock.release();

@@ -567,7 +567,17 @@ public final class NodeJournal implements Journal, AutoCloseable {
         for (int i = 0; i < args.length; i++) p.setObject(i + 1, args[i]);
     }
 
+    /** Open {@link #inOneTransaction} calls: while above zero, appends join the outer transaction. */
+    private int outer;
+
     private <T> T transaction(Work<T> work) {
+        if (outer > 0) {
+            try {
+                return work.run();
+            } catch (SQLException e) {
+                throw new JournalException(file + ": " + oneLine(e.getMessage()), e);
+            }
+        }
         try {
             db.setAutoCommit(false);
             try {
@@ -583,6 +593,23 @@ public final class NodeJournal implements Journal, AutoCloseable {
         } catch (SQLException e) {
             throw new JournalException(file + ": " + oneLine(e.getMessage()), e);
         }
+    }
+
+    /**
+     * Runs {@code work} with every append in one transaction, committed when it returns (rolled back
+     * if it throws). Only for work that acts on nothing outside the journal until it returns (the
+     * engine taking over recovered jobs), since the records are durable only at the end.
+     */
+    public synchronized void inOneTransaction(Runnable work) {
+        transaction(() -> {
+            outer++;
+            try {
+                work.run();
+            } finally {
+                outer--;
+            }
+            return null;
+        });
     }
 
     private static String oneLine(String s) {

@@ -72,6 +72,9 @@ final class SubmitLoadTest {
             try (ApiClient api = d.client()) {
                 assertThat(api.get("/v1/gpus").body().toString()).as("the drain was kept").contains("status=draining");
             }
+            Thread.sleep(1000);
+            assertThat(DaemonProcess.count(home, "SELECT count(*) FROM attempts"))
+                    .as("nothing placed on the drained GPU, not even in the first round after the restart").isZero();
         }
     }
 }
