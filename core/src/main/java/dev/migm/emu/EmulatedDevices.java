@@ -159,7 +159,7 @@ public final class EmulatedDevices {
                 } catch (NumberFormatException e) {
                     continue;
                 }
-                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                if (dev.migm.io.Procs.alive(pid)) {
                     String[] t = Files.readString(f).strip().split(" ");
                     if (t.length == 3) {
                         out.put(pid, new Usage(Long.parseLong(t[0]), Double.parseDouble(t[1]),

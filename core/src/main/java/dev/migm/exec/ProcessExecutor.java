@@ -54,8 +54,10 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         final Path prefix;
         final EventSink sink;
         final Path checkpoints;
-        /** The supervisor; null for an adopted attempt until its pid file is read. */
+        /** The supervisor, when this executor started it (null for an adopted one: see {@link #adopted}). */
         volatile ProcessHandle supervisor;
+        /** Re-attached after a restart: its supervisor is not our child and is polled. */
+        volatile boolean adopted;
         volatile String stopping;
         volatile long peakMib;
         volatile long firstMib;
@@ -133,35 +135,33 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
 
     /**
      * Re-attaches to an attempt whose supervisor still runs (a restarted node service): its samples
-     * and its exit are reported as for an attempt this executor launched.
+     * and its exit are reported as for an attempt this executor launched. The supervisor is not this
+     * process's child, so its end is polled (the exit file, or the process gone or a zombie) on each
+     * sample rather than awaited.
      */
     public void adopt(Attempt attempt, EventSink sink) {
         Path prefix = Supervisor.prefix(jobDir(attempt.jobId()), attempt.number());
         Running r = new Running(attempt, prefix, sink, jobDir(attempt.jobId()).resolve("checkpoints"));
+        r.adopted = true;
         running.put(attempt.jobId(), r);
-        watch(attempt.jobId(), r);
+        sampler.execute(() -> pollAdopted(attempt.jobId(), r));
     }
 
-    /** Follows an adopted supervisor's exit once its pid is known (polled from the sampler otherwise). */
-    private void watch(String jobId, Running r) {
-        if (r.supervisor != null) return;
+    /** Whether an adopted attempt's supervisor is gone; reports its exit once if so. */
+    private boolean pollAdopted(String jobId, Running r) {
         var pid = Supervisor.supervisorPid(r.prefix);
-        if (pid.isEmpty()) return;
-        java.util.Optional<ProcessHandle> h = ProcessHandle.of(pid.getAsLong());
-        if (h.isEmpty()) {
-            r.supervisor = ProcessHandle.current(); // marker: never exits; the exit file decides below
-            sampler.execute(() -> exited(jobId, r));
-            return;
-        }
-        r.supervisor = h.get();
-        h.get().onExit().thenRun(() -> exited(jobId, r));
+        // Without its pid file yet (it writes it right after taking its lock), the lock says whether it lives.
+        boolean gone = Supervisor.exitStatus(r.prefix).isPresent()
+                || (pid.isPresent() ? !dev.migm.io.Procs.alive(pid.getAsLong()) : !Supervisor.alive(r.prefix));
+        if (gone) exited(jobId, r);
+        return gone;
     }
 
     private void sampleAll() {
         for (var e : running.entrySet()) {
             Running r = e.getValue();
-            if (r.supervisor == null) watch(e.getKey(), r);
-            if (r.stopping != null || r.supervisor == null || !r.supervisor.isAlive()) continue;
+            if (r.adopted && pollAdopted(e.getKey(), r)) continue;
+            if (r.stopping != null || !r.adopted && !r.supervisor.isAlive()) continue;
             try {
                 DeviceView.SlotUsage u = devices.usage(r.attempt.slot());
                 if (u.usedMib() <= 0) continue;
@@ -216,7 +216,7 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         r.stopping = why;
         signal(r, "TERM");
         sampler.schedule(() -> {
-            if (r.supervisor == null || r.supervisor.isAlive()) signal(r, "KILL");
+            if (running.get(attempt.jobId()) == r) signal(r, "KILL");
         }, (long) (graceS / timeScale * 1e9), TimeUnit.NANOSECONDS);
     }
 
@@ -273,7 +273,15 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
     /** The supervisor's process id of a job's running attempt (0 when none is known). */
     public long supervisorPid(String jobId) {
         Running r = running.get(jobId);
-        return r == null || r.supervisor == null ? 0 : r.supervisor.pid();
+        if (r == null) return 0;
+        if (r.supervisor != null) return r.supervisor.pid();
+        return Supervisor.supervisorPid(r.prefix).orElse(0);
+    }
+
+    private static boolean supervisorAlive(Running r) {
+        if (r.supervisor != null) return r.supervisor.isAlive();
+        var pid = Supervisor.supervisorPid(r.prefix);
+        return pid.isPresent() && dev.migm.io.Procs.alive(pid.getAsLong());
     }
 
     /** Jobs still running. */
@@ -291,10 +299,10 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         long deadline = System.nanoTime() + (long) (Math.max(1, graceS / timeScale) * 1e9);
         for (Running r : running.values()) {
             try {
-                while (r.supervisor != null && r.supervisor.isAlive() && System.nanoTime() < deadline) {
+                while (supervisorAlive(r) && System.nanoTime() < deadline) {
                     Thread.sleep(20);
                 }
-                if (r.supervisor == null || r.supervisor.isAlive()) signal(r, "KILL");
+                if (supervisorAlive(r)) signal(r, "KILL");
                 if (r.supervisor != null) r.supervisor.onExit().get(5, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

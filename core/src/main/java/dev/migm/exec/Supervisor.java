@@ -163,7 +163,7 @@ public final class Supervisor {
         if (pid.isEmpty()) return Optional.empty();
         try {
             java.time.Instant written = Files.getLastModifiedTime(file(prefix, ".pid")).toInstant();
-            return ProcessHandle.of(pid.getAsLong()).filter(ProcessHandle::isAlive)
+            return ProcessHandle.of(pid.getAsLong()).filter(h -> dev.migm.io.Procs.alive(h.pid()))
                     .filter(h -> h.info().startInstant().map(s -> !s.isAfter(written.plusSeconds(2))).orElse(false))
                     .map(ProcessHandle::pid);
         } catch (IOException e) {

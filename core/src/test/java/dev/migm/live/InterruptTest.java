@@ -91,7 +91,7 @@ final class InterruptTest {
                 byte[] env = Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "environ"));
                 String cmdline = new String(Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline")),
                         StandardCharsets.UTF_8);
-                if (new String(env, StandardCharsets.UTF_8).contains(marker) && p.isAlive()
+                if (new String(env, StandardCharsets.UTF_8).contains(marker) && dev.migm.io.Procs.alive(p.pid())
                         && cmdline.contains("migm-supervisor") == supervisors) {
                     out.add(p.pid());
                 }

@@ -224,7 +224,7 @@ final class DaemonCrashTest {
         for (ProcessHandle p : ProcessHandle.allProcesses().toList()) {
             try {
                 byte[] env = Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "environ"));
-                if (new String(env, StandardCharsets.UTF_8).contains(marker) && p.isAlive()) out.add(p.pid());
+                if (new String(env, StandardCharsets.UTF_8).contains(marker) && dev.migm.io.Procs.alive(p.pid())) out.add(p.pid());
             } catch (java.io.IOException | SecurityException e) {
                 // gone, or not ours to read
             }
