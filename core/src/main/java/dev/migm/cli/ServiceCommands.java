@@ -281,14 +281,18 @@ final class ServiceCommands {
                 if (j.get("waiting_because") instanceof Map<?, ?> w) o.println("  waits: " + w.get("message"));
                 o.println("  directory " + j.get("directory"));
                 List<List<String>> rows = new ArrayList<>();
-                rows.add(List.of("ATTEMPT", "SLOT", "DEVICE", "LAUNCHED", "ENDED", "OUTCOME", "PEAK", "DETAIL"));
+                rows.add(List.of("ATTEMPT", "SLOT", "DEVICE", "LAUNCHED", "ENDED", "OUTCOME", "PEAK", "ENERGY", "DETAIL"));
                 for (Map<?, ?> t : maps(j.get("attempts_detail"))) {
                     rows.add(List.of(str(t.get("number")), "gpu" + t.get("gpu") + ":" + (t.get("instance") == null ? "whole"
                                     : t.get("instance")), str(t.get("device")), time(t.get("launched_at")),
                             time(t.get("ended_at")), t.get("ended_at") == null ? "running" : str(t.get("outcome")),
-                            mib(t.get("peak_mib")), str(t.get("detail"))));
+                            mib(t.get("peak_mib")), t.get("energy_j") instanceof Number n ? String.format(Locale.ROOT,
+                                    "%.0f J", n.doubleValue()) : "", clip(str(t.get("detail")), 70)));
                 }
-                if (rows.size() > 1) table(o, rows);
+                if (rows.size() > 1) {
+                    table(o, rows);
+                    o.println("  energy: board energy by compute-slice-seconds held (model " + NodeService.ENERGY_MODEL + ")");
+                }
             });
         }
     }
@@ -481,6 +485,10 @@ final class ServiceCommands {
         List<String> out = new ArrayList<>();
         if (o instanceof List<?> l) for (Object e : l) out.add(String.valueOf(e));
         return out;
+    }
+
+    private static String clip(String s, int max) {
+        return s.length() > max ? s.substring(0, max - 3) + "..." : s;
     }
 
     static String str(Object o) {

@@ -299,6 +299,7 @@ public final class ApiServer implements AutoCloseable {
             m.put("start_progress", a.startProgress());
             m.put("supervisor_pid", a.supervisorPid());
             m.put("energy_j", a.energyJ());
+            m.put("energy_model", NodeService.ENERGY_MODEL);
             m.put("log_out", Path.of("attempt-" + a.number() + ".out").toString());
             attempts.add(m);
         }

@@ -113,6 +113,43 @@ public final class NodeService implements AutoCloseable {
 
     // ------------------------------------------------------------------ recovery
 
+    /** Integrates board energy and attributes it to attempts; its own thread. */
+    private final java.util.concurrent.ScheduledExecutorService energy = java.util.concurrent.Executors
+            .newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "energy");
+                t.setDaemon(true);
+                return t;
+            });
+    private double lastBoardJ;
+
+    /** The per-attempt energy model, named next to every per-attempt figure. */
+    public static final String ENERGY_MODEL = dev.migm.energy.SliceTimeAttribution.NAME;
+
+    /**
+     * Attributes the board energy measured since the last tick to the attempts running now, by the
+     * compute slices their instances hold over the node's (the {@code slice-time} model of
+     * {@code migm run}); the rest is the idle chip's. Added to each attempt's {@code energy_j}.
+     */
+    private void attributeEnergy() {
+        try {
+            double board = backend.energyJoules();
+            double delta = Math.max(0, board - lastBoardJ);
+            lastBoardJ = board;
+            int nodeSlices = models.stream().mapToInt(GpuModel::computeSlices).sum();
+            if (delta <= 0 || nodeSlices == 0) return;
+            Map<String, Double> shares = new LinkedHashMap<>();
+            for (Engine.JobView v : engineJobs()) {
+                if ((v.state() == Engine.State.RUNNING || v.state() == Engine.State.STARTING) && !v.attempts().isEmpty()) {
+                    Attempt a = v.attempts().getLast();
+                    shares.put(v.spec().id() + "/" + a.number(), delta * a.slot().computeSlices() / nodeSlices);
+                }
+            }
+            journal.addAttemptEnergy(shares);
+        } catch (RuntimeException e) {
+            // a tick lost (the journal busy, the service closing): the next one measures from here
+        }
+    }
+
     /** A job taken over from the journal, and what became of its open attempt while migm was away. */
     private record Taken(JobSpec spec, List<Attempt> attempts, boolean running, Optional<Outcome> endedAway,
                          NodeJournal.JobRow row) {
@@ -248,6 +285,9 @@ public final class NodeService implements AutoCloseable {
         synchronized (parsedSubmissions) {
             parsedSubmissions.clear();
         }
+        long periodMs = Math.max(1000, Math.round(1000 / settings.timeScale()));
+        lastBoardJ = backend.energyJoules();
+        energy.scheduleAtFixedRate(this::attributeEnergy, periodMs, periodMs, TimeUnit.MILLISECONDS);
         journal.note(loop.timers().nowS(), "ServiceStarted", null, recovery.isEmpty() ? "started" : String.join("; ", recovery));
     }
 
@@ -460,6 +500,7 @@ public final class NodeService implements AutoCloseable {
      */
     @Override
     public void close() {
+        energy.shutdownNow();
         if (loop != null) loop.close();
         if (executor != null) executor.detach();
         journal.close();

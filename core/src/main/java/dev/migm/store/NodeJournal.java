@@ -405,10 +405,15 @@ public final class NodeJournal implements Journal, AutoCloseable {
         });
     }
 
-    /** The board energy attributed to an attempt (model named by the API next to it). */
-    public synchronized void attemptEnergy(String jobId, int attempt, double joules) {
+    /** Adds board energy attributed to attempts, keyed {@code jobId/attempt} (one transaction). */
+    public synchronized void addAttemptEnergy(Map<String, Double> joulesByAttempt) {
+        if (joulesByAttempt.isEmpty()) return;
         transaction(() -> {
-            update("UPDATE attempts SET energy_j=? WHERE job=? AND number=?", joules, jobId, attempt);
+            for (var e : joulesByAttempt.entrySet()) {
+                String[] k = e.getKey().split("/");
+                update("UPDATE attempts SET energy_j=coalesce(energy_j, 0) + ? WHERE job=? AND number=?", e.getValue(),
+                        k[0], Integer.parseInt(k[1]));
+            }
             return null;
         });
     }

@@ -83,6 +83,11 @@ final class ServiceCliTest {
                     .containsPattern("\"outcome\"\\s*:\\s*\"completed\"").containsPattern("\"device\"\\s*:\\s*\"MIG-");
 
             assertThat(DaemonProcess.await(home, "SELECT count(*) FROM jobs WHERE id=3 AND state='done'", 60_000)).isTrue();
+            Result shown = migm(home, "show", "3", "--json");
+            assertThat(shown.out()).containsPattern("\"energy_model\"\\s*:\\s*\"slice-time\"");
+            double joules = Double.parseDouble(DaemonProcess.rows(home, "SELECT coalesce(energy_j, 0) FROM attempts WHERE"
+                    + " job=3").getFirst().getFirst());
+            assertThat(joules).as("board energy attributed to the attempt while it ran").isGreaterThan(0);
             Result history = migm(home, "history", "train");
             assertThat(history.rc()).isZero();
             assertThat(history.out()).contains("completed");
