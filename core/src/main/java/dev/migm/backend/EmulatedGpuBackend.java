@@ -149,7 +149,16 @@ public final class EmulatedGpuBackend implements LiveBackend {
     }
 
     @Override
+    public java.util.Optional<String> lostReason(int gpu) {
+        return faults.lost(gpu) ? java.util.Optional.of(GPU_IS_LOST) : java.util.Optional.empty();
+    }
+
+    /** What a lost emulated GPU answers to everything, as NVML does. */
+    static final String GPU_IS_LOST = "NVML_ERROR_GPU_IS_LOST: the GPU has fallen off the bus (injected)";
+
+    @Override
     public SlotUsage usage(Slot slot) {
+        if (faults.lost(slot.gpu())) throw new IllegalStateException(GPU_IS_LOST);
         long used = 0;
         java.util.OptionalDouble progress = java.util.OptionalDouble.empty();
         for (EmulatedDevices.Usage u : EmulatedDevices.usages(root, device(slot)).values()) {
@@ -174,6 +183,11 @@ public final class EmulatedGpuBackend implements LiveBackend {
 
     @Override
     public void apply(int gpu, Plan.Possible plan, long ticket, EventSink sink) {
+        if (faults.lost(gpu)) {
+            worker.execute(() -> sink.deliver(new EngineEvent.ReconfigurationFinished(gpu, ticket,
+                    Optional.of(GPU_IS_LOST))));
+            return;
+        }
         double delayS = faults.extraDelayS(gpu);
         for (PlanOp op : plan.ops()) {
             delayS += op instanceof PlanOp.Create ? latency.createS() : latency.destroyS();

@@ -14,6 +14,15 @@ public sealed interface LiveBackend extends GpuBackend, DeviceView, AutoCloseabl
     @Override
     void close();
 
+    /**
+     * Why a GPU does not answer ({@code NVML_ERROR_GPU_IS_LOST}), or empty while it does: the seam a
+     * health monitor polls to tell the engine ({@link dev.migm.engine.EngineEvent.GpuLost},
+     * {@link dev.migm.engine.EngineEvent.GpuRecovered}).
+     */
+    default java.util.Optional<String> lostReason(int gpu) {
+        return java.util.Optional.empty();
+    }
+
     /** What {@link #close} leaves on the GPUs, for the operator's last line. */
     String closingNote();
 }

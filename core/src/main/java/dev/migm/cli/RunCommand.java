@@ -84,6 +84,14 @@ final class RunCommand implements Callable<Integer> {
             description = "the NVML library for --backend nvml (default ${DEFAULT-VALUE})")
     String nvmlLibrary;
 
+    @Option(names = "--sample-every", defaultValue = "1s", description = "how often each job's GPU memory is sampled"
+            + " (modelled time; default ${DEFAULT-VALUE})")
+    String sampleEvery;
+
+    @Option(names = "--grace", defaultValue = "10s", description = "SIGTERM to SIGKILL when a job is stopped (modelled"
+            + " time; default ${DEFAULT-VALUE})")
+    String grace;
+
     @Option(names = "--json", description = "JSON summary: {schema, run: (the keys of a simulate row), jobs}")
     boolean json;
 
@@ -98,6 +106,8 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<SubmittedJob> jobs = BatchFile.read(file);
+        double sampleS = seconds("--sample-every", sampleEvery, 0.05, 3600);
+        double graceS = seconds("--grace", grace, 0.1, 3600);
         if (!List.of("auto", "live", "events").contains(view)) {
             throw new InvalidInputException("--view: expected auto, live or events, got " + dev.migm.io.TextFiles.quote(view));
         }
@@ -116,8 +126,8 @@ final class RunCommand implements Callable<Integer> {
         Files.createDirectories(runDir);
         Map<String, SubmittedJob> byName = new LinkedHashMap<>();
         jobs.forEach(j -> byName.put(j.name(), j));
-        ProcessExecutor executor = new ProcessExecutor(runDir, name -> launch(byName.get(name), emulated), backend, timeScale, 1.0,
-                10.0);
+        ProcessExecutor executor = new ProcessExecutor(runDir, name -> launch(byName.get(name), emulated), backend, timeScale,
+                sampleS, graceS);
         InMemoryJournal journal = new InMemoryJournal();
         double[] t0 = new double[1];
         EngineLoop loop = new EngineLoop("engine", timeScale, timers -> new Engine(timers, record -> {
@@ -184,6 +194,21 @@ final class RunCommand implements Callable<Integer> {
             Files.writeString(runDir.resolve("events.log"), String.join("\n", journal.records().stream()
                     .map(Object::toString).toList()) + "\n");
         }
+    }
+
+    /** A duration option ({@code 10s}, {@code 2m}, {@code 500ms}) in seconds within [min, max]. */
+    static double seconds(String option, String text, double min, double max) {
+        double s;
+        try {
+            s = dev.migm.spec.Units.seconds(text, option);
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException(option + ": expected a duration like 10s, 2m or 500ms, got "
+                    + dev.migm.io.TextFiles.quote(text));
+        }
+        if (!(s >= min && s <= max)) {
+            throw new InvalidInputException(option + ": expected between " + min + " s and " + max + " s, got " + text);
+        }
+        return s;
     }
 
     /** migm's home: {@code --home}, else {@code $MIGM_HOME}, else {@code ./.migm}. */

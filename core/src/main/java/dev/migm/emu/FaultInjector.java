@@ -10,8 +10,10 @@ import java.util.Optional;
  * The emulated GPU's fault seam: before each create or destroy of a plan, the emulated GPU asks
  * whether it fails (and with which NVML error), and before answering a plan how much longer than
  * models.md's latency it takes (a stuck operation, which the engine's reconfiguration time-out
- * must catch). {@link #NONE} lets everything through; {@link Scripted} fails what it was told to,
- * once each, in order. Lost processes and lost GPUs are the reliability issue's to add here.
+ * must catch), and whether a GPU is lost ({@link #lost}). {@link #NONE} lets everything through;
+ * {@link Scripted} fails what it was told to, once each, in order, and loses GPUs until told they
+ * are back. A lost process needs no hook here: killing an attempt's supervisor or job is that fault
+ * (the node service's recovery and its tests do so).
  */
 public interface FaultInjector {
     FaultInjector NONE = new FaultInjector() {
@@ -30,6 +32,14 @@ public interface FaultInjector {
             return 0;
         }
     };
+
+    /**
+     * Whether the GPU has fallen off the bus: every operation on it answers
+     * {@code NVML_ERROR_GPU_IS_LOST} until it is back. None by default.
+     */
+    default boolean lost(int gpu) {
+        return false;
+    }
 
     /** NVML's error text for a create that fails, or empty. */
     Optional<String> onCreate(int gpu, Instance instance);
@@ -52,6 +62,14 @@ public interface FaultInjector {
 
         /** The next plan on {@code gpu} answers {@code seconds} (modelled) late. */
         record Stuck(int gpu, double seconds) implements Fault {
+        }
+
+        /** {@code gpu} is lost from now on (NVML_ERROR_GPU_IS_LOST) until a {@link RecoverGpu}. */
+        record LoseGpu(int gpu) implements Fault {
+        }
+
+        /** A lost {@code gpu} answers again. */
+        record RecoverGpu(int gpu) implements Fault {
         }
     }
 
@@ -81,20 +99,33 @@ public interface FaultInjector {
                         case "fail-create" -> new Fault.FailCreate(gpu, f.length > 2 ? f[2]
                                 : "NVML_ERROR_INSUFFICIENT_RESOURCES");
                         case "fail-destroy" -> new Fault.FailDestroy(gpu, f.length > 2 ? f[2] : "NVML_ERROR_IN_USE");
+                        case "lose-gpu" -> new Fault.LoseGpu(gpu);
                         default -> throw new IllegalArgumentException();
                     });
                 } catch (RuntimeException e) {
                     throw new dev.migm.io.InvalidInputException("--emulated-faults: expected stuck:GPU:SECONDS,"
-                            + " fail-create:GPU[:ERROR] or fail-destroy:GPU[:ERROR], got "
+                            + " fail-create:GPU[:ERROR], fail-destroy:GPU[:ERROR] or lose-gpu:GPU, got "
                             + dev.migm.io.TextFiles.quote(part.strip()));
                 }
             }
             return s;
         }
 
+        private final java.util.Set<Integer> lostGpus = new java.util.HashSet<>();
+
+        /** Adds a fault; losing and recovering a GPU take effect at once (a state, not a one-shot). */
         public synchronized Scripted add(Fault fault) {
-            pending.addLast(fault);
+            switch (fault) {
+                case Fault.LoseGpu l -> lostGpus.add(l.gpu());
+                case Fault.RecoverGpu r -> lostGpus.remove(r.gpu());
+                default -> pending.addLast(fault);
+            }
             return this;
+        }
+
+        @Override
+        public synchronized boolean lost(int gpu) {
+            return lostGpus.contains(gpu);
         }
 
         public synchronized int pendingCount() {
@@ -133,6 +164,8 @@ public interface FaultInjector {
                 case Fault.FailCreate c -> c.gpu();
                 case Fault.FailDestroy d -> d.gpu();
                 case Fault.Stuck s -> s.gpu();
+                case Fault.LoseGpu l -> l.gpu();
+                case Fault.RecoverGpu r -> r.gpu();
             };
         }
     }

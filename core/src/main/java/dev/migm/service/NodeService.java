@@ -56,12 +56,19 @@ public final class NodeService implements AutoCloseable {
     /**
      * How the service is set up.
      *
-     * @param helper the command that plays jobs' {@code workload:} sections on the emulated GPU
-     *               (empty on real GPUs: every job runs its own command)
+     * @param helper  the command that plays jobs' {@code workload:} sections on the emulated GPU
+     *                (empty on real GPUs: every job runs its own command)
+     * @param sampleS how often each attempt's memory is sampled, modelled seconds
+     * @param graceS  SIGTERM to SIGKILL when an attempt is stopped, modelled seconds
      */
-    public record Settings(Path home, LiveBackend backend, List<String> helper, String policy, double timeScale) {
+    public record Settings(Path home, LiveBackend backend, List<String> helper, String policy, double timeScale,
+                           double sampleS, double graceS) {
         public Settings {
             helper = List.copyOf(helper);
+        }
+
+        public Settings(Path home, LiveBackend backend, List<String> helper, String policy, double timeScale) {
+            this(home, backend, helper, policy, timeScale, 1.0, 10.0);
         }
     }
 
@@ -234,7 +241,8 @@ public final class NodeService implements AutoCloseable {
             history.record(l.app(), JobClass.parse(l.jobClass()), new HistoryStore.Observation(kind, l.mib(), l.slotMib(),
                     0, l.jobId(), l.attempt()));
         }
-        executor = new ProcessExecutor(settings.home(), this::launchOf, backend, settings.timeScale(), 1.0, 10.0);
+        executor = new ProcessExecutor(settings.home(), this::launchOf, backend, settings.timeScale(), settings.sampleS(),
+                settings.graceS());
         Executor recording = new Executor() {
             @Override
             public void launch(Attempt attempt, JobSpec spec, EventSink sink) {

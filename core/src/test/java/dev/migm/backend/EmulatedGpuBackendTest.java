@@ -73,6 +73,30 @@ final class EmulatedGpuBackendTest {
     }
 
     @Test
+    void aLostGpu_answersGpuIsLostToEverything_untilItIsBack(@TempDir Path root) throws Exception {
+        var faults = dev.migm.emu.FaultInjector.Scripted.parse("lose-gpu:0");
+        EmulatedGpuBackend backend = new EmulatedGpuBackend(root, List.of(a100, a100), 100,
+                SimulatedGpuBackend.Latency.DEFAULT, faults);
+        LinkedBlockingQueue<EngineEvent> events = new LinkedBlockingQueue<>();
+        Plan.Possible one = (Plan.Possible) Planner.transition(GpuState.idle(Layout.empty(a100)),
+                Layout.parse(a100, "3g.20gb@0"));
+        assertThat(backend.lostReason(0)).get().asString().startsWith("NVML_ERROR_GPU_IS_LOST");
+        assertThat(backend.lostReason(1)).isEmpty();
+        backend.apply(0, one, 1, events::add);
+        assertThat(((EngineEvent.ReconfigurationFinished) events.poll(10, TimeUnit.SECONDS)).failure()).get().asString()
+                .startsWith("NVML_ERROR_GPU_IS_LOST");
+        backend.apply(1, one, 2, events::add);
+        assertThat(((EngineEvent.ReconfigurationFinished) events.poll(10, TimeUnit.SECONDS)).failure()).isEmpty();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> backend.usage(dev.migm.engine.Slot.of(0,
+                Layout.parse(a100, "3g.20gb@0").instances().getFirst()))).hasMessageStartingWith("NVML_ERROR_GPU_IS_LOST");
+        faults.add(new dev.migm.emu.FaultInjector.Fault.RecoverGpu(0));
+        assertThat(backend.lostReason(0)).isEmpty();
+        backend.apply(0, one, 3, events::add);
+        assertThat(((EngineEvent.ReconfigurationFinished) events.poll(10, TimeUnit.SECONDS)).failure()).isEmpty();
+        backend.close();
+    }
+
+    @Test
     void migmGpusBackendEmulated_showsTheInstancesUnderTheHome(@TempDir Path home) throws Exception {
         Path root = home.resolve("emulated");
         EmulatedDevices.create(root, new EmulatedDevices.InstanceInfo("MIG-kept", 0, "3g.20gb", 42, 98, 19968, a100.name(), 4));

@@ -51,4 +51,25 @@ final class LiveLimitsTest {
         assertThat(wallS).isLessThan(30);
         assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList()).isEmpty();
     }
+
+    @Test
+    void aProcessThatIgnoresSigterm_isKilledAfterTheGracePeriodGiven(@TempDir Path dir) throws Exception {
+        Path jobs = dir.resolve("jobs.yaml");
+        // The job ignores SIGTERM; with --grace 1s the SIGKILL comes 1 s after the 1 s limit (the default
+        // grace, 10 s, would keep it 10 s longer).
+        Files.writeString(jobs, """
+                version: v1
+                jobs:
+                  - {name: stubborn, command: ["sh", "-c", "trap '' TERM; sleep 60 & wait; wait"], memory: 1GiB, time_limit: 1s}
+                """);
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        long started = System.nanoTime();
+        int rc = Main.run(new String[] {"run", jobs.toString(), "--home", dir.resolve("home").toString(), "--json",
+                "--grace", "1s", "--sample-every", "500ms"}, new PrintWriter(out), new PrintWriter(err));
+        double wallS = (System.nanoTime() - started) / 1e9;
+        assertThat(rc).as(err.toString()).isEqualTo(1);
+        assertThat(out.toString()).contains("time limit of 1 s reached");
+        assertThat(wallS).isLessThan(8);
+    }
 }
