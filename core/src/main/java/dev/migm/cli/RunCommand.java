@@ -84,13 +84,8 @@ final class RunCommand implements Callable<Integer> {
             description = "the NVML library for --backend nvml (default ${DEFAULT-VALUE})")
     String nvmlLibrary;
 
-    @Option(names = "--sample-every", defaultValue = "1s", description = "how often each job's GPU memory is sampled"
-            + " (modelled time; default ${DEFAULT-VALUE})")
-    String sampleEvery;
-
-    @Option(names = "--grace", defaultValue = "10s", description = "SIGTERM to SIGKILL when a job is stopped (modelled"
-            + " time; default ${DEFAULT-VALUE})")
-    String grace;
+    @picocli.CommandLine.Mixin
+    ExecutorOptions executorOptions = new ExecutorOptions();
 
     @Option(names = "--json", description = "JSON summary: {schema, run: (the keys of a simulate row), jobs}")
     boolean json;
@@ -106,8 +101,8 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<SubmittedJob> jobs = BatchFile.read(file);
-        double sampleS = seconds("--sample-every", sampleEvery, 0.05, 3600);
-        double graceS = seconds("--grace", grace, 0.1, 3600);
+        double sampleS = executorOptions.sampleS();
+        double graceS = executorOptions.graceS();
         if (!List.of("auto", "live", "events").contains(view)) {
             throw new InvalidInputException("--view: expected auto, live or events, got " + dev.migm.io.TextFiles.quote(view));
         }

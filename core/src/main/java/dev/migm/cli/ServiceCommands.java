@@ -142,13 +142,8 @@ final class ServiceCommands {
         @Option(names = "--nvml-library", description = "the NVML library (default " + dev.migm.nvml.Nvml.DEFAULT_LIBRARY + ")")
         String nvmlLibrary;
 
-        @Option(names = "--sample-every", defaultValue = "1s", description = "how often each job's GPU memory is sampled"
-                + " (modelled time; default ${DEFAULT-VALUE})")
-        String sampleEvery;
-
-        @Option(names = "--grace", defaultValue = "10s", description = "SIGTERM to SIGKILL when a job is stopped"
-                + " (modelled time; default ${DEFAULT-VALUE})")
-        String grace;
+        @Mixin
+        ExecutorOptions executorOptions = new ExecutorOptions();
 
         @Option(names = "--emulated-faults", description = "faults the emulated GPU injects, once each, in order:"
                 + " stuck:GPU:SECONDS, fail-create:GPU[:ERROR], fail-destroy:GPU[:ERROR] (for testing recovery)")
@@ -157,8 +152,8 @@ final class ServiceCommands {
         @Override
         public Integer call() throws Exception {
             DaemonConfig cfg = config == null ? DaemonConfig.DEFAULTS : DaemonConfig.read(config);
-            double sampleS = RunCommand.seconds("--sample-every", sampleEvery, 0.05, 3600);
-            double graceS = RunCommand.seconds("--grace", grace, 0.1, 3600);
+            double sampleS = executorOptions.sampleS();
+            double graceS = executorOptions.graceS();
             Path base = home != null ? home : cfg.home().orElse(RunCommand.home(null)).toAbsolutePath();
             base = base.toAbsolutePath();
             Path sock = (socket != null ? socket : cfg.socket().orElse(base.resolve("migm.sock"))).toAbsolutePath();
