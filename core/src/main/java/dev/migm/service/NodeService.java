@@ -7,14 +7,12 @@ import dev.migm.engine.EngineEvent;
 import dev.migm.engine.EngineLoop;
 import dev.migm.engine.EventSink;
 import dev.migm.engine.Executor;
-import dev.migm.engine.JobClass;
 import dev.migm.engine.JobSpec;
 import dev.migm.engine.Outcome;
 import dev.migm.engine.Slot;
 import dev.migm.engine.Unplaceable;
 import dev.migm.estimate.EstimatorChain;
 import dev.migm.estimate.HistoryStore;
-import dev.migm.estimate.InMemoryHistory;
 import dev.migm.estimate.LearnedRuntime;
 import dev.migm.exec.Launches;
 import dev.migm.exec.ProcessExecutor;
@@ -231,16 +229,7 @@ public final class NodeService implements AutoCloseable {
             }
         }
         reconcileInstances(inUse);
-        HistoryStore history = new InMemoryHistory(50);
-        for (NodeJournal.Learned l : journal.learned(null)) {
-            HistoryStore.Kind kind = switch (l.what()) {
-                case "completed" -> HistoryStore.Kind.COMPLETED;
-                case "oom" -> HistoryStore.Kind.OOM;
-                default -> HistoryStore.Kind.PROJECTED;
-            };
-            history.record(l.app(), JobClass.parse(l.jobClass()), new HistoryStore.Observation(kind, l.mib(), l.slotMib(),
-                    0, l.jobId(), l.attempt()));
-        }
+        HistoryStore history = new dev.migm.store.JournalHistory(journal, 50);
         executor = new ProcessExecutor(settings.home(), this::launchOf, backend, settings.timeScale(), settings.sampleS(),
                 settings.graceS());
         Executor recording = new Executor() {

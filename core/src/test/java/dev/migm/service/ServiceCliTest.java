@@ -76,7 +76,11 @@ final class ServiceCliTest {
 
             assertThat(DaemonProcess.await(home, "SELECT count(*) FROM jobs WHERE id=2 AND state='running'", 30_000))
                     .isTrue();
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                    home.resolve("migm.sock")))).as("only the daemon's user may connect").isEqualTo("rw-------");
             Result queue = migm(home, "queue", "--all");
+            assertThat(queue.out()).as("the submitter, known by the socket's peer credentials")
+                    .containsPattern("1\\s+hello\\s+" + System.getProperty("user.name") + "\\s");
             assertThat(queue.out()).containsPattern("1\\s+hello\\s+\\S+\\s+done").containsPattern("2\\s+long\\s+\\S+\\s+running");
             Result show = migm(home, "show", "1", "--json");
             assertThat(show.out()).containsPattern("\"schema\"\\s*:\\s*\"migm.show/v1\"")

@@ -69,6 +69,15 @@ final class NodeJournalTest {
             assertThat(a.peakMib()).isEqualTo(20480);
             assertThat(a.endedAtS()).isEqualTo(20.0);
             assertThat(j.learned("app")).hasSize(1);
+            // The history estimator's store after a restart: what the journal learned, once.
+            JournalHistory history = new JournalHistory(j, 50);
+            assertThat(history.observations("app")).singleElement().satisfies(o -> {
+                assertThat(o.kind()).isEqualTo(dev.migm.estimate.HistoryStore.Kind.OOM);
+                assertThat(o.mib()).isEqualTo(20480);
+            });
+            history.record("app", JobClass.ML, new dev.migm.estimate.HistoryStore.Observation(
+                    dev.migm.estimate.HistoryStore.Kind.OOM, 20480, 20480, 0, "1", 1));
+            assertThat(history.observations("app")).as("a replayed observation counts once").hasSize(1);
             assertThat(j.createdInstances(0)).isEmpty();
             assertThat(j.lastClockS()).isEqualTo(22.0);
             assertThat(j.submission(1).cwd()).isEqualTo("/home/alice");
