@@ -24,7 +24,7 @@ import java.util.Optional;
  * {@code nvmlDeviceGetPowerUsage}, {@code nvmlDeviceGetTotalEnergyConsumption} (Volta+),
  * {@code nvmlDeviceGetMigMode}, {@code nvmlDeviceGetGpuInstanceProfileInfo} and
  * {@code nvmlDeviceGetGpuInstancePossiblePlacements_v2} (11.0, MIG); {@code nvmlDeviceGetPciInfo_v3}
- * (11.0) when the library has it. MIG control, loaded when the
+ * (11.0) and {@code nvmlDeviceGetMemoryInfo_v2} (R510) when the library has them. MIG control, loaded when the
  * library has it ({@link #migControl()}): {@code nvmlDeviceCreateGpuInstanceWithPlacement},
  * {@code nvmlDeviceGetGpuInstances}, {@code nvmlGpuInstanceGetInfo}, {@code
  * nvmlGpuInstanceGetComputeInstanceProfileInfo}, {@code nvmlGpuInstanceCreateComputeInstance},
@@ -45,7 +45,7 @@ public final class Nvml implements AutoCloseable {
         "nvmlDeviceGetTotalEnergyConsumption", "nvmlDeviceGetGpuInstanceProfileInfo",
         "nvmlDeviceGetGpuInstancePossiblePlacements_v2"};
     /** Looked up when present; a library without them leaves the answer empty. */
-    private static final String[] OPTIONAL_SYMBOLS = {"nvmlDeviceGetPciInfo_v3"};
+    private static final String[] OPTIONAL_SYMBOLS = {"nvmlDeviceGetPciInfo_v3", "nvmlDeviceGetMemoryInfo_v2"};
     private static final String[] MIG_CONTROL_SYMBOLS = {"nvmlDeviceCreateGpuInstanceWithPlacement",
         "nvmlDeviceGetGpuInstances", "nvmlGpuInstanceGetInfo", "nvmlGpuInstanceGetComputeInstanceProfileInfo",
         "nvmlGpuInstanceCreateComputeInstance", "nvmlGpuInstanceGetComputeInstances", "nvmlComputeInstanceGetInfo_v2",
@@ -76,9 +76,15 @@ public final class Nvml implements AutoCloseable {
     public record ProfileInfo(int profileEnum, int id, int sliceCount, int instanceCount, int sms, int copyEngines,
                               int decoders, int encoders, int jpeg, int ofa, long memoryMib, List<Integer> starts,
                               int placementSize) {
-        /** nvidia-smi's short name, {@code <g>g.<ceil(GiB)>gb} (mig-hardware.md section 1.4, up to rounding). */
+        /**
+         * nvidia-smi's short name, {@code <g>g.<ceil(GiB)>gb} (mig-hardware.md section 1.4, up to
+         * rounding), with {@code +me} for the media-extension profiles ({@code
+         * NVML_GPU_INSTANCE_PROFILE_1_SLICE_REV1} = 7 and {@code _2_SLICE_REV1} = 8 in nvml.h): on an
+         * H100 80GB with driver 580, ID 20 is {@code 1g.10gb+me} beside ID 19's {@code 1g.10gb}.
+         */
         public String name() {
-            return sliceCount + "g." + (long) Math.ceil(memoryMib / 1024.0) + "gb";
+            return sliceCount + "g." + (long) Math.ceil(memoryMib / 1024.0) + "gb"
+                    + (profileEnum == 7 || profileEnum == 8 ? "+me" : "");
         }
     }
 
@@ -158,7 +164,8 @@ public final class Nvml implements AutoCloseable {
             case "nvmlDeviceGetCount_v2" -> FunctionDescriptor.of(i, p);
             case "nvmlDeviceGetHandleByIndex_v2" -> FunctionDescriptor.of(i, i, p);
             case "nvmlDeviceGetName", "nvmlDeviceGetUUID" -> FunctionDescriptor.of(i, p, p, i);
-            case "nvmlDeviceGetMemoryInfo", "nvmlDeviceGetPowerUsage", "nvmlDeviceGetTotalEnergyConsumption" ->
+            case "nvmlDeviceGetMemoryInfo", "nvmlDeviceGetMemoryInfo_v2", "nvmlDeviceGetPowerUsage",
+                 "nvmlDeviceGetTotalEnergyConsumption" ->
                     FunctionDescriptor.of(i, p, p);
             case "nvmlDeviceGetMigMode" -> FunctionDescriptor.of(i, p, p, p);
             case "nvmlDeviceGetGpuInstanceProfileInfo" -> FunctionDescriptor.of(i, p, i, p);
@@ -224,6 +231,18 @@ public final class Nvml implements AutoCloseable {
         check("nvmlDeviceGetUUID", invokeInt("nvmlDeviceGetUUID", dev, uuid, NvmlStructs.UUID_BUFFER));
         MemorySegment mem = a.allocate(NvmlStructs.MEMORY);
         check("nvmlDeviceGetMemoryInfo", invokeInt("nvmlDeviceGetMemoryInfo", dev, mem));
+        long totalBytes = mem.get(ValueLayout.JAVA_LONG, 0);
+        long usedBytes = mem.get(ValueLayout.JAVA_LONG, 16);
+        if (calls.containsKey("nvmlDeviceGetMemoryInfo_v2")) {
+            // v2 (driver 510 on) leaves the driver's reserved memory out of "used", as nvidia-smi does:
+            // an idle H100 80GB reads 480 MiB used with v1 and 0 MiB (480 reserved) with v2.
+            MemorySegment v2 = a.allocate(NvmlStructs.MEMORY_V2);
+            v2.set(ValueLayout.JAVA_INT, 0, NvmlStructs.MEMORY_V2_VERSION);
+            if (invokeInt("nvmlDeviceGetMemoryInfo_v2", dev, v2) == 0) {
+                totalBytes = v2.get(ValueLayout.JAVA_LONG, 8);
+                usedBytes = v2.get(ValueLayout.JAVA_LONG, 32);
+            }
+        }
         MemorySegment cur = a.allocate(ValueLayout.JAVA_INT);
         MemorySegment pend = a.allocate(ValueLayout.JAVA_INT);
         boolean mig = invokeInt("nvmlDeviceGetMigMode", dev, cur, pend) == 0;
@@ -231,7 +250,9 @@ public final class Nvml implements AutoCloseable {
         boolean power = invokeInt("nvmlDeviceGetPowerUsage", dev, mw) == 0;
         Optional<Double> energyJ = energy(a, dev);
         List<ProfileInfo> profiles = new ArrayList<>();
-        if (mig && cur.get(ValueLayout.JAVA_INT, 0) == 1) {
+        // Profiles and placements are read-only queries that a MIG-capable GPU answers with MIG off too
+        // (nvidia-smi mig -lgip lists them): what the GPU could be cut into.
+        if (mig) {
             for (int e = 0; e < PROFILE_ENUMS; e++) {
                 MemorySegment info = a.allocate(NvmlStructs.GPU_INSTANCE_PROFILE_INFO);
                 if (invokeInt("nvmlDeviceGetGpuInstanceProfileInfo", dev, e, info) != 0) continue;
@@ -271,8 +292,7 @@ public final class Nvml implements AutoCloseable {
             }
             instances.sort(java.util.Comparator.comparingInt((String n) -> Integer.parseInt(n.substring(n.indexOf('@') + 1))));
         }
-        return new DeviceInfo(index, name.getString(0), uuid.getString(0), busId, mem.get(ValueLayout.JAVA_LONG, 0) >> 20,
-                mem.get(ValueLayout.JAVA_LONG, 16) >> 20,
+        return new DeviceInfo(index, name.getString(0), uuid.getString(0), busId, totalBytes >> 20, usedBytes >> 20,
                 mig ? Optional.of(cur.get(ValueLayout.JAVA_INT, 0) == 1) : Optional.empty(),
                 mig ? Optional.of(pend.get(ValueLayout.JAVA_INT, 0) == 1) : Optional.empty(),
                 power ? Optional.of(mw.get(ValueLayout.JAVA_INT, 0) / 1000.0) : Optional.empty(),

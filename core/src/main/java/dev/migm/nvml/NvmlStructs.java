@@ -18,6 +18,18 @@ final class NvmlStructs {
             ValueLayout.JAVA_LONG.withName("used"));
 
     /**
+     * {@code nvmlMemory_v2_t}: version, padding, then total, reserved (by the driver and firmware),
+     * free and used, in bytes. Its {@code used} leaves the reserved memory out, as nvidia-smi shows it.
+     */
+    static final StructLayout MEMORY_V2 = MemoryLayout.structLayout(
+            ValueLayout.JAVA_INT.withName("version"), MemoryLayout.paddingLayout(4),
+            ValueLayout.JAVA_LONG.withName("total"), ValueLayout.JAVA_LONG.withName("reserved"),
+            ValueLayout.JAVA_LONG.withName("free"), ValueLayout.JAVA_LONG.withName("used"));
+
+    /** {@code nvmlMemory_v2}: {@code NVML_STRUCT_VERSION(Memory, 2)}, the struct's size with version 2 in the top byte. */
+    static final int MEMORY_V2_VERSION = (int) MEMORY_V2.byteSize() | (2 << 24);
+
+    /**
      * {@code nvmlGpuInstanceProfileInfo_t} (v1): ten unsigned ints, padding, then the 64-bit
      * {@code memorySizeMB}.
      */

@@ -66,7 +66,7 @@ final class NvmlBindingTest {
             assertThat(g0.powerW()).contains(55.0);
             assertThat(g0.energyJ()).contains(1000.0);
             assertThat(g0.profiles()).extracting(Nvml.ProfileInfo::name).containsExactly("1g.5gb", "2g.10gb", "3g.20gb",
-                    "4g.20gb", "7g.40gb", "1g.5gb", "1g.10gb");
+                    "4g.20gb", "7g.40gb", "1g.5gb+me", "1g.10gb"); // as nvidia-smi names them (enum 7: +me)
             Nvml.ProfileInfo threeG = g0.profiles().get(2);
             assertThat(threeG.id()).isEqualTo(9);
             assertThat(threeG.sms()).isEqualTo(42);

@@ -35,7 +35,7 @@ final class SmiImportDriftTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"b200_lgip_pr166.txt", "b200_lgip_pr187.txt", "gb200_lgip_pr1303.txt",
-            "gb200_lgip_issue227.txt", "gh200_lgip_pr139.txt", "h200_lgip_issue120.txt", "rtx-pro-6000_lgip_gke564.txt", "h100-80gb_lgip_jbarrow.txt",
+            "gb200_lgip_issue227.txt", "gh200_lgip_pr139.txt", "h200_lgip_issue120.txt", "rtx-pro-6000_lgip_gke564.txt", "h100-80gb_lgip_jbarrow.txt", "h100-80gb_lgip_device580.txt",
             "a100-sxm4-40gb_lgip_1.txt",
             "a30_lgip_1.txt", "h100-nvl_lgip_1.txt"})
     void everyRealTable_importsIntoAModelThePlannerCanUse(String file) {
@@ -112,11 +112,27 @@ final class SmiImportDriftTest {
     @ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource({"a100-sxm4-40gb_lgip_1.txt, A100-SXM4-40GB", "a30_lgip_1.txt, A30-24GB",
             "h100-nvl_lgip_1.txt, H100-NVL-94GB", "h100-80gb_lgip_jbarrow.txt, H100-SXM5-80GB",
-            "h200_lgip_issue120.txt, H200-141GB"})
+            "h100-80gb_lgip_device580.txt, H100-SXM5-80GB", "h200_lgip_issue120.txt, H200-141GB"})
     void everyCatalogGpuWithAPublicTranscript_isRecognisedFromIt(String file, String gpu) {
         // A100-80GB and H100 PCIe have no public -lgip transcript among the fixtures yet.
         List<SmiParser.ProfileRow> rows = SmiParser.parseLgip(fixture(file), file);
         assertThat(SmiImport.bestMatch(rows, catalog)).map(GpuModel::name).contains(gpu);
+    }
+
+    @Test
+    void aCompleteH100TableFromDriver580_importsAsTheCatalogsH100_placementsIncluded() {
+        // Recorded on a real H100 80GB HBM3 (driver 580.159.04): every profile and placement of the
+        // catalog's H100-SXM5-80GB, whose numbers came from other people's transcripts.
+        var imported = SmiImport.models(SmiParser.parseLgip(fixture("h100-80gb_lgip_device580.txt"), "lgip"),
+                SmiParser.parseLgipp(fixture("h100-80gb_lgipp_device580.txt"), "lgipp"), catalog, null).getFirst();
+        GpuModel h100 = catalog.get("H100-SXM5-80GB");
+        assertThat(imported.model().profiles()).hasSameSizeAs(h100.profiles());
+        for (var p : h100.profiles()) {
+            var q = imported.model().profile(p.name().toString());
+            assertThat(q.id()).as(p.name().toString()).isEqualTo(p.id());
+            assertThat(q.sms()).as(p.name().toString()).isEqualTo(p.sms());
+            assertThat(q.starts()).as(p.name().toString()).isEqualTo(p.starts());
+        }
     }
 
     @Test
