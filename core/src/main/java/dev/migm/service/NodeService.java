@@ -274,6 +274,11 @@ public final class NodeService implements AutoCloseable {
                 executor.adopt(a, loop::post);
             }
         }
+        // A cancel asked for before the crash still holds: asked again once the attempts are
+        // re-attached (the engine stops the attempt, or ends the waiting job, as for any cancel).
+        for (Taken t : taken) {
+            journal.cancelRequestedBy(t.spec().id()).ifPresent(by -> loop.post(new EngineEvent.CancelJob(t.spec().id(), by)));
+        }
         if (!open.isEmpty() || adopted + endedAway + lost > 0) {
             recovery.add(String.format(java.util.Locale.ROOT, "recovered %d unfinished jobs: %d running (re-attached),"
                             + " %d ended while migm was down, %d lost (requeued from their checkpoints), %d waiting, in %d ms",

@@ -68,7 +68,10 @@ public final class NodeJournal implements Journal, AutoCloseable {
                       destroyed_at REAL)""", """
                     CREATE INDEX instances_live ON instances(gpu, instance) WHERE destroyed_at IS NULL""", """
                     CREATE TABLE gpus (gpu INTEGER PRIMARY KEY, drained INTEGER NOT NULL DEFAULT 0,
-                      lost INTEGER NOT NULL DEFAULT 0, reason TEXT NOT NULL DEFAULT '')"""));
+                      lost INTEGER NOT NULL DEFAULT 0, reason TEXT NOT NULL DEFAULT '')"""),
+            // 3: a job's events found without a scan (show, and the cancels a restart carries over)
+            List.of("""
+                    CREATE INDEX events_job ON events(job, kind)"""));
 
     /** The schema version this migm writes. */
     public static final int SCHEMA_VERSION = MIGRATIONS.size();
@@ -517,6 +520,15 @@ public final class NodeJournal implements Journal, AutoCloseable {
                 jobId == null ? new Object[0] : new Object[] {jobId}));
         java.util.Collections.reverse(out);
         return out;
+    }
+
+    /** Who asked to cancel a job that had not ended (the last such request), if anyone did. */
+    public synchronized Optional<String> cancelRequestedBy(String jobId) {
+        List<String> by = query("SELECT text FROM events WHERE job=? AND kind='CancelRequested' ORDER BY seq DESC LIMIT 1",
+                r -> r.getString(1), jobId);
+        if (by.isEmpty()) return Optional.empty();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("by=(.*)]$").matcher(by.getFirst());
+        return Optional.of(m.find() ? m.group(1) : "someone");
     }
 
     /** Records a note of the node service (recovery, refusals) as an event. */

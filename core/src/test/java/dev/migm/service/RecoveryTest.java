@@ -111,4 +111,20 @@ final class RecoveryTest {
             assertThat(s.recoveryReport()).anyMatch(l -> l.contains("1 ended while migm was down"));
         }
     }
+
+    @Test
+    void aCancelAskedForBeforeTheCrash_stillHolds(@TempDir Path dir) throws Exception {
+        Path home = dir.resolve("home");
+        try (NodeJournal j = NodeJournal.open(home.resolve("journal.db"))) {
+            launched(j);
+            // The cancel was recorded; migm died before the attempt's process was stopped.
+            j.append(new EngineRecord.CancelRequested(120, "1", "alice"));
+        }
+        try (NodeService s = start(home)) {
+            assertThat(s.recoveryReport()).isNotEmpty();
+            assertThat(awaitEnd(home, "1")).isEqualTo("cancelled");
+            assertThat(DaemonProcess.rows(home, "SELECT reason FROM jobs WHERE id=1").getFirst().getFirst())
+                    .isEqualTo("cancelled by alice");
+        }
+    }
 }
