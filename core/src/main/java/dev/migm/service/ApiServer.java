@@ -160,8 +160,13 @@ public final class ApiServer implements AutoCloseable {
                 status = 503;
                 body = error("the journal failed: " + e.getMessage());
             } catch (RuntimeException e) {
+                // A bug: the trace goes to the daemon's log (stderr: journald under systemd), the caller
+                // gets one line.
+                System.err.println("migm daemon: internal error serving " + request.getMethod() + " "
+                        + request.getHttpURI().getPath());
+                e.printStackTrace();
                 status = 500;
-                body = error("internal error: " + e);
+                body = error("internal error (a bug; details in the daemon's log): " + e.getMessage());
             }
             response.setStatus(status);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
