@@ -35,7 +35,7 @@ final class SmiImportDriftTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"b200_lgip_pr166.txt", "b200_lgip_pr187.txt", "gb200_lgip_pr1303.txt",
-            "gb200_lgip_issue227.txt", "gh200_lgip_pr139.txt", "h200_lgip_issue120.txt", "rtx-pro-6000_lgip_gke564.txt", "h100-80gb_lgip_jbarrow.txt", "h100-80gb_lgip_device580.txt",
+            "gb200_lgip_issue227.txt", "gh200_lgip_pr139.txt", "h200_lgip_issue120.txt", "rtx-pro-6000_lgip_gke564.txt", "h100-80gb_lgip_jbarrow.txt", "h100-80gb_lgip_device580.txt", "h200_lgip_device580.txt",
             "a100-sxm4-40gb_lgip_1.txt",
             "a30_lgip_1.txt", "h100-nvl_lgip_1.txt"})
     void everyRealTable_importsIntoAModelThePlannerCanUse(String file) {
@@ -112,7 +112,8 @@ final class SmiImportDriftTest {
     @ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource({"a100-sxm4-40gb_lgip_1.txt, A100-SXM4-40GB", "a30_lgip_1.txt, A30-24GB",
             "h100-nvl_lgip_1.txt, H100-NVL-94GB", "h100-80gb_lgip_jbarrow.txt, H100-SXM5-80GB",
-            "h100-80gb_lgip_device580.txt, H100-SXM5-80GB", "h200_lgip_issue120.txt, H200-141GB"})
+            "h100-80gb_lgip_device580.txt, H100-SXM5-80GB", "h200_lgip_issue120.txt, H200-141GB",
+            "h200_lgip_device580.txt, H200-141GB"})
     void everyCatalogGpuWithAPublicTranscript_isRecognisedFromIt(String file, String gpu) {
         // A100-80GB and H100 PCIe have no public -lgip transcript among the fixtures yet.
         List<SmiParser.ProfileRow> rows = SmiParser.parseLgip(fixture(file), file);
@@ -133,6 +134,19 @@ final class SmiImportDriftTest {
             assertThat(q.sms()).as(p.name().toString()).isEqualTo(p.sms());
             assertThat(q.starts()).as(p.name().toString()).isEqualTo(p.starts());
         }
+    }
+
+    @Test
+    void aCompleteH200TableFromDriver580_confirmsTheCatalogsPlacements_andSaysWhatDrifted() {
+        // Recorded on a real H200 (driver 580.159.04). The catalog's placements were assumed from the
+        // H100's; they hold. Two memory sizes read 0.25 GiB more than the catalog's older transcript.
+        var imported = SmiImport.models(SmiParser.parseLgip(fixture("h200_lgip_device580.txt"), "lgip"),
+                SmiParser.parseLgipp(fixture("h200_lgipp_device580.txt"), "lgipp"), catalog, null).getFirst();
+        GpuModel h200 = catalog.get("H200-141GB");
+        for (var p : h200.profiles()) {
+            assertThat(imported.model().profile(p.name().toString()).starts()).as(p.name().toString()).isEqualTo(p.starts());
+        }
+        assertThat(imported.differences()).anyMatch(d -> d.startsWith("1g.35gb has 32.50 GiB here, 32.25 GiB in the catalog"));
     }
 
     @Test
