@@ -144,6 +144,16 @@ final class GpuCommands {
         }
     }
 
+    /**
+     * A profile's name as nvidia-smi prints it: the catalog's, by profile ID, when the catalog knows
+     * the GPU (NVIDIA's names are not always the memory rounded up: an H200's ID 19 holds 16 GiB and
+     * is {@code 1g.18gb}); else the binding's {@code <g>g.<ceil(GiB)>gb}.
+     */
+    static String profileName(dev.migm.nvml.Nvml.DeviceInfo d, dev.migm.nvml.Nvml.ProfileInfo p) {
+        return dev.migm.gpu.Catalog.builtin().find(d.name()).flatMap(m -> m.profiles().stream()
+                .filter(q -> q.id() == p.id()).findFirst()).map(q -> q.name().toString()).orElse(p.name());
+    }
+
     /** The GPUs NVML sees, read-only. */
     private static int devicesOut(PrintWriter out, dev.migm.nvml.Nvml nvml, boolean json) {
         List<dev.migm.nvml.Nvml.DeviceInfo> devices = nvml.devices();
@@ -165,7 +175,7 @@ final class GpuCommands {
                 m.put("energy_j", d.energyJ().map(j -> Json.decimal(j, 3)).orElse(null));
                 m.put("profiles", d.profiles().stream().map(p -> {
                     Map<String, Object> q = new LinkedHashMap<>();
-                    q.put("name", p.name());
+                    q.put("name", profileName(d, p));
                     q.put("id", p.id());
                     q.put("nvml_enum", p.profileEnum());
                     q.put("compute_slices", p.sliceCount());
@@ -192,7 +202,8 @@ final class GpuCommands {
                             .orElse("energy n/a"));
             d.pciBusId().ifPresent(b -> out.println("  PCI " + b));
             for (var p : d.profiles()) {
-                out.printf(java.util.Locale.ROOT, "  %-10s ID %2d  %dg %dm  %6dMiB  %3d SM  max %d  starts %s%n", p.name(),
+                out.printf(java.util.Locale.ROOT, "  %-10s ID %2d  %dg %dm  %6dMiB  %3d SM  max %d  starts %s%n",
+                        profileName(d, p),
                         p.id(), p.sliceCount(), p.placementSize(), p.memoryMib(), p.sms(), p.instanceCount(), p.starts());
             }
             if (d.migCurrent().orElse(false)) {
