@@ -477,9 +477,7 @@ public final class Engine {
         job.state = State.RUNNING;
         // Samples of the time before the restart are gone: the projection starts again now.
         job.runningSinceS = clock.nowS();
-        job.expectedWorkS = expected.onSlotS(attempt.slot().sms(), gpu.model.sms()) * (1 - attempt.startProgress());
-        double slowdown = expected.onSlotS(attempt.slot().sms(), gpu.model.sms()) / expected.wholeGpuS();
-        job.shortestEndFraction = expected.shortShare() / (expected.scalingKnown() ? 1 : slowdown);
+        expectAttempt(job, gpu, attempt.slot());
         job.expectedEndS = Math.max(clock.nowS(), attempt.launchS() + expectedRuntime(job.queued, gpu, attempt.slot().sms()));
         // An instance that is gone (its exit is reported next) holds nobody.
         attempt.slot().instance().filter(gpu.layout.instances()::contains).ifPresentOrElse(i -> gpu.occupants.put(i, job),
@@ -739,13 +737,7 @@ public final class Engine {
         job.stopRequested = false;
         job.projectedMib = 0;
         job.runningSinceS = Double.NaN;
-        RuntimeExpectation expected = job.queued.runtime();
-        job.expectedWorkS = expected.onSlotS(slot.sms(), gpu.model.sms()) * (1 - job.queued.progress());
-        // Without the job's own report the run may end early: as soon as shortShare of its expected
-        // time, and with an unmeasured scaling as if the slot did not slow it at all. The trigger
-        // projects to that end, so a generous expectation cannot fake steep growth.
-        double slowdown = expected.onSlotS(slot.sms(), gpu.model.sms()) / expected.wholeGpuS();
-        job.shortestEndFraction = expected.shortShare() / (expected.scalingKnown() ? 1 : slowdown);
+        expectAttempt(job, gpu, slot);
         if (Double.isNaN(job.firstLaunchS)) {
             job.firstLaunchS = clock.nowS();
         }
@@ -768,6 +760,20 @@ public final class Engine {
             clock.at(clock.nowS(), new EngineEvent.AttemptExited(job.spec.id(), number,
                     new Outcome.Crashed("launch failed: " + e.getMessage())), sink);
         }
+    }
+
+    /**
+     * What the engine expects of the attempt {@code job.queued} starts on {@code slot}: its working
+     * time there, from where it starts, and the earliest share of it at which it may end.
+     */
+    private static void expectAttempt(Job job, Gpu gpu, Slot slot) {
+        RuntimeExpectation expected = job.queued.runtime();
+        job.expectedWorkS = expected.onSlotS(slot.sms(), gpu.model.sms()) * (1 - job.queued.progress());
+        // Without the job's own report the run may end early: as soon as shortShare of its expected
+        // time, and with an unmeasured scaling as if the slot did not slow it at all. The trigger
+        // projects to that end, so a generous expectation cannot fake steep growth.
+        double slowdown = expected.onSlotS(slot.sms(), gpu.model.sms()) / expected.wholeGpuS();
+        job.shortestEndFraction = expected.shortShare() / (expected.scalingKnown() ? 1 : slowdown);
     }
 
     private double expectedRuntime(QueuedJob q, Gpu gpu, int sms) {

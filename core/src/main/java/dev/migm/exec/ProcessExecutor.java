@@ -190,7 +190,7 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
      */
     public static Outcome outcome(Attempt attempt, java.util.OptionalInt status, String errTail, Path checkpoints,
                                   String stopping, long peakMib, long firstMib) {
-        double kept = Math.max(attempt.startProgress(), WorkloadHelper.readCheckpoint(checkpoints));
+        double kept = keptProgress(attempt, checkpoints);
         if (stopping != null) return new Outcome.Stopped(stopping, kept, kept);
         if (status.isEmpty()) return new Outcome.Crashed("its supervisor died without recording an exit status");
         int code = status.getAsInt();
@@ -202,6 +202,11 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         String last = errTail.strip().lines().reduce((a, b) -> b).orElse("");
         return new Outcome.Crashed((code > 128 && code < 160 ? "killed by signal " + (code - 128) : "exit status " + code)
                 + (last.isEmpty() ? "" : ": " + last));
+    }
+
+    /** The work an attempt keeps for the next: its start, or its job's last checkpoint if later. */
+    public static double keptProgress(Attempt attempt, Path checkpoints) {
+        return Math.max(attempt.startProgress(), WorkloadHelper.readCheckpoint(checkpoints));
     }
 
     /** The last {@code bytes} of an attempt's stderr. */

@@ -64,28 +64,24 @@ public final class Supervisor {
 
     /** The job's exit status, once its supervisor recorded it. */
     public static OptionalInt exitStatus(Path prefix) {
-        try {
-            String s = Files.readString(file(prefix, ".exit"), StandardCharsets.US_ASCII).strip();
-            return s.isEmpty() ? OptionalInt.empty() : OptionalInt.of(Integer.parseInt(s));
-        } catch (IOException | NumberFormatException e) {
-            return OptionalInt.empty();
-        }
+        OptionalLong status = number(prefix, ".exit");
+        return status.isPresent() ? OptionalInt.of((int) status.getAsLong()) : OptionalInt.empty();
     }
 
     /** The job's process id (leader of its process group), once its supervisor started it. */
     public static OptionalLong jobPid(Path prefix) {
-        try {
-            String s = Files.readString(file(prefix, ".pid"), StandardCharsets.US_ASCII).strip();
-            return s.isEmpty() ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(s));
-        } catch (IOException | NumberFormatException e) {
-            return OptionalLong.empty();
-        }
+        return number(prefix, ".pid");
     }
 
     /** The supervisor's process id, once it started. */
     public static OptionalLong supervisorPid(Path prefix) {
+        return number(prefix, ".sup");
+    }
+
+    /** The number one of the attempt's files holds (written whole by a rename), once it is there. */
+    private static OptionalLong number(Path prefix, String suffix) {
         try {
-            String s = Files.readString(file(prefix, ".sup"), StandardCharsets.US_ASCII).strip();
+            String s = Files.readString(file(prefix, suffix), StandardCharsets.US_ASCII).strip();
             return s.isEmpty() ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(s));
         } catch (IOException | NumberFormatException e) {
             return OptionalLong.empty();

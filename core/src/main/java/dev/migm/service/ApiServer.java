@@ -195,7 +195,8 @@ public final class ApiServer implements AutoCloseable {
             m = GPU.matcher(path);
             if (m.matches() && method.equals("POST")) {
                 int gpu = Integer.parseInt(m.group(1));
-                if (!caller(request).equals("root") && !caller(request).equals(System.getProperty("user.name"))) {
+                String who = caller(request);
+                if (!who.equals("root") && !who.equals(System.getProperty("user.name"))) {
                     throw new NodeService.Refused(403, "only root or the daemon's user may drain or resume a GPU");
                 }
                 service.drain(gpu, m.group(2).equals("drain"));

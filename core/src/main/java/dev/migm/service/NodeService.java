@@ -70,8 +70,6 @@ public final class NodeService implements AutoCloseable {
         }
     }
 
-    private static final Set<String> ENDED = Set.of("done", "failed", "cancelled");
-
     private final Settings settings;
     private final NodeJournal journal;
     private final LiveBackend backend;
@@ -87,6 +85,7 @@ public final class NodeService implements AutoCloseable {
         this.journal = journal;
         this.backend = settings.backend();
         this.models = backend.gpus();
+        this.nodeSlices = models.stream().mapToInt(GpuModel::computeSlices).sum();
     }
 
     /** Opens the journal under the home, recovers and starts the engine. */
@@ -126,6 +125,8 @@ public final class NodeService implements AutoCloseable {
                 return t;
             });
     private double lastBoardJ;
+    /** Compute slices of all the node's GPUs: what the board energy is shared over. */
+    private final int nodeSlices;
 
     /** The per-attempt energy model, named next to every per-attempt figure. */
     public static final String ENERGY_MODEL = dev.migm.energy.SliceTimeAttribution.NAME;
@@ -140,7 +141,6 @@ public final class NodeService implements AutoCloseable {
             double board = backend.energyJoules();
             double delta = Math.max(0, board - lastBoardJ);
             lastBoardJ = board;
-            int nodeSlices = models.stream().mapToInt(GpuModel::computeSlices).sum();
             if (delta <= 0 || nodeSlices == 0) return;
             Map<String, Double> shares = new LinkedHashMap<>();
             for (Engine.JobView v : engineJobs()) {
@@ -183,8 +183,8 @@ public final class NodeService implements AutoCloseable {
                 // migm died between recording the attempt's exit and what follows from it (done, a retry):
                 // the recorded exit is handed to the engine again, so that a completed job ends done
                 // instead of running a second time.
-                taken.add(new Taken(spec, attempts, true, Optional.of(recordedOutcome(last, attempts.getLast(),
-                        jobDir(row.id()).resolve("checkpoints"))), row));
+                taken.add(new Taken(spec, attempts, true, Optional.of(last.recordedOutcome(
+                        ProcessExecutor.keptProgress(attempts.getLast(), jobDir(row.id()).resolve("checkpoints")))), row));
                 endedAway++;
                 continue;
             }
@@ -208,9 +208,9 @@ public final class NodeService implements AutoCloseable {
                 case Supervisor.Found.Running r -> {
                     // its instance is gone (a GPU reset): the process cannot be using the GPU any more
                     r.jobPid().ifPresent(ProcessExecutor::killOrphan);
+                    double kept = ProcessExecutor.keptProgress(attempt, checkpoints);
                     taken.add(new Taken(spec, attempts, true, Optional.of(new Outcome.Stopped(
-                            "its instance " + attempt.slot() + " was gone when migm restarted", kept(attempt, checkpoints),
-                            kept(attempt, checkpoints))), row));
+                            "its instance " + attempt.slot() + " was gone when migm restarted", kept, kept)), row));
                     lost++;
                 }
                 case Supervisor.Found.Exited x -> {
@@ -221,7 +221,7 @@ public final class NodeService implements AutoCloseable {
                 }
                 case Supervisor.Found.Gone g -> {
                     g.orphanPid().ifPresent(ProcessExecutor::killOrphan);
-                    double kept = kept(attempt, checkpoints);
+                    double kept = ProcessExecutor.keptProgress(attempt, checkpoints);
                     taken.add(new Taken(spec, attempts, true, Optional.of(new Outcome.Stopped(
                             "its process was lost while migm was down (killed, or the node rebooted)", kept, kept)), row));
                     lost++;
@@ -348,23 +348,6 @@ public final class NodeService implements AutoCloseable {
         }
     }
 
-    /** An attempt's exit as the journal recorded it. */
-    private static Outcome recordedOutcome(NodeJournal.AttemptRow row, Attempt attempt, Path checkpoints) {
-        double kept = kept(attempt, checkpoints);
-        long peak = row.peakMib() == null ? 0 : row.peakMib();
-        String detail = row.detail() == null ? "" : row.detail();
-        return switch (row.outcome() == null ? "" : row.outcome()) {
-            case "completed" -> new Outcome.Completed(peak, 0);
-            case "oom" -> new Outcome.OutOfMemory(peak, detail, kept, kept);
-            case "stopped" -> new Outcome.Stopped(detail, kept, kept);
-            default -> new Outcome.Crashed(detail.isEmpty() ? "ended while migm stopped" : detail);
-        };
-    }
-
-    private static double kept(Attempt attempt, Path checkpoints) {
-        return Math.max(attempt.startProgress(), dev.migm.exec.WorkloadHelper.readCheckpoint(checkpoints));
-    }
-
     private Slot slot(NodeJournal.AttemptRow a) {
         GpuModel model = models.get(a.gpu());
         if (a.instance() == null) return Slot.wholeGpu(a.gpu(), model);
@@ -440,7 +423,7 @@ public final class NodeService implements AutoCloseable {
         if (!user.equals(row.user()) && !user.equals("root")) {
             throw new Refused(403, "job " + id + " belongs to " + row.user() + "; only they or root may cancel it");
         }
-        if (ENDED.contains(row.state())) {
+        if (row.ended()) {
             throw new Refused(409, "job " + id + " already ended " + row.state());
         }
         loop.post(new EngineEvent.CancelJob(id, user));

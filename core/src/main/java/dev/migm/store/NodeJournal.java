@@ -302,12 +302,7 @@ public final class NodeJournal implements Journal, AutoCloseable {
                 update("UPDATE jobs SET state='running' WHERE id=?", a.jobId());
             }
             case EngineRecord.AttemptExited x -> {
-                String kind = switch (x.outcome()) {
-                    case Outcome.Completed c -> "completed";
-                    case Outcome.OutOfMemory o -> "oom";
-                    case Outcome.Stopped s -> "stopped";
-                    case Outcome.Crashed c -> "crashed";
-                };
+                String kind = outcomeKind(x.outcome());
                 String detail = switch (x.outcome()) {
                     case Outcome.Completed c -> "";
                     case Outcome.OutOfMemory o -> o.evidence();
@@ -377,19 +372,12 @@ public final class NodeJournal implements Journal, AutoCloseable {
     }
 
     /**
-     * Records instances migm created that are no longer there, or that it destroyed itself outside a
-     * plan (idle ones at start), as destroyed.
+     * Records instances migm created that are no longer there (a reboot, a plan cut short, idle ones
+     * it destroyed itself at start) as destroyed.
      */
     public synchronized void instancesNowAre(int gpu, dev.migm.gpu.Layout layout, double atS) {
         transaction(() -> {
-            Set<String> before = liveInstances.computeIfAbsent(gpu, g -> new HashSet<>());
-            for (String gone : List.copyOf(before)) {
-                if (layout.instances().stream().noneMatch(i -> i.toString().equals(gone))) {
-                    update("UPDATE instances SET destroyed_at=? WHERE gpu=? AND instance=? AND destroyed_at IS NULL",
-                            atS, gpu, gone);
-                    before.remove(gone);
-                }
-            }
+            instances(gpu, layout, atS);
             return null;
         });
     }
@@ -432,10 +420,34 @@ public final class NodeJournal implements Journal, AutoCloseable {
         }
     }
 
+    /** How an attempt's outcome is written in the {@code attempts} table. */
+    static String outcomeKind(Outcome outcome) {
+        return switch (outcome) {
+            case Outcome.Completed c -> "completed";
+            case Outcome.OutOfMemory o -> "oom";
+            case Outcome.Stopped s -> "stopped";
+            case Outcome.Crashed c -> "crashed";
+        };
+    }
+
     /** An attempt's row; {@code endedAtS} null while it runs (or when migm stopped before it ended). */
     public record AttemptRow(String jobId, int number, int gpu, String instance, double launchedAtS,
                              double startProgress, Double runningAtS, Double endedAtS, String outcome, String detail,
                              Long peakMib, String device, Long supervisorPid, Double energyJ) {
+        /**
+         * The outcome as it was recorded ({@link #outcomeKind}, the detail and the peak), to hand to
+         * the engine again; {@code keptProgress} is what a retry starts from.
+         */
+        public Outcome recordedOutcome(double keptProgress) {
+            long peak = peakMib == null ? 0 : peakMib;
+            String why = detail == null ? "" : detail;
+            return switch (outcome == null ? "" : outcome) {
+                case "completed" -> new Outcome.Completed(peak, 0);
+                case "oom" -> new Outcome.OutOfMemory(peak, why, keptProgress, keptProgress);
+                case "stopped" -> new Outcome.Stopped(why, keptProgress, keptProgress);
+                default -> new Outcome.Crashed(why.isEmpty() ? "ended while migm stopped" : why);
+            };
+        }
     }
 
     /** A submission as it was sent. */
@@ -535,15 +547,6 @@ public final class NodeJournal implements Journal, AutoCloseable {
     public synchronized void note(double atS, String kind, String jobId, String text) {
         transaction(() -> {
             update("INSERT INTO events (at, kind, job, text) VALUES (?,?,?,?)", atS, kind, jobId, text);
-            return null;
-        });
-    }
-
-    /** An attempt found ended while migm was away, with what became of it. */
-    public synchronized void attemptEndedWhileAway(String jobId, int attempt, double atS, String outcome, String detail) {
-        transaction(() -> {
-            update("UPDATE attempts SET ended_at=?, outcome=?, detail=? WHERE job=? AND number=? AND ended_at IS NULL",
-                    atS, outcome, detail, jobId, attempt);
             return null;
         });
     }
