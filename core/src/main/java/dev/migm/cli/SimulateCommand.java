@@ -39,7 +39,7 @@ final class SimulateCommand implements Callable<Integer> {
             + " jobs carry a workload: section")
     List<Path> traces = new ArrayList<>();
 
-    @Option(names = "--suite", description = "bundled suite(s): scientific, ml, llm, mixed, mixed-online (comma-separated)",
+    @Option(names = "--suite", description = "bundled suite(s): scientific, ml, llm, mixed, mixed-online, alibaba (comma-separated)",
             split = ",")
     List<String> suites = new ArrayList<>();
 

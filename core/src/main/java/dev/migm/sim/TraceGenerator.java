@@ -3,12 +3,9 @@ package dev.migm.sim;
 import dev.migm.gpu.GpuModel;
 import dev.migm.workload.TraceJob;
 import dev.migm.workload.WorkloadModel;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.util.List;
 import java.util.Locale;
-import java.util.OptionalLong;
 import java.util.SplittableRandom;
 
 /**
@@ -29,23 +26,18 @@ public final class TraceGenerator {
                 t.model())).toList(), List.of(g)) / templates.size();
         double meanGapS = meanWork / (gpus.size() * load);
         SplittableRandom random = new SplittableRandom(seed);
-        try {
-            out.write(TraceReader.MAGIC + "\n");
-            out.write(String.join(",", TraceReader.COLUMNS) + "\n");
-            double t = 0;
-            for (int i = 0; i < jobs; i++) {
-                t += -Math.log(1 - random.nextDouble()) * meanGapS;
-                TraceJob template = templates.get(random.nextInt(templates.size()));
-                WorkloadModel s = template.model();
-                double duration = s.durationS() * (0.8 + 0.4 * random.nextDouble());
-                OptionalLong declared = template.spec().declaredMib();
-                out.write(String.format(Locale.ROOT, "gen-%07d,%.1f,%s,%s,%.1f,%.3f,%.3f,%d,%d,%.2f,%.0f,%s,,%s%n", i,
-                        t, template.spec().app(), template.spec().jobClass(), duration, s.c(), s.sat(), s.memBaseMib(),
-                        s.memPeakMib(), s.activity(), s.checkpointS(),
-                        declared.isPresent() ? Long.toString(declared.getAsLong()) : "", s.reportsProgress() ? "1" : "0"));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        TraceWriter writer = new TraceWriter(out);
+        writer.header();
+        double t = 0;
+        for (int i = 0; i < jobs; i++) {
+            t += -Math.log(1 - random.nextDouble()) * meanGapS;
+            TraceJob template = templates.get(random.nextInt(templates.size()));
+            WorkloadModel s = template.model();
+            double duration = s.durationS() * (0.8 + 0.4 * random.nextDouble());
+            dev.migm.engine.JobSpec spec = template.spec();
+            writer.job(new TraceJob(new dev.migm.engine.JobSpec(String.format(Locale.ROOT, "gen-%07d", i), t, spec.app(),
+                    spec.jobClass(), spec.declaredMib(), spec.checkpoints()), new WorkloadModel(duration, s.c(), s.sat(),
+                    s.memBaseMib(), s.memPeakMib(), s.activity(), s.checkpointS(), s.reportsProgress())));
         }
     }
 }
