@@ -25,9 +25,20 @@ import java.util.Optional;
  * {@link PowerModel} to give energy the way {@code nvmlDeviceGetTotalEnergyConsumption} would.
  */
 public final class SimulatedGpuBackend implements GpuBackend, GpuActivity {
-    /** Reconfiguration latencies in seconds per instance. */
-    public record Latency(double createS, double destroyS) {
-        public static final Latency DEFAULT = new Latency(0.130, 0.150);
+    /**
+     * Reconfiguration latencies in seconds: per instance created and destroyed (models.md section 4),
+     * and per MIG mode change. A mode change defaults to 30 s: what NVIDIA's mig-manager waits around
+     * one (mig-hardware.md section 3.7); on Ampere it also needs a GPU reset, which no public
+     * measurement times, so a site sets its own figure ({@code --tune mig-mode-change-s=S}).
+     */
+    public record Latency(double createS, double destroyS, double migModeChangeS) {
+        public static final Latency DEFAULT = new Latency(0.130, 0.150, 30);
+
+        public Latency(double createS, double destroyS) {
+            this(createS, destroyS, DEFAULT_MODE_CHANGE_S);
+        }
+
+        private static final double DEFAULT_MODE_CHANGE_S = 30;
     }
 
     private final VirtualTime time;
@@ -47,6 +58,8 @@ public final class SimulatedGpuBackend implements GpuBackend, GpuActivity {
     private static final class Board {
         final GpuModel model;
         Layout layout;
+        boolean migEnabled = true;
+        boolean changingMode;
         final Map<Instance, Integer> processes = new HashMap<>();
         int wholeGpuProcesses;
         final Map<Object, Double> dynamicShares = new HashMap<>();
@@ -86,6 +99,36 @@ public final class SimulatedGpuBackend implements GpuBackend, GpuActivity {
             throw new IllegalStateException("gpu" + gpu + " is in use; MIG mode changes need an idle GPU");
         }
         b.layout = Layout.empty(b.model);
+        b.migEnabled = enabled;
+    }
+
+    @Override
+    public boolean canChangeMigMode(int gpu) {
+        return Double.isFinite(latency.migModeChangeS());
+    }
+
+    @Override
+    public double migModeChangeS(int gpu) {
+        return latency.migModeChangeS();
+    }
+
+    @Override
+    public void changeMigMode(int gpu, boolean enabled, long ticket, EventSink sink) {
+        Board b = boards.get(gpu);
+        if (!b.processes.isEmpty() || b.wholeGpuProcesses > 0 || b.changingMode) {
+            time.at(time.nowS(), () -> sink.deliver(new EngineEvent.MigModeChanged(gpu, ticket,
+                    Optional.of("NVML_ERROR_IN_USE: the GPU is not idle"))));
+            return;
+        }
+        b.changingMode = true;
+        // Instances go first (each destroy timed as any), then the mode and its reset.
+        double duration = b.layout.instances().size() * latency.destroyS() + latency.migModeChangeS();
+        b.layout = Layout.empty(b.model);
+        time.after(duration, () -> {
+            b.changingMode = false;
+            b.migEnabled = enabled;
+            sink.deliver(new EngineEvent.MigModeChanged(gpu, ticket, Optional.empty()));
+        });
     }
 
     @Override

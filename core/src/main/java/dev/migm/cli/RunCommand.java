@@ -246,6 +246,10 @@ final class RunCommand implements Callable<Integer> {
             case EngineRecord.AttemptExited x -> "exited " + x.jobId() + " attempt " + x.attempt() + ": "
                     + x.outcome().getClass().getSimpleName().toLowerCase(Locale.ROOT);
             case EngineRecord.ReconfigurationApplied a -> "gpu" + a.gpu() + " now " + a.layout();
+            case EngineRecord.MigModeChangeRequested m -> "gpu" + m.gpu() + " turning MIG " + (m.enabled() ? "on" : "off")
+                    + ": " + m.why();
+            case EngineRecord.MigModeChangeEnded m -> "gpu" + m.gpu() + " MIG " + (m.enabled() ? "on" : "off")
+                    + m.failure().map(f -> " (the change failed: " + f + ")").orElse("");
             case EngineRecord.StopRequested s -> "stopping " + s.jobId() + ": " + s.why();
             case EngineRecord.Done d -> "done " + d.jobId();
             case EngineRecord.Failed f -> "failed " + f.jobId() + ": " + f.reason();

@@ -51,11 +51,22 @@ public final class Engine {
      *                     means the executor lost it
      */
     public record Settings(double startupS, int maxAttempts, EarlyRestart earlyRestart, double reconfigureTimeoutS,
-                           double launchTimeoutS) {
-        public static final Settings DEFAULT = new Settings(1.0, 6, EarlyRestart.DEFAULT, 60, 120);
+                           double launchTimeoutS, double migModeChangeTimeoutS) {
+        /**
+         * Mode changes time out after 600 s: a change that needs a GPU reset is planned "in minutes"
+         * on Ampere (mig-hardware.md section 3.7), ten times the 60 s of an instance operation.
+         */
+        public static final Settings DEFAULT = new Settings(1.0, 6, EarlyRestart.DEFAULT, 60, 120, 600);
+
+        public Settings(double startupS, int maxAttempts, EarlyRestart earlyRestart, double reconfigureTimeoutS,
+                        double launchTimeoutS) {
+            this(startupS, maxAttempts, earlyRestart, reconfigureTimeoutS, launchTimeoutS, DEFAULT_MODE_TIMEOUT_S);
+        }
+
+        private static final double DEFAULT_MODE_TIMEOUT_S = 600;
 
         public Settings withEarlyRestart(EarlyRestart e) {
-            return new Settings(startupS, maxAttempts, e, reconfigureTimeoutS, launchTimeoutS);
+            return new Settings(startupS, maxAttempts, e, reconfigureTimeoutS, launchTimeoutS, migModeChangeTimeoutS);
         }
     }
 
@@ -151,6 +162,7 @@ public final class Engine {
     private long oomKills;
     private long earlyRestarts;
     private long rejectedSubmits;
+    private long migModeChanges;
     private boolean dirty = true;
 
     /** Wake-up asked for by the policy and not yet delivered (infinity when none). */
@@ -171,7 +183,8 @@ public final class Engine {
         List<GpuModel> models = backend.gpus();
         for (int i = 0; i < models.size(); i++) {
             backend.setMigEnabled(i, policy.migEnabled());
-            gpus.add(new Gpu(i, models.get(i), policy.migEnabled(), backend.layout(i)));
+            gpus.add(new Gpu(i, models.get(i), policy.migEnabled(), backend.layout(i), backend.canChangeMigMode(i),
+                    backend.canChangeMigMode(i) ? backend.migModeChangeS(i) : Double.POSITIVE_INFINITY));
         }
         long largest = 0;
         for (Gpu g : gpus) {
@@ -228,6 +241,7 @@ public final class Engine {
         switch (event) {
             case EngineEvent.JobSubmitted s -> submitted(s.spec());
             case EngineEvent.ReconfigurationFinished r -> reconfigured(r);
+            case EngineEvent.MigModeChanged m -> migModeChanged(m);
             case EngineEvent.AttemptRunning r -> {
                 Job job = jobs.get(r.jobId());
                 if (job != null && job.current != null && job.current.number() == r.attempt()
@@ -270,7 +284,10 @@ public final class Engine {
                 }
             }
             case EngineEvent.ReconfigurationTimedOut t -> {
-                if (pending.containsKey(t.ticket())) {
+                if (gpus.get(t.gpu()).modeTicket == t.ticket()) {
+                    migModeChanged(new EngineEvent.MigModeChanged(t.gpu(), t.ticket(), Optional.of(
+                            "no answer from the GPU in " + settings.migModeChangeTimeoutS() + " s")));
+                } else if (pending.containsKey(t.ticket())) {
                     reconfigured(new EngineEvent.ReconfigurationFinished(t.gpu(), t.ticket(), Optional.of(
                             "no answer from the GPU in " + settings.reconfigureTimeoutS() + " s")));
                 }
@@ -396,6 +413,9 @@ public final class Engine {
         journal.append(new EngineRecord.GpuHealth(clock.nowS(), l.gpu(), true, l.reason(), gpu.layout));
         gpu.lost = true;
         gpu.version++;
+        if (gpu.modeTicket != 0) {
+            migModeChanged(new EngineEvent.MigModeChanged(gpu.index, gpu.modeTicket, Optional.of("GPU lost: " + l.reason())));
+        }
         for (var e : List.copyOf(pending.entrySet())) {
             if (e.getValue().gpu == gpu.index) {
                 reconfigured(new EngineEvent.ReconfigurationFinished(gpu.index, e.getKey(),
@@ -603,6 +623,26 @@ public final class Engine {
         } else if (p.job != null) {
             launch(p.job, gpu, Slot.of(gpu.index, p.target));
         }
+    }
+
+    /**
+     * A mode change ended. On success the GPU has the requested mode and no instances; on a failure
+     * the engine reads back what the GPU has (the mode it kept: the one it had before, and its
+     * layout), journals why, and the GPU takes work again either way.
+     */
+    private void migModeChanged(EngineEvent.MigModeChanged m) {
+        Gpu gpu = gpus.get(m.gpu());
+        if (gpu.modeTicket != m.ticket() || m.ticket() == 0) {
+            return; // answered after its time-out: already handled as a failure
+        }
+        gpu.modeTicket = 0;
+        gpu.version++;
+        if (m.failure().isPresent()) {
+            gpu.migEnabled = gpu.migBeforeChange;
+        }
+        gpu.layout = gpu.lost ? Layout.empty(gpu.model) : backend.layout(m.gpu());
+        journal.append(new EngineRecord.MigModeChangeEnded(clock.nowS(), m.gpu(), m.ticket(), gpu.migEnabled,
+                m.failure(), gpu.layout));
     }
 
     private void exited(EngineEvent.AttemptExited x) {
@@ -862,6 +902,38 @@ public final class Engine {
         }
 
         @Override
+        public void changeMigMode(GpuView view, boolean enabled, String why) {
+            Gpu gpu = (Gpu) view;
+            checkSchedulable(gpu);
+            if (!gpu.modeChangeable) {
+                throw new IllegalStateException("gpu" + gpu.index + ": MIG mode changes are not allowed here");
+            }
+            if (gpu.migEnabled == enabled || gpu.modeTicket != 0) {
+                throw new IllegalStateException("gpu" + gpu.index + " already has MIG " + (enabled ? "on" : "off")
+                        + " or is changing it");
+            }
+            if (!gpu.occupants.isEmpty() || gpu.wholeGpuJob != null || gpu.reconfiguring) {
+                throw new IllegalStateException("gpu" + gpu.index + " is not idle; MIG mode changes need an idle GPU");
+            }
+            long ticket = nextTicket++;
+            journal.append(new EngineRecord.MigModeChangeRequested(clock.nowS(), gpu.index, ticket, enabled, why));
+            migModeChanges++;
+            gpu.migBeforeChange = gpu.migEnabled;
+            gpu.migEnabled = enabled;
+            gpu.modeTicket = ticket;
+            gpu.layout = Layout.empty(gpu.model);
+            gpu.version++;
+            clock.at(clock.nowS() + settings.migModeChangeTimeoutS(),
+                    new EngineEvent.ReconfigurationTimedOut(gpu.index, ticket), sink);
+            try {
+                backend.changeMigMode(gpu.index, enabled, ticket, sink);
+            } catch (RuntimeException e) {
+                clock.at(clock.nowS(), new EngineEvent.MigModeChanged(gpu.index, ticket,
+                        Optional.of("the backend refused: " + e.getMessage())), sink);
+            }
+        }
+
+        @Override
         public void reconfigure(GpuView view, Plan.Possible plan) {
             if (!plan.ops().isEmpty()) {
                 Gpu gpu = (Gpu) view;
@@ -887,6 +959,9 @@ public final class Engine {
     private static void checkSchedulable(Gpu gpu) {
         if (!gpu.schedulable()) {
             throw new IllegalStateException("gpu" + gpu.index + " is " + (gpu.lost ? "lost" : "draining"));
+        }
+        if (gpu.modeTicket != 0) {
+            throw new IllegalStateException("gpu" + gpu.index + " is changing its MIG mode");
         }
     }
 
@@ -1037,6 +1112,10 @@ public final class Engine {
         return oomKills;
     }
 
+    public long migModeChanges() {
+        return migModeChanges;
+    }
+
     public long earlyRestarts() {
         return earlyRestarts;
     }
@@ -1058,9 +1137,9 @@ public final class Engine {
             out.put(j.spec.id(), new EngineState.JobState(j.state, j.attempts.size(), j.need.mib(), j.need.source(),
                     j.queued == null ? 0 : j.queued.progress(), slot, j.lastReason));
         }
-        return new EngineState(out, gpus.stream().map(g -> g.layout).toList(), gpus.stream().map(Gpu::status).toList(),
-                new EngineState.Counters(
-                reconfigurations, restarts, oomKills, earlyRestarts, rejectedSubmits));
+        return new EngineState(out, gpus.stream().map(g -> g.layout).toList(), gpus.stream().map(g -> g.migEnabled).toList(),
+                gpus.stream().map(Gpu::status).toList(), new EngineState.Counters(
+                reconfigurations, restarts, oomKills, earlyRestarts, rejectedSubmits, migModeChanges));
     }
 
     /** A snapshot of a job for reports. */
@@ -1122,7 +1201,13 @@ public final class Engine {
     private static final class Gpu implements GpuView {
         final int index;
         final GpuModel model;
-        final boolean migEnabled;
+        boolean migEnabled;
+        /** Whether the policy may change the mode here (the backend's word, fixed at start). */
+        final boolean modeChangeable;
+        final double modeChangeS;
+        /** The ticket of the mode change in flight; 0 when none. */
+        long modeTicket;
+        boolean migBeforeChange;
         final Map<Instance, Job> occupants = new HashMap<>();
         /** Instances the in-flight plan creates: not usable until it finishes. */
         final java.util.Set<Instance> creating = new java.util.HashSet<>();
@@ -1135,10 +1220,12 @@ public final class Engine {
         private long stateVersion = -1;
         private GpuState state;
 
-        Gpu(int index, GpuModel model, boolean migEnabled, Layout layout) {
+        Gpu(int index, GpuModel model, boolean migEnabled, Layout layout, boolean modeChangeable, double modeChangeS) {
+            this.modeChangeS = modeChangeS;
             this.index = index;
             this.model = model;
             this.migEnabled = migEnabled;
+            this.modeChangeable = modeChangeable;
             this.layout = layout;
         }
 
@@ -1179,7 +1266,22 @@ public final class Engine {
         }
 
         String status() {
-            return lost ? "lost" : draining ? "draining" : "ok";
+            return lost ? "lost" : draining ? "draining" : modeTicket != 0 ? "mode-change" : "ok";
+        }
+
+        @Override
+        public boolean migModeChangeable() {
+            return modeChangeable;
+        }
+
+        @Override
+        public double migModeChangeS() {
+            return modeChangeS;
+        }
+
+        @Override
+        public boolean changingMigMode() {
+            return modeTicket != 0;
         }
 
         @Override

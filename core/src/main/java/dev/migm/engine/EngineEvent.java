@@ -47,6 +47,13 @@ public sealed interface EngineEvent {
     record JobSubmitted(JobSpec spec) implements EngineEvent {
     }
 
+    /**
+     * A MIG mode change the engine asked for ended ({@link GpuBackend#changeMigMode}); {@code failure}
+     * is empty on success, and the GPU then has MIG {@code enabled} and no instances.
+     */
+    record MigModeChanged(int gpu, long ticket, Optional<String> failure) implements EngineEvent {
+    }
+
     /** A reconfiguration the engine asked for ended; {@code failure} is empty on success. */
     record ReconfigurationFinished(int gpu, long ticket, Optional<String> failure) implements EngineEvent {
     }

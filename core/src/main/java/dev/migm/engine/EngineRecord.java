@@ -80,6 +80,22 @@ public sealed interface EngineRecord {
     record ReconfigurationFailed(double atS, int gpu, long ticket, String reason, Layout layout) implements EngineRecord {
     }
 
+    /**
+     * The policy asked for a GPU's MIG mode to change ({@code enabled}: to on), on an idle GPU, for
+     * {@code why}; nothing goes there until it ends.
+     */
+    record MigModeChangeRequested(double atS, int gpu, long ticket, boolean enabled, String why)
+            implements EngineRecord {
+    }
+
+    /**
+     * The mode change ended: MIG is {@code enabled} now (the requested mode, or on a failure the mode
+     * the GPU kept) and the GPU's layout is {@code layout}.
+     */
+    record MigModeChangeEnded(double atS, int gpu, long ticket, boolean enabled, Optional<String> failure,
+                              Layout layout) implements EngineRecord {
+    }
+
     /** An attempt's process was launched on a slot. */
     record AttemptLaunched(double atS, String jobId, int attempt, Slot slot, double startProgress)
             implements EngineRecord {

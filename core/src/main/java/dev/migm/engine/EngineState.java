@@ -13,14 +13,18 @@ import java.util.Optional;
  * @param jobs     every job the engine accepted, by id
  * @param layouts  each GPU's layout as the engine plans with it (a reconfiguration in flight counts
  *                 as done until it fails)
- * @param gpuStatus each GPU's status: {@code ok}, {@code draining} or {@code lost}
+ * @param migEnabled each GPU's MIG mode as the engine plans with it (a change in flight counts as
+ *                 done until it fails)
+ * @param gpuStatus each GPU's status: {@code ok}, {@code draining}, {@code lost} or {@code mode-change}
+ *                 (a MIG mode change in flight)
  * @param counters the engine's counters
  */
-public record EngineState(Map<String, JobState> jobs, List<Layout> layouts, List<String> gpuStatus,
-                          Counters counters) {
+public record EngineState(Map<String, JobState> jobs, List<Layout> layouts, List<Boolean> migEnabled,
+                          List<String> gpuStatus, Counters counters) {
     public EngineState {
         jobs = Map.copyOf(jobs);
         layouts = List.copyOf(layouts);
+        migEnabled = List.copyOf(migEnabled);
         gpuStatus = List.copyOf(gpuStatus);
     }
 
@@ -41,6 +45,6 @@ public record EngineState(Map<String, JobState> jobs, List<Layout> layouts, List
 
     /** The engine's counters. */
     public record Counters(long reconfigurations, long restarts, long oomKills, long earlyRestarts,
-                           long rejectedSubmits) {
+                           long rejectedSubmits, long migModeChanges) {
     }
 }

@@ -34,6 +34,15 @@ public interface GpuView {
     /** The id of the job on an instance, if any. */
     java.util.Optional<String> occupant(Instance instance);
 
+    /** Whether the policy may change this GPU's MIG mode ({@link SchedulingContext#changeMigMode}). */
+    boolean migModeChangeable();
+
+    /** How long a MIG mode change is expected to take here, seconds (infinite where not changeable). */
+    double migModeChangeS();
+
+    /** Whether a MIG mode change is in flight: nothing may be placed or planned there until it ends. */
+    boolean changingMigMode();
+
     /** With MIG disabled: whether a job holds the whole GPU. */
     boolean wholeGpuBusy();
 

@@ -22,6 +22,9 @@ public final class JournalReplay {
         List<Layout> layouts = new ArrayList<>();
         List<Boolean> draining = new ArrayList<>();
         List<Boolean> lost = new ArrayList<>();
+        List<Boolean> mig = new ArrayList<>();
+        List<Boolean> changing = new ArrayList<>();
+        long modeChanges = 0;
         long reconfigurations = 0;
         long restarts = 0;
         long ooms = 0;
@@ -35,9 +38,13 @@ public final class JournalReplay {
                     layouts.addAll(s.layouts());
                     draining.clear();
                     lost.clear();
+                    mig.clear();
+                    mig.addAll(s.migEnabled());
+                    changing.clear();
                     for (int i = 0; i < s.layouts().size(); i++) {
                         draining.add(false);
                         lost.add(false);
+                        changing.add(false);
                     }
                 }
                 case EngineRecord.Submitted s -> jobs.put(s.spec().id(),
@@ -70,6 +77,17 @@ public final class JournalReplay {
                     layouts.set(p.gpu(), p.result());
                 }
                 case EngineRecord.ReconfigurationApplied a -> layouts.set(a.gpu(), a.layout());
+                case EngineRecord.MigModeChangeRequested m -> {
+                    modeChanges++;
+                    mig.set(m.gpu(), m.enabled());
+                    changing.set(m.gpu(), true);
+                    layouts.set(m.gpu(), Layout.empty(layouts.get(m.gpu()).gpu()));
+                }
+                case EngineRecord.MigModeChangeEnded m -> {
+                    mig.set(m.gpu(), m.enabled());
+                    changing.set(m.gpu(), false);
+                    layouts.set(m.gpu(), m.layout());
+                }
                 case EngineRecord.ReconfigurationFailed f -> layouts.set(f.gpu(), f.layout());
                 case EngineRecord.AttemptLaunched l -> {
                     EngineState.JobState j = jobs.get(l.jobId());
@@ -120,8 +138,9 @@ public final class JournalReplay {
         }
         List<String> status = new ArrayList<>();
         for (int i = 0; i < layouts.size(); i++) {
-            status.add(lost.get(i) ? "lost" : draining.get(i) ? "draining" : "ok");
+            status.add(lost.get(i) ? "lost" : draining.get(i) ? "draining" : changing.get(i) ? "mode-change" : "ok");
         }
-        return new EngineState(jobs, layouts, status, new EngineState.Counters(reconfigurations, restarts, ooms, early, rejected));
+        return new EngineState(jobs, layouts, mig, status, new EngineState.Counters(reconfigurations, restarts, ooms, early,
+                rejected, modeChanges));
     }
 }

@@ -29,6 +29,13 @@ public interface SchedulingContext {
     /** Runs the job on the whole GPU (MIG disabled). */
     void placeWholeGpu(QueuedJob job, GpuView gpu);
 
+    /**
+     * Changes an idle, schedulable GPU's MIG mode ({@code enabled}: on), for {@code why} (journaled
+     * and shown). Allowed only where {@link GpuView#migModeChangeable()}; the GPU takes no work until
+     * the change ends. Throws {@link IllegalStateException} when the GPU is not idle.
+     */
+    void changeMigMode(GpuView gpu, boolean enabled, String why);
+
     /** Applies a plan that serves no job in particular (a layout change). */
     void reconfigure(GpuView gpu, Plan.Possible plan);
 

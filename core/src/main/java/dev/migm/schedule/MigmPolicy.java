@@ -43,6 +43,14 @@ import java.util.Map;
  *       When the queue holds a single job whose scaling is known (measured for its application, or
  *       the oracle's), it takes the placement that finishes it first; with only a class prior the
  *       guess of which placement is fastest is not worth a larger instance.</li>
+ *   <li><b>MIG mode per GPU.</b> Where the backend may change modes, a GPU runs with MIG off while
+ *       it serves jobs that need a whole GPU: a {@code 7g} instance has fewer SMs than the GPU with
+ *       MIG off (98 of 108 on an A100), so such a job ends sooner there. An idle GPU is switched off
+ *       for a waiting whole-GPU job when the change's expected time is less than what the job would
+ *       lose on the largest instance ({@code T(7g) - T(whole)} by its run-time expectation); a free
+ *       MIG-off GPU takes waiting whole-GPU jobs first, then, when no more jobs wait than such GPUs
+ *       are free, any job (light load: a whole GPU beats waiting); when more wait, it is switched
+ *       back on so that they share it. Every change is journaled with its reason.</li>
  * </ol>
  *
  * <p>Cost of a round: plans are cached per GPU and state version, and each GPU keeps a bit mask of
@@ -67,6 +75,22 @@ public final class MigmPolicy implements SchedulingPolicy {
     private final double wholeGpuDelay;
     private final double rightSizeSlack;
     private final Map<GpuModel, Profile[]> profilesByModel = new IdentityHashMap<>();
+    private final Map<GpuModel, Long> secondLargestMib = new IdentityHashMap<>();
+    /** Whole-GPU jobs a MIG-off switch is under way for: job id to GPU index. */
+    private final Map<String, Integer> promised = new java.util.HashMap<>();
+    /**
+     * Recent placements, decayed by {@link #DEMAND_DECAY} each: all of them, and those of jobs that
+     * need the largest instance and run faster on a whole GPU (a MIG-off GPU serves them better).
+     * Their ratio is the share of GPUs kept with MIG off ahead of demand.
+     */
+    private double placedRecently;
+    private double wholeGainRecently;
+    /**
+     * Each placement weighs 1, the one before 0.99 of that: the share follows roughly the last 100
+     * placements (1 / (1 - 0.99)), a few rounds of a node's GPUs, so that it follows a change of the
+     * workload within its own time scale and one odd job moves it by 1%.
+     */
+    static final double DEMAND_DECAY = 0.99;
     private GpuCache[] caches = new GpuCache[0];
 
     /**
@@ -114,14 +138,178 @@ public final class MigmPolicy implements SchedulingPolicy {
             caches = new GpuCache[gpus.size()];
             for (int i = 0; i < caches.length; i++) caches[i] = new GpuCache();
         }
+        wholeGpus(ctx, gpus);
         List<GpuView> active = refreshAll(gpus);
-        if (active.isEmpty()) {
+        if (!active.isEmpty()) {
+            migRound(ctx, gpus, active);
+        }
+        idleWholeGpus(ctx, gpus);
+    }
+
+    /**
+     * Whether only the model's largest instance holds the job (its need is above every smaller
+     * profile's memory): the jobs a MIG-off GPU of that model serves at no loss of sharing.
+     */
+    private boolean needsLargest(QueuedJob job, GpuModel model) {
+        long below = secondLargestMib.computeIfAbsent(model, m -> {
+            long largest = m.largestProfile().memoryMib();
+            long second = 0;
+            for (Profile p : m.plainProfiles()) if (p.memoryMib() < largest) second = Math.max(second, p.memoryMib());
+            return second;
+        });
+        return job.needMib() > below;
+    }
+
+    /** Counts a placement in the recent demand for MIG-off GPUs. */
+    private void countDemand(SchedulingContext ctx, QueuedJob job, GpuView gpu) {
+        placedRecently = placedRecently * DEMAND_DECAY + 1;
+        wholeGainRecently *= DEMAND_DECAY;
+        if (needsLargest(job, gpu.model()) && Double.isFinite(gpu.migModeChangeS())) {
+            Profile largest = gpu.model().largestProfile();
+            double gain = (largest.memoryMib() >= job.needMib() ? ctx.expectedRuntimeS(job, gpu, largest.sms())
+                    : Double.POSITIVE_INFINITY) - ctx.expectedRuntimeS(job, gpu, gpu.model().sms());
+            if (gain > 0) wholeGainRecently += 1;
+        }
+    }
+
+    private void placeWhole(SchedulingContext ctx, QueuedJob job, GpuView gpu) {
+        countDemand(ctx, job, gpu);
+        ctx.placeWholeGpu(job, gpu);
+    }
+
+    private static boolean freeWholeGpu(GpuView gpu) {
+        return !gpu.migEnabled() && gpu.schedulable() && !gpu.changingMigMode() && !gpu.wholeGpuBusy();
+    }
+
+    /**
+     * Whole-GPU jobs first onto free MIG-off GPUs; for each one left, an idle MIG GPU switched off
+     * when the switch costs less than the job loses on the largest instance.
+     */
+    private void wholeGpus(SchedulingContext ctx, List<? extends GpuView> gpus) {
+        List<QueuedJob> window = ctx.waiting(WINDOW);
+        if (!promised.isEmpty()) {
+            java.util.Set<String> ids = new java.util.HashSet<>();
+            for (QueuedJob q : window) ids.add(q.id());
+            // A switch that failed leaves its GPU on; a promised job that left the window is on its own.
+            promised.entrySet().removeIf(e -> !ids.contains(e.getKey())
+                    || (gpus.get(e.getValue()).migEnabled() && !gpus.get(e.getValue()).changingMigMode()));
+        }
+        List<GpuView> free = new ArrayList<>();
+        for (GpuView g : gpus) if (freeWholeGpu(g)) free.add(g);
+        for (QueuedJob job : window) {
+            Integer mine = promised.get(job.id());
+            GpuView target = null;
+            for (GpuView g : free) {
+                if (needsLargest(job, g.model()) && g.model().memoryMib() >= job.needMib()
+                        && (target == null || (mine != null && g.index() == mine))) {
+                    target = g;
+                }
+            }
+            if (target != null) {
+                placeWhole(ctx, job, target);
+                free.remove(target);
+                promised.remove(job.id());
+                continue;
+            }
+            if (mine != null) continue;
+            for (GpuView g : gpus) {
+                if (!g.migEnabled() || !g.migModeChangeable() || !g.schedulable() || g.changingMigMode()
+                        || g.reconfiguring() || !g.state().busy().isEmpty() || g.model().memoryMib() < job.needMib()
+                        || !needsLargest(job, g.model())) {
+                    continue;
+                }
+                Profile largest = g.model().largestProfile();
+                double whole = ctx.expectedRuntimeS(job, g, g.model().sms());
+                double onLargest = largest.memoryMib() >= job.needMib()
+                        ? ctx.expectedRuntimeS(job, g, largest.sms()) : Double.POSITIVE_INFINITY;
+                if (onLargest - whole > g.migModeChangeS()) {
+                    ctx.changeMigMode(g, false, "MIG off for " + job.id() + ": expected "
+                            + Math.round(whole) + " s on the whole GPU against " + Math.round(onLargest) + " s on "
+                            + largest.name() + ", for a " + Math.round(g.migModeChangeS()) + " s mode change");
+                    promised.put(job.id(), g.index());
+                    break;
+                }
+            }
+        }
+    }
+
+    /**
+     * Free MIG-off GPUs no whole-GPU job took: with no more jobs waiting than there are such GPUs,
+     * each job gets one now; with more, they go back to MIG so that the jobs share them.
+     */
+    private void idleWholeGpus(SchedulingContext ctx, List<? extends GpuView> gpus) {
+        List<GpuView> free = new ArrayList<>();
+        for (GpuView g : gpus) if (freeWholeGpu(g)) free.add(g);
+        List<QueuedJob> left = new ArrayList<>();
+        for (QueuedJob q : ctx.waiting(WINDOW)) if (!promised.containsKey(q.id())) left.add(q);
+        if (left.isEmpty()) {
+            keepModesAheadOfDemand(ctx, gpus, free);
             return;
         }
+        if (free.isEmpty()) return;
+        if (left.size() <= free.size()) {
+            for (QueuedJob job : left) {
+                for (GpuView g : free) {
+                    if (g.model().memoryMib() >= job.needMib()) {
+                        placeWhole(ctx, job, g);
+                        free.remove(g);
+                        break;
+                    }
+                }
+            }
+            return;
+        }
+        for (GpuView g : free) {
+            if (g.migModeChangeable()) {
+                ctx.changeMigMode(g, true, "MIG on: " + left.size() + (left.size() == WINDOW ? "+" : "")
+                        + " jobs wait, more than the " + free.size() + " free whole GPU(s), and can share it");
+            }
+        }
+    }
+
+    /**
+     * With nothing waiting: idle GPUs take the mode recent demand asks for, so that the next
+     * whole-GPU job finds a MIG-off GPU without waiting for a change (the share of changeable GPUs
+     * with MIG off follows the share of recent jobs a MIG-off GPU serves better; one GPU of
+     * hysteresis before one goes back on).
+     */
+    private void keepModesAheadOfDemand(SchedulingContext ctx, List<? extends GpuView> gpus, List<GpuView> freeOff) {
+        if (placedRecently == 0) return;
+        int changeable = 0;
+        int off = 0;
+        for (GpuView g : gpus) {
+            if (!g.migModeChangeable() || !g.schedulable()) continue;
+            changeable++;
+            if (!g.migEnabled()) off++;
+        }
+        double share = wholeGainRecently / placedRecently;
+        long target = Math.round(share * changeable);
+        for (GpuView g : gpus) {
+            if (off >= target) break;
+            if (g.migEnabled() && g.migModeChangeable() && g.schedulable() && !g.changingMigMode() && !g.reconfiguring()
+                    && g.state().busy().isEmpty()) {
+                ctx.changeMigMode(g, false, String.format(java.util.Locale.ROOT, "MIG off ahead of demand: %.0f%% of"
+                        + " recent jobs need the largest instance and run faster on a whole GPU; %d of %d GPUs off",
+                        100 * share, off + 1, changeable));
+                off++;
+            }
+        }
+        for (GpuView g : freeOff) {
+            if (off <= target + 1) break;
+            if (g.migModeChangeable()) {
+                ctx.changeMigMode(g, true, String.format(java.util.Locale.ROOT, "MIG on: %.0f%% of recent jobs need a"
+                        + " whole GPU; %d of %d GPUs off", 100 * share, off - 1, changeable));
+                off--;
+            }
+        }
+    }
+
+    private void migRound(SchedulingContext ctx, List<? extends GpuView> gpus, List<GpuView> active) {
         Reservation reservation = null;
         boolean reserved = false;
         QueuedJob blockedHead = null;
         for (QueuedJob job : ctx.waiting(WINDOW)) {
+            if (promised.containsKey(job.id())) continue;
             if (blockedHead != null && !reserved && couldFitSomewhere(active, job)) {
                 reserved = true;
                 boolean wholeGpu = blockedHead.needMib() > wholeGpuMib;
@@ -173,7 +361,16 @@ public final class MigmPolicy implements SchedulingPolicy {
                     }
                 }
             }
-            if (chosen != null) {
+            GpuView whole = lastJob ? fasterWholeGpu(ctx, gpus, job, chosen == null ? Double.POSITIVE_INFINITY : bestKey)
+                    : null;
+            if (whole != null) {
+                placeWhole(ctx, job, whole);
+                active = refreshAll(gpus);
+                if (active.isEmpty()) {
+                    return;
+                }
+            } else if (chosen != null) {
+                countDemand(ctx, job, chosenGpu);
                 ctx.place(job, chosenGpu, chosen);
                 active = refreshAll(gpus);
                 if (active.isEmpty()) {
@@ -183,6 +380,22 @@ public final class MigmPolicy implements SchedulingPolicy {
                 blockedHead = job;
             }
         }
+    }
+
+    /** A free MIG-off GPU on which the job is expected to end sooner than {@code thanS}, or null. */
+    private static GpuView fasterWholeGpu(SchedulingContext ctx, List<? extends GpuView> gpus, QueuedJob job,
+                                          double thanS) {
+        GpuView best = null;
+        double bestS = thanS * (1 - 1e-9);
+        for (GpuView g : gpus) {
+            if (!freeWholeGpu(g) || g.model().memoryMib() < job.needMib()) continue;
+            double t = ctx.expectedRuntimeS(job, g, g.model().sms());
+            if (t < bestS) {
+                best = g;
+                bestS = t;
+            }
+        }
+        return best;
     }
 
     /** The head's expected run time on its cheapest profile of the first GPU that can hold it. */
@@ -259,7 +472,7 @@ public final class MigmPolicy implements SchedulingPolicy {
     private Reservation reserve(SchedulingContext ctx, List<? extends GpuView> gpus, QueuedJob job) {
         Reservation best = null;
         for (GpuView gpu : gpus) {
-            if (!gpu.migEnabled() || !gpu.schedulable()) continue;
+            if (!gpu.migEnabled() || !gpu.schedulable() || gpu.changingMigMode()) continue;
             Profile cheapest = cheapest(job, gpu.model());
             if (cheapest == null) continue;
             for (int start : cheapest.starts()) {
@@ -282,7 +495,7 @@ public final class MigmPolicy implements SchedulingPolicy {
     private List<GpuView> refreshAll(List<? extends GpuView> gpus) {
         List<GpuView> active = new ArrayList<>();
         for (GpuView gpu : gpus) {
-            if (!gpu.migEnabled() || !gpu.schedulable()) continue;
+            if (!gpu.migEnabled() || !gpu.schedulable() || gpu.changingMigMode()) continue;
             GpuCache cache = caches[gpu.index()];
             if (cache.version != gpu.version()) {
                 refresh(gpu, cache);

@@ -20,12 +20,14 @@ import java.util.Map;
  * @param noiseFloor      early restart: the least relative noise assumed in samples
  * @param z               early restart: standard errors the projection must clear the instance by
  * @param minSpan         early restart: share of the run the samples must span
+ * @param migModeChangeS  the time a MIG mode change takes (GPU reset included); infinite: modes
+ *                        never change
  */
 public record Knobs(double rightSizeSlack, double historyQuantile, double margin, double noiseFloor, double z,
-                    double minSpan) {
+                    double minSpan, double migModeChangeS) {
     public static final Knobs DEFAULT = new Knobs(MigmPolicy.DEFAULT_RIGHT_SIZE_SLACK, HistoryEstimator.QUANTILE,
             EstimatorChain.DEFAULT_MARGIN, Engine.EarlyRestart.DEFAULT.noiseFloor(), Engine.EarlyRestart.DEFAULT.z(),
-            Engine.EarlyRestart.DEFAULT.minSpan());
+            Engine.EarlyRestart.DEFAULT.minSpan(), dev.migm.backend.SimulatedGpuBackend.Latency.DEFAULT.migModeChangeS());
 
     /** The names {@code --tune} takes, with their allowed ranges. */
     public static final Map<String, double[]> NAMES = names();
@@ -38,6 +40,7 @@ public record Knobs(double rightSizeSlack, double historyQuantile, double margin
         m.put("noise_floor", new double[] {0, 0.5});
         m.put("z", new double[] {0, 20});
         m.put("min_span", new double[] {0, 1});
+        m.put("mig_mode_change_s", new double[] {0, Double.POSITIVE_INFINITY});
         return m;
     }
 
@@ -68,7 +71,7 @@ public record Knobs(double rightSizeSlack, double historyQuantile, double margin
         return new Knobs(v.getOrDefault("right_size_slack", d.rightSizeSlack),
                 v.getOrDefault("history_quantile", d.historyQuantile), v.getOrDefault("margin", d.margin),
                 v.getOrDefault("noise_floor", d.noiseFloor), v.getOrDefault("z", d.z),
-                v.getOrDefault("min_span", d.minSpan));
+                v.getOrDefault("min_span", d.minSpan), v.getOrDefault("mig_mode_change_s", d.migModeChangeS));
     }
 
     /** The early-restart trigger with these settings, on or off. */

@@ -12,7 +12,7 @@ import java.util.List;
 public record SimResult(String trace, String policy, String gpus, String estimate, boolean earlyRestart, int jobs,
                         int completed, int failed,
                         double makespanS, double throughputJobsPerH, double energyJ, double meanJctS, double p95WaitS,
-                        long reconfigurations, long restarts, long oomKills, long earlyRestarts,
+                        long reconfigurations, long migModeChanges, long restarts, long oomKills, long earlyRestarts,
                         long falseEarlyRestarts, double wastedGpuS, double firstFitRate, double overprovision,
                         double busySliceShare, double lowerBoundS, double speedup, double throughputRatio,
                         double energyRatio, List<String> failures, List<JobRow> perJob) {
@@ -27,7 +27,8 @@ public record SimResult(String trace, String policy, String gpus, String estimat
     public SimResult withBaseline(SimResult base) {
         boolean comparable = failed == 0 && base.failed == 0 && makespanS > 0 && base.makespanS > 0;
         return new SimResult(trace, policy, gpus, estimate, earlyRestart, jobs, completed, failed, makespanS,
-                throughputJobsPerH, energyJ, meanJctS, p95WaitS, reconfigurations, restarts, oomKills, earlyRestarts,
+                throughputJobsPerH, energyJ, meanJctS, p95WaitS, reconfigurations, migModeChanges, restarts, oomKills,
+                earlyRestarts,
                 falseEarlyRestarts, wastedGpuS, firstFitRate, overprovision, busySliceShare, lowerBoundS,
                 comparable ? base.makespanS / makespanS : Double.NaN,
                 comparable ? throughputJobsPerH / base.throughputJobsPerH : Double.NaN,
@@ -78,6 +79,7 @@ public record SimResult(String trace, String policy, String gpus, String estimat
             Metric.<SimResult>number("mean_jct_s", SimResult::meanJctS, 0).wide(),
             Metric.number("p95_wait_s", SimResult::p95WaitS, 0),
             Metric.of("reconfigurations", SimResult::reconfigurations),
+            Metric.<SimResult>of("mig_mode_changes", SimResult::migModeChanges).wide(),
             Metric.<SimResult>of("restarts", SimResult::restarts).wide(),
             Metric.of("oom_kills", SimResult::oomKills),
             Metric.<SimResult>of("early_restarts", SimResult::earlyRestarts).wide(),

@@ -98,6 +98,15 @@ public final class Simulator {
         public Options withProgress(Progress p) {
             return new Options(gpus, estimation, latency, engine, sampling, p);
         }
+
+        /**
+         * MIG mode changes taking {@code seconds} each (models.md section 4 terms), or none at all
+         * with {@code Double.POSITIVE_INFINITY} (every GPU keeps the mode the policy starts with).
+         */
+        public Options withMigModeChangeS(double seconds) {
+            return new Options(gpus, estimation, new SimulatedGpuBackend.Latency(latency.createS(), latency.destroyS(),
+                    seconds), engine, sampling, progress);
+        }
     }
 
     /** Receives progress (jobs ended out of all) now and then. */
@@ -212,7 +221,7 @@ public final class Simulator {
         return new SimResult(trace, policy.name(), gpus, options.estimation().name(),
                 options.engine().earlyRestart().enabled(), jobs.size(), completed, failed, makespan,
                 makespan > 0 ? completed / makespan * 3600 : 0, energy, completed > 0 ? jctSum / completed : Double.NaN,
-                p95, engine.reconfigurations(), engine.restarts(), engine.oomKills(), engine.earlyRestarts(),
+                p95, engine.reconfigurations(), engine.migModeChanges(), engine.restarts(), engine.oomKills(), engine.earlyRestarts(),
                 stats.falseEarlyRestarts, stats.wastedSliceS,
                 completed > 0 ? (double) firstFit / completed : Double.NaN,
                 completed > 0 ? overprovision / completed : Double.NaN,

@@ -326,6 +326,7 @@ public final class NodeJournal implements Journal, AutoCloseable {
             case EngineRecord.ReconfigurationPlanned p -> planned(p.gpu(), p.base(), p.result(), p.atS());
             case EngineRecord.ReconfigurationApplied a -> instances(a.gpu(), a.layout(), a.atS());
             case EngineRecord.ReconfigurationFailed f -> instances(f.gpu(), f.layout(), f.atS());
+            case EngineRecord.MigModeChangeEnded m -> instances(m.gpu(), m.layout(), m.atS());
             case EngineRecord.GpuDrain d -> update("INSERT INTO gpus (gpu, drained) VALUES (?,?) ON CONFLICT(gpu)"
                     + " DO UPDATE SET drained=excluded.drained", d.gpu(), d.drain() ? 1 : 0);
             case EngineRecord.GpuHealth h -> update("INSERT INTO gpus (gpu, lost, reason) VALUES (?,?,?) ON CONFLICT(gpu)"
