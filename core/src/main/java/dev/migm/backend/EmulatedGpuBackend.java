@@ -41,6 +41,10 @@ public final class EmulatedGpuBackend implements LiveBackend {
     private final ScheduledExecutorService worker;
     private final List<Layout> layouts = new ArrayList<>();
     private final List<Map<Instance, String>> uuids = new ArrayList<>();
+    /** Per GPU with MIG off: the whole GPU's device ({@code GPU-<uuid>}, profile {@value #WHOLE}); null with MIG on. */
+    private final List<String> wholeDevice = new ArrayList<>();
+    /** The profile name an emulated whole GPU (MIG off) carries in its device file. */
+    static final String WHOLE = "whole";
     private final long startNanos = System.nanoTime();
     private final List<String> survivorNotes = new ArrayList<>();
     private final FaultInjector faults;
@@ -66,6 +70,7 @@ public final class EmulatedGpuBackend implements LiveBackend {
         for (int i = 0; i < models.size(); i++) {
             layouts.add(Layout.empty(models.get(i)));
             uuids.add(new HashMap<>());
+            wholeDevice.add(null);
         }
         try {
             Files.createDirectories(root.resolve("mig"));
@@ -96,6 +101,15 @@ public final class EmulatedGpuBackend implements LiveBackend {
                 why = "gpu" + info.gpu() + " is not on this node";
             } else if (!models.get(info.gpu()).name().equals(info.gpuModel())) {
                 why = "it was made on a " + (info.gpuModel().isEmpty() ? "GPU of unknown model" : info.gpuModel());
+            } else if (info.profile().equals(WHOLE)) {
+                if (wholeDevice.get(info.gpu()) == null && layouts.get(info.gpu()).instances().isEmpty()) {
+                    wholeDevice.set(info.gpu(), info.uuid());
+                    survivorNotes.add("kept " + info.uuid() + " (gpu" + info.gpu() + " with MIG off)");
+                    continue;
+                }
+                why = "gpu" + info.gpu() + " has MIG instances";
+            } else if (wholeDevice.get(info.gpu()) != null) {
+                why = "gpu" + info.gpu() + " has MIG off";
             } else {
                 try {
                     Instance instance = new Instance(models.get(info.gpu()).profile(info.profile()), info.start());
@@ -137,10 +151,75 @@ public final class EmulatedGpuBackend implements LiveBackend {
     }
 
     @Override
-    public void setMigEnabled(int gpu, boolean enabled) {
-        if (!enabled) {
-            throw new UnsupportedOperationException("the emulated GPU runs with MIG on (policy serial needs MIG off)");
+    public synchronized void setMigEnabled(int gpu, boolean enabled) {
+        Optional<String> failure = switchMode(gpu, enabled);
+        if (failure.isPresent()) throw new IllegalStateException(failure.get());
+    }
+
+    /** Whether MIG is on (an emulated GPU starts with it on, as a MIG node is set up). */
+    @Override
+    public synchronized boolean migEnabledNow(int gpu) {
+        return wholeDevice.get(gpu) == null;
+    }
+
+    @Override
+    public boolean canChangeMigMode(int gpu) {
+        return Double.isFinite(latency.migModeChangeS());
+    }
+
+    @Override
+    public double migModeChangeS(int gpu) {
+        return latency.migModeChangeS();
+    }
+
+    @Override
+    public void changeMigMode(int gpu, boolean enabled, long ticket, EventSink sink) {
+        if (faults.lost(gpu)) {
+            worker.execute(() -> sink.deliver(new EngineEvent.MigModeChanged(gpu, ticket, Optional.of(GPU_IS_LOST))));
+            return;
         }
+        double delayS = faults.extraDelayS(gpu) + latency.migModeChangeS();
+        synchronized (this) {
+            delayS += layouts.get(gpu).instances().size() * latency.destroyS();
+        }
+        worker.schedule(() -> {
+            Optional<String> failure;
+            synchronized (this) {
+                failure = switchMode(gpu, enabled);
+            }
+            sink.deliver(new EngineEvent.MigModeChanged(gpu, ticket, failure));
+        }, (long) (delayS / timeScale * 1e9), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Sets the mode as {@code nvmlDeviceSetMigMode} would on an idle GPU: with MIG off the GPU is
+     * one device ({@code GPU-<uuid>}, all its SMs and memory); turning MIG off destroys the idle
+     * instances first. Refuses (NVML's {@code IN_USE}) while a process uses the GPU.
+     */
+    private Optional<String> switchMode(int gpu, boolean enabled) {
+        String whole = wholeDevice.get(gpu);
+        if (enabled) {
+            if (whole == null) return Optional.empty();
+            if (!EmulatedDevices.destroy(root, whole)) {
+                return Optional.of("NVML_ERROR_IN_USE: a process uses gpu" + gpu);
+            }
+            wholeDevice.set(gpu, null);
+            return Optional.empty();
+        }
+        if (whole != null) return Optional.empty();
+        for (var e : List.copyOf(uuids.get(gpu).entrySet())) {
+            if (!EmulatedDevices.destroy(root, e.getValue())) {
+                return Optional.of("NVML_ERROR_IN_USE: " + e.getKey() + " on gpu" + gpu + " is in use");
+            }
+            uuids.get(gpu).remove(e.getKey());
+            layouts.set(gpu, layouts.get(gpu).without(e.getKey()));
+        }
+        GpuModel m = models.get(gpu);
+        String uuid = "GPU-" + UUID.randomUUID();
+        EmulatedDevices.create(root, new EmulatedDevices.InstanceInfo(uuid, gpu, WHOLE, m.sms(), m.sms(), m.memoryMib(),
+                m.name(), 0));
+        wholeDevice.set(gpu, uuid);
+        return Optional.empty();
     }
 
     @Override
@@ -175,7 +254,12 @@ public final class EmulatedGpuBackend implements LiveBackend {
 
     /** The device name of a slot, as {@code CUDA_VISIBLE_DEVICES} takes it. */
     public synchronized String device(Slot slot) {
-        Instance i = slot.instance().orElseThrow(() -> new IllegalArgumentException("whole GPUs are not emulated"));
+        if (slot.instance().isEmpty()) {
+            String whole = wholeDevice.get(slot.gpu());
+            if (whole == null) throw new IllegalStateException("gpu" + slot.gpu() + " has MIG on");
+            return whole;
+        }
+        Instance i = slot.instance().get();
         String uuid = uuids.get(slot.gpu()).get(i);
         if (uuid == null) throw new IllegalStateException("gpu" + slot.gpu() + " has no instance " + i);
         return uuid;
@@ -197,6 +281,9 @@ public final class EmulatedGpuBackend implements LiveBackend {
     }
 
     private synchronized Optional<String> carryOut(int gpu, Plan.Possible plan) {
+        if (wholeDevice.get(gpu) != null) {
+            return Optional.of("NVML_ERROR_NOT_SUPPORTED: gpu" + gpu + " has MIG off");
+        }
         if (!plan.base().equals(layouts.get(gpu))) {
             return Optional.of("conflict: the plan was made for " + plan.base() + ", the GPU has " + layouts.get(gpu));
         }
@@ -243,7 +330,9 @@ public final class EmulatedGpuBackend implements LiveBackend {
         lastS = now;
         for (int g = 0; g < models.size(); g++) {
             double share = 0;
-            for (String uuid : uuids.get(g).values()) {
+            List<String> devices = new ArrayList<>(uuids.get(g).values());
+            if (wholeDevice.get(g) != null) devices.add(wholeDevice.get(g));
+            for (String uuid : devices) {
                 for (EmulatedDevices.Usage u : EmulatedDevices.usages(root, uuid).values()) {
                     share += u.activity();
                 }
@@ -302,6 +391,9 @@ public final class EmulatedGpuBackend implements LiveBackend {
         energyJoules();
         saveCounters();
         for (int g = 0; g < models.size(); g++) {
+            if (wholeDevice.get(g) != null && EmulatedDevices.destroy(root, wholeDevice.get(g))) {
+                wholeDevice.set(g, null);
+            }
             for (var e : List.copyOf(uuids.get(g).entrySet())) {
                 if (EmulatedDevices.destroy(root, e.getValue())) {
                     uuids.get(g).remove(e.getKey());

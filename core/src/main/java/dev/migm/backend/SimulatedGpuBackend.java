@@ -113,6 +113,11 @@ public final class SimulatedGpuBackend implements GpuBackend, GpuActivity {
     }
 
     @Override
+    public boolean migEnabledNow(int gpu) {
+        return boards.get(gpu).migEnabled;
+    }
+
+    @Override
     public void changeMigMode(int gpu, boolean enabled, long ticket, EventSink sink) {
         Board b = boards.get(gpu);
         if (!b.processes.isEmpty() || b.wholeGpuProcesses > 0 || b.changingMode) {

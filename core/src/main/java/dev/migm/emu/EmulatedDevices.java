@@ -20,7 +20,8 @@ import java.util.stream.Stream;
  * any program that follows it). Like a driver's state it lives on disk and outlives migm.
  *
  * <p>Under the root: {@code mig/MIG-<uuid>/instance.properties} describes an instance (GPU, profile,
- * SMs, memory); {@code mig/MIG-<uuid>/procs/<pid>} holds what each process on it uses (MiB, its power
+ * SMs, memory), or with MIG off the whole GPU ({@code mig/GPU-<uuid>}, profile {@code whole}, all
+ * SMs and memory); {@code mig/MIG-<uuid>/procs/<pid>} holds what each process on it uses (MiB, its power
  * activity, its progress if it reports one). A process allocates under the instance's lock and is
  * refused when the instance's memory would be exceeded, as CUDA refuses an allocation; memory of
  * processes that no longer exist does not count.

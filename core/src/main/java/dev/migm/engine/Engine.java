@@ -182,8 +182,10 @@ public final class Engine {
         this.sink = this::handle;
         List<GpuModel> models = backend.gpus();
         for (int i = 0; i < models.size(); i++) {
-            backend.setMigEnabled(i, policy.migEnabled());
-            gpus.add(new Gpu(i, models.get(i), policy.migEnabled(), backend.layout(i), backend.canChangeMigMode(i),
+            boolean keep = policy.decidesMigModes() && backend.canChangeMigMode(i);
+            boolean mig = keep ? backend.migEnabledNow(i) : policy.migEnabled();
+            if (!keep) backend.setMigEnabled(i, mig);
+            gpus.add(new Gpu(i, models.get(i), mig, backend.layout(i), backend.canChangeMigMode(i),
                     backend.canChangeMigMode(i) ? backend.migModeChangeS(i) : Double.POSITIVE_INFINITY));
         }
         long largest = 0;

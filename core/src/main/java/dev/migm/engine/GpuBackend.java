@@ -27,6 +27,11 @@ public interface GpuBackend {
         return false;
     }
 
+    /** Whether MIG is on now on this GPU (what {@code nvmlDeviceGetMigMode} reports as current). */
+    default boolean migEnabledNow(int gpu) {
+        return true;
+    }
+
     /** How long a MIG mode change is expected to take on this GPU, seconds (what a policy weighs). */
     default double migModeChangeS(int gpu) {
         return Double.POSITIVE_INFINITY;

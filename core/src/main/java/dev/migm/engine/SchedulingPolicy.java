@@ -11,9 +11,18 @@ public interface SchedulingPolicy {
     /** The name the registry knows it by. */
     String name();
 
-    /** Whether GPUs run in MIG mode under this policy. */
+    /** Whether GPUs run in MIG mode under this policy (at start, for a policy that decides modes). */
     default boolean migEnabled() {
         return true;
+    }
+
+    /**
+     * Whether the policy decides each GPU's MIG mode itself ({@link SchedulingContext#changeMigMode}):
+     * then a GPU whose mode may change starts in the mode it has (a restarted node service finds a
+     * GPU with MIG off and a job on it), not in {@link #migEnabled()}.
+     */
+    default boolean decidesMigModes() {
+        return false;
     }
 
     /** The order of the waiting queue. */

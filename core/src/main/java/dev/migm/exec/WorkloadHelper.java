@@ -39,8 +39,9 @@ public final class WorkloadHelper {
     public static int run(WorkloadModel model, java.util.Map<String, String> env, PrintStream err) {
         String device = env.getOrDefault("CUDA_VISIBLE_DEVICES", "");
         String rootText = env.get("MIGM_EMULATED_DIR");
-        if (!device.startsWith("MIG-") || rootText == null) {
-            err.println("migm workload: no emulated MIG device (CUDA_VISIBLE_DEVICES=" + device + ", MIGM_EMULATED_DIR="
+        // A MIG instance (MIG-<uuid>) or, with MIG off, the whole GPU (GPU-<uuid>), as CUDA names them.
+        if (!(device.startsWith("MIG-") || device.startsWith("GPU-")) || rootText == null) {
+            err.println("migm workload: no emulated GPU device (CUDA_VISIBLE_DEVICES=" + device + ", MIGM_EMULATED_DIR="
                     + rootText + ")");
             return 2;
         }
