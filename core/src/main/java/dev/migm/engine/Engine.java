@@ -239,7 +239,9 @@ public final class Engine {
     /** Applies one event. */
     public void handle(EngineEvent event) {
         checkOwner();
-        dirty = true;
+        // A memory sample changes nothing a policy reads (an early restart it triggers comes back as
+        // the attempt's exit, which does): it needs no round. Every other event may.
+        if (!(event instanceof EngineEvent.MemorySample)) dirty = true;
         switch (event) {
             case EngineEvent.JobSubmitted s -> submitted(s.spec());
             case EngineEvent.ReconfigurationFinished r -> reconfigured(r);

@@ -322,6 +322,9 @@ public final class MigmPolicy implements SchedulingPolicy {
                         ? blockedHead.queuedS() + wholeGpuDelay * headRuntime(ctx, gpus, blockedHead) : ctx.nowS();
                 if (ctx.nowS() >= reserveAtS) {
                     reservation = reserve(ctx, gpus, blockedHead);
+                    // Its time rests on expected ends; when it comes and the slices are still busy
+                    // (a job ran longer than expected), the reservation is made again: a deadline.
+                    if (reservation != null) ctx.wakeAt(reservation.timeS());
                 } else {
                     ctx.wakeAt(reserveAtS);
                 }
