@@ -1279,6 +1279,11 @@ public final class Engine {
         }
 
         @Override
+        public boolean idle() {
+            return occupants.isEmpty() && creating.isEmpty() && wholeGpuJob == null && !reconfiguring;
+        }
+
+        @Override
         public double migModeChangeS() {
             return modeChangeS;
         }

@@ -43,6 +43,11 @@ public interface GpuView {
     /** Whether a MIG mode change is in flight: nothing may be placed or planned there until it ends. */
     boolean changingMigMode();
 
+    /** Whether nothing runs, starts or is being created there (cheaper than {@link #state()}). */
+    default boolean idle() {
+        return state().busy().isEmpty() && !wholeGpuBusy() && !reconfiguring();
+    }
+
     /** With MIG disabled: whether a job holds the whole GPU. */
     boolean wholeGpuBusy();
 

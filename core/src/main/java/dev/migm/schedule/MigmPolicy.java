@@ -76,6 +76,9 @@ public final class MigmPolicy implements SchedulingPolicy {
     private final double rightSizeSlack;
     private final Map<GpuModel, Profile[]> profilesByModel = new IdentityHashMap<>();
     private final Map<GpuModel, Long> secondLargestMib = new IdentityHashMap<>();
+    private final Map<GpuModel, Profile> largestByModel = new IdentityHashMap<>();
+    /** The least second-largest profile memory over the node's models (-1 until computed). */
+    private long minSecondLargestMib = -1;
     /** Whole-GPU jobs a MIG-off switch is under way for: job id to GPU index. */
     private final Map<String, Integer> promised = new java.util.HashMap<>();
     /**
@@ -143,12 +146,32 @@ public final class MigmPolicy implements SchedulingPolicy {
             caches = new GpuCache[gpus.size()];
             for (int i = 0; i < caches.length; i++) caches[i] = new GpuCache();
         }
-        wholeGpus(ctx, gpus);
+        if (minSecondLargestMib < 0) {
+            minSecondLargestMib = Long.MAX_VALUE;
+            for (GpuView g : gpus) minSecondLargestMib = Math.min(minSecondLargestMib, secondLargest(g.model()));
+        }
+        List<QueuedJob> window = ctx.waiting(WINDOW);
+        if (wholeGpus(ctx, gpus, window)) {
+            window = ctx.waiting(WINDOW);
+        }
         List<GpuView> active = refreshAll(gpus);
         if (!active.isEmpty()) {
-            migRound(ctx, gpus, active);
+            migRound(ctx, gpus, active, window);
         }
         idleWholeGpus(ctx, gpus);
+    }
+
+    private Profile largest(GpuModel model) {
+        return largestByModel.computeIfAbsent(model, GpuModel::largestProfile);
+    }
+
+    private long secondLargest(GpuModel model) {
+        return secondLargestMib.computeIfAbsent(model, m -> {
+            long largest = largest(m).memoryMib();
+            long second = 0;
+            for (Profile p : m.plainProfiles()) if (p.memoryMib() < largest) second = Math.max(second, p.memoryMib());
+            return second;
+        });
     }
 
     /**
@@ -156,13 +179,7 @@ public final class MigmPolicy implements SchedulingPolicy {
      * profile's memory): the jobs a MIG-off GPU of that model serves at no loss of sharing.
      */
     private boolean needsLargest(QueuedJob job, GpuModel model) {
-        long below = secondLargestMib.computeIfAbsent(model, m -> {
-            long largest = m.largestProfile().memoryMib();
-            long second = 0;
-            for (Profile p : m.plainProfiles()) if (p.memoryMib() < largest) second = Math.max(second, p.memoryMib());
-            return second;
-        });
-        return job.needMib() > below;
+        return job.needMib() > secondLargest(model);
     }
 
     /** Counts a placement in the recent demand for MIG-off GPUs. */
@@ -170,7 +187,7 @@ public final class MigmPolicy implements SchedulingPolicy {
         placedRecently = placedRecently * DEMAND_DECAY + 1;
         wholeGainRecently *= DEMAND_DECAY;
         if (needsLargest(job, gpu.model()) && Double.isFinite(gpu.migModeChangeS())) {
-            Profile largest = gpu.model().largestProfile();
+            Profile largest = largest(gpu.model());
             double gain = (largest.memoryMib() >= job.needMib() ? ctx.expectedRuntimeS(job, gpu, largest.sms())
                     : Double.POSITIVE_INFINITY) - ctx.expectedRuntimeS(job, gpu, gpu.model().sms());
             if (gain > 0) wholeGainRecently += 1;
@@ -190,8 +207,8 @@ public final class MigmPolicy implements SchedulingPolicy {
      * Whole-GPU jobs first onto free MIG-off GPUs; for each one left, an idle MIG GPU switched off
      * when the switch costs less than the job loses on the largest instance.
      */
-    private void wholeGpus(SchedulingContext ctx, List<? extends GpuView> gpus) {
-        List<QueuedJob> window = ctx.waiting(WINDOW);
+    private boolean wholeGpus(SchedulingContext ctx, List<? extends GpuView> gpus, List<QueuedJob> window) {
+        boolean placed = false;
         if (!promised.isEmpty()) {
             java.util.Set<String> ids = new java.util.HashSet<>();
             for (QueuedJob q : window) ids.add(q.id());
@@ -199,9 +216,15 @@ public final class MigmPolicy implements SchedulingPolicy {
             promised.entrySet().removeIf(e -> !ids.contains(e.getKey())
                     || (gpus.get(e.getValue()).migEnabled() && !gpus.get(e.getValue()).changingMigMode()));
         }
-        List<GpuView> free = new ArrayList<>();
-        for (GpuView g : gpus) if (freeWholeGpu(g)) free.add(g);
+        List<GpuView> free = null;
+        List<GpuView> idleOn = null;
         for (QueuedJob job : window) {
+            // Most jobs fit a smaller instance of every model: one comparison each.
+            if (job.needMib() <= minSecondLargestMib) continue;
+            if (free == null) {
+                free = new ArrayList<>();
+                for (GpuView g : gpus) if (freeWholeGpu(g)) free.add(g);
+            }
             Integer mine = promised.get(job.id());
             GpuView target = null;
             for (GpuView g : free) {
@@ -212,18 +235,26 @@ public final class MigmPolicy implements SchedulingPolicy {
             }
             if (target != null) {
                 placeWhole(ctx, job, target);
+                placed = true;
                 free.remove(target);
                 promised.remove(job.id());
                 continue;
             }
             if (mine != null) continue;
-            for (GpuView g : gpus) {
-                if (!g.migEnabled() || !g.migModeChangeable() || !g.schedulable() || g.changingMigMode()
-                        || g.reconfiguring() || !g.state().busy().isEmpty() || g.model().memoryMib() < job.needMib()
+            if (idleOn == null) {
+                idleOn = new ArrayList<>();
+                for (GpuView g : gpus) {
+                    if (g.migEnabled() && g.migModeChangeable() && g.schedulable() && !g.changingMigMode() && g.idle()) {
+                        idleOn.add(g);
+                    }
+                }
+            }
+            for (GpuView g : idleOn) {
+                if (!g.migEnabled() || g.changingMigMode() || g.model().memoryMib() < job.needMib()
                         || !needsLargest(job, g.model())) {
                     continue;
                 }
-                Profile largest = g.model().largestProfile();
+                Profile largest = largest(g.model());
                 double whole = ctx.expectedRuntimeS(job, g, g.model().sms());
                 double onLargest = largest.memoryMib() >= job.needMib()
                         ? ctx.expectedRuntimeS(job, g, largest.sms()) : Double.POSITIVE_INFINITY;
@@ -236,6 +267,7 @@ public final class MigmPolicy implements SchedulingPolicy {
                 }
             }
         }
+        return placed;
     }
 
     /**
@@ -245,13 +277,13 @@ public final class MigmPolicy implements SchedulingPolicy {
     private void idleWholeGpus(SchedulingContext ctx, List<? extends GpuView> gpus) {
         List<GpuView> free = new ArrayList<>();
         for (GpuView g : gpus) if (freeWholeGpu(g)) free.add(g);
-        List<QueuedJob> left = new ArrayList<>();
-        for (QueuedJob q : ctx.waiting(WINDOW)) if (!promised.containsKey(q.id())) left.add(q);
-        if (left.isEmpty()) {
+        if (ctx.waitingCount() <= promised.size()) {
             keepModesAheadOfDemand(ctx, gpus, free);
             return;
         }
         if (free.isEmpty()) return;
+        List<QueuedJob> left = new ArrayList<>();
+        for (QueuedJob q : ctx.waiting(WINDOW)) if (!promised.containsKey(q.id())) left.add(q);
         if (left.size() <= free.size()) {
             for (QueuedJob job : left) {
                 for (GpuView g : free) {
@@ -291,8 +323,7 @@ public final class MigmPolicy implements SchedulingPolicy {
         long target = Math.round(share * changeable);
         for (GpuView g : gpus) {
             if (off >= target) break;
-            if (g.migEnabled() && g.migModeChangeable() && g.schedulable() && !g.changingMigMode() && !g.reconfiguring()
-                    && g.state().busy().isEmpty()) {
+            if (g.migEnabled() && g.migModeChangeable() && g.schedulable() && !g.changingMigMode() && g.idle()) {
                 ctx.changeMigMode(g, false, String.format(java.util.Locale.ROOT, "MIG off ahead of demand: %.0f%% of"
                         + " recent jobs need the largest instance and run faster on a whole GPU; %d of %d GPUs off",
                         100 * share, off + 1, changeable));
@@ -309,12 +340,13 @@ public final class MigmPolicy implements SchedulingPolicy {
         }
     }
 
-    private void migRound(SchedulingContext ctx, List<? extends GpuView> gpus, List<GpuView> active) {
+    private void migRound(SchedulingContext ctx, List<? extends GpuView> gpus, List<GpuView> active,
+                          List<QueuedJob> window) {
         Reservation reservation = null;
         boolean reserved = false;
         QueuedJob blockedHead = null;
-        for (QueuedJob job : ctx.waiting(WINDOW)) {
-            if (promised.containsKey(job.id())) continue;
+        for (QueuedJob job : window) {
+            if (!promised.isEmpty() && promised.containsKey(job.id())) continue;
             if (blockedHead != null && !reserved && couldFitSomewhere(active, job)) {
                 reserved = true;
                 boolean wholeGpu = blockedHead.needMib() > wholeGpuMib;
