@@ -75,7 +75,8 @@ public final class Engine {
      *
      * @param enabled     whether early restart is on
      * @param minSamples  samples needed before the projection is trusted
-     * @param window      how many recent samples the projection uses
+     * @param window      how many samples the projection uses at least: an attempt keeps one to two
+     *                    windows, spread over its whole run (older ones thinned as it grows)
      * @param minSpan     progress the samples must span (a slope over a sliver of progress is noise)
      * @param z           how many standard errors the projection must clear the instance by
      * @param noiseFloor  the least relative noise assumed in samples (allocator granularity and
@@ -339,8 +340,14 @@ public final class Engine {
             return;
         }
         double shortestEnd = m.reportedProgress().isPresent() ? 1.0 : job.shortestEndFraction;
+        if (job.sampleSeen++ % job.sampleStride != 0) {
+            return;
+        }
         job.samples.addLast(new MemoryProjection.Sample(x, used));
-        while (job.samples.size() > er.window()) job.samples.removeFirst();
+        if (job.samples.size() >= 2 * er.window()) {
+            decimate(job.samples);
+            job.sampleStride *= 2;
+        }
         if (slotMib >= largestSlotMib) {
             return;
         }
@@ -354,6 +361,19 @@ public final class Engine {
                     true));
             executor.stop(job.current, why);
         });
+    }
+
+    /**
+     * Halves an attempt's samples, keeping the newest and every second one before it: with the
+     * stride of new samples doubled too, an attempt keeps between one and two windows of samples
+     * spread evenly over its whole run, however long it runs (a window of the last samples alone
+     * spans too little of a long run's progress for the trigger's minimum span: 60 one-second
+     * samples are 2% of only 50 minutes).
+     */
+    static void decimate(java.util.ArrayDeque<MemoryProjection.Sample> samples) {
+        java.util.ArrayList<MemoryProjection.Sample> all = new java.util.ArrayList<>(samples);
+        samples.clear();
+        for (int i = (all.size() - 1) % 2; i < all.size(); i += 2) samples.addLast(all.get(i));
     }
 
     /**
@@ -778,6 +798,8 @@ public final class Engine {
         job.observedPeakMib = 0;
         job.startMib = 0;
         job.samples.clear();
+        job.sampleSeen = 0;
+        job.sampleStride = 1;
         job.stopRequested = false;
         job.projectedMib = 0;
         job.runningSinceS = Double.NaN;
@@ -1169,6 +1191,9 @@ public final class Engine {
         long observedPeakMib;
         long startMib;
         final java.util.ArrayDeque<MemoryProjection.Sample> samples = new java.util.ArrayDeque<>();
+        /** Samples of the current attempt seen, and every how many one is kept (see {@link #decimate}). */
+        long sampleSeen;
+        long sampleStride = 1;
         boolean stopRequested;
         /** The current attempt reached the job's time limit and was stopped: its exit fails the job. */
         boolean timedOut;
