@@ -70,6 +70,11 @@ final class SimulateCommand implements Callable<Integer> {
                     + " where migm reads it, whatever the trace says; others are known only by elapsed time")
     List<String> reportsProgress = new ArrayList<>();
 
+    @Option(names = "--explain-makespan", description = "split each run's makespan into the compute bound, profile"
+            + " excess, start-up, failed attempts, reconfiguration, idle slices while jobs waited and idle slices with"
+            + " nothing to run (node-seconds; a table after the runs, or `explanation` in --json)")
+    boolean explainMakespan;
+
     @Option(names = "--tune", paramLabel = "NAME=VALUE", split = ",",
             description = "set a constant for this run, to sweep it: right_size_slack, history_quantile, margin,"
                     + " noise_floor, z, min_span, mig_mode_change_s (Infinity: modes never change; defaults in BENCHMARKS.md)")
@@ -119,7 +124,7 @@ final class SimulateCommand implements Callable<Integer> {
         }
         Knobs knobs = Knobs.parse(tune);
         policies.forEach(p -> PolicyRegistry.create(p, gpus, knobs.rightSizeSlack()));
-        Simulator.Options options = options(gpus, estimate, earlyRestart, knobs);
+        Simulator.Options options = options(gpus, estimate, earlyRestart, knobs).withExplanation(explainMakespan);
         PrintWriter err = spec.commandLine().getErr();
         boolean showProgress = !quiet && System.console() != null;
         Simulator.Progress progress = showProgress ? new ProgressLine(err) : Simulator.Progress.NONE;
@@ -154,6 +159,9 @@ final class SimulateCommand implements Callable<Integer> {
         if (format == Report.Format.JSON) {
             java.util.Map<String, Object> doc = new java.util.LinkedHashMap<>();
             doc.put("schema", "migm.simulate/v1");
+            if (explainMakespan) {
+                for (int i = 0; i < rows.size(); i++) rows.get(i).put("explanation", explanationJson(results.get(i)));
+            }
             doc.put("runs", rows);
             out.print(Report.json(doc));
             return 0;
@@ -170,7 +178,34 @@ final class SimulateCommand implements Callable<Integer> {
                         + " (no ratios), e.g. " + r.failures().getFirst());
             }
         }
+        if (explainMakespan && table) {
+            out.println();
+            out.println("makespan decomposed (node-seconds; they add up to the makespan; over_lp = makespan / lp bound):");
+            out.printf(java.util.Locale.ROOT, "%-14s %-16s %10s %10s %7s %9s %9s %8s %8s %8s %9s %9s%n", "trace", "policy",
+                    "makespan_s", "lp_bound_s", "over_lp", "ideal", "excess", "startup", "failed", "reconfig",
+                    "idle_wait", "idle_none");
+            for (SimResult r : results) {
+                var e = r.explanation();
+                out.printf(java.util.Locale.ROOT, "%-14s %-16s %10.0f %10.0f %7.3f %9.0f %9.0f %8.0f %8.0f %8.0f %9.0f %9.0f%n",
+                        r.trace(), r.policy(), r.makespanS(), r.lpBoundS(), r.makespanS() / r.lpBoundS(), e.idealS(),
+                        e.profileExcessS(), e.startupS(), e.failedAttemptsS(), e.reconfigurationS(), e.idleWaitingS(),
+                        e.idleNoWorkS());
+            }
+        }
         return 0;
+    }
+
+    private static java.util.Map<String, Object> explanationJson(SimResult r) {
+        var e = r.explanation();
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("ideal_s", Json.decimal(e.idealS(), 1));
+        m.put("profile_excess_s", Json.decimal(e.profileExcessS(), 1));
+        m.put("startup_s", Json.decimal(e.startupS(), 1));
+        m.put("failed_attempts_s", Json.decimal(e.failedAttemptsS(), 1));
+        m.put("reconfiguration_s", Json.decimal(e.reconfigurationS(), 1));
+        m.put("idle_waiting_s", Json.decimal(e.idleWaitingS(), 1));
+        m.put("idle_no_work_s", Json.decimal(e.idleNoWorkS(), 1));
+        return m;
     }
 
     /** Simulation options from the CLI's words. */

@@ -4,51 +4,141 @@ import dev.migm.gpu.GpuModel;
 import dev.migm.gpu.Profile;
 import dev.migm.workload.RuntimeModel;
 import dev.migm.workload.TraceJob;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The limit no schedule can beat (models.md section 6), for a node of one or more GPUs:
- * <pre>
- * LB = max( max_j (submit_j + min_p T_j(p)),
- *           sum_j min_p (g_p / G) * T_j(p) / N,
- *           sum_j min_p (m_p / M) * T_j(p) / N )
- * </pre>
- * where p ranges over the plain profiles of any of the node's GPUs whose memory holds job j's peak,
- * g_p and m_p are the profile's compute and memory slices, G and M its GPU's, and N the number of
- * GPUs. For one GPU and a batch at time 0 this is exactly models.md's formula; with N GPUs every GPU
- * supplies one unit of normalised compute and memory per second. Start-up costs are not counted.
+ * The limits no schedule can beat (models.md section 6), for a node of one or more GPUs. A job may
+ * run on any plain profile of any of the node's GPUs whose memory holds its peak, or on a whole GPU
+ * with MIG off (all its SMs and memory: compute and memory share 1); {@code a_jp} and {@code b_jp}
+ * are its compute and memory areas there, {@code T_j(p) * g_p / G} and {@code T_j(p) * m_p / M},
+ * and N is the number of GPUs (each supplies one unit of normalised compute and memory a second).
+ * Start-up costs are not counted.
+ * <ul>
+ *   <li>{@link #seconds}, models.md's bound: {@code max( max_j (submit_j + min_p T_j(p)),
+ *   sum_j min_p a_jp / N, sum_j min_p b_jp / N )}: compute and memory minima taken separately.</li>
+ *   <li>{@link #lpSeconds}, the LP relaxation over both budgets at once: each job split over its
+ *   profiles in any fractions {@code x_jp} (summing to 1), the least C with {@code sum x a <= N C} and
+ *   {@code sum x b <= N C}. By LP duality it is {@code max over l in [0,1] of sum_j min_p (l a_jp +
+ *   (1 - l) b_jp) / N}, a concave function of l maximised by golden-section search; never below
+ *   {@link #seconds} (l = 0 and l = 1 are its two area terms) and tighter when the jobs that save
+ *   compute cost memory and the other way round.</li>
+ * </ul>
  */
 public final class LowerBound {
+    /** Golden-section steps: the interval shrinks by 0.618 each, to 1e-13 of [0,1] after 64. */
+    private static final int SEARCH_STEPS = 64;
+
     private LowerBound() {
     }
 
-    public static double seconds(List<TraceJob> jobs, List<GpuModel> gpus) {
-        double longest = 0;
-        double compute = 0;
-        double memory = 0;
-        List<List<Profile>> plain = gpus.stream().distinct().map(GpuModel::plainProfiles).toList();
+    /** A job's options: parallel arrays of compute and memory areas, and its shortest run. */
+    private record Areas(double[] compute, double[] memory, double longestEnd) {
+    }
+
+    private static List<Areas> areas(List<TraceJob> jobs, List<GpuModel> gpus) {
         List<GpuModel> models = gpus.stream().distinct().toList();
+        List<List<Profile>> plain = models.stream().map(GpuModel::plainProfiles).toList();
+        List<Areas> out = new ArrayList<>(jobs.size());
+        double[] a = new double[64];
+        double[] b = new double[64];
         for (TraceJob job : jobs) {
             var j = job.model();
+            int n = 0;
             double bestT = Double.POSITIVE_INFINITY;
-            double bestG = Double.POSITIVE_INFINITY;
-            double bestM = Double.POSITIVE_INFINITY;
             for (int m = 0; m < models.size(); m++) {
                 GpuModel g = models.get(m);
+                if (g.memoryMib() >= j.memPeakMib()) {
+                    double t = RuntimeModel.runtimeS(j, g.sms(), g.sms());
+                    bestT = Math.min(bestT, t);
+                    a[n] = t;
+                    b[n++] = t;
+                }
                 for (Profile p : plain.get(m)) {
                     if (p.memoryMib() < j.memPeakMib()) continue;
                     double t = RuntimeModel.runtimeS(j, p.sms(), g.sms());
                     bestT = Math.min(bestT, t);
-                    bestG = Math.min(bestG, t * p.computeSlices() / g.computeSlices());
-                    bestM = Math.min(bestM, t * p.memorySlices() / g.memorySlices());
+                    if (n == a.length) {
+                        a = java.util.Arrays.copyOf(a, 2 * n);
+                        b = java.util.Arrays.copyOf(b, 2 * n);
+                    }
+                    a[n] = t * p.computeSlices() / g.computeSlices();
+                    b[n++] = t * p.memorySlices() / g.memorySlices();
                 }
             }
-            if (Double.isInfinite(bestT)) continue; // cannot run anywhere: no bound from it
-            longest = Math.max(longest, job.spec().submitS() + bestT);
-            compute += bestG;
-            memory += bestM;
+            if (n == 0) continue; // cannot run anywhere: no bound from it
+            out.add(new Areas(java.util.Arrays.copyOf(a, n), java.util.Arrays.copyOf(b, n),
+                    job.spec().submitS() + bestT));
         }
-        int n = gpus.size();
-        return Math.max(longest, Math.max(compute / n, memory / n));
+        return out;
+    }
+
+    /**
+     * A job's least compute area on the node in compute-slice-seconds: {@code min_p T(p) g_p} over
+     * the profiles that hold its peak and the whole GPU with MIG off ({@code T * G}); infinite when
+     * nothing holds it.
+     */
+    static double leastComputeSlices(dev.migm.workload.WorkloadModel j, List<GpuModel> gpus) {
+        double best = Double.POSITIVE_INFINITY;
+        for (GpuModel g : gpus.stream().distinct().toList()) {
+            if (g.memoryMib() >= j.memPeakMib()) best = Math.min(best, RuntimeModel.runtimeS(j, g.sms(), g.sms()) * g.computeSlices());
+            for (Profile p : g.plainProfiles()) {
+                if (p.memoryMib() < j.memPeakMib()) continue;
+                best = Math.min(best, RuntimeModel.runtimeS(j, p.sms(), g.sms()) * p.computeSlices());
+            }
+        }
+        return best;
+    }
+
+    public static double seconds(List<TraceJob> jobs, List<GpuModel> gpus) {
+        List<Areas> all = areas(jobs, gpus);
+        return Math.max(longest(all), Math.max(dual(all, 1), dual(all, 0)) / gpus.size());
+    }
+
+    public static double lpSeconds(List<TraceJob> jobs, List<GpuModel> gpus) {
+        List<Areas> all = areas(jobs, gpus);
+        double lo = 0;
+        double hi = 1;
+        final double phi = (Math.sqrt(5) - 1) / 2;
+        double x1 = hi - phi * (hi - lo);
+        double x2 = lo + phi * (hi - lo);
+        double f1 = dual(all, x1);
+        double f2 = dual(all, x2);
+        for (int i = 0; i < SEARCH_STEPS; i++) {
+            if (f1 < f2) {
+                lo = x1;
+                x1 = x2;
+                f1 = f2;
+                x2 = lo + phi * (hi - lo);
+                f2 = dual(all, x2);
+            } else {
+                hi = x2;
+                x2 = x1;
+                f2 = f1;
+                x1 = hi - phi * (hi - lo);
+                f1 = dual(all, x1);
+            }
+        }
+        double best = Math.max(Math.max(f1, f2), Math.max(dual(all, 0), dual(all, 1)));
+        return Math.max(longest(all), best / gpus.size());
+    }
+
+    private static double longest(List<Areas> all) {
+        double longest = 0;
+        for (Areas x : all) longest = Math.max(longest, x.longestEnd());
+        return longest;
+    }
+
+    /** {@code sum_j min_p (l a_jp + (1 - l) b_jp)}: the dual function at {@code l}. */
+    private static double dual(List<Areas> all, double l) {
+        double sum = 0;
+        for (Areas x : all) {
+            double best = Double.POSITIVE_INFINITY;
+            for (int k = 0; k < x.compute().length; k++) {
+                best = Math.min(best, l * x.compute()[k] + (1 - l) * x.memory()[k]);
+            }
+            sum += best;
+        }
+        return sum;
     }
 }

@@ -14,8 +14,9 @@ public record SimResult(String trace, String policy, String gpus, String estimat
                         double makespanS, double throughputJobsPerH, double energyJ, double meanJctS, double p95WaitS,
                         long reconfigurations, long migModeChanges, long restarts, long oomKills, long earlyRestarts,
                         long falseEarlyRestarts, double wastedGpuS, double firstFitRate, double overprovision,
-                        double busySliceShare, double lowerBoundS, double speedup, double throughputRatio,
-                        double energyRatio, List<String> failures, List<JobRow> perJob) {
+                        double busySliceShare, double lowerBoundS, double lpBoundS, double speedup, double throughputRatio,
+                        double energyRatio, List<String> failures, List<JobRow> perJob,
+                        MakespanExplainer.Explanation explanation) {
 
     /** At most this many failures are listed with their reasons in a JSON row ({@code failed} counts all). */
     public static final int LISTED_FAILURES = 100;
@@ -29,10 +30,10 @@ public record SimResult(String trace, String policy, String gpus, String estimat
         return new SimResult(trace, policy, gpus, estimate, earlyRestart, jobs, completed, failed, makespanS,
                 throughputJobsPerH, energyJ, meanJctS, p95WaitS, reconfigurations, migModeChanges, restarts, oomKills,
                 earlyRestarts,
-                falseEarlyRestarts, wastedGpuS, firstFitRate, overprovision, busySliceShare, lowerBoundS,
+                falseEarlyRestarts, wastedGpuS, firstFitRate, overprovision, busySliceShare, lowerBoundS, lpBoundS,
                 comparable ? base.makespanS / makespanS : Double.NaN,
                 comparable ? throughputJobsPerH / base.throughputJobsPerH : Double.NaN,
-                comparable ? base.energyJ / energyJ : Double.NaN, failures, perJob);
+                comparable ? base.energyJ / energyJ : Double.NaN, failures, perJob, explanation);
     }
 
     /** The failures of a JSON row: {@code {id, reason}}, at most {@link #LISTED_FAILURES}. */
@@ -89,6 +90,7 @@ public record SimResult(String trace, String policy, String gpus, String estimat
             Metric.<SimResult>number("overprovision", SimResult::overprovision, 3).wide(),
             Metric.<SimResult>number("busy_slice_share", SimResult::busySliceShare, 3).wide(),
             Metric.<SimResult>number("lower_bound_s", SimResult::lowerBoundS, 0).wide(),
+            Metric.<SimResult>number("lp_bound_s", SimResult::lpBoundS, 0).wide(),
             Metric.number("speedup", SimResult::speedup, 3),
             Metric.<SimResult>number("throughput_ratio", SimResult::throughputRatio, 3).wide(),
             Metric.number("energy_ratio", SimResult::energyRatio, 3),

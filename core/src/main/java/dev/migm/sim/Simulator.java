@@ -61,18 +61,19 @@ public final class Simulator {
      * @param engine   engine settings (start-up, attempts, early restart)
      * @param sampling memory sampling of the model executor (on when early restart is on)
      * @param progress progress reports
+     * @param explain  whether to decompose the makespan ({@link SimResult#explanation()})
      */
     public record Options(List<GpuModel> gpus, Estimation estimation, SimulatedGpuBackend.Latency latency,
-                          Engine.Settings engine, ModelExecutor.Sampling sampling, Progress progress) {
+                          Engine.Settings engine, ModelExecutor.Sampling sampling, Progress progress, boolean explain) {
         /** The oracle's estimates, no early restart, no sample events: the reference setting. */
         public static Options of(List<GpuModel> gpus) {
             return new Options(gpus, Estimation.ORACLE, SimulatedGpuBackend.Latency.DEFAULT,
                     Engine.Settings.DEFAULT.withEarlyRestart(Engine.EarlyRestart.OFF), ModelExecutor.Sampling.OFF,
-                    Progress.NONE);
+                    Progress.NONE, false);
         }
 
         public Options withEstimation(Estimation e) {
-            return new Options(gpus, e, latency, engine, sampling, progress);
+            return new Options(gpus, e, latency, engine, sampling, progress, explain);
         }
 
         /** Honest estimation with this memory policy (see {@link Estimation#honest}). */
@@ -88,15 +89,15 @@ public final class Simulator {
         /** This early-restart trigger, with memory sample events when it is enabled. */
         public Options withEarlyRestart(Engine.EarlyRestart trigger) {
             return new Options(gpus, estimation, latency, engine.withEarlyRestart(trigger),
-                    trigger.enabled() ? ModelExecutor.Sampling.DEFAULT : ModelExecutor.Sampling.OFF, progress);
+                    trigger.enabled() ? ModelExecutor.Sampling.DEFAULT : ModelExecutor.Sampling.OFF, progress, explain);
         }
 
         public Options withSampling(ModelExecutor.Sampling s) {
-            return new Options(gpus, estimation, latency, engine, s, progress);
+            return new Options(gpus, estimation, latency, engine, s, progress, explain);
         }
 
         public Options withProgress(Progress p) {
-            return new Options(gpus, estimation, latency, engine, sampling, p);
+            return new Options(gpus, estimation, latency, engine, sampling, p, explain);
         }
 
         /**
@@ -105,7 +106,12 @@ public final class Simulator {
          */
         public Options withMigModeChangeS(double seconds) {
             return new Options(gpus, estimation, new SimulatedGpuBackend.Latency(latency.createS(), latency.destroyS(),
-                    seconds), engine, sampling, progress);
+                    seconds), engine, sampling, progress, explain);
+        }
+
+        /** With the makespan decomposed ({@code simulate --explain-makespan}). */
+        public Options withExplanation(boolean on) {
+            return new Options(gpus, estimation, latency, engine, sampling, progress, on);
         }
     }
 
@@ -144,10 +150,14 @@ public final class Simulator {
         SimulatedGpuBackend backend = new SimulatedGpuBackend(time, options.gpus(), options.latency());
         ModelExecutor executor = new ModelExecutor(time, options.gpus(), backend, truth, options.engine().startupS(),
                 options.sampling());
-        Engine engine = new Engine(time, journal, backend, executor, policy, options.estimation().memory().apply(truth),
+        MakespanExplainer explainer = options.explain()
+                ? new MakespanExplainer(journal, options.gpus(), options.engine().startupS()) : null;
+        Engine engine = new Engine(time, explainer != null ? explainer : journal, backend, executor, policy,
+                options.estimation().memory().apply(truth),
                 options.estimation().runtime().apply(truth), options.engine());
         Stats stats = new Stats(options.engine().startupS(), truth);
         engine.addListener(stats);
+        if (explainer != null) engine.addListener(explainer);
         listeners.forEach(engine::addListener);
         for (TraceJob j : jobs) {
             time.at(j.spec().submitS(), () -> engine.handle(new EngineEvent.JobSubmitted(j.spec())));
@@ -159,7 +169,7 @@ public final class Simulator {
         while (stats.ended < total) {
             if (time.nextTimeS() > stopAtS) {
                 stopped.accept(engine.snapshot());
-                return summarize(traceName, jobs, truth, policy, options, engine, backend, stats, false);
+                return summarize(traceName, jobs, truth, policy, options, engine, backend, stats, explainer, false);
             }
             if (!time.runNextStep()) {
                 break;
@@ -171,12 +181,12 @@ public final class Simulator {
         }
         engine.failWaiting("never placed: ");
         options.progress().update(policy.name(), stats.ended, total, time.nowS());
-        return summarize(traceName, jobs, truth, policy, options, engine, backend, stats, true);
+        return summarize(traceName, jobs, truth, policy, options, engine, backend, stats, explainer, true);
     }
 
     private static SimResult summarize(String trace, List<TraceJob> jobs, Truth truth, SchedulingPolicy policy,
                                        Options options, Engine engine, SimulatedGpuBackend backend, Stats stats,
-                                       boolean complete) {
+                                       MakespanExplainer explainer, boolean complete) {
         double makespan = 0;
         int completed = 0;
         int failed = 0;
@@ -187,6 +197,7 @@ public final class Simulator {
         double overprovision = 0;
         List<String> failures = new ArrayList<>();
         List<SimResult.JobRow> perJob = new ArrayList<>();
+        double idealSlices = 0;
         for (Engine.JobView j : engine.jobs()) {
             long truePeakMib = truth.of(j.spec().id()).memPeakMib();
             var last = j.attempts().isEmpty() ? null : j.attempts().getLast();
@@ -201,6 +212,7 @@ public final class Simulator {
             }
             if (j.state() == Engine.State.DONE) {
                 completed++;
+                if (explainer != null) idealSlices += LowerBound.leastComputeSlices(truth.of(j.spec().id()), options.gpus());
                 makespan = Math.max(makespan, j.endS());
                 jctSum += j.endS() - j.spec().submitS();
                 if (j.attempts().size() == 1) firstFit++;
@@ -226,7 +238,8 @@ public final class Simulator {
                 completed > 0 ? (double) firstFit / completed : Double.NaN,
                 completed > 0 ? overprovision / completed : Double.NaN,
                 makespan > 0 ? heldSlices / (computeSlices * makespan) : 0,
-                LowerBound.seconds(jobs, options.gpus()), 1, 1, 1, failures, perJob);
+                LowerBound.seconds(jobs, options.gpus()), LowerBound.lpSeconds(jobs, options.gpus()), 1, 1, 1, failures,
+                perJob, explainer == null ? null : explainer.explain(makespan, idealSlices, stats.wastedSliceS));
     }
 
     static String describe(List<GpuModel> gpus) {

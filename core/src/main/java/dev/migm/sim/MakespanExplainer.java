@@ -1,0 +1,147 @@
+package dev.migm.sim;
+
+import dev.migm.engine.Attempt;
+import dev.migm.engine.Engine;
+import dev.migm.engine.EngineRecord;
+import dev.migm.engine.Journal;
+import dev.migm.engine.Outcome;
+import dev.migm.gpu.GpuModel;
+import dev.migm.gpu.Instance;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Where a run's makespan goes beyond the compute bound ({@code simulate --explain-makespan}). The
+ * node's compute-slice-seconds over the makespan ({@code makespan * sum of G}) split exactly into:
+ * <ul>
+ *   <li>{@code ideal}: each completed job's least compute area, {@code min_p T_j(p) g_p} (MIG off:
+ *   all G slices) - the compute term of the lower bound;</li>
+ *   <li>{@code profile_excess}: what the completed attempts held beyond that, start-up excluded: a
+ *   costlier profile than the job's cheapest, or a slower one;</li>
+ *   <li>{@code startup}: completed attempts' start-up (models.md section 4);</li>
+ *   <li>{@code failed_attempts}: attempts that did not complete: their start-up and the work they
+ *   lost (work kept by a checkpoint counts as the job's);</li>
+ *   <li>{@code reconfiguration}: slices being created (from a plan to its answer), and whole GPUs
+ *   changing MIG mode;</li>
+ *   <li>{@code idle_waiting}: free slices while jobs waited: placement rules (no legal placement in
+ *   them, or a drain held for a whole-GPU job) and estimates that asked for more;</li>
+ *   <li>{@code idle_no_work}: free slices while nothing waited (the batch's tail, gaps between
+ *   arrivals).</li>
+ * </ul>
+ * Each is reported in node-seconds (slice-seconds over the node's slices), so that they add up to
+ * the makespan. It reads the engine's records and attempts: nothing the engine does depends on it.
+ */
+public final class MakespanExplainer implements Journal, Engine.EngineListener {
+    /** The decomposition, node-seconds each; they sum to the makespan. */
+    public record Explanation(double idealS, double profileExcessS, double startupS, double failedAttemptsS,
+                       double reconfigurationS, double idleWaitingS, double idleNoWorkS) {
+        public double totalS() {
+            return idealS + profileExcessS + startupS + failedAttemptsS + reconfigurationS + idleWaitingS + idleNoWorkS;
+        }
+    }
+
+    private final Journal inner;
+    private final List<GpuModel> gpus;
+    private final double nodeSlices;
+    private final double startupS;
+    private final Set<String> waiting = new HashSet<>();
+    private final Map<Long, double[]> creating = new HashMap<>();
+    private final Map<Integer, Double> modeChangeSince = new HashMap<>();
+    private double lastS;
+    private double held;
+    private double blocked;
+    private double heldCompleted;
+    private double startupCompleted;
+    private double idleWaiting;
+    private double idleNoWork;
+    private double reconfiguration;
+
+    MakespanExplainer(Journal inner, List<GpuModel> gpus, double startupS) {
+        this.inner = inner;
+        this.gpus = List.copyOf(gpus);
+        this.nodeSlices = gpus.stream().mapToInt(GpuModel::computeSlices).sum();
+        this.startupS = startupS;
+    }
+
+    private void advance(double nowS) {
+        double dt = nowS - lastS;
+        if (dt <= 0) return;
+        double free = Math.max(0, nodeSlices - held - blocked);
+        if (waiting.isEmpty()) idleNoWork += free * dt;
+        else idleWaiting += free * dt;
+        reconfiguration += blocked * dt;
+        lastS = nowS;
+    }
+
+    @Override
+    public void append(EngineRecord record) {
+        advance(record.atS());
+        switch (record) {
+            case EngineRecord.Queued q -> waiting.add(q.jobId());
+            case EngineRecord.Placed p -> waiting.remove(p.jobId());
+            case EngineRecord.Failed f -> waiting.remove(f.jobId());
+            case EngineRecord.Cancelled c -> waiting.remove(c.jobId());
+            case EngineRecord.ReconfigurationPlanned p -> {
+                double slices = 0;
+                for (Instance i : p.result().instances()) {
+                    if (!p.base().contains(i)) slices += i.profile().computeSlices();
+                }
+                creating.put(p.ticket(), new double[] {slices});
+                blocked += slices;
+            }
+            case EngineRecord.ReconfigurationApplied a -> unblock(a.ticket());
+            case EngineRecord.ReconfigurationFailed f -> unblock(f.ticket());
+            case EngineRecord.MigModeChangeRequested m -> {
+                modeChangeSince.put(m.gpu(), m.atS());
+                blocked += gpus.get(m.gpu()).computeSlices();
+            }
+            case EngineRecord.MigModeChangeEnded m -> {
+                if (modeChangeSince.remove(m.gpu()) != null) blocked -= gpus.get(m.gpu()).computeSlices();
+            }
+            default -> {
+            }
+        }
+        inner.append(record);
+    }
+
+    private void unblock(long ticket) {
+        double[] s = creating.remove(ticket);
+        if (s != null) blocked -= s[0];
+    }
+
+    @Override
+    public void attemptLaunched(Engine.JobView job, Attempt attempt) {
+        advance(attempt.launchS());
+        held += attempt.slot().computeSlices();
+    }
+
+    @Override
+    public void attemptEnded(Engine.JobView job, Attempt attempt, Outcome outcome, double nowS) {
+        advance(nowS);
+        held -= attempt.slot().computeSlices();
+        if (outcome instanceof Outcome.Completed) {
+            heldCompleted += (nowS - attempt.launchS()) * attempt.slot().computeSlices();
+            startupCompleted += Math.min(startupS, nowS - attempt.launchS()) * attempt.slot().computeSlices();
+        }
+    }
+
+    /**
+     * @param makespanS    the run's makespan
+     * @param idealSlices  completed jobs' least compute areas, slice-seconds
+     * @param failedSlices slice-seconds of attempts that did not complete (start-up and lost work)
+     */
+    Explanation explain(double makespanS, double idealSlices, double failedSlices) {
+        advance(makespanS);
+        // Work kept from failed attempts was held by them, not lost: it belongs to the job's work.
+        double excess = heldCompleted - startupCompleted - idealSlices;
+        double keptFromFailed = 0;
+        double heldAll = nodeSlices * makespanS - idleWaiting - idleNoWork - reconfiguration;
+        keptFromFailed = heldAll - heldCompleted - failedSlices;
+        return new Explanation(idealSlices / nodeSlices, (excess + keptFromFailed) / nodeSlices,
+                startupCompleted / nodeSlices, failedSlices / nodeSlices, reconfiguration / nodeSlices,
+                idleWaiting / nodeSlices, idleNoWork / nodeSlices);
+    }
+}
