@@ -26,20 +26,30 @@ import java.util.List;
  * </ul>
  */
 public final class LowerBound {
-    /** Golden-section steps: the interval shrinks by 0.618 each, to 1e-13 of [0,1] after 64. */
-    private static final int SEARCH_STEPS = 64;
+    /** Golden-section steps: the interval shrinks by 0.618 each, to 1e-10 of [0,1] after 48. */
+    private static final int SEARCH_STEPS = 48;
 
     private LowerBound() {
     }
 
-    /** A job's options: parallel arrays of compute and memory areas, and its shortest run. */
-    private record Areas(double[] compute, double[] memory, double longestEnd) {
+    /**
+     * Every job's options as flat arrays: job k's are {@code compute[start[k]..start[k+1])} and
+     * {@code memory[...]}, only the Pareto-optimal ones (no other option of the job needs less of
+     * both: the others never attain a minimum of {@code l a + (1 - l) b}), so that a million jobs
+     * take a few tens of MB; and the latest shortest end.
+     */
+    private record Areas(double[] compute, double[] memory, int[] start, int jobs, double longestEnd) {
     }
 
-    private static List<Areas> areas(List<TraceJob> jobs, List<GpuModel> gpus) {
+    private static Areas areas(List<TraceJob> jobs, List<GpuModel> gpus) {
         List<GpuModel> models = gpus.stream().distinct().toList();
         List<List<Profile>> plain = models.stream().map(GpuModel::plainProfiles).toList();
-        List<Areas> out = new ArrayList<>(jobs.size());
+        double[] ca = new double[Math.max(16, jobs.size() * 3)];
+        double[] ma = new double[ca.length];
+        int[] start = new int[jobs.size() + 1];
+        int used = 0;
+        int k = 0;
+        double longest = 0;
         double[] a = new double[64];
         double[] b = new double[64];
         for (TraceJob job : jobs) {
@@ -48,6 +58,10 @@ public final class LowerBound {
             double bestT = Double.POSITIVE_INFINITY;
             for (int m = 0; m < models.size(); m++) {
                 GpuModel g = models.get(m);
+                if (n + plain.get(m).size() + 1 > a.length) {
+                    a = java.util.Arrays.copyOf(a, 2 * (n + plain.get(m).size() + 1));
+                    b = java.util.Arrays.copyOf(b, a.length);
+                }
                 if (g.memoryMib() >= j.memPeakMib()) {
                     double t = RuntimeModel.runtimeS(j, g.sms(), g.sms());
                     bestT = Math.min(bestT, t);
@@ -58,19 +72,30 @@ public final class LowerBound {
                     if (p.memoryMib() < j.memPeakMib()) continue;
                     double t = RuntimeModel.runtimeS(j, p.sms(), g.sms());
                     bestT = Math.min(bestT, t);
-                    if (n == a.length) {
-                        a = java.util.Arrays.copyOf(a, 2 * n);
-                        b = java.util.Arrays.copyOf(b, 2 * n);
-                    }
                     a[n] = t * p.computeSlices() / g.computeSlices();
                     b[n++] = t * p.memorySlices() / g.memorySlices();
                 }
             }
             if (n == 0) continue; // cannot run anywhere: no bound from it
-            out.add(new Areas(java.util.Arrays.copyOf(a, n), java.util.Arrays.copyOf(b, n),
-                    job.spec().submitS() + bestT));
+            longest = Math.max(longest, job.spec().submitS() + bestT);
+            start[k] = used;
+            for (int x = 0; x < n; x++) {
+                boolean dominated = false;
+                for (int y = 0; y < n && !dominated; y++) {
+                    dominated = y != x && a[y] <= a[x] && b[y] <= b[x] && (a[y] < a[x] || b[y] < b[x] || y < x);
+                }
+                if (dominated) continue;
+                if (used == ca.length) {
+                    ca = java.util.Arrays.copyOf(ca, 2 * used);
+                    ma = java.util.Arrays.copyOf(ma, ca.length);
+                }
+                ca[used] = a[x];
+                ma[used++] = b[x];
+            }
+            k++;
         }
-        return out;
+        start[k] = used;
+        return new Areas(ca, ma, start, k, longest);
     }
 
     /**
@@ -91,12 +116,12 @@ public final class LowerBound {
     }
 
     public static double seconds(List<TraceJob> jobs, List<GpuModel> gpus) {
-        List<Areas> all = areas(jobs, gpus);
-        return Math.max(longest(all), Math.max(dual(all, 1), dual(all, 0)) / gpus.size());
+        Areas all = areas(jobs, gpus);
+        return Math.max(all.longestEnd(), Math.max(dual(all, 1), dual(all, 0)) / gpus.size());
     }
 
     public static double lpSeconds(List<TraceJob> jobs, List<GpuModel> gpus) {
-        List<Areas> all = areas(jobs, gpus);
+        Areas all = areas(jobs, gpus);
         double lo = 0;
         double hi = 1;
         final double phi = (Math.sqrt(5) - 1) / 2;
@@ -120,23 +145,18 @@ public final class LowerBound {
             }
         }
         double best = Math.max(Math.max(f1, f2), Math.max(dual(all, 0), dual(all, 1)));
-        return Math.max(longest(all), best / gpus.size());
-    }
-
-    private static double longest(List<Areas> all) {
-        double longest = 0;
-        for (Areas x : all) longest = Math.max(longest, x.longestEnd());
-        return longest;
+        return Math.max(all.longestEnd(), best / gpus.size());
     }
 
     /** {@code sum_j min_p (l a_jp + (1 - l) b_jp)}: the dual function at {@code l}. */
-    private static double dual(List<Areas> all, double l) {
+    private static double dual(Areas all, double l) {
         double sum = 0;
-        for (Areas x : all) {
+        double[] a = all.compute();
+        double[] b = all.memory();
+        int[] start = all.start();
+        for (int k = 0; k < all.jobs(); k++) {
             double best = Double.POSITIVE_INFINITY;
-            for (int k = 0; k < x.compute().length; k++) {
-                best = Math.min(best, l * x.compute()[k] + (1 - l) * x.memory()[k]);
-            }
+            for (int x = start[k]; x < start[k + 1]; x++) best = Math.min(best, l * a[x] + (1 - l) * b[x]);
             sum += best;
         }
         return sum;
