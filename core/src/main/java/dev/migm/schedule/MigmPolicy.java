@@ -136,6 +136,8 @@ public final class MigmPolicy implements SchedulingPolicy {
     private static final class GpuCache {
         long version = -1;
         Plan[] plans;
+        /** Per possible plan: the largest free run of slices it leaves (a tie-break), computed once. */
+        int[] freeRuns;
         int possible;
     }
 
@@ -392,7 +394,7 @@ public final class MigmPolicy implements SchedulingPolicy {
                     }
                     double key = lastJob ? runtime : cost(job, gpu.model(), p);
                     int ops = plan.operationCount();
-                    int run = plan.result().largestFreeRun();
+                    int run = cache.freeRuns[k];
                     boolean better = chosen == null || key < bestKey - 1e-9 * Math.abs(bestKey)
                             || (Math.abs(key - bestKey) <= 1e-9 * Math.abs(bestKey)
                             && (ops < bestOps || (ops == bestOps && run > bestRun)));
@@ -555,6 +557,7 @@ public final class MigmPolicy implements SchedulingPolicy {
         Profile[] profiles = profiles(gpu.model());
         cache.version = gpu.version();
         cache.plans = new Plan[profiles.length];
+        cache.freeRuns = new int[profiles.length];
         cache.possible = 0;
         var state = gpu.state();
         long full = (1L << gpu.model().memorySlices()) - 1;
@@ -571,6 +574,7 @@ public final class MigmPolicy implements SchedulingPolicy {
             cache.plans[k] = plan;
             if (plan instanceof Plan.Possible p && (p.ops().isEmpty() || !gpu.reconfiguring())) {
                 cache.possible |= 1 << k;
+                cache.freeRuns[k] = p.result().largestFreeRun();
             }
         }
     }
