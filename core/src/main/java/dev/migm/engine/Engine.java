@@ -88,6 +88,20 @@ public final class Engine {
         public static final EarlyRestart OFF = new EarlyRestart(false, 10, 60, 0.02, 4.0, 0.01);
 
         /**
+         * Whether the trigger keeps an attempt's sample number {@code sequence} (from 0): all of the
+         * first two windows, then every second one up to four windows, every fourth up to eight,
+         * and so on, so that the samples kept stay between one and two windows spread over the
+         * whole attempt once older ones are thinned (Engine's decimate). A pure function of the
+         * number, so that a sampler can send only these.
+         */
+        public static boolean keeps(long sequence, int window) {
+            long twoWindows = 2L * window;
+            if (sequence < twoWindows) return sequence >= 0;
+            long stride = 2 * Long.highestOneBit(sequence / twoWindows);
+            return sequence % stride == 0;
+        }
+
+        /**
          * The trigger, pure: given an attempt's recent samples (progress as a share of the attempt,
          * memory as reported), the instance's memory and the earliest plausible end of the run (as
          * that share), the projected peak to restart with if the job must be stopped now. It fires
@@ -340,13 +354,12 @@ public final class Engine {
             return;
         }
         double shortestEnd = m.reportedProgress().isPresent() ? 1.0 : job.shortestEndFraction;
-        if (job.sampleSeen++ % job.sampleStride != 0) {
+        if (!EarlyRestart.keeps(m.sequence(), er.window())) {
             return;
         }
         job.samples.addLast(new MemoryProjection.Sample(x, used));
         if (job.samples.size() >= 2 * er.window()) {
             decimate(job.samples);
-            job.sampleStride *= 2;
         }
         if (slotMib >= largestSlotMib) {
             return;
@@ -364,11 +377,11 @@ public final class Engine {
     }
 
     /**
-     * Halves an attempt's samples, keeping the newest and every second one before it: with the
-     * stride of new samples doubled too, an attempt keeps between one and two windows of samples
-     * spread evenly over its whole run, however long it runs (a window of the last samples alone
-     * spans too little of a long run's progress for the trigger's minimum span: 60 one-second
-     * samples are 2% of only 50 minutes).
+     * Halves an attempt's samples, keeping the newest and every second one before it: with new
+     * samples kept at a stride that doubles as the attempt ages ({@link EarlyRestart#keeps}), an
+     * attempt keeps between one and two windows of samples spread evenly over its whole run, however
+     * long it runs (a window of the last samples alone spans too little of a long run's progress for
+     * the trigger's minimum span: 60 one-second samples are 2% of only 50 minutes).
      */
     static void decimate(java.util.ArrayDeque<MemoryProjection.Sample> samples) {
         java.util.ArrayList<MemoryProjection.Sample> all = new java.util.ArrayList<>(samples);
@@ -798,8 +811,6 @@ public final class Engine {
         job.observedPeakMib = 0;
         job.startMib = 0;
         job.samples.clear();
-        job.sampleSeen = 0;
-        job.sampleStride = 1;
         job.stopRequested = false;
         job.projectedMib = 0;
         job.runningSinceS = Double.NaN;
@@ -1191,9 +1202,6 @@ public final class Engine {
         long observedPeakMib;
         long startMib;
         final java.util.ArrayDeque<MemoryProjection.Sample> samples = new java.util.ArrayDeque<>();
-        /** Samples of the current attempt seen, and every how many one is kept (see {@link #decimate}). */
-        long sampleSeen;
-        long sampleStride = 1;
         boolean stopRequested;
         /** The current attempt reached the job's time limit and was stopped: its exit fails the job. */
         boolean timedOut;

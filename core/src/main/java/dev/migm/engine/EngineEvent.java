@@ -70,9 +70,11 @@ public sealed interface EngineEvent {
      * A memory sample of a running attempt (for the run-time projection): the memory NVML reports
      * for its process (never more than its instance holds) and, if the job reports it, its own
      * progress in [0,1] (the progress file migm names to every job); empty otherwise, and then the
-     * engine knows only the time elapsed.
+     * engine knows only the time elapsed. {@code sequence} numbers the attempt's samples from 0; the
+     * early-restart trigger keeps those {@link Engine.EarlyRestart#keeps} says, so a sampler may
+     * leave out the others (the simulator does: they would change nothing).
      */
-    record MemorySample(String jobId, int attempt, long usedMib, java.util.OptionalDouble reportedProgress)
-            implements EngineEvent {
+    record MemorySample(String jobId, int attempt, long usedMib, java.util.OptionalDouble reportedProgress,
+                        long sequence) implements EngineEvent {
     }
 }

@@ -37,10 +37,24 @@ import java.util.SplittableRandom;
  * of {@link Sampling#jitter()}; with them off (fast runs), the same monitoring is summed up at exit.
  */
 public final class ModelExecutor implements Executor {
-    /** Memory sampling: events on or off, period, relative jitter, seed. */
-    public record Sampling(boolean enabled, double periodS, double jitter, long seed) {
-        public static final Sampling OFF = new Sampling(false, 1.0, 0, 0);
-        public static final Sampling DEFAULT = new Sampling(true, 1.0, 0.01, 42);
+    /**
+     * Memory sampling: events on or off, period, relative jitter, seed, and {@code keptWindow}: when
+     * positive, only the samples the early-restart trigger with that window keeps are sent as events
+     * ({@link dev.migm.engine.Engine.EarlyRestart#keeps}; the others would change nothing), while the
+     * first and highest sample an exit reports are those of sampling every period.
+     */
+    public record Sampling(boolean enabled, double periodS, double jitter, long seed, int keptWindow) {
+        public static final Sampling OFF = new Sampling(false, 1.0, 0, 0, 0);
+        public static final Sampling DEFAULT = new Sampling(true, 1.0, 0.01, 42, 0);
+
+        public Sampling(boolean enabled, double periodS, double jitter, long seed) {
+            this(enabled, periodS, jitter, seed, 0);
+        }
+
+        /** Only the samples a trigger of this window keeps. */
+        public Sampling keptOnly(int window) {
+            return new Sampling(enabled, periodS, jitter, seed, window);
+        }
     }
 
     private final VirtualTime time;
@@ -112,7 +126,8 @@ public final class ModelExecutor implements Executor {
         });
         if (sampling.enabled()) {
             SplittableRandom random = new SplittableRandom(sampling.seed() ^ key.hashCode() * 31L ^ attempt.number());
-            scheduleSample(run, runStart + sampling.periodS(), exitS, random);
+            if (sampling.keptWindow() > 0) summarizeMonitoring(run, exitS);
+            scheduleSample(run, 0, exitS, random);
         } else {
             summarizeMonitoring(run, exitS);
         }
@@ -152,7 +167,9 @@ public final class ModelExecutor implements Executor {
         run.peakSampleMib = reported(RuntimeModel.memoryMibAt(run.model, run.progressAt(last)), slotMib);
     }
 
-    private void scheduleSample(Running run, double at, double exitS, SplittableRandom random) {
+    /** Sample number {@code sequence} (from 0) of the attempt, one period after the one before. */
+    private void scheduleSample(Running run, long sequence, double exitS, SplittableRandom random) {
+        double at = run.runStartS + (sequence + 1) * sampling.periodS();
         if (at >= exitS) {
             return;
         }
@@ -171,8 +188,12 @@ public final class ModelExecutor implements Executor {
             OptionalDouble reportedProgress = run.model.reportsProgress() ? OptionalDouble.of(progress)
                     : OptionalDouble.empty();
             run.sink.deliver(new EngineEvent.MemorySample(run.attempt.jobId(), run.attempt.number(), used,
-                    reportedProgress));
-            scheduleSample(run, at + sampling.periodS(), exitS, random);
+                    reportedProgress, sequence));
+            long next = sequence + 1;
+            if (sampling.keptWindow() > 0) {
+                while (!dev.migm.engine.Engine.EarlyRestart.keeps(next, sampling.keptWindow())) next++;
+            }
+            scheduleSample(run, next, exitS, random);
         });
     }
 

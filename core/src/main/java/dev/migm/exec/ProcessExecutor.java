@@ -51,6 +51,8 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
 
     private static final class Running {
         final Attempt attempt;
+        /** Samples sent for this attempt (the next one's sequence number). */
+        long samples;
         final Path prefix;
         final EventSink sink;
         final Path checkpoints;
@@ -168,7 +170,8 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
                 long used = Math.min(u.usedMib(), r.attempt.slot().memoryMib());
                 if (r.firstMib == 0) r.firstMib = used;
                 r.peakMib = Math.max(r.peakMib, used);
-                r.sink.deliver(new EngineEvent.MemorySample(e.getKey(), r.attempt.number(), used, u.reportedProgress()));
+                r.sink.deliver(new EngineEvent.MemorySample(e.getKey(), r.attempt.number(), used, u.reportedProgress(),
+                        r.samples++));
             } catch (RuntimeException ex) {
                 // an instance being torn down as we sample: the exit will report
             }

@@ -148,8 +148,9 @@ public final class Simulator {
         Truth truth = Truth.of(jobs);
         VirtualTime time = new VirtualTime();
         SimulatedGpuBackend backend = new SimulatedGpuBackend(time, options.gpus(), options.latency());
+        // Only the samples the trigger keeps are events: the others would change nothing.
         ModelExecutor executor = new ModelExecutor(time, options.gpus(), backend, truth, options.engine().startupS(),
-                options.sampling());
+                options.sampling().keptOnly(options.engine().earlyRestart().window()));
         MakespanExplainer explainer = options.explain()
                 ? new MakespanExplainer(journal, options.gpus(), options.engine().startupS()) : null;
         Engine engine = new Engine(time, explainer != null ? explainer : journal, backend, executor, policy,

@@ -15,10 +15,12 @@ import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * One file, two worlds: the demo job file run with real processes on the emulated A100 (at 40
+ * One file, two worlds: the demo job file run with real processes on the emulated A100 (at 20
  * modelled seconds per second) and simulated, by the same engine, policy and estimators, agree on
- * makespan and energy within 10%. Measured here: 1316 s and 270 kJ run against 1294 s and 276 kJ
- * simulated (BENCHMARKS.md section 8).
+ * makespan and energy within 10%. Measured here: 1315 s and 265-267 kJ run against 1294 s and
+ * 276 kJ simulated (BENCHMARKS.md section 8). At 40 modelled seconds per second a busy machine (the
+ * suite's own other tests) slowed the processes' activity reports enough to take the run's energy
+ * 12% below the simulation's twice in one day, while it agreed within 3% alone.
  */
 final class EmulatedAgreesWithSimulatedTest {
     @SuppressWarnings("unchecked")
@@ -34,7 +36,7 @@ final class EmulatedAgreesWithSimulatedTest {
     @SuppressWarnings("unchecked")
     void theDemo_runAndSimulated_agreeWithinTenPercent(@TempDir Path home) {
         String demo = "../examples/batch-demo.yaml";
-        Map<String, Object> run = (Map<String, Object>) json("run", demo, "--home", home.toString(), "--time-scale", "40",
+        Map<String, Object> run = (Map<String, Object>) json("run", demo, "--home", home.toString(), "--time-scale", "20",
                 "--json").get("run");
         Map<String, Object> sim = ((List<Map<String, Object>>) json("simulate", demo, "--policies", "migm", "--json",
                 "--quiet").get("runs")).getFirst();
