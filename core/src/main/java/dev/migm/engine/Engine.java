@@ -168,7 +168,12 @@ public final class Engine {
     private Thread owner;
     private final Context context = new Context();
     private final List<EngineListener> listeners = new ArrayList<>();
-    /** The largest memory any slot of the node offers (models and MIG mode are fixed at start). */
+    /**
+     * The largest memory any slot of the node offers in the modes it starts with: needs are capped
+     * at it and early restart does not fire there. A policy that turns MIG off later offers a whole
+     * GPU's memory too, but a need above the largest instance is still capped: a job whose true peak
+     * lies between the two may fail on the instance where a MIG-off GPU would have held it.
+     */
     private final long largestSlotMib;
     private long nextSeq;
     private long nextTicket = 1;
