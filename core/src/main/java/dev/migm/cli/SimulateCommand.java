@@ -124,7 +124,8 @@ final class SimulateCommand implements Callable<Integer> {
         }
         Knobs knobs = Knobs.parse(tune);
         policies.forEach(p -> PolicyRegistry.create(p, gpus, knobs.rightSizeSlack()));
-        Simulator.Options options = options(gpus, estimate, earlyRestart, knobs).withExplanation(explainMakespan);
+        Simulator.Options options = options(gpus, estimate, earlyRestart, knobs).withExplanation(explainMakespan)
+                .withPerJob(perJob != null);
         PrintWriter err = spec.commandLine().getErr();
         boolean showProgress = !quiet && System.console() != null;
         Simulator.Progress progress = showProgress ? new ProgressLine(err) : Simulator.Progress.NONE;

@@ -62,18 +62,21 @@ public final class Simulator {
      * @param sampling memory sampling of the model executor (on when early restart is on)
      * @param progress progress reports
      * @param explain  whether to decompose the makespan ({@link SimResult#explanation()})
+     * @param perJob   whether to build a row per job ({@link SimResult#perJob()}; empty otherwise: a
+     *                 million rows nobody asked for cost a million objects)
      */
     public record Options(List<GpuModel> gpus, Estimation estimation, SimulatedGpuBackend.Latency latency,
-                          Engine.Settings engine, ModelExecutor.Sampling sampling, Progress progress, boolean explain) {
+                          Engine.Settings engine, ModelExecutor.Sampling sampling, Progress progress, boolean explain,
+                          boolean perJob) {
         /** The oracle's estimates, no early restart, no sample events: the reference setting. */
         public static Options of(List<GpuModel> gpus) {
             return new Options(gpus, Estimation.ORACLE, SimulatedGpuBackend.Latency.DEFAULT,
                     Engine.Settings.DEFAULT.withEarlyRestart(Engine.EarlyRestart.OFF), ModelExecutor.Sampling.OFF,
-                    Progress.NONE, false);
+                    Progress.NONE, false, true);
         }
 
         public Options withEstimation(Estimation e) {
-            return new Options(gpus, e, latency, engine, sampling, progress, explain);
+            return new Options(gpus, e, latency, engine, sampling, progress, explain, perJob);
         }
 
         /** Honest estimation with this memory policy (see {@link Estimation#honest}). */
@@ -89,15 +92,15 @@ public final class Simulator {
         /** This early-restart trigger, with memory sample events when it is enabled. */
         public Options withEarlyRestart(Engine.EarlyRestart trigger) {
             return new Options(gpus, estimation, latency, engine.withEarlyRestart(trigger),
-                    trigger.enabled() ? ModelExecutor.Sampling.DEFAULT : ModelExecutor.Sampling.OFF, progress, explain);
+                    trigger.enabled() ? ModelExecutor.Sampling.DEFAULT : ModelExecutor.Sampling.OFF, progress, explain, perJob);
         }
 
         public Options withSampling(ModelExecutor.Sampling s) {
-            return new Options(gpus, estimation, latency, engine, s, progress, explain);
+            return new Options(gpus, estimation, latency, engine, s, progress, explain, perJob);
         }
 
         public Options withProgress(Progress p) {
-            return new Options(gpus, estimation, latency, engine, sampling, p, explain);
+            return new Options(gpus, estimation, latency, engine, sampling, p, explain, perJob);
         }
 
         /**
@@ -106,12 +109,17 @@ public final class Simulator {
          */
         public Options withMigModeChangeS(double seconds) {
             return new Options(gpus, estimation, new SimulatedGpuBackend.Latency(latency.createS(), latency.destroyS(),
-                    seconds), engine, sampling, progress, explain);
+                    seconds), engine, sampling, progress, explain, perJob);
         }
 
         /** With the makespan decomposed ({@code simulate --explain-makespan}). */
         public Options withExplanation(boolean on) {
-            return new Options(gpus, estimation, latency, engine, sampling, progress, on);
+            return new Options(gpus, estimation, latency, engine, sampling, progress, on, perJob);
+        }
+
+        /** With or without a row per job. */
+        public Options withPerJob(boolean on) {
+            return new Options(gpus, estimation, latency, engine, sampling, progress, explain, on);
         }
     }
 
@@ -202,7 +210,7 @@ public final class Simulator {
         for (Engine.JobView j : engine.jobs()) {
             long truePeakMib = truth.of(j.spec().id()).memPeakMib();
             var last = j.attempts().isEmpty() ? null : j.attempts().getLast();
-            perJob.add(new SimResult.JobRow(trace, policy.name(), j.spec().id(), j.spec().app(),
+            if (options.perJob()) perJob.add(new SimResult.JobRow(trace, policy.name(), j.spec().id(), j.spec().app(),
                     j.state().name().toLowerCase(java.util.Locale.ROOT), j.attempts().size(),
                     last == null ? "" : last.slot().toString(), last == null ? 0 : last.slot().memoryMib(),
                     truePeakMib, j.spec().submitS(), j.firstLaunchS(), j.endS(), j.needMib(), j.needSource(),
