@@ -164,7 +164,7 @@ public final class EmulatedGpuBackend implements LiveBackend {
 
     @Override
     public boolean canChangeMigMode(int gpu) {
-        return Double.isFinite(latency.migModeChangeS());
+        return latency.changesModes();
     }
 
     @Override

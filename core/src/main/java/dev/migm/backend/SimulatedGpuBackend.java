@@ -29,16 +29,20 @@ public final class SimulatedGpuBackend implements GpuBackend, GpuActivity {
      * Reconfiguration latencies in seconds: per instance created and destroyed (models.md section 4),
      * and per MIG mode change. A mode change defaults to 30 s: what NVIDIA's mig-manager waits around
      * one (mig-hardware.md section 3.7); on Ampere it also needs a GPU reset, which no public
-     * measurement times, so a site sets its own figure ({@code --tune mig-mode-change-s=S}).
+     * measurement times, so a site sets its own figure ({@code simulate --tune mig_mode_change_s=S}).
      */
     public record Latency(double createS, double destroyS, double migModeChangeS) {
-        public static final Latency DEFAULT = new Latency(0.130, 0.150, 30);
+        private static final double DEFAULT_MODE_CHANGE_S = 30;
+        public static final Latency DEFAULT = new Latency(0.130, 0.150, DEFAULT_MODE_CHANGE_S);
 
         public Latency(double createS, double destroyS) {
             this(createS, destroyS, DEFAULT_MODE_CHANGE_S);
         }
 
-        private static final double DEFAULT_MODE_CHANGE_S = 30;
+        /** Whether MIG modes change at all (an infinite change time: never). */
+        public boolean changesModes() {
+            return Double.isFinite(migModeChangeS);
+        }
     }
 
     private final VirtualTime time;
@@ -104,7 +108,7 @@ public final class SimulatedGpuBackend implements GpuBackend, GpuActivity {
 
     @Override
     public boolean canChangeMigMode(int gpu) {
-        return Double.isFinite(latency.migModeChangeS());
+        return latency.changesModes();
     }
 
     @Override

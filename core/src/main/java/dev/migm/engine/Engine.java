@@ -56,14 +56,14 @@ public final class Engine {
          * Mode changes time out after 600 s: a change that needs a GPU reset is planned "in minutes"
          * on Ampere (mig-hardware.md section 3.7), ten times the 60 s of an instance operation.
          */
-        public static final Settings DEFAULT = new Settings(1.0, 6, EarlyRestart.DEFAULT, 60, 120, 600);
+        private static final double DEFAULT_MODE_TIMEOUT_S = 600;
+        public static final Settings DEFAULT = new Settings(1.0, 6, EarlyRestart.DEFAULT, 60, 120,
+                DEFAULT_MODE_TIMEOUT_S);
 
         public Settings(double startupS, int maxAttempts, EarlyRestart earlyRestart, double reconfigureTimeoutS,
                         double launchTimeoutS) {
             this(startupS, maxAttempts, earlyRestart, reconfigureTimeoutS, launchTimeoutS, DEFAULT_MODE_TIMEOUT_S);
         }
-
-        private static final double DEFAULT_MODE_TIMEOUT_S = 600;
 
         public Settings withEarlyRestart(EarlyRestart e) {
             return new Settings(startupS, maxAttempts, e, reconfigureTimeoutS, launchTimeoutS, migModeChangeTimeoutS);

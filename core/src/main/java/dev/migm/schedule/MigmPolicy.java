@@ -191,12 +191,21 @@ public final class MigmPolicy implements SchedulingPolicy {
         // Only a measured scaling says a whole GPU is faster: a class prior's guess would turn GPUs
         // off ahead of demand for jobs that gain nothing (measured on the alibaba suite with the
         // default chain: p95 wait 12438 s without the guess, 13938 s with it).
-        if (needsLargest(job, gpu.model()) && Double.isFinite(gpu.migModeChangeS()) && job.runtime().scalingKnown()) {
-            Profile largest = largest(gpu.model());
-            double gain = (largest.memoryMib() >= job.needMib() ? ctx.expectedRuntimeS(job, gpu, largest.sms())
-                    : Double.POSITIVE_INFINITY) - ctx.expectedRuntimeS(job, gpu, gpu.model().sms());
-            if (gain > 0) wholeGainRecently += 1;
+        if (needsLargest(job, gpu.model()) && Double.isFinite(gpu.migModeChangeS()) && job.runtime().scalingKnown()
+                && wholeGpuGainS(ctx, job, gpu) > 0) {
+            wholeGainRecently += 1;
         }
+    }
+
+    /**
+     * How much sooner the job is expected to end on the whole GPU with MIG off than on the model's
+     * largest instance (infinite when that instance cannot hold it).
+     */
+    private double wholeGpuGainS(SchedulingContext ctx, QueuedJob job, GpuView gpu) {
+        Profile largest = largest(gpu.model());
+        double onLargest = largest.memoryMib() >= job.needMib()
+                ? ctx.expectedRuntimeS(job, gpu, largest.sms()) : Double.POSITIVE_INFINITY;
+        return onLargest - ctx.expectedRuntimeS(job, gpu, gpu.model().sms());
     }
 
     private void placeWhole(SchedulingContext ctx, QueuedJob job, GpuView gpu) {
@@ -206,6 +215,17 @@ public final class MigmPolicy implements SchedulingPolicy {
 
     private static boolean freeWholeGpu(GpuView gpu) {
         return !gpu.migEnabled() && gpu.schedulable() && !gpu.changingMigMode() && !gpu.wholeGpuBusy();
+    }
+
+    private static List<GpuView> freeWholeGpus(List<? extends GpuView> gpus) {
+        List<GpuView> free = new ArrayList<>();
+        for (GpuView g : gpus) if (freeWholeGpu(g)) free.add(g);
+        return free;
+    }
+
+    /** An idle GPU with MIG on whose mode may change now. */
+    private static boolean mayTurnOff(GpuView gpu) {
+        return gpu.migEnabled() && gpu.migModeChangeable() && gpu.schedulable() && !gpu.changingMigMode() && gpu.idle();
     }
 
     /**
@@ -226,10 +246,7 @@ public final class MigmPolicy implements SchedulingPolicy {
         for (QueuedJob job : window) {
             // Most jobs fit a smaller instance of every model: one comparison each.
             if (job.needMib() <= minSecondLargestMib) continue;
-            if (free == null) {
-                free = new ArrayList<>();
-                for (GpuView g : gpus) if (freeWholeGpu(g)) free.add(g);
-            }
+            if (free == null) free = freeWholeGpus(gpus);
             Integer mine = promised.get(job.id());
             GpuView target = null;
             for (GpuView g : free) {
@@ -248,25 +265,19 @@ public final class MigmPolicy implements SchedulingPolicy {
             if (mine != null) continue;
             if (idleOn == null) {
                 idleOn = new ArrayList<>();
-                for (GpuView g : gpus) {
-                    if (g.migEnabled() && g.migModeChangeable() && g.schedulable() && !g.changingMigMode() && g.idle()) {
-                        idleOn.add(g);
-                    }
-                }
+                for (GpuView g : gpus) if (mayTurnOff(g)) idleOn.add(g);
             }
             for (GpuView g : idleOn) {
-                if (!g.migEnabled() || g.changingMigMode() || g.model().memoryMib() < job.needMib()
-                        || !needsLargest(job, g.model())) {
+                // An earlier job of this round may have taken it.
+                if (!mayTurnOff(g) || g.model().memoryMib() < job.needMib() || !needsLargest(job, g.model())) {
                     continue;
                 }
-                Profile largest = largest(g.model());
-                double whole = ctx.expectedRuntimeS(job, g, g.model().sms());
-                double onLargest = largest.memoryMib() >= job.needMib()
-                        ? ctx.expectedRuntimeS(job, g, largest.sms()) : Double.POSITIVE_INFINITY;
-                if (onLargest - whole > g.migModeChangeS()) {
+                double gain = wholeGpuGainS(ctx, job, g);
+                if (gain > g.migModeChangeS()) {
+                    double whole = ctx.expectedRuntimeS(job, g, g.model().sms());
                     ctx.changeMigMode(g, false, "MIG off for " + job.id() + ": expected "
-                            + Math.round(whole) + " s on the whole GPU against " + Math.round(onLargest) + " s on "
-                            + largest.name() + ", for a " + Math.round(g.migModeChangeS()) + " s mode change");
+                            + Math.round(whole) + " s on the whole GPU against " + Math.round(whole + gain) + " s on "
+                            + largest(g.model()).name() + ", for a " + Math.round(g.migModeChangeS()) + " s mode change");
                     promised.put(job.id(), g.index());
                     break;
                 }
@@ -280,8 +291,7 @@ public final class MigmPolicy implements SchedulingPolicy {
      * each job gets one now; with more, they go back to MIG so that the jobs share them.
      */
     private void idleWholeGpus(SchedulingContext ctx, List<? extends GpuView> gpus) {
-        List<GpuView> free = new ArrayList<>();
-        for (GpuView g : gpus) if (freeWholeGpu(g)) free.add(g);
+        List<GpuView> free = freeWholeGpus(gpus);
         if (ctx.waitingCount() <= promised.size()) {
             keepModesAheadOfDemand(ctx, gpus, free);
             return;
@@ -329,7 +339,7 @@ public final class MigmPolicy implements SchedulingPolicy {
         long target = Math.round(share * changeable);
         for (GpuView g : gpus) {
             if (off >= target) break;
-            if (g.migEnabled() && g.migModeChangeable() && g.schedulable() && !g.changingMigMode() && g.idle()) {
+            if (mayTurnOff(g)) {
                 ctx.changeMigMode(g, false, String.format(java.util.Locale.ROOT, "MIG off ahead of demand: %.0f%% of"
                         + " recent jobs need the largest instance and run faster on a whole GPU; %d of %d GPUs off",
                         100 * share, off + 1, changeable));

@@ -76,6 +76,12 @@ public final class AlibabaTrace {
             return new Options(gpu, 86_400, false, MultiGpu.SKIP, 0.7, 1.0, 0.9, 0.7, 0, 1.0, false);
         }
 
+        /** The same options for pods created from {@code sinceS} on. */
+        public Options withSince(long since) {
+            return new Options(gpu, maxDurationS, keepCensored, multiGpu, peakLow, peakHigh, c, activity, since,
+                    timeCompression, batch);
+        }
+
         public Options {
             if (!(maxDurationS >= 1 && maxDurationS <= WorkloadModel.MAX_DURATION_S)) {
                 throw new InvalidInputException("--max-duration-s must be in [1, " + (long) WorkloadModel.MAX_DURATION_S

@@ -4,7 +4,7 @@ import dev.migm.gpu.GpuModel;
 import dev.migm.gpu.Profile;
 import dev.migm.workload.RuntimeModel;
 import dev.migm.workload.TraceJob;
-import java.util.ArrayList;
+import dev.migm.workload.WorkloadModel;
 import java.util.List;
 
 /**
@@ -41,6 +41,54 @@ public final class LowerBound {
     private record Areas(double[] compute, double[] memory, int[] start, int jobs, double longestEnd) {
     }
 
+    /** One place a job can run: its run time there and the share of its GPU's slices it takes. */
+    @FunctionalInterface
+    private interface Option {
+        void accept(double runtimeS, double computeShare, double memoryShare, int computeSlices);
+    }
+
+    /**
+     * The places a job can run on the node: each distinct model's whole GPU with MIG off (all of it)
+     * when it holds the job's peak, and each plain profile that holds it.
+     */
+    private static void forEachOption(WorkloadModel j, List<GpuModel> models, List<List<Profile>> plain, Option out) {
+        for (int m = 0; m < models.size(); m++) {
+            GpuModel g = models.get(m);
+            if (g.memoryMib() >= j.memPeakMib()) {
+                out.accept(RuntimeModel.runtimeS(j, g.sms(), g.sms()), 1, 1, g.computeSlices());
+            }
+            for (Profile p : plain.get(m)) {
+                if (p.memoryMib() < j.memPeakMib()) continue;
+                out.accept(RuntimeModel.runtimeS(j, p.sms(), g.sms()), (double) p.computeSlices() / g.computeSlices(),
+                        (double) p.memorySlices() / g.memorySlices(), p.computeSlices());
+            }
+        }
+    }
+
+    /** One job's options as compute and memory areas, refilled for each job. */
+    private static final class JobOptions implements Option {
+        double[] compute = new double[64];
+        double[] memory = new double[64];
+        int count;
+        double shortestS;
+
+        void clear() {
+            count = 0;
+            shortestS = Double.POSITIVE_INFINITY;
+        }
+
+        @Override
+        public void accept(double runtimeS, double computeShare, double memoryShare, int computeSlices) {
+            if (count == compute.length) {
+                compute = java.util.Arrays.copyOf(compute, 2 * count);
+                memory = java.util.Arrays.copyOf(memory, 2 * count);
+            }
+            shortestS = Math.min(shortestS, runtimeS);
+            compute[count] = runtimeS * computeShare;
+            memory[count++] = runtimeS * memoryShare;
+        }
+    }
+
     private static Areas areas(List<TraceJob> jobs, List<GpuModel> gpus) {
         List<GpuModel> models = gpus.stream().distinct().toList();
         List<List<Profile>> plain = models.stream().map(GpuModel::plainProfiles).toList();
@@ -50,34 +98,15 @@ public final class LowerBound {
         int used = 0;
         int k = 0;
         double longest = 0;
-        double[] a = new double[64];
-        double[] b = new double[64];
+        JobOptions o = new JobOptions();
         for (TraceJob job : jobs) {
-            var j = job.model();
-            int n = 0;
-            double bestT = Double.POSITIVE_INFINITY;
-            for (int m = 0; m < models.size(); m++) {
-                GpuModel g = models.get(m);
-                if (n + plain.get(m).size() + 1 > a.length) {
-                    a = java.util.Arrays.copyOf(a, 2 * (n + plain.get(m).size() + 1));
-                    b = java.util.Arrays.copyOf(b, a.length);
-                }
-                if (g.memoryMib() >= j.memPeakMib()) {
-                    double t = RuntimeModel.runtimeS(j, g.sms(), g.sms());
-                    bestT = Math.min(bestT, t);
-                    a[n] = t;
-                    b[n++] = t;
-                }
-                for (Profile p : plain.get(m)) {
-                    if (p.memoryMib() < j.memPeakMib()) continue;
-                    double t = RuntimeModel.runtimeS(j, p.sms(), g.sms());
-                    bestT = Math.min(bestT, t);
-                    a[n] = t * p.computeSlices() / g.computeSlices();
-                    b[n++] = t * p.memorySlices() / g.memorySlices();
-                }
-            }
+            o.clear();
+            forEachOption(job.model(), models, plain, o);
+            int n = o.count;
             if (n == 0) continue; // cannot run anywhere: no bound from it
-            longest = Math.max(longest, job.spec().submitS() + bestT);
+            double[] a = o.compute;
+            double[] b = o.memory;
+            longest = Math.max(longest, job.spec().submitS() + o.shortestS);
             start[k] = used;
             for (int x = 0; x < n; x++) {
                 boolean dominated = false;
@@ -103,16 +132,12 @@ public final class LowerBound {
      * the profiles that hold its peak and the whole GPU with MIG off ({@code T * G}); infinite when
      * nothing holds it.
      */
-    static double leastComputeSlices(dev.migm.workload.WorkloadModel j, List<GpuModel> gpus) {
-        double best = Double.POSITIVE_INFINITY;
-        for (GpuModel g : gpus.stream().distinct().toList()) {
-            if (g.memoryMib() >= j.memPeakMib()) best = Math.min(best, RuntimeModel.runtimeS(j, g.sms(), g.sms()) * g.computeSlices());
-            for (Profile p : g.plainProfiles()) {
-                if (p.memoryMib() < j.memPeakMib()) continue;
-                best = Math.min(best, RuntimeModel.runtimeS(j, p.sms(), g.sms()) * p.computeSlices());
-            }
-        }
-        return best;
+    static double leastComputeSlices(WorkloadModel j, List<GpuModel> gpus) {
+        List<GpuModel> models = gpus.stream().distinct().toList();
+        double[] best = {Double.POSITIVE_INFINITY};
+        forEachOption(j, models, models.stream().map(GpuModel::plainProfiles).toList(),
+                (t, computeShare, memoryShare, slices) -> best[0] = Math.min(best[0], t * slices));
+        return best[0];
     }
 
     public static double seconds(List<TraceJob> jobs, List<GpuModel> gpus) {

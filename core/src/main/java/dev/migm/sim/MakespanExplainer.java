@@ -48,8 +48,10 @@ public final class MakespanExplainer implements Journal, Engine.EngineListener {
     private final double nodeSlices;
     private final double startupS;
     private final Set<String> waiting = new HashSet<>();
-    private final Map<Long, double[]> creating = new HashMap<>();
-    private final Map<Integer, Double> modeChangeSince = new HashMap<>();
+    /** Compute slices each reconfiguration in flight is creating, by ticket. */
+    private final Map<Long, Double> creating = new HashMap<>();
+    /** GPUs whose MIG mode is changing. */
+    private final Set<Integer> changingMode = new HashSet<>();
     private double lastS;
     private double held;
     private double blocked;
@@ -89,17 +91,16 @@ public final class MakespanExplainer implements Journal, Engine.EngineListener {
                 for (Instance i : p.result().instances()) {
                     if (!p.base().contains(i)) slices += i.profile().computeSlices();
                 }
-                creating.put(p.ticket(), new double[] {slices});
+                creating.put(p.ticket(), slices);
                 blocked += slices;
             }
             case EngineRecord.ReconfigurationApplied a -> unblock(a.ticket());
             case EngineRecord.ReconfigurationFailed f -> unblock(f.ticket());
             case EngineRecord.MigModeChangeRequested m -> {
-                modeChangeSince.put(m.gpu(), m.atS());
-                blocked += gpus.get(m.gpu()).computeSlices();
+                if (changingMode.add(m.gpu())) blocked += gpus.get(m.gpu()).computeSlices();
             }
             case EngineRecord.MigModeChangeEnded m -> {
-                if (modeChangeSince.remove(m.gpu()) != null) blocked -= gpus.get(m.gpu()).computeSlices();
+                if (changingMode.remove(m.gpu())) blocked -= gpus.get(m.gpu()).computeSlices();
             }
             default -> {
             }
@@ -108,8 +109,8 @@ public final class MakespanExplainer implements Journal, Engine.EngineListener {
     }
 
     private void unblock(long ticket) {
-        double[] s = creating.remove(ticket);
-        if (s != null) blocked -= s[0];
+        Double slices = creating.remove(ticket);
+        if (slices != null) blocked -= slices;
     }
 
     @Override
@@ -137,9 +138,8 @@ public final class MakespanExplainer implements Journal, Engine.EngineListener {
         advance(makespanS);
         // Work kept from failed attempts was held by them, not lost: it belongs to the job's work.
         double excess = heldCompleted - startupCompleted - idealSlices;
-        double keptFromFailed = 0;
         double heldAll = nodeSlices * makespanS - idleWaiting - idleNoWork - reconfiguration;
-        keptFromFailed = heldAll - heldCompleted - failedSlices;
+        double keptFromFailed = heldAll - heldCompleted - failedSlices;
         return new Explanation(idealSlices / nodeSlices, (excess + keptFromFailed) / nodeSlices,
                 startupCompleted / nodeSlices, failedSlices / nodeSlices, reconfiguration / nodeSlices,
                 idleWaiting / nodeSlices, idleNoWork / nodeSlices);

@@ -31,10 +31,9 @@ public final class Suites {
             throw new InvalidInputException("unknown suite '" + name + "' (known: " + String.join(", ", NAMES) + ")");
         }
         if (name.equals("alibaba")) {
-            AlibabaTrace.Options d = AlibabaTrace.Options.defaults(dev.migm.gpu.Catalog.builtin().get("A100-40GB"));
-            return AlibabaTrace.convert(resource(ALIBABA_PODS), "alibaba-v2023-head.csv", new AlibabaTrace.Options(
-                    d.gpu(), d.maxDurationS(), d.keepCensored(), d.multiGpu(), d.peakLow(), d.peakHigh(), d.c(),
-                    d.activity(), ALIBABA_SINCE_S, d.timeCompression(), d.batch())).jobs();
+            AlibabaTrace.Options options = AlibabaTrace.Options.defaults(dev.migm.gpu.Catalog.builtin().get("A100-40GB"))
+                    .withSince(ALIBABA_SINCE_S);
+            return AlibabaTrace.convert(resource(ALIBABA_PODS), "alibaba-v2023-head.csv", options).jobs();
         }
         return TraceReader.parse(resource("traces/" + name + ".csv"), name + ".csv");
     }
