@@ -13,6 +13,7 @@ import dev.migm.sim.Knobs;
 import dev.migm.sim.Simulator;
 import dev.migm.sim.Suites;
 import dev.migm.sim.TraceReader;
+import dev.migm.sim.Workload;
 import dev.migm.workload.TraceJob;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -102,25 +103,26 @@ final class SimulateCommand implements Callable<Integer> {
         }
         List<GpuModel> gpus = node(gpu, gpuCount);
         List<String> names = new ArrayList<>();
-        List<List<TraceJob>> workloads = new ArrayList<>();
+        List<Workload> workloads = new ArrayList<>();
         for (String s : suites) {
             names.add(s);
-            workloads.add(Suites.load(s.trim()));
+            workloads.add(Workload.of(Suites.load(s.trim())));
         }
         for (Path t : traces) {
             names.add(t.getFileName().toString());
             String file = t.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+            // A trace file is checked whole, then streamed run by run: a run holds only live jobs.
             workloads.add(file.endsWith(".yaml") || file.endsWith(".yml")
-                    ? dev.migm.spec.BatchFile.traceJobs(dev.migm.spec.BatchFile.read(t), t.toString())
-                    : TraceReader.read(t));
+                    ? Workload.of(dev.migm.spec.BatchFile.traceJobs(dev.migm.spec.BatchFile.read(t), t.toString()))
+                    : TraceReader.open(t));
         }
         if (workloads.isEmpty()) {
             throw new InvalidInputException("simulate: give a TRACE file or --suite NAME");
         }
         if (!reportsProgress.isEmpty()) {
             java.util.Set<JobClass> reporting = reportingClasses(reportsProgress);
-            workloads.replaceAll(jobs -> jobs.stream()
-                    .map(j -> reporting.contains(j.spec().jobClass()) ? j.withReportsProgress(true) : j).toList());
+            workloads.replaceAll(jobs -> jobs.map(j -> reporting.contains(j.spec().jobClass())
+                    ? j.withReportsProgress(true) : j));
         }
         Knobs knobs = Knobs.parse(tune);
         policies.forEach(p -> PolicyRegistry.create(p, gpus, knobs.rightSizeSlack()));
@@ -175,7 +177,7 @@ final class SimulateCommand implements Callable<Integer> {
         out.print(Report.render(rows, format));
         for (SimResult r : results) {
             if (table && !r.failures().isEmpty()) {
-                out.println(r.policy() + " on " + r.trace() + ": " + r.failures().size() + " job(s) not completed"
+                out.println(r.policy() + " on " + r.trace() + ": " + r.failed() + " job(s) not completed"
                         + " (no ratios), e.g. " + r.failures().getFirst());
             }
         }

@@ -102,6 +102,20 @@ public final class Engine {
         }
 
         /**
+         * The first sample number after {@code sequence} that {@link #keeps} keeps, in constant time
+         * (a sampler that sends only these skips the others without counting through them). Each
+         * stretch of equal stride starts at {@code 2 W 2^k}, a multiple of its stride {@code 2^(k+1)}
+         * and so of the stride before it: the next multiple of the current stride is kept.
+         */
+        public static long nextKept(long sequence, int window) {
+            long next = Math.max(0, sequence + 1);
+            long twoWindows = 2L * window;
+            if (next < twoWindows) return next;
+            long stride = 2 * Long.highestOneBit(next / twoWindows);
+            return (next + stride - 1) / stride * stride;
+        }
+
+        /**
          * The trigger, pure: given an attempt's recent samples (progress as a share of the attempt,
          * memory as reported), the instance's memory and the earliest plausible end of the run (as
          * that share), the projected peak to restart with if the job must be stopped now. It fires
@@ -116,19 +130,20 @@ public final class Engine {
          */
         public Optional<Long> verdict(java.util.Collection<MemoryProjection.Sample> samples, long slotMib,
                                       double shortestEnd) {
-            if (samples.size() < minSamples) {
+            return verdict(samples, MemoryProjection.Sums.of(samples), slotMib, shortestEnd);
+        }
+
+        /** The same, with the samples' running sums kept alongside them (constant time unless it may fire). */
+        public Optional<Long> verdict(java.util.Collection<MemoryProjection.Sample> samples, MemoryProjection.Sums sums,
+                                      long slotMib, double shortestEnd) {
+            if (sums.count() < minSamples) {
                 return Optional.empty();
             }
-            double first = Double.POSITIVE_INFINITY;
-            double last = Double.NEGATIVE_INFINITY;
-            for (MemoryProjection.Sample s : samples) {
-                first = Math.min(first, s.progress());
-                last = Math.max(last, s.progress());
-            }
-            if (last - first < minSpan) {
+            double last = sums.maxProgress();
+            if (last - sums.minProgress() < minSpan) {
                 return Optional.empty();
             }
-            Optional<MemoryProjection.Result> bound = MemoryProjection.project(samples, shortestEnd, z, noiseFloor);
+            Optional<MemoryProjection.Result> bound = MemoryProjection.project(sums, shortestEnd, z, noiseFloor);
             if (bound.isEmpty() || bound.get().lowerMib() <= slotMib) {
                 return Optional.empty();
             }
@@ -136,11 +151,11 @@ public final class Engine {
             int half = all.size() / 2;
             double sustained = Math.min(MemoryProjection.medianSlope(all.subList(0, half)),
                     MemoryProjection.medianSlope(all.subList(half, all.size())));
-            double lineAtLast = MemoryProjection.project(samples, last, z, noiseFloor).orElseThrow().projectedMib();
+            double lineAtLast = MemoryProjection.project(sums, last, z, noiseFloor).orElseThrow().projectedMib();
             if (lineAtLast + Math.max(0, sustained) * (shortestEnd - last) <= slotMib) {
                 return Optional.empty();
             }
-            double central = MemoryProjection.project(samples, z, noiseFloor).orElseThrow().projectedMib();
+            double central = MemoryProjection.project(sums, 1.0, z, noiseFloor).orElseThrow().projectedMib();
             return Optional.of(Math.round(Math.max(central, bound.get().projectedMib())));
         }
     }
@@ -362,14 +377,17 @@ public final class Engine {
         if (!EarlyRestart.keeps(m.sequence(), er.window())) {
             return;
         }
-        job.samples.addLast(new MemoryProjection.Sample(x, used));
+        MemoryProjection.Sample sample = new MemoryProjection.Sample(x, used);
+        job.samples.addLast(sample);
+        job.sampleSums.add(sample);
         if (job.samples.size() >= 2 * er.window()) {
             decimate(job.samples);
+            job.sampleSums = MemoryProjection.Sums.of(job.samples);
         }
         if (slotMib >= largestSlotMib) {
             return;
         }
-        er.verdict(job.samples, slotMib, shortestEnd).ifPresent(projected -> {
+        er.verdict(job.samples, job.sampleSums, slotMib, shortestEnd).ifPresent(projected -> {
             job.stopRequested = true;
             job.projectedMib = Math.min(largestSlotMib, projected);
             earlyRestarts++;
@@ -816,6 +834,7 @@ public final class Engine {
         job.observedPeakMib = 0;
         job.startMib = 0;
         job.samples.clear();
+        job.sampleSums = new MemoryProjection.Sums();
         job.stopRequested = false;
         job.projectedMib = 0;
         job.runningSinceS = Double.NaN;
@@ -1138,6 +1157,21 @@ public final class Engine {
         return jobs.values().stream().map(Job::view).toList();
     }
 
+    /**
+     * Drops an ended job from the engine's memory (its records stay in the journal): a driver that
+     * streams a long trace keeps only live jobs. The engine then no longer knows the id, so the
+     * driver must guarantee ids are not submitted again (the simulator's trace reader does).
+     */
+    public void forget(String jobId) {
+        checkOwner();
+        Job job = jobs.get(jobId);
+        if (job == null) return;
+        if (job.state != State.DONE && job.state != State.FAILED && job.state != State.CANCELLED) {
+            throw new IllegalStateException("job " + jobId + " is " + job.state + ", not ended");
+        }
+        jobs.remove(jobId);
+    }
+
     public int waitingCount() {
         return waiting.size();
     }
@@ -1207,6 +1241,8 @@ public final class Engine {
         long observedPeakMib;
         long startMib;
         final java.util.ArrayDeque<MemoryProjection.Sample> samples = new java.util.ArrayDeque<>();
+        /** The running sums of {@link #samples}. */
+        MemoryProjection.Sums sampleSums = new MemoryProjection.Sums();
         boolean stopRequested;
         /** The current attempt reached the job's time limit and was stopped: its exit fails the job. */
         boolean timedOut;

@@ -60,34 +60,77 @@ public final class MemoryProjection {
 
     /** Projects the line's value at {@code at} (the end of the run, in the samples' progress units). */
     public static Optional<Result> project(Collection<Sample> samples, double at, double z, double noiseFloor) {
-        int n = samples.size();
+        return project(Sums.of(samples), at, z, noiseFloor);
+    }
+
+    /** The same from a window's running sums: constant time, however many samples. */
+    public static Optional<Result> project(Sums sums, double at, double z, double noiseFloor) {
+        int n = sums.n;
         if (n < 3) return Optional.empty();
-        double sp = 0;
-        double sy = 0;
-        for (Sample s : samples) {
-            sp += s.progress();
-            sy += s.usedMib();
-        }
-        double mp = sp / n;
-        double my = sy / n;
-        double sxx = 0;
-        double sxy = 0;
-        for (Sample s : samples) {
-            double dp = s.progress() - mp;
-            sxx += dp * dp;
-            sxy += dp * (s.usedMib() - my);
-        }
+        double mp = sums.sp / n;
+        double my = sums.sy / n;
+        double sxx = sums.spp - n * mp * mp;
         if (sxx <= 1e-15) return Optional.empty();
+        double sxy = sums.spy - n * mp * my;
         double slope = sxy / sxx;
-        double intercept = my - slope * mp;
-        double rss = 0;
-        for (Sample s : samples) {
-            double r = s.usedMib() - (intercept + slope * s.progress());
-            rss += r * r;
-        }
-        double sigma = Math.max(Math.sqrt(rss / Math.max(1, n - 2)), noiseFloor * my);
-        double projected = intercept + slope * at;
-        double se = sigma * Math.sqrt(1.0 / n + (at - mp) * (at - mp) / sxx);
+        double rss = Math.max(0, sums.syy - n * my * my - slope * sxy);
+        double meanUsed = sums.y0 + my;
+        double sigma = Math.max(Math.sqrt(rss / Math.max(1, n - 2)), noiseFloor * meanUsed);
+        double projected = meanUsed + slope * (at - (sums.p0 + mp));
+        double se = sigma * Math.sqrt(1.0 / n + (at - sums.p0 - mp) * (at - sums.p0 - mp) / sxx);
         return Optional.of(new Result(projected, projected - z * se, n));
+    }
+
+    /**
+     * Running sums of a window of samples, taken relative to its first sample (so that large
+     * memory figures do not cancel out), and its progress range: what a least-squares line and the
+     * trigger's span test need, updated in constant time per sample. Owned by one attempt.
+     */
+    public static final class Sums {
+        private double p0;
+        private double y0;
+        private int n;
+        private double sp;
+        private double sy;
+        private double spp;
+        private double spy;
+        private double syy;
+        private double minProgress = Double.POSITIVE_INFINITY;
+        private double maxProgress = Double.NEGATIVE_INFINITY;
+
+        public static Sums of(Collection<Sample> samples) {
+            Sums sums = new Sums();
+            samples.forEach(sums::add);
+            return sums;
+        }
+
+        public void add(Sample s) {
+            if (n == 0) {
+                p0 = s.progress();
+                y0 = s.usedMib();
+            }
+            double p = s.progress() - p0;
+            double y = s.usedMib() - y0;
+            n++;
+            sp += p;
+            sy += y;
+            spp += p * p;
+            spy += p * y;
+            syy += y * y;
+            minProgress = Math.min(minProgress, s.progress());
+            maxProgress = Math.max(maxProgress, s.progress());
+        }
+
+        public int count() {
+            return n;
+        }
+
+        public double minProgress() {
+            return minProgress;
+        }
+
+        public double maxProgress() {
+            return maxProgress;
+        }
     }
 }

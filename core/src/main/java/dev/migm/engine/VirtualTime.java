@@ -33,6 +33,18 @@ public final class VirtualTime implements Timers {
         queue.add(new Timed(timeS, seq++, action));
     }
 
+    /**
+     * Runs {@code action} at {@code timeS} before every action {@link #at} scheduled for the same
+     * time, whenever that was scheduled; such actions run among themselves by {@code order}. A trace's
+     * arrivals, fed one at a time, run as if all had been scheduled before the run began.
+     */
+    public void arrival(double timeS, long order, Runnable action) {
+        if (timeS < now) {
+            throw new IllegalArgumentException("cannot schedule in the past: " + timeS + " < " + now);
+        }
+        queue.add(new Timed(timeS, Long.MIN_VALUE + order, action));
+    }
+
     @Override
     public void at(double atS, EngineEvent event, EventSink sink) {
         at(Math.max(atS, now), () -> sink.deliver(event));

@@ -136,16 +136,23 @@ public final class LearnedRuntime implements RuntimeEstimator {
         return e;
     }
 
+    /**
+     * Fits {@code c} and {@code sat} on the grid and {@code D} for them. Observations on one slot size
+     * share their slowdown, so each grid point costs one logarithm per slot size: the squared log
+     * error of a group of {@code n} runs around {@code a} is its spread around its own mean {@code m}
+     * plus {@code n * (m - a)^2}.
+     */
     static RuntimeExpectation fit(String app, Observation[] obs, Scaling prior) {
-        boolean twoSizes = Arrays.stream(obs).mapToDouble(Observation::ratio).distinct().count() >= 2;
+        Groups g = Groups.of(obs);
         Scaling best = prior;
-        boolean ownScaling = twoSizes && obs.length >= 3;
+        boolean ownScaling = g.ratios.length >= 2 && obs.length >= 3;
+        double[] logFactor = new double[g.ratios.length];
         if (ownScaling) {
             double bestErr = Double.POSITIVE_INFINITY;
             for (int ci = 0; ci <= 20; ci++) {
                 for (int si = 1; si <= 20; si++) {
                     Scaling s = new Scaling(ci * 0.05, si * 0.05);
-                    double err = logError(obs, s);
+                    double err = g.logError(s, logFactor);
                     if (err < bestErr - 1e-12) {
                         bestErr = err;
                         best = s;
@@ -153,35 +160,79 @@ public final class LearnedRuntime implements RuntimeEstimator {
                 }
             }
         }
-        double logD = meanLogD(obs, best);
+        double logD = g.meanLogD(best, logFactor);
         double shortest = Double.POSITIVE_INFINITY;
-        for (Observation o : obs) {
-            shortest = Math.min(shortest, o.wholeWorkS() / factor(o, best));
+        for (int k = 0; k < g.ratios.length; k++) {
+            shortest = Math.min(shortest, g.shortestWholeWorkS[k] / factor(g.ratios[k], best));
         }
         double shortShare = Math.max(MIN_SHORT_SHARE, Math.min(FEW_RUNS_SHORT_SHARE, shortest / Math.exp(logD)));
         return new RuntimeExpectation(Math.exp(logD), best.c(), best.sat(), true, ownScaling, shortShare,
                 "history of " + app + " (" + obs.length + " runs" + (ownScaling ? "" : ", class scaling") + ")");
     }
 
-    private static double meanLogD(Observation[] obs, Scaling s) {
-        double sum = 0;
-        for (Observation o : obs) {
-            sum += Math.log(o.wholeWorkS() / factor(o, s));
+    /**
+     * An application's observations grouped by slot size ({@code ratio}): per group the count, the mean
+     * log of the whole-work time, the spread around it and the shortest whole-work time.
+     */
+    private record Groups(double[] ratios, int[] counts, double[] meanLog, double[] shortestWholeWorkS,
+                          double spread, int total) {
+        static Groups of(Observation[] obs) {
+            double[] seen = new double[obs.length];
+            int distinct = 0;
+            for (Observation o : obs) {
+                boolean known = false;
+                for (int k = 0; k < distinct && !known; k++) known = seen[k] == o.ratio();
+                if (!known) seen[distinct++] = o.ratio();
+            }
+            double[] ratios = Arrays.copyOf(seen, distinct);
+            int[] counts = new int[ratios.length];
+            double[] meanLog = new double[ratios.length];
+            double[] shortest = new double[ratios.length];
+            Arrays.fill(shortest, Double.POSITIVE_INFINITY);
+            for (Observation o : obs) {
+                int k = indexOf(ratios, o.ratio());
+                counts[k]++;
+                meanLog[k] += Math.log(o.wholeWorkS());
+                shortest[k] = Math.min(shortest[k], o.wholeWorkS());
+            }
+            for (int k = 0; k < ratios.length; k++) meanLog[k] /= counts[k];
+            double spread = 0;
+            for (Observation o : obs) {
+                double r = Math.log(o.wholeWorkS()) - meanLog[indexOf(ratios, o.ratio())];
+                spread += r * r;
+            }
+            return new Groups(ratios, counts, meanLog, shortest, spread, obs.length);
         }
-        return sum / obs.length;
+
+        private static int indexOf(double[] values, double v) {
+            for (int k = 0; ; k++) {
+                if (values[k] == v) return k;
+            }
+        }
+
+        /** The mean over runs of {@code log(T / factor)}; fills {@code logFactor} for {@code s}. */
+        double meanLogD(Scaling s, double[] logFactor) {
+            double sum = 0;
+            for (int k = 0; k < ratios.length; k++) {
+                logFactor[k] = Math.log(factor(ratios[k], s));
+                sum += counts[k] * (meanLog[k] - logFactor[k]);
+            }
+            return sum / total;
+        }
+
+        /** The sum over runs of the squared log error of {@code T = D * factor} with the best {@code D}. */
+        double logError(Scaling s, double[] logFactor) {
+            double logD = meanLogD(s, logFactor);
+            double err = spread;
+            for (int k = 0; k < ratios.length; k++) {
+                double r = meanLog[k] - logD - logFactor[k];
+                err += counts[k] * r * r;
+            }
+            return err;
+        }
     }
 
-    private static double logError(Observation[] obs, Scaling s) {
-        double logD = meanLogD(obs, s);
-        double err = 0;
-        for (Observation o : obs) {
-            double r = Math.log(o.wholeWorkS()) - logD - Math.log(factor(o, s));
-            err += r * r;
-        }
-        return err;
-    }
-
-    private static double factor(Observation o, Scaling s) {
-        return (1 - s.c()) + s.c() * Math.max(1.0, s.sat() * o.ratio());
+    private static double factor(double ratio, Scaling s) {
+        return (1 - s.c()) + s.c() * Math.max(1.0, s.sat() * ratio);
     }
 }

@@ -64,24 +64,23 @@ public final class ModelExecutor implements Executor {
     private final double startupS;
     private final Sampling sampling;
     private final Map<String, Running> running = new HashMap<>();
-    private long generation;
 
     private static final class Running {
         final Attempt attempt;
         final WorkloadModel model;
         final double runStartS;
         final double workS;
-        final long generation;
         final EventSink sink;
         long firstSampleMib;
         long peakSampleMib;
+        /** Still the job's attempt in play (not exited, stopped or replaced): its alarms still count. */
+        boolean current = true;
 
-        Running(Attempt attempt, WorkloadModel model, double runStartS, double workS, long generation, EventSink sink) {
+        Running(Attempt attempt, WorkloadModel model, double runStartS, double workS, EventSink sink) {
             this.attempt = attempt;
             this.model = model;
             this.runStartS = runStartS;
             this.workS = workS;
-            this.generation = generation;
             this.sink = sink;
         }
 
@@ -108,10 +107,10 @@ public final class ModelExecutor implements Executor {
         double workS = RuntimeModel.runtimeS(model, attempt.slot().sms(), smFull);
         String key = attempt.jobId();
         activity.processStarted(attempt.slot(), key);
-        long gen = ++generation;
         double runStart = time.nowS() + startupS;
-        Running run = new Running(attempt, model, runStart, workS, gen, sink);
-        running.put(key, run);
+        Running run = new Running(attempt, model, runStart, workS, sink);
+        Running replaced = running.put(key, run);
+        if (replaced != null) replaced.current = false;
         double start = attempt.startProgress();
         double oomAt = RuntimeModel.progressExceeding(model, slotMib);
         boolean dies = !Double.isNaN(oomAt);
@@ -119,7 +118,7 @@ public final class ModelExecutor implements Executor {
         double exitS = runStart + (endProgress - start) * workS;
         double share = PowerModel.dynamicShare(model.activity(), model.sat(), attempt.slot().sms(), smFull);
         time.at(runStart, () -> {
-            if (isCurrent(key, gen)) {
+            if (run.current) {
                 activity.processActivity(attempt.slot().gpu(), key, share);
                 sink.deliver(new EngineEvent.AttemptRunning(key, attempt.number()));
             }
@@ -132,9 +131,10 @@ public final class ModelExecutor implements Executor {
             summarizeMonitoring(run, exitS);
         }
         time.at(exitS, () -> {
-            if (!isCurrent(key, gen)) {
+            if (!run.current) {
                 return;
             }
+            run.current = false;
             running.remove(key);
             activity.processExited(attempt.slot(), key);
             Outcome outcome = dies
@@ -174,7 +174,7 @@ public final class ModelExecutor implements Executor {
             return;
         }
         time.at(at, () -> {
-            if (!isCurrent(run.attempt.jobId(), run.generation)) {
+            if (!run.current) {
                 return;
             }
             double progress = run.progressAt(time.nowS());
@@ -189,17 +189,10 @@ public final class ModelExecutor implements Executor {
                     : OptionalDouble.empty();
             run.sink.deliver(new EngineEvent.MemorySample(run.attempt.jobId(), run.attempt.number(), used,
                     reportedProgress, sequence));
-            long next = sequence + 1;
-            if (sampling.keptWindow() > 0) {
-                while (!dev.migm.engine.Engine.EarlyRestart.keeps(next, sampling.keptWindow())) next++;
-            }
+            long next = sampling.keptWindow() > 0
+                    ? dev.migm.engine.Engine.EarlyRestart.nextKept(sequence, sampling.keptWindow()) : sequence + 1;
             scheduleSample(run, next, exitS, random);
         });
-    }
-
-    private boolean isCurrent(String key, long gen) {
-        Running r = running.get(key);
-        return r != null && r.generation == gen;
     }
 
     @Override
@@ -209,6 +202,7 @@ public final class ModelExecutor implements Executor {
             return;
         }
         running.remove(attempt.jobId());
+        r.current = false;
         double reached = r.progressAt(time.nowS());
         double kept = r.model.checkpoints() ? reached : attempt.startProgress();
         activity.processExited(attempt.slot(), attempt.jobId());

@@ -71,6 +71,52 @@ public final class TextFiles {
         }
     }
 
+    /**
+     * The error for a file that is not UTF-8, found by streaming it (for files read line by line, where
+     * the decoder fails on a buffer ahead of the line being parsed): its first bad byte's line and
+     * column, as {@link #decode} reports them.
+     */
+    public static InvalidInputException notUtf8(Path path) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        int line = 1;
+        int column = 1;
+        try (var in = Files.newInputStream(path)) {
+            ByteBuffer bytes = ByteBuffer.allocate(1 << 16);
+            CharBuffer chars = CharBuffer.allocate(1 << 16);
+            boolean eof = false;
+            while (true) {
+                if (!eof) {
+                    int n = in.read(bytes.array(), bytes.position(), bytes.remaining());
+                    if (n < 0) eof = true;
+                    else bytes.position(bytes.position() + n);
+                }
+                bytes.flip();
+                int from = bytes.position();
+                var result = decoder.decode(bytes, chars, eof);
+                for (int i = from; i < bytes.position(); i++) {
+                    if (bytes.get(i) == '\n') {
+                        line++;
+                        column = 1;
+                    } else {
+                        column++;
+                    }
+                }
+                if (result.isError()) {
+                    return new InvalidInputException(String.format(java.util.Locale.ROOT,
+                            "%s:%d:%d: not UTF-8 text (byte 0x%02X); save the file as UTF-8", path, line, column,
+                            bytes.get(bytes.position()) & 0xFF));
+                }
+                chars.clear();
+                bytes.compact();
+                if (eof && bytes.position() == 0) break;
+            }
+        } catch (IOException e) {
+            return new InvalidInputException(path + ": cannot read (" + e.getMessage() + ")");
+        }
+        return new InvalidInputException(path + ": not UTF-8 text; save the file as UTF-8");
+    }
+
     private static int firstBadByte(byte[] bytes) {
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);

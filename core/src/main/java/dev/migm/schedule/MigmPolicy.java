@@ -75,6 +75,8 @@ public final class MigmPolicy implements SchedulingPolicy {
     private final double wholeGpuDelay;
     private final double rightSizeSlack;
     private final Map<GpuModel, Profile[]> profilesByModel = new IdentityHashMap<>();
+    private GpuModel lastProfilesModel;
+    private Profile[] lastProfiles;
     private final Map<GpuModel, Long> secondLargestMib = new IdentityHashMap<>();
     private final Map<GpuModel, Profile> largestByModel = new IdentityHashMap<>();
     /** The least second-largest profile memory over the node's models (-1 until computed). */
@@ -590,6 +592,11 @@ public final class MigmPolicy implements SchedulingPolicy {
     }
 
     private Profile[] profiles(GpuModel model) {
-        return profilesByModel.computeIfAbsent(model, m -> m.plainProfiles().toArray(Profile[]::new));
+        // Called per GPU and job of every round: most nodes have one model, so the last answer is kept.
+        if (model != lastProfilesModel) {
+            lastProfiles = profilesByModel.computeIfAbsent(model, m -> m.plainProfiles().toArray(Profile[]::new));
+            lastProfilesModel = model;
+        }
+        return lastProfiles;
     }
 }

@@ -26,19 +26,10 @@ import java.util.List;
  * </ul>
  */
 public final class LowerBound {
-    /** Golden-section steps: the interval shrinks by 0.618 each, to 1e-10 of [0,1] after 48. */
-    private static final int SEARCH_STEPS = 48;
+    /** Bins of {@code l} for the dual's slope changes: the bound is exact at 65,537 points of [0,1]. */
+    static final int BINS = 1 << 16;
 
     private LowerBound() {
-    }
-
-    /**
-     * Every job's options as flat arrays: job k's are {@code compute[start[k]..start[k+1])} and
-     * {@code memory[...]}, only the Pareto-optimal ones (no other option of the job needs less of
-     * both: the others never attain a minimum of {@code l a + (1 - l) b}), so that a million jobs
-     * take a few tens of MB; and the latest shortest end.
-     */
-    private record Areas(double[] compute, double[] memory, int[] start, int jobs, double longestEnd) {
     }
 
     /** One place a job can run: its run time there and the share of its GPU's slices it takes. */
@@ -89,42 +80,98 @@ public final class LowerBound {
         }
     }
 
-    private static Areas areas(List<TraceJob> jobs, List<GpuModel> gpus) {
-        List<GpuModel> models = gpus.stream().distinct().toList();
-        List<List<Profile>> plain = models.stream().map(GpuModel::plainProfiles).toList();
-        double[] ca = new double[Math.max(16, jobs.size() * 3)];
-        double[] ma = new double[ca.length];
-        int[] start = new int[jobs.size() + 1];
-        int used = 0;
-        int k = 0;
-        double longest = 0;
-        JobOptions o = new JobOptions();
-        for (TraceJob job : jobs) {
-            o.clear();
-            forEachOption(job.model(), models, plain, o);
-            int n = o.count;
-            if (n == 0) continue; // cannot run anywhere: no bound from it
-            double[] a = o.compute;
-            double[] b = o.memory;
-            longest = Math.max(longest, job.spec().submitS() + o.shortestS);
-            start[k] = used;
-            for (int x = 0; x < n; x++) {
-                boolean dominated = false;
-                for (int y = 0; y < n && !dominated; y++) {
-                    dominated = y != x && a[y] <= a[x] && b[y] <= b[x] && (a[y] < a[x] || b[y] < b[x] || y < x);
-                }
-                if (dominated) continue;
-                if (used == ca.length) {
-                    ca = java.util.Arrays.copyOf(ca, 2 * used);
-                    ma = java.util.Arrays.copyOf(ma, ca.length);
-                }
-                ca[used] = a[x];
-                ma[used++] = b[x];
-            }
-            k++;
+    /**
+     * Both bounds over jobs given one at a time (a trace's arrivals): constant memory however many.
+     * Owned by one run.
+     */
+    public static final class Accumulator {
+        private final List<GpuModel> models;
+        private final List<List<Profile>> plain;
+        private final int gpuCount;
+        private final JobOptions options = new JobOptions();
+        private final double[] slopeDrop = new double[BINS];
+        private final double[] slopeDropTimesL = new double[BINS];
+        private double longestEnd;
+        private double valueAt0;
+        private double slopeAt0;
+
+        public Accumulator(List<GpuModel> gpus) {
+            this.models = gpus.stream().distinct().toList();
+            this.plain = models.stream().map(GpuModel::plainProfiles).toList();
+            this.gpuCount = gpus.size();
         }
-        start[k] = used;
-        return new Areas(ca, ma, start, k, longest);
+
+        /** Adds a job: its options' lower envelope {@code min_p (b_p + l (a_p - b_p))} over [0,1]. */
+        public void add(WorkloadModel job, double submitS) {
+            options.clear();
+            forEachOption(job, models, plain, options);
+            int n = options.count;
+            if (n == 0) return; // cannot run anywhere: no bound from it
+            double[] a = options.compute;
+            double[] b = options.memory;
+            longestEnd = Math.max(longestEnd, submitS + options.shortestS);
+            int line = 0;
+            for (int x = 1; x < n; x++) {
+                double slopeX = a[x] - b[x];
+                double slopeLine = a[line] - b[line];
+                if (b[x] < b[line] || (b[x] == b[line] && slopeX < slopeLine)) line = x;
+            }
+            valueAt0 += b[line];
+            slopeAt0 += a[line] - b[line];
+            double at = 0;
+            while (true) {
+                double slope = a[line] - b[line];
+                int next = -1;
+                double nextAt = 1;
+                for (int x = 0; x < n; x++) {
+                    double slopeX = a[x] - b[x];
+                    if (slopeX >= slope) continue;
+                    // Where line x meets the current one, at or after the current point.
+                    double meet = Math.max(at, (b[x] - b[line]) / (slope - slopeX));
+                    if (meet < nextAt || (meet == nextAt && next >= 0 && slopeX < a[next] - b[next])) {
+                        next = x;
+                        nextAt = meet;
+                    }
+                }
+                if (next < 0) break;
+                double drop = slope - (a[next] - b[next]);
+                int bin = Math.min(BINS - 1, (int) (nextAt * BINS));
+                slopeDrop[bin] += drop;
+                slopeDropTimesL[bin] += drop * nextAt;
+                line = next;
+                at = nextAt;
+            }
+        }
+
+        /** models.md's bound: compute and memory minima taken separately. */
+        public double seconds() {
+            return Math.max(longestEnd, Math.max(dualAt(1.0, BINS), valueAt0) / gpuCount);
+        }
+
+        /** The LP relaxation's bound: the dual's largest value over the bin edges. */
+        public double lpSeconds() {
+            double best = valueAt0;
+            double drops = 0;
+            double dropsTimesL = 0;
+            for (int edge = 1; edge <= BINS; edge++) {
+                drops += slopeDrop[edge - 1];
+                dropsTimesL += slopeDropTimesL[edge - 1];
+                double l = (double) edge / BINS;
+                best = Math.max(best, valueAt0 + slopeAt0 * l - (drops * l - dropsTimesL));
+            }
+            return Math.max(longestEnd, best / gpuCount);
+        }
+
+        /** The dual at {@code l}, counting the slope changes of the bins below {@code bins}. */
+        private double dualAt(double l, int bins) {
+            double drops = 0;
+            double dropsTimesL = 0;
+            for (int k = 0; k < bins; k++) {
+                drops += slopeDrop[k];
+                dropsTimesL += slopeDropTimesL[k];
+            }
+            return valueAt0 + slopeAt0 * l - (drops * l - dropsTimesL);
+        }
     }
 
     /**
@@ -141,49 +188,16 @@ public final class LowerBound {
     }
 
     public static double seconds(List<TraceJob> jobs, List<GpuModel> gpus) {
-        Areas all = areas(jobs, gpus);
-        return Math.max(all.longestEnd(), Math.max(dual(all, 1), dual(all, 0)) / gpus.size());
+        return of(jobs, gpus).seconds();
     }
 
     public static double lpSeconds(List<TraceJob> jobs, List<GpuModel> gpus) {
-        Areas all = areas(jobs, gpus);
-        double lo = 0;
-        double hi = 1;
-        final double phi = (Math.sqrt(5) - 1) / 2;
-        double x1 = hi - phi * (hi - lo);
-        double x2 = lo + phi * (hi - lo);
-        double f1 = dual(all, x1);
-        double f2 = dual(all, x2);
-        for (int i = 0; i < SEARCH_STEPS; i++) {
-            if (f1 < f2) {
-                lo = x1;
-                x1 = x2;
-                f1 = f2;
-                x2 = lo + phi * (hi - lo);
-                f2 = dual(all, x2);
-            } else {
-                hi = x2;
-                x2 = x1;
-                f2 = f1;
-                x1 = hi - phi * (hi - lo);
-                f1 = dual(all, x1);
-            }
-        }
-        double best = Math.max(Math.max(f1, f2), Math.max(dual(all, 0), dual(all, 1)));
-        return Math.max(all.longestEnd(), best / gpus.size());
+        return of(jobs, gpus).lpSeconds();
     }
 
-    /** {@code sum_j min_p (l a_jp + (1 - l) b_jp)}: the dual function at {@code l}. */
-    private static double dual(Areas all, double l) {
-        double sum = 0;
-        double[] a = all.compute();
-        double[] b = all.memory();
-        int[] start = all.start();
-        for (int k = 0; k < all.jobs(); k++) {
-            double best = Double.POSITIVE_INFINITY;
-            for (int x = start[k]; x < start[k + 1]; x++) best = Math.min(best, l * a[x] + (1 - l) * b[x]);
-            sum += best;
-        }
-        return sum;
+    private static Accumulator of(List<TraceJob> jobs, List<GpuModel> gpus) {
+        Accumulator all = new Accumulator(gpus);
+        for (TraceJob j : jobs) all.add(j.model(), j.spec().submitS());
+        return all;
     }
 }

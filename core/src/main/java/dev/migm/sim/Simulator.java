@@ -135,25 +135,46 @@ public final class Simulator {
     }
 
     public static SimResult run(String traceName, List<TraceJob> jobs, SchedulingPolicy policy, Options options) {
+        return run(traceName, Workload.of(jobs), policy, options, List.of());
+    }
+
+    public static SimResult run(String traceName, Workload jobs, SchedulingPolicy policy, Options options) {
         return run(traceName, jobs, policy, options, List.of());
     }
 
     /** A run with extra listeners on the engine (tests, reports). */
     public static SimResult run(String traceName, List<TraceJob> jobs, SchedulingPolicy policy, Options options,
                                 List<Engine.EngineListener> listeners) {
+        return run(traceName, Workload.of(jobs), policy, options, listeners);
+    }
+
+    /** A run with extra listeners on the engine (tests, reports). */
+    public static SimResult run(String traceName, Workload jobs, SchedulingPolicy policy, Options options,
+                                List<Engine.EngineListener> listeners) {
         return run(traceName, jobs, policy, options, listeners, dev.migm.engine.Journal.NONE, Double.POSITIVE_INFINITY,
                 null);
+    }
+
+    public static SimResult run(String traceName, List<TraceJob> jobs, SchedulingPolicy policy, Options options,
+                                List<Engine.EngineListener> listeners, dev.migm.engine.Journal journal, double stopAtS,
+                                java.util.function.Consumer<dev.migm.engine.EngineState> stopped) {
+        return run(traceName, Workload.of(jobs), policy, options, listeners, journal, stopAtS, stopped);
     }
 
     /**
      * The general form: extra listeners, a journal for the engine's records, and a stop time. A run
      * stopped before its end hands the engine's {@link dev.migm.engine.EngineState} at that time to
      * {@code stopped} (tests of replay) and reports what it got to.
+     *
+     * <p>Jobs arrive one at a time from the workload, each scheduled when the one before it arrives
+     * (as if all had been scheduled at the start: {@link VirtualTime#arrival}). A job that ended is
+     * counted into the run's figures and, unless per-job rows or a stop time ask for the engine's
+     * whole memory, forgotten by the engine and the truth: a run holds only live jobs.
      */
-    public static SimResult run(String traceName, List<TraceJob> jobs, SchedulingPolicy policy, Options options,
+    public static SimResult run(String traceName, Workload jobs, SchedulingPolicy policy, Options options,
                                 List<Engine.EngineListener> listeners, dev.migm.engine.Journal journal, double stopAtS,
                                 java.util.function.Consumer<dev.migm.engine.EngineState> stopped) {
-        Truth truth = Truth.of(jobs);
+        Truth truth = Truth.streaming();
         VirtualTime time = new VirtualTime();
         SimulatedGpuBackend backend = new SimulatedGpuBackend(time, options.gpus(), options.latency());
         // Only the samples the trigger keeps are events: the others would change nothing.
@@ -164,91 +185,149 @@ public final class Simulator {
         Engine engine = new Engine(time, explainer != null ? explainer : journal, backend, executor, policy,
                 options.estimation().memory().apply(truth),
                 options.estimation().runtime().apply(truth), options.engine());
-        Stats stats = new Stats(options.engine().startupS(), truth);
+        Stats stats = new Stats(options, truth, explainer != null);
         engine.addListener(stats);
         if (explainer != null) engine.addListener(explainer);
         listeners.forEach(engine::addListener);
-        for (TraceJob j : jobs) {
-            time.at(j.spec().submitS(), () -> engine.handle(new EngineEvent.JobSubmitted(j.spec())));
-        }
+        boolean keepEnded = options.perJob() || stopAtS < Double.POSITIVE_INFINITY;
+        engine.addListener(new Engine.EngineListener() {
+            @Override
+            public void jobEnded(Engine.JobView job) {
+                truth.forget(job.spec().id());
+                if (!keepEnded) engine.forget(job.spec().id());
+            }
+        });
+        LowerBound.Accumulator bound = new LowerBound.Accumulator(options.gpus());
         int total = jobs.size();
-        long steps = 0;
-        // Until every job ended; alarms still pending then (time-outs of attempts that answered)
-        // would only add idle time.
-        while (stats.ended < total) {
-            if (time.nextTimeS() > stopAtS) {
-                stopped.accept(engine.snapshot());
-                return summarize(traceName, jobs, truth, policy, options, engine, backend, stats, explainer, false);
+        try (java.util.stream.Stream<TraceJob> stream = jobs.arrivals()) {
+            Arrivals arrivals = new Arrivals(stream.iterator(), time, engine, truth, bound);
+            arrivals.scheduleNext();
+            long steps = 0;
+            // Until every job ended; alarms still pending then (time-outs of attempts that answered)
+            // would only add idle time.
+            while (stats.ended < total) {
+                if (time.nextTimeS() > stopAtS) {
+                    stopped.accept(engine.snapshot());
+                    arrivals.drainInto(bound);
+                    return summarize(traceName, total, policy, options, engine, backend, stats, bound, explainer, false);
+                }
+                if (!time.runNextStep()) {
+                    break;
+                }
+                engine.schedule();
+                if ((++steps & 0x3FF) == 0) {
+                    options.progress().update(policy.name(), stats.ended, total, time.nowS());
+                }
             }
-            if (!time.runNextStep()) {
-                break;
-            }
-            engine.schedule();
-            if ((++steps & 0x3FF) == 0) {
-                options.progress().update(policy.name(), stats.ended, total, time.nowS());
-            }
+            arrivals.drainInto(bound);
         }
         engine.failWaiting("never placed: ");
         options.progress().update(policy.name(), stats.ended, total, time.nowS());
-        return summarize(traceName, jobs, truth, policy, options, engine, backend, stats, explainer, true);
+        return summarize(traceName, total, policy, options, engine, backend, stats, bound, explainer, true);
     }
 
-    private static SimResult summarize(String trace, List<TraceJob> jobs, Truth truth, SchedulingPolicy policy,
-                                       Options options, Engine engine, SimulatedGpuBackend backend, Stats stats,
-                                       MakespanExplainer explainer, boolean complete) {
-        double makespan = 0;
-        int completed = 0;
-        int failed = 0;
-        double jctSum = 0;
-        List<Double> waits = new ArrayList<>();
-        double heldSlices = 0;
-        int firstFit = 0;
-        double overprovision = 0;
-        List<String> failures = new ArrayList<>();
+    /** Feeds a workload's jobs to the engine one at a time, each at its submit time. */
+    private static final class Arrivals {
+        private final java.util.Iterator<TraceJob> jobs;
+        private final VirtualTime time;
+        private final Engine engine;
+        private final Truth truth;
+        private final LowerBound.Accumulator bound;
+        private long order;
+
+        Arrivals(java.util.Iterator<TraceJob> jobs, VirtualTime time, Engine engine, Truth truth,
+                 LowerBound.Accumulator bound) {
+            this.jobs = jobs;
+            this.time = time;
+            this.engine = engine;
+            this.truth = truth;
+            this.bound = bound;
+        }
+
+        void scheduleNext() {
+            if (!jobs.hasNext()) return;
+            TraceJob job = jobs.next();
+            bound.add(job.model(), job.spec().submitS());
+            time.arrival(job.spec().submitS(), order++, () -> {
+                truth.admit(job);
+                engine.handle(new EngineEvent.JobSubmitted(job.spec()));
+                scheduleNext();
+            });
+        }
+
+        /** The jobs that never arrived (a stopped run) still count in the bounds. */
+        void drainInto(LowerBound.Accumulator into) {
+            jobs.forEachRemaining(j -> into.add(j.model(), j.spec().submitS()));
+        }
+    }
+
+    private static SimResult summarize(String trace, int total, SchedulingPolicy policy, Options options,
+                                       Engine engine, SimulatedGpuBackend backend, Stats stats,
+                                       LowerBound.Accumulator bound, MakespanExplainer explainer, boolean complete) {
         List<SimResult.JobRow> perJob = new ArrayList<>();
-        double idealSlices = 0;
+        // Jobs the engine still holds: every job with per-job rows or a stop time, else none that ended.
+        double heldOfLive = 0;
+        DoubleList waits = stats.waits.copy();
         for (Engine.JobView j : engine.jobs()) {
-            long truePeakMib = truth.of(j.spec().id()).memPeakMib();
             var last = j.attempts().isEmpty() ? null : j.attempts().getLast();
             if (options.perJob()) perJob.add(new SimResult.JobRow(trace, policy.name(), j.spec().id(), j.spec().app(),
                     j.state().name().toLowerCase(java.util.Locale.ROOT), j.attempts().size(),
                     last == null ? "" : last.slot().toString(), last == null ? 0 : last.slot().memoryMib(),
-                    truePeakMib, j.spec().submitS(), j.firstLaunchS(), j.endS(), j.needMib(), j.needSource(),
-                    j.lastReason()));
-            heldSlices += j.heldSliceSeconds();
-            if (!Double.isNaN(j.firstLaunchS())) {
-                waits.add(j.firstLaunchS() - j.spec().submitS());
-            }
-            if (j.state() == Engine.State.DONE) {
-                completed++;
-                if (explainer != null) idealSlices += LowerBound.leastComputeSlices(truth.of(j.spec().id()), options.gpus());
-                makespan = Math.max(makespan, j.endS());
-                jctSum += j.endS() - j.spec().submitS();
-                if (j.attempts().size() == 1) firstFit++;
-                long slotMib = j.attempts().getLast().slot().memoryMib();
-                overprovision += (double) slotMib / Math.max(1, truePeakMib);
-            } else if (j.state() == Engine.State.FAILED || j.state() == Engine.State.CANCELLED) {
-                failed++;
-                failures.add(j.spec().id() + ": " + j.lastReason());
-            } else if (complete) {
+                    stats.truePeakMib.getOrDefault(j.spec().id(), 0L), j.spec().submitS(), j.firstLaunchS(), j.endS(),
+                    j.needMib(), j.needSource(), j.lastReason()));
+            if (Stats.ended(j)) continue;
+            if (complete) {
                 throw new IllegalStateException("job " + j.spec().id() + " ended the simulation " + j.state());
             }
+            heldOfLive += j.heldSliceSeconds();
+            if (!Double.isNaN(j.firstLaunchS())) waits.add(j.firstLaunchS() - j.spec().submitS());
         }
+        int completed = stats.completed;
+        double makespan = stats.makespan;
         double energy = backend.energyJoules();
         int computeSlices = options.gpus().stream().mapToInt(GpuModel::computeSlices).sum();
-        double[] w = waits.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        double[] w = waits.sorted();
         double p95 = w.length == 0 ? Double.NaN : w[Math.min(w.length - 1, (int) Math.ceil(0.95 * w.length) - 1)];
         String gpus = describe(options.gpus());
         return new SimResult(trace, policy.name(), gpus, options.estimation().name(),
-                options.engine().earlyRestart().enabled(), jobs.size(), completed, failed, makespan,
-                makespan > 0 ? completed / makespan * 3600 : 0, energy, completed > 0 ? jctSum / completed : Double.NaN,
+                options.engine().earlyRestart().enabled(), total, completed, stats.failed, makespan,
+                makespan > 0 ? completed / makespan * 3600 : 0, energy, completed > 0 ? stats.jctSum / completed : Double.NaN,
                 p95, engine.reconfigurations(), engine.migModeChanges(), engine.restarts(), engine.oomKills(), engine.earlyRestarts(),
                 stats.falseEarlyRestarts, stats.wastedSliceS,
-                completed > 0 ? (double) firstFit / completed : Double.NaN,
-                completed > 0 ? overprovision / completed : Double.NaN,
-                makespan > 0 ? heldSlices / (computeSlices * makespan) : 0,
-                LowerBound.seconds(jobs, options.gpus()), LowerBound.lpSeconds(jobs, options.gpus()), 1, 1, 1, failures,
-                perJob, explainer == null ? null : explainer.explain(makespan, idealSlices, stats.wastedSliceS));
+                completed > 0 ? (double) stats.firstFit / completed : Double.NaN,
+                completed > 0 ? stats.overprovision / completed : Double.NaN,
+                makespan > 0 ? (stats.heldSlices + heldOfLive) / (computeSlices * makespan) : 0,
+                bound.seconds(), bound.lpSeconds(), 1, 1, 1, stats.failures.stream()
+                        .sorted(java.util.Comparator.comparingDouble(Failure::submitS).thenComparing(Failure::id))
+                        .map(Failure::text).toList(),
+                perJob, explainer == null ? null : explainer.explain(makespan, stats.idealSlices, stats.wastedSliceS));
+    }
+
+    private record Failure(double submitS, String id, String text) {
+    }
+
+    /** A growable list of doubles (a wait per job: 80 MB for ten million, not 200 boxed). */
+    private static final class DoubleList {
+        private double[] values = new double[1024];
+        private int size;
+
+        void add(double v) {
+            if (size == values.length) values = java.util.Arrays.copyOf(values, 2 * size);
+            values[size++] = v;
+        }
+
+        DoubleList copy() {
+            DoubleList c = new DoubleList();
+            c.values = java.util.Arrays.copyOf(values, Math.max(1, size));
+            c.size = size;
+            return c;
+        }
+
+        double[] sorted() {
+            double[] out = java.util.Arrays.copyOf(values, size);
+            java.util.Arrays.sort(out);
+            return out;
+        }
     }
 
     static String describe(List<GpuModel> gpus) {
@@ -265,24 +344,65 @@ public final class Simulator {
     }
 
     /**
-     * Counts ended jobs (progress line), the work lost by attempts that did not complete and the
-     * early restarts that were not needed (the simulator knows each job's true peak).
+     * The run's figures, counted as jobs end (so that ended jobs need not be kept): outcomes, waits,
+     * run times, the work lost by attempts that did not complete and the early restarts that were not
+     * needed (the simulator knows each job's true peak).
      */
     private static final class Stats implements Engine.EngineListener {
         private final double startupS;
         private final Truth truth;
+        private final List<GpuModel> gpus;
+        private final boolean explain;
+        private final boolean perJob;
         int ended;
+        int completed;
+        int failed;
+        double makespan;
+        double jctSum;
+        int firstFit;
+        double overprovision;
+        double heldSlices;
+        double idealSlices;
+        /** Failed jobs as (submit time, id, "id: reason"): listed in submit order. */
+        final List<Failure> failures = new ArrayList<>();
+        final DoubleList waits = new DoubleList();
+        /** True peaks of ended jobs, for per-job rows only. */
+        final java.util.Map<String, Long> truePeakMib = new java.util.HashMap<>();
         long falseEarlyRestarts;
         double wastedSliceS;
 
-        Stats(double startupS, Truth truth) {
-            this.startupS = startupS;
+        Stats(Options options, Truth truth, boolean explain) {
+            this.startupS = options.engine().startupS();
             this.truth = truth;
+            this.gpus = options.gpus();
+            this.explain = explain;
+            this.perJob = options.perJob();
+        }
+
+        static boolean ended(Engine.JobView j) {
+            return j.state() == Engine.State.DONE || j.state() == Engine.State.FAILED
+                    || j.state() == Engine.State.CANCELLED;
         }
 
         @Override
-        public void jobEnded(Engine.JobView job) {
+        public void jobEnded(Engine.JobView j) {
             ended++;
+            var model = truth.of(j.spec().id());
+            if (perJob) truePeakMib.put(j.spec().id(), model.memPeakMib());
+            heldSlices += j.heldSliceSeconds();
+            if (!Double.isNaN(j.firstLaunchS())) waits.add(j.firstLaunchS() - j.spec().submitS());
+            if (j.state() == Engine.State.DONE) {
+                completed++;
+                if (explain) idealSlices += LowerBound.leastComputeSlices(model, gpus);
+                makespan = Math.max(makespan, j.endS());
+                jctSum += j.endS() - j.spec().submitS();
+                if (j.attempts().size() == 1) firstFit++;
+                long slotMib = j.attempts().getLast().slot().memoryMib();
+                overprovision += (double) slotMib / Math.max(1, model.memPeakMib());
+            } else {
+                failed++;
+                failures.add(new Failure(j.spec().submitS(), j.spec().id(), j.spec().id() + ": " + j.lastReason()));
+            }
         }
 
         @Override

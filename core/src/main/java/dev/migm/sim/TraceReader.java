@@ -48,35 +48,245 @@ public final class TraceReader {
 
     public static List<TraceJob> parse(String text, String source) {
         String[] lines = text.split("\\R", -1);
-        if (lines.length == 0 || !lines[0].strip().startsWith("# migm-trace")) {
-            throw new InvalidInputException(source + ":1: expected '" + MAGIC + "' as the first line");
-        }
-        String version = lines[0].strip().substring("# migm-trace".length()).strip();
-        if (!version.equals("v1")) {
-            throw new InvalidInputException(source + ":1: unsupported trace version '" + version + "' (this build reads v1)");
-        }
-        int[] index = null;
-        int headerWidth = 0;
+        Parser parser = new Parser(source);
         List<TraceJob> jobs = new ArrayList<>();
         Set<String> ids = new HashSet<>();
-        for (int n = 1; n < lines.length; n++) {
-            String line = lines[n].strip();
-            int lineNo = n + 1;
+        for (int n = 0; n < lines.length; n++) {
+            TraceJob job = parser.line(lines[n], n + 1);
+            if (job == null) continue;
+            if (!ids.add(job.id())) {
+                throw new InvalidInputException(source + ":" + (n + 1) + ": column id: duplicate job id "
+                        + TextFiles.quote(job.id()));
+            }
+            jobs.add(job);
+        }
+        parser.finish();
+        return jobs;
+    }
+
+    /**
+     * A trace file as a {@link Workload}, checked whole first (every row, unique ids) as
+     * {@link #read} does, then streamed run by run when its rows are in submit-time order (what
+     * {@code generate-trace} and {@code convert-trace} write), so that its jobs are never all in
+     * memory; a trace in another order is read whole and sorted. The check keeps 8 bytes per job
+     * (a 64-bit hash of its id); ids whose hashes meet are compared exactly in a second pass.
+     */
+    public static Workload open(Path path) {
+        String source = path.toString();
+        IdHashes hashes = new IdHashes();
+        int[] count = {0};
+        boolean[] sorted = {true};
+        double[] lastSubmit = {Double.NEGATIVE_INFINITY};
+        forEachJob(path, (job, line) -> {
+            count[0]++;
+            hashes.add(job.id());
+            sorted[0] &= job.spec().submitS() >= lastSubmit[0];
+            lastSubmit[0] = job.spec().submitS();
+        });
+        if (hashes.collided()) {
+            java.util.Map<String, Integer> firstLine = new java.util.HashMap<>();
+            forEachJob(path, (job, line) -> {
+                if (!hashes.isSuspect(job.id())) return;
+                if (firstLine.putIfAbsent(job.id(), line) != null) {
+                    throw new InvalidInputException(source + ":" + line + ": column id: duplicate job id "
+                            + TextFiles.quote(job.id()) + " (first on line " + firstLine.get(job.id()) + ")");
+                }
+            });
+        }
+        if (!sorted[0]) {
+            return Workload.of(read(path));
+        }
+        int size = count[0];
+        return new Workload() {
+            @Override
+            public int size() {
+                return size;
+            }
+
+            @Override
+            public java.util.stream.Stream<TraceJob> arrivals() {
+                java.io.BufferedReader in = reader(path);
+                Parser parser = new Parser(source);
+                java.util.Iterator<TraceJob> jobs = new java.util.Iterator<>() {
+                    private int lineNo;
+                    private TraceJob next = advance();
+
+                    private TraceJob advance() {
+                        try {
+                            for (String line; (line = in.readLine()) != null; ) {
+                                TraceJob job = parser.line(line, ++lineNo);
+                                if (job != null) return job;
+                            }
+                            return null;
+                        } catch (java.io.IOException e) {
+                            throw new InvalidInputException(source + ":" + (lineNo + 1) + ": cannot read (" + e.getMessage() + ")");
+                        }
+                    }
+
+                    @Override
+                    public boolean hasNext() {
+                        return next != null;
+                    }
+
+                    @Override
+                    public TraceJob next() {
+                        if (next == null) throw new java.util.NoSuchElementException();
+                        TraceJob job = next;
+                        next = advance();
+                        return job;
+                    }
+                };
+                return java.util.stream.StreamSupport.stream(java.util.Spliterators.spliterator(jobs, size,
+                        java.util.Spliterator.ORDERED | java.util.Spliterator.NONNULL), false).onClose(() -> {
+                            try {
+                                in.close();
+                            } catch (java.io.IOException ignored) {
+                                // read-only: nothing to lose
+                            }
+                        });
+            }
+        };
+    }
+
+    /** Every job of the file with its line, checked as {@link #parse} checks them. */
+    private static void forEachJob(Path path, java.util.function.ObjIntConsumer<TraceJob> each) {
+        String source = path.toString();
+        Parser parser = new Parser(source);
+        int lineNo = 0;
+        try (java.io.BufferedReader in = reader(path)) {
+            for (String line; (line = in.readLine()) != null; ) {
+                TraceJob job = parser.line(line, ++lineNo);
+                if (job != null) each.accept(job, lineNo);
+            }
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw TextFiles.notUtf8(path);
+        } catch (java.io.IOException e) {
+            throw new InvalidInputException(source + ": cannot read (" + e.getMessage() + ")");
+        }
+        parser.finish();
+    }
+
+    private static java.io.BufferedReader reader(Path path) {
+        try {
+            if (java.nio.file.Files.isDirectory(path)) {
+                throw new InvalidInputException(path + ": is a directory, expected a file");
+            }
+            var decoder = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+            return new java.io.BufferedReader(new java.io.InputStreamReader(java.nio.file.Files.newInputStream(path),
+                    decoder), 1 << 16);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new InvalidInputException(path + ": no such file");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new InvalidInputException(path + ": permission denied");
+        } catch (java.io.IOException e) {
+            throw new InvalidInputException(path + ": cannot read (" + e.getMessage() + ")");
+        }
+    }
+
+    /**
+     * A set of 64-bit id hashes (open addressing), for the duplicate check of a streamed trace: a hash
+     * met twice makes its ids suspects, compared exactly afterwards.
+     */
+    private static final class IdHashes {
+        private long[] table = new long[1 << 16];
+        private int size;
+        private boolean zeroSeen;
+        private final java.util.Set<Long> suspects = new HashSet<>();
+
+        static long hash(String id) {
+            long h = 0xcbf29ce484222325L;
+            for (int i = 0; i < id.length(); i++) {
+                h = (h ^ id.charAt(i)) * 0x100000001b3L;
+            }
+            h ^= h >>> 33;
+            h *= 0xff51afd7ed558ccdL;
+            h ^= h >>> 33;
+            return h;
+        }
+
+        void add(String id) {
+            long h = hash(id);
+            if (h == 0) {
+                if (zeroSeen) suspects.add(h);
+                zeroSeen = true;
+                return;
+            }
+            if (2 * (size + 1) > table.length) grow();
+            if (!insert(table, h)) suspects.add(h);
+            else size++;
+        }
+
+        private static boolean insert(long[] table, long h) {
+            int mask = table.length - 1;
+            for (int i = (int) h & mask; ; i = (i + 1) & mask) {
+                if (table[i] == 0) {
+                    table[i] = h;
+                    return true;
+                }
+                if (table[i] == h) return false;
+            }
+        }
+
+        private void grow() {
+            long[] bigger = new long[table.length * 2];
+            for (long h : table) {
+                if (h != 0) insert(bigger, h);
+            }
+            table = bigger;
+        }
+
+        boolean collided() {
+            return !suspects.isEmpty();
+        }
+
+        boolean isSuspect(String id) {
+            return suspects.contains(hash(id));
+        }
+    }
+
+    /** Turns a trace's lines into jobs, one line at a time: the magic line, the header, then rows. */
+    private static final class Parser {
+        private final String source;
+        private boolean magicSeen;
+        private int[] index;
+        private int headerWidth;
+
+        Parser(String source) {
+            this.source = source;
+        }
+
+        /** The job on this line, or null for the magic line, the header, a comment or a blank line. */
+        TraceJob line(String raw, int lineNo) {
+            if (!magicSeen) {
+                String first = raw.startsWith("\uFEFF") ? raw.substring(1).strip() : raw.strip();
+                if (!first.startsWith("# migm-trace")) {
+                    throw new InvalidInputException(source + ":1: expected '" + MAGIC + "' as the first line");
+                }
+                String version = first.substring("# migm-trace".length()).strip();
+                if (!version.equals("v1")) {
+                    throw new InvalidInputException(source + ":1: unsupported trace version '" + version
+                            + "' (this build reads v1)");
+                }
+                magicSeen = true;
+                return null;
+            }
+            String line = raw.strip();
             if (line.isEmpty() || line.startsWith("#")) {
-                continue;
+                return null;
             }
             String[] cells = line.split(",", -1);
             if (index == null) {
                 index = header(cells, source, lineNo);
                 headerWidth = cells.length;
-                continue;
+                return null;
             }
             if (cells.length != headerWidth) {
                 throw new InvalidInputException(source + ":" + lineNo + ": expected " + headerWidth + " columns, got "
                         + cells.length);
             }
             Row row = new Row(cells, index, source, lineNo);
-            TraceJob job;
             try {
                 String declared = row.text("declared_mib");
                 String expected = row.text("expected_s");
@@ -87,22 +297,24 @@ public final class TraceReader {
                         declared.isEmpty() ? OptionalLong.empty() : OptionalLong.of(row.integer("declared_mib")),
                         Map.of(), model.checkpoints(),
                         expected.isEmpty() ? OptionalDouble.empty() : OptionalDouble.of(row.number("expected_s")));
-                job = new TraceJob(spec, model);
+                return new TraceJob(spec, model);
             } catch (IllegalArgumentException e) {
                 // The value types' range checks say "NAME must be ...": name the column as the reader does.
                 String m = String.valueOf(e.getMessage());
                 throw new InvalidInputException(source + ":" + lineNo + ": "
                         + m.replaceFirst("^([a-z_]+) (must .*)$", "column $1: $2"));
             }
-            if (!ids.add(job.id())) {
-                throw new InvalidInputException(source + ":" + lineNo + ": column id: duplicate job id " + TextFiles.quote(job.id()));
+        }
+
+        /** At the end of the input: a trace needs its magic line and header. */
+        void finish() {
+            if (!magicSeen) {
+                throw new InvalidInputException(source + ":1: expected '" + MAGIC + "' as the first line");
             }
-            jobs.add(job);
+            if (index == null) {
+                throw new InvalidInputException(source + ": no CSV header (expected " + String.join(",", COLUMNS) + ")");
+            }
         }
-        if (index == null) {
-            throw new InvalidInputException(source + ": no CSV header (expected " + String.join(",", COLUMNS) + ")");
-        }
-        return jobs;
     }
 
     private static JobClass jobClass(Row row) {

@@ -27,6 +27,23 @@ public final class Truth {
         return new Truth(m);
     }
 
+    /** An empty truth, filled as a streamed trace's jobs arrive ({@link #admit}) and emptied as they end. */
+    public static Truth streaming() {
+        return new Truth(new HashMap<>());
+    }
+
+    /** A job that arrived: its model is known from now on. */
+    public void admit(TraceJob job) {
+        if (models.put(job.id(), job.model()) != null) {
+            throw new IllegalArgumentException("duplicate job id " + job.id());
+        }
+    }
+
+    /** A job that ended: nothing asks for its model again. */
+    public void forget(String jobId) {
+        models.remove(jobId);
+    }
+
     /** The model of a job of the trace; a job the trace does not hold is a bug of the caller. */
     public WorkloadModel of(String jobId) {
         WorkloadModel m = models.get(jobId);

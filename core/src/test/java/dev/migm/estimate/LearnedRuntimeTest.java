@@ -75,6 +75,62 @@ final class LearnedRuntimeTest {
     }
 
     @Test
+    void theGroupedFit_agreesWithLeastSquaresOverEveryRun() {
+        // LearnedRuntime fits by slot-size groups; this is the textbook form, one residual per run,
+        // on the same 0.05 grid with the same tie rule. 200 apps of 3-50 noisy runs on the A100's
+        // five slot sizes: the same c and sat, and D to 1e-9.
+        java.util.Random random = new java.util.Random(7);
+        int[] sms = {14, 28, 42, 56, 98};
+        for (int app = 0; app < 200; app++) {
+            LearnedRuntime r = new LearnedRuntime();
+            JobSpec spec = job("app" + app, JobClass.OTHER);
+            double c = random.nextDouble();
+            double sat = 0.05 + 0.95 * random.nextDouble();
+            double d = 10 + 5000 * random.nextDouble();
+            int runs = 3 + random.nextInt(48);
+            double[][] obs = new double[runs][];
+            for (int i = 0; i < runs; i++) {
+                int sm = sms[random.nextInt(app % 3 == 0 ? 2 : sms.length)];
+                double share = random.nextBoolean() ? 1.0 : 0.2 + 0.8 * random.nextDouble();
+                double runS = d * RuntimeExpectation.slowdown(c, sat, sm, 108) * share * Math.exp(0.2 * random.nextGaussian());
+                r.learn(spec, sm, 108, runS, share);
+                obs[i] = new double[] {108.0 / sm, runS / share};
+            }
+            double[] expected = leastSquaresOverEveryRun(obs);
+            RuntimeExpectation e = r.expect(spec);
+            if (!e.scalingKnown()) continue;
+            assertThat(e.c()).as("app %d c", app).isEqualTo(expected[0]);
+            assertThat(e.sat()).as("app %d sat", app).isEqualTo(expected[1]);
+            assertThat(e.wholeGpuS()).as("app %d D", app).isCloseTo(expected[2], within(expected[2] * 1e-9));
+        }
+    }
+
+    /** {c, sat, D} minimising the squared log error over every run {ratio, wholeWorkS}. */
+    private static double[] leastSquaresOverEveryRun(double[][] obs) {
+        double bestErr = Double.POSITIVE_INFINITY;
+        double[] best = null;
+        for (int ci = 0; ci <= 20; ci++) {
+            for (int si = 1; si <= 20; si++) {
+                double c = ci * 0.05;
+                double sat = si * 0.05;
+                double logD = 0;
+                for (double[] o : obs) logD += Math.log(o[1] / ((1 - c) + c * Math.max(1.0, sat * o[0])));
+                logD /= obs.length;
+                double err = 0;
+                for (double[] o : obs) {
+                    double res = Math.log(o[1]) - logD - Math.log((1 - c) + c * Math.max(1.0, sat * o[0]));
+                    err += res * res;
+                }
+                if (err < bestErr - 1e-12) {
+                    bestErr = err;
+                    best = new double[] {c, sat, Math.exp(logD)};
+                }
+            }
+        }
+        return best;
+    }
+
+    @Test
     void anAttemptThatDidAlmostNoWork_teachesNothing() {
         LearnedRuntime r = new LearnedRuntime();
         JobSpec bert = job("bert", JobClass.ML);

@@ -46,6 +46,32 @@ final class ProjectionTest {
     }
 
     @Test
+    void runningSums_agreeWithTheTwoPassLine_onAnH200sMemoryFigures() {
+        // 120 samples of ~140 GiB (143,000 MiB) growing 300 MiB over 0.5% of progress, with +-2 MiB
+        // of noise: the one-pass sums (taken from the first sample) give the textbook two-pass line's
+        // projection and bound to 1e-6 MiB, where raw sums of squares (2.5e12) would cancel badly.
+        SplittableRandom random = new SplittableRandom(11);
+        List<MemoryProjection.Sample> s = new ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            double p = 0.900 + 0.005 * i / 119;
+            s.add(new MemoryProjection.Sample(p, Math.round(143_000 + 60_000 * (p - 0.9)) + random.nextInt(-2, 3)));
+        }
+        double n = s.size();
+        double mp = s.stream().mapToDouble(MemoryProjection.Sample::progress).sum() / n;
+        double my = s.stream().mapToDouble(MemoryProjection.Sample::usedMib).sum() / n;
+        double sxx = s.stream().mapToDouble(x -> (x.progress() - mp) * (x.progress() - mp)).sum();
+        double sxy = s.stream().mapToDouble(x -> (x.progress() - mp) * (x.usedMib() - my)).sum();
+        double slope = sxy / sxx;
+        double rss = s.stream().mapToDouble(x -> Math.pow(x.usedMib() - my - slope * (x.progress() - mp), 2)).sum();
+        double sigma = Math.max(Math.sqrt(rss / (n - 2)), 1e-6 * my);
+        double projected = my + slope * (1 - mp);
+        double lower = projected - 4 * sigma * Math.sqrt(1 / n + (1 - mp) * (1 - mp) / sxx);
+        MemoryProjection.Result r = MemoryProjection.project(s, 4, 1e-6).orElseThrow();
+        assertThat(r.projectedMib()).isCloseTo(projected, within(1e-6));
+        assertThat(r.lowerMib()).isCloseTo(lower, within(1e-6));
+    }
+
+    @Test
     void tooFewSamplesOrNoSpread_projectNothing() {
         assertThat(MemoryProjection.project(List.of(new MemoryProjection.Sample(0.1, 10),
                 new MemoryProjection.Sample(0.2, 20)), 4, 0)).isEmpty();

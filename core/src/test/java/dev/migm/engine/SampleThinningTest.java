@@ -1,0 +1,41 @@
+package dev.migm.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayDeque;
+import org.junit.jupiter.api.Test;
+
+/** Which memory samples early restart keeps over an attempt of any length, and how a sampler skips the rest. */
+final class SampleThinningTest {
+    @Test
+    void nextKept_isTheNextNumberKeepsKeeps() {
+        // The constant-time step against counting through every number (the simulator used to).
+        for (int window : new int[] {1, 7, 60}) {
+            long expected = 0;
+            for (long s = -1; s < 200_000; s = expected) {
+                expected = s + 1;
+                while (!Engine.EarlyRestart.keeps(expected, window)) expected++;
+                assertThat(Engine.EarlyRestart.nextKept(s, window)).as("window %d after %d", window, s).isEqualTo(expected);
+            }
+        }
+    }
+
+    @Test
+    void anAttemptOfAnyLength_keepsOneToTwoWindowsSpreadOverAllOfIt() {
+        // Samples kept as the engine keeps them (kept numbers only, halved at two windows), for attempts
+        // of 1 minute to 4 days of one-second samples: between 60 and 119 remain after the first two
+        // minutes, and they reach back to the attempt's first tenth (the trigger's span test needs
+        // 2% of it; the last 60 samples of a 4-day attempt span 0.02% of it).
+        int window = 60;
+        for (long length : new long[] {60, 121, 1_000, 3_000, 86_400, 345_600}) {
+            ArrayDeque<MemoryProjection.Sample> kept = new ArrayDeque<>();
+            for (long s = 0; s < length; s = Engine.EarlyRestart.nextKept(s, window)) {
+                kept.addLast(new MemoryProjection.Sample((double) s / length, 1000));
+                if (kept.size() >= 2 * window) Engine.decimate(kept);
+            }
+            if (length >= 2 * window) assertThat(kept.size()).as("length %d", length).isBetween(window, 2 * window - 1);
+            assertThat(kept.getFirst().progress()).as("length %d", length).isLessThan(0.1);
+            assertThat(kept.getLast().progress()).as("length %d", length).isGreaterThan(0.9);
+        }
+    }
+}
