@@ -2,7 +2,9 @@
  * A stub libnvidia-ml.so.1 for testing migm's NVML binding without a GPU: the calls migm makes,
  * with the structs and return codes of NVIDIA's public nvml.h (mig-hardware.md section 3), over an
  * in-memory node of two A100-SXM4-40GB: GPU 0 with MIG on, GPU 1 with MIG off. Profile figures are
- * the catalog's (NVIDIA MIG User Guide transcript). Written for the tests; not NVIDIA's code.
+ * the catalog's (NVIDIA MIG User Guide transcript). MIG modes change as nvmlDeviceSetMigMode documents
+ * them: at once on an idle GPU of Hopper or newer (stub_set_architecture), pending a reset on Ampere,
+ * pending while instances exist. Written for the tests; not NVIDIA's code.
  */
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +28,9 @@ typedef struct { unsigned int start, size; } nvmlGpuInstancePlacement_t;
 static struct nvmlDevice_st devices[2] = {{0}, {1}};
 static int initialised = 0;
 static unsigned long long energy_mj[2] = {1000000ULL, 2000000ULL};
+static unsigned int mig_current[2] = {1, 0}, mig_pending[2] = {1, 0};
+static unsigned int architecture = 7; /* NVML_DEVICE_ARCH_AMPERE */
+static unsigned long long whole_mib[2]; /* a process on the whole GPU, MIG off: stub_set_whole_process_memory */
 
 struct profile { int enum_value; nvmlGpuInstanceProfileInfo_t info; unsigned int starts[7]; unsigned int nstarts, size; };
 static const struct profile profiles[] = {
@@ -110,8 +115,24 @@ nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t d, nvmlPciInfo_t *pci) {
 }
 
 nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t d, unsigned int *current, unsigned int *pending) {
-    *current = d->index == 0;
-    *pending = d->index == 0;
+    *current = mig_current[d->index];
+    *pending = mig_pending[d->index];
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetArchitecture(nvmlDevice_t d, unsigned int *arch) {
+    *arch = architecture;
+    return NVML_SUCCESS;
+}
+
+static int has_instances(int gpu);
+
+nvmlReturn_t nvmlDeviceSetMigMode(nvmlDevice_t d, unsigned int mode, nvmlReturn_t *activation) {
+    if (mode > 1) return NVML_ERROR_INVALID_ARGUMENT;
+    mig_pending[d->index] = mode;
+    if (has_instances(d->index) || whole_mib[d->index] > 0) *activation = 19;  /* IN_USE */
+    else if (architecture < 9) *activation = 16;                              /* RESET_REQUIRED */
+    else { mig_current[d->index] = mode; *activation = NVML_SUCCESS; }
     return NVML_SUCCESS;
 }
 
@@ -169,6 +190,12 @@ static struct nvmlDevice_st mig_devices[MAX_GI];
 static unsigned int next_gi_id = 1;
 static unsigned long long process_mib[MAX_GI]; /* set by tests through stub_set_process_memory */
 
+static int has_instances(int gpu) {
+    if (gpu != 0) return 0;
+    for (int k = 0; k < MAX_GI; k++) if (gis[k].used) return 1;
+    return 0;
+}
+
 static const struct profile *profile_by_id(unsigned int id) {
     for (unsigned int i = 0; i < NPROFILES; i++) if (profiles[i].info.id == id) return &profiles[i];
     return NULL;
@@ -177,7 +204,7 @@ static const struct profile *profile_by_id(unsigned int id) {
 nvmlReturn_t nvmlDeviceCreateGpuInstanceWithPlacement(nvmlDevice_t d, unsigned int profileId,
                                                       const nvmlGpuInstancePlacement_t *p, nvmlGpuInstance_t *gi) {
     const struct profile *pr = profile_by_id(profileId);
-    if (d->index != 0 || pr == NULL) return NVML_ERROR_NOT_SUPPORTED;
+    if (d->index != 0 || pr == NULL || !mig_current[0]) return NVML_ERROR_NOT_SUPPORTED;
     int legal = 0;
     for (unsigned int j = 0; j < pr->nstarts; j++) legal |= pr->starts[j] == p->start;
     if (!legal || p->size != pr->size) return NVML_ERROR_INVALID_ARGUMENT;
@@ -273,6 +300,15 @@ nvmlReturn_t nvmlGpuInstanceDestroy(nvmlGpuInstance_t gi) {
 
 nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d, unsigned int *count, nvmlProcessInfo_t *infos) {
     unsigned int n = 0;
+    if (d->index < 2 && whole_mib[d->index] > 0) {
+        if (*count < 1) { *count = 1; return NVML_ERROR_INSUFFICIENT_SIZE; }
+        infos[0].pid = 4343;
+        infos[0].usedGpuMemory = whole_mib[d->index] << 20;
+        infos[0].gpuInstanceId = 0xFFFFFFFF;
+        infos[0].computeInstanceId = 0xFFFFFFFF;
+        *count = 1;
+        return NVML_SUCCESS;
+    }
     if (d->index >= 100 && process_mib[d->index - 100] > 0) {
         if (*count < 1) { *count = 1; return NVML_ERROR_INSUFFICIENT_SIZE; }
         infos[0].pid = 4242;
@@ -290,7 +326,17 @@ void stub_reset(void) {
     memset(gis, 0, sizeof(gis));
     memset(cis, 0, sizeof(cis));
     memset(process_mib, 0, sizeof(process_mib));
+    memset(whole_mib, 0, sizeof(whole_mib));
+    mig_current[0] = mig_pending[0] = 1;
+    mig_current[1] = mig_pending[1] = 0;
+    architecture = 7;
 }
+
+/* Test hook: the GPUs' architecture (nvml.h: 7 Ampere, 9 Hopper, 10 Blackwell). */
+void stub_set_architecture(unsigned int arch) { architecture = arch; }
+
+/* Test hook: a process holding mib on a whole GPU (MIG off). */
+void stub_set_whole_process_memory(unsigned int gpu, unsigned long long mib) { whole_mib[gpu] = mib; }
 
 /* Test hook: a process holding mib on the MIG device of the GPU instance at memory slice start. */
 void stub_set_process_memory(unsigned int start, unsigned long long mib) {

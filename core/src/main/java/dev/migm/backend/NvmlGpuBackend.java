@@ -31,7 +31,11 @@ import java.util.concurrent.Executors;
  * remembered, so instances made by someone else are seen, and a plan made for another layout is
  * refused as a conflict. Process memory comes from {@code nvmlDeviceGetComputeRunningProcesses_v3}
  * on the MIG device, capped at the instance's memory; progress is never known here (only the job
- * can report it). migm never changes MIG mode: an admin enables it (it needs a GPU reset).
+ * can report it). migm changes a GPU's MIG mode only where an admin allowed it ({@link ModeChanges})
+ * and only on Hopper and newer, where {@code nvmlDeviceSetMigMode} takes effect on an idle GPU
+ * without a reset (on Ampere it leaves a pending mode that needs a GPU reset, which NVML's public
+ * API does not offer; mig-hardware.md section 3.6). With MIG off a GPU is one slot, its device
+ * {@code GPU-<uuid>}, its processes' memory read on the GPU's own handle.
  * {@code IN_USE} on a destroy is retried with back-off ({@link Retry}): the driver answers it for a
  * moment after the last process of an instance exits (mig-hardware.md section 3.1); other refusals
  * ({@code INSUFFICIENT_RESOURCES}, {@code NO_PERMISSION}) end the plan with NVML's message, and the
@@ -54,20 +58,41 @@ public final class NvmlGpuBackend implements LiveBackend {
         public static final Retry DEFAULT = new Retry(5, java.time.Duration.ofMillis(250));
     }
 
-    /** One GPU the backend drives: its NVML index and catalog model. */
-    public record ManagedGpu(int nvmlIndex, GpuModel model) {
+    /** One GPU the backend drives: its NVML index, catalog model, device UUID and whether migm may change its mode. */
+    public record ManagedGpu(int nvmlIndex, GpuModel model, String uuid, boolean modeChangeable) {
     }
 
+    /**
+     * Whether migm may change MIG modes on this node: an admin's opt-in ({@code --allow-mig-mode-change},
+     * or {@code allow_mig_mode_change} in the daemon's config), with the time a change is expected to
+     * take, for the policy to weigh (no NVIDIA figure exists; the default is models.md section 4's
+     * 30 s, a reset's order of magnitude; a site measures its own with {@code nvidia-smi -mig}).
+     */
+    public record ModeChanges(boolean allowed, double expectedS) {
+        public static final ModeChanges NEVER = new ModeChanges(false, Double.POSITIVE_INFINITY);
+
+        public static ModeChanges allowed(double expectedS) {
+            return new ModeChanges(true, expectedS);
+        }
+    }
+
+    /** How long a mode change may take before it is reported as failed (NVML gives no deadline). */
+    static final java.time.Duration MODE_CHANGE_TIMEOUT = java.time.Duration.ofSeconds(120);
+
     private final Retry retry;
+    private final List<ManagedGpu> managed;
+    private final ModeChanges modeChanges;
     /** MIG devices already looked up, per GPU and instance; see {@link #computeInstance}. */
     private final Map<Resolved, Nvml.ComputeInstance> resolved = new HashMap<>();
 
     private record Resolved(int gpu, Instance instance) {
     }
 
-    private NvmlGpuBackend(Nvml nvml, List<ManagedGpu> gpus, Retry retry) {
+    private NvmlGpuBackend(Nvml nvml, List<ManagedGpu> gpus, Retry retry, ModeChanges modeChanges) {
         this.nvml = nvml;
         this.retry = retry;
+        this.managed = List.copyOf(gpus);
+        this.modeChanges = modeChanges;
         this.indices = gpus.stream().map(ManagedGpu::nvmlIndex).toList();
         this.models = gpus.stream().map(ManagedGpu::model).toList();
         this.worker = Executors.newSingleThreadExecutor(r -> {
@@ -84,30 +109,52 @@ public final class NvmlGpuBackend implements LiveBackend {
      * an {@link InvalidInputException} with the reasons.
      */
     public static NvmlGpuBackend open(Nvml nvml, Catalog catalog, List<String> skipped) {
-        return open(nvml, catalog, skipped, Retry.DEFAULT);
+        return open(nvml, catalog, skipped, Retry.DEFAULT, ModeChanges.NEVER);
     }
 
     /** {@link #open(Nvml, Catalog, List)} with another back-off for {@code IN_USE}. */
     public static NvmlGpuBackend open(Nvml nvml, Catalog catalog, List<String> skipped, Retry retry) {
+        return open(nvml, catalog, skipped, retry, ModeChanges.NEVER);
+    }
+
+    /**
+     * The GPUs migm can drive: model in the catalog, and MIG on, or MIG off where the admin allowed
+     * mode changes and the GPU changes modes without a reset (Hopper and newer).
+     */
+    public static NvmlGpuBackend open(Nvml nvml, Catalog catalog, List<String> skipped, Retry retry,
+                                      ModeChanges modeChanges) {
         nvml.migControl().ifPresent(why -> {
             throw new InvalidInputException("NVML cannot control MIG here: " + why);
         });
         List<ManagedGpu> gpus = new ArrayList<>();
         for (Nvml.DeviceInfo d : nvml.devices()) {
             Optional<GpuModel> model = catalog.find(d.name());
+            boolean changeable = modeChanges.allowed() && nvml.canSetMigMode() && d.migCurrent().isPresent()
+                    && resetless(nvml.architecture(d.index()));
             if (model.isEmpty()) {
                 skipped.add("gpu" + d.index() + " " + d.name() + ": not in the catalog (migm import-smi can add it)");
-            } else if (!d.migCurrent().orElse(false)) {
+            } else if (!d.migCurrent().orElse(false) && !changeable) {
                 skipped.add("gpu" + d.index() + " " + d.name() + ": MIG mode is off (an admin enables it: "
-                        + "nvidia-smi -i " + d.index() + " -mig 1)");
+                        + "nvidia-smi -i " + d.index() + " -mig 1" + (modeChanges.allowed()
+                        ? "; migm changes modes itself only on Hopper and newer, where no GPU reset is needed)" : ")"));
             } else {
-                gpus.add(new ManagedGpu(d.index(), model.get()));
+                gpus.add(new ManagedGpu(d.index(), model.get(), d.uuid(), changeable));
             }
         }
         if (gpus.isEmpty()) {
             throw new InvalidInputException("no GPU migm can drive through NVML: " + String.join("; ", skipped));
         }
-        return new NvmlGpuBackend(nvml, gpus, retry);
+        return new NvmlGpuBackend(nvml, gpus, retry, modeChanges);
+    }
+
+    /**
+     * Whether a GPU of this architecture activates a MIG mode change without a reset: Hopper and newer
+     * (nvml.h's "unknown" is "presumably something newer"); Ampere needs a reset (mig-hardware.md 3.6).
+     */
+    static boolean resetless(java.util.OptionalInt architecture) {
+        if (architecture.isEmpty()) return false;
+        int arch = architecture.getAsInt();
+        return arch == Nvml.ARCH_UNKNOWN || arch >= Nvml.ARCH_HOPPER;
     }
 
     @Override
@@ -118,6 +165,7 @@ public final class NvmlGpuBackend implements LiveBackend {
     /** The layout NVML reports now; a GPU instance of a profile the catalog lacks is an error. */
     @Override
     public synchronized Layout layout(int gpu) {
+        if (!migEnabledNow(gpu)) return new Layout(models.get(gpu), List.of());
         return new Layout(models.get(gpu), List.copyOf(readBack(gpu).keySet()));
     }
 
@@ -132,11 +180,80 @@ public final class NvmlGpuBackend implements LiveBackend {
         return found;
     }
 
+    /** At start: the mode the policy starts from; changed now only where migm may change modes. */
     @Override
     public void setMigEnabled(int gpu, boolean enabled) {
-        if (!enabled) {
-            throw new UnsupportedOperationException("migm does not change MIG mode on real GPUs (it needs an idle GPU "
-                    + "and a reset); policy serial needs GPUs an admin left with MIG off");
+        if (migEnabledNow(gpu) == enabled) return;
+        if (!canChangeMigMode(gpu)) {
+            throw new UnsupportedOperationException("migm changes MIG modes on real GPUs only where an admin allowed it "
+                    + "(--allow-mig-mode-change) and on Hopper and newer (no reset); gpu" + gpu + " has MIG "
+                    + (enabled ? "off" : "on") + " and this policy needs it " + (enabled ? "on" : "off"));
+        }
+        switchMode(gpu, enabled).ifPresent(failure -> {
+            throw new IllegalStateException("gpu" + gpu + ": " + failure);
+        });
+    }
+
+    @Override
+    public synchronized boolean migEnabledNow(int gpu) {
+        return nvml.migMode(indices.get(gpu)).current();
+    }
+
+    @Override
+    public boolean canChangeMigMode(int gpu) {
+        return managed.get(gpu).modeChangeable();
+    }
+
+    @Override
+    public double migModeChangeS(int gpu) {
+        return canChangeMigMode(gpu) ? modeChanges.expectedS() : Double.POSITIVE_INFINITY;
+    }
+
+    @Override
+    public void changeMigMode(int gpu, boolean enabled, long ticket, EventSink sink) {
+        if (!canChangeMigMode(gpu)) {
+            throw new UnsupportedOperationException("gpu" + gpu + ": migm may not change its MIG mode");
+        }
+        worker.execute(() -> sink.deliver(new EngineEvent.MigModeChanged(gpu, ticket, switchMode(gpu, enabled))));
+    }
+
+    /**
+     * Sets an idle GPU's MIG mode: turning it off destroys the (idle) instances first, compute
+     * instances before their GPU instance; then {@code nvmlDeviceSetMigMode}, and the mode read back
+     * until it is the one asked for ({@link #MODE_CHANGE_TIMEOUT}). A mode left pending (NVML's
+     * activation status {@code IN_USE} or {@code RESET_REQUIRED}) is a failure that says so; the
+     * engine then plans with the mode the GPU reports.
+     */
+    private synchronized Optional<String> switchMode(int gpu, boolean enabled) {
+        resolved.keySet().removeIf(r -> r.gpu() == gpu);
+        int index = indices.get(gpu);
+        try {
+            if (nvml.migMode(index).current() == enabled) return Optional.empty();
+            if (!enabled) {
+                for (Nvml.GpuInstance gi : readBack(gpu).values()) {
+                    for (Nvml.ComputeInstance ci : nvml.computeInstances(gi)) retryingInUse(() -> nvml.destroy(ci));
+                    retryingInUse(() -> nvml.destroy(gi));
+                }
+            }
+            dev.migm.nvml.NvmlReturn activation = nvml.setMigMode(index, enabled);
+            if (activation != dev.migm.nvml.NvmlReturn.SUCCESS) {
+                return Optional.of("nvmlDeviceSetMigMode: the mode is pending, not active (NVML_ERROR_" + activation.name()
+                        + (activation == dev.migm.nvml.NvmlReturn.IN_USE ? ": a process or a monitoring client holds the GPU"
+                        : ": a GPU reset or reboot activates it") + ")");
+            }
+            long deadline = System.nanoTime() + MODE_CHANGE_TIMEOUT.toNanos();
+            while (nvml.migMode(index).current() != enabled) {
+                if (System.nanoTime() > deadline) {
+                    return Optional.of("MIG mode still " + (enabled ? "off" : "on") + " after " + MODE_CHANGE_TIMEOUT.toSeconds() + " s");
+                }
+                Thread.sleep(200);
+            }
+            return Optional.empty();
+        } catch (NvmlException e) {
+            return Optional.of(e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.of("interrupted while waiting for the MIG mode change");
         }
     }
 
@@ -218,12 +335,17 @@ public final class NvmlGpuBackend implements LiveBackend {
 
     @Override
     public String deviceName(Slot slot) {
+        if (slot.instance().isEmpty()) return managed.get(slot.gpu()).uuid();
         return computeInstance(slot).migUuid();
     }
 
     @Override
     public SlotUsage usage(Slot slot) {
         long used;
+        if (slot.instance().isEmpty()) {
+            used = nvml.processMemory(indices.get(slot.gpu())).usedMib();
+            return new SlotUsage(Math.min(used, models.get(slot.gpu()).memoryMib()), OptionalDouble.empty());
+        }
         try {
             used = nvml.processMemory(computeInstance(slot)).usedMib();
         } catch (NvmlException stale) {

@@ -32,12 +32,18 @@ final class LiveBackends {
      */
     static Opened open(String backendName, String gpu, int gpuCount, Path home, double timeScale, String nvmlLibrary,
                        Consumer<String> notes, PrintWriter err) {
-        return open(backendName, gpu, gpuCount, home, timeScale, nvmlLibrary, notes, err, dev.migm.emu.FaultInjector.NONE);
+        return open(backendName, gpu, gpuCount, home, timeScale, nvmlLibrary, notes, err, dev.migm.emu.FaultInjector.NONE,
+                false);
     }
 
-    /** As above, with faults injected into the emulated GPU (tests of recovery; ignored on NVML). */
+    /**
+     * As above, with faults injected into the emulated GPU (tests of recovery; ignored on NVML), and
+     * whether the admin lets migm change MIG modes of real GPUs ({@code --allow-mig-mode-change}; the
+     * emulated GPU's modes change either way).
+     */
     static Opened open(String backendName, String gpu, int gpuCount, Path home, double timeScale, String nvmlLibrary,
-                       Consumer<String> notes, PrintWriter err, dev.migm.emu.FaultInjector faults) {
+                       Consumer<String> notes, PrintWriter err, dev.migm.emu.FaultInjector faults,
+                       boolean allowMigModeChange) {
         if (!List.of("emulated", "nvml", "auto").contains(backendName)) {
             throw new InvalidInputException("--backend: expected emulated, nvml or auto, got "
                     + dev.migm.io.TextFiles.quote(backendName));
@@ -54,7 +60,10 @@ final class LiveBackends {
                     nvml = a.nvml();
                     List<String> skipped = new ArrayList<>();
                     try {
-                        chosen = NvmlGpuBackend.open(nvml, dev.migm.gpu.Catalog.builtin(), skipped);
+                        chosen = NvmlGpuBackend.open(nvml, dev.migm.gpu.Catalog.builtin(), skipped,
+                                NvmlGpuBackend.Retry.DEFAULT, allowMigModeChange
+                                        ? NvmlGpuBackend.ModeChanges.allowed(SimulatedGpuBackend.Latency.DEFAULT.migModeChangeS())
+                                        : NvmlGpuBackend.ModeChanges.NEVER);
                         unavailable = null;
                         skipped.forEach(why -> notes.accept("skipping " + why));
                     } catch (InvalidInputException e) {

@@ -80,6 +80,10 @@ final class RunCommand implements Callable<Integer> {
             + " (default ${DEFAULT-VALUE})")
     String backendName;
 
+    @Option(names = "--allow-mig-mode-change", description = "let migm turn MIG off and on on idle GPUs of this node"
+            + " (NVML; Hopper and newer, which need no reset; root). Without it migm never changes a real GPU's mode")
+    boolean allowMigModeChange;
+
     @Option(names = "--nvml-library", defaultValue = dev.migm.nvml.Nvml.DEFAULT_LIBRARY,
             description = "the NVML library for --backend nvml (default ${DEFAULT-VALUE})")
     String nvmlLibrary;
@@ -111,7 +115,8 @@ final class RunCommand implements Callable<Integer> {
         Path base = home(home);
         PrintWriter out = spec.commandLine().getOut();
         LiveBackends.Opened opened = LiveBackends.open(backendName, gpu, gpuCount, base, timeScale, nvmlLibrary,
-                json ? line -> { } : out::println, spec.commandLine().getErr());
+                json ? line -> { } : out::println, spec.commandLine().getErr(), dev.migm.emu.FaultInjector.NONE,
+                allowMigModeChange);
         dev.migm.nvml.Nvml nvml = opened.nvml();
         boolean emulated = opened.emulated();
         LiveBackend backend = opened.backend();

@@ -142,6 +142,10 @@ final class ServiceCommands {
         @Option(names = "--nvml-library", description = "the NVML library (default " + dev.migm.nvml.Nvml.DEFAULT_LIBRARY + ")")
         String nvmlLibrary;
 
+        @Option(names = "--allow-mig-mode-change", description = "let migm turn MIG off and on on idle GPUs of this"
+                + " node (NVML; Hopper and newer; root); also allow_mig_mode_change in the config file")
+        boolean allowMigModeChange;
+
         @Mixin
         ExecutorOptions executorOptions = new ExecutorOptions();
 
@@ -178,7 +182,8 @@ final class ServiceCommands {
                     gpuText, gpuCount, base, scale, nvmlLibrary != null ? nvmlLibrary : cfg.nvmlLibrary()
                             .orElse(dev.migm.nvml.Nvml.DEFAULT_LIBRARY), out::println, spec.commandLine().getErr(),
                     emulatedFaults == null ? dev.migm.emu.FaultInjector.NONE
-                            : dev.migm.emu.FaultInjector.Scripted.parse(emulatedFaults));
+                            : dev.migm.emu.FaultInjector.Scripted.parse(emulatedFaults),
+                    allowMigModeChange || cfg.allowMigModeChange());
             NodeService service;
             try {
                 service = NodeService.start(new NodeService.Settings(base, opened.backend(), opened.emulated()

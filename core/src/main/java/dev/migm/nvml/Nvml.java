@@ -45,7 +45,8 @@ public final class Nvml implements AutoCloseable {
         "nvmlDeviceGetTotalEnergyConsumption", "nvmlDeviceGetGpuInstanceProfileInfo",
         "nvmlDeviceGetGpuInstancePossiblePlacements_v2"};
     /** Looked up when present; a library without them leaves the answer empty. */
-    private static final String[] OPTIONAL_SYMBOLS = {"nvmlDeviceGetPciInfo_v3", "nvmlDeviceGetMemoryInfo_v2"};
+    private static final String[] OPTIONAL_SYMBOLS = {"nvmlDeviceGetPciInfo_v3", "nvmlDeviceGetMemoryInfo_v2",
+        "nvmlDeviceGetArchitecture", "nvmlDeviceSetMigMode"};
     private static final String[] MIG_CONTROL_SYMBOLS = {"nvmlDeviceCreateGpuInstanceWithPlacement",
         "nvmlDeviceGetGpuInstances", "nvmlGpuInstanceGetInfo", "nvmlGpuInstanceGetComputeInstanceProfileInfo",
         "nvmlGpuInstanceCreateComputeInstance", "nvmlGpuInstanceGetComputeInstances", "nvmlComputeInstanceGetInfo_v2",
@@ -168,6 +169,8 @@ public final class Nvml implements AutoCloseable {
                  "nvmlDeviceGetTotalEnergyConsumption" ->
                     FunctionDescriptor.of(i, p, p);
             case "nvmlDeviceGetMigMode" -> FunctionDescriptor.of(i, p, p, p);
+            case "nvmlDeviceGetArchitecture" -> FunctionDescriptor.of(i, p, p);
+            case "nvmlDeviceSetMigMode" -> FunctionDescriptor.of(i, p, i, p);
             case "nvmlDeviceGetGpuInstanceProfileInfo" -> FunctionDescriptor.of(i, p, i, p);
             case "nvmlDeviceGetGpuInstancePossiblePlacements_v2", "nvmlDeviceGetGpuInstances",
                  "nvmlGpuInstanceGetComputeInstances" -> FunctionDescriptor.of(i, p, i, p, p);
@@ -435,19 +438,89 @@ public final class Nvml implements AutoCloseable {
     public ProcessMemory processMemory(ComputeInstance ci) {
         requireControl();
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment count = a.allocate(ValueLayout.JAVA_INT);
-            int capacity = 64;
-            MemorySegment infos = a.allocate(NvmlStructs.PROCESS_INFO, capacity);
-            count.set(ValueLayout.JAVA_INT, 0, capacity);
-            check("nvmlDeviceGetComputeRunningProcesses_v3",
-                    invokeInt("nvmlDeviceGetComputeRunningProcesses_v3", ci.migDevice(), count, infos));
-            long bytes = 0;
-            int n = count.get(ValueLayout.JAVA_INT, 0);
-            for (int k = 0; k < n; k++) {
-                long used = infos.get(ValueLayout.JAVA_LONG, k * NvmlStructs.PROCESS_INFO.byteSize() + 8);
-                if (used != NvmlStructs.VALUE_NOT_AVAILABLE) bytes += used;
-            }
-            return new ProcessMemory(n, bytes >> 20);
+            return processMemoryOn(a, ci.migDevice(), "nvmlDeviceGetComputeRunningProcesses_v3");
+        }
+    }
+
+    private ProcessMemory processMemoryOn(Arena a, MemorySegment device, String call) {
+        MemorySegment count = a.allocate(ValueLayout.JAVA_INT);
+        int capacity = 64;
+        MemorySegment infos = a.allocate(NvmlStructs.PROCESS_INFO, capacity);
+        count.set(ValueLayout.JAVA_INT, 0, capacity);
+        check(call, invokeInt(call, device, count, infos));
+        long bytes = 0;
+        int n = count.get(ValueLayout.JAVA_INT, 0);
+        for (int k = 0; k < n; k++) {
+            long used = infos.get(ValueLayout.JAVA_LONG, k * NvmlStructs.PROCESS_INFO.byteSize() + 8);
+            if (used != NvmlStructs.VALUE_NOT_AVAILABLE) bytes += used;
+        }
+        return new ProcessMemory(n, bytes >> 20);
+    }
+
+    /**
+     * Memory the compute processes on a whole GPU (MIG off) use: {@code
+     * nvmlDeviceGetComputeRunningProcesses_v3} on the GPU's own handle.
+     */
+    public ProcessMemory processMemory(int gpu) {
+        requireControl();
+        try (Arena a = Arena.ofConfined()) {
+            return processMemoryOn(a, handle(a, gpu), "nvmlDeviceGetComputeRunningProcesses_v3");
+        }
+    }
+
+    /**
+     * {@code nvmlDeviceGetArchitecture}: {@link #ARCH_AMPERE}, {@link #ARCH_HOPPER}, ..., or
+     * {@code 0xffffffff} ("anything else, presumably something newer", nvml.h); empty when the
+     * library or GPU does not say.
+     */
+    public java.util.OptionalInt architecture(int gpu) {
+        if (!calls.containsKey("nvmlDeviceGetArchitecture")) return java.util.OptionalInt.empty();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment arch = a.allocate(ValueLayout.JAVA_INT);
+            return invokeInt("nvmlDeviceGetArchitecture", handle(a, gpu), arch) == 0
+                    ? java.util.OptionalInt.of(arch.get(ValueLayout.JAVA_INT, 0)) : java.util.OptionalInt.empty();
+        }
+    }
+
+    /** nvml.h's {@code NVML_DEVICE_ARCH_AMPERE}. */
+    public static final int ARCH_AMPERE = 7;
+    /** nvml.h's {@code NVML_DEVICE_ARCH_HOPPER}. */
+    public static final int ARCH_HOPPER = 9;
+    /** nvml.h's {@code NVML_DEVICE_ARCH_UNKNOWN}: "anything else, presumably something newer". */
+    public static final int ARCH_UNKNOWN = 0xffffffff;
+
+    /** Whether this library can change MIG modes ({@code nvmlDeviceSetMigMode} is there). */
+    public boolean canSetMigMode() {
+        return calls.containsKey("nvmlDeviceSetMigMode");
+    }
+
+    /** A GPU's MIG mode now and after the next activation ({@code nvmlDeviceGetMigMode}). */
+    public record MigMode(boolean current, boolean pending) {
+    }
+
+    public MigMode migMode(int gpu) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment cur = a.allocate(ValueLayout.JAVA_INT);
+            MemorySegment pend = a.allocate(ValueLayout.JAVA_INT);
+            check("nvmlDeviceGetMigMode", invokeInt("nvmlDeviceGetMigMode", handle(a, gpu), cur, pend));
+            return new MigMode(cur.get(ValueLayout.JAVA_INT, 0) == 1, pend.get(ValueLayout.JAVA_INT, 0) == 1);
+        }
+    }
+
+    /**
+     * {@code nvmlDeviceSetMigMode} (root only): asks for MIG on or off and returns the activation
+     * status NVML reports: {@code SUCCESS} when the mode took effect, else why it is only pending
+     * ({@code IN_USE}: the GPU is not idle; {@code RESET_REQUIRED}: a reset or reboot activates it).
+     * A refused call (no permission, not supported) is an {@link NvmlException}.
+     */
+    public NvmlReturn setMigMode(int gpu, boolean enabled) {
+        if (!canSetMigMode()) {
+            throw new NvmlException("nvmlDeviceSetMigMode", NvmlReturn.FUNCTION_NOT_FOUND, "this library cannot change MIG modes");
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment activation = a.allocate(ValueLayout.JAVA_INT);
+            check("nvmlDeviceSetMigMode", invokeInt("nvmlDeviceSetMigMode", handle(a, gpu), enabled ? 1 : 0, activation));
+            return NvmlReturn.of(activation.get(ValueLayout.JAVA_INT, 0));
         }
     }
 

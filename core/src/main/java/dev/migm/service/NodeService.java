@@ -253,6 +253,15 @@ public final class NodeService implements AutoCloseable {
         // scheduling round), and 10,000 jobs are one commit instead of 20,000.
         Set<Integer> drained = journal.drainedGpus();
         await(loop.ask(engine -> {
+            // An ended job lives on in the journal (status, logs, history read it there): the engine
+            // forgets it, so that a daemon's memory holds its live jobs, not every job it ever ran.
+            // Ids come from the journal and are never reused.
+            engine.addListener(new Engine.EngineListener() {
+                @Override
+                public void jobEnded(Engine.JobView job) {
+                    engine.forget(job.spec().id());
+                }
+            });
             journal.inOneTransaction(() -> {
                 // Drains first: the first scheduling round must not place work on a drained GPU.
                 for (int g : drained) {

@@ -20,6 +20,7 @@ import java.util.Set;
  * policy: migm
  * time_scale: 1                # emulated GPUs only
  * nvml_library: libnvidia-ml.so.1
+ * allow_mig_mode_change: false # let migm turn MIG on and off on idle GPUs (NVML, Hopper and newer)
  * </pre>
  *
  * Every field is optional; command-line flags override the file. Unknown fields and bad values are
@@ -27,13 +28,13 @@ import java.util.Set;
  */
 public record DaemonConfig(Optional<Path> home, Optional<Path> socket, Optional<String> socketGroup,
                            Optional<String> backend, Optional<String> gpu, Optional<String> policy,
-                           OptionalDouble timeScale, Optional<String> nvmlLibrary) {
+                           OptionalDouble timeScale, Optional<String> nvmlLibrary, boolean allowMigModeChange) {
     private static final Set<String> FIELDS = Set.of("version", "home", "socket", "socket_group", "backend", "gpu",
-            "policy", "time_scale", "nvml_library");
+            "policy", "time_scale", "nvml_library", "allow_mig_mode_change");
 
     /** No file: every default. */
     public static final DaemonConfig DEFAULTS = new DaemonConfig(Optional.empty(), Optional.empty(), Optional.empty(),
-            Optional.empty(), Optional.empty(), Optional.empty(), OptionalDouble.empty(), Optional.empty());
+            Optional.empty(), Optional.empty(), Optional.empty(), OptionalDouble.empty(), Optional.empty(), false);
 
     public static DaemonConfig read(Path file) {
         return parse(TextFiles.read(file), file.toString());
@@ -75,8 +76,14 @@ public record DaemonConfig(Optional<Path> home, Optional<Path> socket, Optional<
             }
             scale = OptionalDouble.of(v);
         }
+        Optional<String> modes = text(top, "allow_mig_mode_change");
+        if (modes.isPresent() && !Set.of("true", "false").contains(modes.get())) {
+            throw new InvalidInputException(scalar(top, "allow_mig_mode_change").where()
+                    + ": allow_mig_mode_change: expected true or false, got " + TextFiles.quote(modes.get()));
+        }
         return new DaemonConfig(path(top, "home"), path(top, "socket"), text(top, "socket_group"), backend,
-                text(top, "gpu"), text(top, "policy"), scale, text(top, "nvml_library"));
+                text(top, "gpu"), text(top, "policy"), scale, text(top, "nvml_library"),
+                modes.map(Boolean::parseBoolean).orElse(false));
     }
 
     private static Yaml.Scalar scalar(Yaml.MapNode m, String field) {

@@ -73,7 +73,8 @@ final class NvmlGpuBackendTest {
         assertThat(backend.gpus()).containsExactly(a100);
         assertThat(skipped).singleElement().asString().startsWith("gpu1 NVIDIA A100-SXM4-40GB: MIG mode is off");
         assertThat(backend.layout(0).instances()).isEmpty();
-        assertThatThrownBy(() -> backend.setMigEnabled(0, false)).hasMessageContaining("does not change MIG mode");
+        assertThatThrownBy(() -> backend.setMigEnabled(0, false)).hasMessageContaining("only where an admin allowed it");
+        assertThat(backend.canChangeMigMode(0)).isFalse();
     }
 
     @Test
@@ -142,6 +143,85 @@ final class NvmlGpuBackendTest {
         // The stub's counter adds 55 J per read (55 W over one second), so two reads later it is 110 J on.
         backend.energyJoules();
         assertThat(backend.energyJoules()).isEqualTo(110.0);
+    }
+
+    private NvmlGpuBackend openAllowingModeChanges(List<String> skippedHere) {
+        return NvmlGpuBackend.open(nvml, Catalog.builtin(), skippedHere,
+                new NvmlGpuBackend.Retry(4, java.time.Duration.ofMillis(40)), NvmlGpuBackend.ModeChanges.allowed(30));
+    }
+
+    private EngineEvent.MigModeChanged changeMode(NvmlGpuBackend on, int gpu, boolean enabled, long ticket)
+            throws InterruptedException {
+        LinkedBlockingQueue<EngineEvent> events = new LinkedBlockingQueue<>();
+        on.changeMigMode(gpu, enabled, ticket, events::add);
+        EngineEvent e = events.poll(10, TimeUnit.SECONDS);
+        assertThat(e).isInstanceOf(EngineEvent.MigModeChanged.class);
+        assertThat(((EngineEvent.MigModeChanged) e).ticket()).isEqualTo(ticket);
+        return (EngineEvent.MigModeChanged) e;
+    }
+
+    @Test
+    void onAmpere_theAdminsOptIn_changesNoMode() {
+        // nvmlDeviceSetMigMode on an A100 leaves a pending mode that only a GPU reset activates.
+        List<String> here = new ArrayList<>();
+        try (NvmlGpuBackend allowing = openAllowingModeChanges(here)) {
+            assertThat(allowing.gpus()).containsExactly(a100);
+            assertThat(allowing.canChangeMigMode(0)).isFalse();
+            assertThat(allowing.migModeChangeS(0)).isInfinite();
+            assertThat(here).singleElement().asString().startsWith("gpu1 NVIDIA A100-SXM4-40GB: MIG mode is off")
+                    .contains("only on Hopper and newer");
+            assertThatThrownBy(() -> allowing.changeMigMode(0, false, 1, e -> { }))
+                    .isInstanceOf(UnsupportedOperationException.class);
+        }
+    }
+
+    @Test
+    void onHopper_withTheOptIn_aGpuWithMigOff_isOneWholeSlot() throws Throwable {
+        stub.setArchitecture(9);
+        List<String> here = new ArrayList<>();
+        try (NvmlGpuBackend allowing = openAllowingModeChanges(here)) {
+            assertThat(here).isEmpty();
+            assertThat(allowing.gpus()).containsExactly(a100, a100);
+            assertThat(allowing.canChangeMigMode(1)).isTrue();
+            assertThat(allowing.migModeChangeS(1)).isEqualTo(30);
+            assertThat(allowing.migEnabledNow(1)).isFalse();
+            assertThat(allowing.layout(1).instances()).isEmpty();
+            Slot whole = Slot.wholeGpu(1, a100);
+            assertThat(allowing.deviceName(whole)).isEqualTo("GPU-5d5a3b5e-0000-4000-8000-000000000001");
+            // The process's memory on the whole GPU, capped at the GPU's memory as on an instance.
+            stub.setWholeProcessMemory(1, 12_000);
+            assertThat(allowing.usage(whole).usedMib()).isEqualTo(12_000);
+            stub.setWholeProcessMemory(1, 90_000);
+            assertThat(allowing.usage(whole).usedMib()).isEqualTo(a100.memoryMib());
+        }
+    }
+
+    @Test
+    void onHopper_aModeChange_destroysTheIdleInstances_andIsRefusedWhileAProcessHoldsTheGpu() throws Throwable {
+        stub.setArchitecture(9);
+        try (NvmlGpuBackend allowing = openAllowingModeChanges(new ArrayList<>())) {
+            Layout two = Layout.parse(a100, "3g.20gb@0,3g.20gb@4");
+            LinkedBlockingQueue<EngineEvent> events = new LinkedBlockingQueue<>();
+            allowing.apply(0, (Plan.Possible) Planner.transition(GpuState.idle(Layout.empty(a100)), two), 1, events::add);
+            assertThat(((EngineEvent.ReconfigurationFinished) events.poll(10, TimeUnit.SECONDS)).failure()).isEmpty();
+            // MIG off: the idle instances go first (compute, then GPU instances), then the mode.
+            assertThat(changeMode(allowing, 0, false, 11).failure()).isEmpty();
+            assertThat(allowing.migEnabledNow(0)).isFalse();
+            assertThat(allowing.layout(0).instances()).isEmpty();
+            assertThat(nvml.migMode(0)).isEqualTo(new Nvml.MigMode(false, false));
+            // A process on the whole GPU: NVML leaves the mode pending (IN_USE), and says so.
+            stub.setWholeProcessMemory(0, 1_000);
+            assertThat(changeMode(allowing, 0, true, 12).failure()).get().asString()
+                    .contains("pending, not active").contains("NVML_ERROR_IN_USE");
+            assertThat(allowing.migEnabledNow(0)).isFalse();
+            stub.setWholeProcessMemory(0, 0);
+            assertThat(changeMode(allowing, 0, true, 13).failure()).isEmpty();
+            assertThat(allowing.migEnabledNow(0)).isTrue();
+            // The GPU takes plans again.
+            allowing.apply(0, (Plan.Possible) Planner.transition(GpuState.idle(Layout.empty(a100)),
+                    Layout.parse(a100, "7g.40gb@0")), 14, events::add);
+            assertThat(((EngineEvent.ReconfigurationFinished) events.poll(10, TimeUnit.SECONDS)).failure()).isEmpty();
+        }
     }
 
     @Test

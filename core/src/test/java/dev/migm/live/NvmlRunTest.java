@@ -76,6 +76,55 @@ final class NvmlRunTest {
     }
 
     @Test
+    void withTheAdminsOptIn_onHopper_aGpuWithMigOff_runsAWholeGpuJob() throws Throwable {
+        // The stub's GPUs report Hopper: GPU 1 (MIG off) is driven too, as one whole-GPU slot. 40,500
+        // MiB is more than a 7g.40gb holds (40,192) and less than the whole A100-40GB (40,960): only
+        // GPU 1 with MIG off holds it, and its command sees the GPU's own device.
+        stub.reset();
+        stub.setArchitecture(9);
+        try {
+            Path jobs = dir.resolve("whole.yaml");
+            Files.writeString(jobs, """
+                    version: v1
+                    jobs:
+                      - name: whole
+                        command: sh -c 'echo "$CUDA_VISIBLE_DEVICES"; sleep 0.3'
+                        memory: 40500MiB
+                      - name: small
+                        command: sh -c 'echo "$CUDA_VISIBLE_DEVICES"; sleep 0.3'
+                        memory: 3GiB
+                    """);
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            int rc = run(out, err, "run", jobs.toString(), "--home", dir.resolve("whole-home").toString(), "--backend",
+                    "nvml", "--nvml-library", stub.library().toString(), "--allow-mig-mode-change", "--json");
+            assertThat(rc).as(err.toString()).isZero();
+            Map<String, Object> doc = JsonMapper.builder().build().readValue(out.toString(), new TypeReference<>() { });
+            @SuppressWarnings("unchecked")
+            Map<String, Object> summary = (Map<String, Object>) doc.get("run");
+            assertThat(summary).containsEntry("jobs", 2).containsEntry("completed", 2);
+            Path runDir = Path.of((String) summary.get("run_dir"));
+            assertThat(Files.readString(runDir.resolve("jobs/whole/attempt-1.out")).strip())
+                    .isEqualTo("GPU-5d5a3b5e-0000-4000-8000-000000000001");
+            assertThat(Files.readString(runDir.resolve("jobs/small/attempt-1.out")).strip()).startsWith("MIG-");
+            // Without the opt-in the same node offers only GPU 0: the declared 40,500 MiB is no proof, so
+            // the job is tried on the largest instance (its process here uses nothing and fits).
+            StringWriter out2 = new StringWriter();
+            StringWriter err2 = new StringWriter();
+            int rc2 = run(out2, err2, "run", jobs.toString(), "--home", dir.resolve("whole-home2").toString(),
+                    "--backend", "nvml", "--nvml-library", stub.library().toString(), "--json");
+            assertThat(rc2).as(err2.toString()).isZero();
+            Map<String, Object> doc2 = JsonMapper.builder().build().readValue(out2.toString(), new TypeReference<>() { });
+            @SuppressWarnings("unchecked")
+            Map<String, Object> summary2 = (Map<String, Object>) doc2.get("run");
+            Path runDir2 = Path.of((String) summary2.get("run_dir"));
+            assertThat(Files.readString(runDir2.resolve("jobs/whole/attempt-1.out")).strip()).startsWith("MIG-");
+        } finally {
+            stub.reset();
+        }
+    }
+
+    @Test
     void auto_withoutUsableNvml_saysWhy_andRunsOnTheEmulatedGpu() throws Exception {
         Path jobs = dir.resolve("auto.yaml");
         Files.writeString(jobs, """

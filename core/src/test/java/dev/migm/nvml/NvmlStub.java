@@ -24,6 +24,8 @@ public final class NvmlStub {
     private final MethodHandle setProcessMemory;
     private final MethodHandle reset;
     private final MethodHandle layout;
+    private final MethodHandle setArchitecture;
+    private final MethodHandle setWholeProcessMemory;
 
     private NvmlStub(Path library) {
         this.library = library;
@@ -34,6 +36,10 @@ public final class NvmlStub {
         reset = linker.downcallHandle(lookup.find("stub_reset").orElseThrow(), FunctionDescriptor.ofVoid());
         layout = linker.downcallHandle(lookup.find("stub_layout").orElseThrow(),
                 FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+        setArchitecture = linker.downcallHandle(lookup.find("stub_set_architecture").orElseThrow(),
+                FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
+        setWholeProcessMemory = linker.downcallHandle(lookup.find("stub_set_whole_process_memory").orElseThrow(),
+                FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
     }
 
     /** Compiles the stub into {@code dir}; skips the calling test where gcc is missing. */
@@ -58,7 +64,17 @@ public final class NvmlStub {
         setProcessMemory.invoke(start, mib);
     }
 
-    /** Destroys every instance in the stub. */
+    /** The GPUs' architecture as nvmlDeviceGetArchitecture reports it (7 Ampere, the default; 9 Hopper). */
+    public void setArchitecture(int arch) throws Throwable {
+        setArchitecture.invoke(arch);
+    }
+
+    /** A process holding {@code mib} on GPU {@code gpu} with MIG off. */
+    public void setWholeProcessMemory(int gpu, long mib) throws Throwable {
+        setWholeProcessMemory.invoke(gpu, mib);
+    }
+
+    /** Destroys every instance in the stub and restores its modes (GPU 0 MIG on, GPU 1 off) and Ampere. */
     public void reset() throws Throwable {
         reset.invoke();
     }

@@ -16,6 +16,9 @@ final class DaemonConfigTest {
         assertThat(c.socketGroup()).contains("migm");
         assertThat(c.backend()).contains("auto");
         assertThat(c.timeScale().getAsDouble()).isEqualTo(1.0);
+        // Mode changes on real GPUs are the admin's opt-in: off unless the file says so.
+        assertThat(c.allowMigModeChange()).isFalse();
+        assertThat(DaemonConfig.parse("version: v1\nallow_mig_mode_change: true\n", "c.yaml").allowMigModeChange()).isTrue();
     }
 
     @Test
@@ -28,6 +31,8 @@ final class DaemonConfigTest {
                 .hasMessageContaining("time_scale: expected a number in (0, 10000]");
         assertThatThrownBy(() -> DaemonConfig.parse("version: v1\nhome: relative/dir\n", "c.yaml"))
                 .hasMessageContaining("home: expected an absolute path");
+        assertThatThrownBy(() -> DaemonConfig.parse("version: v1\nallow_mig_mode_change: yes\n", "c.yaml"))
+                .hasMessageStartingWith("c.yaml:2:24: allow_mig_mode_change: expected true or false, got 'yes'");
         assertThatThrownBy(() -> DaemonConfig.parse("home: /x\n", "c.yaml"))
                 .hasMessageContaining("version: expected v1");
     }
