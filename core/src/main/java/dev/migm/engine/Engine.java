@@ -98,7 +98,7 @@ public final class Engine {
             long twoWindows = 2L * window;
             if (sequence < twoWindows) return sequence >= 0;
             long stride = 2 * Long.highestOneBit(sequence / twoWindows);
-            return sequence % stride == 0;
+            return (sequence & (stride - 1)) == 0;
         }
 
         /**

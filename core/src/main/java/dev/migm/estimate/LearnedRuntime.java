@@ -148,14 +148,17 @@ public final class LearnedRuntime implements RuntimeEstimator {
         boolean ownScaling = g.ratios.length >= 2 && obs.length >= 3;
         double[] logFactor = new double[g.ratios.length];
         if (ownScaling) {
+            double[][] table = new double[g.ratios.length][];
+            for (int k = 0; k < table.length; k++) table[k] = gridLogFactors(g.ratios[k]);
             double bestErr = Double.POSITIVE_INFINITY;
             for (int ci = 0; ci <= 20; ci++) {
                 for (int si = 1; si <= 20; si++) {
-                    Scaling s = new Scaling(ci * 0.05, si * 0.05);
-                    double err = g.logError(s, logFactor);
+                    int point = ci * 20 + si - 1;
+                    for (int k = 0; k < table.length; k++) logFactor[k] = table[k][point];
+                    double err = g.logError(logFactor);
                     if (err < bestErr - 1e-12) {
                         bestErr = err;
-                        best = s;
+                        best = new Scaling(ci * 0.05, si * 0.05);
                     }
                 }
             }
@@ -212,17 +215,23 @@ public final class LearnedRuntime implements RuntimeEstimator {
 
         /** The mean over runs of {@code log(T / factor)}; fills {@code logFactor} for {@code s}. */
         double meanLogD(Scaling s, double[] logFactor) {
+            for (int k = 0; k < ratios.length; k++) logFactor[k] = Math.log(factor(ratios[k], s));
+            return meanLogD(logFactor);
+        }
+
+        /** The mean over runs of {@code log(T / factor)}, given each group's {@code log(factor)}. */
+        double meanLogD(double[] logFactor) {
             double sum = 0;
-            for (int k = 0; k < ratios.length; k++) {
-                logFactor[k] = Math.log(factor(ratios[k], s));
-                sum += counts[k] * (meanLog[k] - logFactor[k]);
-            }
+            for (int k = 0; k < ratios.length; k++) sum += counts[k] * (meanLog[k] - logFactor[k]);
             return sum / total;
         }
 
-        /** The sum over runs of the squared log error of {@code T = D * factor} with the best {@code D}. */
-        double logError(Scaling s, double[] logFactor) {
-            double logD = meanLogD(s, logFactor);
+        /**
+         * The sum over runs of the squared log error of {@code T = D * factor} with the best {@code D},
+         * given each group's {@code log(factor)}.
+         */
+        double logError(double[] logFactor) {
+            double logD = meanLogD(logFactor);
             double err = spread;
             for (int k = 0; k < ratios.length; k++) {
                 double r = meanLog[k] - logD - logFactor[k];
@@ -231,6 +240,22 @@ public final class LearnedRuntime implements RuntimeEstimator {
             return err;
         }
     }
+
+    /**
+     * {@code log(factor)} of a slot-size ratio at every grid point ({@code c} index * 20 + {@code sat}
+     * index - 1), computed once per ratio: ratios are the catalog's few SM ratios.
+     */
+    private static double[] gridLogFactors(double ratio) {
+        return GRID_LOG_FACTORS.computeIfAbsent(ratio, r -> {
+            double[] out = new double[21 * 20];
+            for (int ci = 0; ci <= 20; ci++) {
+                for (int si = 1; si <= 20; si++) out[ci * 20 + si - 1] = Math.log(factor(r, new Scaling(ci * 0.05, si * 0.05)));
+            }
+            return out;
+        });
+    }
+
+    private static final Map<Double, double[]> GRID_LOG_FACTORS = new java.util.concurrent.ConcurrentHashMap<>();
 
     private static double factor(double ratio, Scaling s) {
         return (1 - s.c()) + s.c() * Math.max(1.0, s.sat() * ratio);

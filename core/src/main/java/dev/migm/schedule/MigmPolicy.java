@@ -422,15 +422,12 @@ public final class MigmPolicy implements SchedulingPolicy {
             GpuView whole = lastJob ? fasterWholeGpu(ctx, gpus, job, chosen == null ? Double.POSITIVE_INFINITY : bestKey)
                     : null;
             if (whole != null) {
+                // A GPU with MIG off is never among the active ones: nothing there changed.
                 placeWhole(ctx, job, whole);
-                active = refreshAll(gpus);
-                if (active.isEmpty()) {
-                    return;
-                }
             } else if (chosen != null) {
                 countDemand(ctx, job, chosenGpu);
                 ctx.place(job, chosenGpu, chosen);
-                active = refreshAll(gpus);
+                refreshPlaced(active, chosenGpu);
                 if (active.isEmpty()) {
                     return;
                 }
@@ -551,7 +548,7 @@ public final class MigmPolicy implements SchedulingPolicy {
 
     /** Brings every GPU's plan cache up to date; returns the GPUs that can offer some profile now. */
     private List<GpuView> refreshAll(List<? extends GpuView> gpus) {
-        List<GpuView> active = new ArrayList<>();
+        List<GpuView> active = new ArrayList<>(gpus.size());
         for (GpuView gpu : gpus) {
             if (!gpu.migEnabled() || !gpu.schedulable() || gpu.changingMigMode()) continue;
             GpuCache cache = caches[gpu.index()];
@@ -563,6 +560,18 @@ public final class MigmPolicy implements SchedulingPolicy {
             }
         }
         return active;
+    }
+
+    /**
+     * After a placement within a round: only the GPU placed on changed (a placement touches no other
+     * GPU, and modes and drains change only between rounds), so only its cache is refreshed and it
+     * leaves {@code active} when it has nothing more to offer; {@code active} stays what
+     * {@link #refreshAll} would return, without a scan of every GPU per placement.
+     */
+    private void refreshPlaced(List<GpuView> active, GpuView placed) {
+        GpuCache cache = caches[placed.index()];
+        if (cache.version != placed.version()) refresh(placed, cache);
+        if (cache.possible == 0 || !placed.schedulable() || placed.changingMigMode()) active.remove(placed);
     }
 
     private void refresh(GpuView gpu, GpuCache cache) {
