@@ -12,7 +12,7 @@ import java.util.List;
 public record SimResult(String trace, String policy, String gpus, String estimate, boolean earlyRestart, int jobs,
                         int completed, int failed,
                         double makespanS, double throughputJobsPerH, double energyJ, double meanJctS, double p95WaitS,
-                        long reconfigurations, long migModeChanges, long restarts, long oomKills, long earlyRestarts,
+                        double wholeGpuP95WaitS, long reconfigurations, long migModeChanges, long restarts, long oomKills, long earlyRestarts,
                         long falseEarlyRestarts, double wastedGpuS, double firstFitRate, double overprovision,
                         double busySliceShare, double lowerBoundS, double lpBoundS, double speedup, double throughputRatio,
                         double energyRatio, List<String> failures, List<JobRow> perJob,
@@ -28,7 +28,7 @@ public record SimResult(String trace, String policy, String gpus, String estimat
     public SimResult withBaseline(SimResult base) {
         boolean comparable = failed == 0 && base.failed == 0 && makespanS > 0 && base.makespanS > 0;
         return new SimResult(trace, policy, gpus, estimate, earlyRestart, jobs, completed, failed, makespanS,
-                throughputJobsPerH, energyJ, meanJctS, p95WaitS, reconfigurations, migModeChanges, restarts, oomKills,
+                throughputJobsPerH, energyJ, meanJctS, p95WaitS, wholeGpuP95WaitS, reconfigurations, migModeChanges, restarts, oomKills,
                 earlyRestarts,
                 falseEarlyRestarts, wastedGpuS, firstFitRate, overprovision, busySliceShare, lowerBoundS, lpBoundS,
                 comparable ? base.makespanS / makespanS : Double.NaN,
@@ -79,6 +79,7 @@ public record SimResult(String trace, String policy, String gpus, String estimat
             Metric.number("energy_j", SimResult::energyJ, 0),
             Metric.<SimResult>number("mean_jct_s", SimResult::meanJctS, 0).wide(),
             Metric.number("p95_wait_s", SimResult::p95WaitS, 0),
+            Metric.<SimResult>number("whole_gpu_p95_wait_s", SimResult::wholeGpuP95WaitS, 0).wide(),
             Metric.of("reconfigurations", SimResult::reconfigurations),
             Metric.<SimResult>of("mig_mode_changes", SimResult::migModeChanges).wide(),
             Metric.<SimResult>of("restarts", SimResult::restarts).wide(),

@@ -268,6 +268,7 @@ public final class Simulator {
         // Jobs the engine still holds: every job with per-job rows or a stop time, else none that ended.
         double heldOfLive = 0;
         DoubleList waits = stats.waits.copy();
+        DoubleList wholeGpuWaits = stats.wholeGpuWaits.copy();
         for (Engine.JobView j : engine.jobs()) {
             var last = j.attempts().isEmpty() ? null : j.attempts().getLast();
             if (options.perJob()) perJob.add(new SimResult.JobRow(trace, policy.name(), j.spec().id(), j.spec().app(),
@@ -280,19 +281,22 @@ public final class Simulator {
                 throw new IllegalStateException("job " + j.spec().id() + " ended the simulation " + j.state());
             }
             heldOfLive += j.heldSliceSeconds();
-            if (!Double.isNaN(j.firstLaunchS())) waits.add(j.firstLaunchS() - j.spec().submitS());
+            if (!Double.isNaN(j.firstLaunchS())) {
+                double wait = j.firstLaunchS() - j.spec().submitS();
+                waits.add(wait);
+                if (stats.needsWholeGpu(stats.truth.of(j.spec().id()).memPeakMib())) wholeGpuWaits.add(wait);
+            }
         }
         int completed = stats.completed;
         double makespan = stats.makespan;
         double energy = backend.energyJoules();
         int computeSlices = options.gpus().stream().mapToInt(GpuModel::computeSlices).sum();
-        double[] w = waits.sorted();
-        double p95 = w.length == 0 ? Double.NaN : w[Math.min(w.length - 1, (int) Math.ceil(0.95 * w.length) - 1)];
+        double p95 = waits.p95();
         String gpus = describe(options.gpus());
         return new SimResult(trace, policy.name(), gpus, options.estimation().name(),
                 options.engine().earlyRestart().enabled(), total, completed, stats.failed, makespan,
                 makespan > 0 ? completed / makespan * 3600 : 0, energy, completed > 0 ? stats.jctSum / completed : Double.NaN,
-                p95, engine.reconfigurations(), engine.migModeChanges(), engine.restarts(), engine.oomKills(), engine.earlyRestarts(),
+                p95, wholeGpuWaits.p95(), engine.reconfigurations(), engine.migModeChanges(), engine.restarts(), engine.oomKills(), engine.earlyRestarts(),
                 stats.falseEarlyRestarts, stats.wastedSliceS,
                 completed > 0 ? (double) stats.firstFit / completed : Double.NaN,
                 completed > 0 ? stats.overprovision / completed : Double.NaN,
@@ -323,10 +327,12 @@ public final class Simulator {
             return c;
         }
 
-        double[] sorted() {
-            double[] out = java.util.Arrays.copyOf(values, size);
-            java.util.Arrays.sort(out);
-            return out;
+        /** The 95th percentile (nearest rank); NaN when empty. */
+        double p95() {
+            if (size == 0) return Double.NaN;
+            double[] w = java.util.Arrays.copyOf(values, size);
+            java.util.Arrays.sort(w);
+            return w[Math.min(w.length - 1, (int) Math.ceil(0.95 * w.length) - 1)];
         }
     }
 
@@ -366,6 +372,8 @@ public final class Simulator {
         /** Failed jobs as (submit time, id, "id: reason"): listed in submit order. */
         final List<Failure> failures = new ArrayList<>();
         final DoubleList waits = new DoubleList();
+        /** Waits of the jobs that need a GPU's largest instance or a whole GPU ({@link #needsWholeGpu}). */
+        final DoubleList wholeGpuWaits = new DoubleList();
         /** True peaks of ended jobs, for per-job rows only. */
         final java.util.Map<String, Long> truePeakMib = new java.util.HashMap<>();
         long falseEarlyRestarts;
@@ -377,6 +385,29 @@ public final class Simulator {
             this.gpus = options.gpus();
             this.explain = explain;
             this.perJob = options.perJob();
+            long second = 0;
+            for (GpuModel m : options.gpus()) {
+                long largest = m.largestProfile().memoryMib();
+                for (var p : m.plainProfiles()) if (p.memoryMib() < largest) second = Math.max(second, p.memoryMib());
+            }
+            this.wholeGpuAboveMib = second;
+        }
+
+        /**
+         * More memory than any instance but a GPU's largest holds: what the trace's "whole-GPU jobs"
+         * are (more than half of Alibaba's pods), whose waits a packer most easily stretches.
+         */
+        private final long wholeGpuAboveMib;
+
+        boolean needsWholeGpu(long truePeakMib) {
+            return truePeakMib > wholeGpuAboveMib;
+        }
+
+        void addWait(Engine.JobView j, long truePeakMib) {
+            if (Double.isNaN(j.firstLaunchS())) return;
+            double wait = j.firstLaunchS() - j.spec().submitS();
+            waits.add(wait);
+            if (needsWholeGpu(truePeakMib)) wholeGpuWaits.add(wait);
         }
 
         static boolean ended(Engine.JobView j) {
@@ -390,7 +421,7 @@ public final class Simulator {
             var model = truth.of(j.spec().id());
             if (perJob) truePeakMib.put(j.spec().id(), model.memPeakMib());
             heldSlices += j.heldSliceSeconds();
-            if (!Double.isNaN(j.firstLaunchS())) waits.add(j.firstLaunchS() - j.spec().submitS());
+            addWait(j, model.memPeakMib());
             if (j.state() == Engine.State.DONE) {
                 completed++;
                 if (explain) idealSlices += LowerBound.leastComputeSlices(model, gpus);

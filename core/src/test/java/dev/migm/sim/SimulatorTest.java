@@ -104,6 +104,23 @@ final class SimulatorTest {
     }
 
     @Test
+    void wholeGpuWaits_countOnlyJobsThatNeedMoreThanTheSecondLargestInstance() {
+        // On an A100-40GB every instance but the 7g.40gb holds at most 19968 MiB: "big" (30000 MiB)
+        // needs the whole chip. It arrives first and starts at once; the two small jobs arrive 1 s
+        // later and wait for it (about 100 s), so the overall p95 (the longest of three) is theirs
+        // and the whole-GPU p95 is big's own short wait, read back from the per-job rows.
+        List<TraceJob> jobs = List.of(Jobs.aJob("big").duration(100).flat(30000).build(),
+                Jobs.aJob("s1").at(1).duration(50).flat(3000).build(),
+                Jobs.aJob("s2").at(1).duration(50).flat(3000).build());
+        SimResult r = run("migm", jobs);
+        SimResult.JobRow big = r.perJob().stream().filter(j -> j.id().equals("big")).findFirst().orElseThrow();
+        assertThat(r.wholeGpuP95WaitS()).isCloseTo(big.firstLaunchS() - big.submitS(), within(1e-9)).isLessThan(10);
+        assertThat(r.p95WaitS()).isGreaterThan(90);
+        // With no job that big there is no whole-GPU wait to report.
+        assertThat(run("migm", jobs.subList(1, 3)).wholeGpuP95WaitS()).isNaN();
+    }
+
+    @Test
     void serialBaseline_onTheScientificSuite_isTheSumOfDurationsPlusStartups() {
         // Serial runs one job at a time on the whole GPU at full speed: makespan = sum (d + 1 s).
         // The suite's README gives 14,382 s and a lower bound of 2,702 s for it.
