@@ -208,7 +208,7 @@ public final class Simulator {
             while (stats.ended < total) {
                 if (time.nextTimeS() > stopAtS) {
                     stopped.accept(engine.snapshot());
-                    arrivals.drainInto(bound);
+                    arrivals.countTheRestInTheBound();
                     return summarize(traceName, total, policy, options, engine, backend, stats, bound, explainer, false);
                 }
                 if (!time.runNextStep()) {
@@ -219,7 +219,7 @@ public final class Simulator {
                     options.progress().update(policy.name(), stats.ended, total, time.nowS());
                 }
             }
-            arrivals.drainInto(bound);
+            arrivals.countTheRestInTheBound();
         }
         engine.failWaiting("never placed: ");
         options.progress().update(policy.name(), stats.ended, total, time.nowS());
@@ -256,8 +256,8 @@ public final class Simulator {
         }
 
         /** The jobs that never arrived (a stopped run) still count in the bounds. */
-        void drainInto(LowerBound.Accumulator into) {
-            jobs.forEachRemaining(j -> into.add(j.model(), j.spec().submitS()));
+        void countTheRestInTheBound() {
+            jobs.forEachRemaining(j -> bound.add(j.model(), j.spec().submitS()));
         }
     }
 

@@ -35,8 +35,12 @@ public interface Workload {
         };
     }
 
-    /** Jobs held in memory, in any order. */
+    /** Jobs held in memory, in any order; ids must be unique (the engine forgets ended jobs' ids). */
     static Workload of(List<TraceJob> jobs) {
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (TraceJob j : jobs) {
+            if (!ids.add(j.id())) throw new IllegalArgumentException("duplicate job id " + j.id());
+        }
         List<TraceJob> sorted = jobs.stream().sorted(Comparator.comparingDouble(j -> j.spec().submitS())).toList();
         return new Workload() {
             @Override

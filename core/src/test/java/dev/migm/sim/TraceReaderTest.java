@@ -58,4 +58,49 @@ final class TraceReaderTest {
                 + "a,0.0,bfs,ml,1,0.1,0.1,1,1,0.3,0,\na,0.0,bfs,ml,1,0.1,0.1,1,1,0.3,0,\n", "t.csv"))
                 .isInstanceOf(InvalidInputException.class).hasMessageContaining("t.csv:4: column id: duplicate job id 'a'");
     }
+
+    @Test
+    void aSortedFile_isStreamed_andRunsAsTheSameJobsInMemory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        // The mixed suite written in submit order: open() streams it, and a run of it is the run of
+        // the list, to the last digit (arrival order, bounds, every figure).
+        List<TraceJob> jobs = Suites.load("mixed").stream()
+                .sorted(java.util.Comparator.comparingDouble(j -> j.spec().submitS())).toList();
+        java.nio.file.Path file = dir.resolve("mixed.csv");
+        try (var out = java.nio.file.Files.newBufferedWriter(file)) {
+            TraceWriter writer = new TraceWriter(out);
+            writer.header();
+            jobs.forEach(writer::job);
+        }
+        Workload streamed = TraceReader.open(file);
+        assertThat(streamed.size()).isEqualTo(jobs.size());
+        try (var arrivals = streamed.arrivals()) {
+            assertThat(arrivals.map(TraceJob::id).toList()).isEqualTo(jobs.stream().map(TraceJob::id).toList());
+        }
+        var gpus = List.of(dev.migm.gpu.Catalog.builtin().get("A100-40GB"));
+        var options = Simulator.Options.of(gpus).withPerJob(false);
+        SimResult fromFile = Simulator.run("mixed", streamed, dev.migm.schedule.PolicyRegistry.create("migm", gpus), options);
+        SimResult fromList = Simulator.run("mixed", jobs, dev.migm.schedule.PolicyRegistry.create("migm", gpus), options);
+        assertThat(fromFile).isEqualTo(fromList);
+    }
+
+    @Test
+    void aStreamedFile_isCheckedWholeFirst(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path dup = dir.resolve("dup.csv");
+        java.nio.file.Files.writeString(dup, "# migm-trace v1\n" + HEADER + "a,0.0,bfs,ml,1,0.1,0.1,1,1,0.3,0,\n"
+                + "b,1.0,bfs,ml,1,0.1,0.1,1,1,0.3,0,\na,2.0,bfs,ml,1,0.1,0.1,1,1,0.3,0,\n");
+        assertThatThrownBy(() -> TraceReader.open(dup)).isInstanceOf(InvalidInputException.class)
+                .hasMessage(dup + ":5: column id: duplicate job id 'a' (first on line 3)");
+        java.nio.file.Path bad = dir.resolve("bad.csv");
+        java.nio.file.Files.writeString(bad, "# migm-trace v1\n" + HEADER + "a,0.0,bfs,ml,1,0.1,0.1,1,1,0.3,0,\n"
+                + "b,1.0,bfs,ml,x,0.1,0.1,1,1,0.3,0,\n");
+        assertThatThrownBy(() -> TraceReader.open(bad)).hasMessage(bad + ":4: column duration_s: expected a number, got 'x'");
+        // Out of submit order: read whole and sorted, the same jobs in arrival order.
+        java.nio.file.Path unsorted = dir.resolve("unsorted.csv");
+        java.nio.file.Files.writeString(unsorted, "# migm-trace v1\n" + HEADER + "late,5.0,bfs,ml,1,0.1,0.1,1,1,0.3,0,\n"
+                + "early,1.0,bfs,ml,1,0.1,0.1,1,1,0.3,0,\n");
+        try (var arrivals = TraceReader.open(unsorted).arrivals()) {
+            assertThat(arrivals.map(TraceJob::id).toList()).containsExactly("early", "late");
+        }
+    }
 }
