@@ -145,7 +145,7 @@ public final class LowerBound {
 
         /** models.md's bound: compute and memory minima taken separately. */
         public double seconds() {
-            return Math.max(longestEnd, Math.max(dualAt(1.0, BINS), valueAt0) / gpuCount);
+            return Math.max(longestEnd, Math.max(valueAtOne(), valueAt0) / gpuCount);
         }
 
         /** The LP relaxation's bound: the dual's largest value over the bin edges. */
@@ -162,15 +162,15 @@ public final class LowerBound {
             return Math.max(longestEnd, best / gpuCount);
         }
 
-        /** The dual at {@code l}, counting the slope changes of the bins below {@code bins}. */
-        private double dualAt(double l, int bins) {
+        /** The dual at l = 1: every slope change counted, {@code sum_j min_p a_jp}. */
+        private double valueAtOne() {
             double drops = 0;
             double dropsTimesL = 0;
-            for (int k = 0; k < bins; k++) {
+            for (int k = 0; k < BINS; k++) {
                 drops += slopeDrop[k];
                 dropsTimesL += slopeDropTimesL[k];
             }
-            return valueAt0 + slopeAt0 * l - (drops * l - dropsTimesL);
+            return valueAt0 + slopeAt0 - (drops - dropsTimesL);
         }
     }
 
