@@ -97,7 +97,10 @@ public final class Engine {
         public static boolean keeps(long sequence, int window) {
             long twoWindows = 2L * window;
             if (sequence < twoWindows) return sequence >= 0;
-            long stride = 2 * Long.highestOneBit(sequence / twoWindows);
+            // The stride is 2^(k+1) on [2W 2^k, 2W 2^(k+1)): found by doubling (a sampler calls this
+            // every second per job; no division).
+            long stride = 2;
+            for (long end = 2 * twoWindows; sequence >= end && end > 0; end <<= 1) stride <<= 1;
             return (sequence & (stride - 1)) == 0;
         }
 
@@ -111,8 +114,9 @@ public final class Engine {
             long next = Math.max(0, sequence + 1);
             long twoWindows = 2L * window;
             if (next < twoWindows) return next;
-            long stride = 2 * Long.highestOneBit(next / twoWindows);
-            return (next + stride - 1) / stride * stride;
+            long stride = 2;
+            for (long end = 2 * twoWindows; next >= end && end > 0; end <<= 1) stride <<= 1;
+            return (next + stride - 1) & -stride;
         }
 
         /**

@@ -44,9 +44,27 @@ public final class HistoryEstimator implements MemoryEstimator {
         return "history";
     }
 
+    /** The last estimate per application, with the observation list it came from. */
+    private record Cached(List<HistoryStore.Observation> from, Optional<Estimate> estimate) {
+    }
+
+    private final java.util.Map<String, Cached> cache = new java.util.HashMap<>();
+
+    /**
+     * The quantile of the application's observations; the same list object (a store hands out one
+     * until the application's history changes) gives the estimate already computed from it.
+     */
     @Override
     public Optional<Estimate> estimate(JobSpec job) {
         List<HistoryStore.Observation> obs = store.observations(job.app());
+        Cached known = cache.get(job.app());
+        if (known != null && known.from() == obs) return known.estimate();
+        Optional<Estimate> fresh = quantile(job, obs);
+        cache.put(job.app(), new Cached(obs, fresh));
+        return fresh;
+    }
+
+    private Optional<Estimate> quantile(JobSpec job, List<HistoryStore.Observation> obs) {
         if (obs.size() < MIN_OBSERVATIONS) return Optional.empty();
         long[] needs = new long[obs.size()];
         int completed = 0;

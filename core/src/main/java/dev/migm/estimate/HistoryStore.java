@@ -43,6 +43,10 @@ public interface HistoryStore {
     /** The most recent completed observations with a known start of every application of a class. */
     List<Observation> growthObservations(JobClass jobClass);
 
-    /** The most recent observations of an application, oldest first (at most a bounded number). */
+    /**
+     * The most recent observations of an application, oldest first (at most a bounded number), as an
+     * immutable list: the same object until the application's history changes, or a new one each
+     * call (readers may cache what they derive from a list by its identity).
+     */
     List<Observation> observations(String app);
 }

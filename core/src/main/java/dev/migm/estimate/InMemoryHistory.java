@@ -11,6 +11,12 @@ public final class InMemoryHistory implements HistoryStore {
     private final int limit;
     private final Map<String, ArrayDeque<Observation>> byApp = new HashMap<>();
     private final Map<JobClass, ArrayDeque<Observation>> growthByClass = new HashMap<>();
+    /**
+     * The lists handed out, kept until the next record of their application or class: the same
+     * list object until something changes, so that readers may cache what they derive from it.
+     */
+    private final Map<String, List<Observation>> copies = new HashMap<>();
+    private final Map<JobClass, List<Observation>> growthCopies = new HashMap<>();
     /** Job and attempt keys already recorded (bounded like the observations: the most recent). */
     private final java.util.LinkedHashSet<String> seen = new java.util.LinkedHashSet<>();
 
@@ -35,10 +41,12 @@ public final class InMemoryHistory implements HistoryStore {
             }
         }
         ArrayDeque<Observation> q = byApp.computeIfAbsent(app, a -> new ArrayDeque<>());
+        copies.remove(app);
         q.addLast(observation);
         while (q.size() > limit) q.removeFirst();
         if (observation.kind() == Kind.COMPLETED && observation.startMib() > 0) {
             ArrayDeque<Observation> g = growthByClass.computeIfAbsent(jobClass, c -> new ArrayDeque<>());
+            growthCopies.remove(jobClass);
             g.addLast(observation);
             while (g.size() > limit) g.removeFirst();
         }
@@ -47,12 +55,12 @@ public final class InMemoryHistory implements HistoryStore {
     @Override
     public List<Observation> growthObservations(JobClass jobClass) {
         ArrayDeque<Observation> q = growthByClass.get(jobClass);
-        return q == null ? List.of() : List.copyOf(q);
+        return q == null ? List.of() : growthCopies.computeIfAbsent(jobClass, c -> List.copyOf(q));
     }
 
     @Override
     public List<Observation> observations(String app) {
         ArrayDeque<Observation> q = byApp.get(app);
-        return q == null ? List.of() : List.copyOf(q);
+        return q == null ? List.of() : copies.computeIfAbsent(app, a -> List.copyOf(q));
     }
 }

@@ -363,8 +363,16 @@ public final class MigmPolicy implements SchedulingPolicy {
         Reservation reservation = null;
         boolean reserved = false;
         QueuedJob blockedHead = null;
+        long largestOffered = largestOfferedMib(active);
         for (QueuedJob job : window) {
             if (!promised.isEmpty() && promised.containsKey(job.id())) continue;
+            if (job.needMib() > largestOffered && !(ctx.waitingCount() == 1 && job.runtime().scalingKnown())) {
+                // No instance any GPU can offer now holds it, so the loop below would find nothing
+                // (nor could the reservation test below): it is passed over at the cost of one
+                // comparison. The last job may still take a GPU with MIG off (fasterWholeGpu).
+                if (blockedHead == null) blockedHead = job;
+                continue;
+            }
             if (blockedHead != null && !reserved && couldFitSomewhere(active, job)) {
                 reserved = true;
                 boolean wholeGpu = blockedHead.needMib() > wholeGpuMib;
@@ -431,6 +439,7 @@ public final class MigmPolicy implements SchedulingPolicy {
                 if (active.isEmpty()) {
                     return;
                 }
+                largestOffered = largestOfferedMib(active);
             } else if (blockedHead == null) {
                 blockedHead = job;
             }
@@ -560,6 +569,19 @@ public final class MigmPolicy implements SchedulingPolicy {
             }
         }
         return active;
+    }
+
+    /** The memory of the largest instance some GPU of {@code active} can offer now (a plan exists). */
+    private long largestOfferedMib(List<GpuView> active) {
+        long largest = 0;
+        for (GpuView g : active) {
+            Profile[] profiles = profiles(g.model());
+            int possible = caches[g.index()].possible;
+            for (int k = 0; possible != 0; k++, possible >>>= 1) {
+                if ((possible & 1) != 0) largest = Math.max(largest, profiles[k].memoryMib());
+            }
+        }
+        return largest;
     }
 
     /**

@@ -8,6 +8,18 @@ import org.junit.jupiter.api.Test;
 /** Which memory samples early restart keeps over an attempt of any length, and how a sampler skips the rest. */
 final class SampleThinningTest {
     @Test
+    void keeps_takesAllOfTwoWindows_thenEveryStrideThatDoublesWithTheAttemptsAge() {
+        // The definition: stride 2 * highestOneBit(n / 2W) from n = 2W on.
+        for (int window : new int[] {1, 7, 60}) {
+            for (long n = 0; n < 500_000; n++) {
+                long twoWindows = 2L * window;
+                boolean expected = n < twoWindows || n % (2 * Long.highestOneBit(n / twoWindows)) == 0;
+                assertThat(Engine.EarlyRestart.keeps(n, window)).as("window %d, sample %d", window, n).isEqualTo(expected);
+            }
+        }
+    }
+
+    @Test
     void nextKept_isTheNextNumberKeepsKeeps() {
         // The constant-time step against counting through every number (the simulator used to).
         for (int window : new int[] {1, 7, 60}) {
