@@ -45,4 +45,32 @@ final class ExplainTest {
                 + " now holds 19968 MiB; blocked by busy gpu0:1g.5gb@0 (small)");
         assertThat(engine.explain("small")).isEmpty();
     }
+
+    @Test
+    void forget_dropsAnEndedJob_andRefusesALiveOne() {
+        // A driver that streams a long trace keeps only live jobs: "a" runs 10 s on an A100, "b"
+        // waits behind nothing but is still running when "a" has ended.
+        GpuModel a100 = Catalog.builtin().get("A100-40GB");
+        VirtualTime time = new VirtualTime();
+        SimulatedGpuBackend backend = new SimulatedGpuBackend(time, List.of(a100), SimulatedGpuBackend.Latency.DEFAULT);
+        TraceJob a = Jobs.aJob("a").flat(3000).duration(10).build();
+        TraceJob b = Jobs.aJob("b").flat(3000).duration(1000).build();
+        Truth truth = Truth.of(List.of(a, b));
+        ModelExecutor executor = new ModelExecutor(time, List.of(a100), backend, truth, 1.0, ModelExecutor.Sampling.OFF);
+        Engine engine = new Engine(time, Journal.NONE, backend, executor, PolicyRegistry.create("migm", List.of(a100)),
+                new OracleMemory(truth), new OracleRuntime(truth),
+                Engine.Settings.DEFAULT.withEarlyRestart(Engine.EarlyRestart.OFF));
+        engine.handle(new EngineEvent.JobSubmitted(a.spec()));
+        engine.handle(new EngineEvent.JobSubmitted(b.spec()));
+        engine.schedule();
+        while (engine.jobs().stream().noneMatch(j -> j.spec().id().equals("a") && j.state() == Engine.State.DONE)) {
+            assertThat(time.runNextStep()).isTrue();
+            engine.schedule();
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine.forget("b"))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("not ended");
+        engine.forget("a");
+        assertThat(engine.jobs()).extracting(j -> j.spec().id()).containsExactly("b");
+        assertThat(engine.snapshot().jobs()).containsOnlyKeys("b");
+    }
 }
