@@ -10,6 +10,7 @@ import dev.migm.report.Report;
 import dev.migm.schedule.PolicyRegistry;
 import dev.migm.sim.SimResult;
 import dev.migm.sim.Knobs;
+import dev.migm.sim.MakespanExplainer;
 import dev.migm.sim.Simulator;
 import dev.migm.sim.Suites;
 import dev.migm.sim.TraceReader;
@@ -184,30 +185,24 @@ final class SimulateCommand implements Callable<Integer> {
         if (explainMakespan && table) {
             out.println();
             out.println("makespan decomposed (node-seconds; they add up to the makespan; over_lp = makespan / lp bound):");
-            out.printf(java.util.Locale.ROOT, "%-14s %-16s %10s %10s %7s %9s %9s %8s %8s %8s %9s %9s%n", "trace", "policy",
-                    "makespan_s", "lp_bound_s", "over_lp", "ideal", "excess", "startup", "failed", "reconfig",
-                    "idle_wait", "idle_none");
+            StringBuilder header = new StringBuilder(String.format(java.util.Locale.ROOT, "%-14s %-16s %10s %10s %7s",
+                    "trace", "policy", "makespan_s", "lp_bound_s", "over_lp"));
+            results.getFirst().explanation().parts().forEach(p -> header.append(String.format(java.util.Locale.ROOT,
+                    " %9s", p.column())));
+            out.println(header);
             for (SimResult r : results) {
-                var e = r.explanation();
-                out.printf(java.util.Locale.ROOT, "%-14s %-16s %10.0f %10.0f %7.3f %9.0f %9.0f %8.0f %8.0f %8.0f %9.0f %9.0f%n",
-                        r.trace(), r.policy(), r.makespanS(), r.lpBoundS(), r.makespanS() / r.lpBoundS(), e.idealS(),
-                        e.profileExcessS(), e.startupS(), e.failedAttemptsS(), e.reconfigurationS(), e.idleWaitingS(),
-                        e.idleNoWorkS());
+                StringBuilder line = new StringBuilder(String.format(java.util.Locale.ROOT, "%-14s %-16s %10.0f %10.0f %7.3f",
+                        r.trace(), r.policy(), r.makespanS(), r.lpBoundS(), r.makespanS() / r.lpBoundS()));
+                r.explanation().parts().forEach(p -> line.append(String.format(java.util.Locale.ROOT, " %9.0f", p.seconds())));
+                out.println(line);
             }
         }
         return 0;
     }
 
     private static java.util.Map<String, Object> explanationJson(SimResult r) {
-        var e = r.explanation();
         java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
-        m.put("ideal_s", Json.decimal(e.idealS(), 1));
-        m.put("profile_excess_s", Json.decimal(e.profileExcessS(), 1));
-        m.put("startup_s", Json.decimal(e.startupS(), 1));
-        m.put("failed_attempts_s", Json.decimal(e.failedAttemptsS(), 1));
-        m.put("reconfiguration_s", Json.decimal(e.reconfigurationS(), 1));
-        m.put("idle_waiting_s", Json.decimal(e.idleWaitingS(), 1));
-        m.put("idle_no_work_s", Json.decimal(e.idleNoWorkS(), 1));
+        for (MakespanExplainer.Part p : r.explanation().parts()) m.put(p.key(), Json.decimal(p.seconds(), 1));
         return m;
     }
 

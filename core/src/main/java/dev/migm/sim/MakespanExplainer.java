@@ -41,6 +41,18 @@ public final class MakespanExplainer implements Journal, Engine.EngineListener {
         public double totalS() {
             return idealS + profileExcessS + startupS + failedAttemptsS + reconfigurationS + idleWaitingS + idleNoWorkS;
         }
+
+        /** The categories in the order they are shown: JSON key, table column, node-seconds. */
+        public List<Part> parts() {
+            return List.of(new Part("ideal_s", "ideal", idealS), new Part("profile_excess_s", "excess", profileExcessS),
+                    new Part("startup_s", "startup", startupS), new Part("failed_attempts_s", "failed", failedAttemptsS),
+                    new Part("reconfiguration_s", "reconfig", reconfigurationS),
+                    new Part("idle_waiting_s", "idle_wait", idleWaitingS), new Part("idle_no_work_s", "idle_none", idleNoWorkS));
+        }
+    }
+
+    /** One category of an {@link Explanation}. */
+    public record Part(String key, String column, double seconds) {
     }
 
     private final Journal inner;
