@@ -117,6 +117,13 @@ public final class Main implements Runnable {
         } catch (java.io.IOException | RuntimeException io) {
             where = "no log could be written (" + oneLine(io.getMessage()) + ")";
         }
+        if (e instanceof OutOfMemoryError) {
+            // Not a bug: the work outgrew the heap the launcher gave Java.
+            err.println("migm: out of memory (" + (Runtime.getRuntime().maxMemory() >> 20) + " MiB of heap); run it with"
+                    + " a larger heap, e.g. MIGM_HEAP=8g ./migm ... (simulate holds every job with --per-job or an unsorted"
+                    + " trace); " + where);
+            return INTERNAL_ERROR;
+        }
         err.println("migm: internal error (a bug; please report it): " + oneLine(String.valueOf(e.getMessage()))
                 + "; " + where);
         return INTERNAL_ERROR;

@@ -118,4 +118,17 @@ final class ErrorContractTest {
         assertThat(Files.readString(log)).contains("IllegalStateException: invariant broken").contains("\tat ");
         Files.delete(log);
     }
+
+    @Test
+    void runningOutOfMemory_isNotCalledABug_andSaysHowToGiveMore() throws Exception {
+        StringWriter err = new StringWriter();
+        int rc = Main.internalError(new OutOfMemoryError("Java heap space"), new String[] {"simulate", "big.csv"},
+                new PrintWriter(err, true));
+        assertThat(rc).isEqualTo(Main.INTERNAL_ERROR);
+        String line = err.toString().strip();
+        assertThat(line.lines().count()).isEqualTo(1);
+        assertThat(line).startsWith("migm: out of memory (").contains("MIGM_HEAP=").doesNotContain("a bug")
+                .contains("details in ");
+        Files.deleteIfExists(Path.of(line.substring(line.indexOf("details in ") + "details in ".length())));
+    }
 }
