@@ -224,23 +224,13 @@ public final class NvmlGpuBackend implements LiveBackend {
      * activation status {@code IN_USE} or {@code RESET_REQUIRED}) is a failure that says so; the
      * engine then plans with the mode the GPU reports.
      */
-    private synchronized Optional<String> switchMode(int gpu, boolean enabled) {
-        resolved.keySet().removeIf(r -> r.gpu() == gpu);
+    private Optional<String> switchMode(int gpu, boolean enabled) {
+        Requested requested = requestMode(gpu, enabled);
+        if (!requested.toAwait()) return requested.failure();
+        // Awaited without the backend's lock: sampling and layouts of the other GPUs go on meanwhile
+        // (NVML is thread-safe).
         int index = indices.get(gpu);
         try {
-            if (nvml.migMode(index).current() == enabled) return Optional.empty();
-            if (!enabled) {
-                for (Nvml.GpuInstance gi : readBack(gpu).values()) {
-                    for (Nvml.ComputeInstance ci : nvml.computeInstances(gi)) retryingInUse(() -> nvml.destroy(ci));
-                    retryingInUse(() -> nvml.destroy(gi));
-                }
-            }
-            dev.migm.nvml.NvmlReturn activation = nvml.setMigMode(index, enabled);
-            if (activation != dev.migm.nvml.NvmlReturn.SUCCESS) {
-                return Optional.of("nvmlDeviceSetMigMode: the mode is pending, not active (NVML_ERROR_" + activation.name()
-                        + (activation == dev.migm.nvml.NvmlReturn.IN_USE ? ": a process or a monitoring client holds the GPU"
-                        : ": a GPU reset or reboot activates it") + ")");
-            }
             long deadline = System.nanoTime() + MODE_CHANGE_TIMEOUT.toNanos();
             while (nvml.migMode(index).current() != enabled) {
                 if (System.nanoTime() > deadline) {
@@ -254,6 +244,33 @@ public final class NvmlGpuBackend implements LiveBackend {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.of("interrupted while waiting for the MIG mode change");
+        }
+    }
+
+    /** What asking for a mode gave: done (with or without a failure), or accepted and to be awaited. */
+    private record Requested(boolean toAwait, Optional<String> failure) {
+    }
+
+    private synchronized Requested requestMode(int gpu, boolean enabled) {
+        resolved.keySet().removeIf(r -> r.gpu() == gpu);
+        int index = indices.get(gpu);
+        try {
+            if (nvml.migMode(index).current() == enabled) return new Requested(false, Optional.empty());
+            if (!enabled) {
+                for (Nvml.GpuInstance gi : readBack(gpu).values()) {
+                    for (Nvml.ComputeInstance ci : nvml.computeInstances(gi)) retryingInUse(() -> nvml.destroy(ci));
+                    retryingInUse(() -> nvml.destroy(gi));
+                }
+            }
+            dev.migm.nvml.NvmlReturn activation = nvml.setMigMode(index, enabled);
+            if (activation != dev.migm.nvml.NvmlReturn.SUCCESS) {
+                return new Requested(false, Optional.of("nvmlDeviceSetMigMode: the mode is pending, not active (NVML_ERROR_"
+                        + activation.name() + (activation == dev.migm.nvml.NvmlReturn.IN_USE
+                        ? ": a process or a monitoring client holds the GPU" : ": a GPU reset or reboot activates it") + ")"));
+            }
+            return new Requested(true, Optional.empty());
+        } catch (NvmlException e) {
+            return new Requested(false, Optional.of(e.getMessage()));
         }
     }
 
