@@ -17,18 +17,28 @@ import org.junit.jupiter.api.Test;
 
 /** The structured reason a waiting job carries (Fenzo-style AssignmentFailure). */
 final class ExplainTest {
+    private static final GpuModel A100 = Catalog.builtin().get("A100-40GB");
+
+    /** An engine on one simulated A100 with the oracle's estimates, and its clock. */
+    private record Node(VirtualTime time, Engine engine) {
+        static Node of(String policy, TraceJob... jobs) {
+            VirtualTime time = new VirtualTime();
+            SimulatedGpuBackend backend = new SimulatedGpuBackend(time, List.of(A100), SimulatedGpuBackend.Latency.DEFAULT);
+            Truth truth = Truth.of(List.of(jobs));
+            ModelExecutor executor = new ModelExecutor(time, List.of(A100), backend, truth, 1.0, ModelExecutor.Sampling.OFF);
+            return new Node(time, new Engine(time, Journal.NONE, backend, executor, PolicyRegistry.create(policy, List.of(A100)),
+                    new OracleMemory(truth), new OracleRuntime(truth),
+                    Engine.Settings.DEFAULT.withEarlyRestart(Engine.EarlyRestart.OFF)));
+        }
+    }
+
     @Test
     void waitingJob_isExplainedByItsNeedTheLargestPossibleInstanceAndTheBusyBlockers() {
-        GpuModel a100 = Catalog.builtin().get("A100-40GB");
-        VirtualTime time = new VirtualTime();
-        SimulatedGpuBackend backend = new SimulatedGpuBackend(time, List.of(a100), SimulatedGpuBackend.Latency.DEFAULT);
         TraceJob small = Jobs.aJob("small").flat(3000).duration(100).build();
         TraceJob big = Jobs.aJob("big").flat(30000).duration(100).build();
-        Truth truth = Truth.of(List.of(small, big));
-        ModelExecutor executor = new ModelExecutor(time, List.of(a100), backend, truth, 1.0, ModelExecutor.Sampling.OFF);
-        Engine engine = new Engine(time, Journal.NONE, backend, executor, PolicyRegistry.create("s2", List.of(a100)),
-                new OracleMemory(truth), new OracleRuntime(truth),
-                Engine.Settings.DEFAULT.withEarlyRestart(Engine.EarlyRestart.OFF));
+        Node node = Node.of("s2", small, big);
+        VirtualTime time = node.time();
+        Engine engine = node.engine();
         // s2 places "small" (3000 MiB) on a 1g.5gb at slice 0; "big" (30000 MiB) needs the 7g.40gb,
         // whose only placement (slices 0-7) holds the busy 1g.5gb: the largest instance that could
         // be created now without touching it is a 3g.20gb (19968 MiB) at slice 4.
@@ -50,16 +60,11 @@ final class ExplainTest {
     void forget_dropsAnEndedJob_andRefusesALiveOne() {
         // A driver that streams a long trace keeps only live jobs: "a" runs 10 s on an A100, "b"
         // waits behind nothing but is still running when "a" has ended.
-        GpuModel a100 = Catalog.builtin().get("A100-40GB");
-        VirtualTime time = new VirtualTime();
-        SimulatedGpuBackend backend = new SimulatedGpuBackend(time, List.of(a100), SimulatedGpuBackend.Latency.DEFAULT);
         TraceJob a = Jobs.aJob("a").flat(3000).duration(10).build();
         TraceJob b = Jobs.aJob("b").flat(3000).duration(1000).build();
-        Truth truth = Truth.of(List.of(a, b));
-        ModelExecutor executor = new ModelExecutor(time, List.of(a100), backend, truth, 1.0, ModelExecutor.Sampling.OFF);
-        Engine engine = new Engine(time, Journal.NONE, backend, executor, PolicyRegistry.create("migm", List.of(a100)),
-                new OracleMemory(truth), new OracleRuntime(truth),
-                Engine.Settings.DEFAULT.withEarlyRestart(Engine.EarlyRestart.OFF));
+        Node node = Node.of("migm", a, b);
+        VirtualTime time = node.time();
+        Engine engine = node.engine();
         engine.handle(new EngineEvent.JobSubmitted(a.spec()));
         engine.handle(new EngineEvent.JobSubmitted(b.spec()));
         engine.schedule();

@@ -36,6 +36,13 @@ final class NvmlRunTest {
         return Main.run(args, new PrintWriter(out), new PrintWriter(err));
     }
 
+    /** The {@code run} object of {@code migm run --json}'s output. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> runSummary(String json) {
+        Map<String, Object> doc = JsonMapper.builder().build().readValue(json, new TypeReference<>() { });
+        return (Map<String, Object>) doc.get("run");
+    }
+
     @Test
     void jobsRunTheirCommands_onMigDevicesNvmlCreated() throws Exception {
         Path jobs = dir.resolve("jobs.yaml");
@@ -99,9 +106,7 @@ final class NvmlRunTest {
             int rc = run(out, err, "run", jobs.toString(), "--home", dir.resolve("whole-home").toString(), "--backend",
                     "nvml", "--nvml-library", stub.library().toString(), "--allow-mig-mode-change", "--json");
             assertThat(rc).as(err.toString()).isZero();
-            Map<String, Object> doc = JsonMapper.builder().build().readValue(out.toString(), new TypeReference<>() { });
-            @SuppressWarnings("unchecked")
-            Map<String, Object> summary = (Map<String, Object>) doc.get("run");
+            Map<String, Object> summary = runSummary(out.toString());
             assertThat(summary).containsEntry("jobs", 2).containsEntry("completed", 2);
             Path runDir = Path.of((String) summary.get("run_dir"));
             assertThat(Files.readString(runDir.resolve("jobs/whole/attempt-1.out")).strip())
@@ -114,10 +119,7 @@ final class NvmlRunTest {
             int rc2 = run(out2, err2, "run", jobs.toString(), "--home", dir.resolve("whole-home2").toString(),
                     "--backend", "nvml", "--nvml-library", stub.library().toString(), "--json");
             assertThat(rc2).as(err2.toString()).isZero();
-            Map<String, Object> doc2 = JsonMapper.builder().build().readValue(out2.toString(), new TypeReference<>() { });
-            @SuppressWarnings("unchecked")
-            Map<String, Object> summary2 = (Map<String, Object>) doc2.get("run");
-            Path runDir2 = Path.of((String) summary2.get("run_dir"));
+            Path runDir2 = Path.of((String) runSummary(out2.toString()).get("run_dir"));
             assertThat(Files.readString(runDir2.resolve("jobs/whole/attempt-1.out")).strip()).startsWith("MIG-");
         } finally {
             stub.reset();
