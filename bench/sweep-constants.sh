@@ -8,13 +8,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir="${1:-$(mktemp -d)}"
 mkdir -p "$dir"
 migm="$here/migm"
-traces=()
-for spec in "mixed 101" "mixed 102" "ml 103" "llm 104" "scientific 105"; do
-  set -- $spec
-  f="$dir/held-$1-$2.csv"
-  "$migm" generate-trace --from "$1" --jobs 300 --gpus 2 --load 3 --seed "$2" -o "$f"
-  traces+=("$f")
-done
+. "$here/bench/held-back.sh"
+held_back_traces "$migm" "$dir"
+traces=("${held_back[@]}")
 run() {
   "$migm" simulate "${traces[@]}" --gpus 2 --policies "$1" --estimate default --quiet --csv ${2:+--tune "$2"} \
     | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }

@@ -17,13 +17,9 @@ for spec in "mixed 201" "llm 202" "ml 203" "mixed 204"; do
   "$migm" generate-trace --from "$1" --jobs 500 --gpus 8 --load 0.8 --seed "$2" -o "$f" >/dev/null
   online+=("$f")
 done
-batch=()
-for spec in "mixed 101" "mixed 102" "ml 103" "llm 104" "scientific 105"; do
-  set -- $spec
-  f="$dir/held-$1-$2.csv"
-  "$migm" generate-trace --from "$1" --jobs 300 --gpus 2 --load 3 --seed "$2" -o "$f" >/dev/null
-  batch+=("$f")
-done
+. "$here/bench/held-back.sh"
+held_back_traces "$migm" "$dir"
+batch=("${held_back[@]}")
 policies=migm:0,migm:1,migm:3,migm:10,migm,migm:100
 summarise() {
   awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }

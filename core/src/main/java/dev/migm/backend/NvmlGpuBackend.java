@@ -257,10 +257,7 @@ public final class NvmlGpuBackend implements LiveBackend {
         try {
             if (nvml.migMode(index).current() == enabled) return new Requested(false, Optional.empty());
             if (!enabled) {
-                for (Nvml.GpuInstance gi : readBack(gpu).values()) {
-                    for (Nvml.ComputeInstance ci : nvml.computeInstances(gi)) retryingInUse(() -> nvml.destroy(ci));
-                    retryingInUse(() -> nvml.destroy(gi));
-                }
+                for (Nvml.GpuInstance gi : readBack(gpu).values()) destroy(gi);
             }
             dev.migm.nvml.NvmlReturn activation = nvml.setMigMode(index, enabled);
             if (activation != dev.migm.nvml.NvmlReturn.SUCCESS) {
@@ -292,8 +289,7 @@ public final class NvmlGpuBackend implements LiveBackend {
                     case PlanOp.Destroy d -> {
                         Nvml.GpuInstance gi = now.remove(d.instance());
                         if (gi == null) return Optional.of("NVML_ERROR_NOT_FOUND: no instance " + d.instance());
-                        for (Nvml.ComputeInstance ci : nvml.computeInstances(gi)) retryingInUse(() -> nvml.destroy(ci));
-                        retryingInUse(() -> nvml.destroy(gi));
+                        destroy(gi);
                     }
                     case PlanOp.Create c -> {
                         Profile p = c.instance().profile();
@@ -308,6 +304,12 @@ public final class NvmlGpuBackend implements LiveBackend {
         } catch (NvmlException e) {
             return Optional.of(e.getMessage());
         }
+    }
+
+    /** A GPU instance and its compute instances, these first, each retried while NVML says {@code IN_USE}. */
+    private void destroy(Nvml.GpuInstance gi) {
+        for (Nvml.ComputeInstance ci : nvml.computeInstances(gi)) retryingInUse(() -> nvml.destroy(ci));
+        retryingInUse(() -> nvml.destroy(gi));
     }
 
     private void retryingInUse(Runnable destroy) {

@@ -97,11 +97,17 @@ public final class Engine {
         public static boolean keeps(long sequence, int window) {
             long twoWindows = 2L * window;
             if (sequence < twoWindows) return sequence >= 0;
-            // The stride is 2^(k+1) on [2W 2^k, 2W 2^(k+1)): found by doubling (a sampler calls this
-            // every second per job; no division).
+            return (sequence & (stride(sequence, twoWindows) - 1)) == 0;
+        }
+
+        /**
+         * The stride kept at sample number {@code sequence} (at least {@code twoWindows}): 2^(k+1) on
+         * [2W 2^k, 2W 2^(k+1)), found by doubling (a sampler asks every second per job; no division).
+         */
+        private static long stride(long sequence, long twoWindows) {
             long stride = 2;
             for (long end = 2 * twoWindows; sequence >= end && end > 0; end <<= 1) stride <<= 1;
-            return (sequence & (stride - 1)) == 0;
+            return stride;
         }
 
         /**
@@ -114,8 +120,7 @@ public final class Engine {
             long next = Math.max(0, sequence + 1);
             long twoWindows = 2L * window;
             if (next < twoWindows) return next;
-            long stride = 2;
-            for (long end = 2 * twoWindows; next >= end && end > 0; end <<= 1) stride <<= 1;
+            long stride = stride(next, twoWindows);
             return (next + stride - 1) & -stride;
         }
 

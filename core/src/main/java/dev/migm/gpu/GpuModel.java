@@ -74,6 +74,17 @@ public record GpuModel(String name, List<String> aliases, List<String> pciDevice
         return profiles.stream().filter(p -> !p.name().variant()).toList();
     }
 
+    /**
+     * The most memory a plain profile smaller than the largest holds (19968 MiB on an A100-40GB, its
+     * 3g.20gb and 4g.20gb): a job above it needs the largest instance or the whole GPU.
+     */
+    public long secondLargestMemoryMib() {
+        long largest = largestProfile().memoryMib();
+        long second = 0;
+        for (Profile p : plainProfiles()) if (p.memoryMib() < largest) second = Math.max(second, p.memoryMib());
+        return second;
+    }
+
     /** The largest profile (the whole GPU in MIG mode, e.g. 7g.40gb). */
     public Profile largestProfile() {
         return profiles.stream().max(Comparator.comparingLong(Profile::memoryMib)

@@ -28,27 +28,55 @@ public final class TextFiles {
     public static String read(Path path) {
         byte[] bytes;
         try {
-            if (Files.isDirectory(path)) {
-                throw new InvalidInputException(path + ": is a directory, expected a file");
-            }
+            requireFile(path);
             if (Files.exists(path) && Files.size(path) > MAX_BYTES) {
                 throw new InvalidInputException(path + ": larger than " + (MAX_BYTES >> 20) + " MiB");
             }
             bytes = Files.readAllBytes(path);
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new InvalidInputException(path + ": no such file");
-        } catch (java.nio.file.AccessDeniedException e) {
-            throw new InvalidInputException(path + ": permission denied");
         } catch (IOException e) {
-            throw new InvalidInputException(path + ": cannot read (" + e.getMessage() + ")");
+            throw unreadable(path, e);
         }
         return decode(bytes, path.toString());
     }
 
+    /**
+     * A file of any size, line by line, as strict UTF-8: failures to open it are one line as with
+     * {@link #read}; a byte that is not UTF-8 surfaces from {@code readLine} as a
+     * {@link CharacterCodingException}, which {@link #notUtf8} turns into its line and column.
+     */
+    public static java.io.BufferedReader lines(Path path) {
+        try {
+            requireFile(path);
+            return new java.io.BufferedReader(new java.io.InputStreamReader(Files.newInputStream(path), strictUtf8()),
+                    1 << 16);
+        } catch (IOException e) {
+            throw unreadable(path, e);
+        }
+    }
+
+    private static void requireFile(Path path) {
+        if (Files.isDirectory(path)) {
+            throw new InvalidInputException(path + ": is a directory, expected a file");
+        }
+    }
+
+    /** An I/O failure as one line naming the file. */
+    public static InvalidInputException unreadable(Path path, IOException e) {
+        return switch (e) {
+            case java.nio.file.NoSuchFileException x -> new InvalidInputException(path + ": no such file");
+            case java.nio.file.AccessDeniedException x -> new InvalidInputException(path + ": permission denied");
+            default -> new InvalidInputException(path + ": cannot read (" + e.getMessage() + ")");
+        };
+    }
+
+    private static CharsetDecoder strictUtf8() {
+        return StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+    }
+
     /** Strict UTF-8; a byte that is not names its line and column. */
     public static String decode(byte[] bytes, String source) {
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        CharsetDecoder decoder = strictUtf8();
         try {
             CharBuffer chars = decoder.decode(ByteBuffer.wrap(bytes));
             String text = chars.toString();
@@ -77,8 +105,7 @@ public final class TextFiles {
      * column, as {@link #decode} reports them.
      */
     public static InvalidInputException notUtf8(Path path) {
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        CharsetDecoder decoder = strictUtf8();
         int line = 1;
         int column = 1;
         try (var in = Files.newInputStream(path)) {
@@ -112,14 +139,13 @@ public final class TextFiles {
                 if (eof && bytes.position() == 0) break;
             }
         } catch (IOException e) {
-            return new InvalidInputException(path + ": cannot read (" + e.getMessage() + ")");
+            return unreadable(path, e);
         }
         return new InvalidInputException(path + ": not UTF-8 text; save the file as UTF-8");
     }
 
     private static int firstBadByte(byte[] bytes) {
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        CharsetDecoder decoder = strictUtf8();
         ByteBuffer in = ByteBuffer.wrap(bytes);
         CharBuffer out = CharBuffer.allocate(bytes.length + 1);
         var result = decoder.decode(in, out, true);

@@ -438,11 +438,13 @@ public final class Nvml implements AutoCloseable {
     public ProcessMemory processMemory(ComputeInstance ci) {
         requireControl();
         try (Arena a = Arena.ofConfined()) {
-            return processMemoryOn(a, ci.migDevice(), "nvmlDeviceGetComputeRunningProcesses_v3");
+            return processMemoryOn(a, ci.migDevice());
         }
     }
 
-    private ProcessMemory processMemoryOn(Arena a, MemorySegment device, String call) {
+    /** {@code nvmlDeviceGetComputeRunningProcesses_v3} on a device handle, a GPU's or a MIG device's. */
+    private ProcessMemory processMemoryOn(Arena a, MemorySegment device) {
+        String call = "nvmlDeviceGetComputeRunningProcesses_v3";
         MemorySegment count = a.allocate(ValueLayout.JAVA_INT);
         int capacity = 64;
         MemorySegment infos = a.allocate(NvmlStructs.PROCESS_INFO, capacity);
@@ -464,7 +466,7 @@ public final class Nvml implements AutoCloseable {
     public ProcessMemory processMemory(int gpu) {
         requireControl();
         try (Arena a = Arena.ofConfined()) {
-            return processMemoryOn(a, handle(a, gpu), "nvmlDeviceGetComputeRunningProcesses_v3");
+            return processMemoryOn(a, handle(a, gpu));
         }
     }
 

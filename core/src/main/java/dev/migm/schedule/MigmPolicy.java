@@ -170,12 +170,7 @@ public final class MigmPolicy implements SchedulingPolicy {
     }
 
     private long secondLargest(GpuModel model) {
-        return secondLargestMib.computeIfAbsent(model, m -> {
-            long largest = largest(m).memoryMib();
-            long second = 0;
-            for (Profile p : m.plainProfiles()) if (p.memoryMib() < largest) second = Math.max(second, p.memoryMib());
-            return second;
-        });
+        return secondLargestMib.computeIfAbsent(model, GpuModel::secondLargestMemoryMib);
     }
 
     /**
@@ -366,14 +361,15 @@ public final class MigmPolicy implements SchedulingPolicy {
         long largestOffered = largestOfferedMib(active);
         for (QueuedJob job : window) {
             if (!promised.isEmpty() && promised.containsKey(job.id())) continue;
-            if (job.needMib() > largestOffered && !(ctx.waitingCount() == 1 && job.runtime().scalingKnown())) {
+            boolean lastJob = ctx.waitingCount() == 1 && job.runtime().scalingKnown();
+            if (job.needMib() > largestOffered && !lastJob) {
                 // No instance any GPU can offer now holds it, so the loop below would find nothing
                 // (nor could the reservation test below): it is passed over at the cost of one
                 // comparison. The last job may still take a GPU with MIG off (fasterWholeGpu).
                 if (blockedHead == null) blockedHead = job;
                 continue;
             }
-            if (blockedHead != null && !reserved && couldFitSomewhere(active, job)) {
+            if (blockedHead != null && !reserved && job.needMib() <= largestOffered) {
                 reserved = true;
                 boolean wholeGpu = blockedHead.needMib() > wholeGpuMib;
                 double reserveAtS = wholeGpu
@@ -392,7 +388,6 @@ public final class MigmPolicy implements SchedulingPolicy {
             double bestKey = Double.POSITIVE_INFINITY;
             int bestOps = Integer.MAX_VALUE;
             int bestRun = -1;
-            boolean lastJob = ctx.waitingCount() == 1 && job.runtime().scalingKnown();
             GpuModel maskModel = null;
             int candidates = 0;
             for (GpuView gpu : active) {
@@ -510,18 +505,6 @@ public final class MigmPolicy implements SchedulingPolicy {
             if (!Double.isNaN(costs[k]) && (anySize || costs[k] <= slack * min)) mask |= 1 << k;
         }
         return mask;
-    }
-
-    private boolean couldFitSomewhere(List<GpuView> active, QueuedJob job) {
-        for (GpuView gpu : active) {
-            Profile[] profiles = profiles(gpu.model());
-            for (int k = 0; k < profiles.length; k++) {
-                if ((caches[gpu.index()].possible & (1 << k)) != 0 && profiles[k].memoryMib() >= job.needMib()) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 
     private static boolean touches(Plan.Possible plan, long mask) {

@@ -266,9 +266,7 @@ public final class Simulator {
                                        LowerBound.Accumulator bound, MakespanExplainer explainer, boolean complete) {
         List<SimResult.JobRow> perJob = new ArrayList<>();
         // Jobs the engine still holds: every job with per-job rows or a stop time, else none that ended.
-        double heldOfLive = 0;
-        DoubleList waits = stats.waits.copy();
-        DoubleList wholeGpuWaits = stats.wholeGpuWaits.copy();
+        // Those not ended (a stopped run) count as they stand; the run is over, so into the same figures.
         for (Engine.JobView j : engine.jobs()) {
             var last = j.attempts().isEmpty() ? null : j.attempts().getLast();
             if (options.perJob()) perJob.add(new SimResult.JobRow(trace, policy.name(), j.spec().id(), j.spec().app(),
@@ -280,27 +278,23 @@ public final class Simulator {
             if (complete) {
                 throw new IllegalStateException("job " + j.spec().id() + " ended the simulation " + j.state());
             }
-            heldOfLive += j.heldSliceSeconds();
-            if (!Double.isNaN(j.firstLaunchS())) {
-                double wait = j.firstLaunchS() - j.spec().submitS();
-                waits.add(wait);
-                if (stats.needsWholeGpu(stats.truth.of(j.spec().id()).memPeakMib())) wholeGpuWaits.add(wait);
-            }
+            stats.heldSlices += j.heldSliceSeconds();
+            stats.addWait(j, stats.truth.of(j.spec().id()).memPeakMib());
         }
         int completed = stats.completed;
         double makespan = stats.makespan;
         double energy = backend.energyJoules();
         int computeSlices = options.gpus().stream().mapToInt(GpuModel::computeSlices).sum();
-        double p95 = waits.p95();
+        double p95 = stats.waits.p95();
         String gpus = describe(options.gpus());
         return new SimResult(trace, policy.name(), gpus, options.estimation().name(),
                 options.engine().earlyRestart().enabled(), total, completed, stats.failed, makespan,
                 makespan > 0 ? completed / makespan * 3600 : 0, energy, completed > 0 ? stats.jctSum / completed : Double.NaN,
-                p95, wholeGpuWaits.p95(), engine.reconfigurations(), engine.migModeChanges(), engine.restarts(), engine.oomKills(), engine.earlyRestarts(),
+                p95, stats.wholeGpuWaits.p95(), engine.reconfigurations(), engine.migModeChanges(), engine.restarts(), engine.oomKills(), engine.earlyRestarts(),
                 stats.falseEarlyRestarts, stats.wastedSliceS,
                 completed > 0 ? (double) stats.firstFit / completed : Double.NaN,
                 completed > 0 ? stats.overprovision / completed : Double.NaN,
-                makespan > 0 ? (stats.heldSlices + heldOfLive) / (computeSlices * makespan) : 0,
+                makespan > 0 ? stats.heldSlices / (computeSlices * makespan) : 0,
                 bound.seconds(), bound.lpSeconds(), 1, 1, 1, stats.failures.stream()
                         .sorted(java.util.Comparator.comparingDouble(Failure::submitS).thenComparing(Failure::id))
                         .map(Failure::text).toList(),
@@ -318,13 +312,6 @@ public final class Simulator {
         void add(double v) {
             if (size == values.length) values = java.util.Arrays.copyOf(values, 2 * size);
             values[size++] = v;
-        }
-
-        DoubleList copy() {
-            DoubleList c = new DoubleList();
-            c.values = java.util.Arrays.copyOf(values, Math.max(1, size));
-            c.size = size;
-            return c;
         }
 
         /** The 95th percentile (nearest rank); NaN when empty. */
@@ -360,6 +347,11 @@ public final class Simulator {
         private final List<GpuModel> gpus;
         private final boolean explain;
         private final boolean perJob;
+        /**
+         * More memory than any instance but a GPU's largest holds: what the trace's "whole-GPU jobs"
+         * are (more than half of Alibaba's pods), whose waits a packer most easily stretches.
+         */
+        private final long wholeGpuAboveMib;
         int ended;
         int completed;
         int failed;
@@ -385,19 +377,8 @@ public final class Simulator {
             this.gpus = options.gpus();
             this.explain = explain;
             this.perJob = options.perJob();
-            long second = 0;
-            for (GpuModel m : options.gpus()) {
-                long largest = m.largestProfile().memoryMib();
-                for (var p : m.plainProfiles()) if (p.memoryMib() < largest) second = Math.max(second, p.memoryMib());
-            }
-            this.wholeGpuAboveMib = second;
+            this.wholeGpuAboveMib = options.gpus().stream().mapToLong(GpuModel::secondLargestMemoryMib).max().orElse(0);
         }
-
-        /**
-         * More memory than any instance but a GPU's largest holds: what the trace's "whole-GPU jobs"
-         * are (more than half of Alibaba's pods), whose waits a packer most easily stretches.
-         */
-        private final long wholeGpuAboveMib;
 
         boolean needsWholeGpu(long truePeakMib) {
             return truePeakMib > wholeGpuAboveMib;

@@ -105,7 +105,7 @@ public final class TraceReader {
 
             @Override
             public java.util.stream.Stream<TraceJob> arrivals() {
-                java.io.BufferedReader in = reader(path);
+                java.io.BufferedReader in = TextFiles.lines(path);
                 Parser parser = new Parser(source);
                 java.util.Iterator<TraceJob> jobs = new java.util.Iterator<>() {
                     private int lineNo;
@@ -153,7 +153,7 @@ public final class TraceReader {
         String source = path.toString();
         Parser parser = new Parser(source);
         int lineNo = 0;
-        try (java.io.BufferedReader in = reader(path)) {
+        try (java.io.BufferedReader in = TextFiles.lines(path)) {
             for (String line; (line = in.readLine()) != null; ) {
                 TraceJob job = parser.line(line, ++lineNo);
                 if (job != null) each.accept(job, lineNo);
@@ -161,28 +161,9 @@ public final class TraceReader {
         } catch (java.nio.charset.CharacterCodingException e) {
             throw TextFiles.notUtf8(path);
         } catch (java.io.IOException e) {
-            throw new InvalidInputException(source + ": cannot read (" + e.getMessage() + ")");
+            throw TextFiles.unreadable(path, e);
         }
         parser.finish();
-    }
-
-    private static java.io.BufferedReader reader(Path path) {
-        try {
-            if (java.nio.file.Files.isDirectory(path)) {
-                throw new InvalidInputException(path + ": is a directory, expected a file");
-            }
-            var decoder = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
-            return new java.io.BufferedReader(new java.io.InputStreamReader(java.nio.file.Files.newInputStream(path),
-                    decoder), 1 << 16);
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new InvalidInputException(path + ": no such file");
-        } catch (java.nio.file.AccessDeniedException e) {
-            throw new InvalidInputException(path + ": permission denied");
-        } catch (java.io.IOException e) {
-            throw new InvalidInputException(path + ": cannot read (" + e.getMessage() + ")");
-        }
     }
 
     /**
