@@ -102,12 +102,10 @@ public final class Engine {
 
         /**
          * The stride kept at sample number {@code sequence} (at least {@code twoWindows}): 2^(k+1) on
-         * [2W 2^k, 2W 2^(k+1)), found by doubling (a sampler asks every second per job; no division).
+         * [2W 2^k, 2W 2^(k+1)), that is for floor(sequence / 2W) in [2^k, 2^(k+1)).
          */
         private static long stride(long sequence, long twoWindows) {
-            long stride = 2;
-            for (long end = 2 * twoWindows; sequence >= end && end > 0; end <<= 1) stride <<= 1;
-            return stride;
+            return Long.highestOneBit(sequence / twoWindows) << 1;
         }
 
         /**
@@ -285,7 +283,7 @@ public final class Engine {
         checkOwner();
         // A memory sample changes nothing a policy reads (an early restart it triggers comes back as
         // the attempt's exit, which does): it needs no round. Every other event may.
-        if (!(event instanceof EngineEvent.MemorySample)) dirty = true;
+        if (!(event instanceof EngineEvent.MemorySample || event instanceof EngineEvent.SampleFired)) dirty = true;
         switch (event) {
             case EngineEvent.JobSubmitted s -> submitted(s.spec());
             case EngineEvent.ReconfigurationFinished r -> reconfigured(r);
@@ -297,10 +295,17 @@ public final class Engine {
                     journal.append(new EngineRecord.AttemptRunning(clock.nowS(), r.jobId(), r.attempt()));
                     job.state = State.RUNNING;
                     job.runningSinceS = clock.nowS();
+                    Attempt attempt = job.current;
+                    executor.judgeAhead(attempt, (sequence, takenAtS, usedMib, progress) -> {
+                        if (job.current != attempt || job.firedAheadMib > 0) return false;
+                        job.firedAheadMib = judge(job, sequence, takenAtS, usedMib, progress);
+                        return job.firedAheadMib > 0;
+                    });
                 }
             }
             case EngineEvent.AttemptExited x -> exited(x);
             case EngineEvent.MemorySample m -> sampled(m);
+            case EngineEvent.SampleFired f -> sampleFired(f);
             case EngineEvent.CancelJob c -> cancel(c);
             case EngineEvent.DrainGpu d -> {
                 if (d.gpu() < 0 || d.gpu() >= gpus.size()) {
@@ -368,23 +373,35 @@ public final class Engine {
         if (job == null || job.current == null || job.current.number() != m.attempt() || job.stopRequested) {
             return;
         }
+        long projected = judge(job, m.sequence(), clock.nowS(), m.usedMib(), m.reportedProgress());
+        if (projected > 0) restartEarly(job, projected);
+    }
+
+    /**
+     * Takes one memory sample of the current attempt (number {@code sequence}, taken at
+     * {@code takenAtS}) into its peak and the early-restart trigger's window; the projected peak to
+     * restart with when the trigger fires on it, 0 otherwise. Reads only the attempt's samples up to
+     * this one and what was fixed when it started, so judging a sample ahead of its time
+     * ({@link SampleJudge}) gives the verdict it would get when taken.
+     */
+    private long judge(Job job, long sequence, double takenAtS, long usedMib, java.util.OptionalDouble reportedProgress) {
         long slotMib = job.current.slot().memoryMib();
-        long used = Math.min(m.usedMib(), slotMib);
+        long used = Math.min(usedMib, slotMib);
         job.observedPeakMib = Math.max(job.observedPeakMib, used);
         if (job.startMib == 0) {
             job.startMib = used;
         }
         EarlyRestart er = settings.earlyRestart();
         if (!er.enabled() || Double.isNaN(job.runningSinceS)) {
-            return;
+            return 0;
         }
-        double x = attemptFraction(job, m.reportedProgress());
+        double x = attemptFraction(job, reportedProgress, takenAtS);
         if (Double.isNaN(x)) {
-            return;
+            return 0;
         }
-        double shortestEnd = m.reportedProgress().isPresent() ? 1.0 : job.shortestEndFraction;
-        if (!EarlyRestart.keeps(m.sequence(), er.window())) {
-            return;
+        double shortestEnd = reportedProgress.isPresent() ? 1.0 : job.shortestEndFraction;
+        if (!EarlyRestart.keeps(sequence, er.window())) {
+            return 0;
         }
         MemoryProjection.Sample sample = new MemoryProjection.Sample(x, used);
         job.samples.addLast(sample);
@@ -394,18 +411,46 @@ public final class Engine {
             job.sampleSums = MemoryProjection.Sums.of(job.samples);
         }
         if (slotMib >= largestSlotMib) {
+            return 0;
+        }
+        return er.verdict(job.samples, job.sampleSums, slotMib, shortestEnd)
+                .map(projected -> Math.min(largestSlotMib, projected)).orElse(0L);
+    }
+
+    /** Stops the current attempt, whose projected peak does not fit its instance, to restart it with that peak. */
+    private void restartEarly(Job job, long projectedMib) {
+        long slotMib = job.current.slot().memoryMib();
+        job.stopRequested = true;
+        job.projectedMib = projectedMib;
+        earlyRestarts++;
+        String why = "early restart: projected peak " + projectedMib + " MiB > " + slotMib + " MiB of "
+                + job.current.slot();
+        journal.append(new EngineRecord.StopRequested(clock.nowS(), job.spec.id(), job.current.number(), why, true));
+        executor.stop(job.current, why);
+    }
+
+    /**
+     * Offered to an executor that knows an attempt's samples before they are taken (the simulator's
+     * workload model), so that it need not send each as an event ({@link Executor#judgeAhead}).
+     */
+    @FunctionalInterface
+    public interface SampleJudge {
+        /**
+         * Judges the attempt's sample number {@code sequence}, to be taken at {@code takenAtS}; samples
+         * are offered in order and only until one returns true: the early-restart trigger fires on it,
+         * and the executor then sends {@link EngineEvent.SampleFired} at {@code takenAtS}, when the
+         * engine acts on it as on a sample taken then.
+         */
+        boolean offer(long sequence, double takenAtS, long usedMib, java.util.OptionalDouble reportedProgress);
+    }
+
+    private void sampleFired(EngineEvent.SampleFired f) {
+        Job job = jobs.get(f.jobId());
+        if (job == null || job.current == null || job.current.number() != f.attempt() || job.stopRequested
+                || job.firedAheadMib == 0) {
             return;
         }
-        er.verdict(job.samples, job.sampleSums, slotMib, shortestEnd).ifPresent(projected -> {
-            job.stopRequested = true;
-            job.projectedMib = Math.min(largestSlotMib, projected);
-            earlyRestarts++;
-            String why = "early restart: projected peak " + job.projectedMib + " MiB > " + slotMib + " MiB of "
-                    + job.current.slot();
-            journal.append(new EngineRecord.StopRequested(clock.nowS(), job.spec.id(), job.current.number(), why,
-                    true));
-            executor.stop(job.current, why);
-        });
+        restartEarly(job, job.firedAheadMib);
     }
 
     /**
@@ -427,7 +472,7 @@ public final class Engine {
      * the expected running time, but only when that expectation rests on something (declared,
      * learned); NaN when nothing a live system knows says how far it is.
      */
-    private double attemptFraction(Job job, java.util.OptionalDouble reported) {
+    private double attemptFraction(Job job, java.util.OptionalDouble reported, double atS) {
         double start = job.current.startProgress();
         if (reported.isPresent()) {
             return (reported.getAsDouble() - start) / (1 - start);
@@ -435,7 +480,7 @@ public final class Engine {
         if (!job.queued.runtime().grounded()) {
             return Double.NaN;
         }
-        return (clock.nowS() - job.runningSinceS) / job.expectedWorkS;
+        return (atS - job.runningSinceS) / job.expectedWorkS;
     }
 
     private void cancel(EngineEvent.CancelJob c) {
@@ -846,6 +891,7 @@ public final class Engine {
         job.sampleSums = new MemoryProjection.Sums();
         job.stopRequested = false;
         job.projectedMib = 0;
+        job.firedAheadMib = 0;
         job.runningSinceS = Double.NaN;
         expectAttempt(job, gpu, slot);
         if (Double.isNaN(job.firstLaunchS)) {
@@ -1256,6 +1302,8 @@ public final class Engine {
         /** The current attempt reached the job's time limit and was stopped: its exit fails the job. */
         boolean timedOut;
         long projectedMib;
+        /** The projected peak of a sample judged ahead that fires the trigger when it is due (0: none). */
+        long firedAheadMib;
         /** When the current attempt's process came up (NaN while it starts). */
         double runningSinceS = Double.NaN;
         /** The current attempt's expected running time, start-up excluded. */

@@ -77,4 +77,12 @@ public sealed interface EngineEvent {
     record MemorySample(String jobId, int attempt, long usedMib, java.util.OptionalDouble reportedProgress,
                         long sequence) implements EngineEvent {
     }
+
+    /**
+     * The sample of a running attempt that an executor judged ahead of its time
+     * ({@link Engine.SampleJudge}) and on which the early-restart trigger fired is taken now: the
+     * engine stops the attempt as it would on that sample delivered as a {@link MemorySample}.
+     */
+    record SampleFired(String jobId, int attempt) implements EngineEvent {
+    }
 }

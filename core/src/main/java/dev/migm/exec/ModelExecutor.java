@@ -41,19 +41,27 @@ public final class ModelExecutor implements Executor {
      * Memory sampling: events on or off, period, relative jitter, seed, and {@code keptWindow}: when
      * positive, only the samples the early-restart trigger with that window keeps are sent as events
      * ({@link dev.migm.engine.Engine.EarlyRestart#keeps}; the others would change nothing), while the
-     * first and highest sample an exit reports are those of sampling every period.
+     * first and highest sample an exit reports are those of sampling every period. {@code ahead}:
+     * the samples are offered to the engine's judge when the attempt is running
+     * ({@link Executor#judgeAhead}) instead of each being an event; the same samples, verdicts and
+     * times, at the cost of a loop step instead of an event each.
      */
-    public record Sampling(boolean enabled, double periodS, double jitter, long seed, int keptWindow) {
-        public static final Sampling OFF = new Sampling(false, 1.0, 0, 0, 0);
-        public static final Sampling DEFAULT = new Sampling(true, 1.0, 0.01, 42, 0);
+    public record Sampling(boolean enabled, double periodS, double jitter, long seed, int keptWindow, boolean ahead) {
+        public static final Sampling OFF = new Sampling(false, 1.0, 0, 0, 0, false);
+        public static final Sampling DEFAULT = new Sampling(true, 1.0, 0.01, 42, 0, true);
 
         public Sampling(boolean enabled, double periodS, double jitter, long seed) {
-            this(enabled, periodS, jitter, seed, 0);
+            this(enabled, periodS, jitter, seed, 0, true);
         }
 
         /** Only the samples a trigger of this window keeps. */
         public Sampling keptOnly(int window) {
-            return new Sampling(enabled, periodS, jitter, seed, window);
+            return new Sampling(enabled, periodS, jitter, seed, window, ahead);
+        }
+
+        /** Every sample an event at its time, none judged ahead (what a live sampler does). */
+        public Sampling asEvents() {
+            return new Sampling(enabled, periodS, jitter, seed, keptWindow, false);
         }
     }
 
@@ -70,17 +78,19 @@ public final class ModelExecutor implements Executor {
         final WorkloadModel model;
         final double runStartS;
         final double workS;
+        final double exitS;
         final EventSink sink;
         long firstSampleMib;
         long peakSampleMib;
         /** Still the job's attempt in play (not exited, stopped or replaced): its alarms still count. */
         boolean current = true;
 
-        Running(Attempt attempt, WorkloadModel model, double runStartS, double workS, EventSink sink) {
+        Running(Attempt attempt, WorkloadModel model, double runStartS, double workS, double exitS, EventSink sink) {
             this.attempt = attempt;
             this.model = model;
             this.runStartS = runStartS;
             this.workS = workS;
+            this.exitS = exitS;
             this.sink = sink;
         }
 
@@ -108,14 +118,14 @@ public final class ModelExecutor implements Executor {
         String key = attempt.jobId();
         activity.processStarted(attempt.slot(), key);
         double runStart = time.nowS() + startupS;
-        Running run = new Running(attempt, model, runStart, workS, sink);
-        Running replaced = running.put(key, run);
-        if (replaced != null) replaced.current = false;
         double start = attempt.startProgress();
         double oomAt = RuntimeModel.progressExceeding(model, slotMib);
         boolean dies = !Double.isNaN(oomAt);
         double endProgress = dies ? Math.max(start, oomAt) : 1.0;
         double exitS = runStart + (endProgress - start) * workS;
+        Running run = new Running(attempt, model, runStart, workS, exitS, sink);
+        Running replaced = running.put(key, run);
+        if (replaced != null) replaced.current = false;
         double share = PowerModel.dynamicShare(model.activity(), model.sat(), attempt.slot().sms(), smFull);
         time.at(runStart, () -> {
             if (run.current) {
@@ -124,9 +134,8 @@ public final class ModelExecutor implements Executor {
             }
         });
         if (sampling.enabled()) {
-            SplittableRandom random = new SplittableRandom(sampling.seed() ^ key.hashCode() * 31L ^ attempt.number());
             if (sampling.keptWindow() > 0) summarizeMonitoring(run, exitS);
-            scheduleSample(run, 0, exitS, random);
+            if (!sampling.ahead()) scheduleSample(run, 0, exitS, randomFor(attempt));
         } else {
             summarizeMonitoring(run, exitS);
         }
@@ -167,6 +176,11 @@ public final class ModelExecutor implements Executor {
         run.peakSampleMib = reported(RuntimeModel.memoryMibAt(run.model, run.progressAt(last)), slotMib);
     }
 
+    /** The seeded jitter of an attempt's samples: the same draws whether its samples are events or judged ahead. */
+    private SplittableRandom randomFor(Attempt attempt) {
+        return new SplittableRandom(sampling.seed() ^ attempt.jobId().hashCode() * 31L ^ attempt.number());
+    }
+
     /** Sample number {@code sequence} (from 0) of the attempt, one period after the one before. */
     private void scheduleSample(Running run, long sequence, double exitS, SplittableRandom random) {
         double at = run.runStartS + (sequence + 1) * sampling.periodS();
@@ -177,22 +191,61 @@ public final class ModelExecutor implements Executor {
             if (!run.current) {
                 return;
             }
-            double progress = run.progressAt(time.nowS());
-            double mib = RuntimeModel.memoryMibAt(run.model, progress);
-            mib *= 1 + sampling.jitter() * (2 * random.nextDouble() - 1);
-            long used = reported(mib, run.attempt.slot().memoryMib());
-            if (run.firstSampleMib == 0) {
-                run.firstSampleMib = used;
-            }
-            run.peakSampleMib = Math.max(run.peakSampleMib, used);
-            OptionalDouble reportedProgress = run.model.reportsProgress() ? OptionalDouble.of(progress)
-                    : OptionalDouble.empty();
+            long used = takeSample(run, at, random);
             run.sink.deliver(new EngineEvent.MemorySample(run.attempt.jobId(), run.attempt.number(), used,
-                    reportedProgress, sequence));
-            long next = sampling.keptWindow() > 0
-                    ? dev.migm.engine.Engine.EarlyRestart.nextKept(sequence, sampling.keptWindow()) : sequence + 1;
-            scheduleSample(run, next, exitS, random);
+                    reportedProgress(run, at), sequence));
+            scheduleSample(run, nextSample(sequence), exitS, random);
         });
+    }
+
+    private long nextSample(long sequence) {
+        return sampling.keptWindow() > 0
+                ? dev.migm.engine.Engine.EarlyRestart.nextKept(sequence, sampling.keptWindow()) : sequence + 1;
+    }
+
+    /** What NVML would report for the attempt's process at {@code atS}, also kept as its first and highest sample. */
+    private long takeSample(Running run, double atS, SplittableRandom random) {
+        double mib = RuntimeModel.memoryMibAt(run.model, run.progressAt(atS));
+        mib *= 1 + sampling.jitter() * (2 * random.nextDouble() - 1);
+        long used = reported(mib, run.attempt.slot().memoryMib());
+        if (run.firstSampleMib == 0) {
+            run.firstSampleMib = used;
+        }
+        run.peakSampleMib = Math.max(run.peakSampleMib, used);
+        return used;
+    }
+
+    private static OptionalDouble reportedProgress(Running run, double atS) {
+        return run.model.reportsProgress() ? OptionalDouble.of(run.progressAt(atS)) : OptionalDouble.empty();
+    }
+
+    /**
+     * Offers the attempt's samples, the same as {@link #scheduleSample} would send, to the judge
+     * until it fires on one, and sends {@link EngineEvent.SampleFired} at that one's time if the
+     * attempt is still in play then (a stop or exit before it leaves the rest untaken, as then).
+     */
+    @Override
+    public void judgeAhead(Attempt attempt, dev.migm.engine.Engine.SampleJudge judge) {
+        Running run = running.get(attempt.jobId());
+        if (!sampling.enabled() || !sampling.ahead() || run == null || run.attempt.number() != attempt.number() || !run.current) {
+            return;
+        }
+        SplittableRandom random = randomFor(attempt);
+        for (long sequence = 0; ; sequence = nextSample(sequence)) {
+            double at = run.runStartS + (sequence + 1) * sampling.periodS();
+            if (at >= run.exitS) {
+                return;
+            }
+            long used = takeSample(run, at, random);
+            if (judge.offer(sequence, at, used, reportedProgress(run, at))) {
+                time.at(at, () -> {
+                    if (run.current) {
+                        run.sink.deliver(new EngineEvent.SampleFired(attempt.jobId(), attempt.number()));
+                    }
+                });
+                return;
+            }
+        }
     }
 
     @Override

@@ -9,12 +9,18 @@ import org.junit.jupiter.api.Test;
 final class SampleThinningTest {
     @Test
     void keeps_takesAllOfTwoWindows_thenEveryStrideThatDoublesWithTheAttemptsAge() {
-        // The definition: stride 2 * highestOneBit(n / 2W) from n = 2W on.
+        // The definition, built stretch by stretch: every number below 2W, then on each stretch
+        // [2W 2^k, 2W 2^(k+1)) the multiples of 2^(k+1).
         for (int window : new int[] {1, 7, 60}) {
-            for (long n = 0; n < 500_000; n++) {
-                long twoWindows = 2L * window;
-                boolean expected = n < twoWindows || n % (2 * Long.highestOneBit(n / twoWindows)) == 0;
-                assertThat(Engine.EarlyRestart.keeps(n, window)).as("window %d, sample %d", window, n).isEqualTo(expected);
+            long twoWindows = 2L * window;
+            int limit = 500_000;
+            boolean[] expected = new boolean[limit];
+            for (int n = 0; n < twoWindows; n++) expected[n] = true;
+            for (long from = twoWindows, stride = 2; from < limit; from *= 2, stride *= 2) {
+                for (long n = from; n < Math.min(limit, 2 * from); n += stride) expected[(int) n] = true;
+            }
+            for (int n = 0; n < limit; n++) {
+                assertThat(Engine.EarlyRestart.keeps(n, window)).as("window %d, sample %d", window, n).isEqualTo(expected[n]);
             }
         }
     }
