@@ -150,6 +150,12 @@ public final class Engine {
             if (last - sums.minProgress() < minSpan) {
                 return Optional.empty();
             }
+            // The bound lies below the line (z >= 0): a line that fits the instance settles it
+            // without the error terms, as it does for nearly every sample.
+            double line = MemoryProjection.lineAt(sums, shortestEnd);
+            if (Double.isNaN(line) || (z >= 0 && line <= slotMib)) {
+                return Optional.empty();
+            }
             Optional<MemoryProjection.Result> bound = MemoryProjection.project(sums, shortestEnd, z, noiseFloor);
             if (bound.isEmpty() || bound.get().lowerMib() <= slotMib) {
                 return Optional.empty();

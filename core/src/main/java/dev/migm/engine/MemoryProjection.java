@@ -65,20 +65,36 @@ public final class MemoryProjection {
 
     /** The same from a window's running sums: constant time, however many samples. */
     public static Optional<Result> project(Sums sums, double at, double z, double noiseFloor) {
+        double projected = lineAt(sums, at);
+        if (Double.isNaN(projected)) return Optional.empty();
         int n = sums.n;
-        if (n < 3) return Optional.empty();
         double mp = sums.sp / n;
         double my = sums.sy / n;
         double sxx = sums.spp - n * mp * mp;
-        if (sxx <= 1e-15) return Optional.empty();
         double sxy = sums.spy - n * mp * my;
         double slope = sxy / sxx;
         double rss = Math.max(0, sums.syy - n * my * my - slope * sxy);
         double meanUsed = sums.y0 + my;
         double sigma = Math.max(Math.sqrt(rss / Math.max(1, n - 2)), noiseFloor * meanUsed);
-        double projected = meanUsed + slope * (at - (sums.p0 + mp));
         double se = sigma * Math.sqrt(1.0 / n + (at - sums.p0 - mp) * (at - sums.p0 - mp) / sxx);
         return Optional.of(new Result(projected, projected - z * se, n));
+    }
+
+    /**
+     * The least-squares line's value at {@code at}: {@link Result#projectedMib()} of
+     * {@link #project}, to the last bit, without the error terms; NaN where that is empty.
+     */
+    public static double lineAt(Sums sums, double at) {
+        int n = sums.n;
+        if (n < 3) return Double.NaN;
+        double mp = sums.sp / n;
+        double my = sums.sy / n;
+        double sxx = sums.spp - n * mp * mp;
+        if (sxx <= 1e-15) return Double.NaN;
+        double sxy = sums.spy - n * mp * my;
+        double slope = sxy / sxx;
+        double meanUsed = sums.y0 + my;
+        return meanUsed + slope * (at - (sums.p0 + mp));
     }
 
     /**

@@ -20,7 +20,10 @@ public interface SchedulingContext {
 
     int waitingCount();
 
-    /** Expected time from launch to exit of the job's next attempt on a slot of {@code sms} SMs. */
+    /**
+     * Expected time from launch to exit of the job's next attempt on a slot of {@code sms} SMs; it
+     * depends on the GPU only through its model.
+     */
     double expectedRuntimeS(QueuedJob job, GpuView gpu, int sms);
 
     /** Runs the job on the plan's target instance, applying the plan first when it has operations. */

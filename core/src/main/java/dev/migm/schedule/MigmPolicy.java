@@ -264,12 +264,17 @@ public final class MigmPolicy implements SchedulingPolicy {
                 idleOn = new ArrayList<>();
                 for (GpuView g : gpus) if (mayTurnOff(g)) idleOn.add(g);
             }
+            GpuModel gainModel = null;
+            double gain = 0;
             for (GpuView g : idleOn) {
                 // An earlier job of this round may have taken it.
                 if (!mayTurnOff(g) || g.model().memoryMib() < job.needMib() || !needsLargest(job, g.model())) {
                     continue;
                 }
-                double gain = wholeGpuGainS(ctx, job, g);
+                if (g.model() != gainModel) {
+                    gainModel = g.model();
+                    gain = wholeGpuGainS(ctx, job, g);
+                }
                 if (gain > g.migModeChangeS()) {
                     double whole = ctx.expectedRuntimeS(job, g, g.model().sms());
                     ctx.changeMigMode(g, false, "MIG off for " + job.id() + ": expected "

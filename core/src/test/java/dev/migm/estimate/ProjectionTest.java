@@ -78,4 +78,30 @@ final class ProjectionTest {
         assertThat(MemoryProjection.project(List.of(new MemoryProjection.Sample(0.1, 10),
                 new MemoryProjection.Sample(0.1, 20), new MemoryProjection.Sample(0.1, 30)), 4, 0)).isEmpty();
     }
+
+    @Test
+    void theLineAlone_boundsTheConservativeProjectionFromAbove() {
+        // Early restart settles a window by the line alone when the line fits the instance: sound
+        // only if the bound never lies above it and the line is NaN exactly where nothing projects.
+        SplittableRandom random = new SplittableRandom(5);
+        for (int trial = 0; trial < 20_000; trial++) {
+            List<MemoryProjection.Sample> s = new ArrayList<>();
+            int n = random.nextInt(0, 40);
+            double p = random.nextDouble();
+            for (int i = 0; i < n; i++) {
+                p += random.nextInt(4) == 0 ? 0 : random.nextDouble() * 0.01;
+                s.add(new MemoryProjection.Sample(p, random.nextLong(0, 200_000)));
+            }
+            MemoryProjection.Sums sums = MemoryProjection.Sums.of(s);
+            double at = p + random.nextDouble();
+            double z = random.nextDouble() * 6;
+            double line = MemoryProjection.lineAt(sums, at);
+            java.util.Optional<MemoryProjection.Result> r = MemoryProjection.project(sums, at, z, 0.01);
+            assertThat(Double.isNaN(line)).as("trial %d", trial).isEqualTo(r.isEmpty());
+            r.ifPresent(result -> {
+                assertThat(result.projectedMib()).isEqualTo(line);
+                assertThat(result.lowerMib()).isLessThanOrEqualTo(line);
+            });
+        }
+    }
 }
