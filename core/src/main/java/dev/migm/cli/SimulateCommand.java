@@ -73,8 +73,9 @@ final class SimulateCommand implements Callable<Integer> {
     List<String> reportsProgress = new ArrayList<>();
 
     @Option(names = "--explain-makespan", description = "split each run's makespan into the compute bound, profile"
-            + " excess, start-up, failed attempts, reconfiguration, idle slices while jobs waited and idle slices with"
-            + " nothing to run (node-seconds; a table after the runs, or `explanation` in --json)")
+            + " excess, start-up, failed attempts, reconfiguration, slices held for a drain, other idle slices while"
+            + " jobs waited and idle slices with nothing to run (node-seconds; a table after the runs, or"
+            + " `explanation` in --json)")
     boolean explainMakespan;
 
     @Option(names = "--tune", paramLabel = "NAME=VALUE", split = ",",

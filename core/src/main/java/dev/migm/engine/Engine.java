@@ -195,6 +195,9 @@ public final class Engine {
     /** The one thread allowed to touch the engine, once confined (live); null in the simulator. */
     private Thread owner;
     private final Context context = new Context();
+    /** What the policy holds per GPU (a reservation's slices), as of the last round and in this one. */
+    private final Map<Integer, Hold> held = new HashMap<>();
+    private final Map<Integer, Hold> heldThisRound = new HashMap<>();
     private final List<EngineListener> listeners = new ArrayList<>();
     /**
      * The largest memory any slot of the node offers in the modes it starts with: needs are capped
@@ -880,9 +883,32 @@ public final class Engine {
             return;
         }
         dirty = false;
+        heldThisRound.clear();
         if (!waiting.isEmpty()) {
             policy.schedule(context);
         }
+        journalHolds();
+    }
+
+    /** Journals where this round's holds differ from the last round's. */
+    private void journalHolds() {
+        if (heldThisRound.equals(held)) return;
+        for (var e : held.entrySet()) {
+            if (!heldThisRound.containsKey(e.getKey())) {
+                journal.append(new EngineRecord.SlicesHeld(clock.nowS(), e.getKey(), 0, ""));
+            }
+        }
+        for (var e : heldThisRound.entrySet()) {
+            if (!e.getValue().equals(held.get(e.getKey()))) {
+                journal.append(new EngineRecord.SlicesHeld(clock.nowS(), e.getKey(), e.getValue().computeSlices(),
+                        e.getValue().jobId()));
+            }
+        }
+        held.clear();
+        held.putAll(heldThisRound);
+    }
+
+    private record Hold(int computeSlices, String jobId) {
     }
 
     private void launch(Job job, Gpu gpu, Slot slot) {
@@ -1075,6 +1101,11 @@ public final class Engine {
                 pendingWakeS = atS;
                 clock.at(atS, new EngineEvent.Wake(), sink);
             }
+        }
+
+        @Override
+        public void hold(GpuView gpu, int computeSlices, QueuedJob job) {
+            if (computeSlices > 0) heldThisRound.put(gpu.index(), new Hold(computeSlices, job.id()));
         }
     }
 

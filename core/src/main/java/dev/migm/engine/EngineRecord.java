@@ -96,6 +96,15 @@ public sealed interface EngineRecord {
                               Layout layout) implements EngineRecord {
     }
 
+    /**
+     * The policy holds up to {@code computeSlices} of a GPU's free compute slices for a waiting job
+     * ({@code jobId}) whose slices busy instances are draining (a reservation: only work expected to
+     * end before it may use them); 0 and an empty id: it holds none there any more. Recorded when a
+     * round changes what is held, for accounting ({@code --explain-makespan}'s drain) and display.
+     */
+    record SlicesHeld(double atS, int gpu, int computeSlices, String jobId) implements EngineRecord {
+    }
+
     /** An attempt's process was launched on a slot. */
     record AttemptLaunched(double atS, String jobId, int attempt, Slot slot, double startProgress)
             implements EngineRecord {

@@ -125,6 +125,8 @@ public final class JournalReplay {
                             j.needSource(), j.progress(), Optional.empty(), c.reason()));
                 }
                 case EngineRecord.GpuDrain d -> draining.set(d.gpu(), d.drain());
+                case EngineRecord.SlicesHeld h -> {
+                }
                 case EngineRecord.GpuHealth h -> {
                     lost.set(h.gpu(), h.lost());
                     layouts.set(h.gpu(), h.layout());

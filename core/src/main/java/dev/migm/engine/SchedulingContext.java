@@ -50,4 +50,14 @@ public interface SchedulingContext {
      * such as the end of a reservation's delay); asking again is harmless.
      */
     void wakeAt(double atS);
+
+    /**
+     * Says that this round holds up to {@code computeSlices} of {@code gpu}'s free slices for
+     * {@code job}, a blocked job the GPU is draining for (a reservation), until a later round says
+     * otherwise; at most one job per GPU, the last one said. Changes nothing the engine does: it is
+     * journaled, so that idle slices held for a drain are told apart from those no placement rule
+     * could fill.
+     */
+    default void hold(GpuView gpu, int computeSlices, QueuedJob job) {
+    }
 }

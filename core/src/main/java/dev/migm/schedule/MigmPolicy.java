@@ -131,7 +131,7 @@ public final class MigmPolicy implements SchedulingPolicy {
                 .thenComparingDouble(q -> -q.remainingWholeGpuS());
     }
 
-    private record Reservation(int gpu, long mask, double timeS) {
+    private record Reservation(int gpu, long mask, int computeSlices, double timeS) {
     }
 
     /** Plans of one GPU for its current state version, and which profiles are possible now. */
@@ -376,14 +376,15 @@ public final class MigmPolicy implements SchedulingPolicy {
             }
             if (blockedHead != null && !reserved && job.needMib() <= largestOffered) {
                 reserved = true;
-                boolean wholeGpu = blockedHead.needMib() > wholeGpuMib;
-                double reserveAtS = wholeGpu
-                        ? blockedHead.queuedS() + wholeGpuDelay * headRuntime(ctx, gpus, blockedHead) : ctx.nowS();
+                double reserveAtS = reserveAtS(ctx, gpus, blockedHead);
                 if (ctx.nowS() >= reserveAtS) {
                     reservation = reserve(ctx, gpus, blockedHead);
                     // Its time rests on expected ends; when it comes and the slices are still busy
                     // (a job ran longer than expected), the reservation is made again: a deadline.
-                    if (reservation != null) ctx.wakeAt(reservation.timeS());
+                    if (reservation != null) {
+                        ctx.wakeAt(reservation.timeS());
+                        ctx.hold(gpus.get(reservation.gpu()), reservation.computeSlices(), blockedHead);
+                    }
                 } else {
                     ctx.wakeAt(reserveAtS);
                 }
@@ -443,6 +444,12 @@ public final class MigmPolicy implements SchedulingPolicy {
             } else if (blockedHead == null) {
                 blockedHead = job;
             }
+        }
+        if (blockedHead != null && !reserved && ctx.nowS() >= reserveAtS(ctx, gpus, blockedHead)) {
+            // Nothing behind the head could use its slices, so it needs no deadline; the GPU still
+            // drains for it, which the hold says (accounting only: no wake, no other effect).
+            Reservation drained = reserve(ctx, gpus, blockedHead);
+            if (drained != null) ctx.hold(gpus.get(drained.gpu()), drained.computeSlices(), blockedHead);
         }
     }
 
@@ -520,6 +527,14 @@ public final class MigmPolicy implements SchedulingPolicy {
         return (m & mask) != 0;
     }
 
+    /**
+     * When a blocked head gets its reservation: at once for a job that needs part of a GPU, after
+     * the delay bound's share of its expected run time in the queue for one that needs a whole GPU.
+     */
+    private double reserveAtS(SchedulingContext ctx, List<? extends GpuView> gpus, QueuedJob head) {
+        return head.needMib() > wholeGpuMib ? head.queuedS() + wholeGpuDelay * headRuntime(ctx, gpus, head) : ctx.nowS();
+    }
+
     /** The placement of the job's cheapest profile whose slices busy instances free soonest. */
     private Reservation reserve(SchedulingContext ctx, List<? extends GpuView> gpus, QueuedJob job) {
         Reservation best = null;
@@ -536,7 +551,7 @@ public final class MigmPolicy implements SchedulingPolicy {
                     }
                 }
                 if (best == null || free < best.timeS()) {
-                    best = new Reservation(gpu.index(), target.mask(), free);
+                    best = new Reservation(gpu.index(), target.mask(), cheapest.computeSlices(), free);
                 }
             }
         }

@@ -85,7 +85,7 @@ final class CliTest {
     }
 
     @Test
-    void simulateExplainMakespan_splitsEachMakespanIntoSevenPartsThatAddUp() {
+    void simulateExplainMakespan_splitsEachMakespanIntoEightPartsThatAddUp() {
         Result json = run("simulate", "--suite", "scientific", "--policies", "serial,migm", "--explain-makespan", "--json",
                 "--quiet");
         assertThat(json.status()).as(json.err()).isZero();
@@ -97,14 +97,14 @@ final class CliTest {
             @SuppressWarnings("unchecked")
             Map<String, Number> parts = (Map<String, Number>) run.get("explanation");
             assertThat(parts.keySet()).containsExactly("ideal_s", "profile_excess_s", "startup_s", "failed_attempts_s",
-                    "reconfiguration_s", "idle_waiting_s", "idle_no_work_s");
-            // Each part is rounded to 0.1 s: seven of them sum to the makespan (itself whole seconds) within 1 s.
+                    "reconfiguration_s", "drain_s", "idle_waiting_s", "idle_no_work_s");
+            // Each part is rounded to 0.1 s: eight of them sum to the makespan (itself whole seconds) within 1 s.
             double sum = parts.values().stream().mapToDouble(Number::doubleValue).sum();
             assertThat(sum).isCloseTo(((Number) run.get("makespan_s")).doubleValue(), org.assertj.core.api.Assertions.within(1.0));
         }
         Result table = run("simulate", "--suite", "scientific", "--policies", "serial,migm", "--explain-makespan", "--quiet");
         assertThat(table.out()).contains("makespan decomposed").containsPattern(
-                "trace +policy +makespan_s +lp_bound_s +over_lp +ideal +excess +startup +failed +reconfig +idle_wait +idle_none\n")
+                "trace +policy +makespan_s +lp_bound_s +over_lp +ideal +excess +startup +failed +reconfig +drain +idle_wait +idle_none\n")
                 .containsPattern("\nscientific +serial +14382 ").containsPattern("\nscientific +migm +[0-9]+ ");
     }
 

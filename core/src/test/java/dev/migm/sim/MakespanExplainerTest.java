@@ -37,6 +37,36 @@ final class MakespanExplainerTest {
     }
 
     @Test
+    void slicesHeldForADrain_areToldApartFromOtherIdleSlices_handWorked() {
+        // One A100, migm:0 (a whole-GPU head gets its reservation at once), oracle, c = 0.
+        //   t = 0: "a" (15000 MiB, 100 s) on a 3g.20gb: created 0-0.13 s, runs to 0.13 + 1 + 100 = 101.13.
+        //   t = 1: "b" (30000 MiB, 50 s) needs the 7g.40gb: blocked; "c" (3000 MiB, 10 s) behind it
+        //          ends before b's reservation (101.13), so it backfills a 1g.5gb: created 1-1.13 s,
+        //          runs to 12.13. The GPU drains for b from t = 1: up to all 7 slices held.
+        //   Free while b waits, all held for it: 3 slices on [1, 12.13) (a 3, c 1 created or
+        //   running), 4 on [12.13, 101.13): 3 x 11.13 + 4 x 89 = 389.39 slice-s = 55.627 node-s.
+        //   Before t = 1 nothing waits (4 slices idle); after 101.13 b is placed (not waiting).
+        SimResult r = run("migm:0", List.of(
+                        Jobs.aJob("a").duration(100).scaling(0, 1).flat(15000).build(),
+                        Jobs.aJob("b").at(1).duration(50).scaling(0, 1).flat(30000).build(),
+                        Jobs.aJob("c").at(1).duration(10).scaling(0, 1).flat(3000).build()),
+                List.of(A100), Simulator.Options.of(List.of(A100)));
+        var e = r.explanation();
+        assertThat(r.completed()).isEqualTo(3);
+        assertThat(e.drainS()).isCloseTo(389.39 / 7, within(1e-9));
+        assertThat(e.idleWaitingS()).isCloseTo(0, within(1e-9));
+        assertThat(e.totalS()).isCloseTo(r.makespanS(), within(1e-9));
+        // Without "c" nothing could use b's slices: the GPU drains for b all the same (3 x 0 + 4 x
+        // 100.13 = 400.52 slice-s from t = 1, where a alone holds 3).
+        SimResult alone = run("migm:0", List.of(
+                        Jobs.aJob("a").duration(100).scaling(0, 1).flat(15000).build(),
+                        Jobs.aJob("b").at(1).duration(50).scaling(0, 1).flat(30000).build()),
+                List.of(A100), Simulator.Options.of(List.of(A100)));
+        assertThat(alone.explanation().drainS()).isCloseTo(400.52 / 7, within(1e-9));
+        assertThat(alone.explanation().idleWaitingS()).isCloseTo(0, within(1e-9));
+    }
+
+    @Test
     void theCategoriesAddUpToTheMakespan_onEveryPolicyAndWithFailures() {
         List<GpuModel> node = List.of(A100, Catalog.builtin().get("H100-80GB"));
         List<TraceJob> jobs = RandomRunsTest.randomJobs(3, 60);
@@ -49,7 +79,7 @@ final class MakespanExplainerTest {
                 SimResult r = run(policy, jobs, node, o);
                 var e = r.explanation();
                 assertThat(e.totalS()).as(policy).isCloseTo(r.makespanS(), within(1e-6 * r.makespanS()));
-                assertThat(List.of(e.idealS(), e.startupS(), e.failedAttemptsS(), e.reconfigurationS(), e.idleWaitingS(),
+                assertThat(List.of(e.idealS(), e.startupS(), e.failedAttemptsS(), e.reconfigurationS(), e.drainS(), e.idleWaitingS(),
                         e.idleNoWorkS())).as(policy).allSatisfy(x -> assertThat(x).isGreaterThanOrEqualTo(-1e-6));
                 if (estimated && r.oomKills() > 0) assertThat(e.failedAttemptsS()).as(policy).isPositive();
                 // The LP bound is a bound: never above a makespan, never below the separate minima.
