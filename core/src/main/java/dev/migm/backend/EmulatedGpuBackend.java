@@ -350,6 +350,14 @@ public final class EmulatedGpuBackend implements LiveBackend {
      * restarts of migm ({@code nvmlDeviceGetTotalEnergyConsumption}'s meaning); wiping the root is a
      * reboot.
      */
+    @Override
+    public String gpuUuid(int gpu) {
+        // Stable for a root, a GPU and its model: what a restarted daemon labels the same GPU with.
+        return "GPU-" + UUID.nameUUIDFromBytes((root + "#" + gpu + "#" + models.get(gpu).name())
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Override
     public synchronized double counterJoules(int gpu) {
         return counterJ[gpu];
     }

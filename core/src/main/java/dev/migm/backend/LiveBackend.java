@@ -23,6 +23,26 @@ public sealed interface LiveBackend extends GpuBackend, DeviceView, AutoCloseabl
         return java.util.Optional.empty();
     }
 
+    /** The GPU's UUID ({@code GPU-...}, {@code nvmlDeviceGetUUID}): the label metrics carry, as DCGM-exporter's do. */
+    String gpuUuid(int gpu);
+
+    /**
+     * The GPU's board energy counter in joules ({@code nvmlDeviceGetTotalEnergyConsumption}: since
+     * the driver loaded); NaN where the GPU cannot say. Read after {@link #energyJoules()}, which
+     * brings the emulated GPU's counters up to date.
+     */
+    double counterJoules(int gpu);
+
+    /**
+     * Each instance's GPU instance id ({@code GPU_I_ID} in DCGM-exporter's labels): NVML's on real
+     * GPUs; the emulated GPU numbers an instance by its first memory slice.
+     */
+    default java.util.Map<dev.migm.gpu.Instance, Integer> instanceIds(int gpu) {
+        java.util.Map<dev.migm.gpu.Instance, Integer> ids = new java.util.LinkedHashMap<>();
+        for (dev.migm.gpu.Instance i : layout(gpu).instances()) ids.put(i, i.start());
+        return ids;
+    }
+
     /** What {@link #close} leaves on the GPUs, for the operator's last line. */
     String closingNote();
 }

@@ -391,6 +391,24 @@ public final class NvmlGpuBackend implements LiveBackend {
     }
 
     @Override
+    public String gpuUuid(int gpu) {
+        return managed.get(gpu).uuid();
+    }
+
+    @Override
+    public double counterJoules(int gpu) {
+        return nvml.energyJoules(indices.get(gpu)).orElse(Double.NaN);
+    }
+
+    @Override
+    public synchronized Map<Instance, Integer> instanceIds(int gpu) {
+        Map<Instance, Integer> ids = new java.util.LinkedHashMap<>();
+        if (!migEnabledNow(gpu)) return ids;
+        readBack(gpu).forEach((instance, gi) -> ids.put(instance, gi.id()));
+        return ids;
+    }
+
+    @Override
     public String closingNote() {
         return "the MIG instances stay as they are (migm's next run or an admin reuses them)";
     }

@@ -4,8 +4,10 @@ import dev.migm.io.InvalidInputException;
 import dev.migm.io.TextFiles;
 import dev.migm.service.ApiClient;
 import dev.migm.service.ApiServer;
+import dev.migm.service.HttpView;
 import dev.migm.service.NodeService;
 import dev.migm.spec.DaemonConfig;
+import dev.migm.spec.ListenAddress;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
@@ -20,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -146,6 +149,11 @@ final class ServiceCommands {
                 + " node (NVML; Hopper and newer; root); also allow_mig_mode_change in the config file")
         boolean allowMigModeChange;
 
+        @Option(names = "--http-listen", paramLabel = "HOST:PORT|off", description = "the read-only HTTP view"
+                + " (/metrics), on loopback only (default: the config's http_listen, else "
+                + "127.0.0.1:9410; port 0 takes any free port)")
+        String httpListen;
+
         @Mixin
         ExecutorOptions executorOptions = new ExecutorOptions();
 
@@ -156,6 +164,8 @@ final class ServiceCommands {
         @Override
         public Integer call() throws Exception {
             DaemonConfig cfg = config == null ? DaemonConfig.DEFAULTS : DaemonConfig.read(config);
+            Optional<ListenAddress> listen = httpListen != null ? ListenAddress.parse(httpListen, "--http-listen")
+                    : cfg.httpListen().orElse(Optional.of(ListenAddress.DEFAULT));
             double sampleS = executorOptions.sampleS();
             double graceS = executorOptions.graceS();
             Path base = home != null ? home : cfg.home().orElse(RunCommand.home(null)).toAbsolutePath();
@@ -203,8 +213,22 @@ final class ServiceCommands {
                 opened.close();
                 throw new InvalidInputException(sock + ": cannot serve the API: " + e.getMessage());
             }
+            // The HTTP view is a window, not the service: a port someone else holds costs the metrics,
+            // not the node's jobs.
+            HttpView http = null;
+            if (listen.isPresent()) {
+                try {
+                    http = HttpView.start(service, listen.get());
+                    service.httpListening(http.address().toString());
+                } catch (Exception e) {
+                    spec.commandLine().getErr().println("migm daemon: the HTTP view on " + listen.get()
+                            + " did not start (" + e.getMessage() + "); no /metrics until the next start");
+                }
+            }
+            HttpView httpView = http;
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                if (httpView != null) httpView.close();
                 api.close();
                 service.close();
                 opened.close();
@@ -212,9 +236,9 @@ final class ServiceCommands {
                 out.flush();
                 stopped.countDown();
             }));
-            out.printf(Locale.ROOT, "migm daemon ready: pid %d, home %s, socket %s, %d GPU(s) (%s), policy %s; %d jobs in the"
-                            + " journal%n",
-                    ProcessHandle.current().pid(), base, sock, service.gpus().size(),
+            out.printf(Locale.ROOT, "migm daemon ready: pid %d, home %s, socket %s, http %s, %d GPU(s) (%s), policy %s;"
+                            + " %d jobs in the journal%n",
+                    ProcessHandle.current().pid(), base, sock, service.httpAddress().orElse("off"), service.gpus().size(),
                     opened.emulated() ? "emulated " + gpuText : "NVML", policy != null ? policy : cfg.policy().orElse("migm"),
                     service.journal().countsByState().values().stream().mapToInt(Integer::intValue).sum());
             out.flush();

@@ -251,6 +251,7 @@ public final class ApiServer implements AutoCloseable {
         doc.put("journal", service.journal().file().toString());
         doc.put("jobs", service.journal().countsByState());
         doc.put("recovery", service.recoveryReport());
+        doc.put("http", service.httpAddress().orElse(null));
         return doc;
     }
 

@@ -86,6 +86,52 @@ public final class NodeService implements AutoCloseable {
         this.backend = settings.backend();
         this.models = backend.gpus();
         this.nodeSlices = models.stream().mapToInt(GpuModel::computeSlices).sum();
+        this.metrics = new NodeMetrics(new NodeMetrics.Source() {
+            @Override
+            public NodeMetrics.EngineView engine() {
+                return await(loop.ask(e -> {
+                    java.util.Collection<Engine.JobView> jobs = e.jobs();
+                    Set<Slot> occupied = new java.util.HashSet<>();
+                    for (Engine.JobView v : jobs) {
+                        if ((v.state() == Engine.State.RUNNING || v.state() == Engine.State.STARTING)
+                                && !v.attempts().isEmpty()) {
+                            occupied.add(v.attempts().getLast().slot());
+                        }
+                    }
+                    return new NodeMetrics.EngineView(NodeMetrics.countByState(jobs), occupied,
+                            e.snapshot().gpuStatus(), e.reconfigurations(), e.restarts(), e.oomKills(),
+                            e.earlyRestarts(), e.migModeChanges());
+                }));
+            }
+
+            @Override
+            public List<NodeMetrics.GpuView> gpus() {
+                List<NodeMetrics.GpuView> out = new ArrayList<>();
+                for (int g = 0; g < models.size(); g++) {
+                    out.add(new NodeMetrics.GpuView(backend.gpuUuid(g), models.get(g), backend.migEnabledNow(g),
+                            backend.instanceIds(g)));
+                }
+                return out;
+            }
+        }, models.size());
+    }
+
+    private final NodeMetrics metrics;
+    private volatile String httpAddress;
+
+    /** Where the read-only HTTP view listens ({@code HOST:PORT}), once it does. */
+    public Optional<String> httpAddress() {
+        return Optional.ofNullable(httpAddress);
+    }
+
+    /** Said by whoever started the HTTP view, for {@code GET /v1/health}. */
+    public void httpListening(String address) {
+        this.httpAddress = address;
+    }
+
+    /** The node's Prometheus metrics, for the HTTP view. */
+    public NodeMetrics metrics() {
+        return metrics;
     }
 
     /** Opens the journal under the home, recovers and starts the engine. */
@@ -125,6 +171,7 @@ public final class NodeService implements AutoCloseable {
                 return t;
             });
     private double lastBoardJ;
+    private double lastTickS;
     /** Compute slices of all the node's GPUs: what the board energy is shared over. */
     private final int nodeSlices;
 
@@ -138,17 +185,28 @@ public final class NodeService implements AutoCloseable {
      */
     private void attributeEnergy() {
         try {
+            double now = nowS();
             double board = backend.energyJoules();
+            double[] counters = new double[models.size()];
+            for (int g = 0; g < counters.length; g++) counters[g] = backend.counterJoules(g);
             double delta = Math.max(0, board - lastBoardJ);
             lastBoardJ = board;
-            if (delta <= 0 || nodeSlices == 0) return;
+            double dt = now - lastTickS;
+            lastTickS = now;
             Map<String, Double> shares = new LinkedHashMap<>();
-            for (Engine.JobView v : engineJobs()) {
-                if ((v.state() == Engine.State.RUNNING || v.state() == Engine.State.STARTING) && !v.attempts().isEmpty()) {
-                    Attempt a = v.attempts().getLast();
-                    shares.put(v.spec().id() + "/" + a.number(), delta * a.slot().computeSlices() / nodeSlices);
+            Map<Slot, Double> byInstance = new LinkedHashMap<>();
+            if (delta > 0 && nodeSlices > 0) {
+                for (Engine.JobView v : engineJobs()) {
+                    if ((v.state() == Engine.State.RUNNING || v.state() == Engine.State.STARTING) && !v.attempts().isEmpty()) {
+                        Attempt a = v.attempts().getLast();
+                        double share = delta * a.slot().computeSlices() / nodeSlices;
+                        shares.put(v.spec().id() + "/" + a.number(), share);
+                        byInstance.merge(a.slot(), share, Double::sum);
+                    }
                 }
             }
+            metrics.energyTick(counters, dt, byInstance);
+            if (shares.isEmpty()) return;
             journal.addAttemptEnergy(shares);
         } catch (RuntimeException e) {
             // a tick lost (the journal busy, the service closing): the next one measures from here
@@ -245,7 +303,12 @@ public final class NodeService implements AutoCloseable {
                 executor.stop(attempt, why);
             }
         };
-        loop = new EngineLoop("engine", settings.timeScale(), journal.lastClockS(), timers -> new Engine(timers, journal,
+        // The metrics see each record as it is journaled (the engine's thread).
+        dev.migm.engine.Journal observed = record -> {
+            journal.append(record);
+            metrics.observe(record);
+        };
+        loop = new EngineLoop("engine", settings.timeScale(), journal.lastClockS(), timers -> new Engine(timers, observed,
                 backend, recording, PolicyRegistry.create(settings.policy(), models),
                 EstimatorChain.defaults(history), new LearnedRuntime(), Engine.Settings.DEFAULT));
         List<Taken> order = taken;
@@ -298,6 +361,7 @@ public final class NodeService implements AutoCloseable {
         }
         long periodMs = Math.max(1000, Math.round(1000 / settings.timeScale()));
         lastBoardJ = backend.energyJoules();
+        lastTickS = nowS();
         energy.scheduleAtFixedRate(this::attributeEnergy, periodMs, periodMs, TimeUnit.MILLISECONDS);
         journal.note(loop.timers().nowS(), "ServiceStarted", null, recovery.isEmpty() ? "started" : String.join("; ", recovery));
     }

@@ -21,6 +21,7 @@ import java.util.Set;
  * time_scale: 1                # emulated GPUs only
  * nvml_library: libnvidia-ml.so.1
  * allow_mig_mode_change: false # let migm turn MIG on and off on idle GPUs (NVML, Hopper and newer)
+ * http_listen: 127.0.0.1:9410  # the read-only HTTP view (/metrics), loopback only; off to disable
  * </pre>
  *
  * Every field is optional; command-line flags override the file. Unknown fields and bad values are
@@ -28,13 +29,15 @@ import java.util.Set;
  */
 public record DaemonConfig(Optional<Path> home, Optional<Path> socket, Optional<String> socketGroup,
                            Optional<String> backend, Optional<String> gpu, Optional<String> policy,
-                           OptionalDouble timeScale, Optional<String> nvmlLibrary, boolean allowMigModeChange) {
+                           OptionalDouble timeScale, Optional<String> nvmlLibrary, boolean allowMigModeChange,
+                           Optional<Optional<ListenAddress>> httpListen) {
     private static final Set<String> FIELDS = Set.of("version", "home", "socket", "socket_group", "backend", "gpu",
-            "policy", "time_scale", "nvml_library", "allow_mig_mode_change");
+            "policy", "time_scale", "nvml_library", "allow_mig_mode_change", "http_listen");
 
     /** No file: every default. */
     public static final DaemonConfig DEFAULTS = new DaemonConfig(Optional.empty(), Optional.empty(), Optional.empty(),
-            Optional.empty(), Optional.empty(), Optional.empty(), OptionalDouble.empty(), Optional.empty(), false);
+            Optional.empty(), Optional.empty(), Optional.empty(), OptionalDouble.empty(), Optional.empty(), false,
+            Optional.empty());
 
     public static DaemonConfig read(Path file) {
         return parse(TextFiles.read(file), file.toString());
@@ -83,7 +86,8 @@ public record DaemonConfig(Optional<Path> home, Optional<Path> socket, Optional<
         }
         return new DaemonConfig(path(top, "home"), path(top, "socket"), text(top, "socket_group"), backend,
                 text(top, "gpu"), text(top, "policy"), scale, text(top, "nvml_library"),
-                modes.map(Boolean::parseBoolean).orElse(false));
+                modes.map(Boolean::parseBoolean).orElse(false),
+                text(top, "http_listen").map(t -> ListenAddress.parse(t, scalar(top, "http_listen").where() + ": http_listen")));
     }
 
     private static Yaml.Scalar scalar(Yaml.MapNode m, String field) {

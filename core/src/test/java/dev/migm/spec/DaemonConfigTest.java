@@ -19,6 +19,30 @@ final class DaemonConfigTest {
         // Mode changes on real GPUs are the admin's opt-in: off unless the file says so.
         assertThat(c.allowMigModeChange()).isFalse();
         assertThat(DaemonConfig.parse("version: v1\nallow_mig_mode_change: true\n", "c.yaml").allowMigModeChange()).isTrue();
+        assertThat(c.httpListen()).contains(java.util.Optional.of(ListenAddress.DEFAULT));
+        assertThat(DaemonConfig.parse("version: v1\nhttp_listen: off\n", "c.yaml").httpListen())
+                .contains(java.util.Optional.empty());
+        assertThat(DaemonConfig.DEFAULTS.httpListen()).isEmpty();
+    }
+
+    @Test
+    void theHttpView_listensOnLoopbackOnly() {
+        assertThat(ListenAddress.parse("127.0.0.1:0", "f")).contains(new ListenAddress("127.0.0.1", 0));
+        assertThat(ListenAddress.parse("[::1]:9410", "f").orElseThrow().toString()).isEqualTo("[::1]:9410");
+        assertThat(ListenAddress.parse("localhost:80", "f")).isPresent();
+        assertThat(ListenAddress.parse("127.1.2.3:9410", "f")).isPresent();
+        // Anything a remote host could reach is refused: the view has no authentication.
+        for (String remote : new String[] {"0.0.0.0:9410", "[::]:9410", "10.0.0.5:9410", "example.org:9410"}) {
+            assertThatThrownBy(() -> ListenAddress.parse(remote, "c.yaml:9:14: http_listen"))
+                    .isInstanceOf(InvalidInputException.class)
+                    .hasMessageStartingWith("c.yaml:9:14: http_listen: expected a loopback address");
+        }
+        for (String bad : new String[] {"9410", "127.0.0.1", "127.0.0.1:http", "127.0.0.1:70000", ":9410"}) {
+            assertThatThrownBy(() -> ListenAddress.parse(bad, "--http-listen"))
+                    .hasMessageStartingWith("--http-listen: expected HOST:PORT on loopback");
+        }
+        assertThatThrownBy(() -> DaemonConfig.parse("version: v1\nhttp_listen: 0.0.0.0:9410\n", "c.yaml"))
+                .hasMessageStartingWith("c.yaml:2:14: http_listen: expected a loopback address");
     }
 
     @Test

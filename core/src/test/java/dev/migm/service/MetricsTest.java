@@ -1,0 +1,158 @@
+package dev.migm.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A running daemon's {@code /metrics}, scraped over its loopback HTTP view as Prometheus would:
+ * checked by {@code promtool check metrics} (Debian's {@code prometheus} package; {@code ./test}
+ * installs it when missing), against a golden file of names, types and labels, and for values that
+ * follow from the batch it ran.
+ */
+final class MetricsTest {
+    private static final Path GOLDEN = Path.of("src/test/resources/golden/metrics.txt");
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @Test
+    @Timeout(180)
+    void aLiveScrape_passesPromtool_matchesTheGolden_andCountsWhatRan(@TempDir Path dir) throws Exception {
+        Path home = dir.resolve("home");
+        Path jobs = dir.resolve("jobs.yaml");
+        // Three short jobs on one emulated A100: each a 1g.5gb-sized workload of 3 modelled seconds.
+        Files.writeString(jobs, """
+                version: v1
+                jobs:
+                  - {name: a, command: ["train"], memory: 1GiB, workload: {work: 3s, mem: 1GiB}}
+                  - {name: b, command: ["train"], memory: 1GiB, workload: {work: 3s, mem: 1GiB}}
+                  - {name: c, command: ["train"], memory: 1GiB, workload: {work: 3s, mem: 1GiB}}
+                """);
+        try (DaemonProcess d = DaemonProcess.start(home, "--gpu", "A100-40GB", "--time-scale", "10",
+                "--http-listen", "127.0.0.1:0")) {
+            Matcher m = Pattern.compile("http (127\\.0\\.0\\.1:\\d+)").matcher(d.output());
+            assertThat(m.find()).as(d.output()).isTrue();
+            String base = "http://" + m.group(1);
+            assertThat(ServiceCliTest.migm(home, "submit", jobs.toString()).rc()).isZero();
+            assertThat(DaemonProcess.await(home, "SELECT count(*) = 3 FROM jobs WHERE state='done'", 120_000)).isTrue();
+            // One energy tick after the last job ended (ticks are 1 s apart).
+            Thread.sleep(1500);
+
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("content-type").orElse("")).startsWith("text/plain; version=0.0.4");
+            String text = r.body();
+
+            promtoolAccepts(text, dir);
+            goldenNamesTypesAndLabels(text);
+
+            Map<String, Double> v = values(text);
+            assertThat(v.get("migm_jobs_ended_total{state=\"done\"}")).isEqualTo(3.0);
+            assertThat(v.get("migm_jobs{state=\"queued\"}")).isEqualTo(0.0);
+            assertThat(v.get("migm_estimate_ratio_count")).isEqualTo(3.0);
+            assertThat(v.get("migm_reconfigurations_total")).isPositive();
+            assertThat(v.get("migm_reconfiguration_duration_seconds_count")).isPositive();
+            double board = sum(v, "migm_gpu_energy_joules_total{");
+            double attributed = sum(v, "migm_instance_energy_joules_total{");
+            assertThat(board).isPositive();
+            assertThat(attributed).isPositive().isLessThanOrEqualTo(board);
+            assertThat(v.keySet()).anySatisfy(k -> assertThat(k).startsWith("migm_instance_occupied{GPU_I_ID="));
+            assertThat(sum(v, "migm_gpu_power_watts{")).isPositive();
+
+            // Read-only, one path.
+            HttpResponse<String> post = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics"))
+                    .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(post.statusCode()).isEqualTo(405);
+            assertThat(HTTP.send(HttpRequest.newBuilder(URI.create(base + "/jobs")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
+            // The health document says where the view is.
+            assertThat(ServiceCliTest.migm(home, "gpus", "--backend", "daemon").rc()).isZero();
+        } finally {
+            DaemonCrashTest.liveJobProcesses(home).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+        }
+    }
+
+    /**
+     * {@code promtool check metrics}: exit 0, or exit 3 (lint only) where every finding is the
+     * camelCase lint on DCGM-exporter's own label {@code modelName}, which migm keeps so that
+     * dashboards built for DCGM-exporter join on it. A parse error (exit 1) or any other finding fails.
+     */
+    private static void promtoolAccepts(String text, Path dir) throws Exception {
+        Path in = dir.resolve("scrape.txt");
+        Files.writeString(in, text);
+        Process p;
+        try {
+            p = new ProcessBuilder("promtool", "check", "metrics").redirectInput(in.toFile()).redirectErrorStream(true)
+                    .start();
+        } catch (java.io.IOException e) {
+            throw new AssertionError("promtool is missing: install Debian's prometheus package (./test does when run as"
+                    + " root)", e);
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isIn(0, 3);
+        for (String line : out.lines().toList()) {
+            assertThat(line).as(out).matches("migm_\\w+ label names should be written in 'snake_case' not 'camelCase'");
+        }
+    }
+
+    /** Each family's name, type and label names, as {@code golden/metrics.txt} pins them. */
+    private static void goldenNamesTypesAndLabels(String text) throws Exception {
+        Map<String, String> types = new TreeMap<>();
+        Map<String, TreeSet<String>> labels = new TreeMap<>();
+        for (String line : text.lines().toList()) {
+            if (line.startsWith("# TYPE ")) {
+                String[] t = line.split(" ");
+                types.put(t[2], t[3]);
+                labels.putIfAbsent(t[2], new TreeSet<>());
+            } else if (!line.startsWith("#") && line.contains("{")) {
+                String series = line.substring(0, line.indexOf('{'));
+                String family = types.keySet().stream().filter(series::startsWith).reduce((a, b) -> a.length() >= b.length()
+                        ? a : b).orElse(series);
+                Matcher m = Pattern.compile("(\\w+)=\"").matcher(line.substring(line.indexOf('{')));
+                while (m.find()) if (!m.group(1).equals("le")) labels.get(family).add(m.group(1));
+            }
+        }
+        List<String> rows = new ArrayList<>();
+        types.forEach((name, type) -> rows.add(name + " " + type + " "
+                + (labels.get(name).isEmpty() ? "-" : String.join(",", labels.get(name)))));
+        String now = String.join("\n", rows) + "\n";
+        if (Boolean.getBoolean("migm.golden.update")) {
+            Files.createDirectories(GOLDEN.getParent());
+            Files.writeString(GOLDEN, now);
+            return;
+        }
+        assertThat(now).as("metric names, types or labels differ from " + GOLDEN).isEqualTo(Files.readString(GOLDEN));
+    }
+
+    private static Map<String, Double> values(String text) {
+        Map<String, Double> v = new TreeMap<>();
+        for (String line : text.lines().toList()) {
+            if (line.startsWith("#") || line.isBlank()) continue;
+            int space = line.lastIndexOf(' ');
+            v.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
+        }
+        return v;
+    }
+
+    private static double sum(Map<String, Double> v, String prefix) {
+        return v.entrySet().stream().filter(e -> e.getKey().startsWith(prefix)).mapToDouble(Map.Entry::getValue).sum();
+    }
+}
