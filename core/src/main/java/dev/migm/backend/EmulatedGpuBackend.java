@@ -247,6 +247,18 @@ public final class EmulatedGpuBackend implements LiveBackend {
         return new SlotUsage(used, progress);
     }
 
+    /** The processes' reported activity on the slot's SMs (the emulated workload reports its share). */
+    @Override
+    public java.util.OptionalDouble dynamicShare(Slot slot) {
+        double share = 0;
+        try {
+            for (EmulatedDevices.Usage u : EmulatedDevices.usages(root, device(slot)).values()) share += u.activity();
+        } catch (IllegalStateException e) {
+            return java.util.OptionalDouble.empty();
+        }
+        return java.util.OptionalDouble.of(share);
+    }
+
     @Override
     public Map<String, String> environment() {
         return Map.of("MIGM_EMULATED_DIR", root.toString(), "MIGM_TIME_SCALE", Double.toString(timeScale));

@@ -43,6 +43,15 @@ public sealed interface LiveBackend extends GpuBackend, DeviceView, AutoCloseabl
         return ids;
     }
 
+    /**
+     * The dynamic share {@code d = a * SM(p) / SM_full} the world measures of the processes on a
+     * slot (models.md section 3), or empty where nothing measures it: NVML reports no utilisation
+     * of MIG devices. What {@link BoardMeter} weighs dynamic power by.
+     */
+    default java.util.OptionalDouble dynamicShare(dev.migm.engine.Slot slot) {
+        return java.util.OptionalDouble.empty();
+    }
+
     /** What {@link #close} leaves on the GPUs, for the operator's last line. */
     String closingNote();
 }

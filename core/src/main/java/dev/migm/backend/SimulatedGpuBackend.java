@@ -1,5 +1,6 @@
 package dev.migm.backend;
 
+import dev.migm.energy.ChipShareAttribution;
 import dev.migm.energy.PowerModel;
 import dev.migm.engine.EngineEvent;
 import dev.migm.engine.EventSink;
@@ -67,9 +68,12 @@ public final class SimulatedGpuBackend implements GpuBackend, GpuActivity {
         final Map<Instance, Integer> processes = new HashMap<>();
         int wholeGpuProcesses;
         final Map<Object, Double> dynamicShares = new HashMap<>();
+        /** The attempts holding an instance on the board: compute slices and dynamic share, for attribution. */
+        final Map<Object, ChipShareAttribution.Holder> holders = new java.util.LinkedHashMap<>();
         double dynamicSum;
         double energyJ;
         double lastS;
+        ChipShareAttribution attribution;
 
         Board(GpuModel model) {
             this.model = model;
@@ -81,7 +85,9 @@ public final class SimulatedGpuBackend implements GpuBackend, GpuActivity {
         }
 
         void advance(double now) {
-            energyJ += watts() * (now - lastS);
+            double joules = watts() * (now - lastS);
+            energyJ += joules;
+            if (attribution != null) attribution.interval(model, joules, holders.values());
             lastS = now;
         }
     }
@@ -180,6 +186,8 @@ public final class SimulatedGpuBackend implements GpuBackend, GpuActivity {
     @Override
     public void processStarted(Slot slot, Object key) {
         Board b = boards.get(slot.gpu());
+        b.advance(time.nowS());
+        b.holders.put(key, new ChipShareAttribution.Holder(key, slot.computeSlices(), 0));
         slot.instance().ifPresentOrElse(i -> {
             if (!b.layout.contains(i)) {
                 throw new IllegalStateException("gpu" + slot.gpu() + " has no instance " + i);
@@ -193,6 +201,7 @@ public final class SimulatedGpuBackend implements GpuBackend, GpuActivity {
     public void processExited(Slot slot, Object key) {
         Board b = boards.get(slot.gpu());
         processActivity(slot.gpu(), key, 0);
+        b.holders.remove(key);
         slot.instance().ifPresentOrElse(i -> b.processes.merge(i, -1, (x, y) -> x + y == 0 ? null : x + y),
                 () -> b.wholeGpuProcesses--);
     }
@@ -204,11 +213,23 @@ public final class SimulatedGpuBackend implements GpuBackend, GpuActivity {
         b.advance(time.nowS());
         Double old = share == 0 ? b.dynamicShares.remove(key) : b.dynamicShares.put(key, share);
         b.dynamicSum += share - (old == null ? 0 : old);
+        b.holders.computeIfPresent(key, (k, h) -> new ChipShareAttribution.Holder(k, h.computeSlices(), share));
         if (b.dynamicShares.isEmpty()) {
             b.dynamicSum = 0;
         }
     }
 
+
+    /**
+     * Splits each GPU's energy among the attempts holding instances on it from now on
+     * ({@link ChipShareAttribution}; keys are the executor's process keys, job ids).
+     */
+    public void attributeTo(ChipShareAttribution attribution) {
+        for (Board b : boards) {
+            b.advance(time.nowS());
+            b.attribution = attribution;
+        }
+    }
 
     @Override
     public double energyJoules() {

@@ -121,6 +121,8 @@ final class RunCommand implements Callable<Integer> {
         boolean emulated = opened.emulated();
         LiveBackend backend = opened.backend();
         List<GpuModel> models = backend.gpus();
+        dev.migm.backend.BoardMeter meter = new dev.migm.backend.BoardMeter(backend);
+        Map<String, Double> jobJoules = new LinkedHashMap<>();
         Path runDir = base.resolve("runs").resolve(java.time.LocalDateTime.now().format(
                 java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + ProcessHandle.current().pid());
         Files.createDirectories(runDir);
@@ -161,10 +163,7 @@ final class RunCommand implements Callable<Integer> {
             int drawn = 0;
             long lastDrawNanos = 0;
             while (!interrupted.get()) {
-                backend.energyJoules();
-                long ended = loop.ask(e -> e.jobs().stream().filter(v -> v.state() == Engine.State.DONE
-                        || v.state() == Engine.State.FAILED || v.state() == Engine.State.CANCELLED).count())
-                        .get(30, TimeUnit.SECONDS);
+                long ended = meterTick(loop, meter, jobJoules);
                 if (live && (ended == jobs.size() || System.nanoTime() - lastDrawNanos >= 1_000_000_000L)) {
                     drawn = draw(out, loop, backend, t0[0], drawn);
                     lastDrawNanos = System.nanoTime();
@@ -172,6 +171,7 @@ final class RunCommand implements Callable<Integer> {
                 if (ended == jobs.size()) break;
                 Thread.sleep(pollMillis(timeScale));
             }
+            meterTick(loop, meter, jobJoules);
             double energy = backend.energyJoules();
             var views = loop.ask(Engine::jobs).get(30, TimeUnit.SECONDS);
             long oom = loop.ask(Engine::oomKills).get(30, TimeUnit.SECONDS);
@@ -179,10 +179,8 @@ final class RunCommand implements Callable<Integer> {
             long reconf = loop.ask(Engine::reconfigurations).get(30, TimeUnit.SECONDS);
             long restarts = loop.ask(Engine::restarts).get(30, TimeUnit.SECONDS);
             double endS = loop.timers().nowS();
-            var attribution = dev.migm.energy.SliceTimeAttribution.attribute(journal.records(), t0[0], endS, energy,
-                    models.stream().mapToInt(GpuModel::computeSlices).sum());
             return summarize(out, new ArrayList<>(views), t0[0], energy, oom, early, reconf, restarts, runDir, models,
-                    attribution);
+                    jobJoules, meter.idleJ());
         } finally {
             if (!interrupted.get()) {
                 loop.close();
@@ -266,9 +264,36 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * One energy tick: the board energy since the last split among the attempts holding instances
+     * now ({@link dev.migm.backend.BoardMeter}), added to their jobs; returns how many jobs ended.
+     */
+    private static long meterTick(EngineLoop loop, dev.migm.backend.BoardMeter meter, Map<String, Double> jobJoules)
+            throws Exception {
+        record State(long ended, Map<Object, dev.migm.engine.Slot> holders) {
+        }
+        State s = loop.ask(e -> {
+            long ended = 0;
+            Map<Object, dev.migm.engine.Slot> holders = new LinkedHashMap<>();
+            for (Engine.JobView v : e.jobs()) {
+                switch (v.state()) {
+                    case DONE, FAILED, CANCELLED -> ended++;
+                    case RUNNING, STARTING -> {
+                        if (!v.attempts().isEmpty()) holders.put(v.spec().id(), v.attempts().getLast().slot());
+                    }
+                    default -> {
+                    }
+                }
+            }
+            return new State(ended, holders);
+        }).get(30, TimeUnit.SECONDS);
+        meter.tick(s.holders()).byHolder().forEach((job, j) -> jobJoules.merge((String) job, j, Double::sum));
+        return s.ended();
+    }
+
     private int summarize(PrintWriter out, List<Engine.JobView> views, double t0, double energy, long oom, long early,
                           long reconf, long restarts, Path runDir, List<GpuModel> models,
-                          dev.migm.energy.SliceTimeAttribution.Result attribution) throws IOException {
+                          Map<String, Double> jobJoules, double idleJ) throws IOException {
         double makespan = 0;
         int completed = 0;
         List<Map<String, Object>> failures = new ArrayList<>();
@@ -281,7 +306,7 @@ final class RunCommand implements Callable<Integer> {
             row.put("slot", v.attempts().isEmpty() ? null : v.attempts().getLast().slot().toString());
             row.put("end_s", Double.isNaN(v.endS()) ? null : Json.decimal(v.endS() - t0, 1));
             row.put("reason", v.lastReason());
-            row.put("energy_j", Json.decimal(attribution.jobJoules().getOrDefault(v.spec().id(), 0.0), 0));
+            row.put("energy_j", Json.decimal(jobJoules.getOrDefault(v.spec().id(), 0.0), 0));
             jobRows.add(row);
             if (v.state() == Engine.State.DONE) {
                 completed++;
@@ -307,8 +332,8 @@ final class RunCommand implements Callable<Integer> {
         run.put("early_restarts", early);
         run.put("run_dir", runDir.toString());
         run.put("failures", failures);
-        run.put("energy_attribution", dev.migm.energy.SliceTimeAttribution.NAME);
-        run.put("unattributed_energy_j", Json.decimal(attribution.unattributedJ(), 0));
+        run.put("energy_attribution", dev.migm.energy.ChipShareAttribution.NAME);
+        run.put("unattributed_energy_j", Json.decimal(idleJ, 0));
         Map<String, Object> doc = Json.doc("run");
         doc.put("run", run);
         doc.put("jobs", jobRows);
@@ -320,13 +345,13 @@ final class RunCommand implements Callable<Integer> {
                     + " %d early restarts; run directory %s%n", completed, views.size(), makespan, energy, reconf, oom,
                     early, runDir);
             failures.forEach(f -> out.println("failed " + f.get("id") + ": " + f.get("reason")));
-            List<Map.Entry<String, Double>> byEnergy = new ArrayList<>(attribution.jobJoules().entrySet());
+            List<Map.Entry<String, Double>> byEnergy = new ArrayList<>(jobJoules.entrySet());
             byEnergy.sort(Map.Entry.<String, Double>comparingByValue().reversed());
             int shown = Math.min(byEnergy.size(), 10);
-            out.printf(Locale.ROOT, "energy by job (model %s: board energy by compute-slice-seconds held)%s: %s; idle chip %.0f J%n",
-                    dev.migm.energy.SliceTimeAttribution.NAME, shown < byEnergy.size() ? ", top " + shown + " (all in summary.json)" : "",
+            out.printf(Locale.ROOT, "energy by job (model %s: each GPU's board energy by chip share and activity)%s: %s;"
+                            + " idle GPUs %.0f J%n", dev.migm.energy.ChipShareAttribution.NAME, shown < byEnergy.size() ? ", top " + shown + " (all in summary.json)" : "",
                     byEnergy.subList(0, shown).stream().map(e -> String.format(Locale.ROOT, "%s %.0f J", e.getKey(), e.getValue()))
-                            .collect(java.util.stream.Collectors.joining(", ")), attribution.unattributedJ());
+                            .collect(java.util.stream.Collectors.joining(", ")), idleJ);
         }
         return completed == views.size() ? Main.OK : Main.FOUND_A_PROBLEM;
     }

@@ -92,7 +92,8 @@ final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--wide", description = "show every column in the table (default: the ones people compare)")
     boolean wide;
 
-    @Option(names = "--per-job", paramLabel = "FILE", description = "also write every job's outcome as CSV to FILE")
+    @Option(names = "--per-job", paramLabel = "FILE", description = "also write every job's outcome as CSV to FILE (attempts, slot,"
+            + " peak, estimate and its source, energy_j by the chip-share model named in energy_model)")
     Path perJob;
 
     @Option(names = "--quiet", description = "no progress line")

@@ -73,6 +73,7 @@ public final class NodeMetrics {
     private double[] boardWatts;
     private double[] boardJoules;
     private final Map<Slot, Double> instanceJoules = new HashMap<>();
+    private final double[] idleJ;
     private volatile Scrape scrape;
 
     /** One scrape's reading of the source, shared by the callbacks of that scrape. */
@@ -83,6 +84,7 @@ public final class NodeMetrics {
         this.source = source;
         this.boardWatts = new double[gpus];
         this.boardJoules = new double[gpus];
+        this.idleJ = new double[gpus];
         java.util.Arrays.fill(boardWatts, Double.NaN);
         java.util.Arrays.fill(boardJoules, Double.NaN);
         String[] gpuLabels = {"gpu", "UUID", "modelName"};
@@ -104,6 +106,10 @@ public final class NodeMetrics {
         CounterWithCallback.builder().name("migm_gpu_energy_joules")
                 .help("board energy counter since the driver loaded (nvmlDeviceGetTotalEnergyConsumption)")
                 .labelNames(gpuLabels).callback(cb -> eachKnown(() -> boardJoules, cb::call)).register(registry);
+        CounterWithCallback.builder().name("migm_gpu_idle_energy_joules")
+                .help("board energy while no attempt held an instance on the GPU, since the daemon started:"
+                        + " with the instances' attributed energy, all of the board's")
+                .labelNames(gpuLabels).callback(cb -> eachKnown(() -> idleJ, cb::call)).register(registry);
         GaugeWithCallback.builder().name("migm_instance_occupied")
                 .help("one series per MIG instance: 1 while an attempt runs on it, 0 while it is idle")
                 .labelNames(instanceLabels).callback(cb -> eachInstance((slot, labels) ->
@@ -221,8 +227,9 @@ public final class NodeMetrics {
      * One energy tick: each GPU's board counter (NaN where it cannot say) over {@code dtS} seconds
      * since the last, and the board energy attributed to the attempts' instances in it.
      */
-    public void energyTick(double[] counterJoules, double dtS, Map<Slot, Double> attributed) {
+    public void energyTick(double[] counterJoules, double[] idleJoules, double dtS, Map<Slot, Double> attributed) {
         synchronized (energyLock) {
+            for (int g = 0; g < idleJoules.length && g < idleJ.length; g++) idleJ[g] += idleJoules[g];
             for (int g = 0; g < counterJoules.length && g < boardJoules.length; g++) {
                 if (!Double.isNaN(boardJoules[g]) && !Double.isNaN(counterJoules[g]) && dtS > 0) {
                     boardWatts[g] = Math.max(0, counterJoules[g] - boardJoules[g]) / dtS;

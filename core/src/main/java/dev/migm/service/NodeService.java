@@ -1,5 +1,6 @@
 package dev.migm.service;
 
+import dev.migm.backend.BoardMeter;
 import dev.migm.backend.LiveBackend;
 import dev.migm.engine.Attempt;
 import dev.migm.engine.Engine;
@@ -80,12 +81,12 @@ public final class NodeService implements AutoCloseable {
     private EngineLoop loop;
     private final List<String> recovery = new ArrayList<>();
 
-    private NodeService(Settings settings, NodeJournal journal) {
+    private NodeService(Settings settings, NodeJournal journal, BoardMeter meter) {
         this.settings = settings;
         this.journal = journal;
+        this.meter = meter;
         this.backend = settings.backend();
         this.models = backend.gpus();
-        this.nodeSlices = models.stream().mapToInt(GpuModel::computeSlices).sum();
         this.metrics = new NodeMetrics(new NodeMetrics.Source() {
             @Override
             public NodeMetrics.EngineView engine() {
@@ -137,8 +138,10 @@ public final class NodeService implements AutoCloseable {
     /** Opens the journal under the home, recovers and starts the engine. */
     public static NodeService start(Settings settings) {
         PolicyRegistry.create(settings.policy(), settings.backend().gpus()); // refuse a bad policy before anything
+        // The meter reads the boards from now on: the energy of the start-up is the idle node's.
+        BoardMeter meter = new BoardMeter(settings.backend());
         NodeJournal journal = NodeJournal.open(settings.home().resolve("journal.db"));
-        NodeService s = new NodeService(settings, journal);
+        NodeService s = new NodeService(settings, journal, meter);
         try {
             s.recover();
         } catch (RuntimeException e) {
@@ -170,44 +173,40 @@ public final class NodeService implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
-    private double lastBoardJ;
+    private final BoardMeter meter;
     private double lastTickS;
-    /** Compute slices of all the node's GPUs: what the board energy is shared over. */
-    private final int nodeSlices;
 
     /** The per-attempt energy model, named next to every per-attempt figure. */
-    public static final String ENERGY_MODEL = dev.migm.energy.SliceTimeAttribution.NAME;
+    public static final String ENERGY_MODEL = dev.migm.energy.ChipShareAttribution.NAME;
 
     /**
-     * Attributes the board energy measured since the last tick to the attempts running now, by the
-     * compute slices their instances hold over the node's (the {@code slice-time} model of
-     * {@code migm run}); the rest is the idle chip's. Added to each attempt's {@code energy_j}.
+     * Attributes each GPU's board energy since the last tick to the attempts holding instances on it
+     * ({@link BoardMeter}, model {@value #ENERGY_MODEL}); added to each attempt's {@code energy_j}
+     * and to its instance's metric.
      */
     private void attributeEnergy() {
         try {
             double now = nowS();
-            double board = backend.energyJoules();
-            double[] counters = new double[models.size()];
-            for (int g = 0; g < counters.length; g++) counters[g] = backend.counterJoules(g);
-            double delta = Math.max(0, board - lastBoardJ);
-            lastBoardJ = board;
+            Map<Object, Slot> holders = new LinkedHashMap<>();
+            for (Engine.JobView v : engineJobs()) {
+                if ((v.state() == Engine.State.RUNNING || v.state() == Engine.State.STARTING) && !v.attempts().isEmpty()) {
+                    Attempt a = v.attempts().getLast();
+                    holders.put(v.spec().id() + "/" + a.number(), a.slot());
+                }
+            }
+            BoardMeter.Tick tick = meter.tick(holders);
             double dt = now - lastTickS;
             lastTickS = now;
             Map<String, Double> shares = new LinkedHashMap<>();
             Map<Slot, Double> byInstance = new LinkedHashMap<>();
-            if (delta > 0 && nodeSlices > 0) {
-                for (Engine.JobView v : engineJobs()) {
-                    if ((v.state() == Engine.State.RUNNING || v.state() == Engine.State.STARTING) && !v.attempts().isEmpty()) {
-                        Attempt a = v.attempts().getLast();
-                        double share = delta * a.slot().computeSlices() / nodeSlices;
-                        shares.put(v.spec().id() + "/" + a.number(), share);
-                        byInstance.merge(a.slot(), share, Double::sum);
-                    }
+            tick.byHolder().forEach((key, joules) -> {
+                if (joules > 0) {
+                    shares.put((String) key, joules);
+                    byInstance.merge(holders.get(key), joules, Double::sum);
                 }
-            }
-            metrics.energyTick(counters, dt, byInstance);
-            if (shares.isEmpty()) return;
-            journal.addAttemptEnergy(shares);
+            });
+            metrics.energyTick(tick.counterJoules(), tick.idleJoules(), dt, byInstance);
+            if (!shares.isEmpty()) journal.addAttemptEnergy(shares);
         } catch (RuntimeException e) {
             // a tick lost (the journal busy, the service closing): the next one measures from here
         }
@@ -360,7 +359,6 @@ public final class NodeService implements AutoCloseable {
             parsedSubmissions.clear();
         }
         long periodMs = Math.max(1000, Math.round(1000 / settings.timeScale()));
-        lastBoardJ = backend.energyJoules();
         lastTickS = nowS();
         energy.scheduleAtFixedRate(this::attributeEnergy, periodMs, periodMs, TimeUnit.MILLISECONDS);
         journal.note(loop.timers().nowS(), "ServiceStarted", null, recovery.isEmpty() ? "started" : String.join("; ", recovery));

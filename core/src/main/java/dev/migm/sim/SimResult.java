@@ -50,7 +50,7 @@ public record SimResult(String trace, String policy, String gpus, String estimat
     /** One job's outcome, for {@code --per-job} reports. */
     public record JobRow(String trace, String policy, String id, String app, String state, int attempts, String slot,
                          long slotMib, long peakMib, double submitS, double firstLaunchS, double endS, long needMib,
-                         String needSource, String reason) {
+                         String needSource, String reason, double energyJ, String energyModel) {
         public static final List<Metric<JobRow>> METRICS = List.of(
                 Metric.of("trace", JobRow::trace), Metric.of("policy", JobRow::policy),
                 Metric.of("id", JobRow::id), Metric.of("app", JobRow::app), Metric.of("state", JobRow::state),
@@ -58,7 +58,8 @@ public record SimResult(String trace, String policy, String gpus, String estimat
                 Metric.of("slot_mib", JobRow::slotMib), Metric.of("peak_mib", JobRow::peakMib),
                 Metric.number("submit_s", JobRow::submitS, 3), Metric.number("first_launch_s", JobRow::firstLaunchS, 3),
                 Metric.number("end_s", JobRow::endS, 3), Metric.of("need_mib", JobRow::needMib),
-                Metric.of("need_source", JobRow::needSource), Metric.of("reason", JobRow::reason));
+                Metric.of("need_source", JobRow::needSource), Metric.of("reason", JobRow::reason),
+                Metric.number("energy_j", JobRow::energyJ, 0), Metric.of("energy_model", JobRow::energyModel));
     }
 
     /**

@@ -177,6 +177,9 @@ public final class Simulator {
         Truth truth = Truth.streaming();
         VirtualTime time = new VirtualTime();
         SimulatedGpuBackend backend = new SimulatedGpuBackend(time, options.gpus(), options.latency());
+        // Per-job energy only with per-job rows: a million jobs' figures nobody asked for are not kept.
+        dev.migm.energy.ChipShareAttribution attribution = options.perJob() ? new dev.migm.energy.ChipShareAttribution() : null;
+        if (attribution != null) backend.attributeTo(attribution);
         // Only the samples the trigger keeps are events: the others would change nothing.
         ModelExecutor executor = new ModelExecutor(time, options.gpus(), backend, truth, options.engine().startupS(),
                 options.sampling().keptOnly(options.engine().earlyRestart().window()));
@@ -209,7 +212,7 @@ public final class Simulator {
                 if (time.nextTimeS() > stopAtS) {
                     stopped.accept(engine.snapshot());
                     arrivals.countTheRestInTheBound();
-                    return summarize(traceName, total, policy, options, engine, backend, stats, bound, explainer, false);
+                    return summarize(traceName, total, policy, options, engine, backend, stats, bound, explainer, attribution, false);
                 }
                 if (!time.runNextStep()) {
                     break;
@@ -223,7 +226,7 @@ public final class Simulator {
         }
         engine.failWaiting("never placed: ");
         options.progress().update(policy.name(), stats.ended, total, time.nowS());
-        return summarize(traceName, total, policy, options, engine, backend, stats, bound, explainer, true);
+        return summarize(traceName, total, policy, options, engine, backend, stats, bound, explainer, attribution, true);
     }
 
     /** Feeds a workload's jobs to the engine one at a time, each at its submit time. */
@@ -263,8 +266,10 @@ public final class Simulator {
 
     private static SimResult summarize(String trace, int total, SchedulingPolicy policy, Options options,
                                        Engine engine, SimulatedGpuBackend backend, Stats stats,
-                                       LowerBound.Accumulator bound, MakespanExplainer explainer, boolean complete) {
+                                       LowerBound.Accumulator bound, MakespanExplainer explainer,
+                                       dev.migm.energy.ChipShareAttribution attribution, boolean complete) {
         List<SimResult.JobRow> perJob = new ArrayList<>();
+        double energy = backend.energyJoules();
         // Jobs the engine still holds: every job with per-job rows or a stop time, else none that ended.
         // Those not ended (a stopped run) count as they stand; the run is over, so into the same figures.
         for (Engine.JobView j : engine.jobs()) {
@@ -273,7 +278,9 @@ public final class Simulator {
                     j.state().name().toLowerCase(java.util.Locale.ROOT), j.attempts().size(),
                     last == null ? "" : last.slot().toString(), last == null ? 0 : last.slot().memoryMib(),
                     stats.truePeakMib.getOrDefault(j.spec().id(), 0L), j.spec().submitS(), j.firstLaunchS(), j.endS(),
-                    j.needMib(), j.needSource(), j.lastReason()));
+                    j.needMib(), j.needSource(), j.lastReason(),
+                    attribution == null ? Double.NaN : attribution.joules(j.spec().id()),
+                    dev.migm.energy.ChipShareAttribution.NAME));
             if (Stats.ended(j)) continue;
             if (complete) {
                 throw new IllegalStateException("job " + j.spec().id() + " ended the simulation " + j.state());
@@ -283,7 +290,6 @@ public final class Simulator {
         }
         int completed = stats.completed;
         double makespan = stats.makespan;
-        double energy = backend.energyJoules();
         int computeSlices = options.gpus().stream().mapToInt(GpuModel::computeSlices).sum();
         double p95 = stats.waits.p95();
         String gpus = describe(options.gpus());

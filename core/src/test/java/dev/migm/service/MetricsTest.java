@@ -69,10 +69,19 @@ final class MetricsTest {
             assertThat(v.get("migm_estimate_ratio_count")).isEqualTo(3.0);
             assertThat(v.get("migm_reconfigurations_total")).isPositive();
             assertThat(v.get("migm_reconfiguration_duration_seconds_count")).isPositive();
+            // Energy: the emulated GPU's counter starts with this fresh home, the meter with the daemon,
+            // so the instances' attributed energy and the idle GPU's add up to the board's within 1%
+            // (the chip-share model gives the jobs all of the energy of the ticks they held the GPU).
             double board = sum(v, "migm_gpu_energy_joules_total{");
             double attributed = sum(v, "migm_instance_energy_joules_total{");
+            double idle = sum(v, "migm_gpu_idle_energy_joules_total{");
             assertThat(board).isPositive();
-            assertThat(attributed).isPositive().isLessThanOrEqualTo(board);
+            assertThat(attributed).isPositive();
+            assertThat(attributed + idle).isCloseTo(board, org.assertj.core.api.Assertions.within(0.01 * board));
+            // ... and per attempt, as the journal keeps it for `migm show`, the same joules.
+            double perAttempt = Double.parseDouble(DaemonProcess.rows(home, "SELECT total(energy_j) FROM attempts")
+                    .getFirst().getFirst());
+            assertThat(perAttempt).isCloseTo(attributed, org.assertj.core.api.Assertions.within(0.01 * attributed + 1));
             assertThat(v.keySet()).anySatisfy(k -> assertThat(k).startsWith("migm_instance_occupied{GPU_I_ID="));
             assertThat(sum(v, "migm_gpu_power_watts{")).isPositive();
 

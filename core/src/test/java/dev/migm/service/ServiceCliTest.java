@@ -88,7 +88,7 @@ final class ServiceCliTest {
 
             assertThat(DaemonProcess.await(home, "SELECT count(*) FROM jobs WHERE id=3 AND state='done'", 60_000)).isTrue();
             Result shown = migm(home, "show", "3", "--json");
-            assertThat(shown.out()).containsPattern("\"energy_model\"\\s*:\\s*\"slice-time\"");
+            assertThat(shown.out()).containsPattern("\"energy_model\"\\s*:\\s*\"chip-share\"");
             double joules = Double.parseDouble(DaemonProcess.rows(home, "SELECT coalesce(energy_j, 0) FROM attempts WHERE"
                     + " job=3").getFirst().getFirst());
             assertThat(joules).as("board energy attributed to the attempt while it ran").isGreaterThan(0);
