@@ -217,8 +217,23 @@ public final class SimulatedGpuBackend implements GpuBackend, GpuActivity {
         if (b.dynamicShares.isEmpty()) {
             b.dynamicSum = 0;
         }
+        if (powerListener != null) powerListener.watts(gpu, time.nowS(), b.watts());
     }
 
+
+    /** Receives a board's power from a time on, at every change. */
+    @FunctionalInterface
+    public interface PowerListener {
+        void watts(int gpu, double atS, double watts);
+    }
+
+    private PowerListener powerListener;
+
+    /** Tells {@code listener} each board's power now and at every change from now on. */
+    public void onPower(PowerListener listener) {
+        this.powerListener = listener;
+        for (int g = 0; g < boards.size(); g++) listener.watts(g, time.nowS(), boards.get(g).watts());
+    }
 
     /**
      * Splits each GPU's energy among the attempts holding instances on it from now on

@@ -24,7 +24,7 @@ import picocli.CommandLine.Command;
                 "  3  internal error (one line on stderr names the log file with the details)"},
         subcommands = {GpuCommands.Gpus.class, GpuCommands.Profiles.class, GpuCommands.Layouts.class,
                 GpuCommands.PlanCmd.class, GpuCommands.ImportSmi.class, GpuCommands.Export.class,
-                GpuCommands.ImportMigParted.class, SimulateCommand.class, GenerateTraceCommand.class, ConvertTraceCommand.class,
+                GpuCommands.ImportMigParted.class, SimulateCommand.class, GenerateTraceCommand.class, ConvertTraceCommand.class, ReportCommand.class,
                 RunCommand.class, WorkloadCommand.class, ServiceCommands.Daemon.class, ServiceCommands.Submit.class,
                 ServiceCommands.Queue.class, ServiceCommands.Show.class, ServiceCommands.Cancel.class,
                 ServiceCommands.Logs.class, ServiceCommands.History.class, ServiceCommands.Drain.class,

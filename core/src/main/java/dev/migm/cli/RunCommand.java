@@ -122,6 +122,7 @@ final class RunCommand implements Callable<Integer> {
         LiveBackend backend = opened.backend();
         List<GpuModel> models = backend.gpus();
         dev.migm.backend.BoardMeter meter = new dev.migm.backend.BoardMeter(backend);
+        dev.migm.report.Timeline.Recorder timeline = new dev.migm.report.Timeline.Recorder(models);
         Map<String, Double> jobJoules = new LinkedHashMap<>();
         Path runDir = base.resolve("runs").resolve(java.time.LocalDateTime.now().format(
                 java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + ProcessHandle.current().pid());
@@ -134,6 +135,7 @@ final class RunCommand implements Callable<Integer> {
         double[] t0 = new double[1];
         EngineLoop loop = new EngineLoop("engine", timeScale, timers -> new Engine(timers, record -> {
                     journal.append(record);
+                    timeline.append(record);
                     if (!json && !quiet && !live) event(out, record, t0[0]);
                 }, backend, executor, PolicyRegistry.create(policy, models),
                 EstimatorChain.defaults(new InMemoryHistory(SimulateCommand.HISTORY)), new LearnedRuntime(),
@@ -154,6 +156,7 @@ final class RunCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(cleanup);
         try {
             t0[0] = loop.timers().nowS();
+            lastTickS = t0[0];
             for (SubmittedJob j : jobs) {
                 JobSpec s = j.toJobSpec();
                 JobSpec at = new JobSpec(s.id(), t0[0] + s.submitS(), s.app(), s.jobClass(), s.declaredMib(), s.params(),
@@ -163,7 +166,7 @@ final class RunCommand implements Callable<Integer> {
             int drawn = 0;
             long lastDrawNanos = 0;
             while (!interrupted.get()) {
-                long ended = meterTick(loop, meter, jobJoules);
+                long ended = meterTick(loop, meter, jobJoules, timeline);
                 if (live && (ended == jobs.size() || System.nanoTime() - lastDrawNanos >= 1_000_000_000L)) {
                     drawn = draw(out, loop, backend, t0[0], drawn);
                     lastDrawNanos = System.nanoTime();
@@ -171,7 +174,7 @@ final class RunCommand implements Callable<Integer> {
                 if (ended == jobs.size()) break;
                 Thread.sleep(pollMillis(timeScale));
             }
-            meterTick(loop, meter, jobJoules);
+            meterTick(loop, meter, jobJoules, timeline);
             double energy = backend.energyJoules();
             var views = loop.ask(Engine::jobs).get(30, TimeUnit.SECONDS);
             long oom = loop.ask(Engine::oomKills).get(30, TimeUnit.SECONDS);
@@ -179,6 +182,15 @@ final class RunCommand implements Callable<Integer> {
             long reconf = loop.ask(Engine::reconfigurations).get(30, TimeUnit.SECONDS);
             long restarts = loop.ask(Engine::restarts).get(30, TimeUnit.SECONDS);
             double endS = loop.timers().nowS();
+            List<dev.migm.report.Timeline.JobLine> lines = new ArrayList<>();
+            for (Engine.JobView v : views) {
+                lines.add(new dev.migm.report.Timeline.JobLine(v.spec().id(), v.state().name().toLowerCase(Locale.ROOT),
+                        v.attempts().size(), v.attempts().isEmpty() ? "" : v.attempts().getLast().slot().toString(),
+                        v.needMib(), v.needSource(), 0, jobJoules.getOrDefault(v.spec().id(), 0.0)));
+            }
+            dev.migm.report.Timeline.write(runDir.resolve("timeline.json"), List.of(timeline.build(file.getFileName()
+                    .toString(), policy, emulated ? "emulated" : "nvml", t0[0], endS, lines,
+                    dev.migm.energy.ChipShareAttribution.NAME)));
             return summarize(out, new ArrayList<>(views), t0[0], energy, oom, early, reconf, restarts, runDir, models,
                     jobJoules, meter.idleJ());
         } finally {
@@ -264,13 +276,17 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
+    /** When the last energy tick was read, on the engine's clock. */
+    private double lastTickS;
+
     /**
      * One energy tick: the board energy since the last split among the attempts holding instances
-     * now ({@link dev.migm.backend.BoardMeter}), added to their jobs; returns how many jobs ended.
+     * now ({@link dev.migm.backend.BoardMeter}), added to their jobs, and each GPU's mean power over
+     * it into the timeline; returns how many jobs ended.
      */
-    private static long meterTick(EngineLoop loop, dev.migm.backend.BoardMeter meter, Map<String, Double> jobJoules)
-            throws Exception {
-        record State(long ended, Map<Object, dev.migm.engine.Slot> holders) {
+    private long meterTick(EngineLoop loop, dev.migm.backend.BoardMeter meter, Map<String, Double> jobJoules,
+                           dev.migm.report.Timeline.Recorder timeline) throws Exception {
+        record State(double nowS, long ended, Map<Object, dev.migm.engine.Slot> holders) {
         }
         State s = loop.ask(e -> {
             long ended = 0;
@@ -285,9 +301,16 @@ final class RunCommand implements Callable<Integer> {
                     }
                 }
             }
-            return new State(ended, holders);
+            return new State(loop.timers().nowS(), ended, holders);
         }).get(30, TimeUnit.SECONDS);
-        meter.tick(s.holders()).byHolder().forEach((job, j) -> jobJoules.merge((String) job, j, Double::sum));
+        dev.migm.backend.BoardMeter.Tick tick = meter.tick(s.holders());
+        tick.byHolder().forEach((job, j) -> jobJoules.merge((String) job, j, Double::sum));
+        // Each GPU's mean power over the tick, from the tick's start on.
+        double dt = s.nowS() - lastTickS;
+        if (dt > 0) {
+            for (int g = 0; g < tick.gpuJoules().length; g++) timeline.power(g, lastTickS, tick.gpuJoules()[g] / dt);
+        }
+        lastTickS = s.nowS();
         return s.ended();
     }
 

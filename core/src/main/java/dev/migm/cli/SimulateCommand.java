@@ -96,6 +96,10 @@ final class SimulateCommand implements Callable<Integer> {
             + " peak, estimate and its source, energy_j by the chip-share model named in energy_model)")
     Path perJob;
 
+    @Option(names = "--timeline", paramLabel = "FILE", description = "also write each run's timeline (instances over"
+            + " time, board power, the queue, a line per job) as migm.timeline/v1 JSON to FILE, for migm report")
+    Path timeline;
+
     @Option(names = "--quiet", description = "no progress line")
     boolean quiet;
 
@@ -130,7 +134,7 @@ final class SimulateCommand implements Callable<Integer> {
         Knobs knobs = Knobs.parse(tune);
         policies.forEach(p -> PolicyRegistry.create(p, gpus, knobs.rightSizeSlack()));
         Simulator.Options options = options(gpus, estimate, earlyRestart, knobs).withExplanation(explainMakespan)
-                .withPerJob(perJob != null);
+                .withPerJob(perJob != null).withTimeline(timeline != null);
         PrintWriter err = spec.commandLine().getErr();
         boolean showProgress = !quiet && System.console() != null;
         Simulator.Progress progress = showProgress ? new ProgressLine(err) : Simulator.Progress.NONE;
@@ -156,6 +160,13 @@ final class SimulateCommand implements Callable<Integer> {
                         Report.Format.CSV), Report.Format.CSV));
             } catch (java.io.IOException e) {
                 throw new InvalidInputException(perJob + ": cannot write: " + e.getMessage());
+            }
+        }
+        if (timeline != null) {
+            try {
+                dev.migm.report.Timeline.write(timeline, results.stream().map(SimResult::timeline).toList());
+            } catch (java.io.IOException e) {
+                throw new InvalidInputException(timeline + ": cannot write: " + e.getMessage());
             }
         }
         Report.Format format = json ? Report.Format.JSON : csv ? Report.Format.CSV

@@ -15,7 +15,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The daemon's read-only HTTP view on a loopback address ({@link ListenAddress}): {@code GET
- * /metrics} (Prometheus text format). Only GET and HEAD are served; every change goes through the
+ * /metrics} (Prometheus text format) and {@code GET /}, the live view (the report of
+ * {@code migm report} for the node's last hours, reloading itself). Only GET and HEAD are served; every change goes through the
  * Unix socket ({@link ApiServer}), where callers are known by their credentials.
  */
 public final class HttpView implements AutoCloseable {
@@ -75,17 +76,23 @@ public final class HttpView implements AutoCloseable {
             if (!method.equals("GET") && !method.equals("HEAD")) {
                 return plain(response, callback, 405, "read-only: changes go through migm's Unix socket\n");
             }
-            if (!path.equals("/metrics")) {
-                return plain(response, callback, 404, "not found: " + path + " (this view serves /metrics)\n");
-            }
             ByteArrayOutputStream body = new ByteArrayOutputStream();
+            String type;
             try {
-                service.metrics().write(body);
+                if (path.equals("/metrics")) {
+                    service.metrics().write(body);
+                    type = NodeMetrics.contentType();
+                } else if (path.equals("/")) {
+                    body.writeBytes(service.liveReport().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    type = "text/html; charset=utf-8";
+                } else {
+                    return plain(response, callback, 404, "not found: " + path + " (this view serves / and /metrics)\n");
+                }
             } catch (IOException | RuntimeException e) {
-                return plain(response, callback, 503, "metrics unavailable: " + e.getMessage() + "\n");
+                return plain(response, callback, 503, "unavailable: " + e.getMessage() + "\n");
             }
             response.setStatus(200);
-            response.getHeaders().put(HttpHeader.CONTENT_TYPE, NodeMetrics.contentType());
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
             response.write(true, method.equals("HEAD") ? ByteBuffer.allocate(0) : ByteBuffer.wrap(body.toByteArray()),
                     callback);
             return true;

@@ -85,6 +85,7 @@ public final class NodeService implements AutoCloseable {
         this.settings = settings;
         this.journal = journal;
         this.meter = meter;
+        this.timeline = new dev.migm.report.Timeline.Recorder(settings.backend().gpus());
         this.backend = settings.backend();
         this.models = backend.gpus();
         this.metrics = new NodeMetrics(new NodeMetrics.Source() {
@@ -118,6 +119,35 @@ public final class NodeService implements AutoCloseable {
     }
 
     private final NodeMetrics metrics;
+    /** The live view's timeline: the last {@link #LIVE_WINDOW_S} of instances, power and queue. */
+    private final dev.migm.report.Timeline.Recorder timeline;
+    private double startedAtS;
+
+    /** How far back the live view looks, in the engine's seconds. */
+    public static final double LIVE_WINDOW_S = 6 * 3600;
+
+    /** Jobs the live view lists at most (the newest). */
+    static final int LIVE_JOBS = 500;
+
+    /**
+     * The live view ({@code GET /} on the HTTP view): the report of {@code migm report} for the node's
+     * last {@link #LIVE_WINDOW_S} (or since the daemon started), with the jobs open or ended in it,
+     * reloading itself every 2 s.
+     */
+    public String liveReport() {
+        double now = nowS();
+        double from = Math.max(startedAtS, now - LIVE_WINDOW_S);
+        timeline.forgetBefore(from);
+        List<dev.migm.report.Timeline.JobLine> lines = new ArrayList<>();
+        for (NodeJournal.JobSummary s : journal.recentJobs(from, LIVE_JOBS)) {
+            NodeJournal.JobRow j = s.job();
+            lines.add(new dev.migm.report.Timeline.JobLine(j.id(), j.state(), j.attempts(), j.slot() == null ? "" : j.slot(),
+                    j.needMib(), j.needSource() == null ? "" : j.needSource(), s.peakMib(), s.energyJ()));
+        }
+        dev.migm.report.Timeline.Run run = timeline.snapshot("node", settings.policy(), "live", from, now, lines,
+                ENERGY_MODEL);
+        return dev.migm.report.HtmlReport.render("migm node: " + settings.home(), List.of(run), 2);
+    }
     private volatile String httpAddress;
 
     /** Where the read-only HTTP view listens ({@code HOST:PORT}), once it does. */
@@ -196,6 +226,9 @@ public final class NodeService implements AutoCloseable {
             }
             BoardMeter.Tick tick = meter.tick(holders);
             double dt = now - lastTickS;
+            if (dt > 0) {
+                for (int g = 0; g < tick.gpuJoules().length; g++) timeline.power(g, lastTickS, tick.gpuJoules()[g] / dt);
+            }
             lastTickS = now;
             Map<String, Double> shares = new LinkedHashMap<>();
             Map<Slot, Double> byInstance = new LinkedHashMap<>();
@@ -306,6 +339,7 @@ public final class NodeService implements AutoCloseable {
         dev.migm.engine.Journal observed = record -> {
             journal.append(record);
             metrics.observe(record);
+            timeline.append(record);
         };
         loop = new EngineLoop("engine", settings.timeScale(), journal.lastClockS(), timers -> new Engine(timers, observed,
                 backend, recording, PolicyRegistry.create(settings.policy(), models),
@@ -360,6 +394,7 @@ public final class NodeService implements AutoCloseable {
         }
         long periodMs = Math.max(1000, Math.round(1000 / settings.timeScale()));
         lastTickS = nowS();
+        startedAtS = lastTickS;
         energy.scheduleAtFixedRate(this::attributeEnergy, periodMs, periodMs, TimeUnit.MILLISECONDS);
         journal.note(loop.timers().nowS(), "ServiceStarted", null, recovery.isEmpty() ? "started" : String.join("; ", recovery));
     }

@@ -16,7 +16,7 @@ public record SimResult(String trace, String policy, String gpus, String estimat
                         long falseEarlyRestarts, double wastedGpuS, double firstFitRate, double overprovision,
                         double busySliceShare, double lowerBoundS, double lpBoundS, double speedup, double throughputRatio,
                         double energyRatio, List<String> failures, List<JobRow> perJob,
-                        MakespanExplainer.Explanation explanation) {
+                        MakespanExplainer.Explanation explanation, dev.migm.report.Timeline.Run timeline) {
 
     /** At most this many failures are listed with their reasons in a JSON row ({@code failed} counts all). */
     public static final int LISTED_FAILURES = 100;
@@ -33,7 +33,7 @@ public record SimResult(String trace, String policy, String gpus, String estimat
                 falseEarlyRestarts, wastedGpuS, firstFitRate, overprovision, busySliceShare, lowerBoundS, lpBoundS,
                 comparable ? base.makespanS / makespanS : Double.NaN,
                 comparable ? throughputJobsPerH / base.throughputJobsPerH : Double.NaN,
-                comparable ? base.energyJ / energyJ : Double.NaN, failures, perJob, explanation);
+                comparable ? base.energyJ / energyJ : Double.NaN, failures, perJob, explanation, timeline);
     }
 
     /** The failures of a JSON row: {@code {id, reason}}, at most {@link #LISTED_FAILURES}. */

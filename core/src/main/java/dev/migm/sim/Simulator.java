@@ -64,19 +64,20 @@ public final class Simulator {
      * @param explain  whether to decompose the makespan ({@link SimResult#explanation()})
      * @param perJob   whether to build a row per job ({@link SimResult#perJob()}; empty otherwise: a
      *                 million rows nobody asked for cost a million objects)
+     * @param timeline whether to record the run's timeline for the report ({@link SimResult#timeline()})
      */
     public record Options(List<GpuModel> gpus, Estimation estimation, SimulatedGpuBackend.Latency latency,
                           Engine.Settings engine, ModelExecutor.Sampling sampling, Progress progress, boolean explain,
-                          boolean perJob) {
+                          boolean perJob, boolean timeline) {
         /** The oracle's estimates, no early restart, no sample events: the reference setting. */
         public static Options of(List<GpuModel> gpus) {
             return new Options(gpus, Estimation.ORACLE, SimulatedGpuBackend.Latency.DEFAULT,
                     Engine.Settings.DEFAULT.withEarlyRestart(Engine.EarlyRestart.OFF), ModelExecutor.Sampling.OFF,
-                    Progress.NONE, false, true);
+                    Progress.NONE, false, true, false);
         }
 
         public Options withEstimation(Estimation e) {
-            return new Options(gpus, e, latency, engine, sampling, progress, explain, perJob);
+            return new Options(gpus, e, latency, engine, sampling, progress, explain, perJob, timeline);
         }
 
         /** Honest estimation with this memory policy (see {@link Estimation#honest}). */
@@ -92,15 +93,15 @@ public final class Simulator {
         /** This early-restart trigger, with memory sample events when it is enabled. */
         public Options withEarlyRestart(Engine.EarlyRestart trigger) {
             return new Options(gpus, estimation, latency, engine.withEarlyRestart(trigger),
-                    trigger.enabled() ? ModelExecutor.Sampling.DEFAULT : ModelExecutor.Sampling.OFF, progress, explain, perJob);
+                    trigger.enabled() ? ModelExecutor.Sampling.DEFAULT : ModelExecutor.Sampling.OFF, progress, explain, perJob, timeline);
         }
 
         public Options withSampling(ModelExecutor.Sampling s) {
-            return new Options(gpus, estimation, latency, engine, s, progress, explain, perJob);
+            return new Options(gpus, estimation, latency, engine, s, progress, explain, perJob, timeline);
         }
 
         public Options withProgress(Progress p) {
-            return new Options(gpus, estimation, latency, engine, sampling, p, explain, perJob);
+            return new Options(gpus, estimation, latency, engine, sampling, p, explain, perJob, timeline);
         }
 
         /**
@@ -109,17 +110,22 @@ public final class Simulator {
          */
         public Options withMigModeChangeS(double seconds) {
             return new Options(gpus, estimation, new SimulatedGpuBackend.Latency(latency.createS(), latency.destroyS(),
-                    seconds), engine, sampling, progress, explain, perJob);
+                    seconds), engine, sampling, progress, explain, perJob, timeline);
         }
 
         /** With the makespan decomposed ({@code simulate --explain-makespan}). */
         public Options withExplanation(boolean on) {
-            return new Options(gpus, estimation, latency, engine, sampling, progress, on, perJob);
+            return new Options(gpus, estimation, latency, engine, sampling, progress, on, perJob, timeline);
         }
 
         /** With or without a row per job. */
         public Options withPerJob(boolean on) {
-            return new Options(gpus, estimation, latency, engine, sampling, progress, explain, on);
+            return new Options(gpus, estimation, latency, engine, sampling, progress, explain, on, timeline);
+        }
+
+        /** With a timeline of the run for the report ({@link SimResult#timeline()}; needs the per-job rows, which it turns on). */
+        public Options withTimeline(boolean on) {
+            return new Options(gpus, estimation, latency, engine, sampling, progress, explain, perJob || on, on);
         }
     }
 
@@ -180,6 +186,16 @@ public final class Simulator {
         // Per-job energy only with per-job rows: a million jobs' figures nobody asked for are not kept.
         dev.migm.energy.ChipShareAttribution attribution = options.perJob() ? new dev.migm.energy.ChipShareAttribution() : null;
         if (attribution != null) backend.attributeTo(attribution);
+        dev.migm.report.Timeline.Recorder timeline = options.timeline()
+                ? new dev.migm.report.Timeline.Recorder(options.gpus()) : null;
+        if (timeline != null) {
+            backend.onPower(timeline::power);
+            dev.migm.engine.Journal inner = journal;
+            journal = record -> {
+                inner.append(record);
+                timeline.append(record);
+            };
+        }
         // Only the samples the trigger keeps are events: the others would change nothing.
         ModelExecutor executor = new ModelExecutor(time, options.gpus(), backend, truth, options.engine().startupS(),
                 options.sampling().keptOnly(options.engine().earlyRestart().window()));
@@ -212,7 +228,7 @@ public final class Simulator {
                 if (time.nextTimeS() > stopAtS) {
                     stopped.accept(engine.snapshot());
                     arrivals.countTheRestInTheBound();
-                    return summarize(traceName, total, policy, options, engine, backend, stats, bound, explainer, attribution, false);
+                    return summarize(traceName, total, policy, options, engine, backend, stats, bound, explainer, attribution, timeline, false);
                 }
                 if (!time.runNextStep()) {
                     break;
@@ -226,7 +242,7 @@ public final class Simulator {
         }
         engine.failWaiting("never placed: ");
         options.progress().update(policy.name(), stats.ended, total, time.nowS());
-        return summarize(traceName, total, policy, options, engine, backend, stats, bound, explainer, attribution, true);
+        return summarize(traceName, total, policy, options, engine, backend, stats, bound, explainer, attribution, timeline, true);
     }
 
     /** Feeds a workload's jobs to the engine one at a time, each at its submit time. */
@@ -267,7 +283,8 @@ public final class Simulator {
     private static SimResult summarize(String trace, int total, SchedulingPolicy policy, Options options,
                                        Engine engine, SimulatedGpuBackend backend, Stats stats,
                                        LowerBound.Accumulator bound, MakespanExplainer explainer,
-                                       dev.migm.energy.ChipShareAttribution attribution, boolean complete) {
+                                       dev.migm.energy.ChipShareAttribution attribution,
+                                       dev.migm.report.Timeline.Recorder timeline, boolean complete) {
         List<SimResult.JobRow> perJob = new ArrayList<>();
         double energy = backend.energyJoules();
         // Jobs the engine still holds: every job with per-job rows or a stop time, else none that ended.
@@ -304,7 +321,11 @@ public final class Simulator {
                 bound.seconds(), bound.lpSeconds(), 1, 1, 1, stats.failures.stream()
                         .sorted(java.util.Comparator.comparingDouble(Failure::submitS).thenComparing(Failure::id))
                         .map(Failure::text).toList(),
-                perJob, explainer == null ? null : explainer.explain(makespan, stats.idealSlices, stats.wastedSliceS));
+                perJob, explainer == null ? null : explainer.explain(makespan, stats.idealSlices, stats.wastedSliceS),
+                timeline == null ? null : timeline.build(trace, policy.name(), "simulated", 0, makespan,
+                        perJob.stream().map(r -> new dev.migm.report.Timeline.JobLine(r.id(), r.state(), r.attempts(),
+                                r.slot(), r.needMib(), r.needSource(), r.peakMib(), r.energyJ())).toList(),
+                        dev.migm.energy.ChipShareAttribution.NAME));
     }
 
     private record Failure(double submitS, String id, String text) {

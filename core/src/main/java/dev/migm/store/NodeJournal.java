@@ -466,6 +466,26 @@ public final class NodeJournal implements Journal, AutoCloseable {
                 + " ('done','failed','cancelled')") + " ORDER BY id", NodeJournal::jobRow);
     }
 
+    /** A job's line for the live view: its row, the highest peak and the energy of its attempts. */
+    public record JobSummary(JobRow job, long peakMib, double energyJ) {
+    }
+
+    /**
+     * Jobs not ended and those that ended at or after {@code sinceS}, the newest {@code limit} of
+     * them, with their attempts' highest peak and total energy (the live view's table).
+     */
+    public synchronized List<JobSummary> recentJobs(double sinceS, int limit) {
+        List<JobSummary> rows = query("SELECT j.id, j.name, j.user, j.state, j.submitted_at, j.ended_at, j.attempts,"
+                + " j.need_mib, j.need_source, j.progress, j.slot, j.reason, j.submission, j.idx,"
+                + " (SELECT max(peak_mib) FROM attempts a WHERE a.job = j.id),"
+                + " (SELECT total(energy_j) FROM attempts a WHERE a.job = j.id)"
+                + " FROM jobs j WHERE j.state NOT IN ('done','failed','cancelled') OR j.ended_at >= ?"
+                + " ORDER BY j.id DESC LIMIT ?", r -> new JobSummary(jobRow(r), r.getLong(15), r.getDouble(16)),
+                sinceS, limit);
+        java.util.Collections.reverse(rows);
+        return rows;
+    }
+
     public synchronized Optional<JobRow> job(String id) {
         return query("SELECT id, name, user, state, submitted_at, ended_at, attempts, need_mib, need_source, progress,"
                 + " slot, reason, submission, idx FROM jobs WHERE id=?", NodeJournal::jobRow, id).stream().findFirst();

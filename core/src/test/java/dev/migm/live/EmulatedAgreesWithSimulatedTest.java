@@ -53,6 +53,21 @@ final class EmulatedAgreesWithSimulatedTest {
         assertThat(run.get("oom_kills")).isEqualTo(sim.get("oom_kills"));
         // The early restart stopped a growing process (SIGTERM: the helper saves its progress) and the
         // next attempt of that job resumed from that checkpoint, not from the start.
+        // Its report opens in a real browser with every element: the GPU's timeline and power, the
+        // queue, every job (BENCHMARKS-free: the screenshot is under target/ for a person to look at).
+        Path runDir = Path.of((String) run.get("run_dir"));
+        Path html = home.resolve("demo.html");
+        StringWriter reportOut = new StringWriter();
+        StringWriter reportErr = new StringWriter();
+        assertThat(Main.run(new String[] {"report", runDir.toString(), "-o", html.toString()},
+                new PrintWriter(reportOut), new PrintWriter(reportErr))).as(reportErr.toString()).isZero();
+        try {
+            dev.migm.report.Chromium.checkReport(html, 1, 1, List.of("stencil-1", "bfs-1", "gaussian-1", "bert-finetune",
+                    "resnet50-train", "vit-infer", "llama-7b-batch", "gemma-2b-batch", "llama-13b-batch"));
+            dev.migm.report.Chromium.screenshot(html, Path.of("target/report-demo.png"), 1200, 800);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
         String events;
         try {
             events = java.nio.file.Files.readString(Path.of((String) run.get("run_dir")).resolve("events.log"));

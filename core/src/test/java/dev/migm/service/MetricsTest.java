@@ -85,7 +85,18 @@ final class MetricsTest {
             assertThat(v.keySet()).anySatisfy(k -> assertThat(k).startsWith("migm_instance_occupied{GPU_I_ID="));
             assertThat(sum(v, "migm_gpu_power_watts{")).isPositive();
 
-            // Read-only, one path.
+            // The live view: the report of the node's last hours, in a real browser.
+            HttpResponse<String> page = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(page.statusCode()).isEqualTo(200);
+            assertThat(page.headers().firstValue("content-type").orElse("")).startsWith("text/html");
+            assertThat(page.body()).contains("<meta http-equiv=\"refresh\"");
+            Path html = dir.resolve("live.html");
+            Files.writeString(html, page.body());
+            dev.migm.report.Chromium.checkReport(html, 1, 1, List.of("1", "2", "3"));
+            dev.migm.report.Chromium.screenshot(html, Path.of("target/live-view.png"), 1200, 700);
+
+            // Read-only, two paths.
             HttpResponse<String> post = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics"))
                     .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(post.statusCode()).isEqualTo(405);
