@@ -27,7 +27,7 @@ import picocli.CommandLine.Command;
                 GpuCommands.ImportMigParted.class, SimulateCommand.class, GenerateTraceCommand.class, ConvertTraceCommand.class, ReportCommand.class,
                 RunCommand.class, WorkloadCommand.class, ServiceCommands.Daemon.class, ServiceCommands.Submit.class,
                 ServiceCommands.Queue.class, ServiceCommands.Show.class, ServiceCommands.Cancel.class,
-                ServiceCommands.Logs.class, ServiceCommands.History.class, ServiceCommands.Drain.class,
+                ServiceCommands.Logs.class, ServiceCommands.History.class, ServiceCommands.Replay.class, ServiceCommands.Drain.class,
                 ServiceCommands.Resume.class, DocsCommands.Completion.class, DocsCommands.Man.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

@@ -447,6 +447,93 @@ final class ServiceCommands {
         }
     }
 
+    @Command(name = "replay", mixinStandardHelpOptions = true, description = "What-if replay: the daemon's completed jobs"
+            + " (real arrivals, observed run times on their instances, observed peaks) as a migm-trace v1 trace,"
+            + " simulated under other policies or GPU counts (the simulate table; --export keeps the trace).",
+            footerHeading = "%nExamples:%n", footer = {"  migm replay --policies serial,s1,migm",
+            "  migm replay --last 7d --gpus 4 --policies migm --export week.csv",
+            "  migm replay --policies migm --json      (compare with what happened: real_makespan_s)"})
+    static final class Replay extends Client {
+        @Option(names = "--since", paramLabel = "SECONDS", description = "jobs submitted at or after this time on the"
+                + " journal's clock (migm show prints it)")
+        Double since;
+
+        @Option(names = "--last", paramLabel = "DURATION", description = "jobs submitted in the last DURATION (30m, 12h, 7d)")
+        String last;
+
+        @Option(names = "--policies", defaultValue = "migm", description = "policies to simulate (default ${DEFAULT-VALUE})")
+        String policies;
+
+        @Option(names = "--gpu", description = "GPU model (default: the node's)")
+        String gpu;
+
+        @Option(names = "--gpus", description = "number of GPUs (default: the node's)")
+        Integer gpus;
+
+        @Option(names = "--estimate", defaultValue = "default", description = "estimates in the simulation (default"
+                + " ${DEFAULT-VALUE}: what the node had)")
+        String estimate;
+
+        @Option(names = "--export", paramLabel = "FILE", description = "also write the trace to FILE")
+        Path export;
+
+        @Override
+        int talk(ApiClient api) {
+            double sinceS = 0;
+            if (since != null && last != null) throw new InvalidInputException("--since and --last: give one");
+            if (since != null) sinceS = since;
+            if (last != null) {
+                ApiClient.Answer h = api.get("/v1/health");
+                int rc = failed(h);
+                if (rc != Main.OK) return rc;
+                sinceS = ((Number) h.body().getOrDefault("clock_s", 0)).doubleValue()
+                        - RunCommand.seconds("--last", last, 1, 100 * 365.25 * 86400);
+            }
+            ApiClient.Answer a = api.get("/v1/trace?since=" + sinceS);
+            int rc = failed(a);
+            if (rc != Main.OK) return rc;
+            int jobs = ((Number) a.body().get("jobs")).intValue();
+            if (jobs == 0) {
+                spec.commandLine().getErr().println("migm: no completed jobs to replay"
+                        + (sinceS > 0 ? " since " + Math.round(sinceS) + " s" : ""));
+                return Main.FOUND_A_PROBLEM;
+            }
+            String[] nodeGpus = ((String) a.body().get("gpus")).split(",");
+            Path file = export;
+            try {
+                if (file == null) {
+                    file = Files.createTempFile("migm-replay-", ".csv");
+                    file.toFile().deleteOnExit();
+                }
+                dev.migm.io.TextFiles.writeAtomically(file, (String) a.body().get("trace"));
+            } catch (IOException e) {
+                throw new InvalidInputException((export != null ? export : "a temporary file") + ": cannot write: "
+                        + e.getMessage());
+            }
+            double real = ((Number) a.body().get("last_end_s")).doubleValue()
+                    - ((Number) a.body().get("first_submit_s")).doubleValue();
+            if (!json) {
+                out().printf(Locale.ROOT, "replaying %d completed jobs of %s (%d x %s); what happened: makespan %.0f s%n",
+                        jobs, where.socket(), nodeGpus.length, nodeGpus[0], real);
+                out().flush();
+            }
+            List<String> args = new ArrayList<>(List.of("simulate", file.toString(), "--policies", policies,
+                    "--gpu", gpu != null ? gpu : nodeGpus[0], "--gpus", Integer.toString(gpus != null ? gpus : nodeGpus.length),
+                    "--estimate", estimate, "--quiet"));
+            if (json) args.add("--json");
+            if (!json) return Main.run(args.toArray(String[]::new), out(), spec.commandLine().getErr());
+            java.io.StringWriter sim = new java.io.StringWriter();
+            int simRc = Main.run(args.toArray(String[]::new), new PrintWriter(sim), spec.commandLine().getErr());
+            if (simRc != Main.OK) return simRc;
+            Map<String, Object> doc = Json.doc("replay");
+            doc.put("jobs", jobs);
+            doc.put("real_makespan_s", Json.decimal(real, 0));
+            doc.put("simulated", Json.MAPPER.readValue(sim.toString(), Map.class));
+            out().println(Json.write(doc));
+            return Main.OK;
+        }
+    }
+
     @Command(name = "drain", mixinStandardHelpOptions = true, description = "Maintenance: no new work on a GPU; what runs"
             + " there finishes. Kept across restarts until resume.", footerHeading = "%nExamples:%n", footer = {"  migm drain 1"})
     static final class Drain extends Client {

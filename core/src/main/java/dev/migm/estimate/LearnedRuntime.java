@@ -74,6 +74,12 @@ public final class LearnedRuntime implements RuntimeEstimator {
     private final Map<JobClass, Double> classDefault = new EnumMap<>(JobClass.class);
     private final Set<String> invalidated = new LinkedHashSet<>();
 
+    /** A class's scaling prior as {@code {c, sat}} (what replay turns a run's observed time back with). */
+    public static double[] priorScaling(JobClass jobClass) {
+        Scaling s = prior(jobClass);
+        return new double[] {s.c(), s.sat()};
+    }
+
     static Scaling prior(JobClass jobClass) {
         return jobClass == JobClass.SCIENTIFIC ? new Scaling(0.89, 0.39) : new Scaling(0.6, 1.0);
     }

@@ -182,6 +182,7 @@ public final class ApiServer implements AutoCloseable {
             if (path.equals("/v1/jobs") && method.equals("POST")) return submit(request);
             if (path.equals("/v1/jobs") && method.equals("GET")) return queue("true".equals(query.getValue("all")));
             if (path.equals("/v1/gpus") && method.equals("GET")) return gpus();
+            if (path.equals("/v1/trace") && method.equals("GET")) return trace(query.getValue("since"));
             Matcher m = JOB.matcher(path);
             if (m.matches()) {
                 String id = m.group(1);
@@ -252,6 +253,7 @@ public final class ApiServer implements AutoCloseable {
         doc.put("jobs", service.journal().countsByState());
         doc.put("recovery", service.recoveryReport());
         doc.put("http", service.httpAddress().orElse(null));
+        doc.put("clock_s", service.nowS());
         return doc;
     }
 
@@ -405,6 +407,30 @@ public final class ApiServer implements AutoCloseable {
         Map<String, Object> doc = doc("history");
         doc.put("app", app);
         doc.put("observations", rows);
+        return doc;
+    }
+
+    /** The finished jobs as a trace for what-if replay ({@code migm replay}). */
+    private Map<String, Object> trace(String since) {
+        double sinceS = 0;
+        if (since != null) {
+            try {
+                sinceS = Double.parseDouble(since);
+            } catch (NumberFormatException e) {
+                sinceS = Double.NaN;
+            }
+            if (!Double.isFinite(sinceS)) {
+                throw new InvalidInputException("since: expected seconds on the journal's clock, got "
+                        + dev.migm.io.TextFiles.quote(since));
+            }
+        }
+        NodeService.ExportedTrace t = service.exportTrace(sinceS);
+        Map<String, Object> doc = doc("trace-export");
+        doc.put("jobs", t.jobs());
+        doc.put("gpus", t.gpus());
+        doc.put("first_submit_s", t.firstSubmitS());
+        doc.put("last_end_s", t.lastEndS());
+        doc.put("trace", t.text());
         return doc;
     }
 

@@ -475,6 +475,68 @@ public final class NodeService implements AutoCloseable {
         });
     }
 
+    /**
+     * The checkpoint interval a replayed job that checkpoints is given: the journal keeps that it
+     * checkpoints, not how often (it matters only to a replayed attempt that is stopped).
+     */
+    static final double REPLAY_CHECKPOINT_S = 300;
+
+    /** A trace of the node's finished jobs, for what-if replay ({@link #exportTrace}). */
+    public record ExportedTrace(String text, int jobs, String gpus, double firstSubmitS, double lastEndS) {
+    }
+
+    /**
+     * The jobs that completed, submitted at or after {@code sinceS} (the journal's clock), as a
+     * {@code migm-trace v1} trace: each job's real arrival (relative to the first), what its submitter
+     * declared, its observed memory peak (flat: the trace knows no growth), and its observed run time
+     * on its instance turned into time alone on a whole GPU by its class's scaling prior (the
+     * scaling no single run measures; {@link dev.migm.estimate.LearnedRuntime}'s priors), with
+     * activity 0.5 (nothing measures it per job) and, for a job that checkpoints, a checkpoint every
+     * {@link #REPLAY_CHECKPOINT_S} s. Jobs that failed or were cancelled are left out:
+     * their work is unknown.
+     */
+    public ExportedTrace exportTrace(double sinceS) {
+        Map<Long, List<SubmittedJob>> parsed = new java.util.HashMap<>();
+        List<dev.migm.workload.TraceJob> out = new ArrayList<>();
+        double first = Double.POSITIVE_INFINITY;
+        double last = Double.NEGATIVE_INFINITY;
+        List<NodeJournal.JobRow> done = journal.jobs(true).stream()
+                .filter(r -> r.state().equals("done") && r.submittedAtS() >= sinceS).toList();
+        for (NodeJournal.JobRow row : done) first = Math.min(first, row.submittedAtS());
+        for (NodeJournal.JobRow row : done) {
+            NodeJournal.Submission s = journal.submission(row.submission());
+            SubmittedJob job = parsed.computeIfAbsent(s.id(), k -> BatchFile.parse(s.text(), s.source())).get(row.index());
+            JobSpec spec = spec(row, job, row.submittedAtS() - first);
+            NodeJournal.AttemptRow completed = null;
+            for (NodeJournal.AttemptRow a : journal.attempts(row.id())) {
+                if ("completed".equals(a.outcome()) && a.endedAtS() != null) completed = a;
+            }
+            if (completed == null) continue;
+            Slot slot = slot(completed);
+            double start = completed.runningAtS() != null ? completed.runningAtS() : completed.launchedAtS();
+            double workShare = Math.max(0.01, 1 - completed.startProgress());
+            double[] prior = dev.migm.estimate.LearnedRuntime.priorScaling(spec.jobClass());
+            double onSlotS = Math.max(0.1, completed.endedAtS() - start) / workShare;
+            double wholeS = onSlotS / dev.migm.workload.RuntimeModel.slowdown(prior[0], prior[1], slot.sms(),
+                    models.get(slot.gpu()).sms());
+            long peak = completed.peakMib() != null && completed.peakMib() > 0 ? completed.peakMib() : row.needMib();
+            out.add(new dev.migm.workload.TraceJob(spec, new dev.migm.workload.WorkloadModel(wholeS, prior[0], prior[1],
+                    Math.max(1, peak), Math.max(1, peak), 0.5, spec.checkpoints() ? REPLAY_CHECKPOINT_S : 0, false)));
+            last = Math.max(last, completed.endedAtS());
+        }
+        java.io.StringWriter text = new java.io.StringWriter();
+        dev.migm.sim.TraceWriter w = new dev.migm.sim.TraceWriter(text);
+        w.header();
+        w.comment("replayed from " + journal.file() + ": " + out.size() + " completed jobs submitted at or after "
+                + sinceS + " s of its clock; arrivals relative to the first; observed peaks; run times on their"
+                + " instances as whole-GPU times by class scaling priors; activity 0.5");
+        out.forEach(w::job);
+        StringBuilder gpus = new StringBuilder();
+        for (GpuModel m : models) gpus.append(gpus.isEmpty() ? "" : ",").append(m.name());
+        return new ExportedTrace(text.toString(), out.size(), gpus.toString(), out.isEmpty() ? 0 : first,
+                out.isEmpty() ? 0 : last);
+    }
+
     /** The engine's view of a submitted job: its id, its arrival and what the submitter declared. */
     private static JobSpec spec(NodeJournal.JobRow row, SubmittedJob job, double atS) {
         JobSpec s = job.toJobSpec();
