@@ -488,7 +488,8 @@ public final class NodeService implements AutoCloseable {
     /**
      * The jobs that completed, submitted at or after {@code sinceS} (the journal's clock), as a
      * {@code migm-trace v1} trace: each job's real arrival (relative to the first), what its submitter
-     * declared, its observed memory peak (flat: the trace knows no growth), and its observed run time
+     * declared (memory, expected time, and the parameters its estimators read: the {@code params}
+     * column, without which a replay estimates the jobs worse than the node did), its observed memory peak (flat: the trace knows no growth), and its observed run time
      * on its instance turned into time alone on a whole GPU by its class's scaling prior (the
      * scaling no single run measures; {@link dev.migm.estimate.LearnedRuntime}'s priors), with
      * activity 0.5 (nothing measures it per job) and, for a job that checkpoints, a checkpoint every

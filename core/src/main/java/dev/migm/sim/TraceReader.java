@@ -31,10 +31,11 @@ public final class TraceReader {
             "mem_base_mib", "mem_peak_mib", "activity", "checkpoint_s", "declared_mib");
     /**
      * Columns a trace may add: {@code expected_s}, the run time alone on a whole GPU that the submitter
-     * expects (empty: not said; may be wrong), and {@code reports_progress}, 1 when the job writes its
-     * progress where migm reads it (empty or 0: it does not).
+     * expects (empty: not said; may be wrong), {@code reports_progress}, 1 when the job writes its
+     * progress where migm reads it (empty or 0: it does not), and {@code params}, the parameters the
+     * submitter declared ({@link TraceParams}: what memory expressions and framework estimators read).
      */
-    public static final List<String> OPTIONAL = List.of("expected_s", "reports_progress");
+    public static final List<String> OPTIONAL = List.of("expected_s", "reports_progress", "params");
     /** Every v1 column, in the order {@code generate-trace} writes them. */
     public static final List<String> COLUMNS = java.util.stream.Stream.concat(REQUIRED.stream(), OPTIONAL.stream())
             .toList();
@@ -276,7 +277,7 @@ public final class TraceReader {
                         row.number("checkpoint_s"), row.flag("reports_progress"));
                 JobSpec spec = new JobSpec(row.text("id"), row.number("submit_s"), row.text("app"), jobClass(row),
                         declared.isEmpty() ? OptionalLong.empty() : OptionalLong.of(row.integer("declared_mib")),
-                        Map.of(), model.checkpoints(),
+                        TraceParams.decode(row.text("params"), row.where("params")), model.checkpoints(),
                         expected.isEmpty() ? OptionalDouble.empty() : OptionalDouble.of(row.number("expected_s")));
                 return new TraceJob(spec, model);
             } catch (IllegalArgumentException e) {

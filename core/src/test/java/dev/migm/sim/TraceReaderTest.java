@@ -37,6 +37,33 @@ final class TraceReaderTest {
     }
 
     @Test
+    void params_roundTripThroughTheWriter_andBadCellsAreNamed() {
+        // What a memory expression or a framework estimator reads travels with the job: the replay of
+        // a node's jobs estimates them as the node did.
+        java.util.Map<String, String> params = new java.util.LinkedHashMap<>();
+        params.put("n", "12000");
+        params.put("mem_expr", "3 * n * n * 8 + 512MiB");
+        params.put("odd", "a,b;c=d%e");
+        TraceJob job = new TraceJob(new dev.migm.engine.JobSpec("j", 0, "stencil", JobClass.SCIENTIFIC,
+                java.util.OptionalLong.empty(), params, false, java.util.OptionalDouble.empty(),
+                dev.migm.engine.JobSpec.Limits.NONE),
+                new dev.migm.workload.WorkloadModel(10, 0.5, 0.5, 100, 100, 0.5, 0, false));
+        java.io.StringWriter text = new java.io.StringWriter();
+        TraceWriter w = new TraceWriter(text);
+        w.header();
+        w.job(job);
+        assertThat(text.toString()).contains(",mem_expr=3 * n * n * 8 + 512MiB;n=12000;odd=a%2Cb%3Bc%3Dd%25e\n");
+        assertThat(TraceReader.parse(text.toString(), "t.csv").getFirst().spec().params()).isEqualTo(params);
+        String header = "# migm-trace v1\n" + String.join(",", TraceReader.REQUIRED) + ",params\n";
+        assertThatThrownBy(() -> TraceReader.parse(header + "a,0.0,bfs,scientific,1,0.1,0.1,1,1,0.3,0,,n 12\n", "t.csv"))
+                .hasMessage("t.csv:3: column params: expected name=value pairs joined by ';', got 'n 12'");
+        assertThatThrownBy(() -> TraceReader.parse(header + "a,0.0,bfs,scientific,1,0.1,0.1,1,1,0.3,0,,n=1;n=2\n", "t.csv"))
+                .hasMessage("t.csv:3: column params: param n given twice");
+        assertThatThrownBy(() -> TraceReader.parse(header + "a,0.0,bfs,scientific,1,0.1,0.1,1,1,0.3,0,,n=5%\n", "t.csv"))
+                .hasMessage("t.csv:3: column params: expected %25, %2C, %3B or %3D after '%' in the value of n");
+    }
+
+    @Test
     void badInput_namesFileLineAndColumn() {
         assertThatThrownBy(() -> TraceReader.parse("# migm-trace v2\n" + HEADER, "t.csv"))
                 .isInstanceOf(InvalidInputException.class).hasMessage("t.csv:1: unsupported trace version 'v2' (this build reads v1)");
