@@ -454,9 +454,10 @@ final class ServiceCommands {
             "  migm replay --last 7d --gpus 4 --policies migm --export week.csv",
             "  migm replay --policies migm --json      (compare with what happened: real_makespan_s)"})
     static final class Replay extends Client {
-        @Option(names = "--since", paramLabel = "SECONDS", description = "jobs submitted at or after this time on the"
-                + " journal's clock (migm show prints it)")
-        Double since;
+        @Option(names = "--since", paramLabel = "DATE", description = "jobs submitted at or after DATE (2026-11-25,"
+                + " 2026-11-25T08:00, local time, or an offset like 2026-11-25T08:00Z) or SECONDS on the journal's clock"
+                + " (Unix time on a daemon at time scale 1)")
+        String since;
 
         @Option(names = "--last", paramLabel = "DURATION", description = "jobs submitted in the last DURATION (30m, 12h, 7d)")
         String last;
@@ -481,7 +482,7 @@ final class ServiceCommands {
         int talk(ApiClient api) {
             double sinceS = 0;
             if (since != null && last != null) throw new InvalidInputException("--since and --last: give one");
-            if (since != null) sinceS = since;
+            if (since != null) sinceS = journalTime(since);
             if (last != null) {
                 ApiClient.Answer h = api.get("/v1/health");
                 int rc = failed(h);
@@ -531,6 +532,32 @@ final class ServiceCommands {
             doc.put("simulated", Json.MAPPER.readValue(sim.toString(), Map.class));
             out().println(Json.write(doc));
             return Main.OK;
+        }
+    }
+
+    /**
+     * A time on the journal's clock: seconds as they are, or an ISO date or date-time (local time
+     * unless it has an offset). The engine's clock is anchored at Unix time and runs at the time
+     * scale, so a date means what it says on a daemon at time scale 1.
+     */
+    static double journalTime(String text) {
+        String t = text.strip();
+        try {
+            return Double.parseDouble(t);
+        } catch (NumberFormatException notSeconds) {
+            // a date, below
+        }
+        try {
+            if (t.length() == 10) {
+                return java.time.LocalDate.parse(t).atStartOfDay(java.time.ZoneId.systemDefault()).toEpochSecond();
+            }
+            if (t.endsWith("Z") || t.matches(".*[+-]\\d\\d:\\d\\d$")) {
+                return java.time.OffsetDateTime.parse(t).toEpochSecond();
+            }
+            return java.time.LocalDateTime.parse(t).atZone(java.time.ZoneId.systemDefault()).toEpochSecond();
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new InvalidInputException("--since: expected a date like 2026-11-25 or 2026-11-25T08:00, or seconds,"
+                    + " got " + TextFiles.quote(t));
         }
     }
 
