@@ -229,6 +229,8 @@ public final class NodeService implements AutoCloseable {
             if (dt > 0) {
                 for (int g = 0; g < tick.gpuJoules().length; g++) timeline.power(g, lastTickS, tick.gpuJoules()[g] / dt);
             }
+            // The live view's window, kept whether or not anyone looks: a daemon runs for months.
+            timeline.forgetBefore(now - LIVE_WINDOW_S);
             lastTickS = now;
             Map<String, Double> shares = new LinkedHashMap<>();
             Map<Slot, Double> byInstance = new LinkedHashMap<>();
