@@ -186,8 +186,10 @@ public final class SimulatedGpuBackend implements GpuBackend, GpuActivity {
     @Override
     public void processStarted(Slot slot, Object key) {
         Board b = boards.get(slot.gpu());
-        b.advance(time.nowS());
-        b.holders.put(key, new ChipShareAttribution.Holder(key, slot.computeSlices(), 0));
+        if (b.attribution != null) {
+            b.advance(time.nowS());
+            b.holders.put(key, new ChipShareAttribution.Holder(key, slot.computeSlices(), 0));
+        }
         slot.instance().ifPresentOrElse(i -> {
             if (!b.layout.contains(i)) {
                 throw new IllegalStateException("gpu" + slot.gpu() + " has no instance " + i);
@@ -201,7 +203,7 @@ public final class SimulatedGpuBackend implements GpuBackend, GpuActivity {
     public void processExited(Slot slot, Object key) {
         Board b = boards.get(slot.gpu());
         processActivity(slot.gpu(), key, 0);
-        b.holders.remove(key);
+        if (b.attribution != null) b.holders.remove(key);
         slot.instance().ifPresentOrElse(i -> b.processes.merge(i, -1, (x, y) -> x + y == 0 ? null : x + y),
                 () -> b.wholeGpuProcesses--);
     }
@@ -213,7 +215,9 @@ public final class SimulatedGpuBackend implements GpuBackend, GpuActivity {
         b.advance(time.nowS());
         Double old = share == 0 ? b.dynamicShares.remove(key) : b.dynamicShares.put(key, share);
         b.dynamicSum += share - (old == null ? 0 : old);
-        b.holders.computeIfPresent(key, (k, h) -> new ChipShareAttribution.Holder(k, h.computeSlices(), share));
+        if (b.attribution != null) {
+            b.holders.computeIfPresent(key, (k, h) -> new ChipShareAttribution.Holder(k, h.computeSlices(), share));
+        }
         if (b.dynamicShares.isEmpty()) {
             b.dynamicSum = 0;
         }

@@ -277,7 +277,7 @@ public final class TraceReader {
                         row.number("checkpoint_s"), row.flag("reports_progress"));
                 JobSpec spec = new JobSpec(row.text("id"), row.number("submit_s"), row.text("app"), jobClass(row),
                         declared.isEmpty() ? OptionalLong.empty() : OptionalLong.of(row.integer("declared_mib")),
-                        TraceParams.decode(row.text("params"), row.where("params")), model.checkpoints(),
+                        params(row), model.checkpoints(),
                         expected.isEmpty() ? OptionalDouble.empty() : OptionalDouble.of(row.number("expected_s")));
                 return new TraceJob(spec, model);
             } catch (IllegalArgumentException e) {
@@ -286,6 +286,12 @@ public final class TraceReader {
                 throw new InvalidInputException(source + ":" + lineNo + ": "
                         + m.replaceFirst("^([a-z_]+) (must .*)$", "column $1: $2"));
             }
+        }
+
+        /** The row's params; most traces have none, and a row without them costs no map. */
+        private static Map<String, String> params(Row row) {
+            String cell = row.text("params");
+            return cell.isEmpty() ? Map.of() : TraceParams.decode(cell, row.where("params"));
         }
 
         /** At the end of the input: a trace needs its magic line and header. */
