@@ -123,6 +123,33 @@ public final class Engine {
         }
 
         /**
+         * The sample numbers {@link #keeps} keeps, in order, each in a few additions: within a
+         * stretch of equal stride the next is one stride on; a stretch ends at the next one's start,
+         * where the stride doubles (a sampler that walks every kept sample of an attempt).
+         */
+        public static final class KeptSequence {
+            private long next;
+            private long stride = 1;
+            private long stretchEnd;
+
+            public KeptSequence(int window) {
+                this.stretchEnd = 2L * window;
+            }
+
+            /** The next kept sample number (from 0). */
+            public long take() {
+                long taken = next;
+                next += stride;
+                if (next >= stretchEnd) {
+                    next = stretchEnd;
+                    stride <<= 1;
+                    stretchEnd <<= 1;
+                }
+                return taken;
+            }
+        }
+
+        /**
          * The trigger, pure: given an attempt's recent samples (progress as a share of the attempt,
          * memory as reported), the instance's memory and the earliest plausible end of the run (as
          * that share), the projected peak to restart with if the job must be stopped now. It fires
@@ -307,7 +334,7 @@ public final class Engine {
                     Attempt attempt = job.current;
                     executor.judgeAhead(attempt, (sequence, takenAtS, usedMib, progress) -> {
                         if (job.current != attempt || job.firedAheadMib > 0) return false;
-                        job.firedAheadMib = judge(job, sequence, takenAtS, usedMib, progress);
+                        job.firedAheadMib = judge(job, takenAtS, usedMib, progress);
                         return job.firedAheadMib > 0;
                     });
                 }
@@ -382,24 +409,25 @@ public final class Engine {
         if (job == null || job.current == null || job.current.number() != m.attempt() || job.stopRequested) {
             return;
         }
-        long projected = judge(job, m.sequence(), clock.nowS(), m.usedMib(), m.reportedProgress());
+        if (!EarlyRestart.keeps(m.sequence(), settings.earlyRestart().window())) {
+            // Not one the trigger keeps: only the attempt's first and highest memory count.
+            keepPeak(job, m.usedMib());
+            return;
+        }
+        long projected = judge(job, clock.nowS(), m.usedMib(), m.reportedProgress());
         if (projected > 0) restartEarly(job, projected);
     }
 
     /**
-     * Takes one memory sample of the current attempt (number {@code sequence}, taken at
-     * {@code takenAtS}) into its peak and the early-restart trigger's window; the projected peak to
+     * Takes one memory sample of the current attempt that the trigger keeps
+     * ({@link EarlyRestart#keeps}), taken at {@code takenAtS}, into its peak and the trigger's window; the projected peak to
      * restart with when the trigger fires on it, 0 otherwise. Reads only the attempt's samples up to
      * this one and what was fixed when it started, so judging a sample ahead of its time
      * ({@link SampleJudge}) gives the verdict it would get when taken.
      */
-    private long judge(Job job, long sequence, double takenAtS, long usedMib, java.util.OptionalDouble reportedProgress) {
+    private long judge(Job job, double takenAtS, long usedMib, java.util.OptionalDouble reportedProgress) {
         long slotMib = job.current.slot().memoryMib();
-        long used = Math.min(usedMib, slotMib);
-        job.observedPeakMib = Math.max(job.observedPeakMib, used);
-        if (job.startMib == 0) {
-            job.startMib = used;
-        }
+        long used = keepPeak(job, usedMib);
         EarlyRestart er = settings.earlyRestart();
         if (!er.enabled() || Double.isNaN(job.runningSinceS)) {
             return 0;
@@ -409,9 +437,6 @@ public final class Engine {
             return 0;
         }
         double shortestEnd = reportedProgress.isPresent() ? 1.0 : job.shortestEndFraction;
-        if (!EarlyRestart.keeps(sequence, er.window())) {
-            return 0;
-        }
         MemoryProjection.Sample sample = new MemoryProjection.Sample(x, used);
         job.samples.addLast(sample);
         job.sampleSums.add(sample);
@@ -424,6 +449,16 @@ public final class Engine {
         }
         return er.verdict(job.samples, job.sampleSums, slotMib, shortestEnd)
                 .map(projected -> Math.min(largestSlotMib, projected)).orElse(0L);
+    }
+
+    /** Counts a sample into the attempt's first and highest memory; the sample as the instance holds it. */
+    private static long keepPeak(Job job, long usedMib) {
+        long used = Math.min(usedMib, job.current.slot().memoryMib());
+        job.observedPeakMib = Math.max(job.observedPeakMib, used);
+        if (job.startMib == 0) {
+            job.startMib = used;
+        }
+        return used;
     }
 
     /** Stops the current attempt, whose projected peak does not fit its instance, to restart it with that peak. */
@@ -445,8 +480,8 @@ public final class Engine {
     @FunctionalInterface
     public interface SampleJudge {
         /**
-         * Judges the attempt's sample number {@code sequence}, to be taken at {@code takenAtS}; samples
-         * are offered in order and only until one returns true: the early-restart trigger fires on it,
+         * Judges the attempt's sample number {@code sequence}, to be taken at {@code takenAtS}; only
+         * the samples {@link EarlyRestart#keeps} keeps are offered, in order, and only until one returns true: the early-restart trigger fires on it,
          * and the executor then sends {@link EngineEvent.SampleFired} at {@code takenAtS}, when the
          * engine acts on it as on a sample taken then.
          */

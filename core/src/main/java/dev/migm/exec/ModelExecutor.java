@@ -135,7 +135,7 @@ public final class ModelExecutor implements Executor {
         });
         if (sampling.enabled()) {
             if (sampling.keptWindow() > 0) summarizeMonitoring(run, exitS);
-            if (!sampling.ahead()) scheduleSample(run, 0, exitS, randomFor(attempt));
+            if (!judgesAhead()) scheduleSample(run, 0, exitS, randomFor(attempt));
         } else {
             summarizeMonitoring(run, exitS);
         }
@@ -174,6 +174,11 @@ public final class ModelExecutor implements Executor {
         long slotMib = run.attempt.slot().memoryMib();
         run.firstSampleMib = reported(RuntimeModel.memoryMibAt(run.model, run.progressAt(first)), slotMib);
         run.peakSampleMib = reported(RuntimeModel.memoryMibAt(run.model, run.progressAt(last)), slotMib);
+    }
+
+    /** Samples are judged ahead: asked for, and only the kept ones of a known window to offer. */
+    private boolean judgesAhead() {
+        return sampling.enabled() && sampling.ahead() && sampling.keptWindow() > 0;
     }
 
     /** The seeded jitter of an attempt's samples: the same draws whether its samples are events or judged ahead. */
@@ -227,11 +232,14 @@ public final class ModelExecutor implements Executor {
     @Override
     public void judgeAhead(Attempt attempt, dev.migm.engine.Engine.SampleJudge judge) {
         Running run = running.get(attempt.jobId());
-        if (!sampling.enabled() || !sampling.ahead() || run == null || run.attempt.number() != attempt.number() || !run.current) {
+        if (!judgesAhead() || run == null || run.attempt.number() != attempt.number() || !run.current) {
             return;
         }
         SplittableRandom random = randomFor(attempt);
-        for (long sequence = 0; ; sequence = nextSample(sequence)) {
+        dev.migm.engine.Engine.EarlyRestart.KeptSequence kept =
+                new dev.migm.engine.Engine.EarlyRestart.KeptSequence(sampling.keptWindow());
+        while (true) {
+            long sequence = kept.take();
             double at = run.runStartS + (sequence + 1) * sampling.periodS();
             if (at >= run.exitS) {
                 return;

@@ -39,6 +39,19 @@ final class SampleThinningTest {
     }
 
     @Test
+    void keptSequence_walksExactlyWhatNextKeptSteps() {
+        for (int window : new int[] {1, 7, 60}) {
+            Engine.EarlyRestart.KeptSequence kept = new Engine.EarlyRestart.KeptSequence(window);
+            long expected = 0;
+            // Up to 2^40 s (35,000 years of an attempt); window 1 keeps one sample per doubling.
+            for (int i = 0; i < 50_000 && expected < (1L << 40); i++) {
+                assertThat(kept.take()).as("window %d, kept sample %d", window, i).isEqualTo(expected);
+                expected = Engine.EarlyRestart.nextKept(expected, window);
+            }
+        }
+    }
+
+    @Test
     void anAttemptOfAnyLength_keepsOneToTwoWindowsSpreadOverAllOfIt() {
         // Samples kept as the engine keeps them (kept numbers only, halved at two windows), for attempts
         // of 1 minute to 4 days of one-second samples: between 60 and 119 remain after the first two
