@@ -182,11 +182,17 @@ final class RunCommand implements Callable<Integer> {
             long reconf = loop.ask(Engine::reconfigurations).get(30, TimeUnit.SECONDS);
             long restarts = loop.ask(Engine::restarts).get(30, TimeUnit.SECONDS);
             double endS = loop.timers().nowS();
+            // The peak each job's completed attempt showed, as the engine learned it.
+            Map<String, Long> peaks = new java.util.HashMap<>();
+            for (EngineRecord r : journal.records()) {
+                if (r instanceof EngineRecord.Learned l && l.what().equals("completed")) peaks.put(l.jobId(), l.mib());
+            }
             List<dev.migm.report.Timeline.JobLine> lines = new ArrayList<>();
             for (Engine.JobView v : views) {
                 lines.add(new dev.migm.report.Timeline.JobLine(v.spec().id(), v.state().name().toLowerCase(Locale.ROOT),
                         v.attempts().size(), v.attempts().isEmpty() ? "" : v.attempts().getLast().slot().toString(),
-                        v.needMib(), v.needSource(), 0, jobJoules.getOrDefault(v.spec().id(), 0.0)));
+                        v.needMib(), v.needSource(), peaks.getOrDefault(v.spec().id(), 0L),
+                        jobJoules.getOrDefault(v.spec().id(), 0.0)));
             }
             dev.migm.report.Timeline.write(runDir.resolve("timeline.json"), List.of(timeline.build(file.getFileName()
                     .toString(), policy, emulated ? "emulated" : "nvml", t0[0], endS, lines,

@@ -65,6 +65,12 @@ final class EmulatedAgreesWithSimulatedTest {
             dev.migm.report.Chromium.checkReport(html, 1, 1, List.of("stencil-1", "bfs-1", "gaussian-1", "bert-finetune",
                     "resnet50-train", "vit-infer", "llama-7b-batch", "gemma-2b-batch", "llama-13b-batch"));
             dev.migm.report.Chromium.screenshot(html, Path.of("target/report-demo.png"), 1200, 800);
+            // Every job's line has the peak its completed attempt showed and its energy.
+            assertThat(dev.migm.report.Timeline.read(runDir.resolve("timeline.json")).runs().getFirst().jobs())
+                    .hasSize(9).allSatisfy(j -> {
+                        assertThat(j.peakMib()).as(j.id()).isPositive();
+                        assertThat(j.energyJ()).as(j.id()).isPositive();
+                    });
         } catch (Exception e) {
             throw new AssertionError(e);
         }
