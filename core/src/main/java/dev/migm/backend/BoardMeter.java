@@ -72,9 +72,4 @@ public final class BoardMeter {
     public synchronized double idleJ() {
         return attribution.idleJ();
     }
-
-    /** Everything attributed to attempts since the meter started. */
-    public synchronized double attributedJ() {
-        return attribution.attributedJ();
-    }
 }

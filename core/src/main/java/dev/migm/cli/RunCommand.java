@@ -300,22 +300,14 @@ final class RunCommand implements Callable<Integer> {
             for (Engine.JobView v : e.jobs()) {
                 switch (v.state()) {
                     case DONE, FAILED, CANCELLED -> ended++;
-                    case RUNNING, STARTING -> {
-                        if (!v.attempts().isEmpty()) holders.put(v.spec().id(), v.attempts().getLast().slot());
-                    }
-                    default -> {
-                    }
+                    default -> v.holding().ifPresent(a -> holders.put(v.spec().id(), a.slot()));
                 }
             }
             return new State(loop.timers().nowS(), ended, holders);
         }).get(30, TimeUnit.SECONDS);
         dev.migm.backend.BoardMeter.Tick tick = meter.tick(s.holders());
         tick.byHolder().forEach((job, j) -> jobJoules.merge((String) job, j, Double::sum));
-        // Each GPU's mean power over the tick, from the tick's start on.
-        double dt = s.nowS() - lastTickS;
-        if (dt > 0) {
-            for (int g = 0; g < tick.gpuJoules().length; g++) timeline.power(g, lastTickS, tick.gpuJoules()[g] / dt);
-        }
+        timeline.meanPower(lastTickS, s.nowS(), tick.gpuJoules());
         lastTickS = s.nowS();
         return s.ended();
     }

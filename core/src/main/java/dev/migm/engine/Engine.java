@@ -1351,6 +1351,12 @@ public final class Engine {
         public JobView {
             attempts = List.copyOf(attempts);
         }
+
+        /** The attempt that holds an instance now (the job is starting or running), if any. */
+        public Optional<Attempt> holding() {
+            return (state == State.STARTING || state == State.RUNNING) && !attempts.isEmpty()
+                    ? Optional.of(attempts.getLast()) : Optional.empty();
+        }
     }
 
     private static final class Job {

@@ -134,10 +134,10 @@ public final class ModelExecutor implements Executor {
             }
         });
         if (sampling.enabled()) {
-            if (sampling.keptWindow() > 0) summarizeMonitoring(run, exitS);
-            if (!judgesAhead()) scheduleSample(run, 0, exitS, randomFor(attempt));
+            if (sampling.keptWindow() > 0) summarizeMonitoring(run);
+            if (!judgesAhead()) scheduleSample(run, 0, randomFor(attempt));
         } else {
-            summarizeMonitoring(run, exitS);
+            summarizeMonitoring(run);
         }
         time.at(exitS, () -> {
             if (!run.current) {
@@ -164,7 +164,8 @@ public final class ModelExecutor implements Executor {
      * Without sample events, the monitoring that samples every period is summed up: the first sample
      * and the highest (memory only grows, so the last before exit), both noise-free.
      */
-    private void summarizeMonitoring(Running run, double exitS) {
+    private void summarizeMonitoring(Running run) {
+        double exitS = run.exitS;
         double first = run.runStartS + sampling.periodS();
         if (first >= exitS) {
             return;
@@ -187,9 +188,9 @@ public final class ModelExecutor implements Executor {
     }
 
     /** Sample number {@code sequence} (from 0) of the attempt, one period after the one before. */
-    private void scheduleSample(Running run, long sequence, double exitS, SplittableRandom random) {
+    private void scheduleSample(Running run, long sequence, SplittableRandom random) {
         double at = run.runStartS + (sequence + 1) * sampling.periodS();
-        if (at >= exitS) {
+        if (at >= run.exitS) {
             return;
         }
         time.at(at, () -> {
@@ -199,7 +200,7 @@ public final class ModelExecutor implements Executor {
             long used = takeSample(run, at, random);
             run.sink.deliver(new EngineEvent.MemorySample(run.attempt.jobId(), run.attempt.number(), used,
                     reportedProgress(run, at), sequence));
-            scheduleSample(run, nextSample(sequence), exitS, random);
+            scheduleSample(run, nextSample(sequence), random);
         });
     }
 

@@ -154,6 +154,12 @@ public final class Timeline {
             };
         }
 
+        /** Each GPU drew {@code joules[g]} over {@code [fromS, toS)}: its mean power from {@code fromS} on (a meter's tick). */
+        public synchronized void meanPower(double fromS, double toS, double[] joules) {
+            if (!(toS > fromS)) return;
+            for (int g = 0; g < joules.length; g++) power(g, fromS, joules[g] / (toS - fromS));
+        }
+
         /** The board of {@code gpu} draws {@code w} watts from {@code atS} on. */
         public synchronized void power(int gpu, double atS, double w) {
             List<Point> p = watts.get(gpu);

@@ -94,12 +94,7 @@ public final class NodeService implements AutoCloseable {
                 return await(loop.ask(e -> {
                     java.util.Collection<Engine.JobView> jobs = e.jobs();
                     Set<Slot> occupied = new java.util.HashSet<>();
-                    for (Engine.JobView v : jobs) {
-                        if ((v.state() == Engine.State.RUNNING || v.state() == Engine.State.STARTING)
-                                && !v.attempts().isEmpty()) {
-                            occupied.add(v.attempts().getLast().slot());
-                        }
-                    }
+                    for (Engine.JobView v : jobs) v.holding().ifPresent(a -> occupied.add(a.slot()));
                     return new NodeMetrics.EngineView(NodeMetrics.countByState(jobs), occupied,
                             e.snapshot().gpuStatus(), e.reconfigurations(), e.restarts(), e.oomKills(),
                             e.earlyRestarts(), e.migModeChanges());
@@ -137,7 +132,6 @@ public final class NodeService implements AutoCloseable {
     public String liveReport() {
         double now = nowS();
         double from = Math.max(startedAtS, now - LIVE_WINDOW_S);
-        timeline.forgetBefore(from);
         List<dev.migm.report.Timeline.JobLine> lines = new ArrayList<>();
         for (NodeJournal.JobSummary s : journal.recentJobs(from, LIVE_JOBS)) {
             NodeJournal.JobRow j = s.job();
@@ -148,6 +142,7 @@ public final class NodeService implements AutoCloseable {
                 ENERGY_MODEL);
         return dev.migm.report.HtmlReport.render("migm node: " + settings.home(), List.of(run), 2);
     }
+
     private volatile String httpAddress;
 
     /** Where the read-only HTTP view listens ({@code HOST:PORT}), once it does. */
@@ -219,16 +214,11 @@ public final class NodeService implements AutoCloseable {
             double now = nowS();
             Map<Object, Slot> holders = new LinkedHashMap<>();
             for (Engine.JobView v : engineJobs()) {
-                if ((v.state() == Engine.State.RUNNING || v.state() == Engine.State.STARTING) && !v.attempts().isEmpty()) {
-                    Attempt a = v.attempts().getLast();
-                    holders.put(v.spec().id() + "/" + a.number(), a.slot());
-                }
+                v.holding().ifPresent(a -> holders.put(v.spec().id() + "/" + a.number(), a.slot()));
             }
             BoardMeter.Tick tick = meter.tick(holders);
             double dt = now - lastTickS;
-            if (dt > 0) {
-                for (int g = 0; g < tick.gpuJoules().length; g++) timeline.power(g, lastTickS, tick.gpuJoules()[g] / dt);
-            }
+            timeline.meanPower(lastTickS, now, tick.gpuJoules());
             // The live view's window, kept whether or not anyone looks: a daemon runs for months.
             timeline.forgetBefore(now - LIVE_WINDOW_S);
             lastTickS = now;
@@ -534,9 +524,8 @@ public final class NodeService implements AutoCloseable {
                 + sinceS + " s of its clock; arrivals relative to the first; observed peaks; run times on their"
                 + " instances as whole-GPU times by class scaling priors; activity 0.5");
         out.forEach(w::job);
-        StringBuilder gpus = new StringBuilder();
-        for (GpuModel m : models) gpus.append(gpus.isEmpty() ? "" : ",").append(m.name());
-        return new ExportedTrace(text.toString(), out.size(), gpus.toString(), out.isEmpty() ? 0 : first,
+        String gpus = String.join(",", models.stream().map(GpuModel::name).toList());
+        return new ExportedTrace(text.toString(), out.size(), gpus, out.isEmpty() ? 0 : first,
                 out.isEmpty() ? 0 : last);
     }
 
