@@ -174,11 +174,12 @@ public final class EmulatedGpuBackend implements LiveBackend {
 
     @Override
     public void changeMigMode(int gpu, boolean enabled, long ticket, EventSink sink) {
-        if (faults.lost(gpu)) {
-            worker.execute(() -> sink.deliver(new EngineEvent.MigModeChanged(gpu, ticket, Optional.of(GPU_IS_LOST))));
+        Optional<String> lost = lostReason(gpu);
+        if (lost.isPresent()) {
+            worker.execute(() -> sink.deliver(new EngineEvent.MigModeChanged(gpu, ticket, lost)));
             return;
         }
-        double delayS = faults.extraDelayS(gpu) + latency.migModeChangeS();
+        double delayS = faults.extraModeChangeDelayS(gpu, ticket) + latency.migModeChangeS();
         synchronized (this) {
             delayS += layouts.get(gpu).instances().size() * latency.destroyS();
         }
@@ -229,15 +230,17 @@ public final class EmulatedGpuBackend implements LiveBackend {
 
     @Override
     public java.util.Optional<String> lostReason(int gpu) {
-        return faults.lost(gpu) ? java.util.Optional.of(GPU_IS_LOST) : java.util.Optional.empty();
+        return faults.lost(gpu).map(id -> GPU_IS_LOST + " (injected fault " + id + ")");
     }
 
     /** What a lost emulated GPU answers to everything, as NVML does. */
-    static final String GPU_IS_LOST = "NVML_ERROR_GPU_IS_LOST: the GPU has fallen off the bus (injected)";
+    static final String GPU_IS_LOST = "NVML_ERROR_GPU_IS_LOST: the GPU has fallen off the bus";
 
     @Override
     public SlotUsage usage(Slot slot) {
-        if (faults.lost(slot.gpu())) throw new IllegalStateException(GPU_IS_LOST);
+        lostReason(slot.gpu()).ifPresent(why -> {
+            throw new IllegalStateException(why);
+        });
         long used = 0;
         java.util.OptionalDouble progress = java.util.OptionalDouble.empty();
         for (EmulatedDevices.Usage u : EmulatedDevices.usages(root, device(slot)).values()) {
@@ -279,12 +282,12 @@ public final class EmulatedGpuBackend implements LiveBackend {
 
     @Override
     public void apply(int gpu, Plan.Possible plan, long ticket, EventSink sink) {
-        if (faults.lost(gpu)) {
-            worker.execute(() -> sink.deliver(new EngineEvent.ReconfigurationFinished(gpu, ticket,
-                    Optional.of(GPU_IS_LOST))));
+        Optional<String> lost = lostReason(gpu);
+        if (lost.isPresent()) {
+            worker.execute(() -> sink.deliver(new EngineEvent.ReconfigurationFinished(gpu, ticket, lost)));
             return;
         }
-        double delayS = faults.extraDelayS(gpu);
+        double delayS = faults.extraDelayS(gpu, ticket);
         for (PlanOp op : plan.ops()) {
             delayS += op instanceof PlanOp.Create ? latency.createS() : latency.destroyS();
         }

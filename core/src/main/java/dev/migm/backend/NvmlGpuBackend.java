@@ -194,6 +194,22 @@ public final class NvmlGpuBackend implements LiveBackend {
         });
     }
 
+    /**
+     * Asks the GPU a cheap question ({@code nvmlDeviceGetMigMode}); {@code NVML_ERROR_GPU_IS_LOST}
+     * means it has fallen off the bus. Any other answer means it is there. Not under this backend's
+     * lock (NVML is thread-safe), so a long plan does not delay the health check.
+     */
+    @Override
+    public java.util.Optional<String> lostReason(int gpu) {
+        try {
+            nvml.migMode(indices.get(gpu));
+            return java.util.Optional.empty();
+        } catch (dev.migm.nvml.NvmlException e) {
+            return e.code() == dev.migm.nvml.NvmlReturn.GPU_IS_LOST ? java.util.Optional.of(e.getMessage())
+                    : java.util.Optional.empty();
+        }
+    }
+
     @Override
     public synchronized boolean migEnabledNow(int gpu) {
         return nvml.migMode(indices.get(gpu)).current();

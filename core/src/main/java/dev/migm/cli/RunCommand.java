@@ -140,12 +140,14 @@ final class RunCommand implements Callable<Integer> {
                 }, backend, executor, PolicyRegistry.create(policy, models),
                 EstimatorChain.defaults(new InMemoryHistory(SimulateCommand.HISTORY)), new LearnedRuntime(),
                 Engine.Settings.DEFAULT));
+        dev.migm.backend.HealthMonitor health = new dev.migm.backend.HealthMonitor(backend, loop::post);
         // Ctrl-C: the engine stops deciding first (nothing is requeued or relaunched), then every job's
         // process group gets SIGTERM and SIGKILL after the grace period, then the instances go.
         java.util.concurrent.atomic.AtomicBoolean interrupted = new java.util.concurrent.atomic.AtomicBoolean();
         dev.migm.nvml.Nvml nvmlToClose = nvml;
         Thread cleanup = new Thread(() -> {
             interrupted.set(true);
+            health.close();
             loop.close();
             executor.close();
             backend.close();
@@ -201,6 +203,7 @@ final class RunCommand implements Callable<Integer> {
                     jobJoules, meter.idleJ());
         } finally {
             if (!interrupted.get()) {
+                health.close();
                 loop.close();
                 executor.close();
                 backend.close();

@@ -154,11 +154,21 @@ final class ServiceCommands {
                 + "127.0.0.1:9410; port 0 takes any free port)")
         String httpListen;
 
+        @Option(names = "--admin-group", description = "a group whose members may cancel any job, read any job's logs"
+                + " and drain GPUs (root and the daemon's user always may; also admin_group in the config)")
+        String adminGroup;
+
+        @Option(names = "--allow-root-jobs", description = "run jobs that root submits as root (a daemon run as root"
+                + " otherwise runs each job as its submitter and refuses root's; also allow_root_jobs in the config)")
+        boolean allowRootJobs;
+
         @Mixin
         ExecutorOptions executorOptions = new ExecutorOptions();
 
-        @Option(names = "--emulated-faults", description = "faults the emulated GPU injects, once each, in order:"
-                + " stuck:GPU:SECONDS, fail-create:GPU[:ERROR], fail-destroy:GPU[:ERROR] (for testing recovery)")
+        @Option(names = "--emulated-faults", description = "faults the emulated GPU injects (for testing recovery):"
+                + " chaos:SEED[:RATE] (every fault at random), or once each, in order: stuck:GPU:SECONDS,"
+                + " fail-create:GPU[:ERROR], fail-destroy:GPU[:ERROR], lose-gpu:GPU[:SECONDS]; each injected fault is"
+                + " a line of HOME/faults.log")
         String emulatedFaults;
 
         @Override
@@ -192,14 +202,15 @@ final class ServiceCommands {
                     gpuText, gpuCount, base, scale, nvmlLibrary != null ? nvmlLibrary : cfg.nvmlLibrary()
                             .orElse(dev.migm.nvml.Nvml.DEFAULT_LIBRARY), out::println, spec.commandLine().getErr(),
                     emulatedFaults == null ? dev.migm.emu.FaultInjector.NONE
-                            : dev.migm.emu.FaultInjector.Scripted.parse(emulatedFaults),
+                            : dev.migm.emu.FaultInjector.parse(emulatedFaults, base.resolve("faults.log")),
                     allowMigModeChange || cfg.allowMigModeChange());
             NodeService service;
             try {
                 service = NodeService.start(new NodeService.Settings(base, opened.backend(), opened.emulated()
                         ? dev.migm.exec.Launches.helperCommand(Main.class.getName()) : List.of(),
                         policy != null ? policy : cfg.policy().orElse("migm"), scale,
-                        sampleS, graceS));
+                        sampleS, graceS, NodeService.Access.forDaemon(allowRootJobs || cfg.allowRootJobs(),
+                        adminGroup != null ? Optional.of(adminGroup) : cfg.adminGroup())));
             } catch (RuntimeException e) {
                 opened.close();
                 throw e;

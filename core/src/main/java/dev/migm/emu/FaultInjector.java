@@ -1,19 +1,34 @@
 package dev.migm.emu;
 
 import dev.migm.gpu.Instance;
+import dev.migm.io.InvalidInputException;
+import dev.migm.io.TextFiles;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Optional;
+import java.util.SplittableRandom;
 
 /**
  * The emulated GPU's fault seam: before each create or destroy of a plan, the emulated GPU asks
  * whether it fails (and with which NVML error), and before answering a plan how much longer than
  * models.md's latency it takes (a stuck operation, which the engine's reconfiguration time-out
- * must catch), and whether a GPU is lost ({@link #lost}). {@link #NONE} lets everything through;
- * {@link Scripted} fails what it was told to, once each, in order, and loses GPUs until told they
- * are back. A lost process needs no hook here: killing an attempt's supervisor or job is that fault
- * (the node service's recovery and its tests do so).
+ * must catch), and whether a GPU is lost ({@link #lost}: every NVML call there answers
+ * {@code NVML_ERROR_GPU_IS_LOST}, which the health monitor polls). {@link #NONE} lets everything
+ * through; {@link Scripted} fails what it was told to, once each, in order; {@link Chaos} fails at
+ * random from a seed. A lost process needs no hook here: killing an attempt's supervisor or job is
+ * that fault (the node service's recovery and the chaos test do so).
+ *
+ * <p>Each injected fault gets an id, named in the error text it causes ({@code (injected fault
+ * PID-N)}), and, with a log file, a line there: {@code EPOCH_MS KIND gpuG PID-N DETAIL}. The chaos
+ * test checks every line against the journal.
  */
 public interface FaultInjector {
     FaultInjector NONE = new FaultInjector() {
@@ -28,17 +43,18 @@ public interface FaultInjector {
         }
 
         @Override
-        public double extraDelayS(int gpu) {
+        public double extraDelayS(int gpu, long ticket) {
             return 0;
         }
     };
 
     /**
      * Whether the GPU has fallen off the bus: every operation on it answers
-     * {@code NVML_ERROR_GPU_IS_LOST} until it is back. None by default.
+     * {@code NVML_ERROR_GPU_IS_LOST} until it is back. The loss's fault id while it lasts; none by
+     * default.
      */
-    default boolean lost(int gpu) {
-        return false;
+    default Optional<String> lost(int gpu) {
+        return Optional.empty();
     }
 
     /** NVML's error text for a create that fails, or empty. */
@@ -47,8 +63,39 @@ public interface FaultInjector {
     /** NVML's error text for a destroy that fails, or empty. */
     Optional<String> onDestroy(int gpu, Instance instance);
 
-    /** Modelled seconds a plan on this GPU takes beyond its latency. */
-    double extraDelayS(int gpu);
+    /**
+     * Modelled seconds a plan or mode change on this GPU takes beyond its latency; {@code ticket} is
+     * the engine's (0: the node service's own clean-up at start).
+     */
+    double extraDelayS(int gpu, long ticket);
+
+    /** Modelled seconds a MIG mode change on this GPU takes beyond its latency; by default as a plan. */
+    default double extraModeChangeDelayS(int gpu, long ticket) {
+        return extraDelayS(gpu, ticket);
+    }
+
+    /**
+     * Faults from {@code --emulated-faults} text: {@code chaos:SEED[:RATE]} ({@link Chaos}) or a
+     * comma-separated list for {@link Scripted}; each injected fault is logged to {@code log} (may be
+     * null).
+     */
+    static FaultInjector parse(String text, Path log) {
+        String t = text.strip();
+        if (t.startsWith("chaos:")) {
+            String[] f = t.split(":");
+            try {
+                if (f.length > 3) throw new NumberFormatException();
+                long seed = Long.parseLong(f[1]);
+                double rate = f.length > 2 ? Double.parseDouble(f[2]) : Chaos.DEFAULT_RATE;
+                if (!(rate >= 0 && rate <= 1)) throw new NumberFormatException();
+                return new Chaos(seed, rate, new Log(log));
+            } catch (RuntimeException e) {
+                throw new InvalidInputException("--emulated-faults: expected chaos:SEED[:RATE] with an integer seed"
+                        + " and a rate in [0, 1], got " + TextFiles.quote(t));
+            }
+        }
+        return Scripted.parse(text, new Log(log));
+    }
 
     /** A fault to inject once. */
     sealed interface Fault {
@@ -64,8 +111,14 @@ public interface FaultInjector {
         record Stuck(int gpu, double seconds) implements Fault {
         }
 
-        /** {@code gpu} is lost from now on (NVML_ERROR_GPU_IS_LOST) until a {@link RecoverGpu}. */
-        record LoseGpu(int gpu) implements Fault {
+        /**
+         * {@code gpu} is lost (NVML_ERROR_GPU_IS_LOST) from now on, for {@code seconds} of wall time
+         * (infinite: until a {@link RecoverGpu}).
+         */
+        record LoseGpu(int gpu, double seconds) implements Fault {
+            public LoseGpu(int gpu) {
+                this(gpu, Double.POSITIVE_INFINITY);
+            }
         }
 
         /** A lost {@code gpu} answers again. */
@@ -73,59 +126,111 @@ public interface FaultInjector {
         }
     }
 
+    /** Where injected faults are written down, one line each, with their ids; thread-safe. */
+    final class Log {
+        private final Path file;
+        private final String incarnation = Long.toString(ProcessHandle.current().pid());
+        private long next;
+
+        Log(Path file) {
+            this.file = file;
+        }
+
+        /** Records a fault and returns its id. */
+        synchronized String record(String kind, int gpu, String detail) {
+            String id = incarnation + "-" + (++next);
+            if (file != null) {
+                String line = System.currentTimeMillis() + " " + kind + " gpu" + gpu + " " + id + " " + detail + "\n";
+                try {
+                    Files.writeString(file, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                } catch (IOException e) {
+                    // a fault log that cannot be written loses its lines, not the fault
+                }
+            }
+            return id;
+        }
+    }
+
     /** Faults consumed once each, first matching first; thread-safe. */
     final class Scripted implements FaultInjector {
         private final Deque<Fault> pending = new ArrayDeque<>();
+        /** Per GPU, the wall time (nanoTime) its loss ends, while it is lost. */
+        private final java.util.Map<Integer, Long> lostUntil = new java.util.HashMap<>();
+        private final Log log;
+
+        public Scripted() {
+            this(new Log(null));
+        }
+
+        private Scripted(Log log) {
+            this.log = log;
+        }
 
         /**
          * Faults from text, comma-separated, each used once in order: {@code stuck:GPU:SECONDS} (the
          * next plan on GPU answers that many modelled seconds late), {@code fail-create:GPU[:ERROR]},
          * {@code fail-destroy:GPU[:ERROR]} (the next create or destroy there fails with that NVML error,
-         * by default INSUFFICIENT_RESOURCES and IN_USE).
+         * by default INSUFFICIENT_RESOURCES and IN_USE), {@code lose-gpu:GPU[:SECONDS]} (lost from the
+         * start, for that many seconds of wall time or for good).
          */
         public static Scripted parse(String text) {
-            Scripted s = new Scripted();
+            return parse(text, new Log(null));
+        }
+
+        static Scripted parse(String text, Log log) {
+            Scripted s = new Scripted(log);
             for (String part : text.split(",")) {
                 String[] f = part.strip().split(":");
                 try {
                     int gpu = Integer.parseInt(f[1]);
                     if (gpu < 0) throw new NumberFormatException();
                     s.add(switch (f[0]) {
-                        case "stuck" -> {
-                            double seconds = Double.parseDouble(f[2]);
-                            if (!(seconds >= 0 && seconds <= 86_400)) throw new NumberFormatException();
-                            yield new Fault.Stuck(gpu, seconds);
-                        }
+                        case "stuck" -> new Fault.Stuck(gpu, seconds(f[2]));
                         case "fail-create" -> new Fault.FailCreate(gpu, f.length > 2 ? f[2]
                                 : "NVML_ERROR_INSUFFICIENT_RESOURCES");
                         case "fail-destroy" -> new Fault.FailDestroy(gpu, f.length > 2 ? f[2] : "NVML_ERROR_IN_USE");
-                        case "lose-gpu" -> new Fault.LoseGpu(gpu);
+                        case "lose-gpu" -> new Fault.LoseGpu(gpu, f.length > 2 ? seconds(f[2]) : Double.POSITIVE_INFINITY);
                         default -> throw new IllegalArgumentException();
                     });
                 } catch (RuntimeException e) {
-                    throw new dev.migm.io.InvalidInputException("--emulated-faults: expected stuck:GPU:SECONDS,"
-                            + " fail-create:GPU[:ERROR], fail-destroy:GPU[:ERROR] or lose-gpu:GPU, got "
-                            + dev.migm.io.TextFiles.quote(part.strip()));
+                    throw new InvalidInputException("--emulated-faults: expected chaos:SEED[:RATE] or a list of"
+                            + " stuck:GPU:SECONDS, fail-create:GPU[:ERROR], fail-destroy:GPU[:ERROR],"
+                            + " lose-gpu:GPU[:SECONDS], got " + TextFiles.quote(part.strip()));
                 }
             }
             return s;
         }
 
-        private final java.util.Set<Integer> lostGpus = new java.util.HashSet<>();
+        private static double seconds(String text) {
+            double seconds = Double.parseDouble(text);
+            if (!(seconds >= 0 && seconds <= 86_400)) throw new NumberFormatException();
+            return seconds;
+        }
 
         /** Adds a fault; losing and recovering a GPU take effect at once (a state, not a one-shot). */
         public synchronized Scripted add(Fault fault) {
             switch (fault) {
-                case Fault.LoseGpu l -> lostGpus.add(l.gpu());
-                case Fault.RecoverGpu r -> lostGpus.remove(r.gpu());
+                case Fault.LoseGpu l -> lostUntil.put(l.gpu(), Double.isInfinite(l.seconds()) ? Long.MAX_VALUE
+                        : System.nanoTime() + (long) (l.seconds() * 1e9));
+                case Fault.RecoverGpu r -> lostUntil.remove(r.gpu());
                 default -> pending.addLast(fault);
             }
             return this;
         }
 
+        /** Per GPU, the id of its loss, once the loss was first seen. */
+        private final java.util.Map<Integer, String> lossIds = new java.util.HashMap<>();
+
         @Override
-        public synchronized boolean lost(int gpu) {
-            return lostGpus.contains(gpu);
+        public synchronized Optional<String> lost(int gpu) {
+            Long until = lostUntil.get(gpu);
+            if (until == null) return Optional.empty();
+            if (until != Long.MAX_VALUE && System.nanoTime() >= until) {
+                lostUntil.remove(gpu);
+                lossIds.remove(gpu);
+                return Optional.empty();
+            }
+            return Optional.of(lossIds.computeIfAbsent(gpu, g -> log.record("lose-gpu", g, "lost")));
         }
 
         public synchronized int pendingCount() {
@@ -134,17 +239,22 @@ public interface FaultInjector {
 
         @Override
         public Optional<String> onCreate(int gpu, Instance instance) {
-            return take(Fault.FailCreate.class, gpu).map(f -> f.nvmlError() + ": create " + instance + " (injected)");
+            return take(Fault.FailCreate.class, gpu).map(f -> f.nvmlError() + ": create " + instance + " (injected fault "
+                    + log.record("fail-create", gpu, instance.toString()) + ")");
         }
 
         @Override
         public Optional<String> onDestroy(int gpu, Instance instance) {
-            return take(Fault.FailDestroy.class, gpu).map(f -> f.nvmlError() + ": destroy " + instance + " (injected)");
+            return take(Fault.FailDestroy.class, gpu).map(f -> f.nvmlError() + ": destroy " + instance + " (injected fault "
+                    + log.record("fail-destroy", gpu, instance.toString()) + ")");
         }
 
         @Override
-        public double extraDelayS(int gpu) {
-            return take(Fault.Stuck.class, gpu).map(Fault.Stuck::seconds).orElse(0.0);
+        public double extraDelayS(int gpu, long ticket) {
+            return take(Fault.Stuck.class, gpu).map(f -> {
+                log.record("stuck", gpu, "ticket=" + ticket + " " + f.seconds() + "s");
+                return f.seconds();
+            }).orElse(0.0);
         }
 
         /** Removes and returns the first pending fault of a kind for a GPU. */
@@ -167,6 +277,105 @@ public interface FaultInjector {
                 case Fault.LoseGpu l -> l.gpu();
                 case Fault.RecoverGpu r -> r.gpu();
             };
+        }
+    }
+
+    /**
+     * Every fault at random from a seed, for the chaos test: each create fails with
+     * {@code INSUFFICIENT_RESOURCES} (another tool took the slices) and each destroy with
+     * {@code IN_USE} (an instance that stays in use after its process exits) with probability
+     * {@code rate}; each plan is stuck with probability {@code rate / 2}, answering {@link #STUCK_S}
+     * modelled seconds late (past the engine's reconfiguration time-out, 60 s); and each GPU falls off
+     * the bus at random, on average once per {@link #MEAN_LOSS_GAP_S} / ({@code 10 * rate}) seconds of
+     * wall time, for 1 to 3 s. Decisions come from the seed in the order they are asked (so runs
+     * differ with the machine's timing, as real faults do); losses follow a schedule fixed by the seed.
+     */
+    final class Chaos implements FaultInjector {
+        static final double DEFAULT_RATE = 0.1;
+        /** How late a stuck plan answers, modelled seconds: past the engine's 60 s time-out. */
+        public static final double STUCK_S = 90;
+        /** Mean wall seconds between a GPU's losses at rate 0.1. */
+        static final double MEAN_LOSS_GAP_S = 20;
+
+        private final SplittableRandom random;
+        private final double rate;
+        private final Log log;
+        private final long startNanos = System.nanoTime();
+        /** Per GPU, loss windows in nanoseconds from the start, drawn on first use. */
+        private final java.util.Map<Integer, List<long[]>> losses = new java.util.HashMap<>();
+        /** Per GPU, the start of the loss window last seen and its fault id. */
+        private final java.util.Map<Integer, String[]> lossIds = new java.util.HashMap<>();
+        private final long seed;
+
+        Chaos(long seed, double rate, Log log) {
+            this.seed = seed;
+            this.random = new SplittableRandom(seed);
+            this.rate = rate;
+            this.log = log;
+        }
+
+        @Override
+        public synchronized Optional<String> onCreate(int gpu, Instance instance) {
+            if (random.nextDouble() >= rate) return Optional.empty();
+            return Optional.of("NVML_ERROR_INSUFFICIENT_RESOURCES: create " + instance + " (injected fault "
+                    + log.record("fail-create", gpu, instance.toString()) + ")");
+        }
+
+        @Override
+        public synchronized Optional<String> onDestroy(int gpu, Instance instance) {
+            if (random.nextDouble() >= rate) return Optional.empty();
+            return Optional.of("NVML_ERROR_IN_USE: destroy " + instance + " (injected fault "
+                    + log.record("fail-destroy", gpu, instance.toString()) + ")");
+        }
+
+        /**
+         * Mode changes are not stuck here: their time-out (600 s) is ten times a plan's, and a
+         * change late by less is only slow.
+         */
+        @Override
+        public double extraModeChangeDelayS(int gpu, long ticket) {
+            return 0;
+        }
+
+        /** Only the engine's plans get stuck: the node service's clean-up at start waits for its answer. */
+        @Override
+        public synchronized double extraDelayS(int gpu, long ticket) {
+            if (ticket == 0 || random.nextDouble() >= rate / 2) return 0;
+            log.record("stuck", gpu, "ticket=" + ticket + " " + STUCK_S + "s");
+            return STUCK_S;
+        }
+
+        @Override
+        public synchronized Optional<String> lost(int gpu) {
+            if (rate == 0) return Optional.empty();
+            List<long[]> windows = losses.computeIfAbsent(gpu, g -> schedule(new SplittableRandom(seed * 31 + g)));
+            long now = System.nanoTime() - startNanos;
+            for (long[] w : windows) {
+                if (now >= w[0] && now < w[1]) {
+                    String[] seen = lossIds.get(gpu);
+                    if (seen == null || !seen[0].equals(Long.toString(w[0]))) {
+                        seen = new String[] {Long.toString(w[0]), log.record("lose-gpu", gpu,
+                                "lost for " + (w[1] - w[0]) / 1_000_000 + " ms")};
+                        lossIds.put(gpu, seen);
+                    }
+                    return Optional.of(seen[1]);
+                }
+            }
+            return Optional.empty();
+        }
+
+        /** A GPU's loss windows over the next hour: exponential gaps, 1 to 3 s each. */
+        private List<long[]> schedule(SplittableRandom r) {
+            List<long[]> out = new ArrayList<>();
+            double meanGapS = MEAN_LOSS_GAP_S * DEFAULT_RATE / rate;
+            double t = 0;
+            while (t < 3600) {
+                t += -meanGapS * Math.log(1 - r.nextDouble());
+                double length = 1 + 2 * r.nextDouble();
+                out.add(new long[] {(long) (t * 1e9), (long) ((t + length) * 1e9)});
+                t += length;
+            }
+            return out;
         }
     }
 }

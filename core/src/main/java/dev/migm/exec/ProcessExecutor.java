@@ -36,8 +36,14 @@ import java.util.function.Function;
  * executor's threads.
  */
 public final class ProcessExecutor implements Executor, AutoCloseable {
-    /** How a job is launched: its command, environment and working directory. */
-    public record Launch(List<String> argv, Map<String, String> env, Path workdir) {
+    /**
+     * How a job is launched: its command, environment, working directory (null: the job's directory)
+     * and, when migm runs as root and the job is another user's, the user it runs as.
+     */
+    public record Launch(List<String> argv, Map<String, String> env, Path workdir, java.util.Optional<RunAs> runAs) {
+        public Launch(List<String> argv, Map<String, String> env, Path workdir) {
+            this(argv, env, workdir, java.util.Optional.empty());
+        }
     }
 
     private final Path runDir;
@@ -108,22 +114,39 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         Path jobDir = jobDir(spec.id());
         Path checkpoints = jobDir.resolve("checkpoints");
         Path prefix = Supervisor.prefix(jobDir, attempt.number());
-        ProcessBuilder pb = new ProcessBuilder(Supervisor.command(prefix, l.argv()))
+        // migm's variables reach the supervisor and the job; the job's own reach only the job (after
+        // the drop to its user, when there is one): nothing a submitter sets changes how the
+        // supervisor runs (LD_PRELOAD and the like), and migm's variables cannot be overridden.
+        Map<String, String> migmVars = new java.util.LinkedHashMap<>(devices.environment());
+        migmVars.put("CUDA_VISIBLE_DEVICES", devices.deviceName(attempt.slot()));
+        migmVars.put("MIGM_CHECKPOINT_DIR", checkpoints.toString());
+        migmVars.put("MIGM_JOB_ID", spec.id());
+        migmVars.put("MIGM_ATTEMPT", Integer.toString(attempt.number()));
+        migmVars.put("MIGM_LAUNCH_EPOCH_MS", Long.toString(System.currentTimeMillis()));
+        Map<String, String> jobVars = new java.util.LinkedHashMap<>(l.env());
+        jobVars.putAll(migmVars);
+        Path workdir = l.workdir() == null ? jobDir : l.workdir();
+        List<String> job = l.runAs().map(u -> u.command(workdir, jobVars, l.argv()))
+                .orElseGet(() -> RunAs.sameUserCommand(workdir, jobVars, l.argv()));
+        ProcessBuilder pb = new ProcessBuilder(Supervisor.command(prefix, job))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.appendTo(Supervisor.file(prefix, ".supervisor-log").toFile()));
-        pb.directory((l.workdir() == null ? jobDir : l.workdir()).toFile());
-        Map<String, String> env = pb.environment();
-        env.putAll(devices.environment());
-        env.putAll(l.env());
-        env.put("CUDA_VISIBLE_DEVICES", devices.deviceName(attempt.slot()));
-        env.put("MIGM_CHECKPOINT_DIR", checkpoints.toString());
-        env.put("MIGM_JOB_ID", spec.id());
-        env.put("MIGM_ATTEMPT", Integer.toString(attempt.number()));
-        env.put("MIGM_LAUNCH_EPOCH_MS", Long.toString(System.currentTimeMillis()));
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.directory(jobDir.toFile());
+        pb.environment().putAll(migmVars);
         Process p;
         try {
             Files.createDirectories(checkpoints);
+            pb.redirectError(ProcessBuilder.Redirect.appendTo(Supervisor.file(prefix, ".supervisor-log").toFile()));
+            // The job's files are its user's alone (its submitter's, when migm runs it as them), in a
+            // directory that stays migm's: the user writes them, other users cannot read them, and
+            // nobody can swap them for links the root supervisor would follow.
+            restrict(checkpoints, "rwx------", l.runAs());
+            for (String stream : List.of(".out", ".err")) {
+                Path f = Supervisor.file(prefix, stream);
+                Files.deleteIfExists(f);
+                Files.createFile(f);
+                restrict(f, "rw-------", l.runAs());
+            }
             p = pb.start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + l.argv().getFirst() + ": " + e.getMessage(), e);
@@ -133,6 +156,14 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         running.put(spec.id(), r);
         sink.deliver(new EngineEvent.AttemptRunning(spec.id(), attempt.number()));
         p.onExit().thenRun(() -> exited(spec.id(), r));
+    }
+
+    private static void restrict(Path path, String mode, java.util.Optional<RunAs> owner) throws IOException {
+        if (owner.isPresent()) {
+            owner.get().own(path, mode);
+        } else {
+            Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString(mode));
+        }
     }
 
     /**

@@ -127,8 +127,19 @@ public final class WorkloadHelper {
     /** The progress its last checkpoint kept (0 without one): what a resumed attempt starts from. */
     public static double readCheckpoint(Path dir) {
         if (dir == null) return 0;
+        // The directory is the job's user's and migm may read it as root: a link, a FIFO or a device
+        // planted there must not make it read elsewhere, block or read forever.
+        Path file = dir.resolve("checkpoint");
         try {
-            String t = Files.readString(dir.resolve("checkpoint")).strip();
+            if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return 0;
+            String t;
+            try (var in = Files.newByteChannel(file, java.nio.file.StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(256);
+                while (b.hasRemaining() && in.read(b) > 0) {
+                    // fills up to 256 bytes: a checkpoint is one short line
+                }
+                t = new String(b.array(), 0, b.position(), java.nio.charset.StandardCharsets.UTF_8).strip();
+            }
             return t.startsWith("progress=") ? Math.min(1, Math.max(0, Double.parseDouble(t.substring(9)))) : 0;
         } catch (IOException | NumberFormatException e) {
             return 0;

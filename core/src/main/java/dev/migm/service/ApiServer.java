@@ -196,11 +196,7 @@ public final class ApiServer implements AutoCloseable {
             m = GPU.matcher(path);
             if (m.matches() && method.equals("POST")) {
                 int gpu = Integer.parseInt(m.group(1));
-                String who = caller(request);
-                if (!who.equals("root") && !who.equals(System.getProperty("user.name"))) {
-                    throw new NodeService.Refused(403, "only root or the daemon's user may drain or resume a GPU");
-                }
-                service.drain(gpu, m.group(2).equals("drain"));
+                service.drain(caller(request), gpu, m.group(2).equals("drain"));
                 Map<String, Object> doc = doc("gpu");
                 doc.put("gpu", gpu);
                 doc.put("status", m.group(2).equals("drain") ? "draining" : "ok");
@@ -225,20 +221,8 @@ public final class ApiServer implements AutoCloseable {
                 throw new InvalidInputException("cannot read the request body: " + e.getMessage());
             }
             if (text.length() > MAX_BODY) throw new InvalidInputException("request body over " + (MAX_BODY >> 20) + " MiB");
-            Map<?, ?> in;
-            try {
-                in = JSON.readValue(text, Map.class);
-            } catch (RuntimeException e) {
-                throw new InvalidInputException("request body: expected a JSON object {source, cwd, text}");
-            }
-            Object source = in.get("source");
-            Object cwd = in.get("cwd");
-            Object file = in.get("text");
-            if (!(source instanceof String s) || !(cwd instanceof String c) || !(file instanceof String f)) {
-                throw new InvalidInputException("request body: expected string fields source, cwd and text");
-            }
-            if (!c.startsWith("/")) throw new InvalidInputException("cwd: expected an absolute path");
-            List<String> ids = service.submit(caller(request), s, c, f);
+            SubmitRequest in = SubmitRequest.parse(text);
+            List<String> ids = service.submit(caller(request), in.source(), in.cwd(), in.text());
             Map<String, Object> doc = doc("submit");
             doc.put("ids", ids);
             return doc;
@@ -339,9 +323,7 @@ public final class ApiServer implements AutoCloseable {
 
     private Map<String, Object> logs(String user, String id, Fields query) {
         NodeJournal.JobRow r = service.journal().job(id).orElseThrow(() -> new NodeService.Refused(404, "no job " + id));
-        if (!user.equals(r.user()) && !user.equals("root")) {
-            throw new NodeService.Refused(403, "job " + id + " belongs to " + r.user() + "; only they or root may read its logs");
-        }
+        service.checkMayReadLogs(user, r);
         List<NodeJournal.AttemptRow> attempts = service.journal().attempts(id);
         int attempt = query.getValue("attempt") == null ? (attempts.isEmpty() ? 0 : attempts.getLast().number())
                 : parseInt(query.getValue("attempt"), "attempt");
@@ -469,6 +451,31 @@ public final class ApiServer implements AutoCloseable {
         Map<String, Object> doc = doc("gpus");
         doc.put("gpus", gpus);
         return doc;
+    }
+
+    /** A submit's body: {@code {source, cwd, text}}, the file as text, its name, the directory it came from. */
+    public record SubmitRequest(String source, String cwd, String text) {
+        /** Reads a body; anything else than three strings, an absolute {@code cwd} among them, is refused. */
+        public static SubmitRequest parse(String body) {
+            Map<?, ?> in;
+            try {
+                in = JSON.readValue(body, Map.class);
+            } catch (RuntimeException e) {
+                throw new InvalidInputException("request body: expected a JSON object {source, cwd, text}");
+            }
+            if (in == null) throw new InvalidInputException("request body: expected a JSON object {source, cwd, text}");
+            if (!(in.get("source") instanceof String s) || !(in.get("cwd") instanceof String c)
+                    || !(in.get("text") instanceof String f)) {
+                throw new InvalidInputException("request body: expected string fields source, cwd and text");
+            }
+            if (!c.startsWith("/") || c.indexOf('\0') >= 0) {
+                throw new InvalidInputException("cwd: expected an absolute path");
+            }
+            if (s.length() > 255 || s.isBlank() || s.chars().anyMatch(ch -> ch < 0x20)) {
+                throw new InvalidInputException("source: expected a file name of 1 to 255 printable characters");
+            }
+            return new SubmitRequest(s, c, f);
+        }
     }
 
     static Map<String, Object> doc(String verb) {

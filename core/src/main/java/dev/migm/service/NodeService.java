@@ -61,13 +61,32 @@ public final class NodeService implements AutoCloseable {
      * @param graceS  SIGTERM to SIGKILL when an attempt is stopped, modelled seconds
      */
     public record Settings(Path home, LiveBackend backend, List<String> helper, String policy, double timeScale,
-                           double sampleS, double graceS) {
+                           double sampleS, double graceS, Access access) {
         public Settings {
             helper = List.copyOf(helper);
         }
 
+        /** Jobs run as the service's own user ({@link Access#OWN_USER}), sampled every second, 10 s grace. */
         public Settings(Path home, LiveBackend backend, List<String> helper, String policy, double timeScale) {
-            this(home, backend, helper, policy, timeScale, 1.0, 10.0);
+            this(home, backend, helper, policy, timeScale, 1.0, 10.0, Access.OWN_USER);
+        }
+    }
+
+    /**
+     * Whom jobs run as and who may act on them ({@link Users}).
+     *
+     * @param runAsSubmitter each job runs as its submitter (the service runs as root); otherwise every
+     *                       job runs as the service's user, and only that user may submit
+     * @param allowRootJobs  root's jobs may run as root
+     * @param adminGroup     a group whose members may cancel any job, read any job's logs and drain GPUs
+     */
+    public record Access(boolean runAsSubmitter, boolean allowRootJobs, Optional<String> adminGroup) {
+        /** Every job runs as the service's own user (a service run by a user for themselves). */
+        public static final Access OWN_USER = new Access(false, false, Optional.empty());
+
+        /** A daemon's: jobs run as their submitters when it runs as root. */
+        public static Access forDaemon(boolean allowRootJobs, Optional<String> adminGroup) {
+            return new Access(dev.migm.exec.RunAs.processIsRoot(), allowRootJobs, adminGroup);
         }
     }
 
@@ -79,10 +98,14 @@ public final class NodeService implements AutoCloseable {
     private final Map<String, Path> submitDirs = new ConcurrentHashMap<>();
     private ProcessExecutor executor;
     private EngineLoop loop;
+    private dev.migm.backend.HealthMonitor health;
     private final List<String> recovery = new ArrayList<>();
+
+    private final Users users;
 
     private NodeService(Settings settings, NodeJournal journal, BoardMeter meter) {
         this.settings = settings;
+        this.users = new Users(settings.access());
         this.journal = journal;
         this.meter = meter;
         this.timeline = new dev.migm.report.Timeline.Recorder(settings.backend().gpus());
@@ -165,6 +188,7 @@ public final class NodeService implements AutoCloseable {
         PolicyRegistry.create(settings.policy(), settings.backend().gpus()); // refuse a bad policy before anything
         // The meter reads the boards from now on: the energy of the start-up is the idle node's.
         BoardMeter meter = new BoardMeter(settings.backend());
+        if (settings.access().runAsSubmitter()) openHomeToJobs(settings.home());
         NodeJournal journal = NodeJournal.open(settings.home().resolve("journal.db"));
         NodeService s = new NodeService(settings, journal, meter);
         try {
@@ -174,6 +198,34 @@ public final class NodeService implements AutoCloseable {
             throw e;
         }
         return s;
+    }
+
+    /**
+     * Lets jobs of other users reach their directories: the home and its {@code jobs/} can be passed
+     * through by everyone (listed by nobody else), while the journal, which holds every submission,
+     * is the daemon's alone.
+     */
+    private static void openHomeToJobs(Path home) {
+        try {
+            java.nio.file.Files.createDirectories(home.resolve("jobs"));
+            for (Path dir : List.of(home, home.resolve("jobs"))) {
+                var perms = java.nio.file.Files.getPosixFilePermissions(dir);
+                perms.add(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE);
+                perms.add(java.nio.file.attribute.PosixFilePermission.GROUP_EXECUTE);
+                java.nio.file.Files.setPosixFilePermissions(dir, perms);
+            }
+            for (String f : List.of("journal.db", "journal.db-wal", "journal.db-shm")) {
+                Path p = home.resolve(f);
+                // SQLite gives the WAL and shared-memory files it creates the database's mode.
+                if (!java.nio.file.Files.exists(p)) {
+                    if (!f.equals("journal.db")) continue;
+                    java.nio.file.Files.createFile(p);
+                }
+                java.nio.file.Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot set up " + home + " for jobs of other users: " + e.getMessage(), e);
+        }
     }
 
     /** What {@link #start} found and did, one line each, for the operator. */
@@ -362,6 +414,7 @@ public final class NodeService implements AutoCloseable {
             });
             return null;
         }));
+        health = new dev.migm.backend.HealthMonitor(backend, loop::post);
         for (Taken t : taken) {
             if (!t.running()) continue;
             Attempt a = t.attempts().getLast();
@@ -536,12 +589,19 @@ public final class NodeService implements AutoCloseable {
                 s.expectedS(), s.limits());
     }
 
+    /**
+     * How a job starts: as its submitter when the service runs as root ({@link Users#runAs}), then by
+     * default in the directory it was submitted from (as {@code sbatch} does: the job's directory is
+     * root's), otherwise in its job directory.
+     */
     private ProcessExecutor.Launch launchOf(String id) {
         SubmittedJob job = submitted.get(id);
-        if (job == null) {
-            job = submittedJob(journal.job(id).orElseThrow(() -> new IllegalStateException("no job " + id)));
-        }
-        return Launches.of(job, settings.helper(), submitDirs.get(id));
+        NodeJournal.JobRow row = journal.job(id).orElseThrow(() -> new IllegalStateException("no job " + id));
+        if (job == null) job = submittedJob(row);
+        ProcessExecutor.Launch l = Launches.of(job, settings.helper(), submitDirs.get(id));
+        Optional<dev.migm.exec.RunAs> runAs = users.runAs(row.user());
+        if (runAs.isEmpty()) return l;
+        return new ProcessExecutor.Launch(l.argv(), l.env(), l.workdir() != null ? l.workdir() : submitDirs.get(id), runAs);
     }
 
     /** The directory of a job's logs and checkpoints. */
@@ -557,6 +617,7 @@ public final class NodeService implements AutoCloseable {
      */
     public List<String> submit(String user, String source, String cwd, String text) {
         List<SubmittedJob> jobs = BatchFile.parse(text, source);
+        users.checkMaySubmit(user);
         double now = loop.timers().nowS();
         List<String> ids = journal.submit(now, user, source, cwd, text,
                 jobs.stream().map(j -> new NodeJournal.NewJob(j.name())).toList());
@@ -577,12 +638,10 @@ public final class NodeService implements AutoCloseable {
         return ids;
     }
 
-    /** Asks to cancel a job; only its submitter or root may. The answer says what happens. */
+    /** Asks to cancel a job; only its submitter or an admin may. The answer says what happens. */
     public String cancel(String user, String id) {
         NodeJournal.JobRow row = journal.job(id).orElseThrow(() -> new Refused(404, "no job " + id));
-        if (!user.equals(row.user()) && !user.equals("root")) {
-            throw new Refused(403, "job " + id + " belongs to " + row.user() + "; only they or root may cancel it");
-        }
+        users.checkOwnerOrAdmin(user, row.user(), id, "cancel it");
         if (row.ended()) {
             throw new Refused(409, "job " + id + " already ended " + row.state());
         }
@@ -590,8 +649,16 @@ public final class NodeService implements AutoCloseable {
         return row.state().equals("queued") || row.state().equals("submitted") ? "cancelled" : "stopping";
     }
 
-    /** Drains a GPU (no new work; what runs finishes) or returns it to service. */
-    public void drain(int gpu, boolean drain) {
+    /** Refuses reading a job's logs to anyone but its submitter and the admins. */
+    public void checkMayReadLogs(String user, NodeJournal.JobRow job) {
+        users.checkOwnerOrAdmin(user, job.user(), job.id(), "read its logs");
+    }
+
+    /** Drains a GPU (no new work; what runs finishes) or returns it to service; admins only. */
+    public void drain(String user, int gpu, boolean drain) {
+        if (!users.isAdmin(user)) {
+            throw new Refused(403, "only an admin (root, the daemon's user or its admin group) may drain or resume a GPU");
+        }
         if (gpu < 0 || gpu >= models.size()) {
             throw new Refused(404, "no gpu" + gpu + " (this node has " + models.size() + ")");
         }
@@ -646,6 +713,7 @@ public final class NodeService implements AutoCloseable {
     @Override
     public void close() {
         energy.shutdownNow();
+        if (health != null) health.close();
         if (loop != null) loop.close();
         if (executor != null) executor.detach();
         journal.close();

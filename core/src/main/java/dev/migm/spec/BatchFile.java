@@ -32,6 +32,13 @@ import java.util.Set;
  * </pre>
  */
 public final class BatchFile {
+    /** A NUL byte cannot reach a process's arguments or environment. */
+    private static void noNul(Yaml.Node n, String field) {
+        if (n instanceof Yaml.Scalar s && s.text().indexOf('\0') >= 0) {
+            throw new InvalidInputException(s.where() + ": " + field + ": a NUL character cannot be passed to a process");
+        }
+    }
+
     private static final Set<String> TOP = Set.of("version", "defaults", "jobs");
     private static final Set<String> JOB = Set.of("name", "command", "workdir", "env", "class", "app", "memory", "expr",
             "params", "llm", "training", "checkpoint", "max_attempts", "time_limit", "expected", "submit_at", "workload");
@@ -114,12 +121,14 @@ public final class BatchFile {
             throw new InvalidInputException(j.where() + ": " + at + "command: required (a list of arguments or a shell"
                     + " line)");
         } else if (command instanceof Yaml.Scalar s && !s.isNull() && !s.text().isBlank()) {
+            noNul(s, at + "command");
             argv.addAll(List.of("/bin/sh", "-c", s.text()));
         } else if (command instanceof Yaml.ListNode l && !l.items().isEmpty()) {
             for (Yaml.Node a : l.items()) {
                 if (!(a instanceof Yaml.Scalar s) || s.isNull()) {
                     throw new InvalidInputException(a.where() + ": " + at + "command: each argument must be text");
                 }
+                noNul(s, at + "command");
                 argv.add(s.text());
             }
         } else {
@@ -159,9 +168,15 @@ public final class BatchFile {
                     throw new InvalidInputException(m.keys().get(e.getKey()) + ": " + at + "env: not a variable name: "
                             + TextFiles.quote(e.getKey()));
                 }
+                if (e.getKey().equals("CUDA_VISIBLE_DEVICES") || e.getKey().startsWith("MIGM_")) {
+                    throw new InvalidInputException(m.keys().get(e.getKey()) + ": " + at + "env: " + e.getKey()
+                            + " is set by migm for each attempt (CUDA_VISIBLE_DEVICES and MIGM_* cannot be given)");
+                }
+                noNul(m.values().get(e.getKey()), at + "env." + e.getKey());
                 env.put(e.getKey(), e.getValue());
             }
         });
+        f.scalar("workdir").ifPresent(s -> noNul(s, at + "workdir"));
         return new SubmittedJob(name, argv, f.scalar("workdir").map(Yaml.Scalar::text), env, jobClass, app, memory,
                 params, checkpoints,
                 f.scalar("max_attempts").map(s -> OptionalDouble.of(number(s, at + "max_attempts", 1, 100, true)))

@@ -22,6 +22,8 @@ import java.util.Set;
  * nvml_library: libnvidia-ml.so.1
  * allow_mig_mode_change: false # let migm turn MIG on and off on idle GPUs (NVML, Hopper and newer)
  * http_listen: 127.0.0.1:9410  # the read-only HTTP view (/metrics), loopback only; off to disable
+ * admin_group: migm-admin      # may cancel any job, read any job's logs, drain GPUs (root always may)
+ * allow_root_jobs: false       # a daemon run as root runs each job as its submitter; root's jobs only if true
  * </pre>
  *
  * Every field is optional; command-line flags override the file. Unknown fields and bad values are
@@ -30,14 +32,16 @@ import java.util.Set;
 public record DaemonConfig(Optional<Path> home, Optional<Path> socket, Optional<String> socketGroup,
                            Optional<String> backend, Optional<String> gpu, Optional<String> policy,
                            OptionalDouble timeScale, Optional<String> nvmlLibrary, boolean allowMigModeChange,
-                           Optional<Optional<ListenAddress>> httpListen) {
+                           Optional<Optional<ListenAddress>> httpListen, Optional<String> adminGroup,
+                           boolean allowRootJobs) {
     private static final Set<String> FIELDS = Set.of("version", "home", "socket", "socket_group", "backend", "gpu",
-            "policy", "time_scale", "nvml_library", "allow_mig_mode_change", "http_listen");
+            "policy", "time_scale", "nvml_library", "allow_mig_mode_change", "http_listen", "admin_group",
+            "allow_root_jobs");
 
     /** No file: every default. */
     public static final DaemonConfig DEFAULTS = new DaemonConfig(Optional.empty(), Optional.empty(), Optional.empty(),
             Optional.empty(), Optional.empty(), Optional.empty(), OptionalDouble.empty(), Optional.empty(), false,
-            Optional.empty());
+            Optional.empty(), Optional.empty(), false);
 
     public static DaemonConfig read(Path file) {
         return parse(TextFiles.read(file), file.toString());
@@ -79,15 +83,20 @@ public record DaemonConfig(Optional<Path> home, Optional<Path> socket, Optional<
             }
             scale = OptionalDouble.of(v);
         }
-        Optional<String> modes = text(top, "allow_mig_mode_change");
-        if (modes.isPresent() && !Set.of("true", "false").contains(modes.get())) {
-            throw new InvalidInputException(scalar(top, "allow_mig_mode_change").where()
-                    + ": allow_mig_mode_change: expected true or false, got " + TextFiles.quote(modes.get()));
-        }
         return new DaemonConfig(path(top, "home"), path(top, "socket"), text(top, "socket_group"), backend,
                 text(top, "gpu"), text(top, "policy"), scale, text(top, "nvml_library"),
-                modes.map(Boolean::parseBoolean).orElse(false),
-                text(top, "http_listen").map(t -> ListenAddress.parse(t, scalar(top, "http_listen").where() + ": http_listen")));
+                bool(top, "allow_mig_mode_change"),
+                text(top, "http_listen").map(t -> ListenAddress.parse(t, scalar(top, "http_listen").where() + ": http_listen")),
+                text(top, "admin_group"), bool(top, "allow_root_jobs"));
+    }
+
+    private static boolean bool(Yaml.MapNode m, String field) {
+        Optional<String> v = text(m, field);
+        if (v.isPresent() && !Set.of("true", "false").contains(v.get())) {
+            throw new InvalidInputException(scalar(m, field).where() + ": " + field + ": expected true or false, got "
+                    + TextFiles.quote(v.get()));
+        }
+        return v.map(Boolean::parseBoolean).orElse(false);
     }
 
     private static Yaml.Scalar scalar(Yaml.MapNode m, String field) {

@@ -26,8 +26,18 @@ final class DaemonProcess implements AutoCloseable {
 
     private static int started;
 
-    /** Starts a daemon on {@code home} and waits until it says it is ready. */
+    /**
+     * Starts a daemon on {@code home} and waits until it says it is ready. Tests run as root on CI,
+     * so their jobs are root's, which a daemon run as root runs only when allowed: it is.
+     */
     static DaemonProcess start(Path home, String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.add("--allow-root-jobs");
+        return startExactly(home, all.toArray(String[]::new));
+    }
+
+    /** Starts a daemon with exactly these arguments (besides its home). */
+    static DaemonProcess startExactly(Path home, String... args) throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp",
                 System.getProperty("java.class.path"), "dev.migm.cli.Main", "daemon", "--home", home.toString()));
