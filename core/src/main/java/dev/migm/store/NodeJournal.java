@@ -195,39 +195,91 @@ public final class NodeJournal implements Journal, AutoCloseable {
     public record NewJob(String name) {
     }
 
+    /** A submit waiting for the next group commit; written and read under the journal's lock. */
+    private static final class PendingSubmit {
+        final double atS;
+        final String user;
+        final String source;
+        final String cwd;
+        final String text;
+        final List<NewJob> jobs;
+        List<String> ids;
+        RuntimeException failure;
+        boolean done;
+
+        PendingSubmit(double atS, String user, String source, String cwd, String text, List<NewJob> jobs) {
+            this.atS = atS;
+            this.user = user;
+            this.source = source;
+            this.cwd = cwd;
+            this.text = text;
+            this.jobs = jobs;
+        }
+    }
+
+    /** Submits that arrived while another transaction held the journal. */
+    private final java.util.ArrayDeque<PendingSubmit> waitingSubmits = new java.util.ArrayDeque<>();
+
     /**
-     * Stores a submission (the file's text as sent, who sent it and from where) and its jobs, in one
-     * transaction; returns the jobs' ids once committed.
+     * Stores a submission (the file's text as sent, who sent it and from where) and its jobs; returns
+     * the jobs' ids once committed. Group commit: submits that arrive while the journal is busy wait
+     * for it, and the first of them to get it commits all that wait in one transaction (one fsync for
+     * many submits under load; each submit alone when the node is quiet). Each is durable when its
+     * caller returns; a failed commit fails every submit in it, and none of them is stored.
      */
-    public synchronized List<String> submit(double atS, String user, String source, String cwd, String text,
-                                            List<NewJob> jobs) {
-        return transaction(() -> {
-            long submission;
-            try (PreparedStatement p = db.prepareStatement("INSERT INTO submissions (at, user, source, cwd, text)"
-                    + " VALUES (?,?,?,?,?)", Statement.RETURN_GENERATED_KEYS)) {
-                p.setDouble(1, atS);
-                p.setString(2, user);
-                p.setString(3, source);
-                p.setString(4, cwd);
-                p.setString(5, text);
-                p.executeUpdate();
-                submission = generated(p);
-            }
-            List<String> ids = new ArrayList<>();
-            try (PreparedStatement p = db.prepareStatement("INSERT INTO jobs (submission, idx, name, user, state,"
-                    + " submitted_at) VALUES (?,?,?,?,'submitted',?)", Statement.RETURN_GENERATED_KEYS)) {
-                for (int i = 0; i < jobs.size(); i++) {
-                    p.setLong(1, submission);
-                    p.setInt(2, i);
-                    p.setString(3, jobs.get(i).name());
-                    p.setString(4, user);
-                    p.setDouble(5, atS);
-                    p.executeUpdate();
-                    ids.add(Long.toString(generated(p)));
+    public List<String> submit(double atS, String user, String source, String cwd, String text, List<NewJob> jobs) {
+        PendingSubmit mine = new PendingSubmit(atS, user, source, cwd, text, jobs);
+        synchronized (waitingSubmits) {
+            waitingSubmits.add(mine);
+        }
+        synchronized (this) {
+            if (!mine.done) {
+                List<PendingSubmit> batch;
+                synchronized (waitingSubmits) {
+                    batch = new ArrayList<>(waitingSubmits);
+                    waitingSubmits.clear();
                 }
+                try {
+                    transaction(() -> {
+                        for (PendingSubmit p : batch) p.ids = insertSubmission(p);
+                        return null;
+                    });
+                } catch (RuntimeException e) {
+                    for (PendingSubmit p : batch) p.failure = e;
+                }
+                for (PendingSubmit p : batch) p.done = true;
             }
-            return ids;
-        });
+            if (mine.failure != null) throw mine.failure;
+            return mine.ids;
+        }
+    }
+
+    private List<String> insertSubmission(PendingSubmit s) throws SQLException {
+        long submission;
+        try (PreparedStatement p = db.prepareStatement("INSERT INTO submissions (at, user, source, cwd, text)"
+                + " VALUES (?,?,?,?,?)", Statement.RETURN_GENERATED_KEYS)) {
+            p.setDouble(1, s.atS);
+            p.setString(2, s.user);
+            p.setString(3, s.source);
+            p.setString(4, s.cwd);
+            p.setString(5, s.text);
+            p.executeUpdate();
+            submission = generated(p);
+        }
+        List<String> ids = new ArrayList<>();
+        try (PreparedStatement p = db.prepareStatement("INSERT INTO jobs (submission, idx, name, user, state,"
+                + " submitted_at) VALUES (?,?,?,?,'submitted',?)", Statement.RETURN_GENERATED_KEYS)) {
+            for (int i = 0; i < s.jobs.size(); i++) {
+                p.setLong(1, submission);
+                p.setInt(2, i);
+                p.setString(3, s.jobs.get(i).name());
+                p.setString(4, s.user);
+                p.setDouble(5, s.atS);
+                p.executeUpdate();
+                ids.add(Long.toString(generated(p)));
+            }
+        }
+        return ids;
     }
 
     private static long generated(PreparedStatement p) throws SQLException {
