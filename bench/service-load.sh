@@ -16,7 +16,8 @@ dir=$(mktemp -d)
 trap 'kill -9 $(cat "$dir/home/daemon.lock" 2>/dev/null) 2>/dev/null || true; rm -rf "$dir"' EXIT
 export MIGM_HOME="$dir/home"
 wait_ready() { until grep -q "migm daemon ready" "$1"; do sleep 0.05; done; }
-./migm daemon > "$dir/d1.out" 2>&1 &
+root_jobs=(); [ "$(id -u)" = 0 ] && root_jobs=(--allow-root-jobs)
+./migm daemon "${root_jobs[@]}" > "$dir/d1.out" 2>&1 &
 wait_ready "$dir/d1.out"
 ./migm drain 0 >/dev/null
 "$JAVA_HOME/bin/java" -cp "bench/target/benchmarks.jar" dev.migm.bench.SubmitLoad "$MIGM_HOME/migm.sock" "$CLIENTS" "$SUBMITS"
@@ -24,7 +25,7 @@ kill -9 "$(cat "$MIGM_HOME/daemon.lock")"
 sleep 1
 for run in 1 2 3; do
   start=$(date +%s%N)
-  ./migm daemon > "$dir/d2.out" 2>&1 &
+  ./migm daemon "${root_jobs[@]}" > "$dir/d2.out" 2>&1 &
   wait_ready "$dir/d2.out"
   end=$(date +%s%N)
   echo "restart $run: $(( (end - start) / 1000000 )) ms to ready (JVM start included); $(grep -o "recovered.*" "$dir/d2.out")"

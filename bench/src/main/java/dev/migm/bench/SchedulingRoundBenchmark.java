@@ -150,6 +150,10 @@ public class SchedulingRoundBenchmark {
         }
 
         @Override
+        public void changeMigMode(GpuView gpu, boolean enabled, String why) {
+        }
+
+        @Override
         public void reconfigure(GpuView gpu, Plan.Possible plan) {
             View v = (View) gpu;
             v.state = new GpuState(plan.result(), v.state.busy());
@@ -186,6 +190,9 @@ public class SchedulingRoundBenchmark {
         @Override public long version() { return version; }
         @Override public double expectedReleaseS(Instance instance) { return 500; }
         @Override public Optional<String> occupant(Instance instance) { return Optional.empty(); }
+        @Override public boolean migModeChangeable() { return false; }
+        @Override public double migModeChangeS() { return Double.POSITIVE_INFINITY; }
+        @Override public boolean changingMigMode() { return false; }
         @Override public boolean wholeGpuBusy() { return false; }
         @Override public double wholeGpuReleaseS() { return 0; }
     }

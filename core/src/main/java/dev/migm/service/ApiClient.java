@@ -38,6 +38,8 @@ public final class ApiClient implements AutoCloseable {
 
     private final Path socket;
     private final HttpClient http;
+    /** The largest answer read (a queue of 100,000 jobs is about 40 MiB of JSON). */
+    static final int MAX_ANSWER = 256 << 20;
 
     public ApiClient(Path socket) {
         this.socket = socket;
@@ -68,7 +70,9 @@ public final class ApiClient implements AutoCloseable {
             var request = http.newRequest("http://localhost" + path).transport(new Transport.TCPUnix(socket))
                     .method(method).timeout(120, TimeUnit.SECONDS);
             if (body != null) request.body(new StringRequestContent("application/json", body));
-            ContentResponse r = request.send();
+            // Jetty buffers 2 MiB of an answer by default; a queue of 10,000 jobs is more.
+            ContentResponse r = new org.eclipse.jetty.client.CompletableResponseListener(request, MAX_ANSWER).send()
+                    .get(120, TimeUnit.SECONDS);
             Map<String, Object> doc;
             try {
                 doc = JSON.readValue(r.getContentAsString(), Map.class);

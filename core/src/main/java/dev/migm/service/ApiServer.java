@@ -243,11 +243,12 @@ public final class ApiServer implements AutoCloseable {
 
     private Map<String, Object> queue(boolean all) {
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (NodeJournal.JobRow r : service.journal().jobs(all)) {
+        List<NodeJournal.JobRow> jobs = service.journal().jobs(all);
+        Map<String, dev.migm.engine.Unplaceable> why = service.whyWaiting(jobs.stream()
+                .filter(r -> r.state().equals("queued")).map(NodeJournal.JobRow::id).toList());
+        for (NodeJournal.JobRow r : jobs) {
             Map<String, Object> row = jobRow(r);
-            if (r.state().equals("queued")) {
-                service.whyWaiting(r.id()).ifPresent(u -> row.put("waiting_because", u.message()));
-            }
+            if (why.containsKey(r.id())) row.put("waiting_because", why.get(r.id()).message());
             rows.add(row);
         }
         Map<String, Object> doc = doc("queue");

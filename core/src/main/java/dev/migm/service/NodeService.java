@@ -441,6 +441,14 @@ public final class NodeService implements AutoCloseable {
         lastTickS = nowS();
         startedAtS = lastTickS;
         energy.scheduleAtFixedRate(this::attributeEnergy, periodMs, periodMs, TimeUnit.MILLISECONDS);
+        // The engine's records wait at most this long for their commit when the engine is idle.
+        energy.scheduleWithFixedDelay(() -> {
+            try {
+                journal.flush();
+            } catch (RuntimeException e) {
+                // the journal failing: the next append says so to the engine
+            }
+        }, NodeJournal.MAX_PENDING_MS, NodeJournal.MAX_PENDING_MS, TimeUnit.MILLISECONDS);
         journal.note(loop.timers().nowS(), "ServiceStarted", null, recovery.isEmpty() ? "started" : String.join("; ", recovery));
     }
 
@@ -668,6 +676,15 @@ public final class NodeService implements AutoCloseable {
     /** Why a waiting job does not run now, if the engine can say. */
     public Optional<Unplaceable> whyWaiting(String id) {
         return await(loop.ask(e -> e.explain(id)));
+    }
+
+    /** Why each of these waiting jobs does not run now, where the engine can say: one question for all. */
+    public Map<String, Unplaceable> whyWaiting(List<String> ids) {
+        return await(loop.ask(e -> {
+            Map<String, Unplaceable> out = new java.util.HashMap<>();
+            for (String id : ids) e.explain(id).ifPresent(u -> out.put(id, u));
+            return out;
+        }));
     }
 
     /** What the engine holds now (job states as the journal has them are also current). */
