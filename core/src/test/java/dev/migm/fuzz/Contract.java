@@ -8,18 +8,21 @@ import java.util.regex.Pattern;
 /**
  * The input contract every parser keeps, checked by the fuzz tests: an input is accepted, or refused
  * with an {@link InvalidInputException} whose message is one line, says where (the file and line, or
- * the field or option: {@code placed}), is short, and names no Java class or exception that the
- * input did not contain itself (a message may echo the input); anything else a parser throws
+ * the field or option: {@code placed}), is short, and shows no leaked exception (a qualified exception
+ * class, a stack frame, or the class of the exception it wraps) that the input did not contain itself
+ * (a message may echo the input); anything else a parser throws
  * (another exception, an error) escapes to the fuzzer as a finding.
  */
 final class Contract {
     private Contract() {
     }
 
-    /** A Java class or package name, or an exception's name, as a leaked stack trace shows them. */
+    /**
+     * What a leaked exception shows: a package-qualified exception or error class
+     * ({@code java.lang.NumberFormatException}) or a stack frame ({@code (Yaml.java:42)}).
+     */
     private static final Pattern JAVA_NAME = Pattern.compile(
-            "\\b(?:java|javax|jdk|sun|tools\\.jackson|org\\.[a-z]+|com\\.[a-z]+|dev\\.migm)\\.[A-Za-z_$][A-Za-z0-9_$.]*"
-                    + "|\\b[A-Z][A-Za-z]*(?:Exception|Error)\\b");
+            "\\b(?:[a-z][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?:Exception|Error)\\b|\\([A-Z][A-Za-z0-9_$]*\\.java:[0-9]+\\)");
 
     /**
      * Runs {@code parse} on {@code input}; returns whether it accepted it, or throws an
@@ -36,6 +39,11 @@ final class Contract {
                 Matcher names = JAVA_NAME.matcher(m);
                 while (leaked == null && names.find()) {
                     if (!input.contains(names.group())) leaked = names.group();
+                }
+                // The class of an exception the refusal wraps, named in its message.
+                for (Throwable t = refused.getCause(); leaked == null && t != null; t = t.getCause()) {
+                    String simple = t.getClass().getSimpleName();
+                    if (!simple.isEmpty() && m.contains(simple) && !input.contains(simple)) leaked = simple;
                 }
             }
             String problem = m == null || m.isBlank() ? "an empty message"
