@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * omission), while one poller reads the queue ({@code GET /v1/jobs}) and one the metrics
  * ({@code GET /metrics}) once a second, and the daemon's resident memory is read once a second. At
  * the end it checks that the daemon's journal holds every acknowledged job. Usage:
- * {@code java -cp benchmarks.jar dev.migm.bench.HostileLoad SOCKET HTTP_HOST:PORT DAEMON_PID PRELOAD RATE SECONDS CLIENTS}.
+ * {@code java -cp benchmarks.jar dev.migm.bench.HostileLoad SOCKET HTTP_HOST:PORT DAEMON_PID PRELOAD RATE SECONDS CLIENTS [WARMUP_S]}
+ * (the first WARMUP_S seconds, default 10, are sent at the same rate but not counted).
  */
 public final class HostileLoad {
     private HostileLoad() {
@@ -43,6 +44,9 @@ public final class HostileLoad {
         int rate = Integer.parseInt(args[4]);
         int seconds = Integer.parseInt(args[5]);
         int clients = Integer.parseInt(args[6]);
+        // Both JVMs start cold: the first seconds of submits (the generator's and the daemon's JIT,
+        // class loading) are sent and stored but not counted in the latencies.
+        int warmupS = args.length > 7 ? Integer.parseInt(args[7]) : 10;
 
         long preloadStart = System.nanoTime();
         try (ApiClient api = new ApiClient(socket)) {
@@ -57,7 +61,8 @@ public final class HostileLoad {
                 (System.nanoTime() - preloadStart) / 1e9);
         long rssBefore = rssKib(daemonPid);
 
-        int total = rate * seconds;
+        int warm = rate * warmupS;
+        int total = warm + rate * seconds;
         long[] latency = new long[total];
         Arrays.fill(latency, -1);
         AtomicLong refused = new AtomicLong();
@@ -100,14 +105,16 @@ public final class HostileLoad {
         pool.shutdown();
         pool.awaitTermination(30, TimeUnit.SECONDS);
 
-        long[] sorted = Arrays.stream(latency).filter(l -> l >= 0).sorted().toArray();
-        System.out.printf(Locale.ROOT, "%d submits at %d/s from %d clients over %.1f s (%.0f/s achieved), %d refused, %d unanswered;"
+        long[] sorted = Arrays.stream(latency, warm, total).filter(l -> l >= 0).sorted().toArray();
+        wallS -= warmupS;
+        System.out.printf(Locale.ROOT, "%d submits at %d/s from %d clients over %.1f s after %d s of warm-up (%.0f/s achieved), %d refused, %d unanswered;"
                         + " latency from each submit's due time: p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms%n",
-                sorted.length, rate, clients, wallS, sorted.length / wallS, refused.get(), failed.get(), pct(sorted, 0.5), pct(sorted, 0.99),
+                sorted.length, rate, clients, wallS, warmupS, sorted.length / wallS, refused.get(), failed.get(), pct(sorted, 0.5), pct(sorted, 0.99),
                 pct(sorted, 0.999), sorted[sorted.length - 1] / 1e6);
         System.out.printf(Locale.ROOT, "queue polls (GET /v1/jobs, %d-%d jobs): %d, p50 %d ms, max %d ms; /metrics polls: %d,"
                         + " p50 %d ms, max %d ms%n", preload, preload + total, queueMs.size(), median(queueMs), max(queueMs),
                 metricsMs.size(), median(metricsMs), max(metricsMs));
+        // (queue and /metrics polls run through the warm-up too)
         System.out.printf(Locale.ROOT, "daemon resident memory: %d MiB before the load, max %d MiB, %d MiB at the end%n",
                 rssBefore / 1024, rss.stream().mapToLong(Long::longValue).max().orElse(0) / 1024, rssKib(daemonPid) / 1024);
         try (ApiClient api = new ApiClient(socket)) {
