@@ -238,9 +238,8 @@ public final class EmulatedGpuBackend implements LiveBackend {
 
     @Override
     public SlotUsage usage(Slot slot) {
-        lostReason(slot.gpu()).ifPresent(why -> {
-            throw new IllegalStateException(why);
-        });
+        Optional<String> lost = lostReason(slot.gpu());
+        if (lost.isPresent()) throw new IllegalStateException(lost.get());
         long used = 0;
         java.util.OptionalDouble progress = java.util.OptionalDouble.empty();
         for (EmulatedDevices.Usage u : EmulatedDevices.usages(root, device(slot)).values()) {

@@ -1,7 +1,6 @@
 package dev.migm.exec;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -12,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The user a job runs as when migm runs as root and the job is someone else's: its numbers from
@@ -29,19 +27,15 @@ public record RunAs(String user, long uid, long gid) {
     /** The user's entry, or empty when the system knows no such user. */
     public static Optional<RunAs> lookup(String user) {
         if (user == null || user.isEmpty() || user.startsWith("-") || user.contains(":")) return Optional.empty();
-        try {
-            Process p = new ProcessBuilder("getent", "passwd", user).redirectErrorStream(true).start();
-            String line = new String(p.getInputStream().readNBytes(64 * 1024), StandardCharsets.UTF_8).strip();
-            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) return Optional.empty();
+        return dev.migm.io.Procs.output("getent", "passwd", user).flatMap(line -> {
             String[] f = line.lines().findFirst().orElse("").split(":", -1);
             if (f.length < 7 || !f[0].equals(user)) return Optional.empty();
-            return Optional.of(new RunAs(user, Long.parseLong(f[2]), Long.parseLong(f[3])));
-        } catch (IOException | NumberFormatException e) {
-            return Optional.empty();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
-        }
+            try {
+                return Optional.of(new RunAs(user, Long.parseLong(f[2]), Long.parseLong(f[3])));
+            } catch (NumberFormatException e) {
+                return Optional.empty();
+            }
+        });
     }
 
     /** Whether this process runs as root (its effective uid, as {@code /proc/self} is owned). */

@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
-/** What Linux says about a process, by pid. */
+/** What Linux says about a process, by pid; and a system tool's answer. */
 public final class Procs {
     private Procs() {
     }
@@ -27,6 +27,27 @@ public final class Procs {
             return false;
         } catch (IOException | RuntimeException e) {
             return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        }
+    }
+
+    /**
+     * What a system tool prints (its first 64 KiB, stripped) when it exits 0 within 10 s; empty when
+     * it is missing, fails or hangs (the system's user database through {@code getent} and {@code id}).
+     */
+    public static java.util.Optional<String> output(String... command) {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readNBytes(64 * 1024), StandardCharsets.UTF_8).strip();
+            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return java.util.Optional.empty();
+            }
+            return p.exitValue() == 0 ? java.util.Optional.of(out) : java.util.Optional.empty();
+        } catch (IOException e) {
+            return java.util.Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return java.util.Optional.empty();
         }
     }
 }

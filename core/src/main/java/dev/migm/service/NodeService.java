@@ -604,9 +604,13 @@ public final class NodeService implements AutoCloseable {
      */
     private ProcessExecutor.Launch launchOf(String id) {
         SubmittedJob job = submitted.get(id);
-        NodeJournal.JobRow row = journal.job(id).orElseThrow(() -> new IllegalStateException("no job " + id));
+        // The journal is read on the engine's thread only when the launch needs it: a job taken over
+        // at start, or a submitter to run as.
+        NodeJournal.JobRow row = job != null && !settings.access().runAsSubmitter() ? null
+                : journal.job(id).orElseThrow(() -> new IllegalStateException("no job " + id));
         if (job == null) job = submittedJob(row);
         ProcessExecutor.Launch l = Launches.of(job, settings.helper(), submitDirs.get(id));
+        if (row == null) return l;
         Optional<dev.migm.exec.RunAs> runAs = users.runAs(row.user());
         if (runAs.isEmpty()) return l;
         return new ProcessExecutor.Launch(l.argv(), l.env(), l.workdir() != null ? l.workdir() : submitDirs.get(id), runAs);

@@ -1,8 +1,6 @@
 package dev.migm.service;
 
 import dev.migm.exec.RunAs;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
@@ -108,20 +106,10 @@ final class Users {
     private Set<String> groupsOf(String user) {
         Cached<Set<String>> c = groups.get(user);
         if (c != null && c.fresh()) return c.value();
-        Set<String> names = Set.of();
-        if (!user.startsWith("-")) {
-            try {
-                Process p = new ProcessBuilder("id", "-Gn", "--", user).redirectErrorStream(true).start();
-                String out = new String(p.getInputStream().readNBytes(64 * 1024), StandardCharsets.UTF_8).strip();
-                if (p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0) {
-                    names = Arrays.stream(out.split("\\s+")).filter(s -> !s.isEmpty()).collect(Collectors.toSet());
-                }
-            } catch (IOException e) {
-                // no id(1): nobody is an admin by group
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        // No id(1), or no such user: nobody is an admin by group.
+        Set<String> names = dev.migm.io.Procs.output("id", "-Gn", "--", user)
+                .map(out -> Arrays.stream(out.split("\\s+")).filter(g -> !g.isEmpty()).collect(Collectors.toSet()))
+                .orElse(Set.of());
         groups.put(user, new Cached<>(names, System.nanoTime()));
         return names;
     }

@@ -351,10 +351,8 @@ public final class NodeJournal implements Journal, AutoCloseable {
     /** Whether the engine acts outside the journal right after appending this record. */
     static boolean actsOnTheWorld(EngineRecord record) {
         return switch (record) {
-            case EngineRecord.ReconfigurationPlanned p -> true;
-            case EngineRecord.MigModeChangeRequested m -> true;
-            case EngineRecord.AttemptLaunched l -> true;
-            case EngineRecord.StopRequested s -> true;
+            case EngineRecord.ReconfigurationPlanned _, EngineRecord.MigModeChangeRequested _,
+                 EngineRecord.AttemptLaunched _, EngineRecord.StopRequested _ -> true;
             default -> false;
         };
     }
