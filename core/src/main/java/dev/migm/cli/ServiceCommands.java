@@ -162,6 +162,10 @@ final class ServiceCommands {
                 + " otherwise runs each job as its submitter and refuses root's; also allow_root_jobs in the config)")
         boolean allowRootJobs;
 
+        @Option(names = "--slurm-requeue-oom", description = "requeue a Slurm job that ran out of GPU memory with a"
+                + " larger gpumem (docs/slurm.md; also slurm_requeue_oom in the config)")
+        boolean slurmRequeueOom;
+
         @Mixin
         ExecutorOptions executorOptions = new ExecutorOptions();
 
@@ -210,7 +214,8 @@ final class ServiceCommands {
                         ? dev.migm.exec.Launches.helperCommand(Main.class.getName()) : List.of(),
                         policy != null ? policy : cfg.policy().orElse("migm"), scale,
                         sampleS, graceS, NodeService.Access.forDaemon(allowRootJobs || cfg.allowRootJobs(),
-                        adminGroup != null ? Optional.of(adminGroup) : cfg.adminGroup())));
+                        adminGroup != null ? Optional.of(adminGroup) : cfg.adminGroup()),
+                        slurmRequeueOom || cfg.slurmRequeueOom()));
             } catch (RuntimeException e) {
                 opened.close();
                 throw e;

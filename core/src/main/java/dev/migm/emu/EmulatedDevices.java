@@ -80,6 +80,13 @@ public final class EmulatedDevices {
         p.setProperty("start", Integer.toString(info.start()));
         try {
             Files.createDirectories(dir.resolve("procs"));
+            // Every user's processes may use an instance, as every user may open /dev/nvidia* (0666):
+            // each writes its own usage file in procs/ (sticky: none can remove another's) under the
+            // shared allocation lock.
+            Files.setAttribute(dir.resolve("procs"), "unix:mode", 01777);
+            Path lock = dir.resolve("alloc.lock");
+            if (!Files.exists(lock)) Files.createFile(lock);
+            Files.setAttribute(lock, "unix:mode", 0666);
             StringBuilder sb = new StringBuilder();
             p.stringPropertyNames().stream().sorted().forEach(k -> sb.append(k).append('=').append(p.getProperty(k))
                     .append('\n'));
@@ -167,7 +174,11 @@ public final class EmulatedDevices {
                                 t[2].equals("-") ? OptionalDouble.empty() : OptionalDouble.of(Double.parseDouble(t[2]))));
                     }
                 } else {
-                    Files.deleteIfExists(f);
+                    try {
+                        Files.deleteIfExists(f);
+                    } catch (IOException e) {
+                        // another user's leftover (the sticky procs/): the daemon, or its owner, removes it
+                    }
                 }
             }
         } catch (IOException | RuntimeException e) {

@@ -25,6 +25,13 @@ import java.util.OptionalLong;
 public record JobSpec(String id, double submitS, String app, JobClass jobClass, OptionalLong declaredMib,
                       Map<String, String> params, boolean checkpoints, OptionalDouble expectedS, Limits limits) {
     /**
+     * The {@link #params} key that makes the declared memory an allocation rather than an estimate:
+     * the job gets an instance of at least that size, without the estimators' margin, whatever history
+     * says (a Slurm job's gpumem, which Slurm has already granted).
+     */
+    public static final String MEMORY_EXACT = "memory_exact";
+
+    /**
      * Limits a submitter may set on a job, each enforced by the engine in every world.
      *
      * @param maxAttempts attempts before the job fails for good (empty: the engine's default)

@@ -66,6 +66,9 @@ public final class EstimatorChain implements MemoryPolicy {
 
     @Override
     public Need initial(JobSpec job) {
+        if (job.declaredMib().isPresent() && "true".equals(job.params().get(JobSpec.MEMORY_EXACT))) {
+            return new Need(job.declaredMib().getAsLong(), "declared, exact");
+        }
         List<Estimate> all = new ArrayList<>();
         Optional<Estimate> trusted = Optional.empty();
         for (MemoryEstimator e : estimators) {

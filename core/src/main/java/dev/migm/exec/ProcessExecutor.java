@@ -190,10 +190,21 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         return gone;
     }
 
+    /**
+     * Jobs whose instances' memory is not sampled for the engine: what runs on their instances is not
+     * theirs to restart (a Slurm job's slice, whose holder only waits).
+     */
+    public void leaveMemoryUnjudged(java.util.function.Predicate<String> jobIds) {
+        this.unjudged = jobIds;
+    }
+
+    private volatile java.util.function.Predicate<String> unjudged = id -> false;
+
     private void sampleAll() {
         for (var e : running.entrySet()) {
             Running r = e.getValue();
             if (r.adopted && pollAdopted(e.getKey(), r)) continue;
+            if (unjudged.test(e.getKey())) continue;
             if (r.stopping != null || !r.adopted && !r.supervisor.isAlive()) continue;
             try {
                 DeviceView.SlotUsage u = devices.usage(r.attempt.slot());

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.eclipse.jetty.http.HttpHeader;
@@ -183,6 +184,21 @@ public final class ApiServer implements AutoCloseable {
             if (path.equals("/v1/jobs") && method.equals("GET")) return queue("true".equals(query.getValue("all")));
             if (path.equals("/v1/gpus") && method.equals("GET")) return gpus();
             if (path.equals("/v1/trace") && method.equals("GET")) return trace(query.getValue("since"));
+            if (path.equals("/v1/slurm/prepare") && method.equals("POST")) {
+                Map<?, ?> in = jsonBody(request);
+                Map<String, Object> doc = doc("slurm-prepare");
+                doc.putAll(service.slurm().prepare(caller(request), new SlurmSlices.Prepare(string(in, "job"),
+                        (int) number(in, "restart"), number(in, "bytes"), string(in, "user"))));
+                return doc;
+            }
+            if (path.equals("/v1/slurm/release") && method.equals("POST")) {
+                Map<?, ?> in = jsonBody(request);
+                Map<String, Object> doc = doc("slurm-release");
+                doc.putAll(service.slurm().release(caller(request), new SlurmSlices.Release(string(in, "job"),
+                        (int) number(in, "restart"), string(in, "exit"), optionalString(in, "oom_evidence"),
+                        optionalString(in, "slurm_conf"))));
+                return doc;
+            }
             Matcher m = JOB.matcher(path);
             if (m.matches()) {
                 String id = m.group(1);
@@ -211,7 +227,27 @@ public final class ApiServer implements AutoCloseable {
             throw new NodeService.Refused(405, method + " is not allowed on " + path);
         }
 
+        private Map<?, ?> jsonBody(Request request) {
+            String text = body(request);
+            Map<?, ?> in;
+            try {
+                in = JSON.readValue(text, Map.class);
+            } catch (RuntimeException e) {
+                in = null;
+            }
+            if (in == null) throw new InvalidInputException("request body: expected a JSON object");
+            return in;
+        }
+
         private Object submit(Request request) {
+            SubmitRequest in = SubmitRequest.parse(body(request));
+            List<String> ids = service.submit(caller(request), in.source(), in.cwd(), in.text());
+            Map<String, Object> doc = doc("submit");
+            doc.put("ids", ids);
+            return doc;
+        }
+
+        private String body(Request request) {
             long length = request.getLength();
             if (length > MAX_BODY) throw new InvalidInputException("request body over " + (MAX_BODY >> 20) + " MiB");
             String text;
@@ -221,11 +257,7 @@ public final class ApiServer implements AutoCloseable {
                 throw new InvalidInputException("cannot read the request body: " + e.getMessage());
             }
             if (text.length() > MAX_BODY) throw new InvalidInputException("request body over " + (MAX_BODY >> 20) + " MiB");
-            SubmitRequest in = SubmitRequest.parse(text);
-            List<String> ids = service.submit(caller(request), in.source(), in.cwd(), in.text());
-            Map<String, Object> doc = doc("submit");
-            doc.put("ids", ids);
-            return doc;
+            return text;
         }
     }
 
@@ -431,6 +463,7 @@ public final class ApiServer implements AutoCloseable {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("gpu", g);
             m.put("model", service.gpus().get(g).name());
+            m.put("largest_instance_mib", service.gpus().get(g).largestProfile().memoryMib());
             m.put("status", status.get(g));
             m.put("layout", layout.toString());
             List<Map<String, Object>> instances = new ArrayList<>();
@@ -477,6 +510,24 @@ public final class ApiServer implements AutoCloseable {
             }
             return new SubmitRequest(s, c, f);
         }
+    }
+
+    private static String string(Map<?, ?> in, String field) {
+        if (!(in.get(field) instanceof String v) || v.length() > 4096) {
+            throw new InvalidInputException(field + ": expected a string");
+        }
+        return v;
+    }
+
+    private static Optional<String> optionalString(Map<?, ?> in, String field) {
+        return in.get(field) == null ? Optional.empty() : Optional.of(string(in, field));
+    }
+
+    private static long number(Map<?, ?> in, String field) {
+        if (!(in.get(field) instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
+            throw new InvalidInputException(field + ": expected a whole number");
+        }
+        return n.longValue();
     }
 
     static Map<String, Object> doc(String verb) {

@@ -61,14 +61,20 @@ public final class NodeService implements AutoCloseable {
      * @param graceS  SIGTERM to SIGKILL when an attempt is stopped, modelled seconds
      */
     public record Settings(Path home, LiveBackend backend, List<String> helper, String policy, double timeScale,
-                           double sampleS, double graceS, Access access) {
+                           double sampleS, double graceS, Access access, boolean slurmRequeueOom) {
         public Settings {
             helper = List.copyOf(helper);
         }
 
+        /** Slurm jobs that run out of memory are not requeued by migm ({@link SlurmSlices}). */
+        public Settings(Path home, LiveBackend backend, List<String> helper, String policy, double timeScale,
+                        double sampleS, double graceS, Access access) {
+            this(home, backend, helper, policy, timeScale, sampleS, graceS, access, false);
+        }
+
         /** Jobs run as the service's own user ({@link Access#OWN_USER}), sampled every second, 10 s grace. */
         public Settings(Path home, LiveBackend backend, List<String> helper, String policy, double timeScale) {
-            this(home, backend, helper, policy, timeScale, 1.0, 10.0, Access.OWN_USER);
+            this(home, backend, helper, policy, timeScale, 1.0, 10.0, Access.OWN_USER, false);
         }
     }
 
@@ -102,6 +108,9 @@ public final class NodeService implements AutoCloseable {
     private final List<String> recovery = new ArrayList<>();
 
     private final Users users;
+    /** Jobs that hold a slice for a Slurm job ({@link SlurmSlices}): their memory is Slurm's job's, not judged. */
+    private final java.util.Set<String> sliceJobs = ConcurrentHashMap.newKeySet();
+    private SlurmSlices slurm;
 
     private NodeService(Settings settings, NodeJournal journal, BoardMeter meter) {
         this.settings = settings;
@@ -193,6 +202,8 @@ public final class NodeService implements AutoCloseable {
         NodeService s = new NodeService(settings, journal, meter);
         try {
             s.recover();
+            s.slurm = new SlurmSlices(s, settings.home(), settings.slurmRequeueOom(), journal.jobs(false).stream()
+                    .filter(r -> s.sliceJobs.contains(r.id())).toList());
         } catch (RuntimeException e) {
             s.close();
             throw e;
@@ -366,6 +377,7 @@ public final class NodeService implements AutoCloseable {
         HistoryStore history = new dev.migm.store.JournalHistory(journal, 50);
         executor = new ProcessExecutor(settings.home(), this::launchOf, backend, settings.timeScale(), settings.sampleS(),
                 settings.graceS());
+        executor.leaveMemoryUnjudged(sliceJobs::contains);
         Executor recording = new Executor() {
             @Override
             public void launch(Attempt attempt, JobSpec spec, EventSink sink) {
@@ -520,6 +532,7 @@ public final class NodeService implements AutoCloseable {
         return submitted.computeIfAbsent(row.id(), id -> {
             NodeJournal.Submission s = journal.submission(row.submission());
             submitDirs.put(id, Path.of(s.cwd()));
+            if (s.source().startsWith(SlurmSlices.SOURCE_PREFIX)) sliceJobs.add(id);
             List<SubmittedJob> jobs;
             synchronized (parsedSubmissions) {
                 jobs = parsedSubmissions.computeIfAbsent(s.id(), k -> BatchFile.parse(s.text(), s.source()));
@@ -628,6 +641,15 @@ public final class NodeService implements AutoCloseable {
      * invalid job refuses the whole file with the reason). Returns the new ids once they are durable.
      */
     public List<String> submit(String user, String source, String cwd, String text) {
+        return submit(user, source, cwd, text, false);
+    }
+
+    /** Submits the holder of a Slurm job's slice ({@link SlurmSlices}) as {@code user}; its id. */
+    String submitSlice(String user, String source, String cwd, String text) {
+        return submit(user, source, cwd, text, true).getFirst();
+    }
+
+    private List<String> submit(String user, String source, String cwd, String text, boolean slice) {
         List<SubmittedJob> jobs = BatchFile.parse(text, source);
         users.checkMaySubmit(user);
         double now = loop.timers().nowS();
@@ -638,6 +660,7 @@ public final class NodeService implements AutoCloseable {
             String id = ids.get(i);
             submitted.put(id, job);
             submitDirs.put(id, Path.of(cwd));
+            if (slice) sliceJobs.add(id);
             JobSpec s = job.toJobSpec();
             JobSpec at = new JobSpec(id, now + s.submitS(), s.app(), s.jobClass(), s.declaredMib(), s.params(),
                     s.checkpoints(), s.expectedS(), s.limits());
@@ -659,6 +682,26 @@ public final class NodeService implements AutoCloseable {
         }
         loop.post(new EngineEvent.CancelJob(id, user));
         return row.state().equals("queued") || row.state().equals("submitted") ? "cancelled" : "stopping";
+    }
+
+    /** Cancels a slice's holder that never ran (its Slurm job ended while it waited). */
+    void cancelSlice(String id, String user) {
+        loop.post(new EngineEvent.CancelJob(id, user));
+    }
+
+    /** Whether {@code user} is one of the service's admins (root, its own user, its admin group). */
+    boolean isAdmin(String user) {
+        return users.isAdmin(user);
+    }
+
+    /** What every process on this node's GPUs needs in its environment (the backend's). */
+    Map<String, String> deviceEnvironment() {
+        return backend.environment();
+    }
+
+    /** Slices for Slurm's jobs on this node. */
+    public SlurmSlices slurm() {
+        return slurm;
     }
 
     /** Refuses reading a job's logs to anyone but its submitter and the admins. */
@@ -733,6 +776,7 @@ public final class NodeService implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (slurm != null) slurm.close();
         energy.shutdownNow();
         if (health != null) health.close();
         if (loop != null) loop.close();

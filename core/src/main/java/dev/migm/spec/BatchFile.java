@@ -1,6 +1,7 @@
 package dev.migm.spec;
 
 import dev.migm.engine.JobClass;
+import dev.migm.engine.JobSpec;
 import dev.migm.io.InvalidInputException;
 import dev.migm.io.TextFiles;
 import java.nio.file.Path;
@@ -41,7 +42,8 @@ public final class BatchFile {
 
     private static final Set<String> TOP = Set.of("version", "defaults", "jobs");
     private static final Set<String> JOB = Set.of("name", "command", "workdir", "env", "class", "app", "memory", "expr",
-            "params", "llm", "training", "checkpoint", "max_attempts", "time_limit", "expected", "submit_at", "workload");
+            "params", "llm", "training", "checkpoint", "max_attempts", "time_limit", "expected", "submit_at", "workload",
+            "memory_exact");
     private static final Set<String> DEFAULTS = JOB.stream().filter(k -> !k.equals("name") && !k.equals("command"))
             .collect(java.util.stream.Collectors.toSet());
     private static final Set<String> WORKLOAD = Set.of("work", "c", "sat", "mem", "grow_to", "activity",
@@ -154,6 +156,13 @@ public final class BatchFile {
         f.map("llm").ifPresent(m -> params.putAll(scalars(m, LLM, at + "llm.")));
         f.map("training").ifPresent(m -> params.putAll(scalars(m, TRAINING, at + "training.")));
         f.scalar("expr").ifPresent(s -> params.put("mem_expr", s.text()));
+        if (f.scalar("memory_exact").map(s -> bool(s, at + "memory_exact")).orElse(false)) {
+            if (memory.isEmpty()) {
+                throw new InvalidInputException(f.where("memory_exact") + at + "memory_exact: needs memory (the size to"
+                        + " give exactly)");
+            }
+            params.put(JobSpec.MEMORY_EXACT, "true");
+        }
         Optional<SubmittedJob.Workload> workload = f.map("workload").map(m -> workload(m, at + "workload."));
         boolean checkpoints = f.scalar("checkpoint").map(s -> bool(s, at + "checkpoint"))
                 .orElse(workload.map(w -> w.checkpointEveryS() > 0).orElse(false));

@@ -24,6 +24,7 @@ import java.util.Set;
  * http_listen: 127.0.0.1:9410  # the read-only HTTP view (/metrics), loopback only; off to disable
  * admin_group: migm-admin      # may cancel any job, read any job's logs, drain GPUs (root always may)
  * allow_root_jobs: false       # a daemon run as root runs each job as its submitter; root's jobs only if true
+ * slurm_requeue_oom: false     # a Slurm job that ran out of GPU memory is requeued with a larger gpumem (docs/slurm.md)
  * </pre>
  *
  * Every field is optional; command-line flags override the file. Unknown fields and bad values are
@@ -33,15 +34,15 @@ public record DaemonConfig(Optional<Path> home, Optional<Path> socket, Optional<
                            Optional<String> backend, Optional<String> gpu, Optional<String> policy,
                            OptionalDouble timeScale, Optional<String> nvmlLibrary, boolean allowMigModeChange,
                            Optional<Optional<ListenAddress>> httpListen, Optional<String> adminGroup,
-                           boolean allowRootJobs) {
+                           boolean allowRootJobs, boolean slurmRequeueOom) {
     private static final Set<String> FIELDS = Set.of("version", "home", "socket", "socket_group", "backend", "gpu",
             "policy", "time_scale", "nvml_library", "allow_mig_mode_change", "http_listen", "admin_group",
-            "allow_root_jobs");
+            "allow_root_jobs", "slurm_requeue_oom");
 
     /** No file: every default. */
     public static final DaemonConfig DEFAULTS = new DaemonConfig(Optional.empty(), Optional.empty(), Optional.empty(),
             Optional.empty(), Optional.empty(), Optional.empty(), OptionalDouble.empty(), Optional.empty(), false,
-            Optional.empty(), Optional.empty(), false);
+            Optional.empty(), Optional.empty(), false, false);
 
     public static DaemonConfig read(Path file) {
         return parse(TextFiles.read(file), file.toString());
@@ -87,7 +88,7 @@ public record DaemonConfig(Optional<Path> home, Optional<Path> socket, Optional<
                 text(top, "gpu"), text(top, "policy"), scale, text(top, "nvml_library"),
                 bool(top, "allow_mig_mode_change"),
                 text(top, "http_listen").map(t -> ListenAddress.parse(t, scalar(top, "http_listen").where() + ": http_listen")),
-                text(top, "admin_group"), bool(top, "allow_root_jobs"));
+                text(top, "admin_group"), bool(top, "allow_root_jobs"), bool(top, "slurm_requeue_oom"));
     }
 
     private static boolean bool(Yaml.MapNode m, String field) {

@@ -12,9 +12,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -76,7 +78,11 @@ final class ChaosTest {
             acknowledged.addAll(DaemonCrashTest.submit(d, "batch-0.yaml", batch(random, jobsMade, 16)));
             jobsMade += 16;
             long endNanos = System.nanoTime() + (long) (CHAOS_S * 1e9);
-            while (System.nanoTime() < endNanos) {
+            // Past CHAOS_S the chaos goes on (up to three times as long) until every kind of fault has
+            // been injected at least once: how many operations 40 s hold depends on the machine's load.
+            long capNanos = System.nanoTime() + (long) (3 * CHAOS_S * 1e9);
+            while (System.nanoTime() < endNanos
+                    || System.nanoTime() < capNanos && !injectedKinds(home).containsAll(FAULT_KINDS)) {
                 Thread.sleep(700 + random.nextInt(1300));
                 double roll = random.nextDouble();
                 if (roll < 0.25) {
@@ -176,8 +182,7 @@ final class ChaosTest {
             }
         }
         assertThat(missing).as("faults not in the journal").isEmpty();
-        assertThat(faults.keySet()).as("every kind of fault was injected").contains("fail-create", "fail-destroy",
-                "lose-gpu", "stuck");
+        assertThat(faults.keySet()).as("every kind of fault was injected").containsAll(FAULT_KINDS);
         // Each killed job process is its attempt's end without an exit status, or a signal's.
         long vanished = DaemonProcess.count(home, "SELECT count(*) FROM attempts WHERE detail LIKE"
                 + " '%supervisor died without recording an exit status%' OR detail LIKE '%killed by signal 9%'"
@@ -201,6 +206,20 @@ final class ChaosTest {
         faults.forEach((k, c) -> report.append(String.format(Locale.ROOT, " %s %d/%d/%d", k, c[0], c[1], c[2])));
         report.append("; attempts ").append(DaemonProcess.count(home, "SELECT count(*) FROM attempts"));
         System.out.println(report);
+    }
+
+    /** The kinds {@code FaultInjector.Chaos} injects, as {@code faults.log} names them. */
+    private static final List<String> FAULT_KINDS = List.of("fail-create", "fail-destroy", "lose-gpu", "stuck");
+
+    private static Set<String> injectedKinds(Path home) throws java.io.IOException {
+        Path log = home.resolve("faults.log");
+        if (!Files.exists(log)) return Set.of();
+        Set<String> kinds = new java.util.HashSet<>();
+        for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+            String[] f = line.split(" ", 3);
+            if (f.length > 1) kinds.add(f[1]);
+        }
+        return kinds;
     }
 
     private static String[] faulty(int life) {
@@ -241,10 +260,15 @@ final class ChaosTest {
             if (Files.exists(f)) pids.put(suffix, Long.parseLong(Files.readString(f).strip()));
         }
         if (!pids.containsKey(".sup")) return false;
-        ProcessHandle.of(pids.get(".sup")).ifPresent(ProcessHandle::destroyForcibly);
+        Optional<ProcessHandle> supervisor = ProcessHandle.of(pids.get(".sup"));
+        if (supervisor.isEmpty()) return false;
+        supervisor.get().destroyForcibly();
+        supervisor.get().onExit().get(10, TimeUnit.SECONDS);
         if (pids.containsKey(".pid")) {
             new ProcessBuilder("kill", "-KILL", "--", "-" + pids.get(".pid")).start().waitFor();
         }
-        return true;
+        // A supervisor that wrote its job's exit status before it died (the job had just ended, or
+        // the engine had just stopped it) leaves an attempt with an ordinary outcome: not counted.
+        return !Files.exists(prefix.resolveSibling(prefix.getFileName() + ".exit"));
     }
 }

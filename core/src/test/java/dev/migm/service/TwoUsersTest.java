@@ -35,22 +35,7 @@ class TwoUsersTest {
         assumeTrue(RunAs.lookup("nobody").isPresent(), "needs the user nobody");
         base = Files.createTempDirectory("migm-users-");
         Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path cp = base.resolve("cp");
-        List<String> entries = new ArrayList<>();
-        int n = 0;
-        for (String entry : System.getProperty("java.class.path").split(":")) {
-            Path from = Path.of(entry);
-            if (!Files.exists(from)) continue;
-            Path to = cp.resolve(n++ + "-" + from.getFileName());
-            copyTree(from, to);
-            entries.add(to.toString());
-        }
-        publicClassPath = String.join(":", entries);
-        try (Stream<Path> all = Files.walk(cp)) {
-            for (Path p : all.toList()) {
-                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
-            }
-        }
+        publicClassPath = PublicClassPath.copyTo(base.resolve("cp"));
     }
 
     @AfterAll
@@ -58,16 +43,6 @@ class TwoUsersTest {
         if (base == null) return;
         try (Stream<Path> all = Files.walk(base)) {
             for (Path p : all.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> all = Files.walk(from)) {
-            for (Path p : all.toList()) {
-                Path target = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) Files.createDirectories(target);
-                else Files.copy(p, target);
-            }
         }
     }
 

@@ -1,0 +1,402 @@
+package dev.migm.service;
+
+import dev.migm.exec.OomClassifier;
+import dev.migm.exec.RunAs;
+import dev.migm.gpu.GpuModel;
+import dev.migm.gpu.Profile;
+import dev.migm.io.InvalidInputException;
+import dev.migm.io.TextFiles;
+import dev.migm.store.NodeJournal;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * Slices of the node's GPUs for jobs that Slurm runs (docs/slurm.md). Slurm admits a job on the
+ * node's total {@code gpumem}; its root Prolog asks here ({@link #prepare}) and waits until migm has
+ * placed a slice; its Epilog gives it back ({@link #release}).
+ *
+ * <p>A slice is an ordinary migm job, so the one engine places, packs and accounts it like any other:
+ * a <em>holder</em>, named {@code slurm-JOB-RESTART}, declared at the job's {@code gpumem}, run as the
+ * Slurm job's user, whose process only waits for its release file and exits with the Slurm job's
+ * status (an OOM's evidence on stderr when the job died of one, which the engine records and learns
+ * from as from any OOM). Holders have one attempt: the engine never relaunches one on its own, since
+ * only Slurm may start the job again (a relaunched holder would hold memory Slurm believes free). The
+ * engine does not judge a holder's memory samples (no early restart: the process on the instance is
+ * Slurm's, not migm's).
+ *
+ * <p>When the job died of an OOM and the admin allows it ({@code slurm_requeue_oom}), migm requeues it
+ * through Slurm with the engine's rule after an OOM (at least one MiB more than the slice it had: the
+ * next larger instance this node offers) as its new {@code gpumem}; same job id, the next restart
+ * count, and its checkpoints ({@code MIGM_CHECKPOINT_DIR}, one directory per Slurm job) are kept.
+ *
+ * <p>Every request is an admin's (the Prolog and Epilog run as root). Both are idempotent: a Prolog
+ * asks again until its slice runs; an Epilog for a job that never had a slice is answered "nothing
+ * held".
+ */
+public final class SlurmSlices implements AutoCloseable {
+    /** The submission source of every holder: {@code slurm:JOB}. */
+    static final String SOURCE_PREFIX = "slurm:";
+    private static final Pattern JOB_ID = Pattern.compile("[0-9]{1,10}(_[0-9]{1,10})?");
+    private static final Pattern USER = Pattern.compile("[a-z_][a-z0-9_.-]{0,31}\\$?", Pattern.CASE_INSENSITIVE);
+    /** How often a holder looks for its release file: the latency a release adds before the next job. */
+    static final double HOLDER_POLL_S = 0.5;
+    /** {@code scontrol requeue} is refused while the job is still completing (its Epilog runs): retried for so long. */
+    private static final long REQUEUE_RETRY_MS = 120_000;
+
+    /** A Prolog's request: the Slurm job, its restart count, its per-node {@code gpumem} in bytes, its user. */
+    public record Prepare(String job, int restart, long bytes, String user) {
+    }
+
+    /**
+     * An Epilog's report: the Slurm job and restart, its exit ({@code SLURM_JOB_EXIT_CODE2}, {@code CODE:SIGNAL}),
+     * an OOM's evidence from its output if any, and the {@code SLURM_CONF} to requeue it with.
+     */
+    public record Release(String job, int restart, String exit, Optional<String> oomEvidence, Optional<String> slurmConf) {
+    }
+
+    private final NodeService service;
+    private final Path home;
+    private final boolean requeueOom;
+    /** Open holders by {@code JOB-RESTART}; rebuilt from the journal at start. */
+    private final Map<String, String> holders = new LinkedHashMap<>();
+    private final ExecutorService requeuer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "slurm-requeue");
+        t.setDaemon(true);
+        return t;
+    });
+
+    SlurmSlices(NodeService service, Path home, boolean requeueOom, List<NodeJournal.JobRow> openHolders) {
+        this.service = service;
+        this.home = home;
+        this.requeueOom = requeueOom;
+        for (NodeJournal.JobRow r : openHolders) holders.put(r.name().substring("slurm-".length()), r.id());
+        try {
+            for (Path d : List.of(home.resolve("slurm"), releaseDir(), home.resolve("slurm").resolve("jobs"))) {
+                Files.createDirectories(d);
+                Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot set up " + home.resolve("slurm") + ": " + e.getMessage(), e);
+        }
+    }
+
+    public boolean requeuesOom() {
+        return requeueOom;
+    }
+
+    private Path releaseDir() {
+        return home.resolve("slurm").resolve("release");
+    }
+
+    /** The directory every attempt of a Slurm job checkpoints into ({@code MIGM_CHECKPOINT_DIR}). */
+    Path checkpointDir(String job) {
+        return home.resolve("slurm").resolve("jobs").resolve(job).resolve("checkpoints");
+    }
+
+    /**
+     * Asks for the slice of a Slurm job (submitting its holder on the first call). Answers the holder's
+     * id and state and, once it runs, the {@code export NAME=VALUE} lines of its tasks' environment;
+     * while it waits, why. Refused (409) when the request can never fit one GPU of this node, or the
+     * holder ended without running (the reason is in the answer).
+     */
+    public synchronized Map<String, Object> prepare(String caller, Prepare p) {
+        checkAdmin(caller);
+        validate(p.job(), p.restart());
+        if (p.bytes() <= 0) throw new InvalidInputException("gpumem: expected a positive number of bytes, got " + p.bytes());
+        if (!USER.matcher(p.user()).matches()) throw new InvalidInputException("user: expected a user name, got "
+                + TextFiles.quote(p.user()));
+        String key = p.job() + "-" + p.restart();
+        String id = holders.get(key);
+        long mib = Math.ceilDiv(p.bytes(), 1L << 20);
+        if (id == null) {
+            long largest = service.gpus().stream().map(GpuModel::largestProfile).mapToLong(Profile::memoryMib).max().orElse(0);
+            if (mib > largest) {
+                throw new NodeService.Refused(409, "Slurm job " + p.job() + " asks for gpumem " + mib + " MiB, more than"
+                        + " any one GPU of this node holds (its largest instance has " + largest + " MiB); a job runs on"
+                        + " one GPU: ask for at most " + largest + "M");
+            }
+            Optional<RunAs> user = RunAs.lookup(p.user());
+            if (user.isEmpty()) throw new NodeService.Refused(409, "no user " + p.user() + " on this node");
+            makeCheckpointDir(p.job(), user.get());
+            String text = holderFile(key, p.job(), mib);
+            id = service.submitSlice(p.user(), SOURCE_PREFIX + p.job(), "/", text);
+            holders.put(key, id);
+        }
+        NodeJournal.JobRow row = service.journal().job(id).orElseThrow();
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("id", id);
+        doc.put("state", row.state());
+        if (row.ended()) {
+            holders.remove(key);
+            throw new NodeService.Refused(409, "migm's slice for Slurm job " + p.job() + " (job " + id + ") ended "
+                    + row.state() + (row.reason() == null ? "" : ": " + row.reason()));
+        }
+        List<NodeJournal.AttemptRow> attempts = service.journal().attempts(id);
+        NodeJournal.AttemptRow last = attempts.isEmpty() ? null : attempts.getLast();
+        if (last != null && last.runningAtS() != null && last.endedAtS() == null && last.device() != null) {
+            doc.put("instance", last.instance());
+            doc.put("gpu", last.gpu());
+            doc.put("env", environment(p.job(), last.device()));
+        } else {
+            service.whyWaiting(id).ifPresent(u -> doc.put("waiting_because", u.message()));
+        }
+        return doc;
+    }
+
+    /** The lines a TaskProlog prints: Slurm sets each {@code NAME} to the rest of its line, verbatim. */
+    private List<String> environment(String job, String device) {
+        Map<String, String> vars = new LinkedHashMap<>(service.deviceEnvironment());
+        vars.put("CUDA_VISIBLE_DEVICES", device);
+        vars.put("MIGM_CHECKPOINT_DIR", checkpointDir(job).toString());
+        List<String> lines = new ArrayList<>();
+        vars.forEach((k, v) -> lines.add("export " + k + "=" + v));
+        return lines;
+    }
+
+    /**
+     * Gives back the slice of a Slurm job that ended (any end: done, failed, cancelled, timed out,
+     * requeued, or a Prolog that failed), and requeues it larger after an OOM when the admin allows it.
+     */
+    public synchronized Map<String, Object> release(String caller, Release r) {
+        checkAdmin(caller);
+        validate(r.job(), r.restart());
+        int status = exitStatus(r.exit());
+        Optional<String> oom = r.oomEvidence().flatMap(OomClassifier::classify);
+        String key = r.job() + "-" + r.restart();
+        String id = holders.remove(key);
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("job", r.job());
+        if (id == null) {
+            doc.put("result", "nothing held");
+            return doc;
+        }
+        doc.put("id", id);
+        // The evidence as the job printed it: the holder prints it again, and the engine classifies it as
+        // it classifies any attempt's output.
+        String verdict = oom.isPresent() ? "oom " + r.oomEvidence().orElseThrow().replaceAll("[\\r\\n]", " ")
+                : Integer.toString(status);
+        Path file = releaseDir().resolve(id);
+        try {
+            Path tmp = file.resolveSibling(id + ".tmp");
+            Files.writeString(tmp, verdict + "\n", StandardCharsets.UTF_8);
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+        NodeJournal.JobRow row = service.journal().job(id).orElseThrow();
+        if (row.state().equals("queued") || row.state().equals("submitted")) service.cancelSlice(id, caller);
+        String note = "Slurm job " + r.job() + " (restart " + r.restart() + ") ended with exit " + r.exit()
+                + oom.map(e -> ", out of GPU memory: " + e).orElse("") + "; its slice is released";
+        service.journal().note(service.nowS(), "SlurmReleased", id, note);
+        doc.put("result", "released");
+        if (oom.isPresent()) {
+            List<NodeJournal.AttemptRow> attempts = service.journal().attempts(id);
+            Optional<Long> next = attempts.isEmpty() ? Optional.empty() : nextLargerMib(attempts.getLast());
+            if (!requeueOom) {
+                doc.put("requeue", "off (slurm_requeue_oom is not set)");
+            } else if (next.isEmpty()) {
+                doc.put("requeue", "none: it ran out of memory on the largest instance this node offers");
+                service.journal().note(service.nowS(), "SlurmRequeue", id, "Slurm job " + r.job()
+                        + " not requeued: out of memory on the largest instance this node offers");
+            } else {
+                String gres = "gpumem:" + next.get() + "M";
+                doc.put("requeue", gres);
+                requeuer.submit(() -> requeue(id, r.job(), gres, r.slurmConf()));
+            }
+        }
+        return doc;
+    }
+
+    /**
+     * The next larger instance's memory after an OOM on the attempt's instance: the engine's rule
+     * ({@code EstimatorChain.afterOom}: at least one MiB more than the slice), in the tightest instance
+     * any GPU of the node offers; empty on the largest.
+     */
+    private Optional<Long> nextLargerMib(NodeJournal.AttemptRow a) {
+        if (a.gpu() < 0 || a.gpu() >= service.gpus().size() || a.instance() == null) return Optional.empty();
+        String profile = a.instance().substring(0, a.instance().indexOf('@') < 0 ? a.instance().length()
+                : a.instance().indexOf('@'));
+        long slot;
+        try {
+            slot = service.gpus().get(a.gpu()).profile(profile).memoryMib();
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+        return service.gpus().stream().flatMap(m -> m.plainProfiles().stream()).mapToLong(Profile::memoryMib)
+                .filter(m -> m > slot).min().stream().boxed().findFirst();
+    }
+
+    /** {@code scontrol requeue}, then the larger {@code gpumem}, then eligible at once (not after Slurm's 120 s). */
+    private void requeue(String id, String job, String gres, Optional<String> slurmConf) {
+        long until = System.currentTimeMillis() + REQUEUE_RETRY_MS;
+        String last = "";
+        boolean requeued = false;
+        while (System.currentTimeMillis() < until) {
+            Optional<String> err = scontrol(slurmConf, "requeue", job);
+            if (err.isEmpty()) {
+                requeued = true;
+                break;
+            }
+            last = err.get();
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+        String text;
+        if (!requeued) {
+            text = "Slurm job " + job + " could not be requeued: " + last;
+        } else {
+            Optional<String> err = scontrol(slurmConf, "update", "jobid=" + job, "Gres=" + gres);
+            // Slurm sets a requeued job's begin time (120 s on) when its completion ends: only then
+            // does StartTime=now hold.
+            long pendingBy = System.currentTimeMillis() + REQUEUE_RETRY_MS;
+            while (err.isEmpty() && !isPending(slurmConf, job) && System.currentTimeMillis() < pendingBy) {
+                try {
+                    Thread.sleep(250);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            if (err.isEmpty()) err = scontrol(slurmConf, "update", "jobid=" + job, "StartTime=now");
+            text = err.map(e -> "Slurm job " + job + " requeued, but: " + e)
+                    .orElse("Slurm job " + job + " requeued with " + gres + " after running out of GPU memory");
+        }
+        try {
+            service.journal().note(service.nowS(), "SlurmRequeue", id, text);
+        } catch (RuntimeException e) {
+            // the service is closing
+        }
+    }
+
+    /** Whether Slurm shows the job pending and no longer completing. */
+    private static boolean isPending(Optional<String> slurmConf, String job) {
+        List<String> out = new ArrayList<>();
+        Optional<String> err = run(slurmConf, out, "squeue", "-h", "-j", job, "-o", "%T");
+        return err.isEmpty() && out.size() == 1 && out.getFirst().strip().equals("PENDING");
+    }
+
+    /** Runs {@code scontrol ARGS}; the error it printed, or empty on success. */
+    private static Optional<String> scontrol(Optional<String> slurmConf, String... args) {
+        String[] cmd = new String[args.length + 1];
+        cmd[0] = "scontrol";
+        System.arraycopy(args, 0, cmd, 1, args.length);
+        return run(slurmConf, new ArrayList<>(), cmd);
+    }
+
+    /** Runs a Slurm command, its output's lines into {@code lines}; the error it printed, or empty on success. */
+    private static Optional<String> run(Optional<String> slurmConf, List<String> lines, String... command) {
+        List<String> cmd = List.of(command);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        slurmConf.ifPresent(c -> pb.environment().put("SLURM_CONF", c));
+        try {
+            Process p = pb.start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            out.lines().forEach(lines::add);
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return Optional.of(String.join(" ", cmd) + " did not answer in 30 s");
+            }
+            return p.exitValue() == 0 ? Optional.empty() : Optional.of(String.join(" ", cmd) + ": "
+                    + (out.isEmpty() ? "exit status " + p.exitValue() : out.lines().findFirst().orElse("")));
+        } catch (IOException e) {
+            return Optional.of("cannot run " + command[0] + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.of("interrupted");
+        }
+    }
+
+    /** {@code CODE:SIGNAL} as a shell's exit status (128 plus the signal). */
+    static int exitStatus(String exit) {
+        String[] f = exit.split(":", -1);
+        try {
+            int code = Integer.parseInt(f[0]);
+            int signal = f.length > 1 && !f[1].isEmpty() ? Integer.parseInt(f[1]) : 0;
+            if (code < 0 || code > 255 || signal < 0 || signal > 64) throw new NumberFormatException();
+            return signal > 0 ? 128 + signal : code;
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException("exit: expected CODE:SIGNAL as SLURM_JOB_EXIT_CODE2 gives it, got "
+                    + TextFiles.quote(exit));
+        }
+    }
+
+    /**
+     * The holder's job file. Its process waits for its release file and exits with the verdict in it:
+     * the Slurm job's exit status, or 1 with the OOM's evidence on stderr.
+     */
+    private String holderFile(String key, String job, long mib) {
+        String script = "f=\"$1/$MIGM_JOB_ID\"; while [ ! -e \"$f\" ]; do sleep " + HOLDER_POLL_S + "; done; v=$(cat \"$f\");"
+                + " case \"$v\" in oom\\ *) printf '%s\\n' \"${v#oom }\" >&2; exit 1;; esac; exit \"$v\"";
+        String command = "[" + String.join(", ", List.of("sh", "-c", script, "migm-slice", releaseDir().toString())
+                .stream().map(SlurmSlices::yamlQuoted).toList()) + "]";
+        return String.format(Locale.ROOT, """
+                version: v1
+                jobs:
+                  - name: slurm-%s
+                    app: slurm-%s
+                    memory: %dMiB
+                    memory_exact: true
+                    max_attempts: 1
+                    command: %s
+                """, key, job, mib, command);
+    }
+
+    /** A YAML double-quoted scalar. */
+    private static String yamlQuoted(String s) {
+        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+    private void makeCheckpointDir(String job, RunAs user) {
+        Path dir = checkpointDir(job);
+        try {
+            Files.createDirectories(dir.getParent());
+            Files.setPosixFilePermissions(dir.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
+            if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) Files.createDirectory(dir);
+            if (RunAs.processIsRoot()) {
+                user.own(dir, "rwx------");
+            } else {
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot make " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void checkAdmin(String caller) {
+        if (!service.isAdmin(caller)) {
+            throw new NodeService.Refused(403, "only an admin (root, the daemon's user or its admin group) may ask for"
+                    + " or release a Slurm job's slice; Slurm's Prolog and Epilog run as root");
+        }
+    }
+
+    private static void validate(String job, int restart) {
+        if (job == null || !JOB_ID.matcher(job).matches()) {
+            throw new InvalidInputException("job: expected a Slurm job id, got " + TextFiles.quote(String.valueOf(job)));
+        }
+        if (restart < 0) throw new InvalidInputException("restart: expected a restart count >= 0, got " + restart);
+    }
+
+    @Override
+    public void close() {
+        requeuer.shutdownNow();
+    }
+}
