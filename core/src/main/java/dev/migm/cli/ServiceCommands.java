@@ -166,6 +166,10 @@ final class ServiceCommands {
                 + " larger gpumem (docs/slurm.md; also slurm_requeue_oom in the config)")
         boolean slurmRequeueOom;
 
+        @Option(names = "--slurm-reconcile-s", description = "how often open Slurm slices are checked against Slurm, in"
+                + " seconds (default 30; also slurm_reconcile_s in the config)")
+        Double slurmReconcileS;
+
         @Mixin
         ExecutorOptions executorOptions = new ExecutorOptions();
 
@@ -180,6 +184,9 @@ final class ServiceCommands {
             DaemonConfig cfg = config == null ? DaemonConfig.DEFAULTS : DaemonConfig.read(config);
             Optional<ListenAddress> listen = httpListen != null ? ListenAddress.parse(httpListen, "--http-listen")
                     : cfg.httpListen().orElse(Optional.of(ListenAddress.DEFAULT));
+            if (slurmReconcileS != null && !(slurmReconcileS > 0 && slurmReconcileS <= 86_400)) {
+                throw new InvalidInputException("--slurm-reconcile-s: expected seconds in (0, 86400], got " + slurmReconcileS);
+            }
             double sampleS = executorOptions.sampleS();
             double graceS = executorOptions.graceS();
             Path base = home != null ? home : cfg.home().orElse(RunCommand.home(null)).toAbsolutePath();
@@ -215,7 +222,9 @@ final class ServiceCommands {
                         policy != null ? policy : cfg.policy().orElse("migm"), scale,
                         sampleS, graceS, NodeService.Access.forDaemon(allowRootJobs || cfg.allowRootJobs(),
                         adminGroup != null ? Optional.of(adminGroup) : cfg.adminGroup()),
-                        slurmRequeueOom || cfg.slurmRequeueOom()));
+                        new dev.migm.service.SlurmSlices.Settings(slurmRequeueOom || cfg.slurmRequeueOom(),
+                                slurmReconcileS != null ? slurmReconcileS : cfg.slurmReconcileS().orElse(
+                                        dev.migm.service.SlurmSlices.Settings.DEFAULTS.reconcileS()))));
             } catch (RuntimeException e) {
                 opened.close();
                 throw e;

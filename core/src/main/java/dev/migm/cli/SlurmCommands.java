@@ -19,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -55,6 +56,8 @@ final class SlurmCommands implements Runnable {
     static final long UNREACHABLE_RETRY_MS = 60_000;
     /** How often a waiting Prolog asks again. */
     static final long POLL_MS = 250;
+    /** How often a waiting Prolog asks Slurm whether its job was cancelled meanwhile. */
+    static final long CANCEL_CHECK_MS = 2000;
 
     /** The daemon's socket, where {@code %n} stands for the Slurm node's name. */
     static final class NodeSocket {
@@ -259,7 +262,10 @@ final class SlurmCommands implements Runnable {
             body.put("restart", restart);
             body.put("bytes", bytes.getAsLong());
             body.put("user", env("SLURM_JOB_USER", ""));
+            String conf = System.getenv("SLURM_CONF");
+            if (conf != null && !conf.isBlank()) body.put("slurm_conf", conf);
             String told = null;
+            long nextCheck = System.currentTimeMillis() + CANCEL_CHECK_MS;
             try {
                 while (true) {
                     ApiClient.Answer a = post("/v1/slurm/prepare", body);
@@ -281,6 +287,18 @@ final class SlurmCommands implements Runnable {
                         told = why;
                         comment("migm: waiting for a slice: " + why);
                     }
+                    if (System.currentTimeMillis() >= nextCheck) {
+                        // Slurm lets a cancelled job's Prolog run on: the slice it waits for goes back now.
+                        nextCheck = System.currentTimeMillis() + CANCEL_CHECK_MS;
+                        if (ended()) {
+                            Map<String, Object> release = new LinkedHashMap<>(Map.of("job", job, "restart", restart,
+                                    "exit", "0:0"));
+                            ApiClient.Answer r = post("/v1/slurm/release", release);
+                            err().println("migm slurm prolog: job " + job + " ended while it waited for its slice: "
+                                    + (r.ok() ? r.body().get("result") : r.error()));
+                            return Main.OK;
+                        }
+                    }
                     Thread.sleep(POLL_MS);
                 }
             } catch (ApiClient.Unreachable e) {
@@ -298,6 +316,17 @@ final class SlurmCommands implements Runnable {
             Files.writeString(tmp, text, StandardCharsets.UTF_8);
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
             Files.move(tmp, envFile(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+
+        /** Whether Slurm shows the job ended (cancelled while this Prolog waited); false if it cannot say. */
+        private boolean ended() {
+            try {
+                Matcher m = Pattern.compile("\\bJobState=(\\S+)").matcher(scontrol("show", "job", job));
+                return m.find() && !Set.of("PENDING", "CONFIGURING", "RUNNING", "REQUEUED", "RESIZING", "SUSPENDED")
+                        .contains(m.group(1));
+            } catch (IOException e) {
+                return false;
+            }
         }
 
         /** Best effort: the job's Comment, which {@code squeue -o %k} and {@code scontrol show job} show its user. */

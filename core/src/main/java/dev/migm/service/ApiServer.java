@@ -188,7 +188,8 @@ public final class ApiServer implements AutoCloseable {
                 Map<?, ?> in = jsonBody(request);
                 Map<String, Object> doc = doc("slurm-prepare");
                 doc.putAll(service.slurm().prepare(caller(request), new SlurmSlices.Prepare(string(in, "job"),
-                        (int) number(in, "restart"), number(in, "bytes"), string(in, "user"))));
+                        (int) number(in, "restart"), number(in, "bytes"), string(in, "user"),
+                        optionalString(in, "slurm_conf"))));
                 return doc;
             }
             if (path.equals("/v1/slurm/release") && method.equals("POST")) {

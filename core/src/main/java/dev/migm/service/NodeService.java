@@ -61,20 +61,20 @@ public final class NodeService implements AutoCloseable {
      * @param graceS  SIGTERM to SIGKILL when an attempt is stopped, modelled seconds
      */
     public record Settings(Path home, LiveBackend backend, List<String> helper, String policy, double timeScale,
-                           double sampleS, double graceS, Access access, boolean slurmRequeueOom) {
+                           double sampleS, double graceS, Access access, SlurmSlices.Settings slurm) {
         public Settings {
             helper = List.copyOf(helper);
         }
 
-        /** Slurm jobs that run out of memory are not requeued by migm ({@link SlurmSlices}). */
+        /** Slurm's defaults ({@link SlurmSlices.Settings#DEFAULTS}). */
         public Settings(Path home, LiveBackend backend, List<String> helper, String policy, double timeScale,
                         double sampleS, double graceS, Access access) {
-            this(home, backend, helper, policy, timeScale, sampleS, graceS, access, false);
+            this(home, backend, helper, policy, timeScale, sampleS, graceS, access, SlurmSlices.Settings.DEFAULTS);
         }
 
         /** Jobs run as the service's own user ({@link Access#OWN_USER}), sampled every second, 10 s grace. */
         public Settings(Path home, LiveBackend backend, List<String> helper, String policy, double timeScale) {
-            this(home, backend, helper, policy, timeScale, 1.0, 10.0, Access.OWN_USER, false);
+            this(home, backend, helper, policy, timeScale, 1.0, 10.0, Access.OWN_USER, SlurmSlices.Settings.DEFAULTS);
         }
     }
 
@@ -202,7 +202,7 @@ public final class NodeService implements AutoCloseable {
         NodeService s = new NodeService(settings, journal, meter);
         try {
             s.recover();
-            s.slurm = new SlurmSlices(s, settings.home(), settings.slurmRequeueOom(), journal.jobs(false).stream()
+            s.slurm = new SlurmSlices(s, settings.home(), settings.slurm(), journal.jobs(false).stream()
                     .filter(r -> s.sliceJobs.contains(r.id())).toList());
         } catch (RuntimeException e) {
             s.close();

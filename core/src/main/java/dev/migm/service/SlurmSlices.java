@@ -58,8 +58,37 @@ public final class SlurmSlices implements AutoCloseable {
     /** {@code scontrol requeue} is refused while the job is still completing (its Epilog runs): retried for so long. */
     private static final long REQUEUE_RETRY_MS = 120_000;
 
+    /**
+     * How the node works with Slurm.
+     *
+     * @param requeueOom a job that died of an OOM is requeued with a larger gpumem ({@code slurm_requeue_oom})
+     * @param reconcileS how often open slices are checked against Slurm ({@code slurm_reconcile_s}): a
+     *                   slice whose job Slurm no longer runs here (its Epilog lost with a slurmd that
+     *                   died, a job requeued and restarted) is released after being seen so twice
+     */
+    public record Settings(boolean requeueOom, double reconcileS) {
+        public static final Settings DEFAULTS = new Settings(false, 30);
+
+        public Settings {
+            if (!(reconcileS > 0 && reconcileS <= 86_400)) {
+                throw new IllegalArgumentException("slurm_reconcile_s must be in (0, 86400]");
+            }
+        }
+    }
+
     /** A Prolog's request: the Slurm job, its restart count, its per-node {@code gpumem} in bytes, its user. */
-    public record Prepare(String job, int restart, long bytes, String user) {
+    public record Prepare(String job, int restart, long bytes, String user, Optional<String> slurmConf) {
+    }
+
+    /** An open slice: its holder, since when migm has it, since when Slurm shows its job ended (0: not). */
+    private static final class Holder {
+        final String id;
+        final long sinceMs = System.currentTimeMillis();
+        long endSeenMs;
+
+        Holder(String id) {
+            this.id = id;
+        }
     }
 
     /**
@@ -71,20 +100,29 @@ public final class SlurmSlices implements AutoCloseable {
 
     private final NodeService service;
     private final Path home;
-    private final boolean requeueOom;
+    private final Settings settings;
     /** Open holders by {@code JOB-RESTART}; rebuilt from the journal at start. */
-    private final Map<String, String> holders = new LinkedHashMap<>();
+    private final Map<String, Holder> holders = new LinkedHashMap<>();
+    /** The Slurm configuration the last Prolog or Epilog ran with (empty: scontrol's default). */
+    private volatile Optional<String> slurmConf = Optional.empty();
     private final ExecutorService requeuer = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "slurm-requeue");
         t.setDaemon(true);
         return t;
     });
+    private final java.util.concurrent.ScheduledExecutorService reconciler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "slurm-reconcile");
+        t.setDaemon(true);
+        return t;
+    });
 
-    SlurmSlices(NodeService service, Path home, boolean requeueOom, List<NodeJournal.JobRow> openHolders) {
+    SlurmSlices(NodeService service, Path home, Settings settings, List<NodeJournal.JobRow> openHolders) {
         this.service = service;
         this.home = home;
-        this.requeueOom = requeueOom;
-        for (NodeJournal.JobRow r : openHolders) holders.put(r.name().substring("slurm-".length()), r.id());
+        this.settings = settings;
+        for (NodeJournal.JobRow r : openHolders) holders.put(r.name().substring("slurm-".length()), new Holder(r.id()));
+        long periodMs = Math.round(settings.reconcileS() * 1000);
+        reconciler.scheduleWithFixedDelay(this::reconcile, periodMs, periodMs, TimeUnit.MILLISECONDS);
         try {
             for (Path d : List.of(home.resolve("slurm"), releaseDir(), home.resolve("slurm").resolve("jobs"))) {
                 Files.createDirectories(d);
@@ -95,9 +133,6 @@ public final class SlurmSlices implements AutoCloseable {
         }
     }
 
-    public boolean requeuesOom() {
-        return requeueOom;
-    }
 
     private Path releaseDir() {
         return home.resolve("slurm").resolve("release");
@@ -120,8 +155,10 @@ public final class SlurmSlices implements AutoCloseable {
         if (p.bytes() <= 0) throw new InvalidInputException("gpumem: expected a positive number of bytes, got " + p.bytes());
         if (!USER.matcher(p.user()).matches()) throw new InvalidInputException("user: expected a user name, got "
                 + TextFiles.quote(p.user()));
+        p.slurmConf().ifPresent(c -> slurmConf = Optional.of(c));
         String key = p.job() + "-" + p.restart();
-        String id = holders.get(key);
+        Holder h = holders.get(key);
+        String id = h == null ? null : h.id;
         long mib = Math.ceilDiv(p.bytes(), 1L << 20);
         if (id == null) {
             long largest = service.gpus().stream().map(GpuModel::largestProfile).mapToLong(Profile::memoryMib).max().orElse(0);
@@ -135,7 +172,7 @@ public final class SlurmSlices implements AutoCloseable {
             makeCheckpointDir(p.job(), user.get());
             String text = holderFile(key, p.job(), mib);
             id = service.submitSlice(p.user(), SOURCE_PREFIX + p.job(), "/", text);
-            holders.put(key, id);
+            holders.put(key, new Holder(id));
         }
         NodeJournal.JobRow row = service.journal().job(id).orElseThrow();
         Map<String, Object> doc = new LinkedHashMap<>();
@@ -177,38 +214,28 @@ public final class SlurmSlices implements AutoCloseable {
         validate(r.job(), r.restart());
         int status = exitStatus(r.exit());
         Optional<String> oom = r.oomEvidence().flatMap(OomClassifier::classify);
+        r.slurmConf().ifPresent(c -> slurmConf = Optional.of(c));
         String key = r.job() + "-" + r.restart();
-        String id = holders.remove(key);
+        Holder h = holders.get(key);
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("job", r.job());
-        if (id == null) {
+        if (h == null) {
             doc.put("result", "nothing held");
             return doc;
         }
+        String id = h.id;
         doc.put("id", id);
         // The evidence as the job printed it: the holder prints it again, and the engine classifies it as
         // it classifies any attempt's output.
         String verdict = oom.isPresent() ? "oom " + r.oomEvidence().orElseThrow().replaceAll("[\\r\\n]", " ")
                 : Integer.toString(status);
-        Path file = releaseDir().resolve(id);
-        try {
-            Path tmp = file.resolveSibling(id + ".tmp");
-            Files.writeString(tmp, verdict + "\n", StandardCharsets.UTF_8);
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-        }
-        NodeJournal.JobRow row = service.journal().job(id).orElseThrow();
-        if (row.state().equals("queued") || row.state().equals("submitted")) service.cancelSlice(id, caller);
-        String note = "Slurm job " + r.job() + " (restart " + r.restart() + ") ended with exit " + r.exit()
-                + oom.map(e -> ", out of GPU memory: " + e).orElse("") + "; its slice is released";
-        service.journal().note(service.nowS(), "SlurmReleased", id, note);
+        letGo(key, h, verdict, "Slurm job " + r.job() + " (restart " + r.restart() + ") ended with exit " + r.exit()
+                + oom.map(e -> ", out of GPU memory: " + e).orElse("") + "; its slice is released", caller);
         doc.put("result", "released");
         if (oom.isPresent()) {
             List<NodeJournal.AttemptRow> attempts = service.journal().attempts(id);
             Optional<Long> next = attempts.isEmpty() ? Optional.empty() : nextLargerMib(attempts.getLast());
-            if (!requeueOom) {
+            if (!settings.requeueOom()) {
                 doc.put("requeue", "off (slurm_requeue_oom is not set)");
             } else if (next.isEmpty()) {
                 doc.put("requeue", "none: it ran out of memory on the largest instance this node offers");
@@ -221,6 +248,86 @@ public final class SlurmSlices implements AutoCloseable {
             }
         }
         return doc;
+    }
+
+    /**
+     * Ends a holder: its process reads {@code verdict} from its release file and exits with it; a holder
+     * still waiting in migm's queue is cancelled; the journal says why.
+     */
+    private void letGo(String key, Holder h, String verdict, String note, String by) {
+        holders.remove(key, h);
+        String id = h.id;
+        Path file = releaseDir().resolve(id);
+        try {
+            Path tmp = file.resolveSibling(id + ".tmp");
+            Files.writeString(tmp, verdict + "\n", StandardCharsets.UTF_8);
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+        NodeJournal.JobRow row = service.journal().job(id).orElseThrow();
+        if (row.state().equals("queued") || row.state().equals("submitted")) service.cancelSlice(id, by);
+        service.journal().note(service.nowS(), "SlurmReleased", id, note);
+    }
+
+    /** Slurm's job states of a job that has ended (squeue(1) "JOB STATE CODES"). */
+    private static final java.util.Set<String> ENDED = java.util.Set.of("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT",
+            "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE", "OUT_OF_MEMORY", "SPECIAL_EXIT");
+    private static final Pattern STATE = Pattern.compile("\\bJobState=(\\S+)");
+    private static final Pattern RESTARTS = Pattern.compile("\\bRestarts=(\\d+)");
+
+    /**
+     * Releases the slices whose Epilog will not come: Slurm no longer knows the job, has restarted it,
+     * or shows it ended (and no longer completing) at two checks in a row. A check that cannot ask
+     * Slurm changes nothing. Each slice is left alone for its first period.
+     */
+    void reconcile() {
+        try {
+            Map<String, Holder> open;
+            synchronized (this) {
+                open = new LinkedHashMap<>(holders);
+            }
+            long now = System.currentTimeMillis();
+            long periodMs = Math.round(settings.reconcileS() * 1000);
+            for (var e : open.entrySet()) {
+                Holder h = e.getValue();
+                if (now - h.sinceMs < periodMs) continue;
+                String key = e.getKey();
+                String job = key.substring(0, key.lastIndexOf('-'));
+                int restart = Integer.parseInt(key.substring(key.lastIndexOf('-') + 1));
+                List<String> lines = new ArrayList<>();
+                Optional<String> err = run(slurmConf, lines, "scontrol", "show", "job", job);
+                String why = null;
+                if (err.isPresent()) {
+                    if (err.get().contains("Invalid job id")) why = "Slurm no longer knows job " + job;
+                } else {
+                    String show = String.join("\n", lines);
+                    java.util.regex.Matcher state = STATE.matcher(show);
+                    java.util.regex.Matcher restarts = RESTARTS.matcher(show);
+                    if (restarts.find() && Integer.parseInt(restarts.group(1)) > restart) {
+                        why = "Slurm restarted job " + job + " (restart " + restarts.group(1) + ")";
+                    } else if (state.find() && ENDED.contains(state.group(1)) && !show.contains("COMPLETING")) {
+                        if (h.endSeenMs == 0) {
+                            h.endSeenMs = now;
+                        } else {
+                            why = "Slurm job " + job + " ended " + state.group(1) + " and its Epilog did not release"
+                                    + " the slice";
+                        }
+                    } else {
+                        h.endSeenMs = 0;
+                    }
+                }
+                if (why != null) {
+                    synchronized (this) {
+                        if (holders.get(key) == h) letGo(key, h, "0", why + "; its slice is released", "migm");
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            // the journal closing with the service, or a bug: the next check tries again
+            System.err.println("migm daemon: checking Slurm's jobs failed: " + e);
+        }
     }
 
     /**
@@ -397,6 +504,7 @@ public final class SlurmSlices implements AutoCloseable {
 
     @Override
     public void close() {
+        reconciler.shutdownNow();
         requeuer.shutdownNow();
     }
 }

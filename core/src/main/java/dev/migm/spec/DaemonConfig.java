@@ -25,6 +25,7 @@ import java.util.Set;
  * admin_group: migm-admin      # may cancel any job, read any job's logs, drain GPUs (root always may)
  * allow_root_jobs: false       # a daemon run as root runs each job as its submitter; root's jobs only if true
  * slurm_requeue_oom: false     # a Slurm job that ran out of GPU memory is requeued with a larger gpumem (docs/slurm.md)
+ * slurm_reconcile_s: 30        # how often open Slurm slices are checked against Slurm (lost Epilogs)
  * </pre>
  *
  * Every field is optional; command-line flags override the file. Unknown fields and bad values are
@@ -34,15 +35,15 @@ public record DaemonConfig(Optional<Path> home, Optional<Path> socket, Optional<
                            Optional<String> backend, Optional<String> gpu, Optional<String> policy,
                            OptionalDouble timeScale, Optional<String> nvmlLibrary, boolean allowMigModeChange,
                            Optional<Optional<ListenAddress>> httpListen, Optional<String> adminGroup,
-                           boolean allowRootJobs, boolean slurmRequeueOom) {
+                           boolean allowRootJobs, boolean slurmRequeueOom, OptionalDouble slurmReconcileS) {
     private static final Set<String> FIELDS = Set.of("version", "home", "socket", "socket_group", "backend", "gpu",
             "policy", "time_scale", "nvml_library", "allow_mig_mode_change", "http_listen", "admin_group",
-            "allow_root_jobs", "slurm_requeue_oom");
+            "allow_root_jobs", "slurm_requeue_oom", "slurm_reconcile_s");
 
     /** No file: every default. */
     public static final DaemonConfig DEFAULTS = new DaemonConfig(Optional.empty(), Optional.empty(), Optional.empty(),
             Optional.empty(), Optional.empty(), Optional.empty(), OptionalDouble.empty(), Optional.empty(), false,
-            Optional.empty(), Optional.empty(), false, false);
+            Optional.empty(), Optional.empty(), false, false, OptionalDouble.empty());
 
     public static DaemonConfig read(Path file) {
         return parse(TextFiles.read(file), file.toString());
@@ -69,26 +70,30 @@ public record DaemonConfig(Optional<Path> home, Optional<Path> socket, Optional<
             throw new InvalidInputException(scalar(top, "backend").where() + ": backend: expected emulated, nvml or auto,"
                     + " got " + TextFiles.quote(backend.get()));
         }
-        OptionalDouble scale = OptionalDouble.empty();
-        Yaml.Scalar ts = scalar(top, "time_scale");
-        if (ts != null) {
-            double v;
-            try {
-                v = Double.parseDouble(ts.text().strip());
-            } catch (NumberFormatException e) {
-                v = Double.NaN;
-            }
-            if (!(v > 0 && v <= 10_000)) {
-                throw new InvalidInputException(ts.where() + ": time_scale: expected a number in (0, 10000], got "
-                        + TextFiles.quote(ts.text()));
-            }
-            scale = OptionalDouble.of(v);
-        }
+        OptionalDouble scale = positive(top, "time_scale", 10_000);
         return new DaemonConfig(path(top, "home"), path(top, "socket"), text(top, "socket_group"), backend,
                 text(top, "gpu"), text(top, "policy"), scale, text(top, "nvml_library"),
                 bool(top, "allow_mig_mode_change"),
                 text(top, "http_listen").map(t -> ListenAddress.parse(t, scalar(top, "http_listen").where() + ": http_listen")),
-                text(top, "admin_group"), bool(top, "allow_root_jobs"), bool(top, "slurm_requeue_oom"));
+                text(top, "admin_group"), bool(top, "allow_root_jobs"), bool(top, "slurm_requeue_oom"),
+                positive(top, "slurm_reconcile_s", 86_400));
+    }
+
+    /** A number in (0, max], if the field is there. */
+    private static OptionalDouble positive(Yaml.MapNode m, String field, double max) {
+        Yaml.Scalar s = scalar(m, field);
+        if (s == null) return OptionalDouble.empty();
+        double v;
+        try {
+            v = Double.parseDouble(s.text().strip());
+        } catch (NumberFormatException e) {
+            v = Double.NaN;
+        }
+        if (!(v > 0 && v <= max)) {
+            throw new InvalidInputException(s.where() + ": " + field + ": expected a number in (0, "
+                    + String.format(java.util.Locale.ROOT, "%.0f", max) + "], got " + TextFiles.quote(s.text()));
+        }
+        return OptionalDouble.of(v);
     }
 
     private static boolean bool(Yaml.MapNode m, String field) {

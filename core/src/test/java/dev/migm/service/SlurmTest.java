@@ -42,6 +42,8 @@ class SlurmTest {
     private static final String JAVA = ProcessHandle.current().info().command().orElseThrow();
     /** Runs in the suite: a few; {@code bench/slurm-overhead.sh} runs more. */
     private static final int OVERHEAD_RUNS = Integer.getInteger("migm.slurm.overheadRuns", 3);
+    /** How often the daemons check their slices against Slurm (30 s by default; short here). */
+    private static final double RECONCILE_S = 2;
     private static Path base;
     private static Path out;
     private static String classPath;
@@ -60,7 +62,8 @@ class SlurmTest {
         Files.createDirectories(base.resolve("migm"));
         for (var node : Map.of("n1", "1", "n2", "2").entrySet()) {
             migm.put(node.getKey(), DaemonProcess.start(base.resolve("migm").resolve(node.getKey()), "--gpu", "A100-40GB",
-                    "--gpus", node.getValue(), "--time-scale", "20", "--http-listen", "off", "--slurm-requeue-oom"));
+                    "--gpus", node.getValue(), "--time-scale", "20", "--http-listen", "off", "--slurm-requeue-oom",
+                    "--slurm-reconcile-s", Double.toString(RECONCILE_S)));
         }
         // The lines migm prints for each node, from its daemon's view of its GPUs; n1's run installs the scripts.
         String socket = base.resolve("migm") + "/%n/migm.sock";
@@ -291,6 +294,7 @@ class SlurmTest {
         awaitTask(big1);
         awaitTask(big2);
         String small = sbatch("n2", "12G", SHOW + "true");
+        String cancelled = sbatch("n2", "12G", SHOW + "true");
         Path home = base.resolve("migm/n2");
         assertThat(DaemonProcess.await(home, "SELECT count(*) FROM jobs WHERE name = 'slurm-" + small + "-0' AND state ="
                 + " 'queued'", 30_000)).as("its slice waits in migm's queue").isTrue();
@@ -301,6 +305,14 @@ class SlurmTest {
             Thread.sleep(100);
         }
         assertThat(output(small)).doesNotContain("dev=");
+        // One of the two waiting is cancelled in its Prolog: its Epilog takes its slice out of migm's queue.
+        assertThat(DaemonProcess.await(home, "SELECT count(*) FROM jobs WHERE name = 'slurm-" + cancelled + "-0'",
+                30_000)).isTrue();
+        assertThat(slurm.asNobody(out, List.of("scancel", cancelled)).rc()).isZero();
+        awaitEnd(cancelled, "CANCELLED");
+        List<String> c = holder("n2", cancelled, 0);
+        assertThat(c.get(1)).isEqualTo("cancelled");
+        assertThat(c.get(4)).as("it never ran").isNull();
         awaitEnd(small, "COMPLETED");
         awaitEnd(big1, "COMPLETED");
         awaitEnd(big2, "COMPLETED");
@@ -382,6 +394,24 @@ class SlurmTest {
         assertThat(slurm.slurm(List.of("scontrol", "show", "node", "n2"), 10).out()).contains("Reason=Prolog error");
         slurm.slurm(List.of("scancel", job), 10);
         slurm.slurm(List.of("scontrol", "update", "nodename=n2", "state=resume"), 10);
+    }
+
+    @Test
+    @Order(7)
+    @Timeout(120)
+    void aSliceWhoseEpilogNeverComesIsReleasedWhenSlurmNoLongerRunsItsJob() throws Exception {
+        // A Prolog's request for a job Slurm does not know (as if its slurmd died before the Epilog and
+        // the job was purged): the daemon's check against Slurm (every RECONCILE_S here) lets it go.
+        Path home = base.resolve("migm/n1");
+        try (ApiClient api = new ApiClient(home.resolve("migm.sock"))) {
+            ApiClient.Answer a = api.post("/v1/slurm/prepare", Map.of("job", "999999", "restart", 0, "bytes", 4L << 30,
+                    "user", "nobody", "slurm_conf", slurm.conf.toString()));
+            assertThat(a.ok()).as(a.body().toString()).isTrue();
+        }
+        List<String> h = holder("n1", "999999", 0);
+        assertThat(h.get(1)).isIn("done", "cancelled");
+        assertThat(DaemonProcess.count(home, "SELECT count(*) FROM events WHERE kind = 'SlurmReleased' AND text LIKE"
+                + " 'Slurm no longer knows job 999999%'")).isEqualTo(1);
     }
 
     private static double median(List<Double> v) {
