@@ -158,8 +158,7 @@ public final class BatchFile {
         f.scalar("expr").ifPresent(s -> params.put("mem_expr", s.text()));
         if (f.scalar("memory_exact").map(s -> bool(s, at + "memory_exact")).orElse(false)) {
             if (memory.isEmpty()) {
-                throw new InvalidInputException(f.where("memory_exact") + at + "memory_exact: needs memory (the size to"
-                        + " give exactly)");
+                throw new InvalidInputException(f.where("memory_exact") + "needs memory (the size to give exactly)");
             }
             params.put(JobSpec.MEMORY_EXACT, "true");
         }

@@ -38,6 +38,23 @@ final class BatchFileTest {
     }
 
     @Test
+    void anExactMemory_isGivenAsDeclared_withoutTheMarginOrHistory() {
+        // Slurm's gpumem is an allocation: a 9856 MiB request must fit a 10gb instance (9856 MiB),
+        // which the chain's 5% margin (10349 MiB) would push to a 20gb one.
+        var chain = dev.migm.estimate.EstimatorChain.defaults(new dev.migm.estimate.InMemoryHistory(50));
+        SubmittedJob exact = BatchFile.parse(HEAD + "  - {name: a, memory: 9856MiB, memory_exact: true, command: [x]}\n",
+                "e.yaml").getFirst();
+        assertThat(chain.initial(exact.toJobSpec()).mib()).isEqualTo(9856);
+        assertThat(chain.initial(exact.toJobSpec()).source()).isEqualTo("declared, exact");
+        SubmittedJob hint = BatchFile.parse(HEAD + "  - {name: a, memory: 9856MiB, command: [x]}\n", "e.yaml").getFirst();
+        assertThat(chain.initial(hint.toJobSpec()).mib()).isEqualTo(10349);
+        assertThatThrownBy(() -> BatchFile.parse(HEAD + "  - name: a\n    memory_exact: true\n    command: [x]\n", "e.yaml"))
+                .hasMessageStartingWith("e.yaml:4:19: jobs[0].memory_exact: needs memory");
+        assertThatThrownBy(() -> BatchFile.parse(HEAD + "  - {name: a, memory: 1GiB, memory_exact: maybe, command: [x]}\n",
+                "e.yaml")).hasMessageContaining("memory_exact: expected true or false");
+    }
+
+    @Test
     void theDemoBatch_readsEveryJobAsWritten() {
         List<SubmittedJob> jobs = BatchFile.read(Path.of("../examples/batch-demo.yaml"));
         assertThat(jobs).hasSize(9).extracting(SubmittedJob::name).startsWith("stencil-1", "bfs-1");

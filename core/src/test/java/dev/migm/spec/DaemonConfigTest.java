@@ -23,6 +23,10 @@ final class DaemonConfigTest {
         assertThat(DaemonConfig.parse("version: v1\nhttp_listen: off\n", "c.yaml").httpListen())
                 .contains(java.util.Optional.empty());
         assertThat(DaemonConfig.DEFAULTS.httpListen()).isEmpty();
+        // Requeueing Slurm jobs that ran out of memory is the admin's choice: off unless set.
+        assertThat(c.slurmRequeueOom()).isFalse();
+        assertThat(c.slurmReconcileS()).hasValue(30);
+        assertThat(DaemonConfig.parse("version: v1\nslurm_requeue_oom: true\n", "c.yaml").slurmRequeueOom()).isTrue();
     }
 
     @Test
@@ -57,6 +61,8 @@ final class DaemonConfigTest {
                 .hasMessageContaining("home: expected an absolute path");
         assertThatThrownBy(() -> DaemonConfig.parse("version: v1\nallow_mig_mode_change: yes\n", "c.yaml"))
                 .hasMessageStartingWith("c.yaml:2:24: allow_mig_mode_change: expected true or false, got 'yes'");
+        assertThatThrownBy(() -> DaemonConfig.parse("version: v1\nslurm_reconcile_s: 0\n", "c.yaml"))
+                .hasMessageStartingWith("c.yaml:2:20: slurm_reconcile_s: expected a number in (0, 86400], got '0'");
         assertThatThrownBy(() -> DaemonConfig.parse("home: /x\n", "c.yaml"))
                 .hasMessageContaining("version: expected v1");
     }
