@@ -16,13 +16,24 @@ final class PublicClassPath {
     private PublicClassPath() {
     }
 
-    /** Copies every class path entry under {@code dir} (made world-readable); the copy's class path. */
+    /**
+     * Copies every class path entry under {@code dir} (made world-readable), directories of classes
+     * as jars (as migm is installed, and as the JVM's class-data archive wants it); the copy's class
+     * path.
+     */
     static String copyTo(Path dir) throws IOException {
         List<String> entries = new ArrayList<>();
         int n = 0;
+        Files.createDirectories(dir);
         for (String entry : System.getProperty("java.class.path").split(":")) {
             Path from = Path.of(entry);
             if (!Files.exists(from)) continue;
+            if (Files.isDirectory(from)) {
+                Path to = dir.resolve(n++ + "-" + from.getFileName() + ".jar");
+                jar(from, to);
+                entries.add(to.toString());
+                continue;
+            }
             Path to = dir.resolve(n++ + "-" + from.getFileName());
             copyTree(from, to);
             entries.add(to.toString());
@@ -33,6 +44,18 @@ final class PublicClassPath {
             }
         }
         return String.join(":", entries);
+    }
+
+    private static void jar(Path from, Path to) throws IOException {
+        try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(to)); Stream<Path> all = Files.walk(from)) {
+            for (Path p : all.sorted().toList()) {
+                if (p.equals(from)) continue;
+                String name = from.relativize(p).toString().replace('\\', '/') + (Files.isDirectory(p) ? "/" : "");
+                out.putNextEntry(new java.util.jar.JarEntry(name));
+                if (!Files.isDirectory(p)) Files.copy(p, out);
+                out.closeEntry();
+            }
+        }
     }
 
     private static void copyTree(Path from, Path to) throws IOException {
