@@ -355,6 +355,17 @@ public final class SlurmSlices implements AutoCloseable {
         String last = "";
         boolean requeued = false;
         while (System.currentTimeMillis() < until) {
+            // Not while the job completes (its Epilog, which asked for this, still runs): Slurm accepts
+            // that requeue but then starts the job again without its Prolog, so without a slice.
+            if (!hasEnded(slurmConf, job)) {
+                last = "job " + job + " still completing";
+                try {
+                    Thread.sleep(250);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                continue;
+            }
             Optional<String> err = scontrol(slurmConf, "requeue", job);
             if (err.isEmpty()) {
                 requeued = true;
@@ -391,6 +402,13 @@ public final class SlurmSlices implements AutoCloseable {
         } catch (RuntimeException e) {
             // the service is closing
         }
+    }
+
+    /** Whether Slurm shows the job ended, its completion (Epilog) over. */
+    private static boolean hasEnded(Optional<String> slurmConf, String job) {
+        List<String> out = new ArrayList<>();
+        Optional<String> err = run(slurmConf, out, "squeue", "-h", "-t", "all", "-j", job, "-o", "%T");
+        return err.isEmpty() && out.size() == 1 && ENDED.contains(out.getFirst().strip());
     }
 
     /** Whether Slurm shows the job pending and no longer completing. */
