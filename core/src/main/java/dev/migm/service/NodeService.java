@@ -59,6 +59,7 @@ public final class NodeService implements AutoCloseable {
      *                (empty on real GPUs: every job runs its own command)
      * @param sampleS how often each attempt's memory is sampled, modelled seconds
      * @param graceS  SIGTERM to SIGKILL when an attempt is stopped, modelled seconds
+     * @param slurm   how the node works with Slurm ({@link SlurmSlices.Settings})
      */
     public record Settings(Path home, LiveBackend backend, List<String> helper, String policy, double timeScale,
                            double sampleS, double graceS, Access access, SlurmSlices.Settings slurm) {

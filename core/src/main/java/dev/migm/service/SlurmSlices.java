@@ -55,7 +55,7 @@ public final class SlurmSlices implements AutoCloseable {
     private static final Pattern USER = Pattern.compile("[a-z_][a-z0-9_.-]{0,31}\\$?", Pattern.CASE_INSENSITIVE);
     /** How often a holder looks for its release file: the latency a release adds before the next job. */
     static final double HOLDER_POLL_S = 0.5;
-    /** {@code scontrol requeue} is refused while the job is still completing (its Epilog runs): retried for so long. */
+    /** How long a requeue waits for the job's completion (its Epilog) to end and for Slurm to accept it. */
     private static final long REQUEUE_RETRY_MS = 120_000;
 
     /**
