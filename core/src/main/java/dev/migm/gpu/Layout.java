@@ -23,10 +23,20 @@ public record Layout(GpuModel gpu, List<Instance> instances) {
         instances = List.copyOf(sorted);
         List<String> problems = violations(gpu, instances);
         if (!problems.isEmpty()) {
-            throw new InvalidInputException("illegal layout " + render(instances) + " on " + gpu.name() + ": "
-                    + String.join("; ", problems));
+            // One line of bounded length whatever the input: each problem once, at most the first few.
+            List<String> distinct = problems.stream().distinct().toList();
+            String shown = distinct.size() <= SHOWN_PROBLEMS ? String.join("; ", distinct)
+                    : String.join("; ", distinct.subList(0, SHOWN_PROBLEMS)) + "; and " + (distinct.size() - SHOWN_PROBLEMS)
+                    + " more";
+            String layout = instances.size() <= SHOWN_INSTANCES ? render(instances)
+                    : render(instances.subList(0, SHOWN_INSTANCES)) + ",... (" + instances.size() + " instances)";
+            throw new InvalidInputException("illegal layout " + layout + " on " + gpu.name() + ": " + shown);
         }
     }
+
+    /** How much of an illegal layout its refusal shows (a legal one has at most 8 instances). */
+    private static final int SHOWN_INSTANCES = 8;
+    private static final int SHOWN_PROBLEMS = 3;
 
     public static Layout empty(GpuModel gpu) {
         return new Layout(gpu, List.of());

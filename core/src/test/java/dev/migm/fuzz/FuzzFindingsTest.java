@@ -49,6 +49,16 @@ final class FuzzFindingsTest {
         assertThatThrownBy(() -> SmiImport.layout(SmiParser.parseLgi(LGI_HEAD + "|   0  MIG 3g.20gb  9  1  4:4 |\n"
                 + "|   0  MIG 3g.20gb  9  2  4:4 |\n", "i"), 0, A100, "i"))
                 .isInstanceOf(InvalidInputException.class).hasMessageStartingWith("i: GPU 0: illegal layout");
+        // Found by the fuzzer (NvidiaSmiFuzzTestInputs/nvidiaSmiTables/crash-2208...): eleven copies of
+        // one instance gave a refusal of 781 characters; now each problem is said once, the layout cut.
+        StringBuilder lgi = new StringBuilder(LGI_HEAD);
+        for (int k = 0; k < 11; k++) lgi.append("|   0  MIG 3g.20gb  9  ").append(k + 1).append("  4:4 |\n");
+        assertThatThrownBy(() -> SmiImport.layout(SmiParser.parseLgi(lgi.toString(), "i"), 0, A100, "i"))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("i: GPU 0: illegal layout 3g.20gb@4,3g.20gb@4,3g.20gb@4,3g.20gb@4,3g.20gb@4,3g.20gb@4,"
+                        + "3g.20gb@4,3g.20gb@4,... (11 instances) on A100-SXM4-40GB: 3g.20gb@4 overlaps another instance's"
+                        + " memory slices; instances take 33 compute slices, the GPU has 7; 11 instances of 3g.20gb, at"
+                        + " most 2 allowed");
     }
 
     @Test
