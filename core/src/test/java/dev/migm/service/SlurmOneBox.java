@@ -123,11 +123,6 @@ final class SlurmOneBox {
         return run(all, 30);
     }
 
-    /** A job's state as {@code squeue} shows it, or empty once it left the queue. */
-    String state(String job) throws Exception {
-        return slurm(List.of("squeue", "-h", "-j", job, "-o", "%T"), 10).out().strip();
-    }
-
     /** {@code scontrol show job}'s field, e.g. {@code JobState} or {@code Restarts}. */
     String field(String job, String name) throws Exception {
         String show = slurm(List.of("scontrol", "show", "job", job), 10).out();
