@@ -256,7 +256,7 @@ class SlurmTest {
     @Test
     @Order(2)
     @Timeout(300)
-    void aJobOutOfGpuMemoryIsRequeuedLarger_andCompletesFromItsCheckpoint() throws Exception {
+    void aJobOutOfGpuMemoryIsRequeuedLarger_andCompletes_inItsOneCheckpointDirectory() throws Exception {
         // 3 GiB growing to 7 GiB over 40 s of work: out of memory on a 1g.5gb (4864 MiB); the engine's
         // rule after an OOM asks for more than 4864 MiB, whose tightest instance is a 10gb one (9856 MiB).
         String job = sbatch("n1", "4G", SHOW + "exec " + JAVA + " -Xmx64m -XX:+UseSerialGC -cp " + classPath
@@ -284,7 +284,7 @@ class SlurmTest {
         Path home = base.resolve("migm/n1");
         assertThat(DaemonProcess.count(home, "SELECT count(*) FROM events WHERE kind = 'SlurmRequeue' AND text LIKE"
                 + " '%requeued with gpumem:9856M%'")).isEqualTo(1);
-        // The second run went on from the first's checkpoint, in the Slurm job's one checkpoint directory.
+        // Both runs had the Slurm job's one checkpoint directory, nobody's, and a checkpoint is in it.
         Path checkpoint = home.resolve("slurm/jobs").resolve(job).resolve("checkpoints/checkpoint");
         assertThat(checkpoint).exists();
         assertThat(((Number) Files.getAttribute(checkpoint, "unix:uid", LinkOption.NOFOLLOW_LINKS)).intValue()).isEqualTo(65534);
