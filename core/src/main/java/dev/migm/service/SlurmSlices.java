@@ -55,6 +55,8 @@ public final class SlurmSlices implements AutoCloseable {
     private static final Pattern USER = Pattern.compile("[a-z_][a-z0-9_.-]{0,31}\\$?", Pattern.CASE_INSENSITIVE);
     /** How often a holder looks for its release file: the latency a release adds before the next job. */
     static final double HOLDER_POLL_S = 0.5;
+    /** How long after an Epilog's release a requeue waits before it looks at the job (its Epilog exits). */
+    static final long EPILOG_EXIT_MS = 3000;
     /** How long a requeue waits for the job's completion (its Epilog) to end and for Slurm to accept it. */
     private static final long REQUEUE_RETRY_MS = 120_000;
 
@@ -354,6 +356,14 @@ public final class SlurmSlices implements AutoCloseable {
         long until = System.currentTimeMillis() + REQUEUE_RETRY_MS;
         String last = "";
         boolean requeued = false;
+        // The Epilog that asked for this waits for its answer and then exits; Slurm gives no signal that
+        // it did, and may show the job ended before (a CI run requeued it that early, and Slurm started
+        // it again without its Prolog). So not before EPILOG_EXIT_MS after the answer.
+        try {
+            Thread.sleep(EPILOG_EXIT_MS);
+        } catch (InterruptedException e) {
+            return;
+        }
         while (System.currentTimeMillis() < until) {
             // Not while the job completes (its Epilog, which asked for this, still runs): Slurm accepts
             // that requeue but then starts the job again without its Prolog, so without a slice.
