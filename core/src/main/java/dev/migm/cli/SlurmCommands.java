@@ -5,7 +5,6 @@ import dev.migm.io.InvalidInputException;
 import dev.migm.service.ApiClient;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -413,23 +412,13 @@ final class SlurmCommands implements Runnable {
                             || ((Number) Files.getAttribute(f, "unix:uid", LinkOption.NOFOLLOW_LINKS)).longValue() != uid) {
                         continue;
                     }
-                    Optional<String> oom = OomClassifier.classify(tail(f, 64 * 1024));
+                    Optional<String> oom = OomClassifier.classify(dev.migm.exec.ProcessExecutor.tail(f, 64 * 1024));
                     if (oom.isPresent()) return Optional.of(oom.get().substring(oom.get().indexOf(": ") + 2));
                 } catch (IOException | RuntimeException e) {
                     // unreadable output: no evidence
                 }
             }
             return Optional.empty();
-        }
-
-        private static String tail(Path f, int max) throws IOException {
-            try (RandomAccessFile r = new RandomAccessFile(f.toFile(), "r")) {
-                long from = Math.max(0, r.length() - max);
-                byte[] b = new byte[(int) (r.length() - from)];
-                r.seek(from);
-                r.readFully(b);
-                return new String(b, StandardCharsets.UTF_8);
-            }
         }
     }
 

@@ -308,7 +308,8 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         }
     }
 
-    private static String tail(Path file, int bytes) {
+    /** The last {@code bytes} of a file as UTF-8 text; empty when it cannot be read. */
+    public static String tail(Path file, int bytes) {
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
             long from = Math.max(0, f.length() - bytes);
             byte[] b = new byte[(int) (f.length() - from)];
