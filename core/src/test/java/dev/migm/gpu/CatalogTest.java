@@ -14,9 +14,10 @@ final class CatalogTest {
     private final Catalog catalog = Catalog.builtin();
 
     @Test
-    void builtin_holdsTheSixModelsOfTheBriefWithH100VariantsApart() {
+    void builtin_holdsTheModelsOfTheBriefAndTheNewerOnes_withH100VariantsApart() {
         assertThat(catalog.models()).extracting(GpuModel::name).containsExactly("A100-SXM4-40GB", "A100-SXM4-80GB",
-                "A30-24GB", "H100-SXM5-80GB", "H100-PCIE-80GB", "H100-NVL-94GB", "H200-141GB");
+                "A30-24GB", "H100-SXM5-80GB", "H100-PCIE-80GB", "H100-NVL-94GB", "H200-141GB", "GH200-96GB",
+                "GH200-144GB", "B200-180GB", "GB200-186GB");
         // SXM and PCIe H100 differ in SM counts (mig-hardware.md 1.2): 132 vs 114 for 7g.80gb.
         assertThat(catalog.get("H100-80GB").profile("7g.80gb").sms()).isEqualTo(132);
         assertThat(catalog.get("H100-PCIe").profile("7g.80gb").sms()).isEqualTo(114);

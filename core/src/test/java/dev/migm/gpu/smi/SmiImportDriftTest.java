@@ -36,7 +36,7 @@ final class SmiImportDriftTest {
     @ParameterizedTest
     @ValueSource(strings = {"b200_lgip_pr166.txt", "b200_lgip_pr187.txt", "gb200_lgip_pr1303.txt",
             "gb200_lgip_issue227.txt", "gh200_lgip_pr139.txt", "h200_lgip_issue120.txt", "rtx-pro-6000_lgip_gke564.txt", "h100-80gb_lgip_jbarrow.txt", "h100-80gb_lgip_device580.txt", "h200_lgip_device580.txt",
-            "a100-sxm4-40gb_lgip_1.txt",
+            "a100-sxm4-40gb_lgip_1.txt", "gh200-96gb_lgip_kfcuanschutz.txt",
             "a30_lgip_1.txt", "h100-nvl_lgip_1.txt"})
     void everyRealTable_importsIntoAModelThePlannerCanUse(String file) {
         List<SmiParser.ProfileRow> rows = SmiParser.parseLgip(fixture(file), file);
@@ -55,13 +55,14 @@ final class SmiImportDriftTest {
     }
 
     @Test
-    void aPartialB200Table_estimatesTheWholeGpu_andSaysSo() {
-        // B200 (mig-parted PR #166): 4 of its 7 profiles. 1g profiles fit 7 times: 7 compute slices;
-        // 2-slice placements {0,2,4} and {0,2,4,6} borrowed from the shared table: 8 memory slices.
-        // Whole GPU scaled from the largest instance listed, 2g.45gb: 44.25 GiB x 8/2 = 177 GiB
-        // (181248 MiB), 36 SM x 7/2 = 126 SMs.
+    void aPartialTableOfAGpuTheCatalogLacks_estimatesTheWholeGpu_andSaysSo() {
+        // B200 (mig-parted PR #166) against a catalog without the B200: 4 of its 7 profiles. 1g
+        // profiles fit 7 times: 7 compute slices; 2-slice placements {0,2,4} and {0,2,4,6} borrowed
+        // from the shared table: 8 memory slices. Whole GPU scaled from the largest instance listed,
+        // 2g.45gb: 44.25 GiB x 8/2 = 177 GiB (181248 MiB), 36 SM x 7/2 = 126 SMs.
+        Catalog withoutB200 = Catalog.of(catalog.models().stream().filter(m -> !m.name().startsWith("B200")).toList());
         List<SmiParser.ProfileRow> rows = SmiParser.parseLgip(fixture("b200_lgip_pr166.txt"), "b200");
-        SmiImport.ImportedGpu g = SmiImport.models(rows, List.of(), catalog, "B200").getFirst();
+        SmiImport.ImportedGpu g = SmiImport.models(rows, List.of(), withoutB200, "B200").getFirst();
         assertThat(g.catalogMatch()).isEmpty();
         assertThat(g.model().name()).isEqualTo("B200");
         assertThat(g.model().computeSlices()).isEqualTo(7);
@@ -113,7 +114,9 @@ final class SmiImportDriftTest {
     @org.junit.jupiter.params.provider.CsvSource({"a100-sxm4-40gb_lgip_1.txt, A100-SXM4-40GB", "a30_lgip_1.txt, A30-24GB",
             "h100-nvl_lgip_1.txt, H100-NVL-94GB", "h100-80gb_lgip_jbarrow.txt, H100-SXM5-80GB",
             "h100-80gb_lgip_device580.txt, H100-SXM5-80GB", "h200_lgip_issue120.txt, H200-141GB",
-            "h200_lgip_device580.txt, H200-141GB"})
+            "h200_lgip_device580.txt, H200-141GB", "gh200-96gb_lgip_kfcuanschutz.txt, GH200-96GB",
+            "gh200_lgip_pr139.txt, GH200-144GB", "b200_lgip_pr166.txt, B200-180GB", "b200_lgip_pr187.txt, B200-180GB",
+            "gb200_lgip_pr1303.txt, GB200-186GB", "gb200_lgip_issue227.txt, GB200-186GB"})
     void everyCatalogGpuWithAPublicTranscript_isRecognisedFromIt(String file, String gpu) {
         // A100-80GB and H100 PCIe have no public -lgip transcript among the fixtures yet.
         List<SmiParser.ProfileRow> rows = SmiParser.parseLgip(fixture(file), file);
@@ -147,6 +150,35 @@ final class SmiImportDriftTest {
             assertThat(imported.model().profile(p.name().toString()).starts()).as(p.name().toString()).isEqualTo(p.starts());
         }
         assertThat(imported.differences()).anyMatch(d -> d.startsWith("1g.35gb has 32.50 GiB here, 32.25 GiB in the catalog"));
+    }
+
+    @Test
+    void theCompleteGh200Table_isTheCatalogsGh200_withNothingToSay() {
+        // The catalog's GH200 96GB was written from this table (kf-cuanschutz, 2024): every profile,
+        // id, size, SM and engine count agree, and the placements come from the catalog's Hopper table.
+        List<SmiParser.ProfileRow> rows = SmiParser.parseLgip(fixture("gh200-96gb_lgip_kfcuanschutz.txt"), "gh200");
+        SmiImport.ImportedGpu g = SmiImport.models(rows, List.of(), catalog, null).getFirst();
+        GpuModel gh200 = catalog.get("GH200");
+        assertThat(g.catalogMatch()).contains(gh200);
+        assertThat(g.differences()).isEmpty();
+        assertThat(SmiImport.matches(rows, gh200)).isTrue();
+        assertThat(g.model().profile("3g.48gb").starts()).containsExactly(0, 4);
+    }
+
+    @Test
+    void theFirstB200Driver_andTheRenamedGb200Profile_areStillTheirGpus_withWhatDiffersSaid() {
+        // B200's 1g.23gb read 22.00 GiB on the first public driver, 20.50 (the catalog's) later: 7.3%.
+        // GB200's profile ID 19 was 1g.24gb at 20.00 GiB before it became the catalog's 1g.23gb at
+        // 22.00: 9.1%, inside the 10% drift.
+        SmiImport.ImportedGpu b200 = SmiImport.models(SmiParser.parseLgip(fixture("b200_lgip_pr166.txt"), "b"),
+                List.of(), catalog, null).getFirst();
+        assertThat(b200.differences()).contains(
+                "1g.23gb has 22.00 GiB here, 20.50 GiB in the catalog (driver drift; using 22.00)",
+                "3 catalog profile(s) not in this table (an older driver or a partial output)");
+        SmiImport.ImportedGpu gb200 = SmiImport.models(SmiParser.parseLgip(fixture("gb200_lgip_pr1303.txt"), "g"),
+                List.of(), catalog, null).getFirst();
+        assertThat(gb200.catalogMatch()).map(GpuModel::name).contains("GB200-186GB");
+        assertThat(gb200.differences()).contains("profile ID 19 is 1g.24gb here, 1g.23gb in the catalog");
     }
 
     @Test
