@@ -12,9 +12,12 @@ import dev.migm.partition.Planner;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -36,7 +39,8 @@ final class SmiImportDriftTest {
     @ParameterizedTest
     @ValueSource(strings = {"b200_lgip_pr166.txt", "b200_lgip_pr187.txt", "gb200_lgip_pr1303.txt",
             "gb200_lgip_issue227.txt", "gh200_lgip_pr139.txt", "h200_lgip_issue120.txt", "rtx-pro-6000_lgip_gke564.txt", "h100-80gb_lgip_jbarrow.txt", "h100-80gb_lgip_device580.txt", "h200_lgip_device580.txt",
-            "a100-sxm4-40gb_lgip_1.txt", "gh200-96gb_lgip_kfcuanschutz.txt",
+            "a100-sxm4-40gb_lgip_1.txt", "gh200-96gb_lgip_kfcuanschutz.txt", "a100-sxm4-80gb_lgip_gpu7.txt",
+            "h100-pcie_lgip_scaleway570.txt",
             "a30_lgip_1.txt", "h100-nvl_lgip_1.txt"})
     void everyRealTable_importsIntoAModelThePlannerCanUse(String file) {
         List<SmiParser.ProfileRow> rows = SmiParser.parseLgip(fixture(file), file);
@@ -111,14 +115,15 @@ final class SmiImportDriftTest {
     }
 
     @ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource({"a100-sxm4-40gb_lgip_1.txt, A100-SXM4-40GB", "a30_lgip_1.txt, A30-24GB",
+    @CsvSource({"a100-sxm4-40gb_lgip_1.txt, A100-SXM4-40GB", "a30_lgip_1.txt, A30-24GB",
             "h100-nvl_lgip_1.txt, H100-NVL-94GB", "h100-80gb_lgip_jbarrow.txt, H100-SXM5-80GB",
             "h100-80gb_lgip_device580.txt, H100-SXM5-80GB", "h200_lgip_issue120.txt, H200-141GB",
             "h200_lgip_device580.txt, H200-141GB", "gh200-96gb_lgip_kfcuanschutz.txt, GH200-96GB",
             "gh200_lgip_pr139.txt, GH200-144GB", "b200_lgip_pr166.txt, B200-180GB", "b200_lgip_pr187.txt, B200-180GB",
-            "gb200_lgip_pr1303.txt, GB200-186GB", "gb200_lgip_issue227.txt, GB200-186GB"})
+            "gb200_lgip_pr1303.txt, GB200-186GB", "gb200_lgip_issue227.txt, GB200-186GB",
+            "a100-sxm4-80gb_lgip_gpu7.txt, A100-SXM4-80GB", "h100-pcie_lgip_scaleway570.txt, H100-PCIE-80GB"})
     void everyCatalogGpuWithAPublicTranscript_isRecognisedFromIt(String file, String gpu) {
-        // A100-80GB and H100 PCIe have no public -lgip transcript among the fixtures yet.
+        // Every catalog GPU appears here with a public or recorded transcript of its own.
         List<SmiParser.ProfileRow> rows = SmiParser.parseLgip(fixture(file), file);
         assertThat(SmiImport.bestMatch(rows, catalog)).map(GpuModel::name).contains(gpu);
     }
@@ -150,6 +155,14 @@ final class SmiImportDriftTest {
             assertThat(imported.model().profile(p.name().toString()).starts()).as(p.name().toString()).isEqualTo(p.starts());
         }
         assertThat(imported.differences()).anyMatch(d -> d.startsWith("1g.35gb has 32.50 GiB here, 32.25 GiB in the catalog"));
+    }
+
+    @Test
+    void everyCatalogGpu_hasATranscriptOfItsOwnAmongTheFixtures() throws NoSuchMethodException {
+        var recognised = getClass().getDeclaredMethod("everyCatalogGpuWithAPublicTranscript_isRecognisedFromIt",
+                String.class, String.class).getAnnotation(CsvSource.class).value();
+        var gpus = Arrays.stream(recognised).map(row -> row.split(",")[1].strip()).collect(Collectors.toSet());
+        assertThat(gpus).containsAll(catalog.models().stream().map(GpuModel::name).toList());
     }
 
     @Test
