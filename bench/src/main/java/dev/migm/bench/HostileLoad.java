@@ -115,6 +115,11 @@ public final class HostileLoad {
                         + " p50 %d ms, max %d ms%n", preload, preload + total, queueMs.size(), median(queueMs), max(queueMs),
                 metricsMs.size(), median(metricsMs), max(metricsMs));
         // (queue and /metrics polls run through the warm-up too)
+        long[] every = java.util.stream.LongStream.concat(Arrays.stream(sorted),
+                java.util.stream.Stream.concat(queueMs.stream(), metricsMs.stream()).mapToLong(ms -> ms * 1_000_000))
+                .sorted().toArray();
+        System.out.printf(Locale.ROOT, "every API request (the counted submits and every poll): %d, p50 %.1f ms, p99 %.1f ms,"
+                + " p99.9 %.1f ms%n", every.length, pct(every, 0.5), pct(every, 0.99), pct(every, 0.999));
         System.out.printf(Locale.ROOT, "daemon resident memory: %d MiB before the load, max %d MiB, %d MiB at the end%n",
                 rssBefore / 1024, rss.stream().mapToLong(Long::longValue).max().orElse(0) / 1024, rssKib(daemonPid) / 1024);
         try (ApiClient api = new ApiClient(socket)) {

@@ -29,8 +29,14 @@ import java.util.Set;
  *
  * <p>Contract: {@link #append} commits before it returns, and the engine appends a record before it
  * acts on it, so every transition is durable before it happens; {@link #submit} returns ids only
- * once the jobs are committed. One connection, used under this object's lock: the engine's thread
- * and the API's threads take turns (SQLite has one writer anyway).
+ * once the jobs are committed. One connection writes, under this object's lock: the engine's thread
+ * and the submits' committer take turns (SQLite has one writer anyway). The API's reads (the queue,
+ * a job, its attempts and events, counts, what was learned) go through a second, query-only
+ * connection under a lock of its own: in WAL mode a reader sees the last commit and neither waits
+ * for the writer nor holds it up, so listing 80,000 jobs does not delay a submit's commit (issue 14's
+ * load: submit p99 108 ms -> see BENCHMARKS section 19). A read made inside this object's lock (the
+ * engine's recovery in {@link #inOneTransaction}) uses the writing connection and sees its own
+ * uncommitted writes.
  *
  * <p>The schema is versioned ({@code PRAGMA user_version}) with ordered {@link #MIGRATIONS}: a
  * database of an older migm is upgraded in place, in one transaction; one of a newer migm is refused.
@@ -80,6 +86,9 @@ public final class NodeJournal implements Journal, AutoCloseable {
 
     private final Path file;
     private final Connection db;
+    /** The query-only connection of the API's reads, opened once the schema is current. */
+    private Connection reader;
+    private final Object readerLock = new Object();
     private final List<String> openingNotes = new ArrayList<>();
     /** Instances migm created and has not destroyed, by GPU (mirrors the instances table). */
     private final Map<Integer, Set<String>> liveInstances = new LinkedHashMap<>();
@@ -109,9 +118,15 @@ public final class NodeJournal implements Journal, AutoCloseable {
         NodeJournal j = new NodeJournal(file, c);
         try {
             j.prepare();
+            j.reader = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            try (Statement s = j.reader.createStatement()) {
+                s.execute("PRAGMA busy_timeout=10000");
+                s.execute("PRAGMA query_only=1");
+            }
         } catch (SQLException e) {
             try {
                 c.close();
+                if (j.reader != null) j.reader.close();
             } catch (SQLException ignored) {
                 // reported below
             }
@@ -578,8 +593,8 @@ public final class NodeJournal implements Journal, AutoCloseable {
                           long slotMib, double atS) {
     }
 
-    public synchronized List<JobRow> jobs(boolean includeEnded) {
-        return query("SELECT id, name, user, state, submitted_at, ended_at, attempts, need_mib, need_source, progress,"
+    public List<JobRow> jobs(boolean includeEnded) {
+        return read("SELECT id, name, user, state, submitted_at, ended_at, attempts, need_mib, need_source, progress,"
                 + " slot, reason, submission, idx FROM jobs" + (includeEnded ? "" : " WHERE state NOT IN"
                 + " ('done','failed','cancelled')") + " ORDER BY id", NodeJournal::jobRow);
     }
@@ -592,8 +607,8 @@ public final class NodeJournal implements Journal, AutoCloseable {
      * Jobs not ended and those that ended at or after {@code sinceS}, the newest {@code limit} of
      * them, with their attempts' highest peak and total energy (the live view's table).
      */
-    public synchronized List<JobSummary> recentJobs(double sinceS, int limit) {
-        List<JobSummary> rows = query("SELECT j.id, j.name, j.user, j.state, j.submitted_at, j.ended_at, j.attempts,"
+    public List<JobSummary> recentJobs(double sinceS, int limit) {
+        List<JobSummary> rows = read("SELECT j.id, j.name, j.user, j.state, j.submitted_at, j.ended_at, j.attempts,"
                 + " j.need_mib, j.need_source, j.progress, j.slot, j.reason, j.submission, j.idx,"
                 + " (SELECT max(peak_mib) FROM attempts a WHERE a.job = j.id),"
                 + " (SELECT total(energy_j) FROM attempts a WHERE a.job = j.id)"
@@ -604,8 +619,8 @@ public final class NodeJournal implements Journal, AutoCloseable {
         return rows;
     }
 
-    public synchronized Optional<JobRow> job(String id) {
-        return query("SELECT id, name, user, state, submitted_at, ended_at, attempts, need_mib, need_source, progress,"
+    public Optional<JobRow> job(String id) {
+        return read("SELECT id, name, user, state, submitted_at, ended_at, attempts, need_mib, need_source, progress,"
                 + " slot, reason, submission, idx FROM jobs WHERE id=?", NodeJournal::jobRow, id).stream().findFirst();
     }
 
@@ -617,8 +632,8 @@ public final class NodeJournal implements Journal, AutoCloseable {
                 r.getLong(13), r.getInt(14));
     }
 
-    public synchronized List<AttemptRow> attempts(String jobId) {
-        return query("SELECT job, number, gpu, instance, launched_at, start_progress, running_at, ended_at, outcome,"
+    public List<AttemptRow> attempts(String jobId) {
+        return read("SELECT job, number, gpu, instance, launched_at, start_progress, running_at, ended_at, outcome,"
                 + " detail, peak_mib, device, supervisor_pid, energy_j FROM attempts WHERE job=? ORDER BY number", r -> {
                     return new AttemptRow(r.getString(1), r.getInt(2), r.getInt(3), r.getString(4), r.getDouble(5),
                             r.getDouble(6), nullable(r, 7), nullable(r, 8), r.getString(9), r.getString(10),
@@ -632,14 +647,14 @@ public final class NodeJournal implements Journal, AutoCloseable {
         return r.wasNull() ? null : v;
     }
 
-    public synchronized Submission submission(long id) {
-        return query("SELECT id, user, source, cwd, text FROM submissions WHERE id=?", r -> new Submission(r.getLong(1),
+    public Submission submission(long id) {
+        return read("SELECT id, user, source, cwd, text FROM submissions WHERE id=?", r -> new Submission(r.getLong(1),
                 r.getString(2), r.getString(3), r.getString(4), r.getString(5)), id).getFirst();
     }
 
     /** What the estimators learned, oldest first; of one application, or of all when {@code app} is null. */
-    public synchronized List<Learned> learned(String app) {
-        return query("SELECT job, attempt, what, app, class, mib, slot_mib, at FROM history"
+    public List<Learned> learned(String app) {
+        return read("SELECT job, attempt, what, app, class, mib, slot_mib, at FROM history"
                         + (app == null ? "" : " WHERE app=?") + " ORDER BY at, rowid",
                 r -> new Learned(r.getString(1), r.getInt(2), r.getString(3), r.getString(4), r.getString(5),
                         r.getLong(6), r.getLong(7), r.getDouble(8)), app == null ? new Object[0] : new Object[] {app});
@@ -657,15 +672,15 @@ public final class NodeJournal implements Journal, AutoCloseable {
     }
 
     /** Counts of jobs by state. */
-    public synchronized Map<String, Integer> countsByState() {
+    public Map<String, Integer> countsByState() {
         Map<String, Integer> out = new LinkedHashMap<>();
-        query("SELECT state, count(*) FROM jobs GROUP BY state ORDER BY state", r -> out.put(r.getString(1), r.getInt(2)));
+        read("SELECT state, count(*) FROM jobs GROUP BY state ORDER BY state", r -> out.put(r.getString(1), r.getInt(2)));
         return out;
     }
 
     /** The most recent events, oldest first, at most {@code limit}; of one job if {@code jobId} is not null. */
-    public synchronized List<String> events(String jobId, int limit) {
-        List<String> out = new ArrayList<>(query("SELECT at, kind, text FROM events" + (jobId == null ? "" : " WHERE job=?")
+    public List<String> events(String jobId, int limit) {
+        List<String> out = new ArrayList<>(read("SELECT at, kind, text FROM events" + (jobId == null ? "" : " WHERE job=?")
                         + " ORDER BY seq DESC LIMIT " + Math.max(1, limit),
                 r -> String.format(java.util.Locale.ROOT, "%.1f %s", r.getDouble(1), r.getString(3)),
                 jobId == null ? new Object[0] : new Object[] {jobId}));
@@ -674,8 +689,8 @@ public final class NodeJournal implements Journal, AutoCloseable {
     }
 
     /** Who asked to cancel a job that had not ended (the last such request), if anyone did. */
-    public synchronized Optional<String> cancelRequestedBy(String jobId) {
-        List<String> by = query("SELECT text FROM events WHERE job=? AND kind='CancelRequested' ORDER BY seq DESC LIMIT 1",
+    public Optional<String> cancelRequestedBy(String jobId) {
+        List<String> by = read("SELECT text FROM events WHERE job=? AND kind='CancelRequested' ORDER BY seq DESC LIMIT 1",
                 r -> r.getString(1), jobId);
         if (by.isEmpty()) return Optional.empty();
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("by=(.*)]$").matcher(by.getFirst());
@@ -702,8 +717,22 @@ public final class NodeJournal implements Journal, AutoCloseable {
         T run() throws SQLException;
     }
 
+    /** A read of the API: on the query-only connection, unless this thread is inside the journal's lock. */
+    private <T> List<T> read(String sql, Rows<T> rows, Object... args) {
+        if (Thread.holdsLock(this)) {
+            return query(db, sql, rows, args);
+        }
+        synchronized (readerLock) {
+            return query(reader, sql, rows, args);
+        }
+    }
+
     private <T> List<T> query(String sql, Rows<T> rows, Object... args) {
-        try (PreparedStatement p = db.prepareStatement(sql)) {
+        return query(db, sql, rows, args);
+    }
+
+    private <T> List<T> query(Connection connection, String sql, Rows<T> rows, Object... args) {
+        try (PreparedStatement p = connection.prepareStatement(sql)) {
             bind(p, args);
             List<T> out = new ArrayList<>();
             try (ResultSet r = p.executeQuery()) {
@@ -823,6 +852,13 @@ public final class NodeJournal implements Journal, AutoCloseable {
             db.close();
         } catch (SQLException e) {
             // closing: nothing to do
+        }
+        synchronized (readerLock) {
+            try {
+                if (reader != null) reader.close();
+            } catch (SQLException e) {
+                // closing: nothing to do
+            }
         }
     }
 }
