@@ -6,6 +6,7 @@
 # at the end the journal must hold every acknowledged job.
 # Usage: bench/hostile-load.sh                       (10,000 queued, 1,000/s for 60 s, 20 clients)
 #        PRELOAD=1000 RATE=200 DURATION=10 bench/hostile-load.sh
+#        JFR=/tmp/daemon.jfr bench/hostile-load.sh      (also records the daemon with Flight Recorder)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PRELOAD=${PRELOAD:-10000}
@@ -19,9 +20,11 @@ dir=$(mktemp -d)
 trap 'kill -9 $(cat "$dir/home/daemon.lock" 2>/dev/null) 2>/dev/null || true; rm -rf "$dir"' EXIT
 export MIGM_HOME="$dir/home"
 root_jobs=(); [ "$(id -u)" = 0 ] && root_jobs=(--allow-root-jobs)
-./migm daemon --http-listen 127.0.0.1:0 "${root_jobs[@]}" > "$dir/d.out" 2>&1 &
+jfr_opts=(); [ -n "${JFR:-}" ] && jfr_opts=(env "JDK_JAVA_OPTIONS=-XX:StartFlightRecording=settings=profile")
+"${jfr_opts[@]}" ./migm daemon --http-listen 127.0.0.1:0 "${root_jobs[@]}" > "$dir/d.out" 2>&1 &
 until grep -q "migm daemon ready" "$dir/d.out"; do sleep 0.05; done
 http=$(grep -o "http [0-9.:]*" "$dir/d.out" | head -1 | cut -d' ' -f2)
 ./migm drain 0 >/dev/null
 "$JAVA_HOME/bin/java" -cp "bench/target/benchmarks.jar" dev.migm.bench.HostileLoad "$MIGM_HOME/migm.sock" "$http" \
   "$(cat "$MIGM_HOME/daemon.lock")" "$PRELOAD" "$RATE" "$DURATION" "$CLIENTS"
+if [ -n "${JFR:-}" ]; then "$JAVA_HOME/bin/jcmd" "$(cat "$MIGM_HOME/daemon.lock")" JFR.dump filename="$JFR" >/dev/null; fi

@@ -51,7 +51,9 @@ public final class ApiServer implements AutoCloseable {
     /** Largest piece of a log sent in one answer. */
     static final int MAX_LOG_CHUNK = 1 << 20;
 
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Leaves the response's stream open after a document, for the newline that ends it. */
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .disable(tools.jackson.core.StreamWriteFeature.AUTO_CLOSE_TARGET).build();
     private static final Pattern JOB = Pattern.compile("/v1/jobs/([0-9]{1,18})(/cancel|/logs)?");
     private static final Pattern GPU = Pattern.compile("/v1/gpus/([0-9]{1,5})/(drain|resume)");
     private static final Pattern HISTORY = Pattern.compile("/v1/history/([^/]{1,200})");
@@ -144,17 +146,6 @@ public final class ApiServer implements AutoCloseable {
         return "unknown";
     }
 
-    /** A response body written once and sent without another copy. */
-    private static final class Bytes extends java.io.ByteArrayOutputStream {
-        Bytes() {
-            super(8192);
-        }
-
-        java.nio.ByteBuffer buffer() {
-            return java.nio.ByteBuffer.wrap(buf, 0, count);
-        }
-    }
-
     private final class Routes extends Handler.Abstract {
         @Override
         public boolean handle(Request request, Response response, Callback callback) {
@@ -182,10 +173,16 @@ public final class ApiServer implements AutoCloseable {
             }
             response.setStatus(status);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-            Bytes out = new Bytes();
-            JSON.writeValue(out, body);
-            out.write('\n');
-            response.write(true, out.buffer(), callback);
+            // Written as it is generated (handlers run on virtual threads, so blocking here is fine): a
+            // listing of 80,000 jobs is never held whole in memory.
+            try (java.io.OutputStream out = Content.Sink.asOutputStream(response)) {
+                JSON.writeValue(out, body);
+                out.write('\n');
+            } catch (IOException | RuntimeException e) {
+                callback.failed(e);
+                return true;
+            }
+            callback.succeeded();
             return true;
         }
 

@@ -258,15 +258,22 @@ public final class NodeJournal implements Journal, AutoCloseable {
             }
             waitingSubmits.drainTo(batch);
             List<List<String>> ids = new ArrayList<>();
+            List<EngineRecord> records = List.of();
             try {
                 synchronized (this) {
+                    // The engine's buffered records ride along (they concern jobs already committed):
+                    // one transaction, one fsync, where there would be two waiting on each other.
+                    records = takePendingRecords();
+                    List<EngineRecord> carried = records;
                     transaction(() -> {
+                        write(carried);
                         for (PendingSubmit p : batch) ids.add(insertSubmission(p));
                         return null;
                     });
                 }
                 for (int i = 0; i < batch.size(); i++) batch.get(i).ids().complete(ids.get(i));
             } catch (RuntimeException e) {
+                returnPendingRecords(records);
                 for (PendingSubmit p : batch) p.ids().completeExceptionally(e);
             }
             batch.clear();
@@ -351,16 +358,30 @@ public final class NodeJournal implements Journal, AutoCloseable {
 
     /** Commits the records appended and not yet committed, in order (the service's ticker calls it too). */
     public synchronized void flush() {
-        List<EngineRecord> batch;
-        synchronized (pendingRecords) {
-            if (pendingRecords.isEmpty()) return;
-            batch = List.copyOf(pendingRecords);
-            pendingRecords.clear();
-        }
+        List<EngineRecord> batch = takePendingRecords();
+        if (batch.isEmpty()) return;
         transaction(() -> {
             write(batch);
             return null;
         });
+    }
+
+    private List<EngineRecord> takePendingRecords() {
+        synchronized (pendingRecords) {
+            if (pendingRecords.isEmpty()) return List.of();
+            List<EngineRecord> batch = List.copyOf(pendingRecords);
+            pendingRecords.clear();
+            return batch;
+        }
+    }
+
+    /** Puts back, in front and in order, records a failed commit took: the next flush tries them again. */
+    private void returnPendingRecords(List<EngineRecord> records) {
+        if (records.isEmpty()) return;
+        synchronized (pendingRecords) {
+            pendingRecords.addAll(0, records);
+            oldestPendingNanos = System.nanoTime();
+        }
     }
 
     /** Whether the engine acts outside the journal right after appending this record. */
@@ -373,6 +394,7 @@ public final class NodeJournal implements Journal, AutoCloseable {
     }
 
     private void write(List<EngineRecord> records) throws SQLException {
+        if (records.isEmpty()) return;
         double latest = Double.NEGATIVE_INFINITY;
         for (EngineRecord record : records) {
             apply(record);
