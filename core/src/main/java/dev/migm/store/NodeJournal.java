@@ -34,7 +34,7 @@ import java.util.Set;
  * a job, its attempts and events, counts, what was learned) go through a second, query-only
  * connection under a lock of its own: in WAL mode a reader sees the last commit and neither waits
  * for the writer nor holds it up, so listing 80,000 jobs does not delay a submit's commit (issue 14's
- * load: submit p99 108 ms -> see BENCHMARKS section 19). A read made inside this object's lock (the
+ * load, BENCHMARKS section 19). A read made inside this object's lock (the
  * engine's recovery in {@link #inOneTransaction}) uses the writing connection and sees its own
  * uncommitted writes.
  *
