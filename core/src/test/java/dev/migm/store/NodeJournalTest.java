@@ -85,6 +85,54 @@ final class NodeJournalTest {
     }
 
     @Test
+    void theApisReads_doNotWaitForTheWriter(@TempDir Path dir) throws Exception {
+        // Issue 14's load: a queue listing held the one connection's lock while submits waited to
+        // commit. Reads now go through a query-only connection: with the writer's lock held by another
+        // thread (a long commit), they still answer, and see what was committed.
+        try (NodeJournal j = NodeJournal.open(dir.resolve("journal.db"))) {
+            j.submit(1, "alice", "a.yaml", "/tmp", "text", List.of(new NodeJournal.NewJob("a")));
+            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            Thread writer = Thread.ofPlatform().start(() -> {
+                synchronized (j) {
+                    held.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            });
+            held.await();
+            try {
+                var read = java.util.concurrent.CompletableFuture.supplyAsync(() -> j.jobs(true));
+                assertThat(read.get(5, java.util.concurrent.TimeUnit.SECONDS)).extracting(NodeJournal.JobRow::name)
+                        .containsExactly("a");
+                assertThat(java.util.concurrent.CompletableFuture.supplyAsync(j::countsByState)
+                        .get(5, java.util.concurrent.TimeUnit.SECONDS)).containsEntry("submitted", 1);
+            } finally {
+                release.countDown();
+                writer.join();
+            }
+        }
+    }
+
+    @Test
+    void aSubmitsCommit_carriesTheEnginesBufferedRecords(@TempDir Path dir) {
+        // A record the engine does not act on waits up to MAX_PENDING_MS for a commit; the next
+        // submit's transaction takes it along (one fsync for both), so it is durable when that submit
+        // returns, with no flush in between.
+        try (NodeJournal j = NodeJournal.open(dir.resolve("journal.db"))) {
+            j.submit(1, "alice", "a.yaml", "/tmp", "text", List.of(new NodeJournal.NewJob("a")));
+            j.append(new EngineRecord.Submitted(1, spec("1")));
+            assertThat(NodeJournal.actsOnTheWorld(new EngineRecord.Submitted(1, spec("1")))).isFalse();
+            assertThat(j.events("1", 10)).as("buffered, not yet committed").isEmpty();
+            j.submit(2, "alice", "b.yaml", "/tmp", "text", List.of(new NodeJournal.NewJob("b")));
+            assertThat(j.events("1", 10)).hasSize(1).allSatisfy(e -> assertThat(e).contains("Submitted"));
+        }
+    }
+
+    @Test
     void anOlderSchemaIsUpgradedInPlace_keepingItsJobs(@TempDir Path dir) throws Exception {
         Path db = dir.resolve("journal.db");
         // A journal as the first schema wrote it (migration 1 only), with one job.
