@@ -52,7 +52,7 @@ public final class ApiServer implements AutoCloseable {
     static final int MAX_LOG_CHUNK = 1 << 20;
 
     /** Leaves the response's stream open after a document, for the newline that ends it. */
-    private static final JsonMapper JSON = JsonMapper.builder()
+    static final JsonMapper JSON = JsonMapper.builder()
             .disable(tools.jackson.core.StreamWriteFeature.AUTO_CLOSE_TARGET).build();
     private static final Pattern JOB = Pattern.compile("/v1/jobs/([0-9]{1,18})(/cancel|/logs)?");
     private static final Pattern GPU = Pattern.compile("/v1/gpus/([0-9]{1,5})/(drain|resume)");
@@ -299,7 +299,7 @@ public final class ApiServer implements AutoCloseable {
      * {@link #jobRow} plus {@code waiting_because}, without a map per job (a queue of 80,000 jobs
      * is polled once a second under issue 14's load; its garbage set the submits' GC pauses).
      */
-    private record QueueRows(List<NodeJournal.JobRow> jobs, Map<String, dev.migm.engine.Unplaceable> why)
+    record QueueRows(List<NodeJournal.JobRow> jobs, Map<String, dev.migm.engine.Unplaceable> why)
             implements tools.jackson.databind.JacksonSerializable {
         @Override
         public void serialize(tools.jackson.core.JsonGenerator g, tools.jackson.databind.SerializationContext ctx) {
@@ -333,7 +333,7 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    private static Map<String, Object> jobRow(NodeJournal.JobRow r) {
+    static Map<String, Object> jobRow(NodeJournal.JobRow r) {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("id", r.id());
         row.put("name", r.name());
