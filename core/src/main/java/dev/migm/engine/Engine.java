@@ -1235,7 +1235,31 @@ public final class Engine {
         if (job == null || job.state != State.QUEUED) {
             return Optional.empty();
         }
-        long need = job.need.mib();
+        Reason r = reason(job.need.mib(), job.need.source());
+        return Optional.of(new Unplaceable(jobId, job.need.mib(), r.largestNowMib(), r.blockers(), r.message()));
+    }
+
+    /**
+     * Why each of these jobs that waits does not run now, as {@link #explain}'s message: worked out
+     * once per distinct need in one call (the reason depends on the need and the GPUs, not on the
+     * job), so listing a queue of 80,000 jobs that need the same does not explain it 80,000 times.
+     */
+    public Map<String, String> waitingReasons(Collection<String> jobIds) {
+        Map<String, String> out = new HashMap<>();
+        Map<String, String> byNeed = new HashMap<>();
+        for (String id : jobIds) {
+            Job job = jobs.get(id);
+            if (job == null || job.state != State.QUEUED) continue;
+            String key = job.need.mib() + "|" + job.need.source();
+            out.put(id, byNeed.computeIfAbsent(key, k -> reason(job.need.mib(), job.need.source()).message()));
+        }
+        return out;
+    }
+
+    private record Reason(long largestNowMib, List<String> blockers, String message) {
+    }
+
+    private Reason reason(long need, String needSource) {
         long largestNow = 0;
         List<String> blockers = new ArrayList<>();
         for (Gpu gpu : gpus) {
@@ -1265,11 +1289,11 @@ public final class Engine {
                 }
             }
         }
-        String message = "needs " + need + " MiB (" + job.need.source() + "); the largest instance that could exist now"
+        String message = "needs " + need + " MiB (" + needSource + "); the largest instance that could exist now"
                 + " holds " + largestNow + " MiB"
                 + (blockers.isEmpty() ? "" : "; blocked by busy " + String.join(", ", blockers))
                 + (largestNow >= need ? "; it fits, but the policy holds it back (queue order or a reservation)" : "");
-        return Optional.of(new Unplaceable(jobId, need, largestNow, blockers, message));
+        return new Reason(largestNow, blockers, message);
     }
 
     /** Ends every job still waiting as failed with its explanation (the end of a simulation). */

@@ -287,7 +287,7 @@ public final class ApiServer implements AutoCloseable {
 
     private Map<String, Object> queue(boolean all) {
         List<NodeJournal.JobRow> jobs = service.journal().jobs(all);
-        Map<String, dev.migm.engine.Unplaceable> why = service.whyWaiting(jobs.stream()
+        Map<String, String> why = service.waitingReasons(jobs.stream()
                 .filter(r -> r.state().equals("queued")).map(NodeJournal.JobRow::id).toList());
         Map<String, Object> doc = doc("queue");
         doc.put("jobs", new QueueRows(jobs, why));
@@ -299,7 +299,7 @@ public final class ApiServer implements AutoCloseable {
      * {@link #jobRow} plus {@code waiting_because}, without a map per job (a queue of 80,000 jobs
      * is polled once a second under issue 14's load; its garbage set the submits' GC pauses).
      */
-    record QueueRows(List<NodeJournal.JobRow> jobs, Map<String, dev.migm.engine.Unplaceable> why)
+    record QueueRows(List<NodeJournal.JobRow> jobs, Map<String, String> why)
             implements tools.jackson.databind.JacksonSerializable {
         @Override
         public void serialize(tools.jackson.core.JsonGenerator g, tools.jackson.databind.SerializationContext ctx) {
@@ -319,8 +319,8 @@ public final class ApiServer implements AutoCloseable {
                 g.writeName("ended_at");
                 if (r.endedAtS() == null) g.writeNull(); else g.writeNumber(r.endedAtS());
                 g.writeStringProperty("reason", r.reason());
-                dev.migm.engine.Unplaceable u = why.get(r.id());
-                if (u != null) g.writeStringProperty("waiting_because", u.message());
+                String waiting = why.get(r.id());
+                if (waiting != null) g.writeStringProperty("waiting_because", waiting);
                 g.writeEndObject();
             }
             g.writeEndArray();

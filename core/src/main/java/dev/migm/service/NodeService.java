@@ -727,12 +727,8 @@ public final class NodeService implements AutoCloseable {
     }
 
     /** Why each of these waiting jobs does not run now, where the engine can say: one question for all. */
-    public Map<String, Unplaceable> whyWaiting(List<String> ids) {
-        return await(loop.ask(e -> {
-            Map<String, Unplaceable> out = new java.util.HashMap<>();
-            for (String id : ids) e.explain(id).ifPresent(u -> out.put(id, u));
-            return out;
-        }));
+    public Map<String, String> waitingReasons(List<String> ids) {
+        return await(loop.ask(e -> e.waitingReasons(ids)));
     }
 
     /** What the engine holds now (job states as the journal has them are also current). */

@@ -57,6 +57,30 @@ final class ExplainTest {
     }
 
     @Test
+    void aQueueListing_getsEachWaitingJobsExplanation_workedOutOncePerNeed() {
+        // As the first test, with two more jobs waiting behind: "big2" needs what "big" needs (its
+        // reason is the same text, worked out once), "mid" needs 15000 MiB (its own reason, and it
+        // could fit a 3g.20gb: the policy holds it back). The running "small" and an unknown id have none.
+        TraceJob small = Jobs.aJob("small").flat(3000).duration(100).build();
+        TraceJob big = Jobs.aJob("big").flat(30000).duration(100).build();
+        TraceJob big2 = Jobs.aJob("big2").flat(30000).duration(100).build();
+        TraceJob mid = Jobs.aJob("mid").flat(15000).duration(100).build();
+        Node node = Node.of("s2", small, big, big2, mid);
+        Engine engine = node.engine();
+        for (TraceJob j : List.of(small, big, big2, mid)) engine.handle(new EngineEvent.JobSubmitted(j.spec()));
+        engine.schedule();
+        node.time().runNextStep();
+        engine.schedule();
+        var reasons = engine.waitingReasons(List.of("small", "big", "big2", "mid", "nobody"));
+        assertThat(reasons).containsOnlyKeys("big", "big2", "mid");
+        for (String id : reasons.keySet()) {
+            assertThat(reasons.get(id)).as(id).isEqualTo(engine.explain(id).orElseThrow().message());
+        }
+        assertThat(reasons.get("big2")).isSameAs(reasons.get("big"));
+        assertThat(reasons.get("mid")).startsWith("needs 15000 MiB").contains("the policy holds it back");
+    }
+
+    @Test
     void forget_dropsAnEndedJob_andRefusesALiveOne() {
         // A driver that streams a long trace keeps only live jobs: "a" runs 10 s on an A100, "b"
         // waits behind nothing but is still running when "a" has ended.

@@ -2,7 +2,6 @@ package dev.migm.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.migm.engine.Unplaceable;
 import dev.migm.store.NodeJournal;
 import java.util.List;
 import java.util.Map;
@@ -20,8 +19,8 @@ final class QueueRowsTest {
                 "declared", 0.0, null, "", 3, 0);
         NodeJournal.JobRow ended = new NodeJournal.JobRow("8", "eval", "bob", "done", 1.0, 99.25, 2, 4864,
                 "history", 1.0, "gpu0:1g.5gb@6", "completed", 4, 1);
-        Unplaceable why = new Unplaceable("7", 20480, 9856, List.of("gpu0 drained"), "gpu0 is drained");
-        JsonNode rows = ApiServer.JSON.valueToTree(new ApiServer.QueueRows(List.of(waiting, ended), Map.of("7", why)));
+        JsonNode rows = ApiServer.JSON.valueToTree(new ApiServer.QueueRows(List.of(waiting, ended),
+                Map.of("7", "gpu0 is drained")));
 
         JsonNode expectedWaiting = ApiServer.JSON.valueToTree(ApiServer.jobRow(waiting));
         ((tools.jackson.databind.node.ObjectNode) expectedWaiting).put("waiting_because", "gpu0 is drained");
