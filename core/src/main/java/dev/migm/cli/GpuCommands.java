@@ -4,6 +4,7 @@ import dev.migm.gpu.Catalog;
 import dev.migm.gpu.GpuModel;
 import dev.migm.gpu.Instance;
 import dev.migm.io.InvalidInputException;
+import dev.migm.io.TextFiles;
 import dev.migm.gpu.Layout;
 import dev.migm.gpu.Layouts;
 import dev.migm.gpu.MigParted;
@@ -472,7 +473,7 @@ final class GpuCommands {
         @Override
         public Integer call() {
             if (!format.equals("mig-parted")) {
-                throw new InvalidInputException("export: unknown format '" + format + "' (supported: mig-parted)");
+                throw new InvalidInputException("export: unknown format " + TextFiles.quote(format) + " (supported: mig-parted)");
             }
             GpuModel model = Catalog.builtin().get(gpu);
             List<Layout> parsed = layouts.stream().map(l -> Layout.parse(model, l)).toList();
@@ -531,7 +532,7 @@ final class GpuCommands {
             }
             List<MigParted.DeviceEntry> entries = configs.get(chosen);
             if (entries == null) {
-                throw new InvalidInputException(file + ": no config '" + chosen + "' (has " + configs.keySet() + ")");
+                throw new InvalidInputException(file + ": no config " + TextFiles.quote(chosen) + " (has " + TextFiles.quote(String.join(", ", configs.keySet())) + ")");
             }
             if (gpus < 1 || gpus > 4096) {
                 throw new InvalidInputException("--gpus must be between 1 and 4096, got " + gpus);
@@ -539,7 +540,7 @@ final class GpuCommands {
             for (MigParted.DeviceEntry e : entries) {
                 for (int d : e.devices().orElse(List.of())) {
                     if (d < 0 || d >= gpus) {
-                        throw new InvalidInputException(file + ": config '" + chosen + "' names device " + d
+                        throw new InvalidInputException(file + ": config " + TextFiles.quote(chosen) + " names device " + d
                                 + ", but the node has " + gpus + " GPU(s) (--gpus); no device is dropped silently");
                     }
                 }

@@ -6,6 +6,7 @@ import dev.migm.gpu.GpuModel;
 import dev.migm.estimate.EstimatorChain;
 import dev.migm.estimate.InMemoryHistory;
 import dev.migm.io.InvalidInputException;
+import dev.migm.io.TextFiles;
 import dev.migm.report.Report;
 import dev.migm.schedule.PolicyRegistry;
 import dev.migm.sim.SimResult;
@@ -276,13 +277,13 @@ final class SimulateCommand implements Callable<Integer> {
                 try {
                     n = Integer.parseInt(nc[1].trim());
                 } catch (RuntimeException e) {
-                    throw new InvalidInputException("--gpu '" + text + "': expected MODEL:COUNT,...");
+                    throw new InvalidInputException("--gpu " + TextFiles.quote(text) + ": expected MODEL:COUNT,...");
                 }
                 if (n < 1 || n > 4096) {
-                    throw new InvalidInputException("--gpu '" + text + "': a count must be between 1 and 4096, got " + n);
+                    throw new InvalidInputException("--gpu " + TextFiles.quote(text) + ": a count must be between 1 and 4096, got " + n);
                 }
                 if (gpus.size() + n > 4096) {
-                    throw new InvalidInputException("--gpu '" + text + "': at most 4096 GPUs in all");
+                    throw new InvalidInputException("--gpu " + TextFiles.quote(text) + ": at most 4096 GPUs in all");
                 }
                 GpuModel m = Catalog.builtin().get(nc[0]);
                 for (int i = 0; i < n; i++) gpus.add(m);

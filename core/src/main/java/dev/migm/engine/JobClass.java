@@ -1,6 +1,7 @@
 package dev.migm.engine;
 
 import dev.migm.io.InvalidInputException;
+import dev.migm.io.TextFiles;
 import java.util.Locale;
 
 /** Workload classes; each has its own memory estimators (paper, "dynamic memory estimation"). */
@@ -11,7 +12,7 @@ public enum JobClass {
         try {
             return valueOf(text.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new InvalidInputException("unknown job class '" + text + "' (expected scientific, ml, llm or other)");
+            throw new InvalidInputException("unknown job class " + TextFiles.quote(text) + " (expected scientific, ml, llm or other)");
         }
     }
 

@@ -102,7 +102,7 @@ public final class MemoryExpression {
             try {
                 v = Double.parseDouble(text.substring(start, pos));
             } catch (NumberFormatException e) {
-                throw error("bad number '" + text.substring(start, pos) + "'");
+                throw error("bad number " + TextFiles.quote(text.substring(start, pos)));
             }
             return v * unit();
         }

@@ -103,7 +103,7 @@ public final class MigParted {
             JsonNode list = configEntry.getValue();
             String where = "mig-configs." + name;
             if (!list.isArray() || list.isEmpty()) {
-                throw new InvalidInputException(source + ": field '" + where + "': expected a non-empty list of entries");
+                throw new InvalidInputException(source + ": field " + TextFiles.quote(where) + ": expected a non-empty list of entries");
             }
             List<DeviceEntry> entries = new ArrayList<>();
             for (int k = 0; k < list.size(); k++) {
@@ -135,7 +135,7 @@ public final class MigParted {
 
     private static DeviceEntry entry(JsonNode node, String source, String where) {
         if (!node.isObject()) {
-            throw new InvalidInputException(source + ": field '" + where + "': expected a mapping");
+            throw new InvalidInputException(source + ": field " + TextFiles.quote(where) + ": expected a mapping");
         }
         rejectUnknown(node, ENTRY_FIELDS, source, where);
         JsonNode devices = node.get("devices");
@@ -199,7 +199,7 @@ public final class MigParted {
             }
         }
         if (!enabled.asBoolean() && !counts.isEmpty()) {
-            throw new InvalidInputException(source + ": field '" + where + "': mig-devices given with mig-enabled: false");
+            throw new InvalidInputException(source + ": field " + TextFiles.quote(where) + ": mig-devices given with mig-enabled: false");
         }
         return new DeviceEntry(deviceList, List.copyOf(filter), enabled.asBoolean(), counts);
     }

@@ -1,6 +1,7 @@
 package dev.migm.sim;
 
 import dev.migm.io.InvalidInputException;
+import dev.migm.io.TextFiles;
 import dev.migm.workload.TraceJob;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,7 +29,7 @@ public final class Suites {
 
     public static List<TraceJob> load(String name) {
         if (!NAMES.contains(name)) {
-            throw new InvalidInputException("unknown suite '" + name + "' (known: " + String.join(", ", NAMES) + ")");
+            throw new InvalidInputException("unknown suite " + TextFiles.quote(name) + " (known: " + String.join(", ", NAMES) + ")");
         }
         if (name.equals("alibaba")) {
             AlibabaTrace.Options options = AlibabaTrace.Options.defaults(dev.migm.gpu.Catalog.builtin().get("A100-40GB"))

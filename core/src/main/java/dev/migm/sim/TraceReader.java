@@ -248,8 +248,8 @@ public final class TraceReader {
                 }
                 String version = first.substring("# migm-trace".length()).strip();
                 if (!version.equals("v1")) {
-                    throw new InvalidInputException(source + ":1: unsupported trace version '" + version
-                            + "' (this build reads v1)");
+                    throw new InvalidInputException(source + ":1: unsupported trace version " + TextFiles.quote(version)
+                            + " (this build reads v1)");
                 }
                 magicSeen = true;
                 return null;

@@ -70,6 +70,21 @@ final class FuzzFindingsTest {
     }
 
     @Test
+    void aLongNumberOrTraceVersion_isQuotedCut_notEchoedWhole() {
+        // Found by the fuzzer's random seeds in a CI run (MemoryExpressionFuzzTestInputs/.../crash-816c...,
+        // TraceFuzzTestInputs/.../crash-7c6c...): a 600-character number and a 550-character trace
+        // version were echoed whole. Now quoted as every other piece of input: cut at 40 characters.
+        String number = "1e6161e4E11e1e64E1" + "1e4E11e1".repeat(70);
+        assertThatThrownBy(() -> MemoryExpression.bytes(number, Map.of())).isInstanceOf(InvalidInputException.class)
+                .satisfies(e -> org.assertj.core.api.Assertions.assertThat(e.getMessage()).hasSizeLessThan(200)
+                        .contains("bad number '1e6161e4E11e1e64E1").contains("...'"));
+        String trace = "# migm-trace v1" + "x ".repeat(300) + "\n";
+        assertThatThrownBy(() -> dev.migm.sim.TraceReader.parse(trace, "t.csv")).isInstanceOf(InvalidInputException.class)
+                .satisfies(e -> org.assertj.core.api.Assertions.assertThat(e.getMessage()).hasSizeLessThan(200)
+                        .startsWith("t.csv:1: unsupported trace version 'v1x x x").endsWith("...' (this build reads v1)"));
+    }
+
+    @Test
     void inputWithLineBreaks_isQuotedOnOneLine() {
         for (Runnable r : List.<Runnable>of(() -> Layout.parse(A100, "7g\n.4"), () -> ProfileName.parse("\n1c.3g.20gb"),
                 () -> Knobs.parse(List.of("G\n\nPUz=")),
