@@ -294,10 +294,25 @@ public final class ApiServer implements AutoCloseable {
         return doc;
     }
 
+    /** A job's row as the API shows it, in order: the one definition behind {@link #jobRow} and {@link QueueRows}. */
+    private static final List<Map.Entry<String, java.util.function.Function<NodeJournal.JobRow, Object>>> JOB_FIELDS = List.of(
+            Map.entry("id", NodeJournal.JobRow::id),
+            Map.entry("name", NodeJournal.JobRow::name),
+            Map.entry("user", NodeJournal.JobRow::user),
+            Map.entry("state", NodeJournal.JobRow::state),
+            Map.entry("attempts", NodeJournal.JobRow::attempts),
+            Map.entry("slot", NodeJournal.JobRow::slot),
+            Map.entry("estimate_mib", NodeJournal.JobRow::needMib),
+            Map.entry("estimate_source", NodeJournal.JobRow::needSource),
+            Map.entry("progress", NodeJournal.JobRow::progress),
+            Map.entry("submitted_at", NodeJournal.JobRow::submittedAtS),
+            Map.entry("ended_at", NodeJournal.JobRow::endedAtS),
+            Map.entry("reason", NodeJournal.JobRow::reason));
+
     /**
-     * The queue's rows, written field by field as the document is serialized: the same JSON as
-     * {@link #jobRow} plus {@code waiting_because}, without a map per job (a queue of 80,000 jobs
-     * is polled once a second under issue 14's load; its garbage set the submits' GC pauses).
+     * The queue's rows, written field by field as the document is serialized: {@link #jobRow} plus
+     * {@code waiting_because}, without a map per job (a queue of 80,000 jobs is polled once a second
+     * under issue 14's load; its garbage set the submits' GC pauses).
      */
     record QueueRows(List<NodeJournal.JobRow> jobs, Map<String, String> why)
             implements tools.jackson.databind.JacksonSerializable {
@@ -306,19 +321,17 @@ public final class ApiServer implements AutoCloseable {
             g.writeStartArray();
             for (NodeJournal.JobRow r : jobs) {
                 g.writeStartObject();
-                g.writeStringProperty("id", r.id());
-                g.writeStringProperty("name", r.name());
-                g.writeStringProperty("user", r.user());
-                g.writeStringProperty("state", r.state());
-                g.writeNumberProperty("attempts", r.attempts());
-                g.writeStringProperty("slot", r.slot());
-                g.writeNumberProperty("estimate_mib", r.needMib());
-                g.writeStringProperty("estimate_source", r.needSource());
-                g.writeNumberProperty("progress", r.progress());
-                g.writeNumberProperty("submitted_at", r.submittedAtS());
-                g.writeName("ended_at");
-                if (r.endedAtS() == null) g.writeNull(); else g.writeNumber(r.endedAtS());
-                g.writeStringProperty("reason", r.reason());
+                for (var field : JOB_FIELDS) {
+                    g.writeName(field.getKey());
+                    switch (field.getValue().apply(r)) {
+                        case null -> g.writeNull();
+                        case String text -> g.writeString(text);
+                        case Integer n -> g.writeNumber(n);
+                        case Long n -> g.writeNumber(n);
+                        case Double x -> g.writeNumber(x);
+                        case Object other -> throw new IllegalStateException("no JSON for " + other.getClass());
+                    }
+                }
                 String waiting = why.get(r.id());
                 if (waiting != null) g.writeStringProperty("waiting_because", waiting);
                 g.writeEndObject();
@@ -335,18 +348,7 @@ public final class ApiServer implements AutoCloseable {
 
     static Map<String, Object> jobRow(NodeJournal.JobRow r) {
         Map<String, Object> row = new LinkedHashMap<>();
-        row.put("id", r.id());
-        row.put("name", r.name());
-        row.put("user", r.user());
-        row.put("state", r.state());
-        row.put("attempts", r.attempts());
-        row.put("slot", r.slot());
-        row.put("estimate_mib", r.needMib());
-        row.put("estimate_source", r.needSource());
-        row.put("progress", r.progress());
-        row.put("submitted_at", r.submittedAtS());
-        row.put("ended_at", r.endedAtS());
-        row.put("reason", r.reason());
+        for (var field : JOB_FIELDS) row.put(field.getKey(), field.getValue().apply(r));
         return row;
     }
 
