@@ -403,8 +403,20 @@ public final class EmulatedGpuBackend implements LiveBackend {
 
     @Override
     public String closingNote() {
-        return "no instance left";
+        return keepInstances ? "instances left for the next start" : "no instance left";
     }
+
+    /**
+     * Leaves every instance in place at {@link #close} (a node service that stops: its next start
+     * adopts what runs and destroys the idle instances it made), where a run's end destroys the idle
+     * ones. An instance given up at a shutdown can be one an attempt was launched onto a moment
+     * before, whose process then fails to open its device: the attempt would be lost.
+     */
+    public synchronized void keepInstancesOnClose() {
+        keepInstances = true;
+    }
+
+    private boolean keepInstances;
 
     /** Destroys every instance no process uses (the end of a run) and stops the worker. */
     @Override
@@ -412,6 +424,7 @@ public final class EmulatedGpuBackend implements LiveBackend {
         worker.shutdownNow();
         energyJoules();
         saveCounters();
+        if (keepInstances) return;
         for (int g = 0; g < models.size(); g++) {
             if (wholeDevice.get(g) != null && EmulatedDevices.destroy(root, wholeDevice.get(g))) {
                 wholeDevice.set(g, null);

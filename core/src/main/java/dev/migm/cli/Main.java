@@ -28,7 +28,7 @@ import picocli.CommandLine.Command;
                 RunCommand.class, WorkloadCommand.class, ServiceCommands.Daemon.class, ServiceCommands.Submit.class,
                 ServiceCommands.Queue.class, ServiceCommands.Show.class, ServiceCommands.Cancel.class,
                 ServiceCommands.Logs.class, ServiceCommands.History.class, ServiceCommands.Replay.class, ServiceCommands.Drain.class,
-                ServiceCommands.Resume.class, SlurmCommands.class, DocsCommands.Completion.class, DocsCommands.Man.class,
+                ServiceCommands.Resume.class, SlurmCommands.class, JournalCommands.class, DocsCommands.Completion.class, DocsCommands.Man.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0;

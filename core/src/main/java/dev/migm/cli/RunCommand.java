@@ -113,6 +113,7 @@ final class RunCommand implements Callable<Integer> {
         boolean live = !json && !quiet && (view.equals("live")
                 || view.equals("auto") && System.console() != null && System.console().isTerminal());
         Path base = home(home);
+        prepareHome(base, home != null ? "--home" : System.getenv("MIGM_HOME") != null ? "MIGM_HOME" : "home");
         PrintWriter out = spec.commandLine().getOut();
         LiveBackends.Opened opened = LiveBackends.open(backendName, gpu, gpuCount, base, timeScale, nvmlLibrary,
                 json ? line -> { } : out::println, spec.commandLine().getErr(), dev.migm.emu.FaultInjector.NONE,
@@ -157,6 +158,16 @@ final class RunCommand implements Callable<Integer> {
         });
         Runtime.getRuntime().addShutdownHook(cleanup);
         try {
+            // The node's door, as the daemon's: needs no GPU here can hold, commands that cannot start.
+            dev.migm.service.Admission.Largest largest = dev.migm.service.Admission.largest(models,
+                    loop.ask(Engine::largestSlotsMib).get(30, TimeUnit.SECONDS));
+            dev.migm.exec.CommandCheck.User self = dev.migm.exec.CommandCheck.User.self();
+            for (SubmittedJob j : jobs) {
+                dev.migm.service.Admission.checkFits(file.toString(), j.toJobSpec(), j.name(), largest);
+                dev.migm.service.Admission.checkCanStart(file.toString(), j.name(), launch(j, emulated),
+                        runDir.toAbsolutePath(), self, System.getenv().getOrDefault("PATH",
+                                dev.migm.exec.CommandCheck.RESET_PATH));
+            }
             t0[0] = loop.timers().nowS();
             lastTickS = t0[0];
             for (SubmittedJob j : jobs) {
@@ -228,6 +239,35 @@ final class RunCommand implements Callable<Integer> {
             throw new InvalidInputException(option + ": expected between " + min + " s and " + max + " s, got " + text);
         }
         return s;
+    }
+
+    /**
+     * Makes sure {@code home} is a directory migm can use, creating it if needed: a path that is a
+     * file, or cannot be created, is refused in one line naming the option.
+     */
+    static void prepareHome(Path home, String option) {
+        if (Files.exists(home) && !Files.isDirectory(home)) {
+            throw new InvalidInputException(option + ": " + home + " is not a directory");
+        }
+        try {
+            Files.createDirectories(home);
+        } catch (java.io.IOException e) {
+            throw new InvalidInputException(option + ": cannot create " + home + " ("
+                    + (e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.getMessage()) + ")");
+        }
+        if (!Files.isWritable(home)) {
+            throw new InvalidInputException(option + ": " + home + " is not writable by " + System.getProperty("user.name"));
+        }
+    }
+
+    /** Refuses a group the system does not know ({@code getent group}), naming the option it came from. */
+    static void requireGroup(String group, String option) {
+        if (group.isBlank() || group.startsWith("-") || group.contains(":")
+                || dev.migm.io.Procs.output("getent", "group", group).isEmpty()) {
+            throw new InvalidInputException(option + ": no group " + dev.migm.io.TextFiles.quote(group) + " on this system"
+                    + " (getent group); create it (groupadd --system " + (group.matches("[A-Za-z0-9_.-]+") ? group
+                    : "NAME") + ") or leave the option out");
+        }
     }
 
     /** migm's home: {@code --home}, else {@code $MIGM_HOME}, else {@code ./.migm}. */

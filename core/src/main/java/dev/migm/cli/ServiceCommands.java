@@ -193,7 +193,20 @@ final class ServiceCommands {
             base = base.toAbsolutePath();
             Path sock = (socket != null ? socket : cfg.socket().orElse(base.resolve("migm.sock"))).toAbsolutePath();
             PrintWriter out = spec.commandLine().getOut();
-            Files.createDirectories(base);
+            // Everything the daemon will need later is checked before it takes anything over.
+            String group = socketGroup != null ? socketGroup : cfg.socketGroup().orElse(null);
+            if (group != null) RunCommand.requireGroup(group, socketGroup != null ? "--socket-group" : "socket_group");
+            Optional<String> admins = adminGroup != null ? Optional.of(adminGroup) : cfg.adminGroup();
+            if (admins.isPresent()) RunCommand.requireGroup(admins.get(), adminGroup != null ? "--admin-group" : "admin_group");
+            if (socket != null || cfg.socket().isPresent()) {
+                Path dir = sock.getParent();
+                if (!Files.isDirectory(dir)) {
+                    throw new InvalidInputException((socket != null ? "--socket" : "socket") + ": " + dir + " is not a"
+                            + " directory (create it with the permissions the socket's users need; systemd's"
+                            + " RuntimeDirectory does)");
+                }
+            }
+            RunCommand.prepareHome(base, home != null ? "--home" : "home");
             // One daemon per home: the lock is held for the daemon's life and released by the kernel when
             // it dies, however it dies; a socket left behind by a killed daemon is then stale.
             FileChannel lockFile = FileChannel.open(base.resolve("daemon.lock"), StandardOpenOption.CREATE,
@@ -220,8 +233,7 @@ final class ServiceCommands {
                 service = NodeService.start(new NodeService.Settings(base, opened.backend(), opened.emulated()
                         ? dev.migm.exec.Launches.helperCommand(Main.class.getName()) : List.of(),
                         policy != null ? policy : cfg.policy().orElse("migm"), scale,
-                        sampleS, graceS, NodeService.Access.forDaemon(allowRootJobs || cfg.allowRootJobs(),
-                        adminGroup != null ? Optional.of(adminGroup) : cfg.adminGroup()),
+                        sampleS, graceS, NodeService.Access.forDaemon(allowRootJobs || cfg.allowRootJobs(), admins),
                         new dev.migm.service.SlurmSlices.Settings(slurmRequeueOom || cfg.slurmRequeueOom(),
                                 slurmReconcileS != null ? slurmReconcileS : cfg.slurmReconcileS().orElse(
                                         dev.migm.service.SlurmSlices.Settings.DEFAULTS.reconcileS()))));
@@ -232,11 +244,12 @@ final class ServiceCommands {
             service.recoveryReport().forEach(line -> out.println("recovery: " + line));
             ApiServer api;
             try {
-                api = ApiServer.start(service, sock, socketGroup != null ? socketGroup : cfg.socketGroup().orElse(null));
+                api = ApiServer.start(service, sock, group);
             } catch (IOException e) {
                 service.close();
                 opened.close();
-                throw new InvalidInputException(sock + ": cannot serve the API: " + e.getMessage());
+                throw new InvalidInputException(sock + ": cannot serve the API: " + (e.getMessage() == null
+                        ? e.getClass().getSimpleName() : e.getMessage()));
             }
             // The HTTP view is a window, not the service: a port someone else holds costs the metrics,
             // not the node's jobs.
@@ -282,7 +295,7 @@ final class ServiceCommands {
 
         @Override
         int talk(ApiClient api) {
-            String text = TextFiles.read(file);
+            String text = TextFiles.read(file, dev.migm.spec.BatchFile.MAX_BYTES);
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("source", file.toString());
             body.put("cwd", Path.of("").toAbsolutePath().toString());

@@ -93,8 +93,12 @@ final class SlurmCommands implements Runnable {
         Path scripts;
 
         @Option(names = "--install", description = "write prolog.sh, taskprolog.sh and epilog.sh into --scripts (and env/"
-                + " for the jobs' environments)")
+                + " for the jobs' environments), and job_submit.lua into --lua-dir")
         boolean install;
+
+        @Option(names = "--lua-dir", description = "where slurmctld reads job_submit.lua: the directory of slurm.conf"
+                + " (default: that of $SLURM_CONF, else /etc/slurm)")
+        Path luaDir;
 
         @Override
         public Integer call() throws IOException {
@@ -115,9 +119,16 @@ final class SlurmCommands implements Runnable {
                 return Main.FOUND_A_PROBLEM;
             }
             long total = 0;
+            long largest = 0;
+            java.util.TreeSet<Long> sizes = new java.util.TreeSet<>();
             List<String> models = new ArrayList<>();
             for (Map<?, ?> g : ServiceCommands.maps(answer.get("gpus"))) {
-                total += ((Number) g.get("largest_instance_mib")).longValue();
+                long l = ((Number) g.get("largest_instance_mib")).longValue();
+                total += l;
+                largest = Math.max(largest, l);
+                if (g.get("instance_sizes_mib") instanceof List<?> s) {
+                    for (Object o : s) sizes.add(((Number) o).longValue());
+                }
                 models.add(String.valueOf(g.get("model")));
             }
             Path dir = scripts.toAbsolutePath();
@@ -128,11 +139,23 @@ final class SlurmCommands implements Runnable {
             out.println("Prolog=" + dir.resolve("prolog.sh"));
             out.println("TaskProlog=" + dir.resolve("taskprolog.sh"));
             out.println("Epilog=" + dir.resolve("epilog.sh"));
+            out.println("JobSubmitPlugins=lua");
             out.println("# on this node's NodeName line:");
             out.println("NodeName=" + node + " Gres=gpumem:" + total + "M");
             out.println("# gres.conf");
             out.println("NodeName=" + node + " Name=gpumem Count=" + total + "M");
-            if (install) install(dir);
+            out.println("# sizes users may ask for (--gres=gpumem:SIZE; a job gets the smallest instance that holds it): "
+                    + String.join(", ", sizes.stream().map(s -> s + "M").toList()));
+            if (install) {
+                install(dir);
+                Path lua = (luaDir != null ? luaDir : Path.of(Optional.ofNullable(System.getenv("SLURM_CONF"))
+                        .filter(c -> !c.isBlank()).map(c -> Path.of(c).toAbsolutePath().getParent().toString())
+                        .orElse("/etc/slurm"))).resolve("job_submit.lua");
+                Files.createDirectories(lua.getParent());
+                script(lua, jobSubmitLua(largest, List.copyOf(sizes)));
+                out.println("# installed " + lua + " (JobSubmitPlugins=lua): refuses at submit a gpumem above " + largest
+                        + "M; on a cluster of several GPU models, install it from a node of the largest");
+            }
             return Main.OK;
         }
 
@@ -182,6 +205,63 @@ final class SlurmCommands implements Runnable {
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }
+    }
+
+    /**
+     * slurmctld's {@code job_submit/lua} filter: refuses at submit (and at a user's modification) a
+     * gpumem larger than any MIG instance of the node's GPUs holds, with the sizes users may ask for,
+     * so that such a job never reaches a Prolog. Slurm counts gpumem in bytes; a count without a
+     * suffix is bytes, K/M/G/T/P multiply by powers of 1024 (gres.conf.5). Root's modifications pass
+     * (migm's own OOM requeue sets the next size with {@code scontrol update}; an admin may set any).
+     */
+    static String jobSubmitLua(long largestMib, List<Long> sizesMib) {
+        return """
+                -- job_submit/lua for migm (written by migm slurm config): a job's gpumem must fit one MIG
+                -- instance of this cluster's GPUs, or no node can give it a slice.
+                local LARGEST_MIB = %d
+                local SIZES = "%s"
+                local UNITS = { K = 1024, M = 1048576, G = 1073741824, T = 1099511627776, P = 1125899906842624 }
+
+                -- The gpumem of a TRES string such as "gres:gpumem:20G" or "gres/gpumem:20G" in bytes;
+                -- nil without one, -1 for a count that is not a number with a unit.
+                local function gpumem_bytes(spec)
+                  if spec == nil then return nil end
+                  for item in string.gmatch(spec, "[^,]+") do
+                    local rest = string.match(item, "^gres[:/]gpumem[:=](.+)$") or string.match(item, "^gpumem[:=](.+)$")
+                    if rest ~= nil then
+                      local count = string.match(rest, "([^:]+)$")
+                      local number, unit = string.match(count, "^(%%d+)([KMGTP]?)$")
+                      if number == nil then return -1 end
+                      local bytes = tonumber(number)
+                      if unit ~= "" then bytes = bytes * UNITS[unit] end
+                      return bytes
+                    end
+                  end
+                  return nil
+                end
+
+                local function check(job_desc)
+                  for _, field in ipairs({ "tres_per_node", "tres_per_job", "tres_per_task", "tres_per_socket" }) do
+                    local bytes = gpumem_bytes(job_desc[field])
+                    if bytes ~= nil and (bytes < 0 or bytes > LARGEST_MIB * 1048576) then
+                      slurm.log_user("migm: gpumem " .. tostring(job_desc[field]) .. " is more than any one MIG instance"
+                        .. " holds (the largest is " .. LARGEST_MIB .. "M); a job runs on one GPU: ask for one of "
+                        .. SIZES)
+                      return slurm.ERROR
+                    end
+                  end
+                  return slurm.SUCCESS
+                end
+
+                function slurm_job_submit(job_desc, part_list, submit_uid)
+                  return check(job_desc)
+                end
+
+                function slurm_job_modify(job_desc, job_rec, part_list, modify_uid)
+                  if modify_uid == 0 then return slurm.SUCCESS end
+                  return check(job_desc)
+                end
+                """.formatted(largestMib, String.join(", ", sizesMib.stream().map(s -> s + "M").toList()));
     }
 
     /** This migm, as a command line: the running JVM, its class path and the CLI's main class. */
@@ -284,6 +364,9 @@ final class SlurmCommands implements Runnable {
             try {
                 while (true) {
                     ApiClient.Answer a = post("/v1/slurm/prepare", body);
+                    if (a.status() == dev.migm.service.SlurmSlices.USERS_REQUEST) {
+                        return refuse(a.error());
+                    }
                     if (!a.ok()) {
                         err().println("migm slurm prolog: job " + job + ": " + a.error());
                         comment("migm: " + a.error());
@@ -322,6 +405,24 @@ final class SlurmCommands implements Runnable {
                 comment("migm: the node's daemon cannot be reached");
                 return Main.FOUND_A_PROBLEM;
             }
+        }
+
+        /**
+         * A request the node can never serve as asked (the user's, not the node's fault): the job is
+         * cancelled with the reason as its comment ({@code scontrol show job}, {@code squeue -o %k}),
+         * its tasks, should one start before the cancel lands, see no GPU and print the reason, and
+         * the Prolog exits 0, so Slurm keeps the node in service (a failing Prolog drains it).
+         */
+        private int refuse(String why) throws IOException {
+            err().println("migm slurm prolog: job " + job + " refused: " + why);
+            comment("migm: refused: " + why);
+            writeEnv(List.of("export CUDA_VISIBLE_DEVICES=", "print migm: this job was refused: " + why.replace('\n', ' ')));
+            try {
+                slurmCommand("scancel", job);
+            } catch (IOException e) {
+                err().println("migm slurm prolog: job " + job + ": could not cancel it: " + e.getMessage());
+            }
+            return Main.OK;
         }
 
         private void writeEnv(List<?> lines) throws IOException {
@@ -430,22 +531,30 @@ final class SlurmCommands implements Runnable {
 
     /** {@code scontrol ARGS}'s output; an IOException with its message when it fails. */
     static String scontrol(String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("scontrol"));
-        cmd.addAll(List.of(args));
+        String[] all = new String[args.length + 1];
+        all[0] = "scontrol";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return slurmCommand(all);
+    }
+
+    /** A Slurm command's output ({@code scontrol}, {@code scancel}); an IOException with its message when it fails. */
+    static String slurmCommand(String... command) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(command));
+        String[] args = java.util.Arrays.copyOfRange(command, 1, command.length);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         try {
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                throw new IOException("scontrol " + String.join(" ", args) + " did not answer in 30 s");
+                throw new IOException(command[0] + " " + String.join(" ", args) + " did not answer in 30 s");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted");
         }
         if (p.exitValue() != 0) {
-            throw new IOException(String.format(Locale.ROOT, "scontrol %s: %s", String.join(" ", args),
+            throw new IOException(String.format(Locale.ROOT, "%s %s: %s", command[0], String.join(" ", args),
                     out.strip().lines().findFirst().orElse("exit status " + p.exitValue())));
         }
         return out;

@@ -281,101 +281,112 @@ public interface FaultInjector {
     }
 
     /**
-     * Every fault at random from a seed, for the chaos test: each create fails with
-     * {@code INSUFFICIENT_RESOURCES} (another tool took the slices) and each destroy with
-     * {@code IN_USE} (an instance that stays in use after its process exits) with probability
-     * {@code rate}; each plan is stuck with probability {@code rate / 2}, answering {@link #STUCK_S}
-     * modelled seconds late (past the engine's reconfiguration time-out, 60 s); and each GPU falls off
-     * the bus at random, on average once per {@link #MEAN_LOSS_GAP_S} / ({@code 10 * rate}) seconds of
-     * wall time, for 1 to 3 s. Decisions come from the seed in the order they are asked (so runs
-     * differ with the machine's timing, as real faults do); losses follow a schedule fixed by the seed.
+     * Every fault from a seeded schedule, for the chaos test: the faults come at chosen operations, not
+     * at chosen times, so that the same seed injects the same faults whether the machine is quiet or
+     * loaded (a run on a busy machine does fewer operations per second, not other ones). Per kind, the
+     * operations counted are: creates ({@code fail-create}: {@code INSUFFICIENT_RESOURCES}, as when
+     * another tool took the slices), destroys ({@code fail-destroy}: {@code IN_USE}, an instance still
+     * in use after its process exits), and the engine's plans ({@code stuck}: answered
+     * {@link #STUCK_S} modelled seconds late, past the engine's 60 s time-out; {@code lose-gpu}: the
+     * plan's GPU falls off the bus for 1 to 3 s of wall time from then). Each kind's first fault comes
+     * at one of its first {@link #FIRST_WITHIN} operations; later ones follow at geometric gaps
+     * (mean {@code 1 / rate} operations; {@code 2 / rate} for stuck plans, {@code 3 / rate} for
+     * losses). Mode changes are never delayed here (their time-out is 600 s).
      */
     final class Chaos implements FaultInjector {
         static final double DEFAULT_RATE = 0.1;
         /** How late a stuck plan answers, modelled seconds: past the engine's 60 s time-out. */
         public static final double STUCK_S = 90;
-        /** Mean wall seconds between a GPU's losses at rate 0.1. */
-        static final double MEAN_LOSS_GAP_S = 20;
+        /** Each kind's first fault comes at one of its first this many operations. */
+        static final int FIRST_WITHIN = 3;
 
-        private final SplittableRandom random;
-        private final double rate;
         private final Log log;
-        private final long startNanos = System.nanoTime();
-        /** Per GPU, loss windows in nanoseconds from the start, drawn on first use. */
-        private final java.util.Map<Integer, List<long[]>> losses = new java.util.HashMap<>();
-        /** Per GPU, the start of the loss window last seen and its fault id. */
-        private final java.util.Map<Integer, String[]> lossIds = new java.util.HashMap<>();
-        private final long seed;
+        private final SplittableRandom random;
+        private final Schedule creates;
+        private final Schedule destroys;
+        private final Schedule stuck;
+        private final Schedule losses;
+        /** Per GPU, the wall time (nanoTime) its current loss ends, and the loss's fault id. */
+        private final java.util.Map<Integer, Long> lostUntil = new java.util.HashMap<>();
+        private final java.util.Map<Integer, String> lossIds = new java.util.HashMap<>();
 
         Chaos(long seed, double rate, Log log) {
-            this.seed = seed;
-            this.random = new SplittableRandom(seed);
-            this.rate = rate;
             this.log = log;
+            this.random = new SplittableRandom(seed);
+            this.creates = new Schedule(new SplittableRandom(seed * 31 + 1), rate);
+            this.destroys = new Schedule(new SplittableRandom(seed * 31 + 2), rate);
+            this.stuck = new Schedule(new SplittableRandom(seed * 31 + 3), rate / 2);
+            this.losses = new Schedule(new SplittableRandom(seed * 31 + 4), rate / 3);
+        }
+
+        /** The operations of one kind that fail: counted from 1, the first within {@link #FIRST_WITHIN}. */
+        private static final class Schedule {
+            private final SplittableRandom random;
+            private final double p;
+            private long count;
+            private long next;
+
+            Schedule(SplittableRandom random, double p) {
+                this.random = random;
+                this.p = p;
+                this.next = p > 0 ? 1 + random.nextInt(FIRST_WITHIN) : Long.MAX_VALUE;
+            }
+
+            /** Counts one operation; whether it is one that fails. */
+            boolean fails() {
+                if (++count != next) return false;
+                // Geometric gap: the number of operations up to and including the next failure.
+                next += p >= 1 ? 1 : 1 + (long) Math.floor(Math.log(1 - random.nextDouble()) / Math.log(1 - p));
+                return true;
+            }
         }
 
         @Override
         public synchronized Optional<String> onCreate(int gpu, Instance instance) {
-            if (random.nextDouble() >= rate) return Optional.empty();
+            if (!creates.fails()) return Optional.empty();
             return Optional.of("NVML_ERROR_INSUFFICIENT_RESOURCES: create " + instance + " (injected fault "
                     + log.record("fail-create", gpu, instance.toString()) + ")");
         }
 
         @Override
         public synchronized Optional<String> onDestroy(int gpu, Instance instance) {
-            if (random.nextDouble() >= rate) return Optional.empty();
+            if (!destroys.fails()) return Optional.empty();
             return Optional.of("NVML_ERROR_IN_USE: destroy " + instance + " (injected fault "
                     + log.record("fail-destroy", gpu, instance.toString()) + ")");
         }
 
-        /**
-         * Mode changes are not stuck here: their time-out (600 s) is ten times a plan's, and a
-         * change late by less is only slow.
-         */
         @Override
         public double extraModeChangeDelayS(int gpu, long ticket) {
             return 0;
         }
 
-        /** Only the engine's plans get stuck: the node service's clean-up at start waits for its answer. */
+        /**
+         * Only the engine's plans count (ticket above 0): the node service's clean-up at start waits
+         * for its answer. A plan may start its GPU's loss; it is itself answered as usual.
+         */
         @Override
         public synchronized double extraDelayS(int gpu, long ticket) {
-            if (ticket == 0 || random.nextDouble() >= rate / 2) return 0;
+            if (ticket == 0) return 0;
+            if (losses.fails() && lost(gpu).isEmpty()) {
+                long lengthMs = 1000 + random.nextInt(2001);
+                lostUntil.put(gpu, System.nanoTime() + lengthMs * 1_000_000);
+                lossIds.put(gpu, log.record("lose-gpu", gpu, "lost for " + lengthMs + " ms"));
+            }
+            if (!stuck.fails()) return 0;
             log.record("stuck", gpu, "ticket=" + ticket + " " + STUCK_S + "s");
             return STUCK_S;
         }
 
         @Override
         public synchronized Optional<String> lost(int gpu) {
-            if (rate == 0) return Optional.empty();
-            List<long[]> windows = losses.computeIfAbsent(gpu, g -> schedule(new SplittableRandom(seed * 31 + g)));
-            long now = System.nanoTime() - startNanos;
-            for (long[] w : windows) {
-                if (now >= w[0] && now < w[1]) {
-                    String[] seen = lossIds.get(gpu);
-                    if (seen == null || !seen[0].equals(Long.toString(w[0]))) {
-                        seen = new String[] {Long.toString(w[0]), log.record("lose-gpu", gpu,
-                                "lost for " + (w[1] - w[0]) / 1_000_000 + " ms")};
-                        lossIds.put(gpu, seen);
-                    }
-                    return Optional.of(seen[1]);
-                }
+            Long until = lostUntil.get(gpu);
+            if (until == null) return Optional.empty();
+            if (System.nanoTime() >= until) {
+                lostUntil.remove(gpu);
+                lossIds.remove(gpu);
+                return Optional.empty();
             }
-            return Optional.empty();
-        }
-
-        /** A GPU's loss windows over the next hour: exponential gaps, 1 to 3 s each. */
-        private List<long[]> schedule(SplittableRandom r) {
-            List<long[]> out = new ArrayList<>();
-            double meanGapS = MEAN_LOSS_GAP_S * DEFAULT_RATE / rate;
-            double t = 0;
-            while (t < 3600) {
-                t += -meanGapS * Math.log(1 - r.nextDouble());
-                double length = 1 + 2 * r.nextDouble();
-                out.add(new long[] {(long) (t * 1e9), (long) ((t + length) * 1e9)});
-                t += length;
-            }
-            return out;
+            return Optional.of(lossIds.get(gpu));
         }
     }
 }

@@ -242,6 +242,8 @@ public final class Engine {
     private long rejectedSubmits;
     private long migModeChanges;
     private boolean dirty = true;
+    /** Set by {@link #stopLaunching}: nothing new starts. */
+    private boolean stopping;
 
     /** Wake-up asked for by the policy and not yet delivered (infinity when none). */
     private double pendingWakeS = Double.POSITIVE_INFINITY;
@@ -378,7 +380,7 @@ public final class Engine {
                             "no answer from the GPU in " + settings.migModeChangeTimeoutS() + " s")));
                 } else if (pending.containsKey(t.ticket())) {
                     reconfigured(new EngineEvent.ReconfigurationFinished(t.gpu(), t.ticket(), Optional.of(
-                            "no answer from the GPU in " + settings.reconfigureTimeoutS() + " s")));
+                            TIMED_OUT + settings.reconfigureTimeoutS() + " s")));
                 }
             }
             case EngineEvent.TimeLimitReached t -> {
@@ -606,8 +608,28 @@ public final class Engine {
         Job job = new Job(spec, nextSeq++);
         journal.append(new EngineRecord.Submitted(clock.nowS(), spec));
         jobs.put(spec.id(), job);
-        job.need = memory.initial(spec);
+        Optional<String> unestimable = estimateFirst(job);
+        if (unestimable.isPresent()) {
+            fail(job, unestimable.get());
+            return;
+        }
         enqueue(job, 1, 0.0);
+    }
+
+    /**
+     * Sets the need of a job's first attempt from the memory policy; the reason the job cannot run
+     * when the policy cannot estimate it (parameters its estimators cannot use: refused at every door
+     * of a node, so only a record of an older migm brings one here). The job then fails, and nothing
+     * else in the engine is held up by it.
+     */
+    private Optional<String> estimateFirst(Job job) {
+        try {
+            job.need = memory.initial(job.spec);
+            return Optional.empty();
+        } catch (RuntimeException e) {
+            job.need = new MemoryPolicy.Need(0, "");
+            return Optional.of("its memory cannot be estimated: " + e.getMessage());
+        }
     }
 
     /**
@@ -635,13 +657,22 @@ public final class Engine {
         Job job = new Job(spec, nextSeq++);
         job.attempts.addAll(attempts);
         job.lastReason = lastReason;
-        job.need = needMib > 0 ? new MemoryPolicy.Need(needMib, needSource) : memory.initial(spec);
+        Optional<String> unestimable = Optional.empty();
+        if (needMib > 0) {
+            job.need = new MemoryPolicy.Need(needMib, needSource);
+        } else {
+            unestimable = estimateFirst(job);
+        }
         if (!attempts.isEmpty()) {
             job.firstLaunchS = attempts.getFirst().launchS();
         }
         journal.append(new EngineRecord.Recovered(clock.nowS(), spec, attempts, running, job.need.mib(),
                 job.need.source(), progress, lastReason));
         jobs.put(spec.id(), job);
+        if (unestimable.isPresent() && !running) {
+            fail(job, unestimable.get());
+            return;
+        }
         if (!running) {
             enqueue(job, attempts.size() + 1, progress);
             return;
@@ -722,7 +753,14 @@ public final class Engine {
                 continue;
             }
             QueuedJob q = job.queued;
-            MemoryPolicy.Need need = q.attempt() == 1 ? memory.initial(job.spec) : job.need;
+            MemoryPolicy.Need need = job.need;
+            if (q.attempt() == 1) {
+                try {
+                    need = memory.initial(job.spec);
+                } catch (RuntimeException e) {
+                    // estimated once already: it keeps that estimate
+                }
+            }
             RuntimeExpectation expected = runtime.expect(job.spec);
             if (need.mib() == job.need.mib() && expected.equals(q.runtime())) {
                 continue;
@@ -744,7 +782,12 @@ public final class Engine {
         Gpu gpu = gpus.get(r.gpu());
         Pending p = pending.remove(r.ticket());
         if (p == null) {
+            answeredLate(r);
             return; // answered after its time-out: already handled as a failure
+        }
+        if (r.failure().isPresent() && r.failure().get().startsWith(TIMED_OUT)) {
+            // The GPU may still carry the plan out: its answer is awaited to know what it created.
+            timedOut.put(r.ticket(), p);
         }
         gpu.reconfiguring = false;
         gpu.creating.clear();
@@ -778,8 +821,40 @@ public final class Engine {
         if (p.job != null && p.job.cancelledBy != null) {
             gpu.occupants.remove(p.target);
             cancelled(p.job, "cancelled by " + p.job.cancelledBy);
+        } else if (p.job != null && stopping) {
+            gpu.occupants.remove(p.target);
+            p.job.lastReason = "migm stopped before it started";
+            enqueue(p.job, p.job.queued.attempt(), p.job.queued.progress());
         } else if (p.job != null) {
             launch(p.job, gpu, Slot.of(gpu.index, p.target));
+        }
+    }
+
+    /** How a plan's time-out begins its failure's reason. */
+    private static final String TIMED_OUT = "no answer from the GPU in ";
+
+    /** Plans that timed out, by ticket, until their late answer comes (if ever). */
+    private final Map<Long, Pending> timedOut = new HashMap<>();
+
+    /**
+     * A plan that timed out answered after all. The GPU may have carried it out meanwhile: what it
+     * created is migm's (the journal keeps it as such, so that a restart destroys it when idle rather
+     * than taking it for another tool's), and the engine adopts what the GPU has now, unless another
+     * plan is in flight there (whose read-back will see it).
+     */
+    private void answeredLate(EngineEvent.ReconfigurationFinished r) {
+        Pending late = timedOut.remove(r.ticket());
+        if (late == null) return;
+        Gpu gpu = gpus.get(r.gpu());
+        Layout actual = gpu.lost ? gpu.layout : backend.layout(r.gpu());
+        boolean adopt = !gpu.reconfiguring && !gpu.lost && gpu.modeTicket == 0 && !actual.equals(gpu.layout);
+        journal.append(new EngineRecord.ReconfigurationAnsweredLate(clock.nowS(), r.gpu(), r.ticket(), late.base(),
+                late.result(), r.failure(), actual, adopt));
+        if (adopt) {
+            gpu.layout = actual;
+            gpu.occupants.keySet().retainAll(actual.instances());
+            gpu.version++;
+            dirty = true;
         }
     }
 
@@ -869,6 +944,7 @@ public final class Engine {
                         ? memory.afterProjection(job.spec, attempt.number(), job.need, job.projectedMib) : job.need;
                 retry(job, attempt, need, s.checkpointedProgress());
             }
+            case Outcome.CannotStart c -> fail(job, "cannot start: " + c.reason());
             case Outcome.Crashed c -> {
                 job.lastReason = "crashed: " + c.reason();
                 retry(job, attempt, job.need, attempt.startProgress());
@@ -911,10 +987,21 @@ public final class Engine {
 
     // ---------------------------------------------------------------- scheduling
 
+    /**
+     * From now on the engine starts nothing: no scheduling round runs, and a job whose
+     * reconfiguration answers afterwards goes back to the queue instead of being launched, without
+     * an attempt counted (none was launched). What runs goes on; the node service calls this first
+     * when it stops, so that no attempt is launched onto an instance the shutdown then gives up.
+     */
+    public void stopLaunching() {
+        checkOwner();
+        stopping = true;
+    }
+
     /** Runs one policy round if anything changed since the last one. */
     public void schedule() {
         checkOwner();
-        if (!dirty) {
+        if (!dirty || stopping) {
             return;
         }
         dirty = false;
@@ -1207,7 +1294,7 @@ public final class Engine {
             journal.append(new EngineRecord.Placed(clock.nowS(), job.spec.id(), job.queued.attempt(), gpu.index,
                     Optional.of(target), Optional.of(ticket)));
         }
-        pending.put(ticket, new Pending(gpu.index, job, target));
+        pending.put(ticket, new Pending(gpu.index, job, target, base, layout));
         if (job != null) {
             job.state = State.PLACING;
             job.placedSlot = "gpu" + gpu.index + ":" + target;
@@ -1294,6 +1381,20 @@ public final class Engine {
                 + (blockers.isEmpty() ? "" : "; blocked by busy " + String.join(", ", blockers))
                 + (largestNow >= need ? "; it fits, but the policy holds it back (queue order or a reservation)" : "");
         return new Reason(largestNow, blockers, message);
+    }
+
+    /**
+     * The most memory each GPU can give one job: its largest instance with MIG on, the whole GPU with
+     * MIG off or where the policy may turn MIG off (the backend allows it and the policy decides
+     * modes). A node refuses at its door a job that declares more than all of these.
+     */
+    public List<Long> largestSlotsMib() {
+        List<Long> out = new ArrayList<>();
+        for (Gpu g : gpus) {
+            boolean wholePossible = !g.migEnabled || g.modeChangeable && policy.decidesMigModes();
+            out.add(wholePossible ? g.model.memoryMib() : g.model.largestProfile().memoryMib());
+        }
+        return out;
     }
 
     /** Ends every job still waiting as failed with its explanation (the end of a simulation). */
@@ -1432,7 +1533,11 @@ public final class Engine {
         }
     }
 
-    private record Pending(int gpu, Job job, Instance target) {
+    /**
+     * A plan handed to the backend: its GPU, the job it is for (if any) and where that job goes, and
+     * the layout it was made for and leads to.
+     */
+    private record Pending(int gpu, Job job, Instance target, Layout base, Layout result) {
     }
 
     private static final class Gpu implements GpuView {

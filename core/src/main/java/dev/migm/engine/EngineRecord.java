@@ -81,6 +81,16 @@ public sealed interface EngineRecord {
     }
 
     /**
+     * A plan that had timed out ({@link ReconfigurationFailed}) answered after all, successfully or
+     * with {@code failure}: what it created of {@code result} (made from {@code base}) and the GPU
+     * still has is migm's; the GPU's layout is {@code layout}, which the engine {@code adopted} unless
+     * another plan or a mode change was in flight there or the GPU is lost.
+     */
+    record ReconfigurationAnsweredLate(double atS, int gpu, long ticket, Layout base, Layout result,
+                                       Optional<String> failure, Layout layout, boolean adopted) implements EngineRecord {
+    }
+
+    /**
      * The policy asked for a GPU's MIG mode to change ({@code enabled}: to on), on an idle GPU, for
      * {@code why}; nothing goes there until it ends.
      */

@@ -89,6 +89,9 @@ public final class JournalReplay {
                     layouts.set(m.gpu(), m.layout());
                 }
                 case EngineRecord.ReconfigurationFailed f -> layouts.set(f.gpu(), f.layout());
+                case EngineRecord.ReconfigurationAnsweredLate l -> {
+                    if (l.adopted()) layouts.set(l.gpu(), l.layout());
+                }
                 case EngineRecord.AttemptLaunched l -> {
                     EngineState.JobState j = jobs.get(l.jobId());
                     jobs.put(l.jobId(), new EngineState.JobState(Engine.State.STARTING, l.attempt(), j.needMib(),

@@ -33,4 +33,12 @@ public sealed interface Outcome {
     /** The process failed for another reason. */
     record Crashed(String reason) implements Outcome {
     }
+
+    /**
+     * The job's command could not be started as its submitter: its program is not there or not
+     * executable, or its working directory cannot be entered. A fault of the job, not of the node:
+     * another attempt would fail the same way, so the job fails at once.
+     */
+    record CannotStart(String reason) implements Outcome {
+    }
 }

@@ -23,6 +23,32 @@ import java.util.Optional;
  * the projected peak plus the margin. Every attempt's outcome is recorded in the history.
  */
 public final class EstimatorChain implements MemoryPolicy {
+    /**
+     * The most memory an estimate may say, 2^40 MiB (a declaration's bound, {@link JobSpec}); an
+     * analytic estimate above it is a parameter out of range, not a need.
+     */
+    public static final long MAX_MIB = 1L << 40;
+
+    /** The estimators that read only what the submitter declared, in the chain's order. */
+    private static final List<MemoryEstimator> DECLARED = List.of(new ExpressionEstimator(), new LlmEstimator(),
+            new TrainingEstimator(), new DeclaredEstimator());
+
+    /**
+     * What a job needs by what its submitter declared alone: the largest of the analytic estimates
+     * (expression, llm, training) and the declared memory, before margin and history; empty when it
+     * declares nothing. It runs the very estimators the chain runs on the job's first attempt, so it
+     * is also the door's check (a job file, a trace row, a submit): a parameter they cannot use fails
+     * here, with a {@link ParameterException} naming it, and never later on the engine's thread.
+     */
+    public static Optional<Estimate> declaredNeed(JobSpec job) {
+        Estimate largest = null;
+        for (MemoryEstimator e : DECLARED) {
+            Optional<Estimate> est = e.estimate(job);
+            if (est.isPresent() && (largest == null || est.get().mib() > largest.mib())) largest = est.get();
+        }
+        return Optional.ofNullable(largest);
+    }
+
     /** History at or above this confidence is used alone. */
     public static final double TRUSTED = 0.7;
 

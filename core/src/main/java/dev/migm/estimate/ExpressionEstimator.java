@@ -23,8 +23,18 @@ public final class ExpressionEstimator implements MemoryEstimator {
     public Optional<Estimate> estimate(JobSpec job) {
         String expr = job.params().get("mem_expr");
         if (expr == null) return Optional.empty();
-        double bytes = MemoryExpression.bytes(expr, Params.numbers(job));
-        long context = Params.number(job, "context_mib").map(Math::round).orElse(CONTEXT_MIB);
+        double bytes;
+        try {
+            bytes = MemoryExpression.ofParams(expr, job.params());
+        } catch (dev.migm.io.InvalidInputException e) {
+            throw e instanceof ParameterException p ? p : new ParameterException("mem_expr", e.getMessage());
+        }
+        if (!(bytes >= 0 && bytes <= EstimatorChain.MAX_MIB * (double) (1 << 20))) {
+            throw new ParameterException("mem_expr", "memory expression " + dev.migm.io.TextFiles.quote(expr)
+                    + " gives " + (bytes < 0 ? "a negative size" : "more than " + EstimatorChain.MAX_MIB + " MiB")
+                    + " with the job's parameters");
+        }
+        long context = Params.number(job, "context_mib", 0, 1 << 20).map(Math::round).orElse(CONTEXT_MIB);
         return Optional.of(new Estimate(Params.mib(bytes) + context, "expression " + expr, 0.85));
     }
 }

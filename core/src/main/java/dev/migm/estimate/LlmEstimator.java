@@ -22,6 +22,8 @@ import java.util.regex.Pattern;
  * run-time projection then catches the KV cache's growth.
  */
 public final class LlmEstimator implements MemoryEstimator {
+    /** The largest model the estimator takes, in billions of parameters (a hundred times today's largest). */
+    static final double MAX_PARAMS_B = 100_000;
     private static final Pattern SIZE_IN_NAME = Pattern.compile("(\\d+(?:\\.\\d+)?)b(?![a-z])");
 
     @Override
@@ -31,7 +33,7 @@ public final class LlmEstimator implements MemoryEstimator {
 
     @Override
     public Optional<Estimate> estimate(JobSpec job) {
-        Optional<Double> billions = Params.number(job, "params_b");
+        Optional<Double> billions = Params.positive(job, "params_b", MAX_PARAMS_B);
         String basis = "params_b";
         if (billions.isEmpty()) {
             if (job.jobClass() != JobClass.LLM) return Optional.empty();
@@ -40,21 +42,22 @@ public final class LlmEstimator implements MemoryEstimator {
             billions = Optional.of(Double.parseDouble(m.group(1)));
             basis = "size in app name '" + job.app() + "'";
         }
-        double bytesPerParam = Params.number(job, "bytes_per_param").orElse(2.0);
+        double bytesPerParam = Params.positive(job, "bytes_per_param", 16).orElse(2.0);
         double weights = billions.get() * 1e9 * bytesPerParam;
-        Optional<Double> layers = Params.number(job, "layers");
-        Optional<Double> kvHeads = Params.number(job, "kv_heads");
-        Optional<Double> headDim = Params.number(job, "head_dim");
-        Optional<Double> tokens = Params.number(job, "tokens");
+        // Every shape parameter is read (and so checked) whether or not the KV cache can be counted.
+        Optional<Double> layers = Params.positive(job, "layers", 100_000);
+        Optional<Double> kvHeads = Params.positive(job, "kv_heads", 100_000);
+        Optional<Double> headDim = Params.positive(job, "head_dim", 100_000);
+        Optional<Double> tokens = Params.positive(job, "tokens", 1e10);
+        double kvBytes = Params.positive(job, "kv_bytes", 16).orElse(bytesPerParam);
+        double batch = Params.positive(job, "batch", 1e7).orElse(1.0);
         double kv = 0;
         boolean withKv = layers.isPresent() && kvHeads.isPresent() && headDim.isPresent() && tokens.isPresent();
         if (withKv) {
-            double kvBytes = Params.number(job, "kv_bytes").orElse(bytesPerParam);
-            double batch = Params.number(job, "batch").orElse(1.0);
             kv = kvCacheBytes(layers.get(), kvHeads.get(), headDim.get(), kvBytes, tokens.get(), batch);
         }
         long weightsMib = Params.mib(weights);
-        long workspace = Params.number(job, "workspace_mib").map(Math::round)
+        long workspace = Params.number(job, "workspace_mib", 0, EstimatorChain.MAX_MIB).map(Math::round)
                 .orElse(Math.max(256, Math.round(0.05 * weightsMib)));
         long total = weightsMib + Params.mib(kv) + workspace + ExpressionEstimator.CONTEXT_MIB;
         return Optional.of(new Estimate(total, "llm: weights from " + basis + (withKv ? " + KV cache" : " (no KV cache parameters)"),

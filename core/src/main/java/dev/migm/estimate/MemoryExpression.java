@@ -22,17 +22,49 @@ import java.util.Map;
  */
 public final class MemoryExpression {
     private final String text;
-    private final Map<String, Double> vars;
+    private final java.util.function.Function<String, Double> vars;
+    private final java.util.function.Supplier<java.util.Collection<String>> names;
     private int pos;
 
-    private MemoryExpression(String text, Map<String, Double> vars) {
+    private MemoryExpression(String text, java.util.function.Function<String, Double> vars,
+                             java.util.function.Supplier<java.util.Collection<String>> names) {
         this.text = text;
         this.vars = vars;
+        this.names = names;
     }
 
-    /** The expression's value in bytes. */
+    /** The expression's value in bytes, with these numbers for its names. */
     public static double bytes(String text, Map<String, Double> vars) {
-        MemoryExpression e = new MemoryExpression(text, vars);
+        return evaluate(new MemoryExpression(text, vars::get, vars::keySet));
+    }
+
+    /**
+     * The expression's value in bytes, with the job's parameters (as text) for its names: a name the
+     * expression uses must be a parameter whose value is a finite number, else the evaluation fails
+     * with a {@link ParameterException} naming that parameter.
+     */
+    public static double ofParams(String text, Map<String, String> params) {
+        java.util.function.Function<String, Double> number = name -> {
+            String v = params.get(name);
+            if (v == null) return null;
+            double d;
+            try {
+                d = Double.parseDouble(v.strip());
+            } catch (NumberFormatException e) {
+                d = Double.NaN;
+            }
+            if (!Double.isFinite(d)) {
+                throw new ParameterException(name, "expected a number (the memory expression "
+                        + TextFiles.quote(text) + " uses it), got " + TextFiles.quote(v));
+            }
+            return d;
+        };
+        return evaluate(new MemoryExpression(text, number, () -> params.keySet().stream()
+                .filter(k -> !k.equals("mem_expr")).sorted().toList()));
+    }
+
+    private static double evaluate(MemoryExpression e) {
+        String text = e.text;
         double v = e.expr();
         e.skipSpace();
         if (e.pos != text.length()) {
@@ -128,8 +160,12 @@ public final class MemoryExpression {
                     default -> throw error("unknown function " + TextFiles.quote(String.valueOf(name)) + " (min, max, ceil, floor)");
                 };
             }
-            Double v = vars.get(name);
-            if (v == null) throw error("unknown parameter " + TextFiles.quote(String.valueOf(name)) + " (job parameters: " + vars.keySet() + ")");
+            Double v = vars.apply(name);
+            if (v == null) {
+                java.util.Collection<String> known = names.get();
+                throw error("unknown parameter " + TextFiles.quote(String.valueOf(name))
+                        + (known.isEmpty() ? " (give it under params:)" : " (job parameters: " + known + ")"));
+            }
             return v;
         }
         throw error(pos >= text.length() ? "unexpected end" : "unexpected " + TextFiles.quote(String.valueOf(text.charAt(pos))) + "");

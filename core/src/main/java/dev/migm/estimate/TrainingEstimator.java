@@ -1,7 +1,6 @@
 package dev.migm.estimate;
 
 import dev.migm.engine.JobSpec;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -15,6 +14,19 @@ import java.util.Optional;
  * {@code batch} and {@code activation_mib_per_sample}, or {@code activations_mib}.
  */
 public final class TrainingEstimator implements MemoryEstimator {
+    /** The optimizers whose states the estimator counts (ZeRO, section 3.1). */
+    static final java.util.List<String> OPTIMIZERS = java.util.List.of("adam", "adamw", "sgd");
+    /** Mixed precision (fp16 or bf16 weights and gradients, fp32 master copy) or fp32 throughout. */
+    static final java.util.List<String> PRECISIONS = java.util.List.of("mixed", "fp32");
+
+    /**
+     * An LLM job's {@code params_b} is its model's size for inference ({@link LlmEstimator}), not a
+     * model to train: read as one, it would cost 16 bytes per parameter instead of 2.
+     */
+    private static boolean isLlm(JobSpec job) {
+        return job.jobClass() == dev.migm.engine.JobClass.LLM;
+    }
+
     @Override
     public String name() {
         return "training";
@@ -22,20 +34,24 @@ public final class TrainingEstimator implements MemoryEstimator {
 
     @Override
     public Optional<Estimate> estimate(JobSpec job) {
-        Optional<Double> millions = Params.number(job, "params_m")
-                .or(() -> Params.number(job, "params_b").map(b -> b * 1000));
-        if (millions.isEmpty() || job.params().containsKey("tokens")) return Optional.empty();
+        if (job.params().containsKey("tokens")) return Optional.empty(); // an LLM's inference shape
+        Optional<Double> millions = Params.positive(job, "params_m", LlmEstimator.MAX_PARAMS_B * 1000);
+        if (millions.isEmpty() && job.params().containsKey("params_b") && !isLlm(job)) {
+            millions = Params.positive(job, "params_b", LlmEstimator.MAX_PARAMS_B).map(b -> b * 1000);
+        }
+        if (millions.isEmpty()) return Optional.empty();
         double params = millions.get() * 1e6;
-        double trainable = Params.number(job, "trainable_params_m").map(m -> m * 1e6).orElse(params);
+        double trainable = Params.number(job, "trainable_params_m", 0, millions.get()).map(m -> m * 1e6).orElse(params);
         double frozen = params - trainable;
-        double frozenBytes = Params.number(job, "frozen_bytes_per_param").orElse(2.0);
-        String optimizer = job.params().getOrDefault("optimizer", "adam").toLowerCase(Locale.ROOT);
-        String precision = job.params().getOrDefault("precision", "mixed").toLowerCase(Locale.ROOT);
+        double frozenBytes = Params.number(job, "frozen_bytes_per_param", 0, 16).orElse(2.0);
+        String optimizer = Params.choice(job, "optimizer", OPTIMIZERS, "adam");
+        String precision = Params.choice(job, "precision", PRECISIONS, "mixed");
         double perParam = stateBytesPerParam(optimizer, precision);
         double states = trainable * perParam + frozen * frozenBytes;
-        double activationsMib = Params.number(job, "activations_mib")
-                .orElseGet(() -> Params.number(job, "batch").orElse(0.0)
-                        * Params.number(job, "activation_mib_per_sample").orElse(0.0));
+        Optional<Double> whole = Params.number(job, "activations_mib", 0, EstimatorChain.MAX_MIB);
+        double batch = Params.number(job, "batch", 0, 1e7).orElse(0.0);
+        double perSample = Params.number(job, "activation_mib_per_sample", 0, EstimatorChain.MAX_MIB).orElse(0.0);
+        double activationsMib = whole.orElse(batch * perSample);
         long total = Params.mib(states) + Math.round(activationsMib) + ExpressionEstimator.CONTEXT_MIB;
         boolean withActivations = activationsMib > 0;
         return Optional.of(new Estimate(total, "training: " + optimizer + "/" + precision + " states"

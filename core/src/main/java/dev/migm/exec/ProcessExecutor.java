@@ -126,8 +126,8 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         Map<String, String> jobVars = new java.util.LinkedHashMap<>(l.env());
         jobVars.putAll(migmVars);
         Path workdir = l.workdir() == null ? jobDir : l.workdir();
-        List<String> job = l.runAs().map(u -> u.command(workdir, jobVars, l.argv()))
-                .orElseGet(() -> RunAs.sameUserCommand(workdir, jobVars, l.argv()));
+        List<String> job = l.runAs().map(u -> u.command(workdir, l.argv()))
+                .orElseGet(() -> RunAs.sameUserCommand(workdir, l.argv()));
         ProcessBuilder pb = new ProcessBuilder(Supervisor.command(prefix, job))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);
@@ -147,6 +147,13 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
                 Files.createFile(f);
                 restrict(f, "rw-------", l.runAs());
             }
+            // The job's variables reach it through this file (its supervisor's user's alone, deleted
+            // by the supervisor once open), never through an argv that every user can read.
+            Path envFile = Supervisor.file(prefix, ".env");
+            Files.deleteIfExists(envFile);
+            Files.createFile(envFile, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(envFile, RunAs.environmentFile(jobVars), StandardCharsets.UTF_8);
             p = pb.start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + l.argv().getFirst() + ": " + e.getMessage(), e);
@@ -240,6 +247,8 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         if (status.isEmpty()) return new Outcome.Crashed("its supervisor died without recording an exit status");
         int code = status.getAsInt();
         if (code == 0) return new Outcome.Completed(peakMib, firstMib);
+        var cannot = RunAs.cannotStart(code, errTail);
+        if (cannot.isPresent()) return new Outcome.CannotStart(cannot.get());
         var oom = OomClassifier.classify(errTail);
         if (oom.isPresent()) {
             return new Outcome.OutOfMemory(Math.max(peakMib, attempt.slot().memoryMib()), oom.get(), kept, kept);

@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  * process, leader of its own process group), {@code .exit} (its status: the exit code, or 128 plus
  * the signal that ended it), {@code .lock} (held by the supervisor while it lives, {@code flock(2)}),
  * {@code .abandoned} (migm gave the attempt up before it started; a supervisor that finds it runs
- * nothing). The lock and the abandon marker make "never two attempts of a job at once" hold across a
+ * nothing), {@code .env} (the job's environment, mode 0600: the supervisor opens it for the job's
+ * launcher as descriptor 3 and deletes it before the job starts, {@link RunAs}). The lock and the abandon marker make "never two attempts of a job at once" hold across a
  * crash between launching a supervisor and recording it: see {@link #abandonIfNotStarted}.
  *
  * <p>Needs {@code sh}, {@code setsid} and {@code flock} (util-linux).
@@ -37,10 +38,13 @@ public final class Supervisor {
             "p=$1; shift",
             "exec 9>\"$p.lock\"",
             "flock -n 9 || exit 75",
-            "[ -e \"$p.abandoned\" ] && exit 0",
+            "[ -e \"$p.abandoned\" ] && { rm -f \"$p.env\"; exit 0; }",
+            "exec 3<\"$p.env\" || exit 70",
+            "rm -f \"$p.env\"",
             "echo $$ >\"$p.sup.tmp\" && mv \"$p.sup.tmp\" \"$p.sup\"",
             "setsid \"$@\" 9>&- </dev/null >\"$p.out\" 2>\"$p.err\" &",
             "child=$!",
+            "exec 3<&-",
             "echo \"$child\" >\"$p.pid.tmp\" && mv \"$p.pid.tmp\" \"$p.pid\"",
             "wait \"$child\"; rc=$?",
             "echo \"$rc\" >\"$p.exit.tmp\" && mv \"$p.exit.tmp\" \"$p.exit\"",

@@ -5,7 +5,7 @@ package dev.migm.io;
  * The message names where the problem is and what was expected, in one line, so that the CLI can
  * print it as is (exit status 2).
  */
-public final class InvalidInputException extends RuntimeException {
+public class InvalidInputException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     public InvalidInputException(String message) {

@@ -26,17 +26,37 @@ public final class TextFiles {
     }
 
     public static String read(Path path) {
+        return read(path, MAX_BYTES);
+    }
+
+    /**
+     * A file's text, refused without reading it when it is a device or a directory, or larger than
+     * {@code maxBytes}; a pipe ({@code <(...)}, {@code /dev/stdin}) is read up to {@code maxBytes}
+     * and refused beyond, so that no input, however endless, is read without bound.
+     */
+    public static String read(Path path, long maxBytes) {
         byte[] bytes;
         try {
             requireFile(path);
-            if (Files.exists(path) && Files.size(path) > MAX_BYTES) {
-                throw new InvalidInputException(path + ": larger than " + (MAX_BYTES >> 20) + " MiB");
+            if (Files.isRegularFile(path) && Files.size(path) > maxBytes) {
+                throw new InvalidInputException(path + ": larger than " + size(maxBytes) + " (the most migm reads of"
+                        + " such a file)");
             }
-            bytes = Files.readAllBytes(path);
+            try (var in = Files.newInputStream(path)) {
+                bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+            }
+            if (bytes.length > maxBytes) {
+                throw new InvalidInputException(path + ": more than " + size(maxBytes) + " (the most migm reads of such"
+                        + " a file)");
+            }
         } catch (IOException e) {
             throw unreadable(path, e);
         }
         return decode(bytes, path.toString());
+    }
+
+    private static String size(long bytes) {
+        return bytes >= 1 << 20 ? (bytes >> 20) + " MiB" : bytes + " bytes";
     }
 
     /**
@@ -54,9 +74,26 @@ public final class TextFiles {
         }
     }
 
+    /**
+     * Refuses, before anything is read, what is not a file or a pipe: a directory, and a device
+     * ({@code /dev/zero} never ends, {@code /dev/tty} waits for a person).
+     */
     private static void requireFile(Path path) {
         if (Files.isDirectory(path)) {
             throw new InvalidInputException(path + ": is a directory, expected a file");
+        }
+        if (Files.exists(path) && !Files.isRegularFile(path) && !isPipe(path)) {
+            throw new InvalidInputException(path + ": is a device or special file, expected a file");
+        }
+    }
+
+    /** Whether the path is a pipe or a socket-like stream a shell hands over ({@code <(...)}, {@code /dev/stdin}). */
+    private static boolean isPipe(Path path) {
+        try {
+            Object mode = Files.getAttribute(path, "unix:mode");
+            return mode instanceof Integer m && (m & 0170000) == 0010000; // S_IFIFO
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return false;
         }
     }
 

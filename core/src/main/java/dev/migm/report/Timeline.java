@@ -151,6 +151,7 @@ public final class Timeline {
                 case Outcome.OutOfMemory o -> "oom";
                 case Outcome.Stopped s -> s.why().startsWith("early restart") ? "early-restart" : "stopped";
                 case Outcome.Crashed c -> "crashed";
+                case Outcome.CannotStart c -> "cannot-start";
             };
         }
 

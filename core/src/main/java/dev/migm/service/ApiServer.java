@@ -3,6 +3,7 @@ package dev.migm.service;
 import dev.migm.engine.Engine;
 import dev.migm.gpu.Instance;
 import dev.migm.gpu.Layout;
+import dev.migm.gpu.Profile;
 import dev.migm.io.InvalidInputException;
 import dev.migm.store.NodeJournal;
 import java.io.IOException;
@@ -511,6 +512,8 @@ public final class ApiServer implements AutoCloseable {
             m.put("gpu", g);
             m.put("model", service.gpus().get(g).name());
             m.put("largest_instance_mib", service.gpus().get(g).largestProfile().memoryMib());
+            m.put("instance_sizes_mib", service.gpus().get(g).plainProfiles().stream().map(Profile::memoryMib).distinct()
+                    .sorted().toList());
             m.put("status", status.get(g));
             m.put("layout", layout.toString());
             List<Map<String, Object>> instances = new ArrayList<>();

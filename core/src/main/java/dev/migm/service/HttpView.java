@@ -73,6 +73,12 @@ public final class HttpView implements AutoCloseable {
         public boolean handle(Request request, Response response, Callback callback) {
             String method = request.getMethod();
             String path = request.getHttpURI().getPath();
+            String host = request.getHeaders().get(HttpHeader.HOST);
+            if (host != null && !loopbackName(host)) {
+                // A page elsewhere that got a browser to resolve its name to 127.0.0.1 (DNS rebinding)
+                // still sends its own name: only loopback names are this view's.
+                return plain(response, callback, 421, "this view answers only to localhost or a loopback address\n");
+            }
             if (!method.equals("GET") && !method.equals("HEAD")) {
                 return plain(response, callback, 405, "read-only: changes go through migm's Unix socket\n");
             }
@@ -96,6 +102,23 @@ public final class HttpView implements AutoCloseable {
             response.write(true, method.equals("HEAD") ? ByteBuffer.allocate(0) : ByteBuffer.wrap(body.toByteArray()),
                     callback);
             return true;
+        }
+
+        /**
+         * Whether a {@code Host} header names this machine's loopback: {@code localhost}, or an IPv4
+         * address in 127.0.0.0/8, or {@code [::1]}, with or without a port.
+         */
+        static boolean loopbackName(String host) {
+            String h = host.strip().toLowerCase(java.util.Locale.ROOT);
+            if (h.startsWith("[")) {
+                int end = h.indexOf(']');
+                return end > 0 && h.substring(1, end).equals("::1") && (end == h.length() - 1 || h.charAt(end + 1) == ':');
+            }
+            int colon = h.indexOf(':');
+            String name = colon < 0 ? h : h.substring(0, colon);
+            if (colon >= 0 && !h.substring(colon + 1).matches("[0-9]{1,5}")) return false;
+            return name.equals("localhost") || name.matches("127\\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\\.(25[0-5]"
+                    + "|2[0-4][0-9]|1?[0-9]?[0-9])){2}");
         }
 
         private static boolean plain(Response response, Callback callback, int status, String text) {

@@ -147,6 +147,8 @@ public final class NodeService implements AutoCloseable {
     }
 
     private final NodeMetrics metrics;
+    /** The largest slot of the node's GPUs in the modes the engine started them in, as it caps needs. */
+    private volatile Admission.Largest largest;
     /** The live view's timeline: the last {@link #LIVE_WINDOW_S} of instances, power and queue. */
     private final dev.migm.report.Timeline.Recorder timeline;
     private double startedAtS;
@@ -198,6 +200,11 @@ public final class NodeService implements AutoCloseable {
         PolicyRegistry.create(settings.policy(), settings.backend().gpus()); // refuse a bad policy before anything
         // The meter reads the boards from now on: the energy of the start-up is the idle node's.
         BoardMeter meter = new BoardMeter(settings.backend());
+        try {
+            java.nio.file.Files.createDirectories(settings.home().resolve("jobs"));
+        } catch (java.io.IOException e) {
+            throw new InvalidInputException(settings.home() + ": cannot create its jobs directory: " + e.getMessage());
+        }
         if (settings.access().runAsSubmitter()) openHomeToJobs(settings.home());
         NodeJournal journal = NodeJournal.open(settings.home().resolve("journal.db"));
         NodeService s = new NodeService(settings, journal, meter);
@@ -316,14 +323,28 @@ public final class NodeService implements AutoCloseable {
         int lost = 0;
         int waiting = 0;
         Map<Integer, Set<Instance>> inUse = new LinkedHashMap<>();
+        List<String> unreplayable = new ArrayList<>();
         for (NodeJournal.JobRow row : open) {
-            SubmittedJob job = submittedJob(row);
-            JobSpec spec = spec(row, job, row.submittedAtS());
+            SubmittedJob job;
+            JobSpec spec;
             List<Attempt> attempts = new ArrayList<>();
             NodeJournal.AttemptRow last = null;
-            for (NodeJournal.AttemptRow a : journal.attempts(row.id())) {
-                attempts.add(new Attempt(row.id(), a.number(), slot(a), a.launchedAtS(), a.startProgress()));
-                last = a;
+            try {
+                job = submittedJob(row);
+                spec = spec(row, job, row.submittedAtS());
+                for (NodeJournal.AttemptRow a : journal.attempts(row.id())) {
+                    attempts.add(new Attempt(row.id(), a.number(), slot(a), a.launchedAtS(), a.startProgress()));
+                    last = a;
+                }
+            } catch (RuntimeException e) {
+                // A record this migm cannot take over (accepted by a laxer migm, or damaged) fails its
+                // job with the reason; it never keeps the node from starting. Its process, if one
+                // still runs, is left alone: without its record migm cannot know it.
+                String reason = JournalCheck.failedBecause(JournalCheck.oneLine(e));
+                journal.append(new dev.migm.engine.EngineRecord.Failed(journal.lastClockS(), row.id(), reason));
+                unreplayable.add(row.id());
+                recovery.add("job " + row.id() + " failed: " + reason);
+                continue;
             }
             if (last != null && last.endedAtS() != null && (row.state().equals("running") || row.state().equals("starting"))) {
                 // migm died between recording the attempt's exit and what follows from it (done, a retry):
@@ -402,6 +423,7 @@ public final class NodeService implements AutoCloseable {
                 backend, recording, PolicyRegistry.create(settings.policy(), models),
                 EstimatorChain.defaults(history), new LearnedRuntime(), Engine.Settings.DEFAULT));
         List<Taken> order = taken;
+        Set<String> refused = ConcurrentHashMap.newKeySet();
         // One transaction for the take-over: the engine launches nothing until it returns (its next
         // scheduling round), and 10,000 jobs are one commit instead of 20,000.
         Set<Integer> drained = journal.drainedGpus();
@@ -421,15 +443,24 @@ public final class NodeService implements AutoCloseable {
                     if (g < models.size()) engine.handle(new EngineEvent.DrainGpu(g, true));
                 }
                 for (Taken t : order) {
-                    engine.recover(t.spec(), t.attempts(), t.running(), t.row().needMib(), t.row().needSource(),
-                            t.row().progress(), t.row().reason());
+                    try {
+                        engine.recover(t.spec(), t.attempts(), t.running(), t.row().needMib(), t.row().needSource(),
+                                t.row().progress(), t.row().reason());
+                    } catch (RuntimeException e) {
+                        String reason = JournalCheck.failedBecause(JournalCheck.oneLine(e));
+                        journal.append(new dev.migm.engine.EngineRecord.Failed(journal.lastClockS(), t.spec().id(),
+                                reason));
+                        refused.add(t.spec().id());
+                        recovery.add("job " + t.spec().id() + " failed: " + reason);
+                    }
                 }
             });
             return null;
         }));
+        largest = Admission.largest(models, await(loop.ask(Engine::largestSlotsMib)));
         health = new dev.migm.backend.HealthMonitor(backend, loop::post);
         for (Taken t : taken) {
-            if (!t.running()) continue;
+            if (!t.running() || refused.contains(t.spec().id())) continue;
             Attempt a = t.attempts().getLast();
             if (t.endedAway().isPresent()) {
                 loop.post(new EngineEvent.AttemptExited(t.spec().id(), a.number(), t.endedAway().get()));
@@ -440,12 +471,14 @@ public final class NodeService implements AutoCloseable {
         // A cancel asked for before the crash still holds: asked again once the attempts are
         // re-attached (the engine stops the attempt, or ends the waiting job, as for any cancel).
         for (Taken t : taken) {
+            if (refused.contains(t.spec().id())) continue;
             journal.cancelRequestedBy(t.spec().id()).ifPresent(by -> loop.post(new EngineEvent.CancelJob(t.spec().id(), by)));
         }
         if (!open.isEmpty() || adopted + endedAway + lost > 0) {
             recovery.add(String.format(java.util.Locale.ROOT, "recovered %d unfinished jobs: %d running (re-attached),"
-                            + " %d ended while migm was down, %d lost (requeued from their checkpoints), %d waiting, in %d ms",
-                    open.size(), adopted, endedAway, lost, waiting, (System.nanoTime() - startedNanos) / 1_000_000));
+                            + " %d ended while migm was down, %d lost (requeued from their checkpoints), %d waiting,"
+                            + " %d failed (records this migm cannot replay), in %d ms", open.size(), adopted, endedAway,
+                    lost, waiting, unreplayable.size() + refused.size(), (System.nanoTime() - startedNanos) / 1_000_000));
         }
         synchronized (parsedSubmissions) {
             parsedSubmissions.clear();
@@ -532,13 +565,13 @@ public final class NodeService implements AutoCloseable {
     private SubmittedJob submittedJob(NodeJournal.JobRow row) {
         return submitted.computeIfAbsent(row.id(), id -> {
             NodeJournal.Submission s = journal.submission(row.submission());
+            SubmittedJob job;
+            synchronized (parsedSubmissions) {
+                job = JournalCheck.replay(s, row.index(), parsedSubmissions);
+            }
             submitDirs.put(id, Path.of(s.cwd()));
             if (s.source().startsWith(SlurmSlices.SOURCE_PREFIX)) sliceJobs.add(id);
-            List<SubmittedJob> jobs;
-            synchronized (parsedSubmissions) {
-                jobs = parsedSubmissions.computeIfAbsent(s.id(), k -> BatchFile.parse(s.text(), s.source()));
-            }
-            return jobs.get(row.index());
+            return job;
         });
     }
 
@@ -573,7 +606,12 @@ public final class NodeService implements AutoCloseable {
         for (NodeJournal.JobRow row : done) first = Math.min(first, row.submittedAtS());
         for (NodeJournal.JobRow row : done) {
             NodeJournal.Submission s = journal.submission(row.submission());
-            SubmittedJob job = parsed.computeIfAbsent(s.id(), k -> BatchFile.parse(s.text(), s.source())).get(row.index());
+            SubmittedJob job;
+            try {
+                job = JournalCheck.replay(s, row.index(), parsed);
+            } catch (RuntimeException e) {
+                continue; // a record this migm cannot read: its job is left out of the trace
+            }
             JobSpec spec = spec(row, job, row.submittedAtS() - first);
             NodeJournal.AttemptRow completed = null;
             for (NodeJournal.AttemptRow a : journal.attempts(row.id())) {
@@ -653,6 +691,14 @@ public final class NodeService implements AutoCloseable {
     private List<String> submit(String user, String source, String cwd, String text, boolean slice) {
         List<SubmittedJob> jobs = BatchFile.parse(text, source);
         users.checkMaySubmit(user);
+        Optional<dev.migm.exec.CommandCheck.User> as = slice ? Optional.empty() : users.commandUser(user);
+        for (SubmittedJob job : jobs) {
+            Admission.checkFits(source, job.toJobSpec(), job.name(), largest);
+            if (as.isPresent()) {
+                Admission.checkCanStart(source, job.name(), Launches.of(job, settings.helper(), Path.of(cwd)),
+                        settings.home().resolve("jobs").toAbsolutePath(), as.get(), users.jobPath(user));
+            }
+        }
         double now = loop.timers().nowS();
         List<String> ids = journal.submit(now, user, source, cwd, text,
                 jobs.stream().map(j -> new NodeJournal.NewJob(j.name())).toList());
@@ -773,6 +819,18 @@ public final class NodeService implements AutoCloseable {
      */
     @Override
     public void close() {
+        // First the engine stops starting anything: nothing is launched while the rest shuts down.
+        if (loop != null) {
+            try {
+                loop.ask(e -> {
+                    e.stopLaunching();
+                    return null;
+                }).get(10, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // the engine's thread is gone or stuck: closing the loop below stops it either way
+            }
+        }
+        if (backend instanceof dev.migm.backend.EmulatedGpuBackend emulated) emulated.keepInstancesOnClose();
         if (slurm != null) slurm.close();
         energy.shutdownNow();
         if (health != null) health.close();

@@ -146,10 +146,19 @@ public final class SlurmSlices implements AutoCloseable {
     }
 
     /**
+     * The status of a request this node can never serve as the Slurm job asks (a gpumem above every
+     * GPU's largest instance, a user the node does not run): 422, Unprocessable Content. The Prolog
+     * then cancels that job with the reason and keeps the node in service; every other failure is
+     * the node's, which Slurm answers by draining it.
+     */
+    public static final int USERS_REQUEST = 422;
+
+    /**
      * Asks for the slice of a Slurm job (submitting its holder on the first call). Answers the holder's
      * id and state and, once it runs, the {@code export NAME=VALUE} lines of its tasks' environment;
-     * while it waits, why. Refused (409) when the request can never fit one GPU of this node, or the
-     * holder ended without running (the reason is in the answer).
+     * while it waits, why. Refused ({@link #USERS_REQUEST}) when the request can never fit one GPU of this
+     * node or its user is not run here, and (409) when the holder ended without running (the reason is
+     * in the answer).
      */
     public synchronized Map<String, Object> prepare(String caller, Prepare p) {
         checkAdmin(caller);
@@ -165,15 +174,21 @@ public final class SlurmSlices implements AutoCloseable {
         if (id == null) {
             long largest = service.gpus().stream().map(GpuModel::largestProfile).mapToLong(Profile::memoryMib).max().orElse(0);
             if (mib > largest) {
-                throw new NodeService.Refused(409, "Slurm job " + p.job() + " asks for gpumem " + mib + " MiB, more than"
-                        + " any one GPU of this node holds (its largest instance has " + largest + " MiB); a job runs on"
-                        + " one GPU: ask for at most " + largest + "M");
+                throw new NodeService.Refused(USERS_REQUEST, "Slurm job " + p.job() + " asks for gpumem " + mib + " MiB,"
+                        + " more than any one GPU of this node holds (its largest instance has " + largest + " MiB); a"
+                        + " job runs on one GPU: ask for at most " + largest + "M");
             }
             Optional<RunAs> user = RunAs.lookup(p.user());
-            if (user.isEmpty()) throw new NodeService.Refused(409, "no user " + p.user() + " on this node");
+            if (user.isEmpty()) throw new NodeService.Refused(USERS_REQUEST, "no user " + p.user() + " on this node");
             makeCheckpointDir(p.job(), user.get());
             String text = holderFile(key, p.job(), mib);
-            id = service.submitSlice(p.user(), SOURCE_PREFIX + p.job(), "/", text);
+            try {
+                id = service.submitSlice(p.user(), SOURCE_PREFIX + p.job(), "/", text);
+            } catch (NodeService.Refused e) {
+                // The node refuses the job's user (root, where root's jobs are not allowed): the user's
+                // request, not the node, is at fault.
+                throw new NodeService.Refused(e.status() == 403 ? USERS_REQUEST : e.status(), e.getMessage());
+            }
             holders.put(key, new Holder(id));
         }
         NodeJournal.JobRow row = service.journal().job(id).orElseThrow();

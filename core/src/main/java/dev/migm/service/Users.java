@@ -81,6 +81,33 @@ final class Users {
         return u;
     }
 
+    /**
+     * Whom a job of {@code submitter} runs as, with their groups, for the door's check of its command
+     * ({@link dev.migm.exec.CommandCheck}); empty when the system cannot say.
+     */
+    Optional<dev.migm.exec.CommandCheck.User> commandUser(String submitter) {
+        Optional<RunAs> as = runAs(submitter);
+        if (as.isEmpty()) {
+            return Optional.of(self.updateAndGet(c -> c != null && c.fresh() ? c
+                    : new Cached<>(dev.migm.exec.CommandCheck.User.self(), System.nanoTime())).value());
+        }
+        Cached<Optional<dev.migm.exec.CommandCheck.User>> c = checkUsers.get(submitter);
+        if (c != null && c.fresh()) return c.value();
+        Optional<dev.migm.exec.CommandCheck.User> u = dev.migm.exec.CommandCheck.User.of(as.get());
+        checkUsers.put(submitter, new Cached<>(u, System.nanoTime()));
+        return u;
+    }
+
+    /** The PATH a job of {@code submitter} starts with: setpriv's reset one, or the daemon's own. */
+    String jobPath(String submitter) {
+        return runAs(submitter).isPresent() ? dev.migm.exec.CommandCheck.RESET_PATH
+                : System.getenv().getOrDefault("PATH", dev.migm.exec.CommandCheck.RESET_PATH);
+    }
+
+    private final java.util.concurrent.atomic.AtomicReference<Cached<dev.migm.exec.CommandCheck.User>> self =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    private final Map<String, Cached<Optional<dev.migm.exec.CommandCheck.User>>> checkUsers = new ConcurrentHashMap<>();
+
     /** Whether {@code user} may run jobs here as someone else, drain GPUs and act on any job. */
     boolean isAdmin(String user) {
         if (user.equals("root") || user.equals(daemonUser)) return true;

@@ -463,7 +463,7 @@ public final class Simulator {
                         falseEarlyRestarts++;
                     }
                 }
-                case Outcome.Crashed c -> {
+                case Outcome.Crashed _, Outcome.CannotStart _ -> {
                     reached = attempt.startProgress();
                     kept = attempt.startProgress();
                 }

@@ -279,6 +279,15 @@ public final class TraceReader {
                         declared.isEmpty() ? OptionalLong.empty() : OptionalLong.of(row.integer("declared_mib")),
                         params(row), model.checkpoints(),
                         expected.isEmpty() ? OptionalDouble.empty() : OptionalDouble.of(row.number("expected_s")));
+                if (!spec.params().isEmpty()) {
+                    // The estimators that will size its first attempt read its params now, once: a
+                    // value they cannot use refuses the row here, not in the middle of a run.
+                    try {
+                        dev.migm.estimate.EstimatorChain.declaredNeed(spec);
+                    } catch (dev.migm.estimate.ParameterException e) {
+                        throw new InvalidInputException(row.where("params") + "param " + e.getMessage());
+                    }
+                }
                 return new TraceJob(spec, model);
             } catch (IllegalArgumentException e) {
                 // The value types' range checks say "NAME must be ...": name the column as the reader does.

@@ -2,6 +2,8 @@ package dev.migm.spec;
 
 import dev.migm.engine.JobClass;
 import dev.migm.engine.JobSpec;
+import dev.migm.estimate.EstimatorChain;
+import dev.migm.estimate.ParameterException;
 import dev.migm.io.InvalidInputException;
 import dev.migm.io.TextFiles;
 import java.nio.file.Path;
@@ -58,8 +60,11 @@ public final class BatchFile {
     private BatchFile() {
     }
 
+    /** The largest job file read, in bytes (as many characters as the YAML reader takes at most). */
+    public static final long MAX_BYTES = Yaml.MAX_CHARS;
+
     public static List<SubmittedJob> read(Path path) {
-        return parse(TextFiles.read(path), path.toString());
+        return parse(TextFiles.read(path, MAX_BYTES), path.toString());
     }
 
     public static List<SubmittedJob> parse(String text, String source) {
@@ -152,7 +157,17 @@ public final class BatchFile {
         OptionalLong memory = f.scalar("memory").map(s -> OptionalLong.of(Units.mib(s.text(), s.where() + ": " + at
                 + "memory: "))).orElse(OptionalLong.empty());
         Map<String, String> params = new LinkedHashMap<>();
-        f.map("params").ifPresent(m -> params.putAll(scalars(m, null, at + "params.")));
+        f.map("params").ifPresent(m -> {
+            // The memory expression's variables: numbers, which its evaluation reads.
+            params.putAll(scalars(m, null, at + "params."));
+            for (var e : m.values().entrySet()) {
+                Yaml.Scalar s = (Yaml.Scalar) e.getValue();
+                if (s.isNull() || !Double.isFinite(parseOrNaN(s.text()))) {
+                    throw new InvalidInputException(s.where() + ": " + at + "params." + e.getKey()
+                            + ": expected a number (a variable of the memory expression), got " + TextFiles.quote(s.text()));
+                }
+            }
+        });
         f.map("llm").ifPresent(m -> params.putAll(scalars(m, LLM, at + "llm.")));
         f.map("training").ifPresent(m -> params.putAll(scalars(m, TRAINING, at + "training.")));
         f.scalar("expr").ifPresent(s -> params.put("mem_expr", s.text()));
@@ -185,7 +200,7 @@ public final class BatchFile {
             }
         });
         f.scalar("workdir").ifPresent(s -> noNul(s, at + "workdir"));
-        return new SubmittedJob(name, argv, f.scalar("workdir").map(Yaml.Scalar::text), env, jobClass, app, memory,
+        SubmittedJob job = new SubmittedJob(name, argv, f.scalar("workdir").map(Yaml.Scalar::text), env, jobClass, app, memory,
                 params, checkpoints,
                 f.scalar("max_attempts").map(s -> OptionalDouble.of(number(s, at + "max_attempts", 1, 100, true)))
                         .orElse(OptionalDouble.empty()),
@@ -196,6 +211,39 @@ public final class BatchFile {
                 f.scalar("submit_at").map(s -> s.text().strip().equals("0") ? 0.0
                         : Units.seconds(s.text(), s.where() + ": " + at + "submit_at: ")).orElse(0.0),
                 workload);
+        checkEstimates(job, f);
+        return job;
+    }
+
+    /**
+     * Runs the estimators that read the job's declarations ({@link EstimatorChain#declaredNeed}), the
+     * same code that sizes its first attempt: a parameter they cannot use (an expression that divides
+     * by zero or overflows, a negative model size, an unknown optimizer) refuses the file here, at
+     * the field it came from, instead of failing on the engine's thread after it was accepted.
+     */
+    private static void checkEstimates(SubmittedJob job, Field f) {
+        try {
+            EstimatorChain.declaredNeed(job.toJobSpec());
+        } catch (ParameterException e) {
+            String p = e.parameter();
+            String field = p.equals("mem_expr") ? "expr"
+                    : f.map("llm").filter(m -> m.values().containsKey(p)).isPresent() ? "llm"
+                    : f.map("training").filter(m -> m.values().containsKey(p)).isPresent() ? "training"
+                    : f.map("params").filter(m -> m.values().containsKey(p)).isPresent() ? "params" : null;
+            if (field == null) throw new InvalidInputException(f.where("name") + e.getMessage());
+            Yaml.Node at = field.equals("expr") ? f.node("expr").orElseThrow()
+                    : f.map(field).orElseThrow().values().get(p);
+            throw new InvalidInputException(at.where() + ": " + f.at() + field + (field.equals("expr") ? "" : "." + p)
+                    + ": " + e.problem());
+        }
+    }
+
+    private static double parseOrNaN(String text) {
+        try {
+            return Double.parseDouble(text.strip());
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
     }
 
     private static SubmittedJob.Workload workload(Yaml.MapNode m, String at) {

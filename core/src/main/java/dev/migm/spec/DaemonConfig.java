@@ -46,7 +46,7 @@ public record DaemonConfig(Optional<Path> home, Optional<Path> socket, Optional<
             Optional.empty(), Optional.empty(), false, false, OptionalDouble.empty());
 
     public static DaemonConfig read(Path file) {
-        return parse(TextFiles.read(file), file.toString());
+        return parse(TextFiles.read(file, 1 << 20), file.toString());
     }
 
     public static DaemonConfig parse(String text, String source) {

@@ -18,7 +18,20 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * and non-UTF-8 text are refused; every error is one line.
  */
 final class Yaml {
-    private static final YAMLMapper MAPPER = YAMLMapper.builder()
+    /**
+     * The most characters a YAML input may have: 64 Mi, a batch of {@link BatchFile#MAX_JOBS} jobs
+     * with room to spare (the parser's own default, 3 Mi code points, holds about 50,000).
+     */
+    static final int MAX_CHARS = 64 << 20;
+    /**
+     * The longest line read: no job file or config needs a line of 64 Ki characters, and the
+     * parser's scanner spends time out of proportion on a long one (a 10 MB comment line cost 20 s of
+     * CPU), so a longer line is refused before parsing.
+     */
+    static final int MAX_LINE = 64 << 10;
+    private static final YAMLMapper MAPPER = YAMLMapper.builder(tools.jackson.dataformat.yaml.YAMLFactory.builder()
+                    .loadSettings(org.snakeyaml.engine.v2.api.LoadSettings.builder().setCodePointLimit(MAX_CHARS)
+                            .build()).build())
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     /** Nesting deeper than this is no job file (and would be a stack-depth attack). */
     private static final int MAX_DEPTH = 32;
@@ -43,6 +56,23 @@ final class Yaml {
     }
 
     static Node parse(String text, String source) {
+        if (text.length() > MAX_CHARS) {
+            throw new InvalidInputException(source + ": more than " + (MAX_CHARS >> 20) + " Mi characters (split the"
+                    + " batch into several files)");
+        }
+        int line = 1;
+        int lineStart = 0;
+        for (int i = 0; i <= text.length(); i++) {
+            if (i == text.length() || text.charAt(i) == '\n') {
+                if (i - lineStart > MAX_LINE) {
+                    throw new InvalidInputException(source + ":" + line + ": a line of more than " + MAX_LINE
+                            + " characters (write a long command as a list, or over several lines in YAML's folded"
+                            + " style)");
+                }
+                line++;
+                lineStart = i + 1;
+            }
+        }
         try (JsonParser p = MAPPER.createParser(text)) {
             JsonToken t = p.nextToken();
             if (t == null) {
@@ -56,9 +86,28 @@ final class Yaml {
             String what = String.valueOf(e.getOriginalMessage()).lines().map(String::strip)
                     .filter(l -> !l.isEmpty() && !l.startsWith("in reader") && !l.startsWith("^") && !l.startsWith("at ["))
                     .findFirst().orElse("cannot parse");
+            // The scanner reports a tab where the token before it ended: that line or the next.
+            for (int l = loc == null ? 0 : loc.getLineNr(); loc != null && l <= loc.getLineNr() + 1; l++) {
+                if (startsWithTab(text, l)) {
+                    throw new InvalidInputException(source + ":" + l + ": not valid YAML: a tab character in the"
+                            + " indentation (YAML indents with spaces only)");
+                }
+            }
             throw new InvalidInputException(place + ": not valid YAML: " + (what.length() > 120 ? what.substring(0, 117)
                     + "..." : what));
         }
+    }
+
+    /** Whether line {@code number} (from 1) of the text has a tab among its leading blanks. */
+    private static boolean startsWithTab(String text, int number) {
+        if (number < 1) return false;
+        String[] lines = text.split("\n", number + 1);
+        if (lines.length < number) return false;
+        String line = lines[number - 1];
+        for (int i = 0; i < line.length() && (line.charAt(i) == ' ' || line.charAt(i) == '\t'); i++) {
+            if (line.charAt(i) == '\t') return true;
+        }
+        return false;
     }
 
     private static String where(JsonParser p, String source) {

@@ -106,8 +106,20 @@ public final class NodeJournal implements Journal, AutoCloseable {
     public static NodeJournal open(Path file) {
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
+            // The journal keeps every submission as sent (a job's env: included): its owner's alone.
+            // SQLite gives the WAL and shared-memory files it creates the database file's mode.
+            if (!Files.exists(file)) {
+                Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            }
+            for (String suffix : List.of("", "-wal", "-shm")) {
+                Path f = file.resolveSibling(file.getFileName() + suffix);
+                if (Files.exists(f)) {
+                    Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+                }
+            }
         } catch (java.io.IOException e) {
-            throw new InvalidInputException(file + ": cannot create its directory: " + e.getMessage());
+            throw new InvalidInputException(file + ": cannot prepare the journal (" + e.getMessage() + ")");
         }
         Connection c;
         try {
@@ -463,6 +475,7 @@ public final class NodeJournal implements Journal, AutoCloseable {
                     case Outcome.OutOfMemory o -> o.evidence();
                     case Outcome.Stopped s -> s.why();
                     case Outcome.Crashed c -> c.reason();
+                    case Outcome.CannotStart c -> c.reason();
                 };
                 Long peak = switch (x.outcome()) {
                     case Outcome.Completed c -> c.peakSampledMib() > 0 ? c.peakSampledMib() : null;
@@ -481,6 +494,11 @@ public final class NodeJournal implements Journal, AutoCloseable {
             case EngineRecord.ReconfigurationPlanned p -> planned(p.gpu(), p.base(), p.result(), p.atS());
             case EngineRecord.ReconfigurationApplied a -> instances(a.gpu(), a.layout(), a.atS());
             case EngineRecord.ReconfigurationFailed f -> instances(f.gpu(), f.layout(), f.atS());
+            case EngineRecord.ReconfigurationAnsweredLate l -> {
+                // What the late plan created is migm's: planned again, then kept only if the GPU has it.
+                planned(l.gpu(), l.base(), l.result(), l.atS());
+                instances(l.gpu(), l.layout(), l.atS());
+            }
             case EngineRecord.MigModeChangeEnded m -> instances(m.gpu(), m.layout(), m.atS());
             case EngineRecord.GpuDrain d -> update("INSERT INTO gpus (gpu, drained) VALUES (?,?) ON CONFLICT(gpu)"
                     + " DO UPDATE SET drained=excluded.drained", d.gpu(), d.drain() ? 1 : 0);
@@ -583,6 +601,7 @@ public final class NodeJournal implements Journal, AutoCloseable {
             case Outcome.OutOfMemory o -> "oom";
             case Outcome.Stopped s -> "stopped";
             case Outcome.Crashed c -> "crashed";
+            case Outcome.CannotStart c -> "cannot-start";
         };
     }
 
@@ -601,6 +620,7 @@ public final class NodeJournal implements Journal, AutoCloseable {
                 case "completed" -> new Outcome.Completed(peak, 0);
                 case "oom" -> new Outcome.OutOfMemory(peak, why, keptProgress, keptProgress);
                 case "stopped" -> new Outcome.Stopped(why, keptProgress, keptProgress);
+                case "cannot-start" -> new Outcome.CannotStart(why);
                 default -> new Outcome.Crashed(why.isEmpty() ? "ended while migm stopped" : why);
             };
         }
@@ -843,6 +863,19 @@ public final class NodeJournal implements Journal, AutoCloseable {
     public static final class JournalException extends RuntimeException {
         JournalException(String message, Throwable cause) {
             super(message, cause);
+        }
+    }
+
+    /**
+     * Copies the journal, as of its last commit, to {@code backup} (a file that must not exist), with
+     * SQLite's {@code VACUUM INTO}: a consistent copy made while the journal stays open.
+     */
+    public synchronized void backupTo(Path backup) {
+        flush();
+        try (Statement s = db.createStatement()) {
+            s.execute("VACUUM INTO '" + backup.toAbsolutePath().toString().replace("'", "''") + "'");
+        } catch (SQLException e) {
+            throw new InvalidInputException(backup + ": cannot write a backup of the journal: " + oneLine(e.getMessage()));
         }
     }
 

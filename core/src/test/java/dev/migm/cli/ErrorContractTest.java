@@ -131,4 +131,72 @@ final class ErrorContractTest {
                 .contains("details in ");
         Files.deleteIfExists(Path.of(line.substring(line.indexOf("details in ") + "details in ".length())));
     }
+
+    @Test
+    void hostileFilesAndOptions_areOneLineRefusals_neverHangsOrInternalErrors(@TempDir Path dir) throws Exception {
+        // A number that fits no count of MiB is refused, not clamped to 9223372036854775807MiB.
+        Path huge = dir.resolve("huge-lgip.txt");
+        Files.writeString(huge, Files.readString(Path.of("src/test/resources/nvidia-smi/a100-sxm4-40gb_lgip_1.txt"))
+                .replaceFirst("4\\.75", "99999999999999999999.75"));
+        CliTest.Result r = CliTest.run("import-smi", "--lgip", huge.toString());
+        assertThat(r.status()).isEqualTo(2);
+        assertOneLineWithoutJava(r);
+        assertThat(r.err()).contains("expected memory in GiB in [0, 1048576], got '99999999999999999999.75'");
+        // Devices are refused by type before anything is read (/dev/zero never ends).
+        for (String[] args : List.of(new String[] {"import-smi", "--lgip", "/dev/zero"},
+                new String[] {"simulate", "/dev/zero", "--quiet"}, new String[] {"run", "/dev/zero"},
+                new String[] {"import-mig-parted", "/dev/zero", "--gpu", "A100-40GB"})) {
+            CliTest.Result z = CliTest.run(args);
+            assertThat(z.status()).as(String.join(" ", args)).isEqualTo(2);
+            assertThat(z.err().strip()).as(String.join(" ", args)).isEqualTo("migm: /dev/zero: is a device or special"
+                    + " file, expected a file");
+        }
+        Path job = dir.resolve("job.yaml");
+        Files.writeString(job, "version: v1\njobs:\n  - {name: a, command: [\"true\"]}\n");
+        CliTest.Result home = CliTest.run("run", job.toString(), "--home", "/etc/passwd");
+        assertThat(home.status()).isEqualTo(2);
+        assertThat(home.err().strip()).isEqualTo("migm: --home: /etc/passwd is not a directory");
+        // The daemon checks its groups and its socket's directory before it takes anything over.
+        Path dhome = dir.resolve("dhome");
+        for (var c : List.of(new String[] {"--socket-group", "nosuchgroup", "--socket-group: no group 'nosuchgroup' on"
+                        + " this system (getent group); create it (groupadd --system nosuchgroup) or leave the option out"},
+                new String[] {"--admin-group", "nosuchgroup", "--admin-group: no group 'nosuchgroup' on this system"
+                        + " (getent group); create it (groupadd --system nosuchgroup) or leave the option out"},
+                new String[] {"--socket", dir.resolve("nonexistent/x.sock").toString(), "--socket: "
+                        + dir.resolve("nonexistent") + " is not a directory (create it with the permissions the socket's"
+                        + " users need; systemd's RuntimeDirectory does)"})) {
+            CliTest.Result d = CliTest.run("daemon", "--home", dhome.toString(), c[0], c[1], "--http-listen", "off");
+            assertThat(d.status()).as(c[0]).isEqualTo(2);
+            assertThat(d.err().strip()).isEqualTo("migm: " + c[2]);
+        }
+        assertThat(dir.resolve("nonexistent")).doesNotExist();
+        assertThat(dhome.resolve("journal.db")).as("nothing taken over").doesNotExist();
+    }
+
+    @Test
+    void aTableWhoseOneProfileSpansTheGpu_importsWithoutPlacements() {
+        // The shape of a CMP 170HX's -lgip table (issue 24: read by an earlier release, then refused for
+        // want of -lgipp): one profile, 1/1 instances, holding the GPU's memory. Written here in that
+        // shape (no public transcript of the card was found); a profile that can exist once and spans
+        // the GPU has one placement, at slice 0.
+        String table = String.join("\n",
+                "+-----------------------------------------------------------------------------+",
+                "| GPU instance profiles:                                                      |",
+                "| GPU   Name             ID    Instances   Memory     P2P    SM    DEC   ENC  |",
+                "|                              Free/Total   GiB              CE    JPEG  OFA  |",
+                "|=============================================================================|",
+                "|   0  MIG 1g.8gb        19     1/1        7.75       No     70     1     0   |",
+                "|                                                             1     0     0   |",
+                "+-----------------------------------------------------------------------------+", "");
+        Path f;
+        try {
+            f = Files.createTempFile("cmp-lgip", ".txt");
+            Files.writeString(f, table);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        CliTest.Result r = CliTest.run("import-smi", "--lgip", f.toString());
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).contains("1g.8gb       ID 19  1g 8m    7936MiB   70 SM  max 1  starts [0]");
+    }
 }

@@ -41,13 +41,19 @@ final class EngineSeamsTest {
 
         Rig(List<TraceJob> jobs, java.util.function.UnaryOperator<GpuBackend> backend,
             java.util.function.UnaryOperator<Executor> executor, int gpuCount) {
+            this(jobs, backend, executor, gpuCount, m -> m);
+        }
+
+        Rig(List<TraceJob> jobs, java.util.function.UnaryOperator<GpuBackend> backend,
+            java.util.function.UnaryOperator<Executor> executor, int gpuCount,
+            java.util.function.UnaryOperator<MemoryPolicy> memory) {
             this.jobs = jobs;
             List<GpuModel> node = java.util.Collections.nCopies(gpuCount, A100);
             gpus = new SimulatedGpuBackend(time, node, SimulatedGpuBackend.Latency.DEFAULT);
             Truth truth = Truth.of(jobs);
             Executor model = new ModelExecutor(time, node, gpus, truth, 1.0, ModelExecutor.Sampling.OFF);
             engine = new Engine(time, journal, backend.apply(gpus), executor.apply(model),
-                    PolicyRegistry.create("migm", node), new OracleMemory(truth), new OracleRuntime(truth),
+                    PolicyRegistry.create("migm", node), memory.apply(new OracleMemory(truth)), new OracleRuntime(truth),
                     Engine.Settings.DEFAULT.withEarlyRestart(Engine.EarlyRestart.OFF));
         }
 
@@ -73,11 +79,15 @@ final class EngineSeamsTest {
         }
     }
 
-    /** A backend whose first apply is never answered (a hung driver call). */
-    private static GpuBackend silentOnce(GpuBackend real) {
-        return new GpuBackend() {
-            boolean swallowed;
+    /** How a wrapped backend applies a plan, given the real backend's apply. */
+    @FunctionalInterface
+    private interface Apply {
+        void apply(int gpu, Plan.Possible plan, long ticket, EventSink sink);
+    }
 
+    /** The real backend with its {@code apply} replaced. */
+    private static GpuBackend withApply(GpuBackend real, Apply apply) {
+        return new GpuBackend() {
             @Override
             public List<GpuModel> gpus() {
                 return real.gpus();
@@ -95,11 +105,7 @@ final class EngineSeamsTest {
 
             @Override
             public void apply(int gpu, Plan.Possible plan, long ticket, EventSink sink) {
-                if (!swallowed) {
-                    swallowed = true;
-                    return;
-                }
-                real.apply(gpu, plan, ticket, sink);
+                apply.apply(gpu, plan, ticket, sink);
             }
 
             @Override
@@ -107,6 +113,18 @@ final class EngineSeamsTest {
                 return real.energyJoules();
             }
         };
+    }
+
+    /** A backend whose first apply is never answered (a hung driver call). */
+    private static GpuBackend silentOnce(GpuBackend real) {
+        boolean[] swallowed = new boolean[1];
+        return withApply(real, (gpu, plan, ticket, sink) -> {
+            if (!swallowed[0]) {
+                swallowed[0] = true;
+                return;
+            }
+            real.apply(gpu, plan, ticket, sink);
+        });
     }
 
     @Test
@@ -268,5 +286,114 @@ final class EngineSeamsTest {
         assertThat(rig.records(EngineRecord.SubmitRejected.class)).singleElement()
                 .satisfies(r -> assertThat(r.reason()).isEqualTo("duplicate job id 'a'"));
         assertThat(rig.job("a").state()).isEqualTo(Engine.State.DONE);
+    }
+
+    @Test
+    void aJobItsEstimatorsCannotSize_failsWithTheReason_andNothingElseIsHeldUp() {
+        // The memory policy throws for "poisoned" (as the estimators did for a memory expression that
+        // divides by zero, before the door checked it): that job fails on record, "fine" runs, and the
+        // queue and its explanations keep answering (they threw on the job's missing estimate).
+        Rig rig = new Rig(List.of(Jobs.aJob("poisoned").flat(3000).duration(10).build(),
+                Jobs.aJob("fine").flat(3000).duration(10).build()), b -> b, e -> e, 1, oracle -> new MemoryPolicy() {
+            @Override
+            public Need initial(JobSpec job) {
+                if (job.id().equals("poisoned")) {
+                    throw new dev.migm.io.InvalidInputException("memory expression 'n / 0' at position 3: division by zero");
+                }
+                return oracle.initial(job);
+            }
+
+            @Override
+            public Need afterOom(JobSpec job, int attempt, Need previous, long slotMib, long usedMib) {
+                return oracle.afterOom(job, attempt, previous, slotMib, usedMib);
+            }
+        });
+        rig.time.at(0.5, () -> assertThat(rig.engine.waitingReasons(List.of("poisoned", "fine"))).doesNotContainKey("poisoned"));
+        rig.runToEnd();
+        assertThat(rig.job("poisoned").state()).isEqualTo(Engine.State.FAILED);
+        assertThat(rig.job("poisoned").lastReason()).isEqualTo("its memory cannot be estimated: memory expression"
+                + " 'n / 0' at position 3: division by zero");
+        assertThat(rig.job("poisoned").attempts()).isEmpty();
+        assertThat(rig.job("fine").state()).isEqualTo(Engine.State.DONE);
+        assertThat(JournalReplay.replay(rig.journal.records())).isEqualTo(rig.engine.snapshot());
+    }
+
+    @Test
+    void onceStopping_theEngineLaunchesNothing_andAJobWhoseInstanceWasBeingMadeWaitsWithoutAnAttemptCounted() {
+        // "a" is placed at 0 on a 1g.5gb the engine asks for (c = 0: every instance is as fast, the
+        // tightest wins; answered at 0.13 s). At 0.05 s the service stops: the answer comes, the
+        // instance exists, but "a" goes back to the queue without an attempt, and "b" (arriving at 1 s)
+        // is never placed: no round runs any more.
+        Rig rig = new Rig(List.of(Jobs.aJob("a").flat(3000).scaling(0, 1).duration(10).build(),
+                Jobs.aJob("b").at(1).flat(3000).scaling(0, 1).duration(10).build()), b -> b, e -> e);
+        rig.time.at(0.05, rig.engine::stopLaunching);
+        rig.runToEnd();
+        assertThat(rig.records(EngineRecord.ReconfigurationApplied.class)).hasSize(1);
+        assertThat(rig.records(EngineRecord.AttemptLaunched.class)).isEmpty();
+        assertThat(rig.job("a").state()).isEqualTo(Engine.State.QUEUED);
+        assertThat(rig.job("a").attempts()).isEmpty();
+        assertThat(rig.job("a").lastReason()).isEqualTo("migm stopped before it started");
+        assertThat(rig.job("b").state()).isEqualTo(Engine.State.QUEUED);
+        assertThat(rig.engine.snapshot().layouts().getFirst().toString()).isEqualTo("1g.5gb@0");
+        assertThat(JournalReplay.replay(rig.journal.records())).isEqualTo(rig.engine.snapshot());
+    }
+
+    /** A backend that answers its first plan 90 s late (a stuck driver call that completes after all). */
+    private static GpuBackend lateOnce(SimulatedGpuBackend real, java.util.function.Supplier<VirtualTime> clock) {
+        boolean[] delayed = new boolean[1];
+        return withApply(real, (gpu, plan, ticket, sink) -> {
+            if (delayed[0]) {
+                real.apply(gpu, plan, ticket, sink);
+                return;
+            }
+            delayed[0] = true;
+            VirtualTime time = clock.get();
+            time.at(time.nowS() + 90, () -> real.apply(gpu, plan, ticket, sink));
+        });
+    }
+
+    @Test
+    void aPlanAnsweredAfterItsTimeOut_isRecordedWithWhatItCreated_andItsLayoutAdopted() {
+        // The first plan (create 1g.5gb@0 for "a"; c = 0, so the tightest instance) reaches the GPU
+        // only at 90 s, past the 60 s time-out. At 60 s "a" is requeued and placed again: the engine,
+        // believing the GPU empty, asks for 1g.5gb@0 again (answered at 60.13 s). At 90 s the late plan
+        // meets a GPU that is no longer empty and fails at once as a conflict; its late answer is on
+        // record with the layout the GPU has (NodeJournalTest: what a late plan created is migm's).
+        Rig[] rig = new Rig[1];
+        rig[0] = new Rig(List.of(Jobs.aJob("a").flat(3000).scaling(0, 1).duration(100).build()),
+                b -> lateOnce((SimulatedGpuBackend) b, () -> rig[0].time), e -> e);
+        rig[0].runToEnd();
+        assertThat(rig[0].job("a").state()).isEqualTo(Engine.State.DONE);
+        assertThat(rig[0].records(EngineRecord.ReconfigurationAnsweredLate.class)).singleElement().satisfies(l -> {
+            assertThat(l.atS()).isCloseTo(90, within(1e-9));
+            assertThat(l.failure()).hasValueSatisfying(f -> assertThat(f).startsWith("conflict"));
+            assertThat(l.base().toString()).isEqualTo("-");
+            assertThat(l.result().toString()).isEqualTo("1g.5gb@0");
+            assertThat(l.layout().toString()).isEqualTo("1g.5gb@0");
+        });
+        assertThat(JournalReplay.replay(rig[0].journal.records())).isEqualTo(rig[0].engine.snapshot());
+    }
+
+    @Test
+    void anAttemptThatCannotStart_failsItsJobAtOnce_withoutARetry() {
+        // The executor reports that "a"'s command cannot start as its user (a missing program): the
+        // job fails after that one attempt, where a crash would be retried up to max_attempts (6).
+        Rig rig = new Rig(List.of(Jobs.aJob("a").flat(3000).duration(10).build()), b -> b, real -> new Executor() {
+            @Override
+            public void launch(Attempt attempt, JobSpec spec, EventSink sink) {
+                sink.deliver(new EngineEvent.AttemptRunning(spec.id(), attempt.number()));
+                sink.deliver(new EngineEvent.AttemptExited(spec.id(), attempt.number(),
+                        new Outcome.CannotStart("command not found: pythn")));
+            }
+
+            @Override
+            public void stop(Attempt attempt, String why) {
+            }
+        });
+        rig.runToEnd();
+        assertThat(rig.job("a").state()).isEqualTo(Engine.State.FAILED);
+        assertThat(rig.job("a").attempts()).hasSize(1);
+        assertThat(rig.job("a").lastReason()).isEqualTo("cannot start: command not found: pythn");
+        assertThat(JournalReplay.replay(rig.journal.records())).isEqualTo(rig.engine.snapshot());
     }
 }

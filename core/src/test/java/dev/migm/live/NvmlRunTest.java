@@ -112,15 +112,17 @@ final class NvmlRunTest {
             assertThat(Files.readString(runDir.resolve("jobs/whole/attempt-1.out")).strip())
                     .isEqualTo("GPU-5d5a3b5e-0000-4000-8000-000000000001");
             assertThat(Files.readString(runDir.resolve("jobs/small/attempt-1.out")).strip()).startsWith("MIG-");
-            // Without the opt-in the same node offers only GPU 0: the declared 40,500 MiB is no proof, so
-            // the job is tried on the largest instance (its process here uses nothing and fits).
+            // Without the opt-in the same node offers only GPU 0 with MIG on: no slot holds the declared
+            // 40,500 MiB (its largest instance has 40,192), so the node refuses the file at its door,
+            // naming that slot (issue 24), instead of trying the job on an instance too small.
             StringWriter out2 = new StringWriter();
             StringWriter err2 = new StringWriter();
             int rc2 = run(out2, err2, "run", jobs.toString(), "--home", dir.resolve("whole-home2").toString(),
                     "--backend", "nvml", "--nvml-library", stub.library().toString(), "--json");
-            assertThat(rc2).as(err2.toString()).isZero();
-            Path runDir2 = Path.of((String) runSummary(out2.toString()).get("run_dir"));
-            assertThat(Files.readString(runDir2.resolve("jobs/whole/attempt-1.out")).strip()).startsWith("MIG-");
+            assertThat(rc2).isEqualTo(2);
+            assertThat(err2.toString().strip()).isEqualTo("migm: " + jobs + ": job 'whole': memory: needs 40500 MiB"
+                    + " (declared), more than the largest slot of this node: 7g.40gb of A100-SXM4-40GB with 40192 MiB;"
+                    + " a job runs on one GPU");
         } finally {
             stub.reset();
         }

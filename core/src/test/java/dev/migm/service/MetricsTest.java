@@ -113,6 +113,14 @@ final class MetricsTest {
             assertThat(post.statusCode()).isEqualTo(405);
             assertThat(HTTP.send(HttpRequest.newBuilder(URI.create(base + "/jobs")).build(),
                     HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
+            // Only loopback names: a page that rebinds its own name to 127.0.0.1 (DNS rebinding) still
+            // sends that name, and is refused.
+            String address = m.group(1);
+            assertThat(statusWithHost(address, "evil.example:" + address.split(":")[1])).isEqualTo(421);
+            assertThat(statusWithHost(address, "127.0.0.1.evil.example")).isEqualTo(421);
+            for (String host : List.of("localhost:" + address.split(":")[1], address, "127.0.0.1", "[::1]:9410")) {
+                assertThat(statusWithHost(address, host)).as(host).isEqualTo(200);
+            }
             // The health document says where the view is.
             assertThat(ServiceCliTest.migm(home, "gpus", "--backend", "daemon").rc()).isZero();
         } finally {
@@ -185,5 +193,17 @@ final class MetricsTest {
 
     private static double sum(Map<String, Double> v, String prefix) {
         return v.entrySet().stream().filter(e -> e.getKey().startsWith(prefix)).mapToDouble(Map.Entry::getValue).sum();
+    }
+
+    /** The status of {@code GET /metrics} sent with this {@code Host} header (the JDK's client will not set it). */
+    private static int statusWithHost(String address, String host) throws Exception {
+        String[] hp = address.split(":");
+        try (java.net.Socket socket = new java.net.Socket(hp[0], Integer.parseInt(hp[1]))) {
+            socket.getOutputStream().write(("GET /metrics HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String status = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                    java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+            return Integer.parseInt(status.split(" ")[1]);
+        }
     }
 }

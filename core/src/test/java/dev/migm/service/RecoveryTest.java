@@ -127,4 +127,30 @@ final class RecoveryTest {
                     .isEqualTo("cancelled by alice");
         }
     }
+
+    @Test
+    void aServiceStoppedWhileItLaunches_costsNoJobAnAttempt(@TempDir Path dir) throws Exception {
+        // Eight jobs arrive and the service stops 300 ms later, while it creates instances and launches
+        // attempts. Once stopping it launches nothing, and it leaves the instances where they are: an
+        // attempt launched a moment before, whose process has not opened its device yet, runs on (issue
+        // 24: the shutdown destroyed its instance, the attempt failed "cannot read device" and the job
+        // lost an attempt). After a restart every job completes in exactly one attempt.
+        Path home = dir.resolve("home");
+        StringBuilder batch = new StringBuilder("version: v1\njobs:\n");
+        for (int i = 0; i < 8; i++) {
+            batch.append("  - {name: j").append(i).append(", command: [work], memory: 3GiB, workload: {work: 20s, mem: 1GiB}}\n");
+        }
+        List<String> ids;
+        try (NodeService s = start(home)) {
+            ids = s.submit(System.getProperty("user.name"), "b.yaml", "/tmp", batch.toString());
+            Thread.sleep(300);
+        }
+        try (NodeService s = start(home)) {
+            assertThat(s.recoveryReport()).anyMatch(l -> l.startsWith("recovered "));
+            for (String id : ids) assertThat(awaitEnd(home, id)).as("job " + id).isEqualTo("done");
+            assertThat(DaemonProcess.rows(home, "SELECT job, number, outcome FROM attempts WHERE outcome <> 'completed'"))
+                    .as("attempts that did not complete").isEmpty();
+            assertThat(DaemonProcess.count(home, "SELECT count(*) FROM attempts")).isEqualTo(ids.size());
+        }
+    }
 }

@@ -58,10 +58,11 @@ final class SlurmSlicesTest {
             assertThat(DaemonProcess.count(home, "SELECT count(*) FROM history WHERE app = 'slurm-43' AND what = 'oom'"))
                     .isEqualTo(1);
 
-            // What can never fit, and what is not a Prolog's request, are refused in one line.
+            // What can never fit, and what is not a Prolog's request, are refused in one line; what can
+            // never fit is the user's request (422: the Prolog cancels the job), not the node's fault.
             ApiClient.Answer tooBig = api.post("/v1/slurm/prepare", Map.of("job", "44", "restart", 0, "bytes", 50L << 30,
                     "user", ME));
-            assertThat(tooBig.status()).isEqualTo(409);
+            assertThat(tooBig.status()).isEqualTo(SlurmSlices.USERS_REQUEST);
             assertThat(tooBig.error()).contains("more than any one GPU of this node holds").contains("40192M");
             ApiClient.Answer badJob = api.post("/v1/slurm/prepare", Map.of("job", "12; rm -rf /", "restart", 0,
                     "bytes", 1, "user", ME));

@@ -61,7 +61,8 @@ class SlurmTest {
         out = SlurmOneBox.sharedDir(base.resolve("out"));
         Files.createDirectories(base.resolve("migm"));
         for (var node : Map.of("n1", "1", "n2", "2").entrySet()) {
-            migm.put(node.getKey(), DaemonProcess.start(base.resolve("migm").resolve(node.getKey()), "--gpu", "A100-40GB",
+            // As a site runs it: root's jobs are not run (allow_root_jobs off), every other user's are.
+            migm.put(node.getKey(), DaemonProcess.startExactly(base.resolve("migm").resolve(node.getKey()), "--gpu", "A100-40GB",
                     "--gpus", node.getValue(), "--time-scale", "20", "--http-listen", "off", "--slurm-requeue-oom",
                     "--slurm-reconcile-s", Double.toString(RECONCILE_S)));
         }
@@ -73,7 +74,7 @@ class SlurmTest {
         int port = SlurmOneBox.CTLD_PORT + 1;
         for (String n : migm.keySet()) {
             List<String> args = new ArrayList<>(List.of("slurm", "config", "--socket", socket, "--node", n, "--scripts",
-                    base.resolve("etc-migm").toString()));
+                    base.resolve("etc-migm").toString(), "--lua-dir", base.resolve("slurm/etc").toString()));
             if (n.equals("n1")) args.add("--install");
             SlurmOneBox.Result config = migmCli(args);
             assertThat(config.rc()).as(config.out()).isZero();
@@ -385,22 +386,55 @@ class SlurmTest {
     @Test
     @Order(6)
     @Timeout(300)
-    void aJobLargerThanAnyOneGpuFailsItsPrologWithTheReason() throws Exception {
-        // 41G fits n2's count (80384M) but no GPU (40192M at most): the Prolog refuses, Slurm drains
-        // the node and holds the job, whose comment says why.
-        String job = sbatch("n2", "41G", SHOW + "true");
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        String show = "";
-        while (!show.contains("more than any one GPU") && System.nanoTime() < until) {
-            Thread.sleep(200);
-            show = slurm.slurm(List.of("scontrol", "show", "job", job), 10).out();
+    void requestsNoGpuCanServe_areRefusedWithTheirReason_andNeverDrainTheNode() throws Exception {
+        // 41G fits n2's count (80384M) but no GPU (40192M at most). The job_submit/lua filter that
+        // migm slurm config installed refuses it at submit, with the sizes one may ask for.
+        SlurmOneBox.Result refused = slurm.asNobody(out, List.of("sbatch", "--parsable", "-w", "n2", "--gres=gpumem:41G",
+                "--wrap", "true"));
+        assertThat(refused.rc()).as(refused.out()).isNotZero();
+        assertThat(refused.out()).contains("migm: gpumem").contains("the largest is 40192M")
+                .contains("4864M, 9856M, 19968M, 40192M");
+
+        // The same size reaching the Prolog (an admin set it on a held job; the filter lets root's changes
+        // pass): the Prolog cancels the job with the reason and exits 0, so the node stays in service.
+        String oversize = sbatchHeld("n2", "4G");
+        assertThat(slurm.slurm(List.of("scontrol", "update", "jobid=" + oversize, "Gres=gpumem:41G"), 10).rc()).isZero();
+        assertThat(slurm.slurm(List.of("scontrol", "release", oversize), 10).rc()).isZero();
+        awaitEnd(oversize, "CANCELLED");
+        assertThat(slurm.slurm(List.of("scontrol", "show", "job", oversize), 10).out()).as("the job says why")
+                .contains("Comment=migm: refused: Slurm job " + oversize + " asks for gpumem 41984 MiB, more than any one"
+                        + " GPU of this node holds");
+
+        // A job of root's, which this node does not run (allow_root_jobs is off): cancelled the same way.
+        SlurmOneBox.Result asRoot = slurm.slurm(List.of("sbatch", "--parsable", "-w", "n1", "-o", out + "/%j.out",
+                "--gres=gpumem:4G", "--wrap", SHOW + "true"), 30);
+        assertThat(asRoot.rc()).as(asRoot.out()).isZero();
+        String rootJob = asRoot.out().strip().split(";")[0];
+        awaitEnd(rootJob, "CANCELLED");
+        assertThat(slurm.slurm(List.of("scontrol", "show", "job", rootJob), 10).out())
+                .contains("Comment=migm: refused: jobs submitted by root would run as root");
+        assertThat(output(rootJob)).doesNotContain("dev=MIG-");
+
+        // Neither drained a node, and a small job on each runs after them.
+        for (String node : List.of("n1", "n2")) {
+            assertThat(nodeState(node)).as(node).doesNotContain("DRAIN");
+            String small = sbatch(node, "2G", SHOW + "true");
+            awaitEnd(small, "COMPLETED");
+            // A slice: a MIG instance, or a whole GPU where migm turned MIG off (n2 ran whole-GPU jobs before).
+            assertThat(device(output(small))).matches("(MIG|GPU)-[0-9a-f-]+");
         }
-        assertThat(show).contains("more than any one GPU of this node holds");
-        assertThat(output(job)).doesNotContain("dev=");
-        assertThat(nodeState("n2")).contains("DRAIN");
-        assertThat(slurm.slurm(List.of("scontrol", "show", "node", "n2"), 10).out()).contains("Reason=Prolog error");
-        slurm.slurm(List.of("scancel", job), 10);
-        slurm.slurm(List.of("scontrol", "update", "nodename=n2", "state=resume"), 10);
+        for (String node : List.of("n1", "n2")) {
+            awaitIdle(node);
+            assertThat(slurm.slurm(List.of("scontrol", "show", "node", node), 10).out()).doesNotContain("Prolog error");
+        }
+    }
+
+    /** {@code sbatch --hold} as nobody: the job's id, pending until released. */
+    private static String sbatchHeld(String node, String gpumem) throws Exception {
+        SlurmOneBox.Result r = slurm.asNobody(out, List.of("sbatch", "--parsable", "--hold", "-o", out + "/%j.out", "-w",
+                node, "--gres=gpumem:" + gpumem, "--wrap", SHOW + "true"));
+        assertThat(r.rc()).as(r.out()).isZero();
+        return r.out().strip().split(";")[0];
     }
 
     @Test

@@ -169,6 +169,45 @@ class TwoUsersTest {
     }
 
     @Test
+    @Timeout(180)
+    void anotherUsersSecrets_areInNoArgvAndNoFileOthersCanRead() throws Exception {
+        // nobody's job has a token in its env: while it runs (it waits for a file the test writes), no
+        // process's argv (the root supervisor's, setpriv's, the job's) and no file others may read holds
+        // it; the job itself gets it (it prints its digest).
+        Path home = base.resolve("secrets");
+        Path work = Files.createDirectories(base.resolve("secrets-work"));
+        new RunAs("nobody", 65534, 65534).own(work, "rwx------");
+        String secret = "hf_" + java.util.UUID.randomUUID().toString().replace("-", "");
+        Path go = base.resolve("secrets-go");
+        try (DaemonProcess _ = DaemonProcess.start(home, "--socket-group", "nogroup", "--gpu", "A100-40GB",
+                "--time-scale", "20", "--http-listen", "off")) {
+            Files.writeString(work.resolve("s.yaml"), """
+                    version: v1
+                    jobs:
+                      - name: secretive
+                        memory: 1GiB
+                        env: {HF_TOKEN: "%s"}
+                        command: ["sh", "-c", "while [ ! -e %s ]; do sleep 0.05; done; printf %%s \\"$HF_TOKEN\\" | sha256sum"]
+                    """.formatted(secret, go));
+            new RunAs("nobody", 65534, 65534).own(work.resolve("s.yaml"), "rw-------");
+            Result r = asNobody(work, "submit", "s.yaml", "--socket", home.resolve("migm.sock").toString());
+            assertThat(r.rc()).as(r.out()).isZero();
+            String id = r.out().strip();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (DaemonProcess.count(home, "SELECT count(*) FROM attempts WHERE job=" + id + " AND running_at IS NOT NULL") == 0) {
+                assertThat(System.nanoTime()).as("the job runs").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+            Thread.sleep(300);
+            SecretsTest.assertNowhereButTheJob(secret, home);
+            Files.writeString(go, "");
+            awaitEnded(home, id);
+            Result log = asNobody(work, "logs", id, "--socket", home.resolve("migm.sock").toString());
+            assertThat(log.out().strip().split(" ")[0]).isEqualTo(SecretsTest.sha256(secret));
+        }
+    }
+
+    @Test
     @Timeout(120)
     void aRootDaemonRefusesRootsJobsUnlessAllowed() throws Exception {
         Path home = base.resolve("strict");

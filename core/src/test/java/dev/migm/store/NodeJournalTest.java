@@ -193,4 +193,22 @@ final class NodeJournalTest {
             assertThat(reopened.jobs(true).getLast().name()).isEqualTo("j49");
         }
     }
+
+    @Test
+    void whatAPlanCreatedAfterItsTimeOut_isMigms(@TempDir Path dir) {
+        // A plan that creates 1g.5gb@6 times out (the GPU shows nothing yet): the instance is not
+        // counted as migm's. The plan then answers late and the GPU has it: it is migm's again, so a
+        // restart destroys it when idle instead of leaving it as another tool's (ChaosTest found one).
+        Layout empty = Layout.parse(A100, "-");
+        Layout one = Layout.parse(A100, "1g.5gb@6");
+        try (NodeJournal j = NodeJournal.open(dir.resolve("journal.db"))) {
+            j.append(new EngineRecord.ReconfigurationPlanned(1, 0, 1, empty, one, 1, Optional.empty()));
+            j.append(new EngineRecord.ReconfigurationFailed(61, 0, 1, "no answer from the GPU in 60.0 s", empty));
+            j.flush();
+            assertThat(j.createdInstances(0)).isEmpty();
+            j.append(new EngineRecord.ReconfigurationAnsweredLate(91, 0, 1, empty, one, Optional.empty(), one, true));
+            j.flush();
+            assertThat(j.createdInstances(0)).containsExactly("1g.5gb@6");
+        }
+    }
 }

@@ -94,6 +94,8 @@ public final class SmiImport {
         Optional<GpuModel> match = bestMatch(rows, catalog);
         List<Profile> profiles = new ArrayList<>();
         int memorySlices = 0;
+        long largestMib = rows.stream().mapToLong(SmiParser.ProfileRow::memoryMib).max().orElse(0);
+        List<SmiParser.ProfileRow> spanning = new ArrayList<>();
         for (SmiParser.ProfileRow row : rows) {
             List<Integer> starts;
             int size;
@@ -111,6 +113,13 @@ public final class SmiImport {
                 if (twin.isEmpty()) {
                     twin = siblingGeometry(row, rows, placements, catalog);
                 }
+                if (twin.isEmpty() && row.total() == 1 && row.memoryMib() == largestMib && !row.name().variant()) {
+                    // A profile that can exist once and holds the GPU's largest memory spans the GPU:
+                    // its one placement starts at slice 0 and covers every memory slice. How many
+                    // there are is known once the other profiles are placed (below).
+                    spanning.add(row);
+                    continue;
+                }
                 if (twin.isEmpty()) {
                     throw new InvalidInputException("GPU " + gpu + ": no placements for profile " + row.name()
                             + " (ID " + row.id() + ") and no catalog GPU has its geometry; pass the -lgipp output too");
@@ -123,6 +132,17 @@ public final class SmiImport {
             profiles.add(new Profile(row.name(), row.id(), nvmlEnum, row.name().computeSlices(), size,
                     row.memoryMib(), row.sms(), new Profile.Engines(row.copyEngines(), row.decoders(),
                     row.encoders(), row.jpeg(), row.ofa()), row.total(), starts));
+        }
+        if (!spanning.isEmpty()) {
+            // The GPU's memory slices as the other profiles place them; with none placed, 8, the
+            // memory slices of every MIG GPU but the A30 (mig-hardware.md section 1).
+            int span = memorySlices > 0 ? memorySlices : SPAN_SLICES_WITHOUT_OTHERS;
+            for (SmiParser.ProfileRow row : spanning) {
+                profiles.add(new Profile(row.name(), row.id(), -1, row.name().computeSlices(), span, row.memoryMib(),
+                        row.sms(), new Profile.Engines(row.copyEngines(), row.decoders(), row.encoders(), row.jpeg(),
+                        row.ofa()), row.total(), List.of(0)));
+            }
+            memorySlices = span;
         }
         if (match.isPresent()) {
             GpuModel m = match.get();
@@ -258,6 +278,9 @@ public final class SmiImport {
         }
         return Optional.empty();
     }
+
+    /** The memory slices of a GPU whose only profile spans it (every MIG GPU but the A30 has 8). */
+    static final int SPAN_SLICES_WITHOUT_OTHERS = 8;
 
     /** A catalog profile with the row's ID, compute slices and count: MIG GPUs of one generation share placements. */
     private static Optional<Profile> geometryTwin(SmiParser.ProfileRow row, Catalog catalog) {

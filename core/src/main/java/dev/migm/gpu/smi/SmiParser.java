@@ -21,6 +21,9 @@ public final class SmiParser {
     /** nvidia-smi's numbers here are small (IDs, counts, slices, SMs): more than six digits is not a table. */
     private static final Pattern INT = Pattern.compile("\\d{1,6}");
 
+    /** The most memory a profile row may say: 1 PiB, thousands of times today's largest GPU. */
+    static final double MAX_PROFILE_GIB = 1 << 20;
+
     private SmiParser() {
     }
 
@@ -154,7 +157,13 @@ public final class SmiParser {
             try {
                 gib = Double.parseDouble(t[5]);
             } catch (NumberFormatException e) {
-                throw new InvalidInputException("expected memory in GiB, got " + TextFiles.quote(t[5]));
+                gib = Double.NaN;
+            }
+            // A profile's memory in GiB, as nvidia-smi prints it; a value no GPU could have (and that
+            // would not even fit a count of MiB) is refused, not clamped.
+            if (!(gib >= 0 && gib <= MAX_PROFILE_GIB)) {
+                throw new InvalidInputException("expected memory in GiB in [0, " + (long) MAX_PROFILE_GIB + "], got "
+                        + TextFiles.quote(t[5]));
             }
             boolean p2p = switch (t[6]) {
                 case "Yes" -> true;
