@@ -1,6 +1,7 @@
 package dev.migm.cli;
 
-import dev.migm.engine.Engine;
+import dev.migm.engine.JobState;
+import dev.migm.engine.JobView;
 import dev.migm.gpu.Instance;
 import dev.migm.gpu.Layout;
 import java.util.ArrayList;
@@ -23,24 +24,24 @@ final class LiveView {
     private LiveView() {
     }
 
-    static List<String> render(String title, double elapsedS, List<Engine.JobView> jobs, List<Layout> layouts) {
-        Map<Engine.State, Integer> counts = new EnumMap<>(Engine.State.class);
+    static List<String> render(String title, double elapsedS, List<JobView> jobs, List<Layout> layouts) {
+        Map<JobState, Integer> counts = new EnumMap<>(JobState.class);
         Map<String, String> whoOn = new HashMap<>();
-        for (Engine.JobView v : jobs) {
+        for (JobView v : jobs) {
             counts.merge(v.state(), 1, Integer::sum);
-            if ((v.state() == Engine.State.RUNNING || v.state() == Engine.State.STARTING) && !v.attempts().isEmpty()) {
+            if ((v.state() == JobState.RUNNING || v.state() == JobState.STARTING) && !v.attempts().isEmpty()) {
                 var slot = v.attempts().getLast().slot();
                 whoOn.put(slot.gpu() + ":" + slot.instance().map(Instance::toString).orElse("whole"),
-                        v.spec().id() + (v.state() == Engine.State.STARTING ? " (starting)" : ""));
+                        v.spec().id() + (v.state() == JobState.STARTING ? " (starting)" : ""));
             }
         }
         List<String> lines = new ArrayList<>();
         lines.add(String.format(Locale.ROOT, "migm run %s  %.0f s (modelled)  waiting %d  starting %d  running %d  done %d"
                         + "  failed %d", title, elapsedS,
-                counts.getOrDefault(Engine.State.QUEUED, 0) + counts.getOrDefault(Engine.State.PLACING, 0),
-                counts.getOrDefault(Engine.State.STARTING, 0), counts.getOrDefault(Engine.State.RUNNING, 0),
-                counts.getOrDefault(Engine.State.DONE, 0),
-                counts.getOrDefault(Engine.State.FAILED, 0) + counts.getOrDefault(Engine.State.CANCELLED, 0)));
+                counts.getOrDefault(JobState.QUEUED, 0) + counts.getOrDefault(JobState.PLACING, 0),
+                counts.getOrDefault(JobState.STARTING, 0), counts.getOrDefault(JobState.RUNNING, 0),
+                counts.getOrDefault(JobState.DONE, 0),
+                counts.getOrDefault(JobState.FAILED, 0) + counts.getOrDefault(JobState.CANCELLED, 0)));
         for (int g = 0; g < layouts.size(); g++) {
             Layout layout = layouts.get(g);
             List<String> cells = new ArrayList<>();

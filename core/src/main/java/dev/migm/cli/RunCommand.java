@@ -1,22 +1,17 @@
 package dev.migm.cli;
 
-import dev.migm.backend.EmulatedGpuBackend;
+import dev.migm.engine.JobState;
+import dev.migm.engine.JobView;
 import dev.migm.backend.LiveBackend;
-import dev.migm.backend.NvmlGpuBackend;
-import dev.migm.backend.SimulatedGpuBackend;
 import dev.migm.engine.Engine;
 import dev.migm.engine.EngineEvent;
 import dev.migm.engine.EngineLoop;
 import dev.migm.engine.EngineRecord;
 import dev.migm.engine.InMemoryJournal;
 import dev.migm.engine.JobSpec;
-import dev.migm.estimate.EstimatorChain;
-import dev.migm.estimate.InMemoryHistory;
-import dev.migm.estimate.LearnedRuntime;
 import dev.migm.exec.ProcessExecutor;
 import dev.migm.gpu.GpuModel;
 import dev.migm.io.InvalidInputException;
-import dev.migm.schedule.PolicyRegistry;
 import dev.migm.spec.BatchFile;
 import dev.migm.spec.SubmittedJob;
 import java.io.IOException;
@@ -130,28 +125,32 @@ final class RunCommand implements Callable<Integer> {
         Files.createDirectories(runDir);
         Map<String, SubmittedJob> byName = new LinkedHashMap<>();
         jobs.forEach(j -> byName.put(j.name(), j));
-        ProcessExecutor executor = new ProcessExecutor(runDir, name -> launch(byName.get(name), emulated), backend, timeScale,
-                sampleS, graceS);
         InMemoryJournal journal = new InMemoryJournal();
         double[] t0 = new double[1];
-        EngineLoop loop = new EngineLoop("engine", timeScale, timers -> new Engine(timers, record -> {
+        // What this run learns stays under the home, for the next run and for migm history.
+        dev.migm.service.LiveNode.RunHistory history = dev.migm.service.LiveNode.RunHistory.open(base,
+                "run-" + runDir.getFileName());
+        dev.migm.service.LiveNode node = dev.migm.service.LiveNode.start(new dev.migm.service.LiveNode.Parts(runDir,
+                backend, name -> launch(byName.get(name), emulated), policy, timeScale, sampleS, graceS, record -> {
                     journal.append(record);
                     timeline.append(record);
+                    history.learned(record);
                     if (!json && !quiet && !live) event(out, record, t0[0]);
-                }, backend, executor, PolicyRegistry.create(policy, models),
-                EstimatorChain.defaults(new InMemoryHistory(SimulateCommand.HISTORY)), new LearnedRuntime(),
-                Engine.Settings.DEFAULT));
-        dev.migm.backend.HealthMonitor health = new dev.migm.backend.HealthMonitor(backend, loop::post);
+                }, history.history(), 0, e -> e));
+        ProcessExecutor executor = node.executor();
+        EngineLoop loop = node.loop();
+        // The engine's clock and the wall clock at one moment: a record's modelled time gives its wall time.
+        double[] anchor = {loop.timers().nowS(), System.currentTimeMillis() / 1000.0};
         // Ctrl-C: the engine stops deciding first (nothing is requeued or relaunched), then every job's
         // process group gets SIGTERM and SIGKILL after the grace period, then the instances go.
         java.util.concurrent.atomic.AtomicBoolean interrupted = new java.util.concurrent.atomic.AtomicBoolean();
         dev.migm.nvml.Nvml nvmlToClose = nvml;
         Thread cleanup = new Thread(() -> {
             interrupted.set(true);
-            health.close();
-            loop.close();
+            node.close();
             executor.close();
             backend.close();
+            history.close();
             if (nvmlToClose != null) nvmlToClose.close();
             out.println("interrupted: every job's processes stopped, " + backend.closingNote() + "; run directory " + runDir);
             out.flush();
@@ -172,8 +171,7 @@ final class RunCommand implements Callable<Integer> {
             lastTickS = t0[0];
             for (SubmittedJob j : jobs) {
                 JobSpec s = j.toJobSpec();
-                JobSpec at = new JobSpec(s.id(), t0[0] + s.submitS(), s.app(), s.jobClass(), s.declaredMib(), s.params(),
-                        s.checkpoints(), s.expectedS(), s.limits());
+                JobSpec at = s.at(s.id(), t0[0] + s.submitS());
                 loop.timers().at(at.submitS(), new EngineEvent.JobSubmitted(at), loop::post);
             }
             int drawn = 0;
@@ -190,10 +188,11 @@ final class RunCommand implements Callable<Integer> {
             meterTick(loop, meter, jobJoules, timeline);
             double energy = backend.energyJoules();
             var views = loop.ask(Engine::jobs).get(30, TimeUnit.SECONDS);
-            long oom = loop.ask(Engine::oomKills).get(30, TimeUnit.SECONDS);
-            long early = loop.ask(Engine::earlyRestarts).get(30, TimeUnit.SECONDS);
-            long reconf = loop.ask(Engine::reconfigurations).get(30, TimeUnit.SECONDS);
-            long restarts = loop.ask(Engine::restarts).get(30, TimeUnit.SECONDS);
+            var counted = loop.ask(Engine::counters).get(30, TimeUnit.SECONDS);
+            long oom = counted.oomKills();
+            long early = counted.earlyRestarts();
+            long reconf = counted.reconfigurations();
+            long restarts = counted.restarts();
             double endS = loop.timers().nowS();
             // The peak each job's completed attempt showed, as the engine learned it.
             Map<String, Long> peaks = new java.util.HashMap<>();
@@ -201,7 +200,7 @@ final class RunCommand implements Callable<Integer> {
                 if (r instanceof EngineRecord.Learned l && l.what().equals("completed")) peaks.put(l.jobId(), l.mib());
             }
             List<dev.migm.report.Timeline.JobLine> lines = new ArrayList<>();
-            for (Engine.JobView v : views) {
+            for (JobView v : views) {
                 lines.add(new dev.migm.report.Timeline.JobLine(v.spec().id(), v.state().name().toLowerCase(Locale.ROOT),
                         v.attempts().size(), v.attempts().isEmpty() ? "" : v.attempts().getLast().slot().toString(),
                         v.needMib(), v.needSource(), peaks.getOrDefault(v.spec().id(), 0L),
@@ -214,15 +213,14 @@ final class RunCommand implements Callable<Integer> {
                     jobJoules, meter.idleJ());
         } finally {
             if (!interrupted.get()) {
-                health.close();
-                loop.close();
+                node.close();
                 executor.close();
                 backend.close();
+                history.close();
                 if (nvmlToClose != null) nvmlToClose.close();
                 Runtime.getRuntime().removeShutdownHook(cleanup);
             }
-            Files.writeString(runDir.resolve("events.log"), String.join("\n", journal.records().stream()
-                    .map(Object::toString).toList()) + "\n");
+            writeEvents(runDir, journal.records(), anchor[0], anchor[1], timeScale, t0[0]);
         }
     }
 
@@ -278,7 +276,7 @@ final class RunCommand implements Callable<Integer> {
 
     /** Redraws the live view over the {@code drawn} lines of the last one; the new view's line count. */
     private int draw(PrintWriter out, EngineLoop loop, LiveBackend backend, double t0, int drawn) throws Exception {
-        List<Engine.JobView> views = new ArrayList<>(loop.ask(Engine::jobs).get(30, TimeUnit.SECONDS));
+        List<JobView> views = new ArrayList<>(loop.ask(Engine::jobs).get(30, TimeUnit.SECONDS));
         List<dev.migm.gpu.Layout> layouts = new ArrayList<>();
         for (int g = 0; g < backend.gpus().size(); g++) layouts.add(backend.layout(g));
         List<String> lines = LiveView.render(file.getFileName().toString(), loop.timers().nowS() - t0, views, layouts);
@@ -303,27 +301,40 @@ final class RunCommand implements Callable<Integer> {
                 : List.of(), null);
     }
 
+    /**
+     * The run's records for people ({@code events.log}: each line its wall-clock time in ISO-8601,
+     * the modelled seconds since the run began, its kind and its words) and for tools
+     * ({@code events.jsonl}: each record as the journal's typed JSON).
+     */
+    private static void writeEvents(Path runDir, List<EngineRecord> records, double anchorS, double anchorWallS,
+                                    double timeScale, double t0) throws IOException {
+        StringBuilder log = new StringBuilder();
+        StringBuilder json = new StringBuilder();
+        for (EngineRecord r : records) {
+            log.append(String.format(Locale.ROOT, "%s %+10.1f s  %s: %s%n",
+                    dev.migm.store.Times.iso(anchorWallS + (r.atS() - anchorS) / timeScale), r.atS() - t0,
+                    r.getClass().getSimpleName(), dev.migm.engine.RecordText.describe(r)));
+            json.append(dev.migm.store.RecordCodec.encode(r)).append('\n');
+        }
+        Files.writeString(runDir.resolve("events.log"), log);
+        Files.writeString(runDir.resolve("events.jsonl"), json);
+    }
+
+    /** One line per event worth a person's attention while the run goes (in words: {@link dev.migm.engine.RecordText}). */
     private static void event(PrintWriter out, EngineRecord r, double t0) {
-        String what = switch (r) {
-            case EngineRecord.Submitted s -> "submitted " + s.spec().id();
-            case EngineRecord.AttemptLaunched l -> "launched " + l.jobId() + " attempt " + l.attempt() + " on " + l.slot();
-            case EngineRecord.AttemptExited x -> "exited " + x.jobId() + " attempt " + x.attempt() + ": "
-                    + x.outcome().getClass().getSimpleName().toLowerCase(Locale.ROOT);
-            case EngineRecord.ReconfigurationApplied a -> "gpu" + a.gpu() + " now " + a.layout();
-            case EngineRecord.MigModeChangeRequested m -> "gpu" + m.gpu() + " turning MIG " + (m.enabled() ? "on" : "off")
-                    + ": " + m.why();
-            case EngineRecord.MigModeChangeEnded m -> "gpu" + m.gpu() + " MIG " + (m.enabled() ? "on" : "off")
-                    + m.failure().map(f -> " (the change failed: " + f + ")").orElse("");
-            case EngineRecord.StopRequested s -> "stopping " + s.jobId() + ": " + s.why();
-            case EngineRecord.Done d -> "done " + d.jobId();
-            case EngineRecord.Failed f -> "failed " + f.jobId() + ": " + f.reason();
-            default -> null;
+        boolean shown = switch (r) {
+            case EngineRecord.Submitted _, EngineRecord.ReconfigurationPlanned _, EngineRecord.ReconfigurationFailed _,
+                 EngineRecord.AttemptLaunched _, EngineRecord.AttemptExited _, EngineRecord.MigModeChangeRequested _,
+                 EngineRecord.MigModeChangeEnded _, EngineRecord.StopRequested _, EngineRecord.Done _,
+                 EngineRecord.Failed _ -> true;
+            default -> false;
         };
-        if (what != null) {
-            out.printf(Locale.ROOT, "%9.1f s  %s%n", r.atS() - t0, what);
+        if (shown) {
+            out.printf(Locale.ROOT, "%9.1f s  %s%n", r.atS() - t0, dev.migm.engine.RecordText.describe(r));
             out.flush();
         }
     }
+
 
     /** When the last energy tick was read, on the engine's clock. */
     private double lastTickS;
@@ -340,7 +351,7 @@ final class RunCommand implements Callable<Integer> {
         State s = loop.ask(e -> {
             long ended = 0;
             Map<Object, dev.migm.engine.Slot> holders = new LinkedHashMap<>();
-            for (Engine.JobView v : e.jobs()) {
+            for (JobView v : e.jobs()) {
                 switch (v.state()) {
                     case DONE, FAILED, CANCELLED -> ended++;
                     default -> v.holding().ifPresent(a -> holders.put(v.spec().id(), a.slot()));
@@ -355,14 +366,14 @@ final class RunCommand implements Callable<Integer> {
         return s.ended();
     }
 
-    private int summarize(PrintWriter out, List<Engine.JobView> views, double t0, double energy, long oom, long early,
+    private int summarize(PrintWriter out, List<JobView> views, double t0, double energy, long oom, long early,
                           long reconf, long restarts, Path runDir, List<GpuModel> models,
                           Map<String, Double> jobJoules, double idleJ) throws IOException {
         double makespan = 0;
         int completed = 0;
         List<Map<String, Object>> failures = new ArrayList<>();
         List<Map<String, Object>> jobRows = new ArrayList<>();
-        for (Engine.JobView v : views) {
+        for (JobView v : views) {
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("id", v.spec().id());
             row.put("state", v.state().name().toLowerCase(Locale.ROOT));
@@ -372,7 +383,7 @@ final class RunCommand implements Callable<Integer> {
             row.put("reason", v.lastReason());
             row.put("energy_j", Json.decimal(jobJoules.getOrDefault(v.spec().id(), 0.0), 0));
             jobRows.add(row);
-            if (v.state() == Engine.State.DONE) {
+            if (v.state() == JobState.DONE) {
                 completed++;
                 makespan = Math.max(makespan, v.endS() - t0);
             } else {

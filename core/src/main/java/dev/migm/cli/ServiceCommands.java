@@ -465,10 +465,29 @@ final class ServiceCommands {
         @Parameters(paramLabel = "APP")
         String app;
 
+        /**
+         * The daemon's answer; with no daemon serving the home, its journal read directly (what
+         * {@code migm run} learned is there too).
+         */
+        @Override
+        public Integer call() {
+            if (!app.matches("[^/?#%\\s]{1,200}")) throw new InvalidInputException("APP: expected an application name");
+            Path journal = RunCommand.home(where.home).resolve("journal.db");
+            if (where.socket == null && System.getenv("MIGM_SOCKET") == null && !Files.exists(where.socket())
+                    && Files.isRegularFile(journal)) {
+                try (dev.migm.store.NodeJournal j = dev.migm.store.NodeJournal.open(journal)) {
+                    return show(new ApiClient.Answer(200, dev.migm.service.ApiServer.history(j, app)));
+                }
+            }
+            return super.call();
+        }
+
         @Override
         int talk(ApiClient api) {
-            if (!app.matches("[^/?#%\\s]{1,200}")) throw new InvalidInputException("APP: expected an application name");
-            ApiClient.Answer a = api.get("/v1/history/" + app);
+            return show(api.get("/v1/history/" + app));
+        }
+
+        private int show(ApiClient.Answer a) {
             return printJsonOr(a, () -> {
                 List<List<String>> rows = new ArrayList<>();
                 rows.add(List.of("JOB", "ATTEMPT", "WHAT", "MEMORY", "INSTANCE MEMORY", "CLASS"));

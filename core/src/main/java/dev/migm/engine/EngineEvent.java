@@ -71,7 +71,7 @@ public sealed interface EngineEvent {
      * for its process (never more than its instance holds) and, if the job reports it, its own
      * progress in [0,1] (the progress file migm names to every job); empty otherwise, and then the
      * engine knows only the time elapsed. {@code sequence} numbers the attempt's samples from 0; the
-     * early-restart trigger keeps those {@link Engine.EarlyRestart#keeps} says, so a sampler may
+     * early-restart trigger keeps those {@link EarlyRestart#keeps} says, so a sampler may
      * leave out the others (the simulator does: they would change nothing).
      */
     record MemorySample(String jobId, int attempt, long usedMib, java.util.OptionalDouble reportedProgress,
@@ -80,7 +80,7 @@ public sealed interface EngineEvent {
 
     /**
      * The sample of a running attempt that an executor judged ahead of its time
-     * ({@link Engine.SampleJudge}) and on which the early-restart trigger fired is taken now: the
+     * ({@link SampleJudge}) and on which the early-restart trigger fired is taken now: the
      * engine stops the attempt as it would on that sample delivered as a {@link MemorySample}.
      */
     record SampleFired(String jobId, int attempt) implements EngineEvent {

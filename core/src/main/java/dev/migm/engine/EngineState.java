@@ -3,14 +3,13 @@ package dev.migm.engine;
 import dev.migm.gpu.Layout;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * What the engine holds at a moment, as values: every job's state and the GPUs' planned layouts.
  * {@link Engine#snapshot()} takes it from a running engine and {@link JournalReplay#replay} rebuilds
  * it from the journal; the two agree at every point of a run.
  *
- * @param jobs     every job the engine accepted, by id
+ * @param jobs     every job the engine accepted, by id, with its state ({@link JobTransitions})
  * @param layouts  each GPU's layout as the engine plans with it (a reconfiguration in flight counts
  *                 as done until it fails)
  * @param migEnabled each GPU's MIG mode as the engine plans with it (a change in flight counts as
@@ -19,28 +18,13 @@ import java.util.Optional;
  *                 (a MIG mode change in flight)
  * @param counters the engine's counters
  */
-public record EngineState(Map<String, JobState> jobs, List<Layout> layouts, List<Boolean> migEnabled,
+public record EngineState(Map<String, JobStatus> jobs, List<Layout> layouts, List<Boolean> migEnabled,
                           List<String> gpuStatus, Counters counters) {
     public EngineState {
         jobs = Map.copyOf(jobs);
         layouts = List.copyOf(layouts);
         migEnabled = List.copyOf(migEnabled);
         gpuStatus = List.copyOf(gpuStatus);
-    }
-
-    /**
-     * One job.
-     *
-     * @param state       where it is in its life
-     * @param attempts    attempts launched so far
-     * @param needMib     the memory planned for its next or current attempt
-     * @param needSource  where that number comes from
-     * @param progress    work kept from earlier attempts (what the current or next attempt starts from)
-     * @param slot        where its current attempt runs or will run, if placed
-     * @param lastReason  why it is where it is ("" when nothing went wrong)
-     */
-    public record JobState(Engine.State state, int attempts, long needMib, String needSource, double progress,
-                           Optional<String> slot, String lastReason) {
     }
 
     /** The engine's counters. */

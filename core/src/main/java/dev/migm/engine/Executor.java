@@ -21,6 +21,6 @@ public interface Executor {
      * when taken: the samples are computed early, not known early. Live executors cannot, and
      * send samples as they take them.
      */
-    default void judgeAhead(Attempt attempt, Engine.SampleJudge judge) {
+    default void judgeAhead(Attempt attempt, SampleJudge judge) {
     }
 }

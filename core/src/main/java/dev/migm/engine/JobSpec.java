@@ -64,6 +64,14 @@ public record JobSpec(String id, double submitS, String app, JobClass jobClass, 
         this(id, submitS, app, jobClass, declaredMib, Map.of(), checkpoints, OptionalDouble.empty());
     }
 
+    /**
+     * The same job under another id and arrival time, with everything the submitter declared (a
+     * generated copy of a template, a submission given its node-wide id and the node's clock).
+     */
+    public JobSpec at(String newId, double newSubmitS) {
+        return new JobSpec(newId, newSubmitS, app, jobClass, declaredMib, params, checkpoints, expectedS, limits);
+    }
+
     public JobSpec {
         params = Map.copyOf(params);
         if (id == null || id.isBlank()) throw new IllegalArgumentException("id must not be blank");

@@ -60,4 +60,13 @@ public interface SchedulingContext {
      */
     default void hold(GpuView gpu, int computeSlices, QueuedJob job) {
     }
+
+    /**
+     * Says why this round leaves {@code job} waiting, as data ({@link Refusal}). What the last round
+     * said stands until the next round (a job it said nothing of has only the capacity side of its
+     * reason). Changes nothing the engine does: people read it in {@code explain}, {@code queue} and
+     * {@code show}.
+     */
+    default void refuse(QueuedJob job, Refusal refusal) {
+    }
 }

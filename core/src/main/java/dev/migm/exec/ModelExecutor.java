@@ -5,10 +5,10 @@ import dev.migm.engine.Attempt;
 import dev.migm.engine.EngineEvent;
 import dev.migm.engine.EventSink;
 import dev.migm.engine.Executor;
-import dev.migm.engine.GpuActivity;
+import dev.migm.virtual.GpuActivity;
 import dev.migm.engine.JobSpec;
 import dev.migm.engine.Outcome;
-import dev.migm.engine.VirtualTime;
+import dev.migm.virtual.VirtualTime;
 import dev.migm.gpu.GpuModel;
 import dev.migm.workload.RuntimeModel;
 import dev.migm.workload.Truth;
@@ -40,7 +40,7 @@ public final class ModelExecutor implements Executor {
     /**
      * Memory sampling: events on or off, period, relative jitter, seed, and {@code keptWindow}: when
      * positive, only the samples the early-restart trigger with that window keeps are sent as events
-     * ({@link dev.migm.engine.Engine.EarlyRestart#keeps}; the others would change nothing), while the
+     * ({@link dev.migm.engine.EarlyRestart#keeps}; the others would change nothing), while the
      * first and highest sample an exit reports are those of sampling every period. {@code ahead}:
      * the samples are offered to the engine's judge when the attempt is running
      * ({@link Executor#judgeAhead}) instead of each being an event; the same samples, verdicts and
@@ -135,6 +135,9 @@ public final class ModelExecutor implements Executor {
         });
         if (sampling.enabled()) {
             if (sampling.keptWindow() > 0) summarizeMonitoring(run);
+            // Judged ahead, the first sample the engine would have seen is sample 0 as taken (with its
+            // noise), as when it is sent as an event: the outcome reports that one.
+            if (judgesAhead()) run.firstSampleMib = 0;
             if (!judgesAhead()) scheduleSample(run, 0, randomFor(attempt));
         } else {
             summarizeMonitoring(run);
@@ -206,7 +209,7 @@ public final class ModelExecutor implements Executor {
 
     private long nextSample(long sequence) {
         return sampling.keptWindow() > 0
-                ? dev.migm.engine.Engine.EarlyRestart.nextKept(sequence, sampling.keptWindow()) : sequence + 1;
+                ? dev.migm.engine.EarlyRestart.nextKept(sequence, sampling.keptWindow()) : sequence + 1;
     }
 
     /** What NVML would report for the attempt's process at {@code atS}, also kept as its first and highest sample. */
@@ -231,14 +234,14 @@ public final class ModelExecutor implements Executor {
      * attempt is still in play then (a stop or exit before it leaves the rest untaken, as then).
      */
     @Override
-    public void judgeAhead(Attempt attempt, dev.migm.engine.Engine.SampleJudge judge) {
+    public void judgeAhead(Attempt attempt, dev.migm.engine.SampleJudge judge) {
         Running run = running.get(attempt.jobId());
         if (!judgesAhead() || run == null || run.attempt.number() != attempt.number() || !run.current) {
             return;
         }
         SplittableRandom random = randomFor(attempt);
-        dev.migm.engine.Engine.EarlyRestart.KeptSequence kept =
-                new dev.migm.engine.Engine.EarlyRestart.KeptSequence(sampling.keptWindow());
+        dev.migm.virtual.KeptSequence kept =
+                new dev.migm.virtual.KeptSequence(sampling.keptWindow());
         while (true) {
             long sequence = kept.take();
             double at = run.runStartS + (sequence + 1) * sampling.periodS();

@@ -2,6 +2,7 @@ package dev.migm.schedule;
 
 import dev.migm.engine.GpuView;
 import dev.migm.engine.QueuedJob;
+import dev.migm.engine.Refusal;
 import dev.migm.engine.SchedulingContext;
 import dev.migm.engine.SchedulingPolicy;
 import dev.migm.gpu.GpuModel;
@@ -17,7 +18,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code migm}: ours, the default. It goes past the paper's two schemes in three ways.
+ * {@code migm}: ours, the default. It goes past the paper's two schemes in four ways.
  *
  * <ol>
  *   <li><b>Queue order with backfilling.</b> Jobs are taken in arrival order; among jobs that arrive
@@ -52,6 +53,13 @@ import java.util.Map;
  *       are free, any job (light load: a whole GPU beats waiting); when more wait, it is switched
  *       back on so that they share it. Every change is journaled with its reason.</li>
  * </ol>
+ *
+ * <p>It says why it leaves a job waiting, as data ({@link Refusal}): the head of the queue (no
+ * instance that could exist now holds it, and where its drain stands), a job that would run past a
+ * reservation (its expected run time against the time left), one whose right-sized instances cannot be
+ * had now, one a GPU is turning MIG off for. A job no instance on offer holds is passed over at the
+ * cost of one comparison and nothing said: the capacity side of its reason (its need against the
+ * largest instance that could exist) is all there is to say.
  *
  * <p>Cost of a round: plans are cached per GPU and state version, and each GPU keeps a bit mask of
  * the profiles it can offer now, so a job that fits nowhere is skipped in constant time and a round
@@ -363,30 +371,45 @@ public final class MigmPolicy implements SchedulingPolicy {
         Reservation reservation = null;
         boolean reserved = false;
         QueuedJob blockedHead = null;
+        Refusal headRefusal = null;
+        double headReserveAtS = Double.NaN;
+        boolean fullAfterPlacing = false;
+        String reservedFor = null;
         long largestOffered = largestOfferedMib(active);
         for (QueuedJob job : window) {
-            if (!promised.isEmpty() && promised.containsKey(job.id())) continue;
+            if (!promised.isEmpty() && promised.containsKey(job.id())) {
+                ctx.refuse(job, new Refusal(Refusal.Resource.WHOLE_GPU, 1, 0,
+                        "gpu" + promised.get(job.id()) + " is turning MIG off for it"));
+                continue;
+            }
             boolean lastJob = ctx.waitingCount() == 1 && job.runtime().scalingKnown();
             if (job.needMib() > largestOffered && !lastJob) {
                 // No instance any GPU can offer now holds it, so the loop below would find nothing
                 // (nor could the reservation test below): it is passed over at the cost of one
                 // comparison. The last job may still take a GPU with MIG off (fasterWholeGpu).
-                if (blockedHead == null) blockedHead = job;
+                // Its reason is the capacity side's (need against the largest instance); only the
+                // head's is said, with where its drain stands (below): a round stays cheap on a long queue.
+                if (blockedHead == null) {
+                    blockedHead = job;
+                    headRefusal = new Refusal(Refusal.Resource.MEMORY_MIB, job.needMib(), largestOffered,
+                            NO_INSTANCE_HOLDS_IT);
+                }
                 continue;
             }
             if (blockedHead != null && !reserved && job.needMib() <= largestOffered) {
                 reserved = true;
-                double reserveAtS = reserveAtS(ctx, gpus, blockedHead);
-                if (ctx.nowS() >= reserveAtS) {
+                headReserveAtS = reserveAtS(ctx, gpus, blockedHead);
+                if (ctx.nowS() >= headReserveAtS) {
                     reservation = reserve(ctx, gpus, blockedHead);
                     // Its time rests on expected ends; when it comes and the slices are still busy
                     // (a job ran longer than expected), the reservation is made again: a deadline.
                     if (reservation != null) {
                         ctx.wakeAt(reservation.timeS());
                         ctx.hold(gpus.get(reservation.gpu()), reservation.computeSlices(), blockedHead);
+                        reservedFor = blockedHead.id() + " on gpu" + reservation.gpu();
                     }
                 } else {
-                    ctx.wakeAt(reserveAtS);
+                    ctx.wakeAt(headReserveAtS);
                 }
             }
             GpuView chosenGpu = null;
@@ -396,6 +419,7 @@ public final class MigmPolicy implements SchedulingPolicy {
             int bestRun = -1;
             GpuModel maskModel = null;
             int candidates = 0;
+            double keptOffReservationS = Double.POSITIVE_INFINITY;
             for (GpuView gpu : active) {
                 GpuCache cache = caches[gpu.index()];
                 Profile[] profiles = profiles(gpu.model());
@@ -411,6 +435,7 @@ public final class MigmPolicy implements SchedulingPolicy {
                     double runtime = ctx.expectedRuntimeS(job, gpu, p.sms());
                     if (reservation != null && reservation.gpu() == gpu.index() && touches(plan, reservation.mask())
                             && ctx.nowS() + runtime > reservation.timeS()) {
+                        keptOffReservationS = Math.min(keptOffReservationS, runtime);
                         continue;
                     }
                     double key = lastJob ? runtime : cost(job, gpu.model(), p);
@@ -438,20 +463,49 @@ public final class MigmPolicy implements SchedulingPolicy {
                 ctx.place(job, chosenGpu, chosen);
                 refreshPlaced(active, chosenGpu);
                 if (active.isEmpty()) {
-                    return;
+                    // Nothing more can be placed this round; the head's reservation stands as made.
+                    fullAfterPlacing = true;
+                    break;
                 }
                 largestOffered = largestOfferedMib(active);
-            } else if (blockedHead == null) {
-                blockedHead = job;
+            } else {
+                Refusal r = keptOffReservationS < Double.POSITIVE_INFINITY
+                        ? new Refusal(Refusal.Resource.RESERVED_SLICES_S, keptOffReservationS,
+                        reservation.timeS() - ctx.nowS(), reservedFor)
+                        : new Refusal(Refusal.Resource.RIGHT_SIZED_INSTANCE, 1, 0, NO_RIGHT_SIZED_INSTANCE);
+                if (blockedHead == null) {
+                    blockedHead = job;
+                    headRefusal = r;
+                } else {
+                    ctx.refuse(job, r);
+                }
             }
         }
-        if (blockedHead != null && !reserved && ctx.nowS() >= reserveAtS(ctx, gpus, blockedHead)) {
-            // Nothing behind the head could use its slices, so it needs no deadline; the GPU still
-            // drains for it, which the hold says (accounting only: no wake, no other effect).
-            Reservation drained = reserve(ctx, gpus, blockedHead);
-            if (drained != null) ctx.hold(gpus.get(drained.gpu()), drained.computeSlices(), blockedHead);
+        if (blockedHead != null && !reserved && !fullAfterPlacing) {
+            headReserveAtS = reserveAtS(ctx, gpus, blockedHead);
+            if (ctx.nowS() >= headReserveAtS) {
+                // Nothing behind the head could use its slices, so it needs no deadline; the GPU still
+                // drains for it, which the hold says (accounting only: no wake, no other effect).
+                reservation = reserve(ctx, gpus, blockedHead);
+                if (reservation != null) ctx.hold(gpus.get(reservation.gpu()), reservation.computeSlices(), blockedHead);
+            }
+        }
+        if (blockedHead != null) {
+            String first = reservation != null
+                    ? "; first in line: gpu" + reservation.gpu() + " drains for it, its slices expected free in "
+                    + Math.round(Math.max(0, reservation.timeS() - ctx.nowS())) + " s"
+                    : ctx.nowS() < headReserveAtS
+                    ? "; first in line: it gets a reservation in " + Math.round(headReserveAtS - ctx.nowS())
+                    + " s (a whole-GPU job's delay bound, " + wholeGpuDelay + " run times)"
+                    : "";
+            ctx.refuse(blockedHead, new Refusal(headRefusal.resource(), headRefusal.asked(), headRefusal.free(),
+                    headRefusal.detail() + first));
         }
     }
+
+    private static final String NO_INSTANCE_HOLDS_IT = "no instance that could exist now holds it";
+    private static final String NO_RIGHT_SIZED_INSTANCE = "its right-sized instances cannot be had now (larger ones"
+            + " can, at more than the right-size slack times its cheapest cost)";
 
     /** A free MIG-off GPU on which the job is expected to end sooner than {@code thanS}, or null. */
     private static GpuView fasterWholeGpu(SchedulingContext ctx, List<? extends GpuView> gpus, QueuedJob job,

@@ -19,18 +19,32 @@ public final class PolicyRegistry {
     public record Setup(List<GpuModel> gpus, String argument, double rightSizeSlack) {
     }
 
-    private static final Map<String, Function<Setup, SchedulingPolicy>> FACTORIES = new LinkedHashMap<>();
+    /**
+     * A policy by name: what its argument after the colon means ({@code null}: it takes none), and
+     * its factory, which checks the argument itself and throws {@link InvalidInputException} naming it.
+     */
+    private record Entry(String argument, Function<Setup, SchedulingPolicy> factory) {
+    }
+
+    private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
 
     static {
-        register("serial", s -> new SerialPolicy());
-        register("static", s -> new StaticPolicy(s.argument().isEmpty() ? "balanced" : s.argument()));
-        register("s1", s -> new S1Policy());
-        register("s2", s -> new S2Policy());
-        register("migm", s -> new MigmPolicy(s.gpus().stream()
-                .mapToLong(g -> g.plainProfiles().stream().mapToLong(p -> p.memoryMib())
-                        .filter(m -> m < g.largestProfile().memoryMib()).max().orElse(0))
-                .min().orElse(0), s.argument().isEmpty() ? MigmPolicy.DEFAULT_WHOLE_GPU_DELAY : delay(s.argument()),
-                s.rightSizeSlack()));
+        register("serial", null, s -> new SerialPolicy());
+        register("static", "the layout (default balanced)", s -> {
+            String layout = s.argument().isEmpty() ? "balanced" : s.argument();
+            for (GpuModel g : s.gpus()) {
+                LayoutSpecs.resolve(g, layout);
+            }
+            return new StaticPolicy(layout);
+        });
+        register("s1", null, s -> new S1Policy());
+        register("s2", null, s -> new S2Policy());
+        register("migm", "the whole-GPU delay bound (default " + MigmPolicy.DEFAULT_WHOLE_GPU_DELAY + ")",
+                s -> new MigmPolicy(s.gpus().stream()
+                        .mapToLong(g -> g.plainProfiles().stream().mapToLong(p -> p.memoryMib())
+                                .filter(m -> m < g.largestProfile().memoryMib()).max().orElse(0))
+                        .min().orElse(0), s.argument().isEmpty() ? MigmPolicy.DEFAULT_WHOLE_GPU_DELAY : delay(s.argument()),
+                        s.rightSizeSlack()));
     }
 
     private PolicyRegistry() {
@@ -47,12 +61,12 @@ public final class PolicyRegistry {
                 + " (multiples of the waiting job's run time), got " + TextFiles.quote(String.valueOf(argument)) + "");
     }
 
-    private static void register(String name, Function<Setup, SchedulingPolicy> factory) {
-        FACTORIES.put(name, factory);
+    private static void register(String name, String argument, Function<Setup, SchedulingPolicy> factory) {
+        ENTRIES.put(name, new Entry(argument, factory));
     }
 
     public static List<String> names() {
-        return List.copyOf(FACTORIES.keySet());
+        return List.copyOf(ENTRIES.keySet());
     }
 
     /** The policy a name denotes, e.g. {@code migm} or {@code static:balanced}. */
@@ -66,18 +80,13 @@ public final class PolicyRegistry {
         int colon = text.indexOf(':');
         String name = colon < 0 ? text : text.substring(0, colon);
         String argument = colon < 0 ? "" : text.substring(colon + 1);
-        Function<Setup, SchedulingPolicy> f = FACTORIES.get(name);
-        if (f == null) {
+        Entry entry = ENTRIES.get(name);
+        if (entry == null) {
             throw new InvalidInputException("unknown policy " + TextFiles.quote(String.valueOf(name)) + " (known: " + String.join(", ", names()) + ")");
         }
-        if (!argument.isEmpty() && !name.equals("static") && !name.equals("migm")) {
+        if (!argument.isEmpty() && entry.argument() == null) {
             throw new InvalidInputException("policy " + TextFiles.quote(String.valueOf(name)) + " takes no argument (got " + TextFiles.quote(String.valueOf(argument)) + ")");
         }
-        if (name.equals("static")) {
-            for (GpuModel g : gpus) {
-                LayoutSpecs.resolve(g, argument.isEmpty() ? "balanced" : argument);
-            }
-        }
-        return f.apply(new Setup(gpus, argument, rightSizeSlack));
+        return entry.factory().apply(new Setup(gpus, argument, rightSizeSlack));
     }
 }

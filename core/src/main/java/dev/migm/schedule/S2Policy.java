@@ -2,11 +2,13 @@ package dev.migm.schedule;
 
 import dev.migm.engine.GpuView;
 import dev.migm.engine.QueuedJob;
+import dev.migm.engine.Refusal;
 import dev.migm.engine.SchedulingContext;
 import dev.migm.engine.SchedulingPolicy;
 import dev.migm.gpu.Profile;
 import dev.migm.partition.Plan;
 import dev.migm.partition.Planner;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -42,9 +44,41 @@ public final class S2Policy implements SchedulingPolicy {
                 }
             }
             if (best == null) {
+                refuseInOrder(ctx, head);
                 return;
             }
             ctx.place(head, bestGpu, best);
+        }
+    }
+
+    /** How many jobs behind a blocked head are told why they wait (a round's cost stays bounded). */
+    private static final int TOLD_BEHIND = 64;
+
+    /**
+     * The head waits for its tightest instance (asked: that instance's memory; free: the largest
+     * instance any GPU could make now); those behind it wait for the head (no backfilling).
+     */
+    private static void refuseInOrder(SchedulingContext ctx, QueuedJob head) {
+        Profile tightest = null;
+        long largestNow = 0;
+        for (GpuView gpu : ctx.gpus()) {
+            if (!gpu.schedulable()) continue;
+            Optional<Profile> p = PolicySupport.tightest(gpu.model(), head.needMib());
+            if (p.isPresent() && (tightest == null || p.get().memoryMib() < tightest.memoryMib())) tightest = p.get();
+            for (Profile q : gpu.model().plainProfiles()) {
+                if (q.memoryMib() > largestNow && Planner.planFor(gpu.state(), q) instanceof Plan.Possible plan
+                        && (plan.ops().isEmpty() || !gpu.reconfiguring())) {
+                    largestNow = q.memoryMib();
+                }
+            }
+        }
+        ctx.refuse(head, new Refusal(Refusal.Resource.MEMORY_MIB, tightest == null ? head.needMib() : tightest.memoryMib(),
+                largestNow, tightest == null ? "first in line: no instance of this node holds it"
+                : "first in line: its tightest instance (" + tightest.name() + ") cannot be made now"));
+        String behind = "behind " + head.id() + " (s2 starts jobs strictly in arrival order)";
+        List<QueuedJob> waiting = ctx.waiting(TOLD_BEHIND + 1);
+        for (int i = 1; i < waiting.size(); i++) {
+            ctx.refuse(waiting.get(i), new Refusal(Refusal.Resource.QUEUE_ORDER, i, 0, behind));
         }
     }
 }

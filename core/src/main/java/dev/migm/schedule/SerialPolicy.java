@@ -2,6 +2,7 @@ package dev.migm.schedule;
 
 import dev.migm.engine.GpuView;
 import dev.migm.engine.QueuedJob;
+import dev.migm.engine.Refusal;
 import dev.migm.engine.SchedulingContext;
 import dev.migm.engine.SchedulingPolicy;
 import java.util.List;
@@ -38,7 +39,11 @@ public final class SerialPolicy implements SchedulingPolicy {
                 if (gpu.wholeGpuBusy() || !gpu.schedulable() || gpu.model().memoryMib() < need) continue;
                 if (best == null || gpu.model().memoryMib() < best.model().memoryMib()) best = gpu;
             }
-            if (best == null) return;
+            if (best == null) {
+                ctx.refuse(next.getFirst(), new Refusal(Refusal.Resource.WHOLE_GPU, 1, 0, "first in line: every GPU"
+                        + " that holds it runs a job (serial runs one job per GPU, in arrival order)"));
+                return;
+            }
             ctx.placeWholeGpu(next.getFirst(), best);
         }
     }

@@ -1,6 +1,7 @@
 package dev.migm.service;
 
-import dev.migm.engine.Engine;
+import dev.migm.engine.JobState;
+import dev.migm.engine.JobView;
 import dev.migm.gpu.Instance;
 import dev.migm.gpu.Layout;
 import dev.migm.gpu.Profile;
@@ -385,6 +386,14 @@ public final class ApiServer implements AutoCloseable {
                 why.put("need_mib", u.needMib());
                 why.put("largest_now_mib", u.largestNowMib());
                 why.put("blockers", u.blockers());
+                if (u.refusal() != null) {
+                    Map<String, Object> policy = new LinkedHashMap<>();
+                    policy.put("resource", u.refusal().resource().label());
+                    policy.put("asked", u.refusal().asked());
+                    policy.put("free", u.refusal().free());
+                    policy.put("why", u.refusal().why());
+                    why.put("policy", policy);
+                }
                 why.put("message", u.message());
                 job.put("waiting_because", why);
             });
@@ -455,8 +464,16 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private Map<String, Object> history(String app) {
+        return history(service.journal(), app);
+    }
+
+    /**
+     * What the estimators learned of an application, as {@code GET /v1/history/APP} answers it:
+     * from a daemon, or read from a home's journal when no daemon serves it ({@code migm history}).
+     */
+    public static Map<String, Object> history(NodeJournal journal, String app) {
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (NodeJournal.Learned l : service.journal().learned(app)) {
+        for (NodeJournal.Learned l : journal.learned(app)) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("job", l.jobId());
             m.put("attempt", l.attempt());
@@ -499,8 +516,8 @@ public final class ApiServer implements AutoCloseable {
 
     private Map<String, Object> gpus() {
         Map<String, String> bySlot = new HashMap<>();
-        for (Engine.JobView v : service.engineJobs()) {
-            if ((v.state() == Engine.State.RUNNING || v.state() == Engine.State.STARTING) && !v.attempts().isEmpty()) {
+        for (JobView v : service.engineJobs()) {
+            if ((v.state() == JobState.RUNNING || v.state() == JobState.STARTING) && !v.attempts().isEmpty()) {
                 bySlot.put(v.attempts().getLast().slot().toString(), v.spec().id());
             }
         }

@@ -93,8 +93,6 @@ public final class JournalCheck {
 
     /** The engine's view of a submitted job: its id, its arrival and what the submitter declared. */
     static JobSpec spec(String id, SubmittedJob job, double atS) {
-        JobSpec s = job.toJobSpec();
-        return new JobSpec(id, atS, s.app(), s.jobClass(), s.declaredMib(), s.params(), s.checkpoints(), s.expectedS(),
-                s.limits());
+        return job.toJobSpec().at(id, atS);
     }
 }

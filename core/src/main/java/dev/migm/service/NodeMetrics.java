@@ -1,6 +1,7 @@
 package dev.migm.service;
 
-import dev.migm.engine.Engine;
+import dev.migm.engine.JobState;
+import dev.migm.engine.JobView;
 import dev.migm.engine.EngineRecord;
 import dev.migm.engine.Slot;
 import dev.migm.gpu.GpuModel;
@@ -34,7 +35,7 @@ import java.util.Set;
  */
 public final class NodeMetrics {
     /** What a scrape reads of the engine, taken on its thread in one go. */
-    public record EngineView(Map<Engine.State, Integer> jobsByState, Set<Slot> occupied, List<String> gpuStatus,
+    public record EngineView(Map<JobState, Integer> jobsByState, Set<Slot> occupied, List<String> gpuStatus,
                              long reconfigurations, long restarts, long oomKills, long earlyRestarts,
                              long migModeChanges) {
     }
@@ -126,8 +127,8 @@ public final class NodeMetrics {
                 })).register(registry);
         GaugeWithCallback.builder().name("migm_jobs").help("jobs the engine holds, by state").labelNames("state")
                 .callback(cb -> {
-                    for (Engine.State s : List.of(Engine.State.QUEUED, Engine.State.PLACING, Engine.State.STARTING,
-                            Engine.State.RUNNING)) {
+                    for (JobState s : List.of(JobState.QUEUED, JobState.PLACING, JobState.STARTING,
+                            JobState.RUNNING)) {
                         cb.call(scrape.engine().jobsByState().getOrDefault(s, 0), s.name().toLowerCase(java.util.Locale.ROOT));
                     }
                 }).register(registry);
@@ -251,9 +252,9 @@ public final class NodeMetrics {
     }
 
     /** Jobs by state, for a view taken on the engine's thread. */
-    public static Map<Engine.State, Integer> countByState(java.util.Collection<Engine.JobView> jobs) {
-        Map<Engine.State, Integer> counts = new EnumMap<>(Engine.State.class);
-        for (Engine.JobView j : jobs) counts.merge(j.state(), 1, Integer::sum);
+    public static Map<JobState, Integer> countByState(java.util.Collection<JobView> jobs) {
+        Map<JobState, Integer> counts = new EnumMap<>(JobState.class);
+        for (JobView j : jobs) counts.merge(j.state(), 1, Integer::sum);
         return counts;
     }
 }

@@ -1,5 +1,7 @@
 package dev.migm.service;
 
+import dev.migm.engine.JobView;
+import dev.migm.engine.EngineListener;
 import dev.migm.backend.BoardMeter;
 import dev.migm.backend.LiveBackend;
 import dev.migm.engine.Attempt;
@@ -12,8 +14,6 @@ import dev.migm.engine.JobSpec;
 import dev.migm.engine.Outcome;
 import dev.migm.engine.Slot;
 import dev.migm.engine.Unplaceable;
-import dev.migm.estimate.EstimatorChain;
-import dev.migm.estimate.HistoryStore;
 import dev.migm.estimate.LearnedRuntime;
 import dev.migm.exec.Launches;
 import dev.migm.exec.ProcessExecutor;
@@ -39,6 +39,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * The node service: the engine of {@code migm run}, fed from a durable {@link NodeJournal} instead of
@@ -105,6 +106,8 @@ public final class NodeService implements AutoCloseable {
     private final Map<String, Path> submitDirs = new ConcurrentHashMap<>();
     private ProcessExecutor executor;
     private EngineLoop loop;
+    /** The engine, its executor and health monitor, as {@link LiveNode} assembles them for run and daemon alike. */
+    private LiveNode node;
     private dev.migm.backend.HealthMonitor health;
     private final List<String> recovery = new ArrayList<>();
 
@@ -125,12 +128,13 @@ public final class NodeService implements AutoCloseable {
             @Override
             public NodeMetrics.EngineView engine() {
                 return await(loop.ask(e -> {
-                    java.util.Collection<Engine.JobView> jobs = e.jobs();
+                    java.util.Collection<JobView> jobs = e.jobs();
                     Set<Slot> occupied = new java.util.HashSet<>();
-                    for (Engine.JobView v : jobs) v.holding().ifPresent(a -> occupied.add(a.slot()));
+                    for (JobView v : jobs) v.holding().ifPresent(a -> occupied.add(a.slot()));
                     return new NodeMetrics.EngineView(NodeMetrics.countByState(jobs), occupied,
-                            e.snapshot().gpuStatus(), e.reconfigurations(), e.restarts(), e.oomKills(),
-                            e.earlyRestarts(), e.migModeChanges());
+                            e.snapshot().gpuStatus(), e.counters().reconfigurations(),
+                            e.counters().restarts(), e.counters().oomKills(), e.counters().earlyRestarts(),
+                            e.counters().migModeChanges());
                 }));
             }
 
@@ -284,7 +288,7 @@ public final class NodeService implements AutoCloseable {
         try {
             double now = nowS();
             Map<Object, Slot> holders = new LinkedHashMap<>();
-            for (Engine.JobView v : engineJobs()) {
+            for (JobView v : engineJobs()) {
                 v.holding().ifPresent(a -> holders.put(v.spec().id() + "/" + a.number(), a.slot()));
             }
             BoardMeter.Tick tick = meter.tick(holders);
@@ -396,32 +400,28 @@ public final class NodeService implements AutoCloseable {
             }
         }
         reconcileInstances(inUse);
-        HistoryStore history = new dev.migm.store.JournalHistory(journal, 50);
-        executor = new ProcessExecutor(settings.home(), this::launchOf, backend, settings.timeScale(), settings.sampleS(),
-                settings.graceS());
-        executor.leaveMemoryUnjudged(sliceJobs::contains);
-        Executor recording = new Executor() {
+        // Each launch's device and supervisor are recorded with the attempt (what a restart re-attaches to).
+        UnaryOperator<Executor> recording = process -> new Executor() {
             @Override
             public void launch(Attempt attempt, JobSpec spec, EventSink sink) {
-                executor.launch(attempt, spec, sink);
+                process.launch(attempt, spec, sink);
                 String device = backend.deviceName(attempt.slot());
                 journal.attemptProcess(spec.id(), attempt.number(), device, executor.supervisorPid(spec.id()));
             }
 
             @Override
             public void stop(Attempt attempt, String why) {
-                executor.stop(attempt, why);
+                process.stop(attempt, why);
             }
         };
         // The metrics see each record as it is journaled (the engine's thread).
-        dev.migm.engine.Journal observed = record -> {
-            journal.append(record);
-            metrics.observe(record);
-            timeline.append(record);
-        };
-        loop = new EngineLoop("engine", settings.timeScale(), journal.lastClockS(), timers -> new Engine(timers, observed,
-                backend, recording, PolicyRegistry.create(settings.policy(), models),
-                EstimatorChain.defaults(history), new LearnedRuntime(), Engine.Settings.DEFAULT));
+        node = LiveNode.start(new LiveNode.Parts(settings.home(), backend, this::launchOf, settings.policy(),
+                settings.timeScale(), settings.sampleS(), settings.graceS(), LiveNode.all(List.of(journal, metrics::observe,
+                timeline::append)), new dev.migm.store.JournalHistory(journal, LiveNode.HISTORY), journal.lastClockS(),
+                recording));
+        executor = node.executor();
+        executor.leaveMemoryUnjudged(sliceJobs::contains);
+        loop = node.loop();
         List<Taken> order = taken;
         Set<String> refused = ConcurrentHashMap.newKeySet();
         // One transaction for the take-over: the engine launches nothing until it returns (its next
@@ -431,9 +431,9 @@ public final class NodeService implements AutoCloseable {
             // An ended job lives on in the journal (status, logs, history read it there): the engine
             // forgets it, so that a daemon's memory holds its live jobs, not every job it ever ran.
             // Ids come from the journal and are never reused.
-            engine.addListener(new Engine.EngineListener() {
+            engine.addListener(new EngineListener() {
                 @Override
-                public void jobEnded(Engine.JobView job) {
+                public void jobEnded(JobView job) {
                     engine.forget(job.spec().id());
                 }
             });
@@ -458,7 +458,7 @@ public final class NodeService implements AutoCloseable {
             return null;
         }));
         largest = Admission.largest(models, await(loop.ask(Engine::largestSlotsMib)));
-        health = new dev.migm.backend.HealthMonitor(backend, loop::post);
+        health = node.health();
         for (Taken t : taken) {
             if (!t.running() || refused.contains(t.spec().id())) continue;
             Attempt a = t.attempts().getLast();
@@ -504,7 +504,8 @@ public final class NodeService implements AutoCloseable {
      * that are gone (a reboot, a GPU reset).
      */
     private void reconcileInstances(Map<Integer, Set<Instance>> inUse) {
-        double now = System.currentTimeMillis() / 1000.0;
+        // The journal's clock never goes back: a daemon run faster than the wall clock left it ahead.
+        double now = Math.max(System.currentTimeMillis() / 1000.0, journal.lastClockS());
         for (int g = 0; g < models.size(); g++) {
             Layout layout = backend.layout(g);
             Set<String> created = journal.createdInstances(g);
@@ -644,9 +645,7 @@ public final class NodeService implements AutoCloseable {
 
     /** The engine's view of a submitted job: its id, its arrival and what the submitter declared. */
     private static JobSpec spec(NodeJournal.JobRow row, SubmittedJob job, double atS) {
-        JobSpec s = job.toJobSpec();
-        return new JobSpec(row.id(), atS, s.app(), s.jobClass(), s.declaredMib(), s.params(), s.checkpoints(),
-                s.expectedS(), s.limits());
+        return job.toJobSpec().at(row.id(), atS);
     }
 
     /**
@@ -709,8 +708,7 @@ public final class NodeService implements AutoCloseable {
             submitDirs.put(id, Path.of(cwd));
             if (slice) sliceJobs.add(id);
             JobSpec s = job.toJobSpec();
-            JobSpec at = new JobSpec(id, now + s.submitS(), s.app(), s.jobClass(), s.declaredMib(), s.params(),
-                    s.checkpoints(), s.expectedS(), s.limits());
+            JobSpec at = s.at(id, now + s.submitS());
             if (s.submitS() > 0) {
                 loop.timers().at(at.submitS(), new EngineEvent.JobSubmitted(at), loop::post);
             } else {
@@ -778,7 +776,7 @@ public final class NodeService implements AutoCloseable {
     }
 
     /** What the engine holds now (job states as the journal has them are also current). */
-    public List<Engine.JobView> engineJobs() {
+    public List<JobView> engineJobs() {
         return await(loop.ask(e -> List.copyOf(e.jobs())));
     }
 

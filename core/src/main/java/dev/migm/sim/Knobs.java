@@ -1,6 +1,6 @@
 package dev.migm.sim;
 
-import dev.migm.engine.Engine;
+import dev.migm.engine.EarlyRestart;
 import dev.migm.estimate.EstimatorChain;
 import dev.migm.estimate.HistoryEstimator;
 import dev.migm.io.InvalidInputException;
@@ -26,8 +26,8 @@ import java.util.Map;
 public record Knobs(double rightSizeSlack, double historyQuantile, double margin, double noiseFloor, double z,
                     double minSpan, double migModeChangeS) {
     public static final Knobs DEFAULT = new Knobs(MigmPolicy.DEFAULT_RIGHT_SIZE_SLACK, HistoryEstimator.QUANTILE,
-            EstimatorChain.DEFAULT_MARGIN, Engine.EarlyRestart.DEFAULT.noiseFloor(), Engine.EarlyRestart.DEFAULT.z(),
-            Engine.EarlyRestart.DEFAULT.minSpan(), dev.migm.backend.SimulatedGpuBackend.Latency.DEFAULT.migModeChangeS());
+            EstimatorChain.DEFAULT_MARGIN, EarlyRestart.DEFAULT.noiseFloor(), EarlyRestart.DEFAULT.z(),
+            EarlyRestart.DEFAULT.minSpan(), dev.migm.backend.SimulatedGpuBackend.Latency.DEFAULT.migModeChangeS());
 
     /** The names {@code --tune} takes, with their allowed ranges. */
     public static final Map<String, double[]> NAMES = names();
@@ -75,8 +75,8 @@ public record Knobs(double rightSizeSlack, double historyQuantile, double margin
     }
 
     /** The early-restart trigger with these settings, on or off. */
-    public Engine.EarlyRestart earlyRestart(boolean on) {
-        Engine.EarlyRestart d = Engine.EarlyRestart.DEFAULT;
-        return new Engine.EarlyRestart(on, d.minSamples(), d.window(), minSpan, z, noiseFloor);
+    public EarlyRestart earlyRestart(boolean on) {
+        EarlyRestart d = EarlyRestart.DEFAULT;
+        return new EarlyRestart(on, d.minSamples(), d.window(), minSpan, z, noiseFloor);
     }
 }

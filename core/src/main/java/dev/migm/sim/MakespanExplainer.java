@@ -1,7 +1,8 @@
 package dev.migm.sim;
 
+import dev.migm.engine.JobView;
+import dev.migm.engine.EngineListener;
 import dev.migm.engine.Attempt;
-import dev.migm.engine.Engine;
 import dev.migm.engine.EngineRecord;
 import dev.migm.engine.Journal;
 import dev.migm.engine.Outcome;
@@ -37,7 +38,7 @@ import java.util.Set;
  * Each is reported in node-seconds (slice-seconds over the node's slices), so that they add up to
  * the makespan. It reads the engine's records and attempts: nothing the engine does depends on it.
  */
-public final class MakespanExplainer implements Journal, Engine.EngineListener {
+public final class MakespanExplainer implements Journal, EngineListener {
     /** The decomposition, node-seconds each; they sum to the makespan. */
     public record Explanation(double idealS, double profileExcessS, double startupS, double failedAttemptsS,
                        double reconfigurationS, double drainS, double idleWaitingS, double idleNoWorkS) {
@@ -162,14 +163,14 @@ public final class MakespanExplainer implements Journal, Engine.EngineListener {
     }
 
     @Override
-    public void attemptLaunched(Engine.JobView job, Attempt attempt) {
+    public void attemptLaunched(JobView job, Attempt attempt) {
         advance(attempt.launchS());
         held += attempt.slot().computeSlices();
         heldOn[attempt.slot().gpu()] += attempt.slot().computeSlices();
     }
 
     @Override
-    public void attemptEnded(Engine.JobView job, Attempt attempt, Outcome outcome, double nowS) {
+    public void attemptEnded(JobView job, Attempt attempt, Outcome outcome, double nowS) {
         advance(nowS);
         held -= attempt.slot().computeSlices();
         heldOn[attempt.slot().gpu()] -= attempt.slot().computeSlices();

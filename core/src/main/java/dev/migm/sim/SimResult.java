@@ -4,19 +4,67 @@ import dev.migm.report.Report.Metric;
 import java.util.List;
 
 /**
- * The outcome of simulating one trace under one policy. Ratios compare with a baseline run (the
- * first policy named): {@code speedup} = baseline makespan / makespan, {@code throughput_ratio} =
+ * The outcome of simulating one trace under one policy, in named parts: what was run, how the jobs
+ * came out, what the engine counted, the accounting the simulator's truth allows (work lost, false
+ * early restarts), the bounds, and the ratios to a baseline run. Ratios compare with a baseline run
+ * (the first policy named): {@code speedup} = baseline makespan / makespan, {@code throughput_ratio} =
  * throughput / baseline throughput, {@code energy_ratio} = baseline energy / energy (above 1 means
  * less energy, as the paper reports its savings).
+ *
+ * @param failures    every job that did not complete, with its reason, in submit order
+ * @param perJob      a row per job (with {@code --per-job}; empty otherwise)
+ * @param explanation the makespan split ({@code --explain-makespan}; null otherwise)
+ * @param timeline    the run's timeline for a report ({@code --timeline}; null otherwise)
  */
-public record SimResult(String trace, String policy, String gpus, String estimate, boolean earlyRestart, int jobs,
-                        int completed, int failed,
-                        double makespanS, double throughputJobsPerH, double energyJ, double meanJctS, double p95WaitS,
-                        double wholeGpuP95WaitS, long reconfigurations, long migModeChanges, long restarts, long oomKills, long earlyRestarts,
-                        long falseEarlyRestarts, double wastedGpuS, double firstFitRate, double overprovision,
-                        double busySliceShare, double lowerBoundS, double lpBoundS, double speedup, double throughputRatio,
-                        double energyRatio, List<String> failures, List<JobRow> perJob,
-                        MakespanExplainer.Explanation explanation, dev.migm.report.Timeline.Run timeline) {
+public record SimResult(Run run, Outcomes outcomes, Counts counts, Accounting accounting, Bounds bounds, Ratios ratios,
+                        List<Failure> failures, List<JobRow> perJob, MakespanExplainer.Explanation explanation,
+                        dev.migm.report.Timeline.Run timeline) {
+    public SimResult {
+        failures = List.copyOf(failures);
+    }
+
+    /** What was run: the trace, the policy, the node, the estimates, early restart, how many jobs. */
+    public record Run(String trace, String policy, String gpus, String estimate, boolean earlyRestart, int jobs) {
+    }
+
+    /**
+     * How the jobs came out: completed and not, the makespan, throughput and energy, mean job
+     * completion time, the 95th percentile of waits (of all jobs, and of those that need a GPU's
+     * largest instance or a whole GPU).
+     */
+    public record Outcomes(int completed, int failed, double makespanS, double throughputJobsPerH, double energyJ,
+                           double meanJctS, double p95WaitS, double wholeGpuP95WaitS) {
+    }
+
+    /** What the engine counted. */
+    public record Counts(long reconfigurations, long migModeChanges, long restarts, long oomKills, long earlyRestarts) {
+    }
+
+    /**
+     * What only the simulator can say, knowing the truth: early restarts of jobs that would have fit,
+     * GPU time lost to attempts that did not complete, first attempts that fit, how much larger than
+     * the peak the instance was, the share of the node's compute slices held.
+     */
+    public record Accounting(long falseEarlyRestarts, double wastedGpuS, double firstFitRate, double overprovision,
+                             double busySliceShare) {
+    }
+
+    /** The makespan's lower bounds ({@link LowerBound}): by compute alone and by the LP over profiles. */
+    public record Bounds(double lowerBoundS, double lpBoundS) {
+    }
+
+    /** Ratios to the baseline run; {@link #NONE} before a baseline is set, or when the runs are not comparable. */
+    public record Ratios(double speedup, double throughputRatio, double energyRatio) {
+        public static final Ratios NONE = new Ratios(Double.NaN, Double.NaN, Double.NaN);
+    }
+
+    /** A job that did not complete, and why. */
+    public record Failure(String id, String reason) {
+        @Override
+        public String toString() {
+            return id + ": " + reason;
+        }
+    }
 
     /** At most this many failures are listed with their reasons in a JSON row ({@code failed} counts all). */
     public static final int LISTED_FAILURES = 100;
@@ -26,25 +74,138 @@ public record SimResult(String trace, String policy, String gpus, String estimat
      * no ratio (its makespan and energy cover less work): the ratios are undefined, not flattering.
      */
     public SimResult withBaseline(SimResult base) {
-        boolean comparable = failed == 0 && base.failed == 0 && makespanS > 0 && base.makespanS > 0;
-        return new SimResult(trace, policy, gpus, estimate, earlyRestart, jobs, completed, failed, makespanS,
-                throughputJobsPerH, energyJ, meanJctS, p95WaitS, wholeGpuP95WaitS, reconfigurations, migModeChanges, restarts, oomKills,
-                earlyRestarts,
-                falseEarlyRestarts, wastedGpuS, firstFitRate, overprovision, busySliceShare, lowerBoundS, lpBoundS,
-                comparable ? base.makespanS / makespanS : Double.NaN,
-                comparable ? throughputJobsPerH / base.throughputJobsPerH : Double.NaN,
-                comparable ? base.energyJ / energyJ : Double.NaN, failures, perJob, explanation, timeline);
+        boolean comparable = failed() == 0 && base.failed() == 0 && makespanS() > 0 && base.makespanS() > 0;
+        Ratios r = comparable ? new Ratios(base.makespanS() / makespanS(),
+                throughputJobsPerH() / base.throughputJobsPerH(), base.energyJ() / energyJ()) : Ratios.NONE;
+        return new SimResult(run, outcomes, counts, accounting, bounds, r, failures, perJob, explanation, timeline);
     }
 
     /** The failures of a JSON row: {@code {id, reason}}, at most {@link #LISTED_FAILURES}. */
     public List<java.util.Map<String, String>> failureList() {
         return failures.stream().limit(LISTED_FAILURES).map(f -> {
-            int colon = f.indexOf(": ");
             java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
-            m.put("id", colon < 0 ? f : f.substring(0, colon));
-            m.put("reason", colon < 0 ? "" : f.substring(colon + 2));
+            m.put("id", f.id());
+            m.put("reason", f.reason());
             return m;
         }).toList();
+    }
+
+    // The figures by name, as the metrics and callers read them.
+
+    public String trace() {
+        return run.trace();
+    }
+
+    public String policy() {
+        return run.policy();
+    }
+
+    public String gpus() {
+        return run.gpus();
+    }
+
+    public String estimate() {
+        return run.estimate();
+    }
+
+    public boolean earlyRestart() {
+        return run.earlyRestart();
+    }
+
+    public int jobs() {
+        return run.jobs();
+    }
+
+    public int completed() {
+        return outcomes.completed();
+    }
+
+    public int failed() {
+        return outcomes.failed();
+    }
+
+    public double makespanS() {
+        return outcomes.makespanS();
+    }
+
+    public double throughputJobsPerH() {
+        return outcomes.throughputJobsPerH();
+    }
+
+    public double energyJ() {
+        return outcomes.energyJ();
+    }
+
+    public double meanJctS() {
+        return outcomes.meanJctS();
+    }
+
+    public double p95WaitS() {
+        return outcomes.p95WaitS();
+    }
+
+    public double wholeGpuP95WaitS() {
+        return outcomes.wholeGpuP95WaitS();
+    }
+
+    public long reconfigurations() {
+        return counts.reconfigurations();
+    }
+
+    public long migModeChanges() {
+        return counts.migModeChanges();
+    }
+
+    public long restarts() {
+        return counts.restarts();
+    }
+
+    public long oomKills() {
+        return counts.oomKills();
+    }
+
+    public long earlyRestarts() {
+        return counts.earlyRestarts();
+    }
+
+    public long falseEarlyRestarts() {
+        return accounting.falseEarlyRestarts();
+    }
+
+    public double wastedGpuS() {
+        return accounting.wastedGpuS();
+    }
+
+    public double firstFitRate() {
+        return accounting.firstFitRate();
+    }
+
+    public double overprovision() {
+        return accounting.overprovision();
+    }
+
+    public double busySliceShare() {
+        return accounting.busySliceShare();
+    }
+
+    public double lowerBoundS() {
+        return bounds.lowerBoundS();
+    }
+
+    public double lpBoundS() {
+        return bounds.lpBoundS();
+    }
+
+    public double speedup() {
+        return ratios.speedup();
+    }
+
+    public double throughputRatio() {
+        return ratios.throughputRatio();
+    }
+
+    public double energyRatio() {
+        return ratios.energyRatio();
     }
 
     /** One job's outcome, for {@code --per-job} reports. */

@@ -1,5 +1,10 @@
 package dev.migm.sim;
 
+import dev.migm.engine.JobState;
+import dev.migm.engine.JobView;
+import dev.migm.engine.EngineListener;
+import dev.migm.engine.EngineSettings;
+import dev.migm.engine.EarlyRestart;
 import dev.migm.backend.SimulatedGpuBackend;
 import dev.migm.engine.Attempt;
 import dev.migm.engine.Engine;
@@ -8,7 +13,7 @@ import dev.migm.engine.MemoryPolicy;
 import dev.migm.engine.Outcome;
 import dev.migm.engine.RuntimeEstimator;
 import dev.migm.engine.SchedulingPolicy;
-import dev.migm.engine.VirtualTime;
+import dev.migm.virtual.VirtualTime;
 import dev.migm.estimate.LearnedRuntime;
 import dev.migm.estimate.OracleMemory;
 import dev.migm.estimate.OracleRuntime;
@@ -67,12 +72,12 @@ public final class Simulator {
      * @param timeline whether to record the run's timeline for the report ({@link SimResult#timeline()})
      */
     public record Options(List<GpuModel> gpus, Estimation estimation, SimulatedGpuBackend.Latency latency,
-                          Engine.Settings engine, ModelExecutor.Sampling sampling, Progress progress, boolean explain,
+                          EngineSettings engine, ModelExecutor.Sampling sampling, Progress progress, boolean explain,
                           boolean perJob, boolean timeline) {
         /** The oracle's estimates, no early restart, no sample events: the reference setting. */
         public static Options of(List<GpuModel> gpus) {
             return new Options(gpus, Estimation.ORACLE, SimulatedGpuBackend.Latency.DEFAULT,
-                    Engine.Settings.DEFAULT.withEarlyRestart(Engine.EarlyRestart.OFF), ModelExecutor.Sampling.OFF,
+                    EngineSettings.DEFAULT.withEarlyRestart(EarlyRestart.OFF), ModelExecutor.Sampling.OFF,
                     Progress.NONE, false, true, false);
         }
 
@@ -87,11 +92,11 @@ public final class Simulator {
 
         /** Early restart on (with default trigger and memory sample events) or off. */
         public Options withEarlyRestart(boolean on) {
-            return withEarlyRestart(on ? Engine.EarlyRestart.DEFAULT : Engine.EarlyRestart.OFF);
+            return withEarlyRestart(on ? EarlyRestart.DEFAULT : EarlyRestart.OFF);
         }
 
         /** This early-restart trigger, with memory sample events when it is enabled. */
-        public Options withEarlyRestart(Engine.EarlyRestart trigger) {
+        public Options withEarlyRestart(EarlyRestart trigger) {
             return new Options(gpus, estimation, latency, engine.withEarlyRestart(trigger),
                     trigger.enabled() ? ModelExecutor.Sampling.DEFAULT : ModelExecutor.Sampling.OFF, progress, explain, perJob, timeline);
         }
@@ -150,19 +155,19 @@ public final class Simulator {
 
     /** A run with extra listeners on the engine (tests, reports). */
     public static SimResult run(String traceName, List<TraceJob> jobs, SchedulingPolicy policy, Options options,
-                                List<Engine.EngineListener> listeners) {
+                                List<EngineListener> listeners) {
         return run(traceName, Workload.of(jobs), policy, options, listeners);
     }
 
     /** A run with extra listeners on the engine (tests, reports). */
     public static SimResult run(String traceName, Workload jobs, SchedulingPolicy policy, Options options,
-                                List<Engine.EngineListener> listeners) {
+                                List<EngineListener> listeners) {
         return run(traceName, jobs, policy, options, listeners, dev.migm.engine.Journal.NONE, Double.POSITIVE_INFINITY,
                 null);
     }
 
     public static SimResult run(String traceName, List<TraceJob> jobs, SchedulingPolicy policy, Options options,
-                                List<Engine.EngineListener> listeners, dev.migm.engine.Journal journal, double stopAtS,
+                                List<EngineListener> listeners, dev.migm.engine.Journal journal, double stopAtS,
                                 java.util.function.Consumer<dev.migm.engine.EngineState> stopped) {
         return run(traceName, Workload.of(jobs), policy, options, listeners, journal, stopAtS, stopped);
     }
@@ -178,7 +183,7 @@ public final class Simulator {
      * whole memory, forgotten by the engine and the truth: a run holds only live jobs.
      */
     public static SimResult run(String traceName, Workload jobs, SchedulingPolicy policy, Options options,
-                                List<Engine.EngineListener> listeners, dev.migm.engine.Journal journal, double stopAtS,
+                                List<EngineListener> listeners, dev.migm.engine.Journal journal, double stopAtS,
                                 java.util.function.Consumer<dev.migm.engine.EngineState> stopped) {
         Truth truth = Truth.streaming();
         VirtualTime time = new VirtualTime();
@@ -209,9 +214,9 @@ public final class Simulator {
         if (explainer != null) engine.addListener(explainer);
         listeners.forEach(engine::addListener);
         boolean keepEnded = options.perJob() || stopAtS < Double.POSITIVE_INFINITY;
-        engine.addListener(new Engine.EngineListener() {
+        engine.addListener(new EngineListener() {
             @Override
-            public void jobEnded(Engine.JobView job) {
+            public void jobEnded(JobView job) {
                 truth.forget(job.spec().id());
                 if (!keepEnded) engine.forget(job.spec().id());
             }
@@ -289,7 +294,7 @@ public final class Simulator {
         double energy = backend.energyJoules();
         // Jobs the engine still holds: every job with per-job rows or a stop time, else none that ended.
         // Those not ended (a stopped run) count as they stand; the run is over, so into the same figures.
-        for (Engine.JobView j : engine.jobs()) {
+        for (JobView j : engine.jobs()) {
             var last = j.attempts().isEmpty() ? null : j.attempts().getLast();
             if (options.perJob()) perJob.add(new SimResult.JobRow(trace, policy.name(), j.spec().id(), j.spec().app(),
                     j.state().name().toLowerCase(java.util.Locale.ROOT), j.attempts().size(),
@@ -310,17 +315,22 @@ public final class Simulator {
         int computeSlices = options.gpus().stream().mapToInt(GpuModel::computeSlices).sum();
         double p95 = stats.waits.p95();
         String gpus = describe(options.gpus());
-        return new SimResult(trace, policy.name(), gpus, options.estimation().name(),
-                options.engine().earlyRestart().enabled(), total, completed, stats.failed, makespan,
+        SimResult.Run run = new SimResult.Run(trace, policy.name(), gpus, options.estimation().name(),
+                options.engine().earlyRestart().enabled(), total);
+        SimResult.Outcomes outcomes = new SimResult.Outcomes(completed, stats.failed, makespan,
                 makespan > 0 ? completed / makespan * 3600 : 0, energy, completed > 0 ? stats.jctSum / completed : Double.NaN,
-                p95, stats.wholeGpuWaits.p95(), engine.reconfigurations(), engine.migModeChanges(), engine.restarts(), engine.oomKills(), engine.earlyRestarts(),
-                stats.falseEarlyRestarts, stats.wastedSliceS,
+                p95, stats.wholeGpuWaits.p95());
+        var counted = engine.counters();
+        SimResult.Counts counts = new SimResult.Counts(counted.reconfigurations(), counted.migModeChanges(),
+                counted.restarts(), counted.oomKills(), counted.earlyRestarts());
+        SimResult.Accounting accounting = new SimResult.Accounting(stats.falseEarlyRestarts, stats.wastedSliceS,
                 completed > 0 ? (double) stats.firstFit / completed : Double.NaN,
                 completed > 0 ? stats.overprovision / completed : Double.NaN,
-                makespan > 0 ? stats.heldSlices / (computeSlices * makespan) : 0,
-                bound.seconds(), bound.lpSeconds(), 1, 1, 1, stats.failures.stream()
-                        .sorted(java.util.Comparator.comparingDouble(Failure::submitS).thenComparing(Failure::id))
-                        .map(Failure::text).toList(),
+                makespan > 0 ? stats.heldSlices / (computeSlices * makespan) : 0);
+        return new SimResult(run, outcomes, counts, accounting, new SimResult.Bounds(bound.seconds(), bound.lpSeconds()),
+                SimResult.Ratios.NONE, stats.failures.stream()
+                        .sorted(java.util.Comparator.comparingDouble(Unfinished::submitS).thenComparing(Unfinished::id))
+                        .map(f -> new SimResult.Failure(f.id(), f.reason())).toList(),
                 perJob, explainer == null ? null : explainer.explain(makespan, stats.idealSlices, stats.wastedSliceS),
                 timeline == null ? null : timeline.build(trace, policy.name(), "simulated", 0, makespan,
                         perJob.stream().map(r -> new dev.migm.report.Timeline.JobLine(r.id(), r.state(), r.attempts(),
@@ -328,7 +338,7 @@ public final class Simulator {
                         dev.migm.energy.ChipShareAttribution.NAME));
     }
 
-    private record Failure(double submitS, String id, String text) {
+    private record Unfinished(double submitS, String id, String reason) {
     }
 
     /** A growable list of doubles (a wait per job: 80 MB for ten million, not 200 boxed). */
@@ -368,7 +378,7 @@ public final class Simulator {
      * run times, the work lost by attempts that did not complete and the early restarts that were not
      * needed (the simulator knows each job's true peak).
      */
-    private static final class Stats implements Engine.EngineListener {
+    private static final class Stats implements EngineListener {
         private final double startupS;
         private final Truth truth;
         private final List<GpuModel> gpus;
@@ -389,7 +399,7 @@ public final class Simulator {
         double heldSlices;
         double idealSlices;
         /** Failed jobs as (submit time, id, "id: reason"): listed in submit order. */
-        final List<Failure> failures = new ArrayList<>();
+        final List<Unfinished> failures = new ArrayList<>();
         final DoubleList waits = new DoubleList();
         /** Waits of the jobs that need a GPU's largest instance or a whole GPU ({@link #needsWholeGpu}). */
         final DoubleList wholeGpuWaits = new DoubleList();
@@ -411,26 +421,26 @@ public final class Simulator {
             return truePeakMib > wholeGpuAboveMib;
         }
 
-        void addWait(Engine.JobView j, long truePeakMib) {
+        void addWait(JobView j, long truePeakMib) {
             if (Double.isNaN(j.firstLaunchS())) return;
             double wait = j.firstLaunchS() - j.spec().submitS();
             waits.add(wait);
             if (needsWholeGpu(truePeakMib)) wholeGpuWaits.add(wait);
         }
 
-        static boolean ended(Engine.JobView j) {
-            return j.state() == Engine.State.DONE || j.state() == Engine.State.FAILED
-                    || j.state() == Engine.State.CANCELLED;
+        static boolean ended(JobView j) {
+            return j.state() == JobState.DONE || j.state() == JobState.FAILED
+                    || j.state() == JobState.CANCELLED;
         }
 
         @Override
-        public void jobEnded(Engine.JobView j) {
+        public void jobEnded(JobView j) {
             ended++;
             var model = truth.of(j.spec().id());
             if (perJob) truePeakMib.put(j.spec().id(), model.memPeakMib());
             heldSlices += j.heldSliceSeconds();
             addWait(j, model.memPeakMib());
-            if (j.state() == Engine.State.DONE) {
+            if (j.state() == JobState.DONE) {
                 completed++;
                 if (explain) idealSlices += LowerBound.leastComputeSlices(model, gpus);
                 makespan = Math.max(makespan, j.endS());
@@ -440,12 +450,12 @@ public final class Simulator {
                 overprovision += (double) slotMib / Math.max(1, model.memPeakMib());
             } else {
                 failed++;
-                failures.add(new Failure(j.spec().submitS(), j.spec().id(), j.spec().id() + ": " + j.lastReason()));
+                failures.add(new Unfinished(j.spec().submitS(), j.spec().id(), String.valueOf(j.lastReason())));
             }
         }
 
         @Override
-        public void attemptEnded(Engine.JobView job, Attempt attempt, Outcome outcome, double nowS) {
+        public void attemptEnded(JobView job, Attempt attempt, Outcome outcome, double nowS) {
             double reached;
             double kept;
             switch (outcome) {

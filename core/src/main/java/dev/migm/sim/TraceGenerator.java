@@ -19,11 +19,13 @@ public final class TraceGenerator {
     }
 
     public static void write(Writer out, String templateSuite, int jobs, List<GpuModel> gpus, double load, long seed) {
-        List<TraceJob> templates = Suites.load(templateSuite);
+        write(out, Suites.load(templateSuite), jobs, gpus, load, seed);
+    }
+
+    /** As above, from these template jobs. */
+    public static void write(Writer out, List<TraceJob> templates, int jobs, List<GpuModel> gpus, double load, long seed) {
         GpuModel g = gpus.getFirst();
-        double meanWork = LowerBound.seconds(templates.stream().map(t -> new TraceJob(new dev.migm.engine.JobSpec(
-                t.id(), 0, t.spec().app(), t.spec().jobClass(), t.spec().declaredMib(), t.spec().checkpoints()),
-                t.model())).toList(), List.of(g)) / templates.size();
+        double meanWork = LowerBound.seconds(templates.stream().map(t -> new TraceJob(t.spec().at(t.id(), 0), t.model())).toList(), List.of(g)) / templates.size();
         double meanGapS = meanWork / (gpus.size() * load);
         SplittableRandom random = new SplittableRandom(seed);
         TraceWriter writer = new TraceWriter(out);
@@ -34,9 +36,8 @@ public final class TraceGenerator {
             TraceJob template = templates.get(random.nextInt(templates.size()));
             WorkloadModel s = template.model();
             double duration = s.durationS() * (0.8 + 0.4 * random.nextDouble());
-            dev.migm.engine.JobSpec spec = template.spec();
-            writer.job(new TraceJob(new dev.migm.engine.JobSpec(String.format(Locale.ROOT, "gen-%07d", i), t, spec.app(),
-                    spec.jobClass(), spec.declaredMib(), spec.checkpoints()), new WorkloadModel(duration, s.c(), s.sat(),
+            // Everything the template's submitter declared travels (parameters, expected run time, limits).
+            writer.job(new TraceJob(template.spec().at(String.format(Locale.ROOT, "gen-%07d", i), t), new WorkloadModel(duration, s.c(), s.sat(),
                     s.memBaseMib(), s.memPeakMib(), s.activity(), s.checkpointS(), s.reportsProgress())));
         }
     }

@@ -1,6 +1,9 @@
 package dev.migm.store;
 
 import dev.migm.engine.EngineRecord;
+import dev.migm.engine.JobState;
+import dev.migm.engine.JobStatus;
+import dev.migm.engine.JobTransitions;
 import dev.migm.engine.Journal;
 import dev.migm.engine.Outcome;
 import dev.migm.gpu.Instance;
@@ -27,9 +30,11 @@ import java.util.Set;
  * submitted (with their submitter), their attempts, every {@link EngineRecord} as an event, what the
  * estimators learned, the instances migm created and the GPUs an admin drained.
  *
- * <p>Contract: {@link #append} commits before it returns, and the engine appends a record before it
- * acts on it, so every transition is durable before it happens; {@link #submit} returns ids only
- * once the jobs are committed. One connection writes, under this object's lock: the engine's thread
+ * <p>Contract: the engine appends a record before it acts on it, and {@link #append} commits a record
+ * that acts on the world (and every record before it) before it returns, so every instance created
+ * or destroyed, mode changed and process started or stopped is durable before it happens; records of
+ * bookkeeping are group-committed within {@link #MAX_PENDING_MS} ms (see {@link #append});
+ * {@link #submit} returns ids only once the jobs are committed. One connection writes, under this object's lock: the engine's thread
  * and the submits' committer take turns (SQLite has one writer anyway). The API's reads (the queue,
  * a job, its attempts and events, counts, what was learned) go through a second, query-only
  * connection under a lock of its own: in WAL mode a reader sees the last commit and neither waits
@@ -77,7 +82,17 @@ public final class NodeJournal implements Journal, AutoCloseable {
                       lost INTEGER NOT NULL DEFAULT 0, reason TEXT NOT NULL DEFAULT '')"""),
             // 3: a job's events found without a scan (show, and the cancels a restart carries over)
             List.of("""
-                    CREATE INDEX events_job ON events(job, kind)"""));
+                    CREATE INDEX events_job ON events(job, kind)"""),
+            // 4: each engine record as typed JSON (RecordCodec, read back by field) beside its words, and
+            // the wall-clock time it was written. An older event keeps its text (Java's printing of the
+            // record); the one field a restart reads of old events, who asked for a cancel, is taken
+            // from it into JSON here.
+            List.of("""
+                    ALTER TABLE events ADD COLUMN record TEXT""", """
+                    ALTER TABLE events ADD COLUMN wall_at REAL""", """
+                    UPDATE events SET record = json_object('v', 1, 'type', 'CancelRequested', 'at_s', at, 'job_id', job,
+                      'by', substr(text, instr(text, 'by=') + 3, length(text) - instr(text, 'by=') - 3))
+                    WHERE kind = 'CancelRequested' AND record IS NULL AND instr(text, 'by=') > 0"""));
 
     /** The schema version this migm writes. */
     public static final int SCHEMA_VERSION = MIGRATIONS.size();
@@ -358,12 +373,15 @@ public final class NodeJournal implements Journal, AutoCloseable {
                 return;
             }
         }
+        // Whether the record acts on the world is settled before the clock is read: the age of the
+        // oldest record waiting is what may force a commit, never the time this test takes.
+        boolean acts = actsOnTheWorld(record);
         boolean now;
         synchronized (pendingRecords) {
-            if (pendingRecords.isEmpty()) oldestPendingNanos = System.nanoTime();
+            long nowNanos = System.nanoTime();
+            if (pendingRecords.isEmpty()) oldestPendingNanos = nowNanos;
             pendingRecords.add(record);
-            now = actsOnTheWorld(record) || pendingRecords.size() >= MAX_PENDING
-                    || System.nanoTime() - oldestPendingNanos >= MAX_PENDING_MS * 1_000_000;
+            now = acts || pendingRecords.size() >= MAX_PENDING || nowNanos - oldestPendingNanos >= MAX_PENDING_MS * 1_000_000;
         }
         if (now) flush();
     }
@@ -410,13 +428,15 @@ public final class NodeJournal implements Journal, AutoCloseable {
         double latest = Double.NEGATIVE_INFINITY;
         for (EngineRecord record : records) {
             apply(record);
-            PreparedStatement p = prepared("INSERT INTO events (at, kind, job, text) VALUES (?,?,?,?)",
+            PreparedStatement p = prepared("INSERT INTO events (at, kind, job, text, record, wall_at) VALUES (?,?,?,?,?,?)",
                     Statement.NO_GENERATED_KEYS);
             p.setDouble(1, record.atS());
             p.setString(2, record.getClass().getSimpleName());
-            p.setString(3, jobOf(record));
-            String text = record.toString();
+            p.setString(3, JobTransitions.jobOf(record));
+            String text = dev.migm.engine.RecordText.describe(record);
             p.setString(4, text.length() > 4000 ? text.substring(0, 3997) + "..." : text);
+            p.setString(5, RecordCodec.encode(record));
+            p.setDouble(6, System.currentTimeMillis() / 1000.0);
             p.executeUpdate();
             latest = Math.max(latest, record.atS());
         }
@@ -424,50 +444,52 @@ public final class NodeJournal implements Journal, AutoCloseable {
                 + " max(CAST(value AS REAL), CAST(excluded.value AS REAL))", Double.toString(latest));
     }
 
-    private static String jobOf(EngineRecord r) {
-        return switch (r) {
-            case EngineRecord.Submitted s -> s.spec().id();
-            case EngineRecord.Recovered s -> s.spec().id();
-            case EngineRecord.SubmitRejected s -> s.spec().id();
-            case EngineRecord.Queued q -> q.jobId();
-            case EngineRecord.Placed p -> p.jobId();
-            case EngineRecord.AttemptLaunched l -> l.jobId();
-            case EngineRecord.AttemptRunning a -> a.jobId();
-            case EngineRecord.StopRequested s -> s.jobId();
-            case EngineRecord.AttemptExited x -> x.jobId();
-            case EngineRecord.Learned l -> l.jobId();
-            case EngineRecord.CancelRequested c -> c.jobId();
-            case EngineRecord.Cancelled c -> c.jobId();
-            case EngineRecord.Done d -> d.jobId();
-            case EngineRecord.Failed f -> f.jobId();
-            case EngineRecord.ReconfigurationPlanned p -> p.forJob().orElse(null);
-            default -> null;
-        };
+    /**
+     * The open jobs' statuses as their rows hold them, kept so that a record's move
+     * ({@link JobTransitions}) needs no read of the row first; a job's entry goes when it ends.
+     */
+    private final Map<String, JobStatus> statuses = new java.util.HashMap<>();
+
+    /** A job's status as its row holds it (the cache, else the row). */
+    private JobStatus status(String jobId) throws SQLException {
+        JobStatus s = statuses.get(jobId);
+        if (s != null) return s;
+        PreparedStatement p = prepared("SELECT state, attempts, need_mib, need_source, progress, slot, reason FROM jobs"
+                + " WHERE id=?", Statement.NO_GENERATED_KEYS);
+        p.setString(1, jobId);
+        try (ResultSet r = p.executeQuery()) {
+            if (!r.next()) return null;
+            return new JobStatus(JobState.ofLabel(r.getString(1)), r.getInt(2), r.getLong(3), r.getString(4),
+                    r.getDouble(5), Optional.ofNullable(r.getString(6)), r.getString(7));
+        }
     }
 
+    /**
+     * Applies a record to the tables: a job's row moves through {@link JobTransitions}, the table the
+     * engine and its replay use (the row's columns are a {@link JobStatus}, plus when it ended); the
+     * attempts, history, instances and GPUs tables keep what the record says of them.
+     */
     private void apply(EngineRecord record) throws SQLException {
+        if (JobTransitions.moves(record)) {
+            String id = JobTransitions.jobOf(record);
+            JobStatus before = status(id);
+            if (before != null) {
+                JobStatus after = JobTransitions.apply(before, record);
+                boolean ends = after.state().ended() && !before.state().ended();
+                update("UPDATE jobs SET state=?, attempts=?, need_mib=?, need_source=?, progress=?, slot=?, reason=?,"
+                                + " ended_at=coalesce(?, ended_at) WHERE id=?", after.state().label(), after.attempts(),
+                        after.needMib(), after.needSource(), after.progress(), after.slot().orElse(null),
+                        after.lastReason(), ends ? record.atS() : null, id);
+                if (after.state().ended()) statuses.remove(id);
+                else statuses.put(id, after);
+            }
+        }
         switch (record) {
-            case EngineRecord.Submitted s -> update("UPDATE jobs SET state='queued' WHERE id=? AND state='submitted'",
-                    s.spec().id());
-            case EngineRecord.Recovered r -> update("UPDATE jobs SET state=?, attempts=?, need_mib=?, need_source=?,"
-                            + " progress=? WHERE id=?", r.running() ? "running" : "queued", r.attempts().size(),
-                    r.needMib(), r.needSource(), r.progress(), r.spec().id());
-            case EngineRecord.Queued q -> update("UPDATE jobs SET state='queued', need_mib=?, need_source=?, progress=?,"
-                    + " reason=?, slot=NULL WHERE id=?", q.needMib(), q.needSource(), q.progress(), q.lastReason(), q.jobId());
-            case EngineRecord.Placed p -> update("UPDATE jobs SET state=?, slot=? WHERE id=?",
-                    p.ticket().isPresent() ? "placing" : "starting",
-                    "gpu" + p.gpu() + ":" + p.instance().map(Instance::toString).orElse("whole"), p.jobId());
-            case EngineRecord.AttemptLaunched l -> {
-                update("INSERT OR REPLACE INTO attempts (job, number, gpu, instance, launched_at, start_progress)"
-                                + " VALUES (?,?,?,?,?,?)", l.jobId(), l.attempt(), l.slot().gpu(),
-                        l.slot().instance().map(Instance::toString).orElse(null), l.atS(), l.startProgress());
-                update("UPDATE jobs SET state='starting', attempts=?, slot=? WHERE id=?", l.attempt(),
-                        l.slot().toString(), l.jobId());
-            }
-            case EngineRecord.AttemptRunning a -> {
-                update("UPDATE attempts SET running_at=? WHERE job=? AND number=?", a.atS(), a.jobId(), a.attempt());
-                update("UPDATE jobs SET state='running' WHERE id=?", a.jobId());
-            }
+            case EngineRecord.AttemptLaunched l -> update("INSERT OR REPLACE INTO attempts (job, number, gpu, instance,"
+                            + " launched_at, start_progress) VALUES (?,?,?,?,?,?)", l.jobId(), l.attempt(), l.slot().gpu(),
+                    l.slot().instance().map(Instance::toString).orElse(null), l.atS(), l.startProgress());
+            case EngineRecord.AttemptRunning a -> update("UPDATE attempts SET running_at=? WHERE job=? AND number=?",
+                    a.atS(), a.jobId(), a.attempt());
             case EngineRecord.AttemptExited x -> {
                 String kind = outcomeKind(x.outcome());
                 String detail = switch (x.outcome()) {
@@ -488,9 +510,6 @@ public final class NodeJournal implements Journal, AutoCloseable {
             case EngineRecord.Learned l -> update("INSERT OR IGNORE INTO history (job, attempt, what, app, class, mib,"
                             + " slot_mib, at) VALUES (?,?,?,?,?,?,?,?)", l.jobId(), l.attempt(), l.what(), l.app(),
                     l.jobClass().name(), l.mib(), l.slotMib(), l.atS());
-            case EngineRecord.Done d -> ended(d.jobId(), "done", "", d.atS());
-            case EngineRecord.Failed f -> ended(f.jobId(), "failed", f.reason(), f.atS());
-            case EngineRecord.Cancelled c -> ended(c.jobId(), "cancelled", c.reason(), c.atS());
             case EngineRecord.ReconfigurationPlanned p -> planned(p.gpu(), p.base(), p.result(), p.atS());
             case EngineRecord.ReconfigurationApplied a -> instances(a.gpu(), a.layout(), a.atS());
             case EngineRecord.ReconfigurationFailed f -> instances(f.gpu(), f.layout(), f.atS());
@@ -507,10 +526,6 @@ public final class NodeJournal implements Journal, AutoCloseable {
             default -> {
             }
         }
-    }
-
-    private void ended(String jobId, String state, String reason, double atS) throws SQLException {
-        update("UPDATE jobs SET state=?, reason=?, ended_at=?, slot=NULL WHERE id=?", state, reason, atS, jobId);
     }
 
     /**
@@ -722,9 +737,13 @@ public final class NodeJournal implements Journal, AutoCloseable {
 
     /** The most recent events, oldest first, at most {@code limit}; of one job if {@code jobId} is not null. */
     public List<String> events(String jobId, int limit) {
-        List<String> out = new ArrayList<>(read("SELECT at, kind, text FROM events" + (jobId == null ? "" : " WHERE job=?")
-                        + " ORDER BY seq DESC LIMIT " + Math.max(1, limit),
-                r -> String.format(java.util.Locale.ROOT, "%.1f %s", r.getDouble(1), r.getString(3)),
+        List<String> out = new ArrayList<>(read("SELECT at, kind, text, wall_at FROM events" + (jobId == null ? ""
+                        : " WHERE job=?") + " ORDER BY seq DESC LIMIT " + Math.max(1, limit),
+                r -> {
+                    double at = r.getDouble(1);
+                    double wall = r.getDouble(4);
+                    return Times.line(r.wasNull() ? at : wall, at, r.getString(2), r.getString(3));
+                },
                 jobId == null ? new Object[0] : new Object[] {jobId}));
         java.util.Collections.reverse(out);
         return out;
@@ -732,19 +751,28 @@ public final class NodeJournal implements Journal, AutoCloseable {
 
     /** Who asked to cancel a job that had not ended (the last such request), if anyone did. */
     public Optional<String> cancelRequestedBy(String jobId) {
-        List<String> by = read("SELECT text FROM events WHERE job=? AND kind='CancelRequested' ORDER BY seq DESC LIMIT 1",
+        List<String> by = read("SELECT record FROM events WHERE job=? AND kind='CancelRequested' ORDER BY seq DESC LIMIT 1",
                 r -> r.getString(1), jobId);
         if (by.isEmpty()) return Optional.empty();
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("by=(.*)]$").matcher(by.getFirst());
-        return Optional.of(m.find() ? m.group(1) : "someone");
+        String who = by.getFirst() == null ? "" : RecordCodec.tree(by.getFirst()).path("by").asString("");
+        return Optional.of(who.isEmpty() ? "someone" : who);
     }
 
     /** Records a note of the node service (recovery, refusals) as an event. */
     public synchronized void note(double atS, String kind, String jobId, String text) {
-        transaction(() -> {
-            update("INSERT INTO events (at, kind, job, text) VALUES (?,?,?,?)", atS, kind, jobId, text);
-            return null;
-        });
+        // The engine's records waiting for their commit come first: events stay in the order they happened.
+        List<EngineRecord> before = takePendingRecords();
+        try {
+            transaction(() -> {
+                write(before);
+                update("INSERT INTO events (at, kind, job, text, wall_at) VALUES (?,?,?,?,?)", atS, kind, jobId, text,
+                        System.currentTimeMillis() / 1000.0);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            returnPendingRecords(before);
+            throw e;
+        }
     }
 
     // ------------------------------------------------------------------ plumbing

@@ -8,7 +8,9 @@ import java.util.Map;
  * The one door to the simulated world's truth: each job's {@link WorkloadModel} by job id. Held by
  * the model executor, which plays the jobs, by the oracle estimators ({@code --estimate oracle}),
  * and by the simulator's own accounting (wasted work, false early restarts). Nothing that decides
- * (engine, policies, the other estimators) is given it; {@code HonestyTest} checks the sources.
+ * (engine, policies, the other estimators) is given it: {@code PackageRulesTest} checks the sources
+ * (only the oracle estimators among the deciding code use this package), and {@code HiddenTruthTest}
+ * checks the behaviour (perturbing one job's truth changes no decision before the world shows it).
  */
 public final class Truth {
     private final Map<String, WorkloadModel> models;

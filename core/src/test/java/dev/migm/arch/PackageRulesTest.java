@@ -65,8 +65,37 @@ final class PackageRulesTest {
     void theDecidingPackages_neverSeeTheWorkloadModelOrTheSimulatedWorld() {
         for (String pkg : List.of("engine", "schedule", "partition", "gpu")) {
             assertThat(USES.getOrDefault(pkg, Set.of())).as(pkg)
-                    .doesNotContain("workload", "sim", "backend", "exec", "cli");
+                    .doesNotContain("workload", "sim", "backend", "exec", "cli", "virtual");
         }
+    }
+
+    /** The engine's rooms: no file above about 600 lines, and no two files that use each other, even by a detour. */
+    @Test
+    void theEngine_isRoomsOfAtMost600LinesWithNoCircleOfFiles() throws IOException {
+        Path engine = MAIN.resolve("engine");
+        Map<String, String> sources = new TreeMap<>();
+        try (Stream<Path> files = Files.list(engine)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                String name = f.getFileName().toString().replace(".java", "");
+                List<String> lines = Files.readAllLines(f);
+                assertThat(lines.size()).as(f + " lines").isLessThanOrEqualTo(600);
+                if (!name.equals("package-info")) sources.put(name, stripComments(String.join("\n", lines)));
+            }
+        }
+        Map<String, Set<String>> uses = new TreeMap<>();
+        sources.forEach((name, source) -> {
+            Set<String> used = new TreeSet<>();
+            for (String other : sources.keySet()) {
+                if (!other.equals(name) && Pattern.compile("\\b" + other + "\\b").matcher(source).find()) used.add(other);
+            }
+            uses.put(name, used);
+        });
+        Map<String, Integer> state = new HashMap<>();
+        for (String f : uses.keySet()) {
+            List<String> path = new ArrayList<>();
+            assertThat(dfs(f, state, path, uses)).as("engine files in a circle: " + path).isFalse();
+        }
+        assertThat(uses.get("SchedulingRound")).as("what the model sees of the uses").contains("EngineMoves", "NodeGpus");
     }
 
     @Test
@@ -88,19 +117,19 @@ final class PackageRulesTest {
         Map<String, Integer> state = new HashMap<>();
         for (String p : USES.keySet()) {
             List<String> path = new ArrayList<>();
-            if (dfs(p, state, path)) return path;
+            if (dfs(p, state, path, USES)) return path;
         }
         return List.of();
     }
 
-    private static boolean dfs(String p, Map<String, Integer> state, List<String> path) {
+    private static boolean dfs(String p, Map<String, Integer> state, List<String> path, Map<String, Set<String>> uses) {
         int s = state.getOrDefault(p, 0);
         if (s == 2) return false;
         path.add(p);
         if (s == 1) return true;
         state.put(p, 1);
-        for (String q : USES.getOrDefault(p, Set.of())) {
-            if (dfs(q, state, path)) return true;
+        for (String q : uses.getOrDefault(p, Set.of())) {
+            if (dfs(q, state, path, uses)) return true;
         }
         state.put(p, 2);
         path.removeLast();

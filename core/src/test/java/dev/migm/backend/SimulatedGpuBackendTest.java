@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.migm.engine.EngineEvent;
 import dev.migm.engine.Slot;
-import dev.migm.engine.VirtualTime;
+import dev.migm.virtual.VirtualTime;
 import dev.migm.gpu.Catalog;
 import dev.migm.gpu.GpuModel;
 import dev.migm.gpu.Layout;

@@ -94,7 +94,7 @@ final class EngineLoopTest {
         InMemoryJournal journal = new InMemoryJournal();
         try (EngineLoop loop = new EngineLoop("engine", timers -> new Engine(timers, journal, new ThreadedBackend(node),
                 new ThreadedExecutor(), PolicyRegistry.create("migm", node),
-                EstimatorChain.defaults(new InMemoryHistory(50)), new LearnedRuntime(), Engine.Settings.DEFAULT))) {
+                EstimatorChain.defaults(new InMemoryHistory(50)), new LearnedRuntime(), EngineSettings.DEFAULT))) {
             List<Thread> submitters = new ArrayList<>();
             for (int t = 0; t < 4; t++) {
                 int base = t * 10;
@@ -108,13 +108,13 @@ final class EngineLoopTest {
             }
             for (Thread s : submitters) s.join();
             long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            List<Engine.JobView> jobs;
+            List<JobView> jobs;
             do {
                 sleep(20);
                 jobs = List.copyOf(loop.ask(Engine::jobs).get(5, TimeUnit.SECONDS));
-            } while (jobs.stream().anyMatch(j -> j.state() != Engine.State.DONE) && System.nanoTime() < deadline);
+            } while (jobs.stream().anyMatch(j -> j.state() != JobState.DONE) && System.nanoTime() < deadline);
             assertThat(loop.errors()).isEmpty();
-            assertThat(jobs).hasSize(40).allSatisfy(j -> assertThat(j.state()).isEqualTo(Engine.State.DONE));
+            assertThat(jobs).hasSize(40).allSatisfy(j -> assertThat(j.state()).isEqualTo(JobState.DONE));
             EngineState live = loop.ask(Engine::snapshot).get(5, TimeUnit.SECONDS);
             List<EngineRecord> records = loop.ask(e -> journal.records()).get(5, TimeUnit.SECONDS);
             assertThat(JournalReplay.replay(records)).isEqualTo(live);

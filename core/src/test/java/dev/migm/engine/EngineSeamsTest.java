@@ -13,6 +13,7 @@ import dev.migm.gpu.Layout;
 import dev.migm.partition.Plan;
 import dev.migm.schedule.PolicyRegistry;
 import dev.migm.sim.Jobs;
+import dev.migm.virtual.VirtualTime;
 import dev.migm.workload.TraceJob;
 import dev.migm.workload.Truth;
 import java.util.List;
@@ -54,7 +55,7 @@ final class EngineSeamsTest {
             Executor model = new ModelExecutor(time, node, gpus, truth, 1.0, ModelExecutor.Sampling.OFF);
             engine = new Engine(time, journal, backend.apply(gpus), executor.apply(model),
                     PolicyRegistry.create("migm", node), memory.apply(new OracleMemory(truth)), new OracleRuntime(truth),
-                    Engine.Settings.DEFAULT.withEarlyRestart(Engine.EarlyRestart.OFF));
+                    EngineSettings.DEFAULT.withEarlyRestart(EarlyRestart.OFF));
         }
 
         void at(double s, EngineEvent e) {
@@ -70,7 +71,7 @@ final class EngineSeamsTest {
             }
         }
 
-        Engine.JobView job(String id) {
+        JobView job(String id) {
             return engine.jobs().stream().filter(j -> j.spec().id().equals(id)).findFirst().orElseThrow();
         }
 
@@ -135,7 +136,7 @@ final class EngineSeamsTest {
         Rig rig = new Rig(List.of(Jobs.aJob("a").flat(3000).scaling(0, 1).duration(10).build()),
                 EngineSeamsTest::silentOnce, e -> e);
         rig.runToEnd();
-        assertThat(rig.job("a").state()).isEqualTo(Engine.State.DONE);
+        assertThat(rig.job("a").state()).isEqualTo(JobState.DONE);
         assertThat(rig.job("a").endS()).isCloseTo(60 + 0.13 + 1 + 10, within(1e-9));
         assertThat(rig.records(EngineRecord.ReconfigurationFailed.class)).singleElement()
                 .satisfies(f -> assertThat(f.reason()).contains("no answer from the GPU in 60.0 s"));
@@ -157,7 +158,7 @@ final class EngineSeamsTest {
             assertThat(f.reason()).startsWith("conflict: the plan was made for -, the GPU has 7g.40gb@0");
             assertThat(f.layout().toString()).isEqualTo("7g.40gb@0");
         });
-        assertThat(rig.job("a").state()).isEqualTo(Engine.State.DONE);
+        assertThat(rig.job("a").state()).isEqualTo(JobState.DONE);
         assertThat(rig.job("a").attempts()).singleElement()
                 .satisfies(at -> assertThat(at.slot().toString()).isEqualTo("gpu0:7g.40gb@0"));
     }
@@ -188,10 +189,10 @@ final class EngineSeamsTest {
             }
         });
         rig.runToEnd();
-        assertThat(rig.job("a").state()).isEqualTo(Engine.State.DONE);
+        assertThat(rig.job("a").state()).isEqualTo(JobState.DONE);
         assertThat(rig.job("a").attempts()).hasSize(2);
         assertThat(rig.job("a").attempts().get(1).launchS()).isGreaterThanOrEqualTo(120);
-        assertThat(rig.job("b").state()).isEqualTo(Engine.State.DONE);
+        assertThat(rig.job("b").state()).isEqualTo(JobState.DONE);
         assertThat(rig.job("b").attempts()).hasSize(2);
         assertThat(rig.job("b").attempts().get(1).launchS()).isLessThan(5);
         assertThat(rig.records(EngineRecord.AttemptExited.class).stream().map(x -> x.outcome().toString()))
@@ -214,12 +215,12 @@ final class EngineSeamsTest {
         rig.at(6, new EngineEvent.CancelJob("nope", "alice"));
         rig.at(500, new EngineEvent.CancelJob("b", "alice"));
         rig.runToEnd();
-        assertThat(rig.job("c").state()).isEqualTo(Engine.State.CANCELLED);
+        assertThat(rig.job("c").state()).isEqualTo(JobState.CANCELLED);
         assertThat(rig.job("c").attempts()).isEmpty();
-        assertThat(rig.job("a").state()).isEqualTo(Engine.State.CANCELLED);
+        assertThat(rig.job("a").state()).isEqualTo(JobState.CANCELLED);
         assertThat(rig.job("a").endS()).isEqualTo(5.0);
         assertThat(rig.job("a").lastReason()).isEqualTo("cancelled by alice");
-        assertThat(rig.job("b").state()).isEqualTo(Engine.State.DONE);
+        assertThat(rig.job("b").state()).isEqualTo(JobState.DONE);
         assertThat(rig.job("b").attempts().getFirst().launchS()).isEqualTo(5.0);
         assertThat(rig.records(EngineRecord.CommandRefused.class)).extracting(EngineRecord.CommandRefused::reason)
                 .containsExactly("the job already ended cancelled", "no such job", "the job already ended done");
@@ -240,7 +241,7 @@ final class EngineSeamsTest {
         rig.at(50, new EngineEvent.DrainGpu(0, false));
         rig.at(1, new EngineEvent.DrainGpu(7, true));
         rig.runToEnd();
-        assertThat(rig.engine.jobs()).allSatisfy(j -> assertThat(j.state()).isEqualTo(Engine.State.DONE));
+        assertThat(rig.engine.jobs()).allSatisfy(j -> assertThat(j.state()).isEqualTo(JobState.DONE));
         assertThat(rig.engine.jobs().stream().filter(j -> j.spec().id().startsWith("early"))
                 .flatMap(j -> j.attempts().stream())).allSatisfy(a -> assertThat(a.slot().gpu()).isEqualTo(1));
         assertThat(rig.engine.jobs().stream().filter(j -> j.spec().id().startsWith("late"))
@@ -263,12 +264,12 @@ final class EngineSeamsTest {
         rig.time.at(20, () -> statusAt20[0] = rig.engine.snapshot().gpuStatus().get(0).equals("lost") ? 1 : 0);
         rig.at(300, new EngineEvent.GpuRecovered(0));
         rig.runToEnd();
-        Engine.JobView victim = rig.engine.jobs().stream().filter(j -> j.attempts().size() == 2).findFirst().orElseThrow();
-        assertThat(victim.state()).isEqualTo(Engine.State.DONE);
+        JobView victim = rig.engine.jobs().stream().filter(j -> j.attempts().size() == 2).findFirst().orElseThrow();
+        assertThat(victim.state()).isEqualTo(JobState.DONE);
         assertThat(victim.attempts().getFirst().slot().gpu()).isEqualTo(0);
         assertThat(victim.attempts().get(1).slot().gpu()).isEqualTo(1);
         assertThat(statusAt20[0]).isEqualTo(1);
-        assertThat(rig.job("c").state()).isEqualTo(Engine.State.DONE);
+        assertThat(rig.job("c").state()).isEqualTo(JobState.DONE);
         assertThat(rig.engine.snapshot().gpuStatus()).containsExactly("ok", "ok");
         assertThat(rig.records(EngineRecord.AttemptExited.class)).anySatisfy(x ->
                 assertThat(x.outcome().toString()).contains("GPU lost: NVML_ERROR_GPU_IS_LOST"));
@@ -282,10 +283,10 @@ final class EngineSeamsTest {
         rig.time.at(0.5, () -> rig.engine.handle(new EngineEvent.JobSubmitted(twin)));
         rig.runToEnd();
         assertThat(rig.engine.jobs()).hasSize(1);
-        assertThat(rig.engine.rejectedSubmits()).isEqualTo(1);
+        assertThat(rig.engine.counters().rejectedSubmits()).isEqualTo(1);
         assertThat(rig.records(EngineRecord.SubmitRejected.class)).singleElement()
                 .satisfies(r -> assertThat(r.reason()).isEqualTo("duplicate job id 'a'"));
-        assertThat(rig.job("a").state()).isEqualTo(Engine.State.DONE);
+        assertThat(rig.job("a").state()).isEqualTo(JobState.DONE);
     }
 
     @Test
@@ -310,11 +311,11 @@ final class EngineSeamsTest {
         });
         rig.time.at(0.5, () -> assertThat(rig.engine.waitingReasons(List.of("poisoned", "fine"))).doesNotContainKey("poisoned"));
         rig.runToEnd();
-        assertThat(rig.job("poisoned").state()).isEqualTo(Engine.State.FAILED);
+        assertThat(rig.job("poisoned").state()).isEqualTo(JobState.FAILED);
         assertThat(rig.job("poisoned").lastReason()).isEqualTo("its memory cannot be estimated: memory expression"
                 + " 'n / 0' at position 3: division by zero");
         assertThat(rig.job("poisoned").attempts()).isEmpty();
-        assertThat(rig.job("fine").state()).isEqualTo(Engine.State.DONE);
+        assertThat(rig.job("fine").state()).isEqualTo(JobState.DONE);
         assertThat(JournalReplay.replay(rig.journal.records())).isEqualTo(rig.engine.snapshot());
     }
 
@@ -330,10 +331,10 @@ final class EngineSeamsTest {
         rig.runToEnd();
         assertThat(rig.records(EngineRecord.ReconfigurationApplied.class)).hasSize(1);
         assertThat(rig.records(EngineRecord.AttemptLaunched.class)).isEmpty();
-        assertThat(rig.job("a").state()).isEqualTo(Engine.State.QUEUED);
+        assertThat(rig.job("a").state()).isEqualTo(JobState.QUEUED);
         assertThat(rig.job("a").attempts()).isEmpty();
         assertThat(rig.job("a").lastReason()).isEqualTo("migm stopped before it started");
-        assertThat(rig.job("b").state()).isEqualTo(Engine.State.QUEUED);
+        assertThat(rig.job("b").state()).isEqualTo(JobState.QUEUED);
         assertThat(rig.engine.snapshot().layouts().getFirst().toString()).isEqualTo("1g.5gb@0");
         assertThat(JournalReplay.replay(rig.journal.records())).isEqualTo(rig.engine.snapshot());
     }
@@ -363,13 +364,42 @@ final class EngineSeamsTest {
         rig[0] = new Rig(List.of(Jobs.aJob("a").flat(3000).scaling(0, 1).duration(100).build()),
                 b -> lateOnce((SimulatedGpuBackend) b, () -> rig[0].time), e -> e);
         rig[0].runToEnd();
-        assertThat(rig[0].job("a").state()).isEqualTo(Engine.State.DONE);
+        assertThat(rig[0].job("a").state()).isEqualTo(JobState.DONE);
         assertThat(rig[0].records(EngineRecord.ReconfigurationAnsweredLate.class)).singleElement().satisfies(l -> {
             assertThat(l.atS()).isCloseTo(90, within(1e-9));
             assertThat(l.failure()).hasValueSatisfying(f -> assertThat(f).startsWith("conflict"));
             assertThat(l.base().toString()).isEqualTo("-");
             assertThat(l.result().toString()).isEqualTo("1g.5gb@0");
             assertThat(l.layout().toString()).isEqualTo("1g.5gb@0");
+        });
+        assertThat(JournalReplay.replay(rig[0].journal.records())).isEqualTo(rig[0].engine.snapshot());
+    }
+
+    @Test
+    void aPlanInFlightWhenItsGpuIsLost_isAnsweredOnRecordWhenTheGpuAnswersIt() {
+        // The first plan (create 1g.5gb@0 for "a") is refused by the GPU only at 5 s, with its own
+        // reason; gpu0 is lost at 1 s, which fails the plan at once ("GPU lost"). The GPU's answer
+        // at 5 s is news (why it refused, what it has): it is on record as a late answer, not dropped.
+        Rig[] rig = new Rig[1];
+        rig[0] = new Rig(List.of(Jobs.aJob("a").flat(3000).scaling(0, 1).duration(10).build()),
+                b -> withApply(b, (gpu, plan, ticket, sink) -> {
+                    if (ticket > 1) {
+                        b.apply(gpu, plan, ticket, sink);
+                        return;
+                    }
+                    rig[0].time.at(5, () -> sink.deliver(new EngineEvent.ReconfigurationFinished(gpu, ticket,
+                            java.util.Optional.of("create refused (injected fault 7-1)"))));
+                }), e -> e);
+        rig[0].at(1, new EngineEvent.GpuLost(0, "NVML_ERROR_GPU_IS_LOST"));
+        rig[0].at(6, new EngineEvent.GpuRecovered(0));
+        rig[0].runToEnd();
+        assertThat(rig[0].job("a").state()).isEqualTo(JobState.DONE);
+        assertThat(rig[0].records(EngineRecord.ReconfigurationFailed.class)).first()
+                .satisfies(f -> assertThat(f.reason()).startsWith("GPU lost"));
+        assertThat(rig[0].records(EngineRecord.ReconfigurationAnsweredLate.class)).singleElement().satisfies(l -> {
+            assertThat(l.atS()).isCloseTo(5, within(1e-9));
+            assertThat(l.failure()).hasValue("create refused (injected fault 7-1)");
+            assertThat(l.adopted()).as("a lost GPU's layout is read when it answers again").isFalse();
         });
         assertThat(JournalReplay.replay(rig[0].journal.records())).isEqualTo(rig[0].engine.snapshot());
     }
@@ -391,7 +421,7 @@ final class EngineSeamsTest {
             }
         });
         rig.runToEnd();
-        assertThat(rig.job("a").state()).isEqualTo(Engine.State.FAILED);
+        assertThat(rig.job("a").state()).isEqualTo(JobState.FAILED);
         assertThat(rig.job("a").attempts()).hasSize(1);
         assertThat(rig.job("a").lastReason()).isEqualTo("cannot start: command not found: pythn");
         assertThat(JournalReplay.replay(rig.journal.records())).isEqualTo(rig.engine.snapshot());

@@ -20,7 +20,7 @@ final class SampleThinningTest {
                 for (long n = from; n < Math.min(limit, 2 * from); n += stride) expected[(int) n] = true;
             }
             for (int n = 0; n < limit; n++) {
-                assertThat(Engine.EarlyRestart.keeps(n, window)).as("window %d, sample %d", window, n).isEqualTo(expected[n]);
+                assertThat(EarlyRestart.keeps(n, window)).as("window %d, sample %d", window, n).isEqualTo(expected[n]);
             }
         }
     }
@@ -32,8 +32,8 @@ final class SampleThinningTest {
             long expected = 0;
             for (long s = -1; s < 200_000; s = expected) {
                 expected = s + 1;
-                while (!Engine.EarlyRestart.keeps(expected, window)) expected++;
-                assertThat(Engine.EarlyRestart.nextKept(s, window)).as("window %d after %d", window, s).isEqualTo(expected);
+                while (!EarlyRestart.keeps(expected, window)) expected++;
+                assertThat(EarlyRestart.nextKept(s, window)).as("window %d after %d", window, s).isEqualTo(expected);
             }
         }
     }
@@ -41,12 +41,12 @@ final class SampleThinningTest {
     @Test
     void keptSequence_walksExactlyWhatNextKeptSteps() {
         for (int window : new int[] {1, 7, 60}) {
-            Engine.EarlyRestart.KeptSequence kept = new Engine.EarlyRestart.KeptSequence(window);
+            dev.migm.virtual.KeptSequence kept = new dev.migm.virtual.KeptSequence(window);
             long expected = 0;
             // Up to 2^40 s (35,000 years of an attempt); window 1 keeps one sample per doubling.
             for (int i = 0; i < 50_000 && expected < (1L << 40); i++) {
                 assertThat(kept.take()).as("window %d, kept sample %d", window, i).isEqualTo(expected);
-                expected = Engine.EarlyRestart.nextKept(expected, window);
+                expected = EarlyRestart.nextKept(expected, window);
             }
         }
     }
@@ -60,9 +60,9 @@ final class SampleThinningTest {
         int window = 60;
         for (long length : new long[] {60, 121, 1_000, 3_000, 86_400, 345_600}) {
             ArrayDeque<MemoryProjection.Sample> kept = new ArrayDeque<>();
-            for (long s = 0; s < length; s = Engine.EarlyRestart.nextKept(s, window)) {
+            for (long s = 0; s < length; s = EarlyRestart.nextKept(s, window)) {
                 kept.addLast(new MemoryProjection.Sample((double) s / length, 1000));
-                if (kept.size() >= 2 * window) Engine.decimate(kept);
+                if (kept.size() >= 2 * window) AttemptMonitor.decimate(kept);
             }
             if (length >= 2 * window) assertThat(kept.size()).as("length %d", length).isBetween(window, 2 * window - 1);
             assertThat(kept.getFirst().progress()).as("length %d", length).isLessThan(0.1);

@@ -3,7 +3,7 @@ package dev.migm.estimate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.migm.engine.Engine;
+import dev.migm.engine.EarlyRestart;
 import dev.migm.engine.MemoryProjection;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +31,7 @@ final class ProjectionTest {
      */
     @Test
     void noisyFlatMemory_neverClearsAnInstanceJustAboveIt() {
-        Engine.EarlyRestart trigger = Engine.EarlyRestart.DEFAULT;
+        EarlyRestart trigger = EarlyRestart.DEFAULT;
         SplittableRandom random = new SplittableRandom(7);
         for (int trial = 0; trial < 5000; trial++) {
             int n = 10 + random.nextInt(51);

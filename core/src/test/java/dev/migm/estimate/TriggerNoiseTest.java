@@ -2,7 +2,7 @@ package dev.migm.estimate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.migm.engine.Engine;
+import dev.migm.engine.EarlyRestart;
 import dev.migm.engine.MemoryProjection;
 import java.util.ArrayDeque;
 import java.util.SplittableRandom;
@@ -84,11 +84,11 @@ final class TriggerNoiseTest {
 
     /** The first sample (as share of the run) at which the trigger fires, or NaN. */
     static double firstFiring(DoubleUnaryOperator memory, Noise noise, SplittableRandom r, double until) {
-        return firstFiring(memory, noise, r, until, Engine.EarlyRestart.DEFAULT);
+        return firstFiring(memory, noise, r, until, EarlyRestart.DEFAULT);
     }
 
     static double firstFiring(DoubleUnaryOperator memory, Noise noise, SplittableRandom r, double until,
-                              Engine.EarlyRestart trigger) {
+                              EarlyRestart trigger) {
         ArrayDeque<MemoryProjection.Sample> window = new ArrayDeque<>();
         for (int i = 1; i / 100.0 < until; i++) {
             double x = i / 100.0;
@@ -108,7 +108,7 @@ final class TriggerNoiseTest {
     private static final java.util.Map<Noise, Counts> DEFAULT_COUNTS = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The trials of BENCHMARKS.md section 7 (seed 9 and the noise model). */
-    static Counts count(Noise noise, Engine.EarlyRestart trigger) {
+    static Counts count(Noise noise, EarlyRestart trigger) {
         SplittableRandom r = new SplittableRandom(noise.ordinal() * 1000L + 9);
         double fits = 0.95 * SLOT;
         double peak = 1.3 * SLOT;
@@ -133,7 +133,7 @@ final class TriggerNoiseTest {
     }
 
     static Counts defaults(Noise noise) {
-        return DEFAULT_COUNTS.computeIfAbsent(noise, n -> count(n, Engine.EarlyRestart.DEFAULT));
+        return DEFAULT_COUNTS.computeIfAbsent(noise, n -> count(n, EarlyRestart.DEFAULT));
     }
 
     /**
@@ -144,8 +144,8 @@ final class TriggerNoiseTest {
     @org.junit.jupiter.api.Test
     @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "migm.rates", matches = "true")
     void rates() {
-        Engine.EarlyRestart d = Engine.EarlyRestart.DEFAULT;
-        Engine.EarlyRestart trigger = new Engine.EarlyRestart(true, d.minSamples(), d.window(),
+        EarlyRestart d = EarlyRestart.DEFAULT;
+        EarlyRestart trigger = new EarlyRestart(true, d.minSamples(), d.window(),
                 Double.parseDouble(System.getProperty("migm.minSpan", Double.toString(d.minSpan()))), d.z(),
                 d.noiseFloor());
         for (Noise noise : Noise.values()) {

@@ -72,11 +72,64 @@ final class RunTest {
                 .startsWith("torch.OutOfMemoryError: CUDA out of memory.");
         // The second attempt resumed from the checkpoint the first one wrote.
         String events = Files.readString(runDir.resolve("events.log"));
-        assertThat(events).containsPattern("AttemptLaunched\\[[^]]*jobId=too-low, attempt=2, [^]]*startProgress=0\\.[1-9]");
+        assertThat(events).containsPattern("AttemptLaunched: too-low attempt 2 launched on \\S+, resumed from its checkpoint"
+                + " at [1-9][0-9]?% of its work");
+        // Each line starts with the wall-clock time (ISO-8601) and the modelled seconds since the start.
+        assertThat(events.lines().findFirst().orElseThrow()).matches("20\\d\\d-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"
+                + " +[-+]\\d+\\.\\d s  Started: engine started: gpu0 .*");
+        // events.jsonl: the same records as the journal's typed JSON, read back by field.
+        List<String> json = Files.readAllLines(runDir.resolve("events.jsonl"));
+        assertThat(json).hasSameSizeAs(events.lines().toList());
+        assertThat(json).anySatisfy(l -> {
+            var r = dev.migm.store.RecordCodec.tree(l);
+            assertThat(r.path("type").asString()).isEqualTo("AttemptLaunched");
+            assertThat(r.path("job_id").asString()).isEqualTo("too-low");
+            assertThat(r.path("attempt").asInt()).isEqualTo(2);
+            assertThat(r.path("start_progress").asDouble()).isPositive();
+        });
         // Nothing left: no child process, no emulated instance.
         assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList()).isEmpty();
         try (var left = Files.list(home.resolve("emulated/mig"))) {
             assertThat(left.toList()).isEmpty();
         }
+    }
+
+    @Test
+    void whatARunLearned_isThereForTheNextRun(@TempDir Path dir) throws Exception {
+        // Three runs of one application peak at 3 GiB on a 1g.5gb each. Nothing is declared, so the
+        // first run sizes them with nothing; its three completions go into the home's journal, and the
+        // next run's jobs are sized from that history (three observations: its minimum, HistoryEstimator).
+        Path jobs = dir.resolve("jobs.yaml");
+        Files.writeString(jobs, """
+                version: v1
+                jobs:
+                  - {name: a, app: stencil, command: [x], workload: {work: 8s, mem: 3GiB}}
+                  - {name: b, app: stencil, command: [x], workload: {work: 8s, mem: 3GiB}}
+                  - {name: c, app: stencil, command: [x], workload: {work: 8s, mem: 3GiB}}
+                """);
+        Path home = dir.resolve("home");
+        List<String> sources = new java.util.ArrayList<>();
+        for (int run = 0; run < 2; run++) {
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            int rc = Main.run(new String[] {"run", jobs.toString(), "--home", home.toString(), "--time-scale", "50",
+                    "--json"}, new PrintWriter(out), new PrintWriter(err));
+            assertThat(rc).as(err.toString()).isZero();
+            Map<String, Object> doc = JsonMapper.builder().build().readValue(out.toString(), new TypeReference<>() { });
+            @SuppressWarnings("unchecked")
+            Map<String, Object> summary = (Map<String, Object>) doc.get("run");
+            String timeline = Files.readString(Path.of((String) summary.get("run_dir")).resolve("timeline.json"));
+            sources.add(timeline);
+        }
+        assertThat(sources.get(0)).doesNotContain("history of stencil");
+        assertThat(sources.get(1)).contains("history of stencil");
+        try (var journal = dev.migm.store.NodeJournal.open(home.resolve("journal.db"))) {
+            assertThat(journal.learned("stencil")).hasSize(6).allSatisfy(l -> assertThat(l.jobId()).startsWith("run-"));
+        }
+        // migm history reads it without a daemon.
+        StringWriter out = new StringWriter();
+        assertThat(Main.run(new String[] {"history", "stencil", "--home", home.toString()}, new PrintWriter(out),
+                new PrintWriter(new StringWriter()))).isZero();
+        assertThat(out.toString().lines().filter(l -> l.contains("completed")).count()).isEqualTo(6);
     }
 }

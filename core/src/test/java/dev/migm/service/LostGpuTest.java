@@ -34,15 +34,17 @@ final class LostGpuTest {
             assertThat(DaemonProcess.rows(home, "SELECT gpu FROM attempts WHERE job=" + id).getFirst().getFirst())
                     .as("placed on the GPU that answers").isEqualTo("1");
             // The journal has it within its 20 ms of buffering (the engine's records it does not act on).
-            assertThat(DaemonProcess.await(home, "SELECT count(*) FROM events WHERE kind='GpuHealth' AND text LIKE"
-                    + " '%gpu=0, lost=true%GPU_IS_LOST%injected fault%'", 5_000)).isTrue();
-            assertThat(DaemonProcess.count(home, "SELECT count(*) FROM events WHERE kind='GpuHealth' AND text LIKE"
-                    + " '%gpu=0, lost=true%GPU_IS_LOST%injected fault%'")).isEqualTo(1);
+            assertThat(DaemonProcess.await(home, "SELECT count(*) FROM events WHERE kind='GpuHealth' AND json_extract(record,"
+                    + " '$.gpu') = 0 AND json_extract(record, '$.lost') = 1 AND json_extract(record, '$.reason') LIKE"
+                    + " '%GPU_IS_LOST%injected fault%'", 5_000)).isTrue();
+            assertThat(DaemonProcess.count(home, "SELECT count(*) FROM events WHERE kind='GpuHealth' AND json_extract(record,"
+                    + " '$.gpu') = 0 AND json_extract(record, '$.lost') = 1 AND json_extract(record, '$.reason') LIKE"
+                    + " '%GPU_IS_LOST%injected fault%'")).isEqualTo(1);
             assertThat(awaitStatus(d, 0, "ok", 30_000)).as("gpu0 back once it answers").isTrue();
-            assertThat(DaemonProcess.await(home, "SELECT count(*) FROM events WHERE kind='GpuHealth' AND text LIKE"
-                    + " '%gpu=0, lost=false%answers again%'", 5_000)).isTrue();
-            assertThat(DaemonProcess.count(home, "SELECT count(*) FROM events WHERE kind='GpuHealth' AND text LIKE"
-                    + " '%gpu=0, lost=false%answers again%'")).isEqualTo(1);
+            assertThat(DaemonProcess.await(home, "SELECT count(*) FROM events WHERE kind='GpuHealth' AND json_extract(record,"
+                    + " '$.gpu') = 0 AND json_extract(record, '$.lost') = 0 AND text LIKE '%answers again%'", 5_000)).isTrue();
+            assertThat(DaemonProcess.count(home, "SELECT count(*) FROM events WHERE kind='GpuHealth' AND json_extract(record,"
+                    + " '$.gpu') = 0 AND json_extract(record, '$.lost') = 0 AND text LIKE '%answers again%'")).isEqualTo(1);
             assertThat(java.nio.file.Files.readString(home.resolve("faults.log"))).contains("lose-gpu gpu0");
         }
     }

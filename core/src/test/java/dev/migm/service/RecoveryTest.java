@@ -153,4 +153,34 @@ final class RecoveryTest {
             assertThat(DaemonProcess.count(home, "SELECT count(*) FROM attempts")).isEqualTo(ids.size());
         }
     }
+
+    @Test
+    void theJournalsClock_neverGoesBack_acrossRestartsAtAnyTimeScale(@TempDir Path dir) throws Exception {
+        // A daemon at 20 modelled seconds per second runs ahead of the wall clock; restarted at 1, then
+        // at 20 again, it goes on from the journal's last time. Every time the journal keeps (its events,
+        // the instances it made and destroyed, its submissions) only moves forward.
+        Path home = dir.resolve("home");
+        for (double scale : new double[] {20, 1, 20}) {
+            EmulatedGpuBackend backend = new EmulatedGpuBackend(home.resolve("emulated"), List.of(A100), scale,
+                    SimulatedGpuBackend.Latency.DEFAULT);
+            try (NodeService s = NodeService.start(new NodeService.Settings(home, backend,
+                    Launches.helperCommand("dev.migm.cli.Main"), "migm", scale))) {
+                String id = s.submit(System.getProperty("user.name"), "a.yaml", "/tmp", """
+                        version: v1
+                        jobs:
+                          - {name: a, command: [work], memory: 3GiB, workload: {work: 2s, mem: 1GiB}}
+                        """).getFirst();
+                assertThat(awaitEnd(home, id)).isEqualTo("done");
+            }
+            backend.close();
+        }
+        List<List<String>> events = DaemonProcess.rows(home, "SELECT seq, at FROM events ORDER BY seq");
+        for (int i = 1; i < events.size(); i++) {
+            assertThat(Double.parseDouble(events.get(i).get(1))).as("event " + events.get(i).getFirst())
+                    .isGreaterThanOrEqualTo(Double.parseDouble(events.get(i - 1).get(1)));
+        }
+        assertThat(DaemonProcess.count(home, "SELECT count(*) FROM instances WHERE destroyed_at < created_at")).isZero();
+        assertThat(DaemonProcess.count(home, "SELECT count(*) FROM submissions a JOIN submissions b ON b.id > a.id"
+                + " WHERE b.at < a.at")).isZero();
+    }
 }

@@ -82,6 +82,23 @@ final class ServiceCliTest {
             assertThat(queue.out()).as("the submitter, known by the socket's peer credentials")
                     .containsPattern("1\\s+hello\\s+" + System.getProperty("user.name") + "\\s");
             assertThat(queue.out()).containsPattern("1\\s+hello\\s+\\S+\\s+done").containsPattern("2\\s+long\\s+\\S+\\s+running");
+            // A job no instance beside the running "long" can hold waits, and queue and show say the
+            // policy's own reason (as data in JSON), not only the capacity figures.
+            Path big = home.getParent().resolve("big.yaml");
+            Files.writeString(big, "version: v1\njobs:\n  - {name: big, command: [\"sleep\", \"600\"], memory: 30GiB}\n");
+            assertThat(migm(home, "submit", big.toString()).out().strip()).isEqualTo("4");
+            assertThat(DaemonProcess.await(home, "SELECT count(*) FROM jobs WHERE id=4 AND state='queued'", 30_000)).isTrue();
+            String why = "no instance that could exist now holds it; first in line";
+            String waiting = "";
+            for (long until = System.nanoTime() + 30_000_000_000L; !waiting.contains(why) && System.nanoTime() < until; ) {
+                waiting = migm(home, "show", "4", "--json").out();
+                Thread.sleep(100);
+            }
+            assertThat(waiting).containsPattern("\"resource\"\\s*:\\s*\"memory_mib\"")
+                    .containsPattern("\"why\"\\s*:\\s*\"" + why);
+            assertThat(migm(home, "show", "4").out()).contains("waits: " + why);
+            assertThat(migm(home, "queue").out()).containsPattern("4\\s+big\\s.*queued.*no instance that could exist");
+            assertThat(migm(home, "cancel", "4").rc()).isZero();
             Result show = migm(home, "show", "1", "--json");
             assertThat(show.out()).containsPattern("\"schema\"\\s*:\\s*\"migm.show/v1\"")
                     .containsPattern("\"outcome\"\\s*:\\s*\"completed\"").containsPattern("\"device\"\\s*:\\s*\"MIG-");

@@ -3,9 +3,10 @@ package dev.migm.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.migm.engine.Engine;
+import dev.migm.engine.EngineListener;
 import dev.migm.engine.EngineRecord;
 import dev.migm.engine.InMemoryJournal;
+import dev.migm.engine.JobView;
 import dev.migm.engine.JournalReplay;
 import dev.migm.gpu.Catalog;
 import dev.migm.gpu.GpuModel;
@@ -19,15 +20,15 @@ import org.junit.jupiter.api.Test;
 final class MigModeTest {
     private static final GpuModel A100 = Catalog.builtin().get("A100-40GB");
 
-    private record Run(SimResult result, List<EngineRecord> records, List<Engine.JobView> jobs) {
+    private record Run(SimResult result, List<EngineRecord> records, List<JobView> jobs) {
     }
 
     private static Run run(List<TraceJob> jobs, List<GpuModel> gpus, double modeChangeS) {
         InMemoryJournal journal = new InMemoryJournal();
-        List<Engine.JobView> ended = new ArrayList<>();
-        Engine.EngineListener views = new Engine.EngineListener() {
+        List<JobView> ended = new ArrayList<>();
+        EngineListener views = new EngineListener() {
             @Override
-            public void jobEnded(Engine.JobView job) {
+            public void jobEnded(JobView job) {
                 ended.add(job);
             }
         };

@@ -23,9 +23,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * whatever happens, every job ends done or failed with a reason, the engine never breaks an
  * invariant (it throws on a plan that destroys a busy instance or places a retry below its need),
  * a completed batch never beats the lower bound, and the board never draws less than idle power.
- * Each run's figures are pinned in {@code golden/random-runs.csv}, so that any change of behaviour
- * shows; after a deliberate change, regenerate it with {@code ./test -Dmigm.golden.update=true}
- * and explain the new figures in the commit.
+ * Runs are compared across worlds rather than with figures pinned from their own output: the oracle
+ * (which knows every peak) never runs out of memory; a run that keeps every job in memory equals one
+ * that streams them; samples judged ahead equal samples sent as events. (The bench's
+ * {@code bench/goldens.sh} pins every simulator output to the digit, for changes that must not move one.)
  */
 final class RandomRunsTest {
     private static final List<String> APPS = List.of("bfs", "llama-7b", "bert-finetune", "cifar-cnn", "gemma-2b", "lud");
@@ -53,27 +54,9 @@ final class RandomRunsTest {
         return jobs;
     }
 
-    private static final java.nio.file.Path GOLDEN = java.nio.file.Path.of("src/test/resources/golden/random-runs.csv");
-    private static final java.util.Map<String, String> FIGURES = new java.util.concurrent.ConcurrentSkipListMap<>();
-
     static String figures(SimResult r) {
         return String.format(java.util.Locale.ROOT, "%d,%d,%.3f,%.1f,%d,%d,%d,%d", r.completed(), r.failed(),
                 r.makespanS(), r.energyJ(), r.reconfigurations(), r.restarts(), r.oomKills(), r.earlyRestarts());
-    }
-
-    @org.junit.jupiter.api.AfterAll
-    static void compareWithGolden() throws java.io.IOException {
-        String header = "seed,policy,estimate,completed,failed,makespan_s,energy_j,reconfigurations,restarts,oom_kills,"
-                + "early_restarts";
-        StringBuilder now = new StringBuilder(header).append('\n');
-        FIGURES.forEach((k, v) -> now.append(k).append(',').append(v).append('\n'));
-        if (Boolean.getBoolean("migm.golden.update")) {
-            java.nio.file.Files.createDirectories(GOLDEN.getParent());
-            java.nio.file.Files.writeString(GOLDEN, now.toString());
-            return;
-        }
-        assertThat(now.toString()).as("seeded runs differ from " + GOLDEN + " (a change of behaviour)")
-                .isEqualTo(java.nio.file.Files.readString(GOLDEN));
     }
 
     @ParameterizedTest
@@ -90,9 +73,8 @@ final class RandomRunsTest {
                 }
                 String ctx = "seed " + seed + " " + policy + (estimated ? " estimated" : " oracle");
                 SimResult r = Simulator.run("random", jobs, PolicyRegistry.create(policy, node), o);
-                FIGURES.put(seed + "," + policy + "," + (estimated ? "default" : "oracle"), figures(r));
                 assertThat(r.completed() + r.failed()).as(ctx).isEqualTo(jobs.size());
-                assertThat(r.failures()).as(ctx).allSatisfy(f -> assertThat(f).contains(": ").doesNotEndWith(": "));
+                assertThat(r.failures()).as(ctx).allSatisfy(f -> assertThat(f.reason()).isNotBlank().isNotEqualTo("null"));
                 assertThat(r.energyJ()).as(ctx).isGreaterThanOrEqualTo(idleWatts * r.makespanS() * (1 - 1e-9));
                 if (r.failed() == 0) {
                     assertThat(r.makespanS()).as(ctx).isGreaterThanOrEqualTo(r.lowerBoundS());
@@ -101,6 +83,17 @@ final class RandomRunsTest {
                     // Only jobs above the largest instance (H100: 81152 MiB) could fail; none is here.
                     assertThat(r.failed()).as(ctx + " " + r.failures()).isZero();
                 }
+                if (!estimated) {
+                    // The oracle sizes every attempt by the true peak (<= 42300 MiB here, which an
+                    // H100 instance or whole GPU holds): no attempt runs out of memory or restarts.
+                    assertThat(r.oomKills()).as(ctx).isZero();
+                    assertThat(r.restarts()).as(ctx).isZero();
+                }
+                // A run that keeps every ended job (per-job rows) decides exactly as one that streams
+                // the trace and forgets ended jobs.
+                SimResult kept = Simulator.run("random", jobs, PolicyRegistry.create(policy, node), o.withPerJob(true));
+                assertThat(figures(kept)).as(ctx + " kept against streamed").isEqualTo(figures(r));
+                assertThat(kept.perJob()).as(ctx).hasSize(jobs.size());
             }
         }
     }
@@ -110,7 +103,7 @@ final class RandomRunsTest {
         // The simulator offers an attempt's samples to the engine's judge when it starts running and
         // sends an event only for the one the trigger fires on; a live sampler sends each as it is
         // taken. Same samples, same verdicts at the same times: the runs must agree job by job.
-        // Seeds 1-3 have 13 early restarts between them (golden/random-runs.csv), seed 4 none.
+        // The runs must exercise the trigger: at least one early restart among them (asserted below).
         List<GpuModel> node = List.of(Catalog.builtin().get("A100-40GB"), Catalog.builtin().get("H100-80GB"));
         long earlyRestarts = 0;
         for (long seed = 1; seed <= 4; seed++) for (String policy : List.of("s1", "migm")) {

@@ -152,6 +152,36 @@ final class NodeJournalTest {
     }
 
     @Test
+    void aJournalOfSchema3_keepsItsEventsReadable_andWhoAskedForACancel(@TempDir Path dir) throws Exception {
+        // Schema 3 kept each record as Java printed it (toString, cut at 4,000 characters) and recovery
+        // found who asked for a cancel with a pattern over that text. Migration 4 takes that one field
+        // into the record's JSON; the old texts stay as they are, readable by show.
+        Path db = dir.resolve("journal.db");
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + db); var s = c.createStatement()) {
+            for (int v = 0; v < 3; v++) for (String sql : NodeJournal.MIGRATIONS.get(v)) s.execute(sql);
+            s.execute("PRAGMA user_version=3");
+            s.execute("INSERT INTO submissions (at, user, source, cwd, text) VALUES (1, 'bob', 'f.yaml', '/', 'x')");
+            s.execute("INSERT INTO jobs (submission, idx, name, user, state, submitted_at) VALUES (1, 0, 'old', 'bob',"
+                    + " 'running', 1)");
+            s.execute("INSERT INTO events (at, kind, job, text) VALUES (1796597353.6, 'CancelRequested', '1',"
+                    + " 'CancelRequested[atS=1.7965973536E9, jobId=1, by=carol]')");
+        }
+        try (NodeJournal j = NodeJournal.open(db)) {
+            assertThat(j.openingNotes()).containsExactly("journal upgraded from schema 3 to " + NodeJournal.SCHEMA_VERSION);
+            assertThat(j.cancelRequestedBy("1")).hasValue("carol");
+            assertThat(j.events("1", 10)).singleElement().satisfies(e -> assertThat(e)
+                    .isEqualTo("2026-12-06T22:49:13.600Z CancelRequested: CancelRequested[atS=1.7965973536E9, jobId=1,"
+                            + " by=carol]"));
+            // New records are typed JSON, read back by field, with their words and wall-clock time.
+            j.append(new EngineRecord.CancelRequested(1796597400, "1", "dave"));
+            j.flush();
+            assertThat(j.cancelRequestedBy("1")).hasValue("dave");
+            assertThat(j.events("1", 10).getLast()).endsWith("CancelRequested: 1: cancel asked by dave")
+                    .matches("20\\d\\d-.*Z \\(modelled 2026-12-06T22:50:00.000Z\\) CancelRequested: .*");
+        }
+    }
+
+    @Test
     void aNewerSchemaOrAForeignFileIsRefused_andLeftAsItIs(@TempDir Path dir) throws Exception {
         Path newer = dir.resolve("newer.db");
         try (var c = DriverManager.getConnection("jdbc:sqlite:" + newer); var s = c.createStatement()) {

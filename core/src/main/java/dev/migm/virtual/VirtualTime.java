@@ -1,4 +1,8 @@
-package dev.migm.engine;
+package dev.migm.virtual;
+
+import dev.migm.engine.EngineEvent;
+import dev.migm.engine.EventSink;
+import dev.migm.engine.Timers;
 
 /**
  * The simulator's clock and event queue: actions run in time order, ties in the order they were

@@ -1,4 +1,6 @@
-package dev.migm.engine;
+package dev.migm.virtual;
+
+import dev.migm.engine.Slot;
 
 /**
  * What a simulated or emulated GPU needs to hear from the executor that plays its processes: which

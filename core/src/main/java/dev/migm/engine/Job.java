@@ -1,0 +1,56 @@
+package dev.migm.engine;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A job as the engine holds it: its spec, its {@link JobStatus} (moved only by the records the engine
+ * journals, through {@link JobTransitions}), its place in the queue, its attempts, and what the
+ * engine tracks of the current one ({@link AttemptMonitor}). Owned by the engine, on its thread.
+ */
+final class Job {
+    final JobSpec spec;
+    /** Arrival order (ties in submit time keep it). */
+    final long seq;
+    final List<Attempt> attempts = new ArrayList<>();
+    /** Where it is, as the records journaled so far say. */
+    JobStatus status = JobStatus.SUBMITTED;
+    /** Its entry in the queue (the last one, once placed). */
+    QueuedJob queued;
+    /** The attempt that holds or is about to hold an instance; null between attempts. */
+    Attempt current;
+    /** What the current attempt watches; null before the first launch. */
+    AttemptMonitor monitor;
+    MemoryPolicy.Need need;
+    double firstLaunchS = Double.NaN;
+    double endS = Double.NaN;
+    /** When the current attempt is expected to release its instance (policies read it). */
+    double expectedEndS;
+    double heldSliceSeconds;
+    boolean stopRequested;
+    /** The current attempt reached the job's time limit and was stopped: its exit fails the job. */
+    boolean timedOut;
+    /** The projected peak the current attempt was restarted early for (0: none). */
+    long projectedMib;
+    /** Who asked to cancel it while it was placed or running (null: nobody). */
+    String cancelledBy;
+    /** Ran out of memory on the largest instance: no estimate can help any more. */
+    boolean failedOnLargest;
+    int ooms;
+    /** Why it is where it is, as the next record will say ("" when nothing went wrong). */
+    String lastReason = "";
+
+    Job(JobSpec spec, long seq) {
+        this.spec = spec;
+        this.seq = seq;
+    }
+
+    JobState state() {
+        return status.state();
+    }
+
+    JobView view() {
+        return new JobView(spec, state(), attempts, firstLaunchS, endS, heldSliceSeconds, ooms, lastReason,
+                need == null ? 0 : need.mib(), need == null ? "" : need.source());
+    }
+}
