@@ -36,3 +36,4 @@ sweep margin 0 0.05 0.1 0.2
 sweep noise_floor 0 0.005 0.01 0.02 0.05
 sweep z 2 3 4 6
 sweep min_span 0.02 0.05 0.1 0.2
+sweep confidence 0.5 0.8 0.9 0.95 0.98 0.99

@@ -471,7 +471,11 @@ final class ServiceCommands {
          */
         @Override
         public Integer call() {
-            if (!app.matches("[^/?#%\\s]{1,200}")) throw new InvalidInputException("APP: expected an application name");
+            // An application is what a job file named, or its script with its model arguments
+            // ("train.py --model resnet50"): spaces allowed, carried percent-encoded in the API's path.
+            if (!app.matches("[^/\\p{Cntrl}]{1,200}")) {
+                throw new InvalidInputException("APP: expected an application name (at most 200 characters, no '/')");
+            }
             Path journal = RunCommand.home(where.home).resolve("journal.db");
             if (where.socket == null && System.getenv("MIGM_SOCKET") == null && !Files.exists(where.socket())
                     && Files.isRegularFile(journal)) {
@@ -484,7 +488,8 @@ final class ServiceCommands {
 
         @Override
         int talk(ApiClient api) {
-            return show(api.get("/v1/history/" + app));
+            return show(api.get("/v1/history/" + java.net.URLEncoder.encode(app, java.nio.charset.StandardCharsets.UTF_8)
+                    .replace("+", "%20")));
         }
 
         private int show(ApiClient.Answer a) {

@@ -81,7 +81,7 @@ final class SimulateCommand implements Callable<Integer> {
 
     @Option(names = "--tune", paramLabel = "NAME=VALUE", split = ",",
             description = "set a constant for this run, to sweep it: right_size_slack, history_quantile, margin,"
-                    + " noise_floor, z, min_span, mig_mode_change_s (Infinity: modes never change; defaults in BENCHMARKS.md)")
+                    + " noise_floor, z, min_span, confidence, mig_mode_change_s (Infinity: modes never change; defaults in BENCHMARKS.md)")
     List<String> tune = new ArrayList<>();
 
     @Option(names = "--json", description = "JSON: an array of objects, one per trace and policy")

@@ -37,6 +37,10 @@ final class WorkloadCommand implements Callable<Integer> {
     @Option(names = "--progress", description = "report progress where migm reads it")
     boolean progress;
 
+    @Option(names = "--print-progress", paramLabel = "FORMAT", description = "print progress as a framework does: "
+            + "tqdm, hf, lightning, keras, vllm or deepspeed")
+    String printProgress;
+
     @Override
     public Integer call() {
         WorkloadModel model;
@@ -49,6 +53,10 @@ final class WorkloadCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException("workload: " + e.getMessage());
         }
-        return WorkloadHelper.run(model, System.getenv(), System.err);
+        if (printProgress != null && !dev.migm.progress.ProgressPrinter.FORMATS.contains(printProgress)) {
+            throw new InvalidInputException("workload: --print-progress: one of "
+                    + String.join(", ", dev.migm.progress.ProgressPrinter.FORMATS) + ", got " + printProgress);
+        }
+        return WorkloadHelper.run(model, System.getenv(), System.out, System.err, java.util.Optional.ofNullable(printProgress));
     }
 }

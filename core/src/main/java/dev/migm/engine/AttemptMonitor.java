@@ -27,8 +27,12 @@ final class AttemptMonitor {
     private final boolean grounded;
     /** The attempt's expected running time, start-up excluded. */
     final double expectedWorkS;
-    /** The earliest plausible end of the attempt, as a share of {@link #expectedWorkS}. */
-    private final double shortestEndFraction;
+    /** Its running time in distribution: median {@link #expectedWorkS}, the expectation's log spread. */
+    private final LogNormal runTime;
+    /** What a restart pays before work resumes (start-up). */
+    private final double startupS;
+    /** Whether a stop keeps the attempt's work: its job checkpoints (and so on the stop signal). */
+    private final boolean keepsWorkOnStop;
     /** When the attempt's process came up (NaN while it starts). */
     double runningSinceS = Double.NaN;
     /** The highest memory a sample of the attempt showed, and its first (0: none yet). */
@@ -41,38 +45,41 @@ final class AttemptMonitor {
     long firedAheadMib;
 
     AttemptMonitor(EarlyRestart trigger, long slotMib, long largestSlotMib, double startProgress, boolean grounded,
-                   double expectedWorkS, double shortestEndFraction) {
+                   double expectedWorkS, double logSpread, double startupS, boolean keepsWorkOnStop) {
         this.trigger = trigger;
         this.slotMib = slotMib;
         this.largestSlotMib = largestSlotMib;
         this.startProgress = startProgress;
         this.grounded = grounded;
         this.expectedWorkS = expectedWorkS;
-        this.shortestEndFraction = shortestEndFraction;
+        this.runTime = new LogNormal(Math.max(1e-3, expectedWorkS), logSpread);
+        this.startupS = startupS;
+        this.keepsWorkOnStop = keepsWorkOnStop;
     }
 
     /**
      * What the engine watches of the attempt {@code queued} starts on {@code slot} of a GPU of
-     * {@code model}: its working time there, from where it starts, and the earliest share of it at
-     * which it may end.
+     * {@code model}: its working time there from where it starts, and how uncertain that is (the
+     * expectation's log spread; an unmeasured scaling adds the slot's slowdown to it: the slot may
+     * not slow the job at all).
      */
     static AttemptMonitor of(QueuedJob queued, dev.migm.gpu.GpuModel model, Slot slot, EarlyRestart trigger,
-                             long largestSlotMib) {
+                             long largestSlotMib, double startupS) {
         RuntimeExpectation expected = queued.runtime();
         double expectedWorkS = expected.onSlotS(slot.sms(), model.sms()) * (1 - queued.progress());
-        // Without the job's own report the run may end early: as soon as shortShare of its expected
-        // time, and with an unmeasured scaling as if the slot did not slow it at all. The trigger
-        // projects to that end, so a generous expectation cannot fake steep growth.
         double slowdown = expected.onSlotS(slot.sms(), model.sms()) / expected.wholeGpuS();
-        double shortestEnd = expected.shortShare() / (expected.scalingKnown() ? 1 : slowdown);
+        double spread = expected.scalingKnown() ? expected.logSpread()
+                : Math.hypot(expected.logSpread(), Math.log(slowdown) / 2);
         return new AttemptMonitor(trigger, slot.memoryMib(), largestSlotMib, queued.progress(), expected.grounded(),
-                expectedWorkS, shortestEnd);
+                expectedWorkS, spread, startupS, queued.spec().checkpoints());
     }
 
     /** The trigger's samples of one attempt and their running sums. */
     private static final class Window {
         final ArrayDeque<MemoryProjection.Sample> samples = new ArrayDeque<>();
         MemoryProjection.Sums sums = new MemoryProjection.Sums();
+        /** Whether its samples are against the job's reported progress (else against running time). */
+        boolean byProgress;
     }
 
     /** Counts a sample into the attempt's first and highest memory; the sample as the instance holds it. */
@@ -107,15 +114,30 @@ final class AttemptMonitor {
         return firedAheadMib > 0;
     }
 
+    /**
+     * A sample into the window, and the trigger's verdict on it: with the job's own progress, the
+     * line against progress projected to the job's end ({@link EarlyRestart#verdict}); without it,
+     * the line against running time and the run time in distribution
+     * ({@link EarlyRestart#verdictByTime}). A window holds one kind: a job whose first report comes
+     * after some samples (one that prints its progress once its model is loaded) starts a window
+     * against progress then, and the samples against time before it are dropped.
+     */
     private long verdict(Window w, double takenAtS, long used, OptionalDouble reportedProgress) {
         if (!trigger.enabled() || Double.isNaN(runningSinceS)) {
             return 0;
         }
-        double x = attemptFraction(reportedProgress, takenAtS);
-        if (Double.isNaN(x)) {
+        if (reportedProgress.isPresent() && !w.byProgress) {
+            w.samples.clear();
+            w.sums = new MemoryProjection.Sums();
+            w.byProgress = true;
+        } else if (reportedProgress.isEmpty() && (w.byProgress || !grounded)) {
+            // A report missing from one sample: its progress is not time. And time says little of a
+            // run whose expected length rests on nothing of its own (a class's median, a default):
+            // on the held-back traces judging those too made five times the false restarts for no
+            // shorter makespan (BENCHMARKS.md section 22).
             return 0;
         }
-        double shortestEnd = reportedProgress.isPresent() ? 1.0 : shortestEndFraction;
+        double x = reportedProgress.isPresent() ? attemptFraction(reportedProgress, takenAtS) : takenAtS - runningSinceS;
         MemoryProjection.Sample sample = new MemoryProjection.Sample(x, used);
         w.samples.addLast(sample);
         w.sums.add(sample);
@@ -126,8 +148,10 @@ final class AttemptMonitor {
         if (slotMib >= largestSlotMib) {
             return 0;
         }
-        return trigger.verdict(w.samples, w.sums, slotMib, shortestEnd)
-                .map(projected -> Math.min(largestSlotMib, projected)).orElse(0L);
+        java.util.Optional<Long> projected = reportedProgress.isPresent()
+                ? trigger.verdict(w.samples, w.sums, slotMib, 1.0)
+                : trigger.verdictByTime(w.samples, w.sums, slotMib, x, runTime, startupS, keepsWorkOnStop);
+        return projected.map(p -> Math.min(largestSlotMib, p)).orElse(0L);
     }
 
     /**
@@ -144,18 +168,34 @@ final class AttemptMonitor {
     }
 
     /**
-     * How far the attempt is through its work, as a share of the attempt (0 at its start, 1 at its
-     * expected end): the job's own report when it gives one, otherwise its running time over the
-     * expected running time, but only when that expectation rests on something (declared, learned);
-     * NaN when nothing a live system knows says how far it is.
+     * The most of the job's work a reckoned (not counted) checkpoint is taken to keep: a reckoning by
+     * time that says the work is done while the job still ran is wrong by at least the rest.
      */
+    static final double MOST_RECKONED = 0.95;
+
+    /**
+     * The share of the job's work kept for the next attempt, by what its checkpoint says: counted
+     * ({@code step / ofSteps}) where the job made its total known; otherwise reckoned from the time
+     * the attempt ran before the checkpoint against the running time expected of it, when that
+     * expectation rests on something (declared, learned), at most {@link #MOST_RECKONED}; otherwise
+     * (or with no checkpoint written during this attempt) where the attempt started: nothing is
+     * assumed kept that nothing says was.
+     *
+     * @param endS when the attempt ended (the checkpoint's age counts back from it)
+     */
+    double keptShare(Checkpoint checkpoint, double endS) {
+        if (!checkpoint.exists()) return startProgress;
+        if (checkpoint.ofSteps().isPresent()) {
+            return Math.max(startProgress, Math.min(1.0, (double) checkpoint.step() / checkpoint.ofSteps().getAsLong()));
+        }
+        double writtenS = endS - checkpoint.ageS();
+        if (!grounded || Double.isNaN(runningSinceS) || !(writtenS > runningSinceS)) return startProgress;
+        double ofAttempt = Math.min(1.0, (writtenS - runningSinceS) / expectedWorkS);
+        return Math.max(startProgress, Math.min(MOST_RECKONED, startProgress + (1 - startProgress) * ofAttempt));
+    }
+
+    /** How far the attempt is through its work by the job's own report, as a share of the attempt (0 at its start, 1 at its end). */
     private double attemptFraction(OptionalDouble reported, double atS) {
-        if (reported.isPresent()) {
-            return (reported.getAsDouble() - startProgress) / (1 - startProgress);
-        }
-        if (!grounded) {
-            return Double.NaN;
-        }
-        return (atS - runningSinceS) / expectedWorkS;
+        return (reported.getAsDouble() - startProgress) / (1 - startProgress);
     }
 }

@@ -292,7 +292,7 @@ public final class Engine extends EngineMoves {
                 job.need.source(), clock.nowS(), expected);
         job.current = attempt;
         job.monitor = AttemptMonitor.of(job.queued, gpu.model, attempt.slot(), settings.earlyRestart(),
-                gpus.largestSlotMib);
+                gpus.largestSlotMib, settings.startupS());
         // Samples of the time before the restart are gone: the projection starts again now.
         job.monitor.runningSinceS = clock.nowS();
         job.expectedEndS = Math.max(clock.nowS(), attempt.launchS() + expectedRuntime(job.queued, gpu, attempt.slot().sms()));
@@ -319,7 +319,8 @@ public final class Engine extends EngineMoves {
         job.current = attempt;
         job.stopRequested = false;
         job.projectedMib = 0;
-        job.monitor = AttemptMonitor.of(job.queued, gpu.model, slot, settings.earlyRestart(), gpus.largestSlotMib);
+        job.monitor = AttemptMonitor.of(job.queued, gpu.model, slot, settings.earlyRestart(), gpus.largestSlotMib,
+                settings.startupS());
         if (Double.isNaN(job.firstLaunchS)) {
             job.firstLaunchS = now;
         }
@@ -400,7 +401,7 @@ public final class Engine extends EngineMoves {
                 record(new EngineRecord.Learned(now, job.spec.id(), attempt.number(), job.spec.app(),
                         job.spec.jobClass(), "oom", used, slotMib));
                 retry(job, attempt, memory.afterOom(job.spec, attempt.number(), job.need, slotMib, used),
-                        oom.checkpointedProgress());
+                        seen.keptShare(oom.checkpoint(), now));
             }
             case Outcome.Stopped s -> {
                 job.lastReason = "stopped: " + s.why();
@@ -410,7 +411,7 @@ public final class Engine extends EngineMoves {
                 }
                 MemoryPolicy.Need need = job.projectedMib > 0
                         ? memory.afterProjection(job.spec, attempt.number(), job.need, job.projectedMib) : job.need;
-                retry(job, attempt, need, s.checkpointedProgress());
+                retry(job, attempt, need, seen.keptShare(s.checkpoint(), now));
             }
             case Outcome.CannotStart c -> fail(job, "cannot start: " + c.reason());
             case Outcome.Crashed c -> {

@@ -65,19 +65,21 @@ public final class MemoryProjection {
 
     /** The same from a window's running sums: constant time, however many samples. */
     public static Optional<Result> project(Sums sums, double at, double z, double noiseFloor) {
-        double projected = lineAt(sums, at);
-        if (Double.isNaN(projected)) return Optional.empty();
-        int n = sums.n;
-        double mp = sums.sp / n;
-        double my = sums.sy / n;
-        double sxx = sums.spp - n * mp * mp;
-        double sxy = sums.spy - n * mp * my;
-        double slope = sxy / sxx;
-        double rss = Math.max(0, sums.syy - n * my * my - slope * sxy);
-        double meanUsed = sums.y0 + my;
-        double sigma = Math.max(Math.sqrt(rss / Math.max(1, n - 2)), noiseFloor * meanUsed);
-        double se = sigma * Math.sqrt(1.0 / n + (at - sums.p0 - mp) * (at - sums.p0 - mp) / sxx);
-        return Optional.of(new Result(projected, projected - z * se, n));
+        Fit f = Fit.of(sums);
+        if (f == null) return Optional.empty();
+        double projected = f.at(at);
+        double se = f.sigma(noiseFloor) * Math.sqrt(1.0 / f.n + (at - sums.p0 - f.mp) * (at - sums.p0 - f.mp) / f.sxx);
+        return Optional.of(new Result(projected, projected - z * se, f.n));
+    }
+
+    /**
+     * The least-squares slope less {@code z} of its standard errors (the residual spread, at least
+     * {@code noiseFloor} of the mean memory, over the square root of the samples' spread in
+     * progress): a growth the samples show beyond their noise; NaN with fewer than three samples.
+     */
+    public static double slopeLower(Sums sums, double z, double noiseFloor) {
+        Fit f = Fit.of(sums);
+        return f == null ? Double.NaN : f.slope - z * f.sigma(noiseFloor) / Math.sqrt(f.sxx);
     }
 
     /**
@@ -85,16 +87,33 @@ public final class MemoryProjection {
      * {@link #project}, to the last bit, without the error terms; NaN where that is empty.
      */
     public static double lineAt(Sums sums, double at) {
-        int n = sums.n;
-        if (n < 3) return Double.NaN;
-        double mp = sums.sp / n;
-        double my = sums.sy / n;
-        double sxx = sums.spp - n * mp * mp;
-        if (sxx <= 1e-15) return Double.NaN;
-        double sxy = sums.spy - n * mp * my;
-        double slope = sxy / sxx;
-        double meanUsed = sums.y0 + my;
-        return meanUsed + slope * (at - (sums.p0 + mp));
+        Fit f = Fit.of(sums);
+        return f == null ? Double.NaN : f.at(at);
+    }
+
+    /** A window's least-squares line: means, spreads and slope (relative to its first sample). */
+    private record Fit(Sums sums, int n, double mp, double my, double sxx, double sxy, double slope) {
+        /** The line of at least three samples spread in progress; null otherwise. */
+        static Fit of(Sums sums) {
+            int n = sums.n;
+            if (n < 3) return null;
+            double mp = sums.sp / n;
+            double my = sums.sy / n;
+            double sxx = sums.spp - n * mp * mp;
+            if (sxx <= 1e-15) return null;
+            double sxy = sums.spy - n * mp * my;
+            return new Fit(sums, n, mp, my, sxx, sxy, sxy / sxx);
+        }
+
+        double at(double progress) {
+            return sums.y0 + my + slope * (progress - (sums.p0 + mp));
+        }
+
+        /** The residuals' standard deviation, at least {@code noiseFloor} of the mean memory. */
+        double sigma(double noiseFloor) {
+            double rss = Math.max(0, sums.syy - n * my * my - slope * sxy);
+            return Math.max(Math.sqrt(rss / Math.max(1, n - 2)), noiseFloor * (sums.y0 + my));
+        }
     }
 
     /**

@@ -1,6 +1,9 @@
 package dev.migm.engine;
 
-/** How an attempt ended. */
+/**
+ * How an attempt ended: what a live node observes of it (exit status, memory seen, the job's own
+ * checkpoint), never the world's accounting of the work it did.
+ */
 public sealed interface Outcome {
     /**
      * The job finished its work. What the executor's monitoring saw of its memory (NVML's per-process
@@ -13,21 +16,18 @@ public sealed interface Outcome {
     /**
      * The job ran out of its instance's memory (CUDA OOM or its MIG signatures).
      *
-     * @param usedMib             memory it was seen to hold when it failed (at most the instance's)
-     * @param evidence            the message or rule that classified it
-     * @param reachedProgress     progress when it failed: the world's accounting of lost work; the
-     *                            engine does not read it (a live system cannot know it)
-     * @param checkpointedProgress progress its last checkpoint kept (the checkpoint says so)
+     * @param usedMib    memory it was seen to hold when it failed (at most the instance's)
+     * @param evidence   the message or rule that classified it
+     * @param checkpoint its job's last checkpoint, as the job wrote it
      */
-    record OutOfMemory(long usedMib, String evidence, double reachedProgress, double checkpointedProgress)
-            implements Outcome {
+    record OutOfMemory(long usedMib, String evidence, Checkpoint checkpoint) implements Outcome {
     }
 
     /**
-     * migm stopped the attempt (early restart, cancel). {@code reachedProgress} is the world's
-     * accounting, not read by the engine; {@code checkpointedProgress} is what its checkpoint kept.
+     * migm stopped the attempt (early restart, cancel, time limit); {@code checkpoint} is its job's
+     * last, as the job wrote it (one that checkpoints writes one on the stop signal).
      */
-    record Stopped(String why, double reachedProgress, double checkpointedProgress) implements Outcome {
+    record Stopped(String why, Checkpoint checkpoint) implements Outcome {
     }
 
     /** The process failed for another reason. */

@@ -15,22 +15,22 @@ package dev.migm.engine;
  *                  elapsed stand for the job's progress
  * @param scalingKnown whether {@code c} and {@code sat} were measured for this job's application (or
  *                  are the oracle's) rather than a class prior
- * @param shortShare how short the run may plausibly be, as a share of {@code wholeGpuS}, in (0,1]: 1 when
- *                  it is certain; an application's shortest run over its typical one when learned. Early
- *                  restart by elapsed time assumes the shortest run, so that a long expectation does
- *                  not make a job's growth look steeper than it is
+ * @param logSpread how uncertain {@code wholeGpuS} is: the standard deviation of the log of the run
+ *                  time around it (0 when certain; the spread of an application's runs when learned;
+ *                  wide for a guess). The early-restart rule reads the run time as this log-normal
+ *                  distribution ({@link EarlyRestart#verdictByTime})
  * @param source    where the numbers come from, for people
  */
 public record RuntimeExpectation(double wholeGpuS, double c, double sat, boolean grounded, boolean scalingKnown,
-                                 double shortShare, String source) {
+                                 double logSpread, String source) {
     /** The oracle's or another certain expectation. */
     public static RuntimeExpectation certain(double wholeGpuS, double c, double sat, String source) {
-        return new RuntimeExpectation(wholeGpuS, c, sat, true, true, 1.0, source);
+        return new RuntimeExpectation(wholeGpuS, c, sat, true, true, 0, source);
     }
 
     public RuntimeExpectation {
-        if (!(shortShare > 0 && shortShare <= 1)) {
-            throw new IllegalArgumentException("short share must be in (0,1], got " + shortShare);
+        if (!(logSpread >= 0 && logSpread < 10)) {
+            throw new IllegalArgumentException("log spread must be in [0,10), got " + logSpread);
         }
         if (!(wholeGpuS > 0) || !Double.isFinite(wholeGpuS)) {
             throw new IllegalArgumentException("expected run time must be positive, got " + wholeGpuS);

@@ -12,7 +12,9 @@ import java.util.Optional;
  * of workload; extended with history).
  *
  * <p>First attempt: every estimator that has something to say is asked. A confident history
- * ({@link #TRUSTED} or more) wins alone, since it is what the application really used; otherwise
+ * ({@link #TRUSTED} or more) wins alone, since it is what the application really used (but it
+ * replaces an analytic estimate of the job's own shape with less only after
+ * {@link #ANALYTIC_OVERRIDE_RUNS} runs that all stayed below it); otherwise
  * the largest of the estimates is taken, because the analytic and declared ones tend to miss
  * memory rather than add it (declarations "often too low", weights without the KV cache). The need
  * is the estimate plus a safety {@link #margin}. With no estimate at all the job starts on the
@@ -47,6 +49,33 @@ public final class EstimatorChain implements MemoryPolicy {
             if (est.isPresent() && (largest == null || est.get().mib() > largest.mib())) largest = est.get();
         }
         return Optional.ofNullable(largest);
+    }
+
+    /** The estimators that compute a need from the job's declared shape (not a bare declared figure). */
+    static final java.util.Set<String> ANALYTIC = java.util.Set.of("expression", "llm", "training");
+
+    /**
+     * Runs of the same application whose peaks all fell below a declared analytic estimate (less its
+     * margin) before history may replace it with less: a shape (an LLM's weights and KV cache, a
+     * training's optimizer states) is what the job will hold at its worst, and a few quiet runs (short
+     * prompts, a small batch) do not prove the next one will be as quiet. Three, as history itself
+     * needs ({@link HistoryEstimator#MIN_OBSERVATIONS}); any run that reached the shape, or ran out of
+     * memory, keeps the shape.
+     */
+    public static final int ANALYTIC_OVERRIDE_RUNS = 3;
+
+    /** Whether the application's last {@link #ANALYTIC_OVERRIDE_RUNS} runs all peaked below {@code analyticMib / (1 + margin)}, none out of memory. */
+    private boolean consistentlyBelow(String app, long analyticMib) {
+        List<HistoryStore.Observation> obs = history.observations(app);
+        int below = 0;
+        for (int i = obs.size() - 1; i >= 0 && below < ANALYTIC_OVERRIDE_RUNS; i--) {
+            HistoryStore.Observation o = obs.get(i);
+            if (o.kind() == HistoryStore.Kind.OOM) return false;
+            if (o.kind() != HistoryStore.Kind.COMPLETED) continue;
+            if (Math.min(o.mib(), o.slotMib()) * (1 + margin) >= analyticMib) return false;
+            below++;
+        }
+        return below >= ANALYTIC_OVERRIDE_RUNS;
     }
 
     /** History at or above this confidence is used alone. */
@@ -97,15 +126,25 @@ public final class EstimatorChain implements MemoryPolicy {
         }
         List<Estimate> all = new ArrayList<>();
         Optional<Estimate> trusted = Optional.empty();
+        Optional<Estimate> analytic = Optional.empty();
         for (MemoryEstimator e : estimators) {
             Optional<Estimate> est = e.estimate(job);
             est.ifPresent(all::add);
+            if (est.isPresent() && ANALYTIC.contains(e.name())
+                    && (analytic.isEmpty() || est.get().mib() > analytic.get().mib())) {
+                analytic = est;
+            }
             if (trusted.isEmpty() && e instanceof HistoryEstimator) {
                 trusted = est.filter(h -> h.confidence() >= TRUSTED);
             }
         }
         if (all.isEmpty()) {
             return new Need(0, "no estimate: smallest instance, sized by projection and OOM restarts");
+        }
+        if (trusted.isPresent() && analytic.isPresent() && trusted.get().mib() < analytic.get().mib()
+                && !consistentlyBelow(job.app(), analytic.get().mib())) {
+            // History says less than the job's own shape: it replaces the shape only by the rule.
+            trusted = Optional.empty();
         }
         if (trusted.isPresent()) {
             return new Need(withMargin(trusted.get().mib()), trusted.get().source() + " +" + Math.round(margin * 100) + "%");

@@ -12,8 +12,9 @@ import java.util.Optional;
  * grows with the memory it is given; JAX preallocates 75-95%): a completed run on an instance of
  * {@code S} MiB proves that run needed at most {@code S}, so each completed run counts as
  * {@code min(observed peak, S)}, never more than the instance that held it. A run that ran out of
- * memory on {@code S} MiB counts as {@code S + 1} (it needed more), one stopped early counts as its
- * projected peak. Confidence grows with the number of completed runs.
+ * memory on {@code S} MiB counts as {@code S + 1} (it needed more); one stopped early does not count
+ * (its projection sized its own restart; its completion counts). Confidence grows with the number of
+ * completed runs.
  */
 public final class HistoryEstimator implements MemoryEstimator {
     /**
@@ -67,18 +68,23 @@ public final class HistoryEstimator implements MemoryEstimator {
     private Optional<Estimate> quantile(JobSpec job, List<HistoryStore.Observation> obs) {
         if (obs.size() < MIN_OBSERVATIONS) return Optional.empty();
         long[] needs = new long[obs.size()];
+        int n = 0;
         int completed = 0;
-        for (int i = 0; i < obs.size(); i++) {
-            HistoryStore.Observation o = obs.get(i);
+        for (HistoryStore.Observation o : obs) {
             switch (o.kind()) {
                 case COMPLETED -> {
-                    needs[i] = Math.min(o.mib(), o.slotMib());
+                    needs[n++] = Math.min(o.mib(), o.slotMib());
                     completed++;
                 }
-                case OOM -> needs[i] = Math.max(o.mib(), o.slotMib() + 1);
-                case PROJECTED -> needs[i] = o.mib();
+                case OOM -> needs[n++] = Math.max(o.mib(), o.slotMib() + 1);
+                case PROJECTED -> {
+                    // A projection is a guess about one run (to the end of a run time nobody knew): it
+                    // sizes that run's restart, and its completion is what the application learns.
+                }
             }
         }
+        if (n < MIN_OBSERVATIONS) return Optional.empty();
+        needs = Arrays.copyOf(needs, n);
         Arrays.sort(needs);
         long q = needs[Math.min(needs.length - 1, (int) Math.ceil(quantile * needs.length) - 1)];
         double confidence = Math.min(0.9, 0.3 + 0.15 * completed);

@@ -45,19 +45,30 @@ public final class LearnedRuntime implements RuntimeEstimator {
     public static final int LIMIT = 50;
 
     /**
-     * The shortest run assumed possible, as a share of the expectation, when a submitter declared it:
-     * declared run times are often generous (Slurm users' time limits), so as short as half.
+     * The log spread of a declared run time: declared run times are often generous (Slurm users' time
+     * limits), as short as half; half the declaration as the 5% quantile: {@code ln 2 / 1.645}.
      */
-    static final double DECLARED_SHORT_SHARE = 0.5;
+    static final double DECLARED_SPREAD = Math.log(2) / 1.645;
 
     /**
-     * The shortest share assumed from history is at most this, however few or alike the runs: a
-     * handful of runs does not show an application's spread (the bundled apps' runs span 2-10x).
+     * The least log spread assumed from fewer than {@link #FEW_RUNS} runs, however alike: a handful of
+     * runs does not show an application's spread (the bundled apps' runs of one application span 2-10x;
+     * a 10x span as the 5%-95% range: {@code ln 10 / (2 * 1.645)}).
      */
-    static final double FEW_RUNS_SHORT_SHARE = 0.8;
+    static final double FEW_RUNS_SPREAD = Math.log(10) / (2 * 1.645);
 
-    /** ... and at least this: below it, elapsed time says nothing about progress. */
-    static final double MIN_SHORT_SHARE = 0.1;
+    /** Runs of an application below this many show too little of its spread. */
+    static final int FEW_RUNS = 5;
+
+    /** The least log spread of any learned run time: runs repeat within some 5% at best. */
+    static final double MIN_SPREAD = 0.05;
+
+    /**
+     * The log spread of a run time nobody knows (the class's median application, or
+     * {@link #UNKNOWN_S}): the median run times of one class's applications in the bundled suites span
+     * about two orders of magnitude; 100x as the 1%-99% range: {@code ln 100 / (2 * 2.326)}.
+     */
+    static final double UNKNOWN_SPREAD = Math.log(100) / (2 * 2.326);
 
     /** A class's default moves the class's waiting jobs when it changes by more than this share. */
     static final double CLASS_CHANGE = 0.10;
@@ -91,14 +102,14 @@ public final class LearnedRuntime implements RuntimeEstimator {
             double c = learned != null ? learned.c() : prior(job.jobClass()).c();
             double sat = learned != null ? learned.sat() : prior(job.jobClass()).sat();
             return new RuntimeExpectation(job.expectedS().getAsDouble(), c, sat, true, learned != null && learned.scalingKnown(),
-                    DECLARED_SHORT_SHARE, "declared" + (learned != null ? ", scaling of " + learned.source() : ""));
+                    DECLARED_SPREAD, "declared" + (learned != null ? ", scaling of " + learned.source() : ""));
         }
         if (learned != null) {
             return learned;
         }
         Scaling s = prior(job.jobClass());
         Double d = classDefault.get(job.jobClass());
-        return new RuntimeExpectation(d == null ? UNKNOWN_S : d, s.c(), s.sat(), false, false, 1.0,
+        return new RuntimeExpectation(d == null ? UNKNOWN_S : d, s.c(), s.sat(), false, false, UNKNOWN_SPREAD,
                 d == null ? "unknown (default " + (long) UNKNOWN_S + " s)" : "median of " + job.jobClass() + " apps");
     }
 
@@ -170,21 +181,19 @@ public final class LearnedRuntime implements RuntimeEstimator {
             }
         }
         double logD = g.meanLogD(best, logFactor);
-        double shortest = Double.POSITIVE_INFINITY;
-        for (int k = 0; k < g.ratios.length; k++) {
-            shortest = Math.min(shortest, g.shortestWholeWorkS[k] / factor(g.ratios[k], best));
-        }
-        double shortShare = Math.max(MIN_SHORT_SHARE, Math.min(FEW_RUNS_SHORT_SHARE, shortest / Math.exp(logD)));
-        return new RuntimeExpectation(Math.exp(logD), best.c(), best.sat(), true, ownScaling, shortShare,
+        // The runs' own spread around the fit (the square root of the mean squared log error), at
+        // least what a few runs cannot rule out.
+        double spread = Math.max(MIN_SPREAD, Math.sqrt(g.logError(logFactor) / obs.length));
+        if (obs.length < FEW_RUNS) spread = Math.max(spread, FEW_RUNS_SPREAD);
+        return new RuntimeExpectation(Math.exp(logD), best.c(), best.sat(), true, ownScaling, spread,
                 "history of " + app + " (" + obs.length + " runs" + (ownScaling ? "" : ", class scaling") + ")");
     }
 
     /**
      * An application's observations grouped by slot size ({@code ratio}): per group the count, the mean
-     * log of the whole-work time, the spread around it and the shortest whole-work time.
+     * log of the whole-work time, and the spread around it.
      */
-    private record Groups(double[] ratios, int[] counts, double[] meanLog, double[] shortestWholeWorkS,
-                          double spread, int total) {
+    private record Groups(double[] ratios, int[] counts, double[] meanLog, double spread, int total) {
         static Groups of(Observation[] obs) {
             double[] seen = new double[obs.length];
             int distinct = 0;
@@ -196,13 +205,10 @@ public final class LearnedRuntime implements RuntimeEstimator {
             double[] ratios = Arrays.copyOf(seen, distinct);
             int[] counts = new int[ratios.length];
             double[] meanLog = new double[ratios.length];
-            double[] shortest = new double[ratios.length];
-            Arrays.fill(shortest, Double.POSITIVE_INFINITY);
             for (Observation o : obs) {
                 int k = indexOf(ratios, o.ratio());
                 counts[k]++;
                 meanLog[k] += Math.log(o.wholeWorkS());
-                shortest[k] = Math.min(shortest[k], o.wholeWorkS());
             }
             for (int k = 0; k < ratios.length; k++) meanLog[k] /= counts[k];
             double spread = 0;
@@ -210,7 +216,7 @@ public final class LearnedRuntime implements RuntimeEstimator {
                 double r = Math.log(o.wholeWorkS()) - meanLog[indexOf(ratios, o.ratio())];
                 spread += r * r;
             }
-            return new Groups(ratios, counts, meanLog, shortest, spread, obs.length);
+            return new Groups(ratios, counts, meanLog, spread, obs.length);
         }
 
         private static int indexOf(double[] values, double v) {

@@ -17,8 +17,16 @@ public final class Launches {
     public static List<String> helperCommand(String mainClass) {
         String java = ProcessHandle.current().info().command().orElse("java");
         return List.of(java, "-Xmx24m", "-Xss256k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-XX:CICompilerCount=1", "-Xshare:auto", "-cp", System.getProperty("java.class.path"), mainClass,
-                "workload");
+                "-XX:CICompilerCount=1", "-Xshare:auto", "-cp", absoluteClassPath(System.getProperty("java.class.path")),
+                mainClass, "workload");
+    }
+
+    /** A class path with each entry made absolute: the helper runs in its job's directory, not migm's. */
+    static String absoluteClassPath(String classPath) {
+        return java.util.Arrays.stream(classPath.split(java.io.File.pathSeparator))
+                .filter(e -> !e.isEmpty())
+                .map(e -> Path.of(e).toAbsolutePath().normalize().toString())
+                .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
     }
 
     /**
@@ -38,10 +46,11 @@ public final class Launches {
                     "--activity", Double.toString(w.activity())));
             if (w.checkpointEveryS() > 0) argv.addAll(List.of("--checkpoint-every", w.checkpointEveryS() + "s"));
             if (w.reportsProgress()) argv.add("--progress");
+            w.prints().ifPresent(f -> argv.addAll(List.of("--print-progress", f)));
         } else {
             argv = job.argv();
         }
         Path workdir = job.workdir().map(d -> base == null ? Path.of(d) : base.resolve(d)).orElse(null);
-        return new ProcessExecutor.Launch(argv, job.env(), workdir);
+        return new ProcessExecutor.Launch(argv, job.env(), workdir, java.util.Optional.empty(), job.progress(), job.steps());
     }
 }

@@ -2,6 +2,7 @@ package dev.migm.exec;
 
 import dev.migm.energy.PowerModel;
 import dev.migm.engine.Attempt;
+import dev.migm.engine.Checkpoint;
 import dev.migm.engine.EngineEvent;
 import dev.migm.engine.EventSink;
 import dev.migm.engine.Executor;
@@ -17,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.OptionalLong;
 import java.util.SplittableRandom;
 
 /**
@@ -28,12 +30,18 @@ import java.util.SplittableRandom;
  * checkpoint on the signal and keeps all its progress (the convention of Slurm's requeue signal and
  * of trainers that checkpoint on SIGTERM); one that does not exits and keeps only what it had.
  *
+ * <p>The world's own state stays here: the share of each job's work its checkpoints keep, from which
+ * its next attempt starts (the engine's belief of it, {@link Attempt#startProgress}, is the engine's
+ * and is never read here), and what each attempt did and lost, told only to a {@link WorkLedger}
+ * (the simulator's accounting), never to the engine.
+ *
  * <p>It reports only what a live node could see (the engine's contract): memory as NVML's per-process
  * used memory ({@code nvmlDeviceGetComputeRunningProcesses}), sampled every {@link Sampling#periodS()}
  * seconds of run time, rounded up to the 2 MiB granularity of CUDA allocations and never above the
  * instance's memory; an OOM's memory as the instance's limit at most; a completion's peak as the
- * highest sample. Progress only from jobs whose model says they report it (the progress file),
- * never otherwise. With sampling events on, each sample is an event with a seeded relative jitter
+ * highest sample; a checkpoint as the step the job wrote (one step per second of its work alone on a
+ * whole GPU), with the total only for a job that reports its progress. Progress only from jobs whose
+ * model says they report it, never otherwise. With sampling events on, each sample is an event with a seeded relative jitter
  * of {@link Sampling#jitter()}; with them off (fast runs), the same monitoring is summed up at exit.
  */
 public final class ModelExecutor implements Executor {
@@ -72,10 +80,36 @@ public final class ModelExecutor implements Executor {
     private final double startupS;
     private final Sampling sampling;
     private final Map<String, Running> running = new HashMap<>();
+    /** The share of each job's work its checkpoints keep (absent: none), the world's truth. */
+    private final Map<String, Double> kept = new HashMap<>();
+    private WorkLedger ledger = WorkLedger.NONE;
+
+    /**
+     * Where the world tells what an attempt that did not complete did: the share of its job's work
+     * done when it started, when it ended, and what its checkpoints keep. The simulator's accounting
+     * of lost work reads it; the engine never does.
+     */
+    public interface WorkLedger {
+        WorkLedger NONE = (attempt, endS, started, reached, keptShare) -> { };
+
+        void attemptEnded(Attempt attempt, double endS, double started, double reached, double keptShare);
+    }
+
+    /** Tells what each attempt that did not complete did to {@code ledger}. */
+    public void keepLedger(WorkLedger ledger) {
+        this.ledger = ledger;
+    }
+
+    /** Forgets an ended job's checkpoint (a streamed run keeps only live jobs). */
+    public void forget(String jobId) {
+        kept.remove(jobId);
+    }
 
     private static final class Running {
         final Attempt attempt;
         final WorkloadModel model;
+        /** The share of the job's work done when the attempt started (its checkpoint), the world's truth. */
+        final double startProgress;
         final double runStartS;
         final double workS;
         final double exitS;
@@ -85,9 +119,11 @@ public final class ModelExecutor implements Executor {
         /** Still the job's attempt in play (not exited, stopped or replaced): its alarms still count. */
         boolean current = true;
 
-        Running(Attempt attempt, WorkloadModel model, double runStartS, double workS, double exitS, EventSink sink) {
+        Running(Attempt attempt, WorkloadModel model, double startProgress, double runStartS, double workS, double exitS,
+                EventSink sink) {
             this.attempt = attempt;
             this.model = model;
+            this.startProgress = startProgress;
             this.runStartS = runStartS;
             this.workS = workS;
             this.exitS = exitS;
@@ -95,7 +131,7 @@ public final class ModelExecutor implements Executor {
         }
 
         double progressAt(double t) {
-            return Math.min(1.0, attempt.startProgress() + Math.max(0, t - runStartS) / workS);
+            return Math.min(1.0, startProgress + Math.max(0, t - runStartS) / workS);
         }
     }
 
@@ -118,12 +154,12 @@ public final class ModelExecutor implements Executor {
         String key = attempt.jobId();
         activity.processStarted(attempt.slot(), key);
         double runStart = time.nowS() + startupS;
-        double start = attempt.startProgress();
+        double start = kept.getOrDefault(key, 0.0);
         double oomAt = RuntimeModel.progressExceeding(model, slotMib);
         boolean dies = !Double.isNaN(oomAt);
         double endProgress = dies ? Math.max(start, oomAt) : 1.0;
         double exitS = runStart + (endProgress - start) * workS;
-        Running run = new Running(attempt, model, runStart, workS, exitS, sink);
+        Running run = new Running(attempt, model, start, runStart, workS, exitS, sink);
         Running replaced = running.put(key, run);
         if (replaced != null) replaced.current = false;
         double share = PowerModel.dynamicShare(model.activity(), model.sat(), attempt.slot().sms(), smFull);
@@ -149,13 +185,38 @@ public final class ModelExecutor implements Executor {
             run.current = false;
             running.remove(key);
             activity.processExited(attempt.slot(), key);
-            Outcome outcome = dies
-                    ? new Outcome.OutOfMemory(slotMib, "CUDA out of memory (model: the job needs more than the"
-                            + " instance's " + slotMib + " MiB)",
-                    endProgress, Math.max(start, RuntimeModel.lastCheckpoint(model, endProgress)))
-                    : new Outcome.Completed(run.peakSampleMib, run.firstSampleMib);
+            Outcome outcome;
+            if (dies) {
+                double keptShare = Math.max(start, RuntimeModel.lastCheckpoint(model, endProgress));
+                // A checkpoint written during this attempt is as old as the work done since.
+                double ageS = keptShare > start ? (endProgress - keptShare) * workS : Double.POSITIVE_INFINITY;
+                kept.put(key, keptShare);
+                ledger.attemptEnded(attempt, exitS, start, endProgress, keptShare);
+                outcome = new Outcome.OutOfMemory(slotMib, "CUDA out of memory (model: the job needs more than the"
+                        + " instance's " + slotMib + " MiB)", checkpoint(model, keptShare, ageS));
+            } else {
+                kept.remove(key);
+                outcome = new Outcome.Completed(run.peakSampleMib, run.firstSampleMib);
+            }
             sink.deliver(new EngineEvent.AttemptExited(key, attempt.number(), outcome));
         });
+    }
+
+    /**
+     * The checkpoint a job keeping {@code share} of its work wrote, as the job writes it: the step
+     * (one per second of its work alone on a whole GPU), the total only for a job that reports its
+     * progress, and its age; none when nothing is kept.
+     */
+    static Checkpoint checkpoint(WorkloadModel model, double share, double ageS) {
+        if (!(share > 0)) return Checkpoint.NONE;
+        long steps = steps(model);
+        return new Checkpoint(Math.max(1, Math.round(share * steps)),
+                model.reportsProgress() ? OptionalLong.of(steps) : OptionalLong.empty(), ageS);
+    }
+
+    /** A job's total steps in the world: one per second of its work alone on a whole GPU. */
+    static long steps(WorkloadModel model) {
+        return Math.max(1, Math.round(model.durationS()));
     }
 
     /** What NVML reports for the job's process at a progress: 2 MiB granularity, at most the instance. */
@@ -269,9 +330,14 @@ public final class ModelExecutor implements Executor {
         running.remove(attempt.jobId());
         r.current = false;
         double reached = r.progressAt(time.nowS());
-        double kept = r.model.checkpoints() ? reached : attempt.startProgress();
+        // One that checkpoints writes one on the signal; one that does not keeps what it had.
+        double keptShare = r.model.checkpoints() ? reached : r.startProgress;
+        double ageS = r.model.checkpoints() ? 0 : Double.POSITIVE_INFINITY;
+        kept.put(attempt.jobId(), keptShare);
+        ledger.attemptEnded(attempt, time.nowS(), r.startProgress, reached, keptShare);
         activity.processExited(attempt.slot(), attempt.jobId());
+        Checkpoint checkpoint = checkpoint(r.model, keptShare, ageS);
         time.at(time.nowS(), () -> r.sink.deliver(new EngineEvent.AttemptExited(attempt.jobId(), attempt.number(),
-                new Outcome.Stopped(why, reached, kept))));
+                new Outcome.Stopped(why, checkpoint))));
     }
 }

@@ -1,12 +1,15 @@
 package dev.migm.exec;
 
 import dev.migm.engine.Attempt;
+import dev.migm.engine.Checkpoint;
 import dev.migm.engine.DeviceView;
 import dev.migm.engine.EngineEvent;
 import dev.migm.engine.EventSink;
 import dev.migm.engine.Executor;
 import dev.migm.engine.JobSpec;
 import dev.migm.engine.Outcome;
+import dev.migm.progress.OutputProgress;
+import dev.migm.progress.ProgressFormats;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
@@ -37,12 +40,19 @@ import java.util.function.Function;
  */
 public final class ProcessExecutor implements Executor, AutoCloseable {
     /**
-     * How a job is launched: its command, environment, working directory (null: the job's directory)
-     * and, when migm runs as root and the job is another user's, the user it runs as.
+     * How a job is launched: its command, environment, working directory (null: the job's directory),
+     * when migm runs as root and the job is another user's, the user it runs as; how its output says
+     * its progress ({@link ProgressFormats#reader}) and its declared total steps.
      */
-    public record Launch(List<String> argv, Map<String, String> env, Path workdir, java.util.Optional<RunAs> runAs) {
+    public record Launch(List<String> argv, Map<String, String> env, Path workdir, java.util.Optional<RunAs> runAs,
+                         String progress, java.util.OptionalLong steps) {
         public Launch(List<String> argv, Map<String, String> env, Path workdir) {
-            this(argv, env, workdir, java.util.Optional.empty());
+            this(argv, env, workdir, java.util.Optional.empty(), "auto", java.util.OptionalLong.empty());
+        }
+
+        /** The same launch as {@code user}. */
+        public Launch as(java.util.Optional<RunAs> user, Path dir) {
+            return new Launch(argv, env, dir, user, progress, steps);
         }
     }
 
@@ -69,6 +79,12 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         volatile String stopping;
         volatile long peakMib;
         volatile long firstMib;
+        /** When this executor launched or adopted it (wall clock): a checkpoint before was an earlier attempt's. */
+        final long launchedAtMs = System.currentTimeMillis();
+        /** The job's total steps, as declared or as its printed progress said (empty: neither yet). */
+        volatile java.util.OptionalLong ofSteps = java.util.OptionalLong.empty();
+        /** Its progress as its output says it (null: read none), read by the sampler thread alone. */
+        OutputProgress printed;
 
         Running(Attempt attempt, Path prefix, EventSink sink, Path checkpoints) {
             this.attempt = attempt;
@@ -159,6 +175,7 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
             throw new UncheckedIOException("cannot start " + l.argv().getFirst() + ": " + e.getMessage(), e);
         }
         Running r = new Running(attempt, prefix, sink, checkpoints);
+        readProgress(r, l);
         r.supervisor = p.toHandle();
         running.put(spec.id(), r);
         sink.deliver(new EngineEvent.AttemptRunning(spec.id(), attempt.number()));
@@ -183,8 +200,22 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         Path prefix = Supervisor.prefix(jobDir(attempt.jobId()), attempt.number());
         Running r = new Running(attempt, prefix, sink, jobDir(attempt.jobId()).resolve("checkpoints"));
         r.adopted = true;
+        try {
+            readProgress(r, launches.apply(attempt.jobId()));
+        } catch (RuntimeException e) {
+            // its launch no longer known: its memory alone is watched
+        }
         running.put(attempt.jobId(), r);
         sampler.execute(() -> pollAdopted(attempt.jobId(), r));
+    }
+
+    /** Reads the attempt's progress from its output files as its launch says, from their start. */
+    private static void readProgress(Running r, Launch l) {
+        r.ofSteps = l.steps();
+        r.printed = ProgressFormats.reader(l.progress(), l.steps())
+                .map(reader -> new OutputProgress(reader, List.of(Supervisor.file(r.prefix, ".out"),
+                        Supervisor.file(r.prefix, ".err"))))
+                .orElse(null);
     }
 
     /** Whether an adopted attempt's supervisor is gone; reports its exit once if so. */
@@ -214,13 +245,18 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
             if (unjudged.test(e.getKey())) continue;
             if (r.stopping != null || !r.adopted && !r.supervisor.isAlive()) continue;
             try {
+                java.util.OptionalDouble printed = java.util.OptionalDouble.empty();
+                if (r.printed != null) {
+                    printed = r.printed.poll();
+                    if (r.printed.total().isPresent()) r.ofSteps = r.printed.total();
+                }
                 DeviceView.SlotUsage u = devices.usage(r.attempt.slot());
                 if (u.usedMib() <= 0) continue;
                 long used = Math.min(u.usedMib(), r.attempt.slot().memoryMib());
                 if (r.firstMib == 0) r.firstMib = used;
                 r.peakMib = Math.max(r.peakMib, used);
-                r.sink.deliver(new EngineEvent.MemorySample(e.getKey(), r.attempt.number(), used, u.reportedProgress(),
-                        r.samples++));
+                r.sink.deliver(new EngineEvent.MemorySample(e.getKey(), r.attempt.number(), used,
+                        printed.isPresent() ? printed : u.reportedProgress(), r.samples++));
             } catch (RuntimeException ex) {
                 // an instance being torn down as we sample: the exit will report
             }
@@ -233,17 +269,17 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         Supervisor.jobPid(r.prefix).ifPresent(pid -> killGroup(pid, "KILL")); // whatever the job left in its group
         String tail = tail(Supervisor.file(r.prefix, ".err"), 64 * 1024);
         r.sink.deliver(new EngineEvent.AttemptExited(jobId, r.attempt.number(),
-                outcome(r.attempt, status, tail, r.checkpoints, r.stopping, Math.max(r.peakMib, 0), r.firstMib)));
+                outcome(r.attempt, status, tail, checkpoint(r.checkpoints, r.launchedAtMs, timeScale, r.ofSteps),
+                        r.stopping, Math.max(r.peakMib, 0), r.firstMib)));
     }
 
     /**
      * Classifies an attempt's end: stopped by migm, completed (status 0), out of memory (its stderr
      * says so, {@link OomClassifier}), else crashed; no status means its supervisor was killed.
      */
-    public static Outcome outcome(Attempt attempt, java.util.OptionalInt status, String errTail, Path checkpoints,
+    public static Outcome outcome(Attempt attempt, java.util.OptionalInt status, String errTail, Checkpoint checkpoint,
                                   String stopping, long peakMib, long firstMib) {
-        double kept = keptProgress(attempt, checkpoints);
-        if (stopping != null) return new Outcome.Stopped(stopping, kept, kept);
+        if (stopping != null) return new Outcome.Stopped(stopping, checkpoint);
         if (status.isEmpty()) return new Outcome.Crashed("its supervisor died without recording an exit status");
         int code = status.getAsInt();
         if (code == 0) return new Outcome.Completed(peakMib, firstMib);
@@ -251,16 +287,35 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         if (cannot.isPresent()) return new Outcome.CannotStart(cannot.get());
         var oom = OomClassifier.classify(errTail);
         if (oom.isPresent()) {
-            return new Outcome.OutOfMemory(Math.max(peakMib, attempt.slot().memoryMib()), oom.get(), kept, kept);
+            return new Outcome.OutOfMemory(Math.max(peakMib, attempt.slot().memoryMib()), oom.get(), checkpoint);
         }
         String last = errTail.strip().lines().reduce((a, b) -> b).orElse("");
         return new Outcome.Crashed((code > 128 && code < 160 ? "killed by signal " + (code - 128) : "exit status " + code)
                 + (last.isEmpty() ? "" : ": " + last));
     }
 
-    /** The work an attempt keeps for the next: its start, or its job's last checkpoint if later. */
-    public static double keptProgress(Attempt attempt, Path checkpoints) {
-        return Math.max(attempt.startProgress(), WorkloadHelper.readCheckpoint(checkpoints));
+    /**
+     * Its job's last checkpoint as the job wrote it ({@code step=N} in {@code checkpoint} of the job's
+     * checkpoint directory), with the total steps where the job printed them ({@code ofSteps}) and its
+     * age from the file's time, in modelled seconds; one older than the attempt's launch was written by
+     * an earlier attempt (infinitely old to this one). None without a file.
+     */
+    public static Checkpoint checkpoint(Path checkpoints, long launchedAtMs, double timeScale,
+                                        java.util.OptionalLong ofSteps) {
+        long step = WorkloadHelper.readCheckpointStep(checkpoints);
+        if (step == 0) return Checkpoint.NONE;
+        double ageS = Double.POSITIVE_INFINITY;
+        try {
+            long modifiedMs = Files.getLastModifiedTime(checkpoints.resolve("checkpoint"),
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS).toMillis();
+            if (modifiedMs >= launchedAtMs) {
+                ageS = Math.max(0, System.currentTimeMillis() - modifiedMs) / 1000.0 * timeScale;
+            }
+        } catch (IOException e) {
+            // its time unknown: as old as the job
+        }
+        return new Checkpoint(step, ofSteps.isPresent() && ofSteps.getAsLong() >= step ? ofSteps
+                : java.util.OptionalLong.empty(), ageS);
     }
 
     /** The last {@code bytes} of an attempt's stderr. */

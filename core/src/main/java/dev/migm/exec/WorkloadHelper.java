@@ -2,6 +2,7 @@ package dev.migm.exec;
 
 import dev.migm.emu.EmulatedDevices;
 import dev.migm.energy.PowerModel;
+import dev.migm.progress.ProgressPrinter;
 import dev.migm.workload.RuntimeModel;
 import dev.migm.workload.WorkloadModel;
 import java.io.IOException;
@@ -37,6 +38,16 @@ public final class WorkloadHelper {
 
     /** Runs the workload; returns the exit status (0 done, 1 out of memory, 2 no device). */
     public static int run(WorkloadModel model, java.util.Map<String, String> env, PrintStream err) {
+        return run(model, env, System.out, err, java.util.Optional.empty());
+    }
+
+    /**
+     * Runs the workload, printing its progress in {@code prints} ({@link ProgressPrinter#FORMATS}) as it
+     * goes (Keras and DeepSpeed to {@code out}, the bars to {@code err}, where the frameworks print
+     * them); returns the exit status (0 done, 1 out of memory, 2 no device).
+     */
+    public static int run(WorkloadModel model, java.util.Map<String, String> env, PrintStream out, PrintStream err,
+                          java.util.Optional<String> prints) {
         String device = env.getOrDefault("CUDA_VISIBLE_DEVICES", "");
         String rootText = env.get("MIGM_EMULATED_DIR");
         // A MIG instance (MIG-<uuid>) or, with MIG off, the whole GPU (GPU-<uuid>), as CUDA names them.
@@ -58,7 +69,8 @@ public final class WorkloadHelper {
         long pid = ProcessHandle.current().pid();
         double workS = RuntimeModel.runtimeS(model, info.sms(), info.smFull());
         double share = PowerModel.dynamicShare(model.activity(), model.sat(), info.sms(), info.smFull());
-        double startProgress = readCheckpoint(checkpointDir);
+        long steps = steps(model);
+        double startProgress = Math.min(1.0, (double) readCheckpointStep(checkpointDir) / steps);
         double[] progress = {startProgress};
         // The modelled start-up (process and CUDA context) is STARTUP_S from the process's start; the
         // time a JVM takes beyond it is the emulator's overhead, not the job's, so the work clock starts
@@ -73,13 +85,15 @@ public final class WorkloadHelper {
         boolean[] signalled = {true};
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (signalled[0] && checkpoints && progress[0] < 1) {
-                writeCheckpoint(checkpointDir, progress[0]);
+                writeCheckpoint(checkpointDir, step(progress[0], steps));
             }
             EmulatedDevices.release(root, device, pid);
         }));
         try {
+            Printing printing = prints.map(f -> new Printing(new ProgressPrinter(f, steps),
+                    f.equals("keras") || f.equals("deepspeed") ? out : err)).orElse(null);
             return work(model, root, device, pid, info, share, scale, workS, startProgress, workStartMs, progress,
-                    lastCheckpoint, checkpoints, checkpointDir, err);
+                    lastCheckpoint, checkpoints, checkpointDir, err, printing);
         } finally {
             signalled[0] = false;
         }
@@ -88,9 +102,10 @@ public final class WorkloadHelper {
     private static int work(WorkloadModel model, Path root, String device, long pid, EmulatedDevices.InstanceInfo info,
                             double share, double scale, double workS, double startProgress, long workStartMs,
                             double[] progress, double[] lastCheckpoint, boolean checkpoints, Path checkpointDir,
-                            PrintStream err) {
+                            PrintStream err, Printing printing) {
         try {
             while (true) {
+                if (printing != null) printing.at(Math.round(progress[0] * steps(model)));
                 long mib = Math.round(RuntimeModel.memoryMibAt(model, progress[0]));
                 EmulatedDevices.Usage usage = new EmulatedDevices.Usage(mib, share,
                         model.reportsProgress() ? OptionalDouble.of(progress[0]) : OptionalDouble.empty());
@@ -111,7 +126,7 @@ public final class WorkloadHelper {
                 double workedS = Math.max(0, System.currentTimeMillis() - workStartMs) / 1000.0 * scale;
                 progress[0] = Math.min(1.0, startProgress + workedS / workS);
                 if (checkpoints && (progress[0] - lastCheckpoint[0]) * model.durationS() >= model.checkpointS()) {
-                    writeCheckpoint(checkpointDir, progress[0]);
+                    writeCheckpoint(checkpointDir, step(progress[0], steps(model)));
                     lastCheckpoint[0] = progress[0];
                 }
             }
@@ -124,8 +139,39 @@ public final class WorkloadHelper {
         }
     }
 
-    /** The progress its last checkpoint kept (0 without one): what a resumed attempt starts from. */
-    public static double readCheckpoint(Path dir) {
+    /** Where and how a workload prints its progress; prints a step once. */
+    private static final class Printing {
+        final ProgressPrinter printer;
+        final PrintStream to;
+        long last = -1;
+
+        Printing(ProgressPrinter printer, PrintStream to) {
+            this.printer = printer;
+            this.to = to;
+        }
+
+        void at(long step) {
+            if (step == last) return;
+            last = step;
+            to.print(printer.at(step));
+            to.flush();
+        }
+    }
+
+    /** The job's total steps: one per second of its work alone on a whole GPU (the simulator's too). */
+    public static long steps(WorkloadModel model) {
+        return Math.max(1, Math.round(model.durationS()));
+    }
+
+    private static long step(double progress, long steps) {
+        return Math.max(1, Math.round(progress * steps));
+    }
+
+    /**
+     * The step its job's last checkpoint wrote (0 without one): a checkpoint says a step, as a
+     * trainer's does ({@code step=N}); what share of the job it is, only the job knows.
+     */
+    public static long readCheckpointStep(Path dir) {
         if (dir == null) return 0;
         // The directory is the job's user's and migm may read it as root: a link, a FIFO or a device
         // planted there must not make it read elsewhere, block or read forever.
@@ -140,17 +186,16 @@ public final class WorkloadHelper {
                 }
                 t = new String(b.array(), 0, b.position(), java.nio.charset.StandardCharsets.UTF_8).strip();
             }
-            return t.startsWith("progress=") ? Math.min(1, Math.max(0, Double.parseDouble(t.substring(9)))) : 0;
+            return t.startsWith("step=") ? Math.max(0, Long.parseLong(t.substring(5).strip())) : 0;
         } catch (IOException | NumberFormatException e) {
             return 0;
         }
     }
 
-    static void writeCheckpoint(Path dir, double progress) {
+    static void writeCheckpoint(Path dir, long step) {
         try {
             Files.createDirectories(dir);
-            dev.migm.io.TextFiles.writeAtomically(dir.resolve("checkpoint"),
-                    String.format(Locale.ROOT, "progress=%.6f%n", progress));
+            dev.migm.io.TextFiles.writeAtomically(dir.resolve("checkpoint"), "step=" + step + "\n");
         } catch (IOException e) {
             // a checkpoint that cannot be written is lost work, not a crash
         }

@@ -233,7 +233,7 @@ public final class ApiServer implements AutoCloseable {
                 return doc;
             }
             m = HISTORY.matcher(path);
-            if (m.matches() && method.equals("GET")) return history(m.group(1));
+            if (m.matches() && method.equals("GET")) return history(pathSegment(m.group(1)));
             throw new NodeService.Refused(404, "no such API route: " + method + " " + path);
         }
 
@@ -460,6 +460,18 @@ public final class ApiServer implements AutoCloseable {
             return v;
         } catch (NumberFormatException e) {
             throw new InvalidInputException(field + ": expected a non-negative integer");
+        }
+    }
+
+    /**
+     * A path segment as sent percent-encoded ({@code migm history "train.py --model x"}); one the
+     * server already decoded has no escapes left, and a '+' is itself.
+     */
+    static String pathSegment(String raw) {
+        try {
+            return java.net.URLDecoder.decode(raw.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new NodeService.Refused(400, "a malformed escape in the path");
         }
     }
 

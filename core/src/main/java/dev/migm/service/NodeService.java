@@ -5,6 +5,7 @@ import dev.migm.engine.EngineListener;
 import dev.migm.backend.BoardMeter;
 import dev.migm.backend.LiveBackend;
 import dev.migm.engine.Attempt;
+import dev.migm.engine.Checkpoint;
 import dev.migm.engine.Engine;
 import dev.migm.engine.EngineEvent;
 import dev.migm.engine.EngineLoop;
@@ -355,7 +356,7 @@ public final class NodeService implements AutoCloseable {
                 // the recorded exit is handed to the engine again, so that a completed job ends done
                 // instead of running a second time.
                 taken.add(new Taken(spec, attempts, true, Optional.of(last.recordedOutcome(
-                        ProcessExecutor.keptProgress(attempts.getLast(), jobDir(row.id()).resolve("checkpoints")))), row));
+                        recoveredCheckpoint(jobDir(row.id()).resolve("checkpoints"), job.steps()))), row));
                 endedAway++;
                 continue;
             }
@@ -379,22 +380,22 @@ public final class NodeService implements AutoCloseable {
                 case Supervisor.Found.Running r -> {
                     // its instance is gone (a GPU reset): the process cannot be using the GPU any more
                     r.jobPid().ifPresent(ProcessExecutor::killOrphan);
-                    double kept = ProcessExecutor.keptProgress(attempt, checkpoints);
                     taken.add(new Taken(spec, attempts, true, Optional.of(new Outcome.Stopped(
-                            "its instance " + attempt.slot() + " was gone when migm restarted", kept, kept)), row));
+                            "its instance " + attempt.slot() + " was gone when migm restarted",
+                            recoveredCheckpoint(checkpoints, job.steps()))), row));
                     lost++;
                 }
                 case Supervisor.Found.Exited x -> {
                     String tail = ProcessExecutor.errTail(jobDir(row.id()), attempt.number());
                     taken.add(new Taken(spec, attempts, true, Optional.of(ProcessExecutor.outcome(attempt,
-                            OptionalInt.of(x.status()), tail, checkpoints, null, 0, 0)), row));
+                            OptionalInt.of(x.status()), tail, recoveredCheckpoint(checkpoints, job.steps()), null, 0, 0)), row));
                     endedAway++;
                 }
                 case Supervisor.Found.Gone g -> {
                     g.orphanPid().ifPresent(ProcessExecutor::killOrphan);
-                    double kept = ProcessExecutor.keptProgress(attempt, checkpoints);
                     taken.add(new Taken(spec, attempts, true, Optional.of(new Outcome.Stopped(
-                            "its process was lost while migm was down (killed, or the node rebooted)", kept, kept)), row));
+                            "its process was lost while migm was down (killed, or the node rebooted)",
+                            recoveredCheckpoint(checkpoints, job.steps()))), row));
                     lost++;
                 }
             }
@@ -643,6 +644,18 @@ public final class NodeService implements AutoCloseable {
                 out.isEmpty() ? 0 : last);
     }
 
+    /**
+     * A job's checkpoint as a restarted node finds it: its step, as old as the attempt (the engine
+     * restarts its reckoning of a recovered attempt when it takes it over, so a checkpoint's age before
+     * that says nothing it could use).
+     */
+    private Checkpoint recoveredCheckpoint(Path checkpoints, java.util.OptionalLong declaredSteps) {
+        long step = dev.migm.exec.WorkloadHelper.readCheckpointStep(checkpoints);
+        if (step == 0) return Checkpoint.NONE;
+        return new Checkpoint(step, declaredSteps.isPresent() && declaredSteps.getAsLong() >= step ? declaredSteps
+                : java.util.OptionalLong.empty(), Double.POSITIVE_INFINITY);
+    }
+
     /** The engine's view of a submitted job: its id, its arrival and what the submitter declared. */
     private static JobSpec spec(NodeJournal.JobRow row, SubmittedJob job, double atS) {
         return job.toJobSpec().at(row.id(), atS);
@@ -664,7 +677,7 @@ public final class NodeService implements AutoCloseable {
         if (row == null) return l;
         Optional<dev.migm.exec.RunAs> runAs = users.runAs(row.user());
         if (runAs.isEmpty()) return l;
-        return new ProcessExecutor.Launch(l.argv(), l.env(), l.workdir() != null ? l.workdir() : submitDirs.get(id), runAs);
+        return l.as(runAs, l.workdir() != null ? l.workdir() : submitDirs.get(id));
     }
 
     /** The directory of a job's logs and checkpoints. */

@@ -20,14 +20,17 @@ import java.util.Map;
  * @param noiseFloor      early restart: the least relative noise assumed in samples
  * @param z               early restart: standard errors the projection must clear the instance by
  * @param minSpan         early restart: share of the run the samples must span
+ * @param confidence      early restart without progress: the least chance the job still runs at its
+ *                        projected OOM
  * @param migModeChangeS  the time a MIG mode change takes (GPU reset included); infinite: modes
  *                        never change
  */
 public record Knobs(double rightSizeSlack, double historyQuantile, double margin, double noiseFloor, double z,
-                    double minSpan, double migModeChangeS) {
+                    double minSpan, double migModeChangeS, double confidence) {
     public static final Knobs DEFAULT = new Knobs(MigmPolicy.DEFAULT_RIGHT_SIZE_SLACK, HistoryEstimator.QUANTILE,
             EstimatorChain.DEFAULT_MARGIN, EarlyRestart.DEFAULT.noiseFloor(), EarlyRestart.DEFAULT.z(),
-            EarlyRestart.DEFAULT.minSpan(), dev.migm.backend.SimulatedGpuBackend.Latency.DEFAULT.migModeChangeS());
+            EarlyRestart.DEFAULT.minSpan(), dev.migm.backend.SimulatedGpuBackend.Latency.DEFAULT.migModeChangeS(),
+            EarlyRestart.DEFAULT.confidence());
 
     /** The names {@code --tune} takes, with their allowed ranges. */
     public static final Map<String, double[]> NAMES = names();
@@ -41,6 +44,7 @@ public record Knobs(double rightSizeSlack, double historyQuantile, double margin
         m.put("z", new double[] {0, 20});
         m.put("min_span", new double[] {0, 1});
         m.put("mig_mode_change_s", new double[] {0, Double.POSITIVE_INFINITY});
+        m.put("confidence", new double[] {0, 1});
         return m;
     }
 
@@ -71,12 +75,13 @@ public record Knobs(double rightSizeSlack, double historyQuantile, double margin
         return new Knobs(v.getOrDefault("right_size_slack", d.rightSizeSlack),
                 v.getOrDefault("history_quantile", d.historyQuantile), v.getOrDefault("margin", d.margin),
                 v.getOrDefault("noise_floor", d.noiseFloor), v.getOrDefault("z", d.z),
-                v.getOrDefault("min_span", d.minSpan), v.getOrDefault("mig_mode_change_s", d.migModeChangeS));
+                v.getOrDefault("min_span", d.minSpan), v.getOrDefault("mig_mode_change_s", d.migModeChangeS),
+                v.getOrDefault("confidence", d.confidence));
     }
 
     /** The early-restart trigger with these settings, on or off. */
     public EarlyRestart earlyRestart(boolean on) {
         EarlyRestart d = EarlyRestart.DEFAULT;
-        return new EarlyRestart(on, d.minSamples(), d.window(), minSpan, z, noiseFloor);
+        return new EarlyRestart(on, d.minSamples(), d.window(), minSpan, z, noiseFloor, confidence);
     }
 }

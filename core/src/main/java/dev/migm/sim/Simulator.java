@@ -211,6 +211,7 @@ public final class Simulator {
                 options.estimation().runtime().apply(truth), options.engine());
         Stats stats = new Stats(options, truth, explainer != null);
         engine.addListener(stats);
+        executor.keepLedger(stats);
         if (explainer != null) engine.addListener(explainer);
         listeners.forEach(engine::addListener);
         boolean keepEnded = options.perJob() || stopAtS < Double.POSITIVE_INFINITY;
@@ -218,6 +219,7 @@ public final class Simulator {
             @Override
             public void jobEnded(JobView job) {
                 truth.forget(job.spec().id());
+                executor.forget(job.spec().id());
                 if (!keepEnded) engine.forget(job.spec().id());
             }
         });
@@ -378,7 +380,7 @@ public final class Simulator {
      * run times, the work lost by attempts that did not complete and the early restarts that were not
      * needed (the simulator knows each job's true peak).
      */
-    private static final class Stats implements EngineListener {
+    private static final class Stats implements EngineListener, ModelExecutor.WorkLedger {
         private final double startupS;
         private final Truth truth;
         private final List<GpuModel> gpus;
@@ -456,32 +458,22 @@ public final class Simulator {
 
         @Override
         public void attemptEnded(JobView job, Attempt attempt, Outcome outcome, double nowS) {
-            double reached;
-            double kept;
-            switch (outcome) {
-                case Outcome.Completed c -> {
-                    return;
-                }
-                case Outcome.OutOfMemory o -> {
-                    reached = o.reachedProgress();
-                    kept = o.checkpointedProgress();
-                }
-                case Outcome.Stopped s -> {
-                    reached = s.reachedProgress();
-                    kept = s.checkpointedProgress();
-                    if (s.why().startsWith("early restart") && truth.of(job.spec().id()).memPeakMib() <= attempt.slot().memoryMib()) {
-                        falseEarlyRestarts++;
-                    }
-                }
-                case Outcome.Crashed _, Outcome.CannotStart _ -> {
-                    reached = attempt.startProgress();
-                    kept = attempt.startProgress();
-                }
+            if (outcome instanceof Outcome.Stopped s && s.why().startsWith("early restart")
+                    && truth.of(job.spec().id()).memPeakMib() <= attempt.slot().memoryMib()) {
+                falseEarlyRestarts++;
             }
-            double held = nowS - attempt.launchS();
+        }
+
+        /**
+         * The world's account of an attempt that did not complete (from the model executor, never the
+         * engine): its start-up, and the running time whose work its checkpoints do not keep, on its slices.
+         */
+        @Override
+        public void attemptEnded(Attempt attempt, double endS, double started, double reached, double keptShare) {
+            double held = endS - attempt.launchS();
             double running = Math.max(0, held - startupS);
-            double gained = reached - attempt.startProgress();
-            double lostRunning = gained > 1e-12 ? running * (reached - kept) / gained : running;
+            double gained = reached - started;
+            double lostRunning = gained > 1e-12 ? running * (reached - keptShare) / gained : running;
             wastedSliceS += (Math.min(held, startupS) + lostRunning) * attempt.slot().computeSlices();
         }
     }

@@ -45,11 +45,11 @@ public final class BatchFile {
     private static final Set<String> TOP = Set.of("version", "defaults", "jobs");
     private static final Set<String> JOB = Set.of("name", "command", "workdir", "env", "class", "app", "memory", "expr",
             "params", "llm", "training", "checkpoint", "max_attempts", "time_limit", "expected", "submit_at", "workload",
-            "memory_exact");
+            "memory_exact", "progress", "steps");
     private static final Set<String> DEFAULTS = JOB.stream().filter(k -> !k.equals("name") && !k.equals("command"))
             .collect(java.util.stream.Collectors.toSet());
     private static final Set<String> WORKLOAD = Set.of("work", "c", "sat", "mem", "grow_to", "activity",
-            "checkpoint_every", "progress");
+            "checkpoint_every", "progress", "prints");
     private static final Set<String> LLM = Set.of("params_b", "layers", "kv_heads", "head_dim", "tokens", "batch",
             "bytes_per_param", "kv_bytes", "workspace_mib");
     private static final Set<String> TRAINING = Set.of("params_b", "params_m", "trainable_params_m", "optimizer",
@@ -149,10 +149,7 @@ public final class BatchFile {
                 throw new InvalidInputException(s.where() + ": " + at + "class: " + e.getMessage());
             }
         }).orElse(JobClass.OTHER);
-        String program = argv.get(0).equals("/bin/sh") && argv.size() == 3 ? argv.get(2).strip().split("\\s+")[0]
-                : argv.get(0);
-        String app = f.scalar("app").map(Yaml.Scalar::text)
-                .orElse(program.substring(program.lastIndexOf('/') + 1));
+        String app = f.scalar("app").map(Yaml.Scalar::text).orElse(AppIdentity.of(argv, name));
         if (app.isBlank()) app = name;
         OptionalLong memory = f.scalar("memory").map(s -> OptionalLong.of(Units.mib(s.text(), s.where() + ": " + at
                 + "memory: "))).orElse(OptionalLong.empty());
@@ -210,7 +207,9 @@ public final class BatchFile {
                         + "expected: "))).orElse(OptionalDouble.empty()),
                 f.scalar("submit_at").map(s -> s.text().strip().equals("0") ? 0.0
                         : Units.seconds(s.text(), s.where() + ": " + at + "submit_at: ")).orElse(0.0),
-                workload);
+                workload, f.scalar("progress").map(s -> progress(s, at + "progress")).orElse("auto"),
+                f.scalar("steps").map(s -> java.util.OptionalLong.of((long) number(s, at + "steps", 1, 1e15, true)))
+                        .orElse(java.util.OptionalLong.empty()));
         checkEstimates(job, f);
         return job;
     }
@@ -266,7 +265,29 @@ public final class BatchFile {
                 number(scalar(v.get("sat"), at + "sat"), at + "sat", 0.01, 1, 1.0), memMib, growTo,
                 number(scalar(v.get("activity"), at + "activity"), at + "activity", 0, 1, 0.5),
                 every == null ? 0 : Units.seconds(every.text(), every.where() + ": " + at + "checkpoint_every: "),
-                v.get("progress") != null && bool(scalar(v.get("progress"), at + "progress"), at + "progress"));
+                v.get("progress") != null && bool(scalar(v.get("progress"), at + "progress"), at + "progress"),
+                prints(scalar(v.get("prints"), at + "prints"), at + "prints"));
+    }
+
+    /** A job's {@code progress}: how its output says its progress ({@link dev.migm.progress.ProgressFormats}). */
+    private static String progress(Yaml.Scalar s, String field) {
+        try {
+            dev.migm.progress.ProgressFormats.check(s.text());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(s.where() + ": " + field + ": expected " + e.getMessage());
+        }
+        return s.text().strip();
+    }
+
+    /** A workload's {@code prints}: a format {@code migm workload} prints its progress in. */
+    private static Optional<String> prints(Yaml.Scalar s, String field) {
+        if (s == null) return Optional.empty();
+        String f = s.text().strip();
+        if (!dev.migm.progress.ProgressPrinter.FORMATS.contains(f)) {
+            throw new InvalidInputException(s.where() + ": " + field + ": expected one of "
+                    + String.join(", ", dev.migm.progress.ProgressPrinter.FORMATS) + ", got " + TextFiles.quote(f));
+        }
+        return Optional.of(f);
     }
 
     /** Reads a field of a job, falling back to the defaults. */

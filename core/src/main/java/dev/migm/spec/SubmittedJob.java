@@ -27,11 +27,16 @@ import java.util.OptionalLong;
  * @param timeLimitS  a limit on each attempt's run time
  * @param expectedS   the run time the submitter expects alone on a whole GPU
  * @param submitS     when it arrives, from the batch's start
+ * @param progress    how its output says its progress: a format of {@link dev.migm.progress.ProgressFormats}
+ *                    ({@code auto}: any of them), {@code none}, or a pattern with named groups
+ * @param steps       its total steps where the submitter declared them ({@code steps}): a checkpoint's
+ *                    or a printed step becomes a share of the work against it
  */
 public record SubmittedJob(String name, List<String> argv, Optional<String> workdir, Map<String, String> env,
                            JobClass jobClass, String app, OptionalLong declaredMib, Map<String, String> params,
                            boolean checkpoints, OptionalDouble maxAttempts, OptionalDouble timeLimitS,
-                           OptionalDouble expectedS, double submitS, Optional<Workload> workload) {
+                           OptionalDouble expectedS, double submitS, Optional<Workload> workload, String progress,
+                           java.util.OptionalLong steps) {
     public SubmittedJob {
         argv = List.copyOf(argv);
         env = Map.copyOf(env);
@@ -44,9 +49,11 @@ public record SubmittedJob(String name, List<String> argv, Optional<String> work
      * in seconds of work (0: none), and whether it reports its progress.
      */
     public record Workload(double workS, double c, double sat, long memMib, long growToMib, double activity,
-                           double checkpointEveryS, boolean reportsProgress) {
+                           double checkpointEveryS, boolean reportsProgress, Optional<String> prints) {
         public WorkloadModel model() {
-            return new WorkloadModel(workS, c, sat, memMib, growToMib, activity, checkpointEveryS, reportsProgress);
+            // A job that prints its progress makes it known as one that reports it does (the simulator's view).
+            return new WorkloadModel(workS, c, sat, memMib, growToMib, activity, checkpointEveryS,
+                    reportsProgress || prints.isPresent());
         }
     }
 

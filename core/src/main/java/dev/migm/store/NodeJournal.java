@@ -626,15 +626,15 @@ public final class NodeJournal implements Journal, AutoCloseable {
                              Long peakMib, String device, Long supervisorPid, Double energyJ) {
         /**
          * The outcome as it was recorded ({@link #outcomeKind}, the detail and the peak), to hand to
-         * the engine again; {@code keptProgress} is what a retry starts from.
+         * the engine again, with the job's checkpoint as it is now.
          */
-        public Outcome recordedOutcome(double keptProgress) {
+        public Outcome recordedOutcome(dev.migm.engine.Checkpoint checkpoint) {
             long peak = peakMib == null ? 0 : peakMib;
             String why = detail == null ? "" : detail;
             return switch (outcome == null ? "" : outcome) {
                 case "completed" -> new Outcome.Completed(peak, 0);
-                case "oom" -> new Outcome.OutOfMemory(peak, why, keptProgress, keptProgress);
-                case "stopped" -> new Outcome.Stopped(why, keptProgress, keptProgress);
+                case "oom" -> new Outcome.OutOfMemory(peak, why, checkpoint);
+                case "stopped" -> new Outcome.Stopped(why, checkpoint);
                 case "cannot-start" -> new Outcome.CannotStart(why);
                 default -> new Outcome.Crashed(why.isEmpty() ? "ended while migm stopped" : why);
             };

@@ -123,6 +123,30 @@ final class EstimatorsTest {
     }
 
     @Test
+    void history_replacesAShapesEstimateWithLess_onlyAfterThreeRunsAllBelowIt() {
+        // Llama-2-7B's shape: 16047 MiB (llm_llama2_7b_fp16_weightsPlusKvCache), 16850 with the 5% margin.
+        InMemoryHistory store = new InMemoryHistory(50);
+        EstimatorChain chain = EstimatorChain.defaults(store);
+        JobSpec job = withParams(JobClass.LLM, "serve.py --model llama-2-7b", Map.of("params_b", "6.74", "layers", "32",
+                "kv_heads", "32", "head_dim", "128", "tokens", "4096"));
+        assertThat(chain.initial(job).mib()).isEqualTo(16850);
+        // Two quiet runs (short prompts) and one that filled its KV cache: history's median (5109) is
+        // trusted, but not every recent run stayed below the shape, so the shape stands.
+        chain.learn(job, 1, 5109, 4000, 19968);
+        chain.learn(job, 2, 16100, 4000, 19968);
+        chain.learn(job, 3, 5109, 4000, 19968);
+        assertThat(chain.initial(job).mib()).isEqualTo(16850);
+        assertThat(chain.initial(job).source()).startsWith("llm");
+        // Three more quiet runs: the last three all peaked below 16047 / 1.05, and history (5109) replaces it.
+        for (int i = 4; i < 7; i++) chain.learn(job, i, 5109, 4000, 19968);
+        assertThat(chain.initial(job).source()).startsWith("history of serve.py --model llama-2-7b");
+        assertThat(chain.initial(job).mib()).isLessThan(6000);
+        // An OOM among them brings the shape back.
+        chain.afterOom(job, 7, chain.initial(job), 9856, 9856);
+        assertThat(chain.initial(job).mib()).isGreaterThanOrEqualTo(16850);
+    }
+
+    @Test
     void history_countsAnAttemptHeardTwiceOnce() {
         // A replayed journal delivers an attempt's observation again: it must not weigh twice.
         InMemoryHistory store = new InMemoryHistory(50);

@@ -28,19 +28,20 @@ final class LearnedRuntimeTest {
 
     @Test
     void aDeclaredRunTime_isGroundedButMayBeTwiceTooLong() {
+        // Half the declaration as the 5% quantile of a log-normal run time: spread ln 2 / 1.645.
         JobSpec declared = Jobs.aJob("j").app("bert").kind(JobClass.ML).expected(600).build().spec();
         RuntimeExpectation e = new LearnedRuntime().expect(declared);
         assertThat(e.wholeGpuS()).isEqualTo(600);
         assertThat(e.grounded()).isTrue();
-        assertThat(e.shortShare()).isEqualTo(0.5);
+        assertThat(e.logSpread()).isCloseTo(Math.log(2) / 1.645, within(1e-12));
     }
 
     @Test
     void runsOnOneSize_giveTheDurationThroughTheClassPrior() {
         // Two ML runs on a 1g (14 SMs) of 503 s and 1006 s. Prior c = 0.6, sat = 1: slow-down on a 1g
         // = 0.4 + 0.6 * 108/14 = 5.0286, so the whole-GPU durations are 100 and 200 s; their
-        // geometric mean is 141.4 s. The same expectation gives back ~355.6 s on a 1g; the shortest
-        // run is 100/141.4 = 0.71 of it (below the 0.8 cap for few runs).
+        // geometric mean is 141.4 s. The same expectation gives back ~355.6 s on a 1g. The runs' log
+        // spread around it is ln 2 / 2 = 0.347, below what two runs can rule out (ln 10 / 3.29 = 0.70).
         LearnedRuntime r = new LearnedRuntime();
         JobSpec bert = job("bert", JobClass.ML);
         r.learn(bert, 14, 108, 502.857, 1.0);
@@ -49,7 +50,7 @@ final class LearnedRuntimeTest {
         assertThat(e.wholeGpuS()).isCloseTo(Math.sqrt(100 * 200), within(0.01));
         assertThat(e.grounded()).isTrue();
         assertThat(e.scalingKnown()).isFalse();
-        assertThat(e.shortShare()).isCloseTo(100 / Math.sqrt(100 * 200), within(1e-6));
+        assertThat(e.logSpread()).isCloseTo(Math.log(10) / (2 * 1.645), within(1e-12));
         assertThat(r.takeInvalidated()).contains("bert", "class:ml");
         // Another ML app with no history takes the class's median as a default, not grounded.
         RuntimeExpectation other = r.expect(job("vit", JobClass.ML));

@@ -147,7 +147,7 @@ final class TriggerNoiseTest {
         EarlyRestart d = EarlyRestart.DEFAULT;
         EarlyRestart trigger = new EarlyRestart(true, d.minSamples(), d.window(),
                 Double.parseDouble(System.getProperty("migm.minSpan", Double.toString(d.minSpan()))), d.z(),
-                d.noiseFloor());
+                d.noiseFloor(), d.confidence());
         for (Noise noise : Noise.values()) {
             Counts c = count(noise, trigger);
             System.out.printf("| %s | %.2f | %d | %d | %d | %d | %d |%n", noise, trigger.minSpan(), c.linear(), c.flat(),

@@ -35,6 +35,7 @@ final class RunTest {
                   - name: too-low
                     command: [x]
                     memory: 2GiB
+                    steps: 40
                     workload: {work: 40s, c: 0.5, mem: 3GiB, grow_to: 7GiB, checkpoint_every: 5s}
                   - name: big
                     command: [x]
@@ -70,7 +71,8 @@ final class RunTest {
         Path runDir = Path.of((String) run.get("run_dir"));
         assertThat(Files.readString(runDir.resolve("jobs/too-low/attempt-1.err")))
                 .startsWith("torch.OutOfMemoryError: CUDA out of memory.");
-        // The second attempt resumed from the checkpoint the first one wrote.
+        // The second attempt resumed from the checkpoint the first one wrote: its step (one per
+        // second of work) of the 40 steps the job file declared.
         String events = Files.readString(runDir.resolve("events.log"));
         assertThat(events).containsPattern("AttemptLaunched: too-low attempt 2 launched on \\S+, resumed from its checkpoint"
                 + " at [1-9][0-9]?% of its work");
@@ -131,5 +133,42 @@ final class RunTest {
         assertThat(Main.run(new String[] {"history", "stencil", "--home", home.toString()}, new PrintWriter(out),
                 new PrintWriter(new StringWriter()))).isZero();
         assertThat(out.toString().lines().filter(l -> l.contains("completed")).count()).isEqualTo(6);
+    }
+    @Test
+    void progressPrintedByTheJob_isRead_andLetsEarlyRestartFireBeforeTheOom(@TempDir Path dir) throws Exception {
+        // Declared 2 GiB, the job grows 3 -> 9 GiB over 60 s of work: on its 1g.5gb (4864 MiB) it would
+        // die at (4864 - 3072) / (9216 - 3072) = 29% of its work. It prints a Keras progress bar
+        // (Epoch e/4, step/steps), which the executor reads from its stdout as it is written: memory
+        // against that progress projects a peak past the instance within the first samples, so the
+        // attempt is stopped early and restarted larger, with no OOM.
+        Path jobs = dir.resolve("jobs.yaml");
+        Files.writeString(jobs, """
+                version: v1
+                jobs:
+                  - name: prints
+                    command: [python, infer.py, --model, vit-b16]
+                    memory: 2GiB
+                    progress: keras
+                    workload: {work: 60s, c: 0.5, mem: 3GiB, grow_to: 9GiB, prints: keras}
+                """);
+        Path home = dir.resolve("home");
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int rc = Main.run(new String[] {"run", jobs.toString(), "--home", home.toString(), "--time-scale", "20", "--json"},
+                new PrintWriter(out), new PrintWriter(err));
+        assertThat(rc).as(err.toString()).isZero();
+        Map<String, Object> doc = JsonMapper.builder().build().readValue(out.toString(), new TypeReference<>() { });
+        @SuppressWarnings("unchecked")
+        Map<String, Object> run = (Map<String, Object>) doc.get("run");
+        assertThat(run).containsEntry("completed", 1);
+        assertThat(((Number) run.get("early_restarts")).intValue()).isEqualTo(1);
+        assertThat(((Number) run.get("oom_kills")).intValue()).isZero();
+        Path runDir = Path.of((String) run.get("run_dir"));
+        assertThat(Files.readString(runDir.resolve("jobs/prints/attempt-1.out"))).contains("Epoch 1/4");
+        // It is learned as its script and model, never as "python"; migm history finds it so.
+        StringWriter history = new StringWriter();
+        assertThat(Main.run(new String[] {"history", "infer.py --model vit-b16", "--home", home.toString()},
+                new PrintWriter(history), new PrintWriter(new StringWriter()))).isZero();
+        assertThat(history.toString()).contains("projected").contains("completed");
     }
 }

@@ -26,8 +26,8 @@ final class LostProcessesTest {
             DaemonCrashTest.submit(d, "two.yaml", """
                     version: v1
                     jobs:
-                      - {name: one, command: [x], memory: 3GiB, workload: {work: 400s, c: 0.2, sat: 0.2, mem: 3GiB, checkpoint_every: 20s}}
-                      - {name: two, command: [x], memory: 3GiB, workload: {work: 400s, c: 0.2, sat: 0.2, mem: 3GiB, checkpoint_every: 20s}}
+                      - {name: one, command: [x], memory: 3GiB, steps: 400, workload: {work: 400s, c: 0.2, sat: 0.2, mem: 3GiB, checkpoint_every: 20s}}
+                      - {name: two, command: [x], memory: 3GiB, steps: 400, workload: {work: 400s, c: 0.2, sat: 0.2, mem: 3GiB, checkpoint_every: 20s}}
                     """);
             for (String job : List.of("1", "2")) {
                 long deadline = System.nanoTime() + 60_000_000_000L;
@@ -61,6 +61,7 @@ final class LostProcessesTest {
                 assertThat(attempts).hasSize(2);
                 assertThat(attempts.get(0).get(1)).isEqualTo("stopped");
                 assertThat(attempts.get(1).get(1)).isEqualTo("completed");
+                // Its checkpoint's step against the 400 steps the job file declared (one per second of work).
                 assertThat(Double.parseDouble(attempts.get(1).get(2))).as("resumed from its checkpoint").isGreaterThan(0);
             }
             d.terminate();

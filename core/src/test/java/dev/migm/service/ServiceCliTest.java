@@ -36,7 +36,7 @@ final class ServiceCliTest {
                 jobs:
                   - {name: hello, command: ["sh", "-c", "echo hello; sleep 0.3; echo bye"], memory: 1GiB}
                   - {name: long, command: ["sleep", "600"], memory: 8GiB}
-                  - {name: w, command: ["train"], memory: 1GiB, workload: {work: 5s, mem: 1GiB}}
+                  - {name: w, command: ["python", "train.py", "--model", "tiny"], memory: 1GiB, workload: {work: 5s, mem: 1GiB}}
                 """);
         Path bad = dir.resolve("bad.yaml");
         Files.writeString(bad, """
@@ -109,7 +109,8 @@ final class ServiceCliTest {
             double joules = Double.parseDouble(DaemonProcess.rows(home, "SELECT coalesce(energy_j, 0) FROM attempts WHERE"
                     + " job=3").getFirst().getFirst());
             assertThat(joules).as("board energy attributed to the attempt while it ran").isGreaterThan(0);
-            Result history = migm(home, "history", "train");
+            // Learned as its script and model (not "python"), a name with spaces, sent through the socket.
+            Result history = migm(home, "history", "train.py --model tiny");
             assertThat(history.rc()).isZero();
             assertThat(history.out()).contains("completed");
 

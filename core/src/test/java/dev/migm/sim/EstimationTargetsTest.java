@@ -46,9 +46,13 @@ final class EstimationTargetsTest {
         SimResult truePeaks = run(suite, Simulator.Estimation.ORACLE_MEMORY, true, false);
         SimResult oracle = run(suite, Simulator.Estimation.ORACLE, true, false);
         assertThat(chain.completed()).isEqualTo(chain.jobs());
-        assertThat(chain.makespanS()).isLessThanOrEqualTo(1.10 * truePeaks.makespanS());
-        // Measured 1.098 (mixed), 1.104 (llm), 1.119 (ml): a regression shows here.
-        assertThat(chain.makespanS()).isLessThanOrEqualTo(1.15 * oracle.makespanS());
+        // Measured at issue 26 (checkpoints tell a step; a fraction only with a known total):
+        // against true peaks 1.019 (mixed), 1.106 (llm), 1.019 (ml); against the full oracle
+        // 1.187, 1.115, 1.110 (it was 1.098, 1.104, 1.119 while the simulator told the engine each
+        // checkpoint's exact share of work: mixed pays 4.6% for the honesty, BENCHMARKS.md section
+        // 22). A regression shows here.
+        assertThat(chain.makespanS()).isLessThanOrEqualTo(1.12 * truePeaks.makespanS());
+        assertThat(chain.makespanS()).isLessThanOrEqualTo(1.20 * oracle.makespanS());
         assertThat(chain.falseEarlyRestarts()).isLessThan(Math.round(0.05 * chain.jobs()));
         assertThat(oracle.restarts()).isZero();
         assertThat(truePeaks.oomKills()).isZero();
@@ -57,16 +61,16 @@ final class EstimationTargetsTest {
     @ParameterizedTest
     @ValueSource(strings = {"llm"})
     void earlyRestart_ofJobsThatReportProgress_cutsTheWorkOomRestartsWaste(String suite) {
-        // With its LLM jobs reporting progress (migm's progress file), early restart projects each
-        // job's peak and stops it before its OOM. Measured: 3804 slice-seconds lost against 7150
-        // with OOM restarts alone (-47%); without progress reports it rarely can fire (run times of
-        // one application vary too much to stand for progress), and loses 6281.
+        // With its LLM jobs printing their progress (and so their total: their checkpoints count),
+        // early restart projects each job's peak and stops it before its OOM. Measured at issue 26:
+        // 1034 slice-seconds lost against 7106 with OOM restarts alone (-85%); without progress it
+        // judges by elapsed time only the runs whose time rests on something, and loses 6452.
         SimResult early = run(suite, chain(), true, true);
         SimResult oomOnly = run(suite, chain(), false, true);
         assertThat(oomOnly.oomKills()).isPositive();
         assertThat(early.earlyRestarts()).isPositive();
         assertThat(early.oomKills()).isLessThan(oomOnly.oomKills());
-        assertThat(early.wastedGpuS()).isLessThanOrEqualTo(0.6 * oomOnly.wastedGpuS());
+        assertThat(early.wastedGpuS()).isLessThanOrEqualTo(0.3 * oomOnly.wastedGpuS());
         SimResult silent = run(suite, chain(), true, false);
         assertThat(early.wastedGpuS()).isLessThan(silent.wastedGpuS());
     }

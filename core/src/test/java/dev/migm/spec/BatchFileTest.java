@@ -73,7 +73,11 @@ final class BatchFileTest {
         assertThat(bert.params()).containsEntry("params_m", "110").containsEntry("optimizer", "adam");
         SubmittedJob gemma = jobs.get(7);
         assertThat(gemma.expectedS()).hasValue(180);
-        assertThat(gemma.workload().orElseThrow().reportsProgress()).isTrue();
+        assertThat(gemma.workload().orElseThrow().prints()).hasValue("tqdm");
+        assertThat(gemma.workload().orElseThrow().model().reportsProgress()).isTrue();
+        assertThat(gemma.progress()).isEqualTo("auto");
+        // Unnamed, each job is its script and model, not the interpreter that runs it.
+        assertThat(gemma.app()).isEqualTo("serve.py --model gemma-2b");
         assertThat(jobs.getLast().submitS()).isEqualTo(30);
         // The engine sees the declaration only; the estimators read its parameters: the stencil's
         // expression 3 * 12000^2 * 8 B + 512 MiB = 3,992,870,912 B = 3808 MiB (ceil), + 500 MiB of CUDA

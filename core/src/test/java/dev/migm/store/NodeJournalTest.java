@@ -51,7 +51,7 @@ final class NodeJournalTest {
             assertThat(j.createdInstances(0)).containsExactly("3g.20gb@0");
             j.append(new EngineRecord.AttemptLaunched(12, "1", 1, slot, 0));
             j.append(new EngineRecord.AttemptRunning(13, "1", 1));
-            j.append(new EngineRecord.AttemptExited(20, "1", 1, new Outcome.OutOfMemory(20480, "CUDA out of memory", 0, 0)));
+            j.append(new EngineRecord.AttemptExited(20, "1", 1, new Outcome.OutOfMemory(20480, "CUDA out of memory", dev.migm.engine.Checkpoint.NONE)));
             j.append(new EngineRecord.Learned(20, "1", 1, "app", JobClass.ML, "oom", 20480, 20480));
             j.append(new EngineRecord.Learned(20, "1", 1, "app", JobClass.ML, "oom", 20480, 20480)); // a replay: once
             j.append(new EngineRecord.Failed(21, "1", "gave up"));

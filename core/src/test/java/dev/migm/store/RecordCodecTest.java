@@ -67,8 +67,8 @@ final class RecordCodecTest {
                 new EngineRecord.AttemptLaunched(10, "j1", 2, whole, 0.5),
                 new EngineRecord.AttemptRunning(11, "j1", 2),
                 new EngineRecord.StopRequested(12, "j1", 2, "early restart: projected peak 20000 MiB", true),
-                new EngineRecord.AttemptExited(13, "j1", 2, new Outcome.Stopped("early restart", 0.7, 0.6)),
-                new EngineRecord.AttemptExited(13, "j1", 2, new Outcome.OutOfMemory(4864, "CUDA out of memory", 0.3, 0.2)),
+                new EngineRecord.AttemptExited(13, "j1", 2, new Outcome.Stopped("early restart", new dev.migm.engine.Checkpoint(700, java.util.OptionalLong.of(1000), 0))),
+                new EngineRecord.AttemptExited(13, "j1", 2, new Outcome.OutOfMemory(4864, "CUDA out of memory", new dev.migm.engine.Checkpoint(20, java.util.OptionalLong.empty(), 12.5))),
                 new EngineRecord.AttemptExited(13, "j1", 2, new Outcome.Crashed("exit status 1")),
                 new EngineRecord.AttemptExited(13, "j1", 2, new Outcome.CannotStart("command not found: x")),
                 new EngineRecord.AttemptExited(13, "j1", 2, new Outcome.Completed(4000, 1000)),
@@ -108,9 +108,9 @@ final class RecordCodecTest {
         assertThat(json).isEqualTo("{\"v\":1,\"type\":\"CancelRequested\",\"at_s\":16.5,\"job_id\":\"42\",\"by\":\"alice\"}");
         assertThat(RecordCodec.tree(json).path("by").asString()).isEqualTo("alice");
         assertThat(RecordCodec.encode(new EngineRecord.AttemptExited(1, "j", 1,
-                new Outcome.OutOfMemory(4864, "CUDA out of memory", Double.NaN, 0))))
+                new Outcome.OutOfMemory(4864, "CUDA out of memory", dev.migm.engine.Checkpoint.NONE))))
                 .contains("\"outcome\":{\"kind\":\"OutOfMemory\",\"used_mib\":4864,\"evidence\":\"CUDA out of memory\","
-                        + "\"reached_progress\":\"NaN\"");
+                        + "\"checkpoint\":{\"step\":0,\"of_steps\":null,\"age_s\":\"Infinity\"}");
         assertThatThrownBy(() -> RecordCodec.decode("{\"v\":9,\"type\":\"Done\"}", NODE))
                 .hasMessage("journal record of version 9 (this migm reads 1)");
         assertThatThrownBy(() -> RecordCodec.decode("{\"v\":1,\"type\":\"Nope\"}", NODE))
