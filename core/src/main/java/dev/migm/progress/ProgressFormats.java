@@ -178,7 +178,7 @@ public final class ProgressFormats {
     }
 
     /** {@code desc: 45%|bar| 450/1000 [...]}, the bar of tqdm (tqdm's {@code format_meter}). */
-    static final Pattern TQDM = Pattern.compile("(?:^|\\s)(?:(?<desc>[^|\\r\\n]*?):?\\s*)?(?<pct>\\d{1,3})%\\|[^|]*\\|\\s*(?<done>\\d{1,15})/(?<total>\\d{1,15})\\s*\\[");
+    static final Pattern TQDM = Pattern.compile("(?:^|\\s)(?:(?<desc>[^|\\r\\n]{0,200}?):?\\s*)?(?<pct>\\d{1,3})%\\|[^|]*\\|\\s*(?<done>\\d{1,15})/(?<total>\\d{1,15})\\s*\\[");
 
     /** Bars that are not a job's work: evaluation, validation, tests, downloads, data preparation. */
     static final Pattern NOT_THE_JOB = Pattern.compile(
@@ -314,11 +314,38 @@ public final class ProgressFormats {
     }
 
     /** The job file's pattern: done/total, percent, or fraction, and optionally epoch/epochs (from 1). */
-    record PatternReader(Pattern pattern) implements Reader {
+    static final class PatternReader implements Reader {
+        /**
+         * The most characters one record's match may read: a pattern that backtracks without end (a
+         * submitter's {@code (a+)+b}) would otherwise hold the sampler, and every job's sampling, on
+         * one line of output. A linear match reads a record a few times over; this is a thousand times
+         * the longest record.
+         */
+        static final long MOST_READS = 1000L * OutputProgress.LONGEST_RECORD;
+
+        private final Pattern pattern;
+        /** Set once a match ran past {@link #MOST_READS}: the pattern is not used again. */
+        private boolean runaway;
+
+        PatternReader(Pattern pattern) {
+            this.pattern = pattern;
+        }
+
+        /** Whether a match ran away and the pattern was given up. */
+        boolean gaveUp() {
+            return runaway;
+        }
+
         @Override
         public Optional<Reading> read(String record) {
-            Matcher m = pattern.matcher(record);
-            if (!m.find()) return Optional.empty();
+            if (runaway) return Optional.empty();
+            Matcher m = pattern.matcher(new Budgeted(record, MOST_READS));
+            try {
+                if (!m.find()) return Optional.empty();
+            } catch (Budgeted.Exhausted e) {
+                runaway = true;
+                return Optional.empty();
+            }
             var named = pattern.namedGroups().keySet();
             double within;
             OptionalLong step = OptionalLong.empty(), total = OptionalLong.empty();
@@ -351,6 +378,48 @@ public final class ProgressFormats {
                 return Optional.of(new Reading(f, OptionalLong.empty(), OptionalLong.empty()));
             }
             return Optional.of(new Reading(within, step, total));
+        }
+    }
+
+    /** A record whose characters may be read at most a number of times, across every view of it. */
+    static final class Budgeted implements CharSequence {
+        static final class Exhausted extends RuntimeException {
+            Exhausted() {
+                super("the progress pattern read too much of one record", null, false, false);
+            }
+        }
+
+        private final CharSequence text;
+        private final long[] left;
+
+        Budgeted(CharSequence text, long budget) {
+            this(text, new long[] {budget});
+        }
+
+        private Budgeted(CharSequence text, long[] left) {
+            this.text = text;
+            this.left = left;
+        }
+
+        @Override
+        public char charAt(int index) {
+            if (--left[0] < 0) throw new Exhausted();
+            return text.charAt(index);
+        }
+
+        @Override
+        public int length() {
+            return text.length();
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return new Budgeted(text.subSequence(start, end), left);
+        }
+
+        @Override
+        public String toString() {
+            return text.toString();
         }
     }
 }

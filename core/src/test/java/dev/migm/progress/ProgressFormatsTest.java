@@ -133,6 +133,22 @@ final class ProgressFormatsTest {
         assertThat(p.poll()).isEqualTo(OptionalDouble.empty());
     }
 
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void aPatternThatBacktracksWithoutEnd_isGivenUp_notTheSampler() throws IOException {
+        // (a+)+b against a line of 'a's backtracks 2^n ways; the match is cut at its read budget and
+        // the pattern given up for the attempt, in well under a second.
+        Path out = dir.resolve("runaway");
+        Files.writeString(out, "a".repeat(4000) + "\n" + "a".repeat(4000) + "\n");
+        var reader = (ProgressFormats.PatternReader) ProgressFormats.reader("(a+)+b(?<percent>\\d+)", OptionalLong.empty())
+                .orElseThrow();
+        OutputProgress p = new OutputProgress(reader, List.of(out));
+        long start = System.nanoTime();
+        assertThat(p.poll()).isEmpty();
+        assertThat(reader.gaveUp()).isTrue();
+        assertThat((System.nanoTime() - start) / 1e9).isLessThan(30);
+    }
+
     Path withFirst(String line, String fixture) {
         try {
             Path out = dir.resolve(fixture);
