@@ -136,7 +136,7 @@ final class RunCommand implements Callable<Integer> {
                     timeline.append(record);
                     history.learned(record);
                     if (!json && !quiet && !live) event(out, record, t0[0]);
-                }, history.history(), 0, e -> e));
+                }, history.history(), 0, e -> e, new dev.migm.estimate.LearnedRuntime()));
         ProcessExecutor executor = node.executor();
         EngineLoop loop = node.loop();
         // The engine's clock and the wall clock at one moment: a record's modelled time gives its wall time.

@@ -495,10 +495,12 @@ final class ServiceCommands {
         private int show(ApiClient.Answer a) {
             return printJsonOr(a, () -> {
                 List<List<String>> rows = new ArrayList<>();
-                rows.add(List.of("JOB", "ATTEMPT", "WHAT", "MEMORY", "INSTANCE MEMORY", "CLASS"));
+                rows.add(List.of("JOB", "ATTEMPT", "WHAT", "MEMORY", "INSTANCE MEMORY", "CLASS", "RAN", "ON"));
                 for (Map<?, ?> o : maps(a.body().get("observations"))) {
                     rows.add(List.of(str(o.get("job")), str(o.get("attempt")), str(o.get("what")), mib(o.get("mib")),
-                            mib(o.get("slot_mib")), str(o.get("class"))));
+                            mib(o.get("slot_mib")), str(o.get("class")),
+                            o.get("run_s") instanceof Number n ? Math.round(n.doubleValue()) + " s" : "-",
+                            o.get("instance") == null ? "-" : str(o.get("instance"))));
                 }
                 if (rows.size() == 1) {
                     out().println("nothing learned about " + app + " yet");

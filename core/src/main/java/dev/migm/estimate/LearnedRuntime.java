@@ -115,23 +115,32 @@ public final class LearnedRuntime implements RuntimeEstimator {
 
     @Override
     public void learn(JobSpec job, int sms, int smFull, double runS, double workShare) {
-        if (!(runS > 0) || !(workShare > 0.01)) {
+        learn(job.app(), job.jobClass(), sms, smFull, runS, workShare);
+    }
+
+    /**
+     * Learns one completed run of {@code app}: {@code runS} on a slot of {@code sms} of the GPU's
+     * {@code smFull} SMs, doing {@code workShare} of the job's work (a journal's runs, replayed at a
+     * node's start, come this way).
+     */
+    public void learn(String app, JobClass jobClass, int sms, int smFull, double runS, double workShare) {
+        if (!(runS > 0) || !(workShare > 0.01) || sms < 1 || smFull < sms) {
             return;
         }
-        ArrayDeque<Observation> q = byApp.computeIfAbsent(job.app(), a -> new ArrayDeque<>());
+        ArrayDeque<Observation> q = byApp.computeIfAbsent(app, a -> new ArrayDeque<>());
         q.addLast(new Observation((double) smFull / sms, runS / workShare));
         while (q.size() > LIMIT) q.removeFirst();
-        classOfApp.put(job.app(), job.jobClass());
-        fitted.remove(job.app());
-        invalidated.add(job.app());
-        double[] ds = classOfApp.entrySet().stream().filter(e -> e.getValue() == job.jobClass())
+        classOfApp.put(app, jobClass);
+        fitted.remove(app);
+        invalidated.add(app);
+        double[] ds = classOfApp.entrySet().stream().filter(e -> e.getValue() == jobClass)
                 .mapToDouble(e -> learned(e.getKey()).wholeGpuS()).sorted().toArray();
         double median = ds[ds.length / 2];
-        Double old = classDefault.put(job.jobClass(), median);
+        Double old = classDefault.put(jobClass, median);
         if (old == null || Math.abs(median / old - 1) > CLASS_CHANGE) {
-            invalidated.add("class:" + job.jobClass());
+            invalidated.add("class:" + jobClass);
         } else {
-            classDefault.put(job.jobClass(), old);
+            classDefault.put(jobClass, old);
         }
     }
 

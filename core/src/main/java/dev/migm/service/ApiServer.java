@@ -484,6 +484,10 @@ public final class ApiServer implements AutoCloseable {
      * from a daemon, or read from a home's journal when no daemon serves it ({@code migm history}).
      */
     public static Map<String, Object> history(NodeJournal journal, String app) {
+        // A completed observation's run: what the run-time estimate learned of it (a run of migm run
+        // keeps its peaks here, not its attempts: its run time is not shown).
+        Map<String, NodeJournal.CompletedRun> runs = new java.util.HashMap<>();
+        for (NodeJournal.CompletedRun r : journal.completedRuns(app)) runs.put(r.jobId() + "#" + r.attempt(), r);
         List<Map<String, Object>> rows = new ArrayList<>();
         for (NodeJournal.Learned l : journal.learned(app)) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -494,6 +498,11 @@ public final class ApiServer implements AutoCloseable {
             m.put("mib", l.mib());
             m.put("slot_mib", l.slotMib());
             m.put("at", l.atS());
+            NodeJournal.CompletedRun run = l.what().equals("completed") ? runs.get(l.jobId() + "#" + l.attempt()) : null;
+            m.put("run_s", run == null ? null : run.runS());
+            m.put("instance", run == null ? null : run.instance() == null ? "whole GPU " + run.gpu()
+                    : "gpu" + run.gpu() + ":" + run.instance());
+            m.put("start_progress", run == null ? null : run.startProgress());
             rows.add(m);
         }
         Map<String, Object> doc = doc("history");

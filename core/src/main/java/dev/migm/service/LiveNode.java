@@ -42,10 +42,34 @@ public record LiveNode(ProcessExecutor executor, EngineLoop loop, HealthMonitor 
      * @param history     where the estimators' history lives (durable)
      * @param notBeforeS  the clock starts no earlier (a journal's last time: it never goes back)
      * @param recording   wraps the executor (the daemon records each launch's process)
+     * @param runtime     the run-time estimate, with what the node's journal already knows of run times
      */
     public record Parts(Path jobsDir, LiveBackend backend, Function<String, ProcessExecutor.Launch> launches,
                         String policy, double timeScale, double sampleS, double graceS, Journal journal,
-                        HistoryStore history, double notBeforeS, UnaryOperator<Executor> recording) {
+                        HistoryStore history, double notBeforeS, UnaryOperator<Executor> recording,
+                        LearnedRuntime runtime) {
+    }
+
+    /**
+     * A run-time estimate that has learned the completed runs a journal holds (as the engine learned
+     * them when they ended): what a node learned of run times outlives it, as its peaks do. A run
+     * whose GPU or instance this node no longer has is skipped.
+     */
+    public static LearnedRuntime runtimeOf(dev.migm.store.NodeJournal journal, List<dev.migm.gpu.GpuModel> models) {
+        LearnedRuntime runtime = new LearnedRuntime();
+        for (dev.migm.store.NodeJournal.CompletedRun r : journal.completedRuns(null)) {
+            if (r.gpu() < 0 || r.gpu() >= models.size()) continue;
+            dev.migm.gpu.GpuModel model = models.get(r.gpu());
+            try {
+                int sms = r.instance() == null ? model.sms()
+                        : dev.migm.gpu.Layout.parse(model, r.instance()).instances().getFirst().profile().sms();
+                runtime.learn(r.app(), dev.migm.engine.JobClass.parse(r.jobClass()), sms, model.sms(), r.runS(),
+                        1 - r.startProgress());
+            } catch (RuntimeException e) {
+                // an instance of a profile this GPU model does not have: not this node's run to learn
+            }
+        }
+        return runtime;
     }
 
     /** Assembles and starts a node's engine. */
@@ -55,7 +79,7 @@ public record LiveNode(ProcessExecutor executor, EngineLoop loop, HealthMonitor 
         Executor seen = p.recording().apply(executor);
         EngineLoop loop = new EngineLoop("engine", p.timeScale(), p.notBeforeS(), timers -> new Engine(timers,
                 p.journal(), p.backend(), seen, PolicyRegistry.create(p.policy(), p.backend().gpus()),
-                EstimatorChain.defaults(p.history()), new LearnedRuntime(), EngineSettings.DEFAULT));
+                EstimatorChain.defaults(p.history()), p.runtime(), EngineSettings.DEFAULT));
         return new LiveNode(executor, loop, new HealthMonitor(p.backend(), loop::post));
     }
 

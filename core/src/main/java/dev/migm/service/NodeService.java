@@ -419,7 +419,7 @@ public final class NodeService implements AutoCloseable {
         node = LiveNode.start(new LiveNode.Parts(settings.home(), backend, this::launchOf, settings.policy(),
                 settings.timeScale(), settings.sampleS(), settings.graceS(), LiveNode.all(List.of(journal, metrics::observe,
                 timeline::append)), new dev.migm.store.JournalHistory(journal, LiveNode.HISTORY), journal.lastClockS(),
-                recording));
+                recording, LiveNode.runtimeOf(journal, models)));
         executor = node.executor();
         executor.leaveMemoryUnjudged(sliceJobs::contains);
         loop = node.loop();

@@ -717,6 +717,29 @@ public final class NodeJournal implements Journal, AutoCloseable {
                         r.getLong(6), r.getLong(7), r.getDouble(8)), app == null ? new Object[0] : new Object[] {app});
     }
 
+    /**
+     * A completed attempt of an application, as the run-time estimate learns from it: its GPU and
+     * instance ({@code null}: the whole GPU), the time it ran (from its process's report to its
+     * exit, on the journal's clock) and the share of its job's work it started from.
+     */
+    public record CompletedRun(String jobId, int attempt, String app, String jobClass, int gpu, String instance,
+                               double runS, double startProgress) {
+    }
+
+    /**
+     * The completed attempts the estimators learned from, oldest first; of one application, or of
+     * all when {@code app} is null: what history knows of run times, durable with the peaks.
+     */
+    public List<CompletedRun> completedRuns(String app) {
+        return read("SELECT h.job, h.attempt, h.app, h.class, a.gpu, a.instance, a.ended_at - a.running_at,"
+                        + " a.start_progress FROM history h JOIN attempts a ON a.job = h.job AND a.number = h.attempt"
+                        + " WHERE h.what = 'completed' AND a.outcome = 'completed' AND a.running_at IS NOT NULL"
+                        + " AND a.ended_at > a.running_at" + (app == null ? "" : " AND h.app=?") + " ORDER BY a.ended_at",
+                r -> new CompletedRun(r.getString(1), r.getInt(2), r.getString(3), r.getString(4), r.getInt(5),
+                        r.getString(6), r.getDouble(7), r.getDouble(8)),
+                app == null ? new Object[0] : new Object[] {app});
+    }
+
     /** The GPUs an admin drained. */
     public synchronized Set<Integer> drainedGpus() {
         return Set.copyOf(query("SELECT gpu FROM gpus WHERE drained=1", r -> r.getInt(1)));

@@ -112,7 +112,16 @@ final class ServiceCliTest {
             // Learned as its script and model (not "python"), a name with spaces, sent through the socket.
             Result history = migm(home, "history", "train.py --model tiny");
             assertThat(history.rc()).isZero();
-            assertThat(history.out()).contains("completed");
+            // The completed run, with the time it ran and where: what the run-time estimate learns.
+            assertThat(history.out()).containsPattern("completed .*\\d+ s\\s+gpu0:1g\\.5gb@\\d");
+            // ... and learns again from the journal when a node starts: run times outlive the daemon.
+            try (var j = dev.migm.store.NodeJournal.open(home.resolve("journal.db"))) {
+                var runtime = LiveNode.runtimeOf(j, java.util.List.of(dev.migm.gpu.Catalog.builtin().get("A100-40GB")));
+                var expected = runtime.expect(new dev.migm.engine.JobSpec("next", 0, "train.py --model tiny",
+                        dev.migm.engine.JobClass.OTHER, java.util.OptionalLong.empty(), false));
+                assertThat(expected.source()).startsWith("history of train.py --model tiny (1 runs");
+                assertThat(expected.grounded()).isTrue();
+            }
 
             Result cancel = migm(home, "cancel", "2", "999");
             assertThat(cancel.rc()).isEqualTo(1);
