@@ -137,7 +137,7 @@ final class AttemptMonitor {
             // shorter makespan (BENCHMARKS.md section 22).
             return 0;
         }
-        double x = reportedProgress.isPresent() ? attemptFraction(reportedProgress, takenAtS) : takenAtS - runningSinceS;
+        double x = reportedProgress.isPresent() ? attemptFraction(reportedProgress) : takenAtS - runningSinceS;
         MemoryProjection.Sample sample = new MemoryProjection.Sample(x, used);
         w.samples.addLast(sample);
         w.sums.add(sample);
@@ -195,7 +195,7 @@ final class AttemptMonitor {
     }
 
     /** How far the attempt is through its work by the job's own report, as a share of the attempt (0 at its start, 1 at its end). */
-    private double attemptFraction(OptionalDouble reported, double atS) {
+    private double attemptFraction(OptionalDouble reported) {
         return (reported.getAsDouble() - startProgress) / (1 - startProgress);
     }
 }

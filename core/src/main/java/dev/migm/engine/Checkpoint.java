@@ -25,6 +25,16 @@ public record Checkpoint(long step, OptionalLong ofSteps, double ageS) {
         if (!(ageS >= 0)) throw new IllegalArgumentException("age must be >= 0");
     }
 
+    /**
+     * The checkpoint a job wrote at {@code step} (0: none), against the total steps known of it: a
+     * total below the step is not the job's total (a declaration or a printed bar of something else)
+     * and is not taken.
+     */
+    public static Checkpoint written(long step, OptionalLong total, double ageS) {
+        if (step <= 0) return NONE;
+        return new Checkpoint(step, total.isPresent() && total.getAsLong() >= step ? total : OptionalLong.empty(), ageS);
+    }
+
     /** Whether there is a checkpoint at all. */
     public boolean exists() {
         return step > 0;

@@ -61,8 +61,9 @@ public record EarlyRestart(boolean enabled, int minSamples, int window, double m
      * memory as reported), the instance's memory and the earliest plausible end of the run (as
      * that share), the projected peak to restart with if the job must be stopped now. It fires
      * only when (1) even the conservative bound of the window's line at that end clears the
-     * instance, and (2) the growth is sustained: extended with the smaller of the median
-     * pairwise slopes (Theil-Sen) of the window's two halves, the line still clears it. Without
+     * instance, and (2) the growth is sustained: extended with the {@link #sustainedSlope} (the
+     * smaller of the median pairwise slopes of the window's two halves and of the least-squares
+     * slope less its standard errors), the line still clears it. Without
      * (2), a burst of temporary buffers or a pause in growth tilts a least-squares line fitted
      * across it, and jobs that fit are stopped. The trigger assumes growth goes on at its rate
      * to the end (the paper's projection): a job whose growth stops well before its end can be
@@ -94,17 +95,27 @@ public record EarlyRestart(boolean enabled, int minSamples, int window, double m
         if (bound.isEmpty() || bound.get().lowerMib() <= slotMib) {
             return Optional.empty();
         }
-        java.util.List<MemoryProjection.Sample> all = java.util.List.copyOf(samples);
-        int half = all.size() / 2;
-        double sustained = Math.min(Math.min(MemoryProjection.medianSlope(all.subList(0, half)),
-                MemoryProjection.medianSlope(all.subList(half, all.size()))),
-                MemoryProjection.slopeLower(sums, z, noiseFloor));
+        double sustained = sustainedSlope(samples, sums);
         double lineAtLast = MemoryProjection.project(sums, last, z, noiseFloor).orElseThrow().projectedMib();
         if (lineAtLast + Math.max(0, sustained) * (shortestEnd - last) <= slotMib) {
             return Optional.empty();
         }
         double central = MemoryProjection.project(sums, 1.0, z, noiseFloor).orElseThrow().projectedMib();
         return Optional.of(Math.round(Math.max(central, bound.get().projectedMib())));
+    }
+
+    /**
+     * The growth both triggers trust: the smaller of the Theil-Sen slopes of the window's two halves
+     * (a burst or a pause does not pass for growth) and of the least-squares slope less {@code z}
+     * standard errors (a short window's noise does not either: with the oracle's tight instances,
+     * noise read as growth restarted 15-33 jobs a suite that fit, BENCHMARKS.md section 22).
+     */
+    private double sustainedSlope(java.util.Collection<MemoryProjection.Sample> samples, MemoryProjection.Sums sums) {
+        java.util.List<MemoryProjection.Sample> all = java.util.List.copyOf(samples);
+        int half = all.size() / 2;
+        return Math.min(Math.min(MemoryProjection.medianSlope(all.subList(0, half)),
+                MemoryProjection.medianSlope(all.subList(half, all.size()))),
+                MemoryProjection.slopeLower(sums, z, noiseFloor));
     }
 
     /** The least span of time, in seconds, an attempt's samples must cover before a time trend is trusted. */
@@ -145,11 +156,7 @@ public record EarlyRestart(boolean enabled, int minSamples, int window, double m
      * start-up a restart pays again):
      *
      * <ul>
-     *   <li>The sustained growth (the smaller of the Theil-Sen slopes of the window's two halves, so
-     *       that a burst or a pause does not pass for growth, and of the least-squares slope less
-     *       {@code z} standard errors, so that a short window's noise does not either: with the
-     *       oracle's tight instances, noise read as growth restarted 15-33 jobs a suite that fit)
-     *       carries the conservative level now
+     *   <li>The sustained growth ({@link #sustainedSlope}) carries the conservative level now
      *       (the least-squares line's value at {@code t} less {@code z} standard errors) to the
      *       instance's memory at {@code t_hit}: the OOM, if the job still runs then.</li>
      *   <li>It still runs then with probability {@code P = P(T > t_hit | T > t)}, {@code T} the
@@ -187,11 +194,7 @@ public record EarlyRestart(boolean enabled, int minSamples, int window, double m
         if (sums.count() < minSamples) return Optional.empty();
         double span = sums.maxProgress() - sums.minProgress();
         if (span < Math.max(MIN_SPAN_S, minSpan * runTime.medianS())) return Optional.empty();
-        java.util.List<MemoryProjection.Sample> all = java.util.List.copyOf(samples);
-        int half = all.size() / 2;
-        double sustained = Math.min(Math.min(MemoryProjection.medianSlope(all.subList(0, half)),
-                MemoryProjection.medianSlope(all.subList(half, all.size()))),
-                MemoryProjection.slopeLower(sums, z, noiseFloor));
+        double sustained = sustainedSlope(samples, sums);
         if (!(sustained > 0)) return Optional.empty();
         Optional<MemoryProjection.Result> now = MemoryProjection.project(sums, nowS, z, noiseFloor);
         if (now.isEmpty()) return Optional.empty();

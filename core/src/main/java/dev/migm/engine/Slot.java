@@ -23,6 +23,15 @@ public record Slot(int gpu, Optional<Instance> instance, int sms, long memoryMib
         return new Slot(gpu, Optional.empty(), model.sms(), model.memoryMib(), model.computeSlices());
     }
 
+    /**
+     * A slot as a journal records it: the GPU and its instance's text ({@code 1g.5gb@6}), null for the
+     * whole GPU with MIG disabled. An instance the model cannot have fails with the reason.
+     */
+    public static Slot recorded(int gpu, GpuModel model, String instance) {
+        if (instance == null) return wholeGpu(gpu, model);
+        return of(gpu, dev.migm.gpu.Layout.parse(model, instance).instances().getFirst());
+    }
+
     @Override
     public String toString() {
         return "gpu" + gpu + ":" + instance.map(Instance::toString).orElse("whole");

@@ -209,14 +209,9 @@ public final class ModelExecutor implements Executor {
      */
     static Checkpoint checkpoint(WorkloadModel model, double share, double ageS) {
         if (!(share > 0)) return Checkpoint.NONE;
-        long steps = steps(model);
-        return new Checkpoint(Math.max(1, Math.round(share * steps)),
+        long steps = RuntimeModel.steps(model);
+        return Checkpoint.written(Math.max(1, Math.round(share * steps)),
                 model.reportsProgress() ? OptionalLong.of(steps) : OptionalLong.empty(), ageS);
-    }
-
-    /** A job's total steps in the world: one per second of its work alone on a whole GPU. */
-    static long steps(WorkloadModel model) {
-        return Math.max(1, Math.round(model.durationS()));
     }
 
     /** What NVML reports for the job's process at a progress: 2 MiB granularity, at most the instance. */

@@ -314,8 +314,7 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
         } catch (IOException e) {
             // its time unknown: as old as the job
         }
-        return new Checkpoint(step, ofSteps.isPresent() && ofSteps.getAsLong() >= step ? ofSteps
-                : java.util.OptionalLong.empty(), ageS);
+        return Checkpoint.written(step, ofSteps, ageS);
     }
 
     /** The last {@code bytes} of an attempt's stderr. */

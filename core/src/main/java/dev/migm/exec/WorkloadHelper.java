@@ -69,7 +69,7 @@ public final class WorkloadHelper {
         long pid = ProcessHandle.current().pid();
         double workS = RuntimeModel.runtimeS(model, info.sms(), info.smFull());
         double share = PowerModel.dynamicShare(model.activity(), model.sat(), info.sms(), info.smFull());
-        long steps = steps(model);
+        long steps = RuntimeModel.steps(model);
         double startProgress = Math.min(1.0, (double) readCheckpointStep(checkpointDir) / steps);
         double[] progress = {startProgress};
         // The modelled start-up (process and CUDA context) is STARTUP_S from the process's start; the
@@ -93,7 +93,7 @@ public final class WorkloadHelper {
             Printing printing = prints.map(f -> new Printing(new ProgressPrinter(f, steps),
                     f.equals("keras") || f.equals("deepspeed") ? out : err)).orElse(null);
             return work(model, root, device, pid, info, share, scale, workS, startProgress, workStartMs, progress,
-                    lastCheckpoint, checkpoints, checkpointDir, err, printing);
+                    lastCheckpoint, checkpoints, checkpointDir, err, printing, steps);
         } finally {
             signalled[0] = false;
         }
@@ -102,10 +102,10 @@ public final class WorkloadHelper {
     private static int work(WorkloadModel model, Path root, String device, long pid, EmulatedDevices.InstanceInfo info,
                             double share, double scale, double workS, double startProgress, long workStartMs,
                             double[] progress, double[] lastCheckpoint, boolean checkpoints, Path checkpointDir,
-                            PrintStream err, Printing printing) {
+                            PrintStream err, Printing printing, long steps) {
         try {
             while (true) {
-                if (printing != null) printing.at(Math.round(progress[0] * steps(model)));
+                if (printing != null) printing.at(Math.round(progress[0] * steps));
                 long mib = Math.round(RuntimeModel.memoryMibAt(model, progress[0]));
                 EmulatedDevices.Usage usage = new EmulatedDevices.Usage(mib, share,
                         model.reportsProgress() ? OptionalDouble.of(progress[0]) : OptionalDouble.empty());
@@ -126,7 +126,7 @@ public final class WorkloadHelper {
                 double workedS = Math.max(0, System.currentTimeMillis() - workStartMs) / 1000.0 * scale;
                 progress[0] = Math.min(1.0, startProgress + workedS / workS);
                 if (checkpoints && (progress[0] - lastCheckpoint[0]) * model.durationS() >= model.checkpointS()) {
-                    writeCheckpoint(checkpointDir, step(progress[0], steps(model)));
+                    writeCheckpoint(checkpointDir, step(progress[0], steps));
                     lastCheckpoint[0] = progress[0];
                 }
             }
@@ -156,11 +156,6 @@ public final class WorkloadHelper {
             to.print(printer.at(step));
             to.flush();
         }
-    }
-
-    /** The job's total steps: one per second of its work alone on a whole GPU (the simulator's too). */
-    public static long steps(WorkloadModel model) {
-        return Math.max(1, Math.round(model.durationS()));
     }
 
     private static long step(double progress, long steps) {

@@ -61,9 +61,8 @@ public record LiveNode(ProcessExecutor executor, EngineLoop loop, HealthMonitor 
             if (r.gpu() < 0 || r.gpu() >= models.size()) continue;
             dev.migm.gpu.GpuModel model = models.get(r.gpu());
             try {
-                int sms = r.instance() == null ? model.sms()
-                        : dev.migm.gpu.Layout.parse(model, r.instance()).instances().getFirst().profile().sms();
-                runtime.learn(r.app(), dev.migm.engine.JobClass.parse(r.jobClass()), sms, model.sms(), r.runS(),
+                runtime.learn(r.app(), dev.migm.engine.JobClass.parse(r.jobClass()),
+                        dev.migm.engine.Slot.recorded(r.gpu(), model, r.instance()).sms(), model.sms(), r.runS(),
                         1 - r.startProgress());
             } catch (RuntimeException e) {
                 // an instance of a profile this GPU model does not have: not this node's run to learn

@@ -556,9 +556,7 @@ public final class NodeService implements AutoCloseable {
     }
 
     private Slot slot(NodeJournal.AttemptRow a) {
-        GpuModel model = models.get(a.gpu());
-        if (a.instance() == null) return Slot.wholeGpu(a.gpu(), model);
-        return Slot.of(a.gpu(), Layout.parse(model, a.instance()).instances().getFirst());
+        return Slot.recorded(a.gpu(), models.get(a.gpu()), a.instance());
     }
 
     /** Submissions parsed during recovery, by id: a batch of n jobs is parsed once, not n times. */
@@ -650,10 +648,8 @@ public final class NodeService implements AutoCloseable {
      * that says nothing it could use).
      */
     private Checkpoint recoveredCheckpoint(Path checkpoints, java.util.OptionalLong declaredSteps) {
-        long step = dev.migm.exec.WorkloadHelper.readCheckpointStep(checkpoints);
-        if (step == 0) return Checkpoint.NONE;
-        return new Checkpoint(step, declaredSteps.isPresent() && declaredSteps.getAsLong() >= step ? declaredSteps
-                : java.util.OptionalLong.empty(), Double.POSITIVE_INFINITY);
+        return Checkpoint.written(dev.migm.exec.WorkloadHelper.readCheckpointStep(checkpoints), declaredSteps,
+                Double.POSITIVE_INFINITY);
     }
 
     /** The engine's view of a submitted job: its id, its arrival and what the submitter declared. */

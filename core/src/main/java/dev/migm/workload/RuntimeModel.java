@@ -40,6 +40,14 @@ public final class RuntimeModel {
         return (double) (limitMib - job.memBaseMib()) / (job.memPeakMib() - job.memBaseMib());
     }
 
+    /**
+     * A job's total steps in the modelled world, what its checkpoints count and its printed progress
+     * shows: one per second of its work alone on a whole GPU (at least one).
+     */
+    public static long steps(WorkloadModel job) {
+        return Math.max(1, Math.round(job.durationS()));
+    }
+
     /** The last checkpoint at or before {@code progress}, as progress; 0 when the job does not checkpoint. */
     public static double lastCheckpoint(WorkloadModel job, double progress) {
         if (job.checkpointS() <= 0) {
