@@ -194,11 +194,20 @@ public record EarlyRestart(boolean enabled, int minSamples, int window, double m
         if (sums.count() < minSamples) return Optional.empty();
         double span = sums.maxProgress() - sums.minProgress();
         if (span < Math.max(MIN_SPAN_S, minSpan * runTime.medianS())) return Optional.empty();
-        double sustained = sustainedSlope(samples, sums);
-        if (!(sustained > 0)) return Optional.empty();
+        // The sustained slope is at most the least-squares bound (it is their minimum), so the limit is
+        // reached no sooner than that bound says; with the chance of running until then below the
+        // confidence asked, the Theil-Sen slopes (a sort of every pair of samples) cannot change the
+        // verdict and are not computed: most samples of most runs stop here.
+        double upper = MemoryProjection.slopeLower(sums, z, noiseFloor);
+        if (!(upper > 0)) return Optional.empty();
         Optional<MemoryProjection.Result> now = MemoryProjection.project(sums, nowS, z, noiseFloor);
         if (now.isEmpty()) return Optional.empty();
         double level = now.get().lowerMib();
+        if (runTime.stillRunning(nowS, nowS + Math.max(0, slotMib - level) / upper) < confidence) {
+            return Optional.empty();
+        }
+        double sustained = sustainedSlope(samples, sums);
+        if (!(sustained > 0)) return Optional.empty();
         double hitS = nowS + Math.max(0, slotMib - level) / sustained;
         double stillRunning = runTime.stillRunning(nowS, hitS);
         double peak = MemoryProjection.lineAt(sums, Math.max(runTime.endQuantile(nowS, SIZED_FOR), hitS));

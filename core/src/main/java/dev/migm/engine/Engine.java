@@ -143,7 +143,15 @@ public final class Engine extends EngineMoves {
             case EngineEvent.JobSubmitted s -> submitted(s.spec());
             case EngineEvent.ReconfigurationFinished r -> gpus.reconfigured(r);
             case EngineEvent.MigModeChanged m -> gpus.modeChangeEnded(m, backend);
-            case EngineEvent.AttemptRunning r -> watch.running(r);
+            case EngineEvent.AttemptRunning r -> {
+                watch.running(r);
+                Job job = jobs.get(r.jobId());
+                if (job != null && job.current != null && job.current.number() == r.attempt()
+                        && job.monitor.runningSinceS == clock.nowS()) {
+                    runtime.running(job.spec, job.current.slot().sms(), gpus.get(job.current.slot().gpu()).model.sms(),
+                            clock.nowS(), job.current.startProgress());
+                }
+            }
             case EngineEvent.AttemptExited x -> exited(x);
             case EngineEvent.MemorySample m -> watch.sampled(m);
             case EngineEvent.SampleFired f -> watch.sampleFired(f);
@@ -289,12 +297,13 @@ public final class Engine extends EngineMoves {
         NodeGpu gpu = gpus.get(attempt.slot().gpu());
         RuntimeExpectation expected = runtime.expect(spec);
         job.queued = new QueuedJob(spec, job.need.mib(), false, job.seq, attempt.number(), attempt.startProgress(),
-                job.need.source(), clock.nowS(), expected);
+                job.need.source(), clock.nowS(), expected, NeedSpread.NONE);
         job.current = attempt;
         job.monitor = AttemptMonitor.of(job.queued, gpu.model, attempt.slot(), settings.earlyRestart(),
                 gpus.largestSlotMib, settings.startupS());
         // Samples of the time before the restart are gone: the projection starts again now.
         job.monitor.runningSinceS = clock.nowS();
+        runtime.running(spec, attempt.slot().sms(), gpu.model.sms(), clock.nowS(), attempt.startProgress());
         job.expectedEndS = Math.max(clock.nowS(), attempt.launchS() + expectedRuntime(job.queued, gpu, attempt.slot().sms()));
         gpu.occupy(attempt.slot(), job);
         spec.limits().timeLimitS().ifPresent(limit -> clock.at(Math.max(clock.nowS(), attempt.launchS() + limit),
@@ -360,6 +369,7 @@ public final class Engine extends EngineMoves {
         record(new EngineRecord.AttemptExited(now, x.jobId(), x.attempt(), x.outcome()));
         NodeGpu gpu = gpus.get(attempt.slot().gpu());
         gpu.release(attempt.slot());
+        runtime.notRunning(job.spec);
         job.current = null;
         job.heldSliceSeconds += (now - attempt.launchS()) * attempt.slot().computeSlices();
         for (EngineListener l : listeners) {
@@ -470,6 +480,8 @@ public final class Engine extends EngineMoves {
             return;
         }
         dirty = false;
+        runtime.observe(clock.nowS());
+        queue.reestimateInvalidated();
         round.run(policy);
     }
 

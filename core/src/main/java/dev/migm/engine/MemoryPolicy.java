@@ -6,12 +6,17 @@ package dev.migm.engine;
  */
 public interface MemoryPolicy {
     /**
-     * The memory to plan for, where the number comes from, and whether it is certain (the
-     * oracle's true peak) rather than an estimate that may be wrong.
+     * The memory to plan for, where the number comes from, whether it is certain (the oracle's
+     * true peak) rather than an estimate that may be wrong, and how the need may fall around it
+     * (what history showed; {@link NeedSpread#NONE} when nothing did).
      */
-    record Need(long mib, String source, boolean certain) {
+    record Need(long mib, String source, boolean certain, NeedSpread spread) {
         public Need(long mib, String source) {
-            this(mib, source, false);
+            this(mib, source, false, NeedSpread.NONE);
+        }
+
+        public Need(long mib, String source, boolean certain) {
+            this(mib, source, certain, NeedSpread.NONE);
         }
     }
 

@@ -14,9 +14,10 @@ import java.util.Comparator;
  * @param estimateNote  where {@code needMib} comes from, for people
  * @param queuedS       when it (re)entered the queue
  * @param runtime       how long its whole work is expected to take (the {@link RuntimeEstimator}'s word)
+ * @param needSpread    how its need may fall around {@code needMib} ({@link NeedSpread#NONE}: unknown)
  */
 public record QueuedJob(JobSpec spec, long needMib, boolean needCertain, long seq, int attempt, double progress, String estimateNote,
-                        double queuedS, RuntimeExpectation runtime) {
+                        double queuedS, RuntimeExpectation runtime, NeedSpread needSpread) {
     /** First come, first served. */
     public static final Comparator<QueuedJob> ARRIVAL = Comparator.comparingDouble((QueuedJob q) -> q.spec().submitS())
             .thenComparingLong(QueuedJob::seq);

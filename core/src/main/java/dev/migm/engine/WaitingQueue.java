@@ -49,7 +49,7 @@ final class WaitingQueue {
         engine.record(new EngineRecord.Queued(clock.nowS(), job.spec.id(), attempt, job.need.mib(), job.need.source(),
                 job.need.certain(), progress, expected, job.lastReason));
         job.queued = new QueuedJob(job.spec, job.need.mib(), job.need.certain(), job.seq, attempt, progress,
-                job.need.source(), clock.nowS(), expected);
+                job.need.source(), clock.nowS(), expected, job.need.spread());
         waiting.add(job.queued);
         byApp.computeIfAbsent(job.spec.app(), a -> new java.util.LinkedHashSet<>()).add(job);
     }
@@ -97,7 +97,7 @@ final class WaitingQueue {
                 }
             }
             RuntimeExpectation expected = runtime.expect(job.spec);
-            if (need.mib() == job.need.mib() && expected.equals(q.runtime())) {
+            if (need.mib() == job.need.mib() && need.spread().equals(job.need.spread()) && expected.equals(q.runtime())) {
                 continue;
             }
             waiting.remove(q);

@@ -3,6 +3,7 @@ package dev.migm.estimate;
 import dev.migm.engine.JobClass;
 import dev.migm.engine.JobSpec;
 import dev.migm.engine.MemoryPolicy;
+import dev.migm.engine.NeedSpread;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -147,7 +148,8 @@ public final class EstimatorChain implements MemoryPolicy {
             trusted = Optional.empty();
         }
         if (trusted.isPresent()) {
-            return new Need(withMargin(trusted.get().mib()), trusted.get().source() + " +" + Math.round(margin * 100) + "%");
+            return new Need(withMargin(trusted.get().mib()), trusted.get().source() + " +" + Math.round(margin * 100) + "%",
+                    false, spread(job));
         }
         double growth = publishedGrowth.getOrDefault(job.jobClass(), 1.0);
         Estimate chosen = null;
@@ -160,7 +162,27 @@ public final class EstimatorChain implements MemoryPolicy {
             }
         }
         String grown = chosen.lowerBound() && growth > 1 ? " x" + growth + " (" + job.jobClass() + " growth from start to peak)" : "";
-        return new Need(withMargin(best), chosen.source() + grown + " +" + Math.round(margin * 100) + "%");
+        return new Need(withMargin(best), chosen.source() + grown + " +" + Math.round(margin * 100) + "%", false,
+                spread(job));
+    }
+
+    /**
+     * How the job's need may fall, by its application's history (each need with the margin): what
+     * the policy weighs an instance's risk with. Nothing when history has too few runs to estimate.
+     */
+    private NeedSpread spread(JobSpec job) {
+        for (MemoryEstimator e : estimators) {
+            if (e instanceof HistoryEstimator h) {
+                long[] needs = h.needs(job);
+                if (needs.length == 0) return NeedSpread.NONE;
+                for (int i = 0; i < needs.length; i++) needs[i] = withMargin(needs[i]);
+                long[] starts = history.observations(job.app()).stream()
+                        .filter(o -> o.kind() == HistoryStore.Kind.COMPLETED && o.startMib() > 0)
+                        .mapToLong(HistoryStore.Observation::startMib).sorted().toArray();
+                return new NeedSpread(needs, starts.length == 0 ? 0 : withMargin(starts[starts.length / 2]));
+            }
+        }
+        return NeedSpread.NONE;
     }
 
     /**

@@ -12,8 +12,8 @@ import java.util.Optional;
  * grows with the memory it is given; JAX preallocates 75-95%): a completed run on an instance of
  * {@code S} MiB proves that run needed at most {@code S}, so each completed run counts as
  * {@code min(observed peak, S)}, never more than the instance that held it. A run that ran out of
- * memory on {@code S} MiB counts as {@code S + 1} (it needed more); one stopped early does not count
- * (its projection sized its own restart; its completion counts). Confidence grows with the number of
+ * memory on {@code S} MiB counts as {@code S + 1} (it needed more); one stopped early counts as the
+ * peak its trigger projected (its completion counts again). Confidence grows with the number of
  * completed runs.
  */
 public final class HistoryEstimator implements MemoryEstimator {
@@ -46,7 +46,7 @@ public final class HistoryEstimator implements MemoryEstimator {
     }
 
     /** The last estimate per application, with the observation list it came from. */
-    private record Cached(List<HistoryStore.Observation> from, Optional<Estimate> estimate) {
+    private record Cached(List<HistoryStore.Observation> from, Optional<Estimate> estimate, long[] needs) {
     }
 
     private final java.util.Map<String, Cached> cache = new java.util.HashMap<>();
@@ -60,32 +60,42 @@ public final class HistoryEstimator implements MemoryEstimator {
         List<HistoryStore.Observation> obs = store.observations(job.app());
         Cached known = cache.get(job.app());
         if (known != null && known.from() == obs) return known.estimate();
-        Optional<Estimate> fresh = quantile(job, obs);
-        cache.put(job.app(), new Cached(obs, fresh));
+        long[] needs = needs(obs);
+        Optional<Estimate> fresh = quantile(job, obs, needs);
+        cache.put(job.app(), new Cached(obs, fresh, fresh.isPresent() ? needs : new long[0]));
         return fresh;
     }
 
-    private Optional<Estimate> quantile(JobSpec job, List<HistoryStore.Observation> obs) {
-        if (obs.size() < MIN_OBSERVATIONS) return Optional.empty();
+    /**
+     * The needs the application's runs showed, ascending, as {@link #estimate} counts them; empty
+     * while they are too few to give an estimate.
+     */
+    public long[] needs(JobSpec job) {
+        estimate(job);
+        return cache.get(job.app()).needs().clone();
+    }
+
+    private static long[] needs(List<HistoryStore.Observation> obs) {
         long[] needs = new long[obs.size()];
         int n = 0;
-        int completed = 0;
         for (HistoryStore.Observation o : obs) {
             switch (o.kind()) {
-                case COMPLETED -> {
-                    needs[n++] = Math.min(o.mib(), o.slotMib());
-                    completed++;
-                }
+                case COMPLETED -> needs[n++] = Math.min(o.mib(), o.slotMib());
                 case OOM -> needs[n++] = Math.max(o.mib(), o.slotMib() + 1);
-                case PROJECTED -> {
-                    // A projection is a guess about one run (to the end of a run time nobody knew): it
-                    // sizes that run's restart, and its completion is what the application learns.
-                }
+                // A projection is what one run's own memory, against its progress or its grounded run
+                // time, said it would reach: a sibling waiting meanwhile should not start where it
+                // did (BENCHMARKS.md section 23: the llm traces' first waves).
+                case PROJECTED -> needs[n++] = o.mib();
             }
         }
-        if (n < MIN_OBSERVATIONS) return Optional.empty();
         needs = Arrays.copyOf(needs, n);
         Arrays.sort(needs);
+        return needs;
+    }
+
+    private Optional<Estimate> quantile(JobSpec job, List<HistoryStore.Observation> obs, long[] needs) {
+        if (needs.length < MIN_OBSERVATIONS) return Optional.empty();
+        long completed = obs.stream().filter(o -> o.kind() == HistoryStore.Kind.COMPLETED).count();
         long q = needs[Math.min(needs.length - 1, (int) Math.ceil(quantile * needs.length) - 1)];
         double confidence = Math.min(0.9, 0.3 + 0.15 * completed);
         return Optional.of(new Estimate(q, "history of " + job.app() + " (p" + Math.round(quantile * 100) + " of "

@@ -85,6 +85,18 @@ public final class LearnedRuntime implements RuntimeEstimator {
     private final Map<JobClass, Double> classDefault = new EnumMap<>(JobClass.class);
     private final Set<String> invalidated = new LinkedHashSet<>();
 
+    /** An attempt that runs: its application's run time is at least what it has run so far. */
+    private record Running(String app, JobClass jobClass, double ratio, double sinceS, double startShare) {
+    }
+
+    private final Map<String, Running> runningByJob = new HashMap<>();
+    /**
+     * Per application without finished runs: the longest whole-GPU work its running attempts have
+     * shown so far, as last taken into its expectation (it moves in steps of {@link #CLASS_CHANGE},
+     * so that an attempt running for hours re-estimates its waiting siblings a few dozen times).
+     */
+    private final Map<String, Double> runningAtLeastS = new HashMap<>();
+
     /** A class's scaling prior as {@code {c, sat}} (what replay turns a run's observed time back with). */
     public static double[] priorScaling(JobClass jobClass) {
         Scaling s = prior(jobClass);
@@ -109,8 +121,52 @@ public final class LearnedRuntime implements RuntimeEstimator {
         }
         Scaling s = prior(job.jobClass());
         Double d = classDefault.get(job.jobClass());
-        return new RuntimeExpectation(d == null ? UNKNOWN_S : d, s.c(), s.sat(), false, false, UNKNOWN_SPREAD,
-                d == null ? "unknown (default " + (long) UNKNOWN_S + " s)" : "median of " + job.jobClass() + " apps");
+        double guess = d == null ? UNKNOWN_S : d;
+        String source = d == null ? "unknown (default " + (long) UNKNOWN_S + " s)" : "median of " + job.jobClass() + " apps";
+        Double atLeast = runningAtLeastS.get(job.app());
+        if (atLeast != null && atLeast > guess) {
+            return new RuntimeExpectation(atLeast, s.c(), s.sat(), false, false, UNKNOWN_SPREAD,
+                    "at least " + Math.round(atLeast) + " s (a run of " + job.app() + " still going)");
+        }
+        return new RuntimeExpectation(guess, s.c(), s.sat(), false, false, UNKNOWN_SPREAD, source);
+    }
+
+    @Override
+    public void running(JobSpec job, int sms, int smFull, double sinceS, double startShare) {
+        if (sms < 1 || smFull < sms || !(startShare < 1)) return;
+        runningByJob.put(job.id(), new Running(job.app(), job.jobClass(), (double) smFull / sms, sinceS,
+                Math.max(0, startShare)));
+    }
+
+    @Override
+    public void notRunning(JobSpec job) {
+        runningByJob.remove(job.id());
+    }
+
+    /**
+     * A running attempt of an application nothing has finished of (and not declared) has run {@code
+     * t} on a slot slowing it by {@code f} (the class prior's scaling) from share {@code s} of its work:
+     * its whole work alone on a whole GPU takes at least {@code t / f / (1 - s)}. The application's
+     * waiting jobs are expected to take that at least (a censored observation: the run time is
+     * longer than the time seen, by how much nobody knows), so a batch's long applications are known
+     * to be long while their first run still goes, and the longest-first order sees them.
+     */
+    @Override
+    public void observe(double nowS) {
+        if (runningByJob.isEmpty()) return;
+        Map<String, Double> longest = new HashMap<>();
+        for (Running r : runningByJob.values()) {
+            if (byApp.containsKey(r.app()) || !(nowS > r.sinceS())) continue;
+            double whole = (nowS - r.sinceS()) / factor(r.ratio(), prior(r.jobClass())) / (1 - r.startShare());
+            longest.merge(r.app(), whole, Math::max);
+        }
+        for (Map.Entry<String, Double> e : longest.entrySet()) {
+            Double taken = runningAtLeastS.get(e.getKey());
+            if (taken == null || e.getValue() > taken * (1 + CLASS_CHANGE)) {
+                runningAtLeastS.put(e.getKey(), e.getValue());
+                invalidated.add(e.getKey());
+            }
+        }
     }
 
     @Override
@@ -131,6 +187,7 @@ public final class LearnedRuntime implements RuntimeEstimator {
         q.addLast(new Observation((double) smFull / sms, runS / workShare));
         while (q.size() > LIMIT) q.removeFirst();
         classOfApp.put(app, jobClass);
+        runningAtLeastS.remove(app);
         fitted.remove(app);
         invalidated.add(app);
         double[] ds = classOfApp.entrySet().stream().filter(e -> e.getValue() == jobClass)

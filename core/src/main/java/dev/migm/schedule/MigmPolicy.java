@@ -1,6 +1,7 @@
 package dev.migm.schedule;
 
 import dev.migm.engine.GpuView;
+import dev.migm.engine.NeedSpread;
 import dev.migm.engine.QueuedJob;
 import dev.migm.engine.Refusal;
 import dev.migm.engine.SchedulingContext;
@@ -438,7 +439,7 @@ public final class MigmPolicy implements SchedulingPolicy {
                         keptOffReservationS = Math.min(keptOffReservationS, runtime);
                         continue;
                     }
-                    double key = lastJob ? runtime : cost(job, gpu.model(), p);
+                    double key = lastJob ? runtime : candidateCosts[k];
                     int ops = plan.operationCount();
                     int run = cache.freeRuns[k];
                     boolean better = chosen == null || key < bestKey - 1e-9 * Math.abs(bestKey)
@@ -548,27 +549,98 @@ public final class MigmPolicy implements SchedulingPolicy {
     }
 
     /** Slice-time of the scarcer resource: {@code T(p) * max(g/G, m/M)}, with the job's expected {@code T}. */
-    static double cost(QueuedJob job, GpuModel model, Profile p) {
+    static double sliceCost(QueuedJob job, GpuModel model, Profile p) {
         double t = job.runtime().onSlotS(p.sms(), model.sms());
         return t * Math.max((double) p.computeSlices() / model.computeSlices(),
                 (double) p.memorySlices() / model.memorySlices());
     }
 
-    /** Bit k set when plain profile k holds the job and is right-sized (any size for the last job). */
-    private static int candidates(QueuedJob job, GpuModel model, Profile[] profiles, boolean anySize, double slack) {
+    /**
+     * What placing the job on {@code p} is expected to cost in slice-time, counting the chance that it
+     * outgrows {@code p} ({@link NeedSpread#exceeds}, what its application's runs showed): then the
+     * share of its run used before it crossed the limit is lost ({@link NeedSpread#shareRunBefore}:
+     * nearly nothing for a job that holds its peak from the start, most of the run for one that
+     * grows) and it runs again on the cheapest larger profile, which it may outgrow in turn. With
+     * {@code q_i} the chance the need is above the memory {@code m_i} of the i-th profile of that
+     * chain ({@code q_0 = 1}), {@code C_i} its {@link #sliceCost} and {@code u_i} the share used:
+     * {@code E = sum_i (q_i - q_{i+1}) C_i + q_{i+1} u_i C_i}, the model's last profile ending the
+     * chain. Without a spread it is {@code C_0}: the point estimate alone, as before. (Early restart
+     * and checkpoints lose less than {@code u_i}; not counted, so the rule leans to the larger
+     * profile only where an OOM would be costly.)
+     */
+    double cost(QueuedJob job, GpuModel model, Profile p) {
+        double c = sliceCost(job, model, p);
+        NeedSpread spread = job.needSpread();
+        if (!spread.known()) return c;
+        double total = 0;
+        double reach = 1;
+        Profile at = p;
+        while (true) {
+            double fail = Math.min(reach, spread.exceeds(at.memoryMib()));
+            Profile next = cheapestAbove(job, model, at.memoryMib());
+            if (next == null) {
+                return total + reach * c;
+            }
+            total += (reach - fail) * c + fail * spread.shareRunBefore(at.memoryMib()) * c;
+            if (fail <= 0) return total;
+            reach = fail;
+            at = next;
+            c = sliceCost(job, model, at);
+        }
+    }
+
+    /** The profile of the model with more memory than {@code mib} at the least {@link #sliceCost}, or null. */
+    private Profile cheapestAbove(QueuedJob job, GpuModel model, long mib) {
+        Profile best = null;
+        double bestCost = Double.POSITIVE_INFINITY;
+        for (Profile q : profiles(model)) {
+            if (q.memoryMib() <= mib) continue;
+            double c = sliceCost(job, model, q);
+            if (c < bestCost) {
+                best = q;
+                bestCost = c;
+            }
+        }
+        return best;
+    }
+
+    /** The last {@link #candidates} call's {@link #cost} per profile (NaN: does not hold the job). */
+    private double[] candidateCosts = new double[0];
+    /** The same call's {@link #sliceCost} per profile. */
+    private double[] candidateSliceCosts = new double[0];
+
+    /**
+     * Bit k set when plain profile k holds the job and is right-sized (any size for the last job);
+     * each profile's cost is left in {@link #candidateCosts}.
+     */
+    private int candidates(QueuedJob job, GpuModel model, Profile[] profiles, boolean anySize, double slack) {
         double min = Double.POSITIVE_INFINITY;
-        double[] costs = new double[profiles.length];
+        double minSlice = Double.POSITIVE_INFINITY;
+        if (candidateCosts.length < profiles.length) {
+            candidateCosts = new double[profiles.length];
+            candidateSliceCosts = new double[profiles.length];
+        }
+        double[] costs = candidateCosts;
+        double[] sliceCosts = candidateSliceCosts;
         for (int k = 0; k < profiles.length; k++) {
             if (profiles[k].memoryMib() < job.needMib()) {
                 costs[k] = Double.NaN;
                 continue;
             }
             costs[k] = cost(job, model, profiles[k]);
+            sliceCosts[k] = sliceCost(job, model, profiles[k]);
             min = Math.min(min, costs[k]);
+            minSlice = Math.min(minSlice, sliceCosts[k]);
         }
+        // Right-sized by both: the expected cost, so that a profile the job is likely to outgrow
+        // is passed over, and the slice-time alone, so that the risk all profiles of one memory share
+        // (the larger profiles after an OOM) does not make a profile of twice the slice-time look close.
         int mask = 0;
         for (int k = 0; k < profiles.length; k++) {
-            if (!Double.isNaN(costs[k]) && (anySize || costs[k] <= slack * min)) mask |= 1 << k;
+            if (!Double.isNaN(costs[k])
+                    && (anySize || (costs[k] <= slack * min && sliceCosts[k] <= slack * minSlice))) {
+                mask |= 1 << k;
+            }
         }
         return mask;
     }

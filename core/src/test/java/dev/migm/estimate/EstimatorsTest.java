@@ -106,6 +106,24 @@ final class EstimatorsTest {
     }
 
     @Test
+    void history_countsWhatARunStoppedEarlyWasProjectedToReach() {
+        // The llm suites' first waves: siblings of one application start together on 20 GiB slots,
+        // the first ones are stopped early with projections of 25-32 GiB and an OOM says > 19968.
+        // Those three say the next sibling needs the median of {19969, 25138, 32183} = 25138, where
+        // counting completions alone said nothing yet.
+        InMemoryHistory store = new InMemoryHistory(50);
+        JobSpec job = Jobs.aJob("j").app("llama-7b").kind(JobClass.LLM).build().spec();
+        HistoryEstimator h = new HistoryEstimator(store);
+        store.record("llama-7b", JobClass.LLM, new HistoryStore.Observation(HistoryStore.Kind.PROJECTED, 25138, 0));
+        store.record("llama-7b", JobClass.LLM, new HistoryStore.Observation(HistoryStore.Kind.PROJECTED, 32183, 0));
+        assertThat(h.estimate(job)).as("two observations say nothing").isEmpty();
+        store.record("llama-7b", JobClass.LLM, new HistoryStore.Observation(HistoryStore.Kind.OOM, 19968, 19968));
+        assertThat(h.estimate(job).orElseThrow().mib()).isEqualTo(25138);
+        // Not trusted alone (no run completed): the chain takes it as one estimate among the others.
+        assertThat(h.estimate(job).orElseThrow().confidence()).isLessThan(EstimatorChain.TRUSTED);
+    }
+
+    @Test
     void chain_takesTheLargestEstimateUnlessHistoryIsTrusted_plusTheMargin() {
         InMemoryHistory store = new InMemoryHistory(50);
         EstimatorChain chain = EstimatorChain.defaults(store);

@@ -139,4 +139,52 @@ final class LearnedRuntimeTest {
         assertThat(r.expect(bert).grounded()).isFalse();
         assertThat(r.takeInvalidated()).isEmpty();
     }
+
+    @Test
+    void aRunStillGoing_isALowerBoundForItsWaitingSiblings_untilOneFinishes() {
+        // An ML run on a 1g (14 of 108 SMs) from the start of its work: prior slow-down 5.0286
+        // (0.4 + 0.6 * 108/14). After 36,000 s it has done at least 36,000 / 5.0286 = 7,159 s of
+        // whole-GPU work: more than the 3,600 s default, so its siblings are expected to take that.
+        LearnedRuntime r = new LearnedRuntime();
+        JobSpec first = Jobs.aJob("q-1").app("qlora").kind(JobClass.ML).build().spec();
+        JobSpec sibling = Jobs.aJob("q-2").app("qlora").kind(JobClass.ML).build().spec();
+        r.running(first, 14, 108, 1000, 0);
+        r.observe(1000 + 10_000);
+        // 10,000 s on the 1g is 1,989 s of whole-GPU work: below the default, nothing changes.
+        assertThat(r.expect(sibling).wholeGpuS()).isEqualTo(LearnedRuntime.UNKNOWN_S);
+        r.takeInvalidated();
+        r.observe(1000 + 36_000);
+        assertThat(r.takeInvalidated()).containsExactly("qlora");
+        RuntimeExpectation e = r.expect(sibling);
+        assertThat(e.wholeGpuS()).isCloseTo(36_000 / (0.4 + 0.6 * 108.0 / 14), within(0.01));
+        assertThat(e.grounded()).as("a bound is not a run time: elapsed time is not taken as progress").isFalse();
+        assertThat(e.source()).contains("still going");
+        // A little later is not news: the bound moves in steps of 10%, so siblings are re-ordered a
+        // few dozen times over a run of hours, not at every round.
+        r.observe(1000 + 37_000);
+        assertThat(r.takeInvalidated()).isEmpty();
+        // Resumed from half its work, 36,000 s more mean twice the whole: 14,318 s.
+        r.notRunning(first);
+        r.running(first, 14, 108, 50_000, 0.5);
+        r.observe(50_000 + 36_000);
+        assertThat(r.expect(sibling).wholeGpuS()).isCloseTo(2 * 36_000 / (0.4 + 0.6 * 108.0 / 14), within(0.01));
+        // Its finished run is what the application learns from then on; the bound is gone.
+        r.notRunning(first);
+        r.learn(first, 14, 108, 40_000, 0.5);
+        assertThat(r.expect(sibling).source()).startsWith("history of qlora");
+        assertThat(r.expect(sibling).wholeGpuS()).isCloseTo(80_000 / (0.4 + 0.6 * 108.0 / 14), within(0.01));
+    }
+
+    @Test
+    void aRunStillGoing_saysNothingOfAnApplicationWithHistory() {
+        LearnedRuntime r = new LearnedRuntime();
+        JobSpec a = Jobs.aJob("a-1").app("bert").kind(JobClass.ML).build().spec();
+        r.learn(a, 108, 108, 100, 1.0);
+        JobSpec b = Jobs.aJob("a-2").app("bert").kind(JobClass.ML).build().spec();
+        r.running(b, 108, 108, 0, 0);
+        r.takeInvalidated();
+        r.observe(10_000);
+        assertThat(r.takeInvalidated()).isEmpty();
+        assertThat(r.expect(b).wholeGpuS()).isCloseTo(100, within(1e-9));
+    }
 }
