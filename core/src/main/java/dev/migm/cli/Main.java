@@ -25,10 +25,11 @@ import picocli.CommandLine.Command;
         subcommands = {GpuCommands.Gpus.class, GpuCommands.Profiles.class, GpuCommands.Layouts.class,
                 GpuCommands.PlanCmd.class, GpuCommands.ImportSmi.class, GpuCommands.Export.class,
                 GpuCommands.ImportMigParted.class, SimulateCommand.class, GenerateTraceCommand.class, ConvertTraceCommand.class, ReportCommand.class,
-                RunCommand.class, WorkloadCommand.class, ServiceCommands.Daemon.class, ServiceCommands.Submit.class,
+                RunCommand.class, WorkloadCommand.class, ServiceCommands.Daemon.class, ServiceCommands.Submit.class, CheckCommand.class,
                 ServiceCommands.Queue.class, ServiceCommands.Show.class, ServiceCommands.Cancel.class,
                 ServiceCommands.Logs.class, ServiceCommands.History.class, ServiceCommands.Replay.class, ServiceCommands.Drain.class,
                 ServiceCommands.Resume.class, SlurmCommands.class, JournalCommands.class, DocsCommands.Completion.class, DocsCommands.Man.class,
+                AotTrainingCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0;
@@ -55,9 +56,59 @@ public final class Main implements Runnable {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
+    /**
+     * The command line for {@code args}: the whole tree (every verb's options read from its
+     * annotations, a few hundred milliseconds of a CLI call) only where it is needed (help, the man
+     * page, completion, a mistyped verb); a known verb gets a root holding that verb alone, so that
+     * {@code migm queue} pays for {@code queue} only. Both roots have the same name, options and exit
+     * statuses; the root's usage lists every verb.
+     */
+    static CommandLine commandLine(String[] args) {
+        Class<?> verb = args.length == 0 ? null : verbs().get(args[0]);
+        if (verb == null || verb == CommandLine.HelpCommand.class || verb == DocsCommands.Completion.class
+                || verb == DocsCommands.Man.class) {
+            return new CommandLine(new Main());
+        }
+        CommandLine root = new CommandLine(new LazyRoot());
+        root.addSubcommand(args[0], new CommandLine(verb, CommandLine.defaultFactory()));
+        return root;
+    }
+
+    /** The root of a call to one known verb: as {@link Main}, without the other verbs. */
+    @Command(name = "migm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class)
+    static final class LazyRoot implements Runnable {
+        @Override
+        public void run() {
+            new CommandLine(new Main()).usage(System.out);
+        }
+    }
+
+    private static java.util.Map<String, Class<?>> verbs;
+
+    /** Verb name to its command class, read from {@link Main}'s annotation (no picocli model built). */
+    static synchronized java.util.Map<String, Class<?>> verbs() {
+        if (verbs == null) {
+            java.util.Map<String, Class<?>> m = new java.util.HashMap<>();
+            for (Class<?> c : Main.class.getAnnotation(Command.class).subcommands()) {
+                Command cmd = c.getAnnotation(Command.class);
+                m.put(cmd.name(), c);
+                for (String alias : cmd.aliases()) m.put(alias, c);
+            }
+            verbs = m;
+        }
+        return verbs;
+    }
+
     /** Runs the CLI with the given streams and returns the exit status (used by tests too). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cl = new CommandLine(new Main());
+        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+            for (String line : new Version().getVersion()) out.println(line);
+            out.flush();
+            return OK;
+        }
+        java.util.Optional<Integer> direct = DirectClientVerbs.run(args, out, err);
+        if (direct.isPresent()) return direct.get();
+        CommandLine cl = commandLine(args);
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
@@ -129,11 +180,23 @@ public final class Main implements Runnable {
         return INTERNAL_ERROR;
     }
 
+    /**
+     * {@code migm VERSION (commit COMMIT)}: the version and the commit the jar was built from, as the
+     * build wrote them into {@code dev/migm/build.properties} ("dev" and "unknown" when built without).
+     */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"migm " + (v == null ? "dev" : v)};
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.InputStream in = Main.class.getResourceAsStream("/dev/migm/build.properties")) {
+                if (in != null) p.load(in);
+            } catch (java.io.IOException e) {
+                // no build information: dev
+            }
+            String v = p.getProperty("version", "");
+            String commit = p.getProperty("commit", "");
+            return new String[] {"migm " + (v.isBlank() || v.startsWith("${") ? "dev" : v) + " (commit "
+                    + (commit.isBlank() || commit.startsWith("${") ? "unknown" : commit) + ")"};
         }
     }
 }

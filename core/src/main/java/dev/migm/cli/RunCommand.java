@@ -268,10 +268,26 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    /** migm's home: {@code --home}, else {@code $MIGM_HOME}, else {@code ./.migm}. */
+    /**
+     * migm's home: {@code --home}, else {@code $MIGM_HOME}, else the user's state directory by the XDG
+     * base directory convention ({@code $XDG_STATE_HOME/migm}, {@code ~/.local/state/migm} without it),
+     * never the directory one stands in. The Debian package's daemon has its own ({@code /var/lib/migm},
+     * from {@code /etc/migm/migm.yaml}).
+     */
     static Path home(Path option) {
-        return option != null ? option : System.getenv("MIGM_HOME") != null ? Path.of(System.getenv("MIGM_HOME"))
-                : Path.of(".migm");
+        return home(option, System::getenv, System.getProperty("user.home"));
+    }
+
+    /** {@link #home(Path)} with the environment and the user's home directory given (tests). */
+    static Path home(Path option, java.util.function.UnaryOperator<String> env, String userHome) {
+        if (option != null) return option;
+        String named = env.apply("MIGM_HOME");
+        if (named != null && !named.isBlank()) return Path.of(named);
+        // The XDG base directory specification: a relative XDG_STATE_HOME is invalid and ignored.
+        String xdg = env.apply("XDG_STATE_HOME");
+        Path state = xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute() ? Path.of(xdg)
+                : Path.of(userHome, ".local", "state");
+        return state.resolve("migm");
     }
 
     /** Redraws the live view over the {@code drawn} lines of the last one; the new view's line count. */

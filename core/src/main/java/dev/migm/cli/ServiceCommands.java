@@ -42,18 +42,31 @@ final class ServiceCommands {
     private ServiceCommands() {
     }
 
-    /** Where the daemon's socket is: {@code --socket}, else {@code $MIGM_SOCKET}, else {@code HOME/migm.sock}. */
+    /**
+     * Where the daemon's socket is: {@code --socket}, else {@code $MIGM_SOCKET}, else {@code HOME/migm.sock}
+     * when a home is named ({@code --home}, {@code $MIGM_HOME}), else the node's daemon as the package
+     * installs it ({@link #NODE_SOCKET}) when it runs, else the user's own home's.
+     */
     static final class Where {
-        @Option(names = "--home", description = "migm's home (default: $MIGM_HOME, else ./.migm); the socket is HOME/migm.sock")
+        /** The socket of the daemon the Debian package's unit runs ({@code /etc/migm/migm.yaml}). */
+        static final Path NODE_SOCKET = Path.of("/run/migm/migm.sock");
+
+        @Option(names = "--home", description = "migm's home (default: $MIGM_HOME, else $XDG_STATE_HOME/migm, i.e."
+                + " ~/.local/state/migm); the socket is HOME/migm.sock")
         Path home;
 
-        @Option(names = "--socket", description = "the daemon's socket (default: $MIGM_SOCKET, else HOME/migm.sock)")
+        @Option(names = "--socket", description = "the daemon's socket (default: $MIGM_SOCKET, else HOME/migm.sock if a"
+                + " home is named, else the node's daemon at /run/migm/migm.sock if it runs, else HOME/migm.sock)")
         Path socket;
 
         Path socket() {
             if (socket != null) return socket;
             String env = System.getenv("MIGM_SOCKET");
             if (env != null && !env.isBlank()) return Path.of(env);
+            String homeEnv = System.getenv("MIGM_HOME");
+            if (home == null && (homeEnv == null || homeEnv.isBlank()) && java.nio.file.Files.exists(NODE_SOCKET)) {
+                return NODE_SOCKET;
+            }
             return RunCommand.home(home).resolve("migm.sock");
         }
     }
@@ -69,8 +82,16 @@ final class ServiceCommands {
         @Option(names = "--json", description = "the daemon's JSON document (schema migm.VERB/v1)")
         boolean json;
 
+        /** The streams when picocli did not build this verb ({@link DirectClientVerbs}); else the command line's. */
+        PrintWriter directOut;
+        PrintWriter directErr;
+
         PrintWriter out() {
-            return spec.commandLine().getOut();
+            return directOut != null ? directOut : spec.commandLine().getOut();
+        }
+
+        PrintWriter err() {
+            return directErr != null ? directErr : spec.commandLine().getErr();
         }
 
         abstract int talk(ApiClient api);
@@ -80,7 +101,7 @@ final class ServiceCommands {
             try (ApiClient api = new ApiClient(where.socket())) {
                 return talk(api);
             } catch (ApiClient.Unreachable e) {
-                spec.commandLine().getErr().println("migm: " + e.getMessage());
+                err().println("migm: " + e.getMessage());
                 return Main.FOUND_A_PROBLEM;
             }
         }
@@ -88,7 +109,7 @@ final class ServiceCommands {
         /** Prints the answer's error and returns the exit status for it; 0 if it is fine. */
         int failed(ApiClient.Answer a) {
             if (a.ok()) return Main.OK;
-            spec.commandLine().getErr().println("migm: " + a.error());
+            err().println("migm: " + a.error());
             return a.status() == 400 ? Main.BAD_INPUT : Main.FOUND_A_PROBLEM;
         }
 
@@ -444,7 +465,7 @@ final class ServiceCommands {
                 if (Boolean.TRUE.equals(b.get("attempt_ended")) && attempt == null && latest > current) {
                     current = latest;
                     offset = 0;
-                    spec.commandLine().getErr().println("--- attempt " + current + " ---");
+                    err().println("--- attempt " + current + " ---");
                     continue;
                 }
                 if (Boolean.TRUE.equals(b.get("job_ended")) && Boolean.TRUE.equals(b.get("attempt_ended"))) return Main.OK;
@@ -559,7 +580,7 @@ final class ServiceCommands {
             if (rc != Main.OK) return rc;
             int jobs = ((Number) a.body().get("jobs")).intValue();
             if (jobs == 0) {
-                spec.commandLine().getErr().println("migm: no completed jobs to replay"
+                err().println("migm: no completed jobs to replay"
                         + (sinceS > 0 ? " since " + Math.round(sinceS) + " s" : ""));
                 return Main.FOUND_A_PROBLEM;
             }
@@ -586,9 +607,9 @@ final class ServiceCommands {
                     "--gpu", gpu != null ? gpu : nodeGpus[0], "--gpus", Integer.toString(gpus != null ? gpus : nodeGpus.length),
                     "--estimate", estimate, "--quiet"));
             if (json) args.add("--json");
-            if (!json) return Main.run(args.toArray(String[]::new), out(), spec.commandLine().getErr());
+            if (!json) return Main.run(args.toArray(String[]::new), out(), err());
             java.io.StringWriter sim = new java.io.StringWriter();
-            int simRc = Main.run(args.toArray(String[]::new), new PrintWriter(sim), spec.commandLine().getErr());
+            int simRc = Main.run(args.toArray(String[]::new), new PrintWriter(sim), err());
             if (simRc != Main.OK) return simRc;
             Map<String, Object> doc = Json.doc("replay");
             doc.put("jobs", jobs);
