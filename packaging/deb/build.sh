@@ -8,6 +8,7 @@
 #   /lib/systemd/system/migm.service     the unit: migm daemon --config /etc/migm/migm.yaml
 #   /usr/share/man/man1/migm.1.gz, /usr/share/bash-completion/completions/migm
 #   /usr/share/doc/migm/                 README, docs/ (Slurm recipe, job files, metrics, API)
+#   /usr/share/migm/slurm/one-node.sh    a one-node Slurm cluster over the node's daemon (docs/slurm.md)
 # State lives in /var/lib/migm (the unit's StateDirectory and the config's home), kept when the package
 # is removed (and purged: a journal is a site's record), the AOT cache in /var/cache/migm.
 set -euo pipefail
@@ -25,7 +26,8 @@ stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 pkg="$stage/migm"
 install -d "$pkg/DEBIAN" "$pkg/usr/bin" "$pkg/usr/lib/migm/lib" "$pkg/etc/migm" "$pkg/lib/systemd/system" \
-  "$pkg/usr/share/man/man1" "$pkg/usr/share/bash-completion/completions" "$pkg/usr/share/doc/migm/docs"
+  "$pkg/usr/share/man/man1" "$pkg/usr/share/bash-completion/completions" "$pkg/usr/share/doc/migm/docs" \
+  "$pkg/usr/share/migm/slurm"
 install -m 0644 "$root/core/target/migm.jar" "$pkg/usr/lib/migm/"
 install -m 0644 "$root"/core/target/lib/*.jar "$pkg/usr/lib/migm/lib/"
 # The modules the jar and its libraries use (jdeps), and jdk.unsupported (SQLite JDBC and Jetty
@@ -44,6 +46,7 @@ jar="$pkg/usr/lib/migm/migm.jar"
 "$pkg/usr/lib/migm/runtime/bin/java" -jar "$jar" completion > "$pkg/usr/share/bash-completion/completions/migm"
 install -m 0644 "$root/README.md" "$pkg/usr/share/doc/migm/"
 install -m 0644 "$root"/docs/*.md "$pkg/usr/share/doc/migm/docs/"
+install -m 0755 "$root/packaging/slurm/one-node.sh" "$pkg/usr/share/migm/slurm/"
 install -m 0644 "$root/packaging/deb/copyright" "$pkg/usr/share/doc/migm/copyright"
 for f in postinst prerm postrm; do install -m 0755 "$root/packaging/deb/$f" "$pkg/DEBIAN/$f"; done
 echo /etc/migm/migm.yaml > "$pkg/DEBIAN/conffiles"

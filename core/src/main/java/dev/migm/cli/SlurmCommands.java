@@ -121,6 +121,7 @@ final class SlurmCommands implements Runnable {
             long total = 0;
             long largest = 0;
             java.util.TreeSet<Long> sizes = new java.util.TreeSet<>();
+            Map<Long, java.util.LinkedHashSet<String>> profilesBySize = new java.util.TreeMap<>();
             List<String> models = new ArrayList<>();
             for (Map<?, ?> g : ServiceCommands.maps(answer.get("gpus"))) {
                 long l = ((Number) g.get("largest_instance_mib")).longValue();
@@ -128,6 +129,10 @@ final class SlurmCommands implements Runnable {
                 largest = Math.max(largest, l);
                 if (g.get("instance_sizes_mib") instanceof List<?> s) {
                     for (Object o : s) sizes.add(((Number) o).longValue());
+                }
+                for (Map<?, ?> p : ServiceCommands.maps(g.get("instance_profiles"))) {
+                    profilesBySize.computeIfAbsent(((Number) p.get("memory_mib")).longValue(),
+                            k -> new java.util.LinkedHashSet<>()).add(String.valueOf(p.get("name")));
                 }
                 models.add(String.valueOf(g.get("model")));
             }
@@ -146,8 +151,12 @@ final class SlurmCommands implements Runnable {
             out.println("NodeName=" + node + " Name=gpumem Count=" + total + "M");
             out.println("# sizes users may ask for (--gres=gpumem:SIZE; a job gets the smallest instance that holds it): "
                     + String.join(", ", sizes.stream().map(s -> s + "M").toList()));
+            String guide = sizesGuide(node, models, profilesBySize);
+            guide.lines().forEach(l -> out.println("#   " + l));
             if (install) {
                 install(dir);
+                write(dir.resolve("gpumem-sizes.txt"), guide, "rw-r--r--");
+                out.println("# installed " + dir.resolve("gpumem-sizes.txt") + " (the sizes above, for the node's users)");
                 Path lua = (luaDir != null ? luaDir : Path.of(Optional.ofNullable(System.getenv("SLURM_CONF"))
                         .filter(c -> !c.isBlank()).map(c -> Path.of(c).toAbsolutePath().getParent().toString())
                         .orElse("/etc/slurm"))).resolve("job_submit.lua");
@@ -164,17 +173,8 @@ final class SlurmCommands implements Runnable {
             Files.createDirectories(env);
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
             Files.setPosixFilePermissions(env, PosixFilePermissions.fromString("rwxr-xr-x"));
-            // A class-data archive beside the scripts (made by the first run, remade when the jar changes)
-            // starts each Prolog's and Epilog's JVM about a quarter sooner (BENCHMARKS.md section 20).
-            // The JVM archives only jars: a class path with directories (a build tree) goes without.
-            List<String> self = new ArrayList<>(selfCommand());
-            boolean jarsOnly = java.util.Arrays.stream(System.getProperty("java.class.path").split(":"))
-                    .allMatch(e -> Files.isRegularFile(Path.of(e)));
-            if (jarsOnly) {
-                self.add(1, "-XX:SharedArchiveFile=" + dir.resolve("migm-cds.jsa"));
-                self.add(1, "-XX:+AutoCreateSharedArchive");
-            }
-            String migm = String.join(" ", self.stream().map(SlurmCommands::shellQuoted).toList());
+            String migm = installedLauncher().map(l -> "env MIGM_HEAP=128m " + shellQuoted(l.toString()))
+                    .orElseGet(() -> String.join(" ", checkoutCommand(dir).stream().map(SlurmCommands::shellQuoted).toList()));
             String common = " --socket " + shellQuoted(where.socket) + " --env-dir " + shellQuoted(env.toString());
             script(dir.resolve("prolog.sh"), """
                     #!/bin/sh
@@ -200,11 +200,42 @@ final class SlurmCommands implements Runnable {
         }
 
         private static void script(Path file, String text) throws IOException {
+            write(file, text, "rwxr-xr-x");
+        }
+
+        /** Replaces {@code file} whole (a reader sees the old text or the new, never a part). */
+        private static void write(Path file, String text, String permissions) throws IOException {
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
             Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString(permissions));
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }
+    }
+
+    /**
+     * What a node's users should ask for: each size of instance its GPUs offer, the profiles of that
+     * size, and the rounding that surprises (Slurm's {@code G} is 1024 MiB, and MIG's "10gb" profiles
+     * hold 9856 MiB: {@code gpumem:10G} is 10240 MiB and gets the next size up).
+     */
+    static String sizesGuide(String node, List<String> models, Map<Long, ? extends java.util.Collection<String>> profilesBySize) {
+        StringBuilder b = new StringBuilder();
+        b.append("GPU memory on Slurm node ").append(node).append(" (").append(String.join(", ", models))
+                .append("), as migm cuts it into MIG instances\n");
+        b.append("Ask for one of these sizes (sbatch --gres=gpumem:SIZE); a job gets the smallest instance that holds it.\n");
+        List<Long> sizes = List.copyOf(profilesBySize.keySet());
+        for (int i = 0; i + 1 < sizes.size(); i++) {
+            long mib = sizes.get(i);
+            long roundG = (mib + 1023) / 1024;
+            if (roundG * 1024 > mib) {
+                b.append("Slurm's G is 1024M: gpumem:").append(roundG).append("G (").append(roundG * 1024).append("M) gets a ")
+                        .append(sizes.get(i + 1)).append("M instance; ask for ").append(mib).append("M to get a ")
+                        .append(String.join(" or ", profilesBySize.get(mib))).append(".\n");
+                break;
+            }
+        }
+        b.append(String.format(Locale.ROOT, "%-10s %s%n", "SIZE", "INSTANCE"));
+        profilesBySize.forEach((mib, names) -> b.append(String.format(Locale.ROOT, "%-10s %s%n", mib + "M", String.join(", ", names))));
+        return b.toString();
     }
 
     /**
@@ -262,6 +293,34 @@ final class SlurmCommands implements Runnable {
                   return check(job_desc)
                 end
                 """.formatted(largestMib, String.join(", ", sizesMib.stream().map(s -> s + "M").toList()));
+    }
+
+    /**
+     * The launcher the package installed ({@code /usr/bin/migm}, named by its {@code -Dmigm.launcher}):
+     * a path that outlives upgrades, with the package's runtime and AOT cache behind it. Empty when
+     * this migm runs from a checkout.
+     */
+    static Optional<Path> installedLauncher() {
+        String launcher = System.getProperty("migm.launcher", "");
+        return launcher.isBlank() || !Files.isExecutable(Path.of(launcher)) ? Optional.empty() : Optional.of(Path.of(launcher));
+    }
+
+    /**
+     * This migm from a checkout, for the scripts: the running JVM and its class path, with a
+     * class-data archive beside the scripts (made by the first run, remade when the jar changes) that
+     * starts each Prolog's and Epilog's JVM about a quarter sooner (BENCHMARKS.md section 20). The
+     * JVM archives only jars: a class path with directories (a build tree) goes without. Rebuilding
+     * or moving the checkout breaks the scripts: nodes install the package.
+     */
+    private static List<String> checkoutCommand(Path scriptsDir) {
+        List<String> self = new ArrayList<>(selfCommand());
+        boolean jarsOnly = java.util.Arrays.stream(System.getProperty("java.class.path").split(":"))
+                .allMatch(e -> Files.isRegularFile(Path.of(e)));
+        if (jarsOnly) {
+            self.add(1, "-XX:SharedArchiveFile=" + scriptsDir.resolve("migm-cds.jsa"));
+            self.add(1, "-XX:+AutoCreateSharedArchive");
+        }
+        return self;
     }
 
     /** This migm, as a command line: the running JVM, its class path and the CLI's main class. */

@@ -552,6 +552,11 @@ public final class ApiServer implements AutoCloseable {
             m.put("largest_instance_mib", service.gpus().get(g).largestProfile().memoryMib());
             m.put("instance_sizes_mib", service.gpus().get(g).plainProfiles().stream().map(Profile::memoryMib).distinct()
                     .sorted().toList());
+            List<Map<String, Object>> profiles = new ArrayList<>();
+            for (Profile p : service.gpus().get(g).plainProfiles()) {
+                profiles.add(Map.of("name", p.name(), "memory_mib", p.memoryMib()));
+            }
+            m.put("instance_profiles", profiles);
             m.put("status", status.get(g));
             m.put("layout", layout.toString());
             List<Map<String, Object>> instances = new ArrayList<>();

@@ -67,4 +67,24 @@ final class DocsTest {
         assertThat(p.exitValue()).as(out).isZero();
         assertThat(out).contains("migm");
     }
+
+    @Test
+    void theSlurmRecipe_showsTheConfigItsScriptWrites_andThePackageShipsIt() throws IOException {
+        // docs/slurm.md, "A one-node cluster from scratch": every line of its slurm.conf block is a
+        // line the script writes (packaging/deb/test.sh runs the script; this keeps the doc its copy).
+        String doc = Files.readString(Path.of("../docs/slurm.md"));
+        String script = Files.readString(Path.of("../packaging/slurm/one-node.sh"));
+        int section = doc.indexOf("### A one-node cluster from scratch");
+        assertThat(section).isPositive();
+        int conf = doc.indexOf("```\nClusterName=migm", section);
+        assertThat(conf).isPositive();
+        String block = doc.substring(conf + 4, doc.indexOf("```", conf + 4));
+        List<String> scriptLines = script.lines().toList();
+        for (String line : block.lines().toList()) {
+            assertThat(scriptLines).as("docs/slurm.md's slurm.conf line is in one-node.sh").contains(line);
+        }
+        assertThat(doc.substring(section)).contains("/usr/share/migm/slurm/one-node.sh up");
+        assertThat(Files.readString(Path.of("../packaging/deb/build.sh")))
+                .contains("packaging/slurm/one-node.sh\" \"$pkg/usr/share/migm/slurm/");
+    }
 }

@@ -40,6 +40,24 @@ final class SlurmCommandsTest {
     }
 
     @Test
+    void theSizesGuide_listsEachSizeWithItsProfiles_andTheRoundingThatSurprises() {
+        // The A100-40GB's instances: 4864 MiB (1g.5gb), 9856 (1g.10gb, 2g.10gb), 19968 (3g.20gb,
+        // 4g.20gb), 40192 (7g.40gb). 4864 MiB rounds up to 5G = 5120 MiB > 4864: gpumem:5G gets the
+        // next size, 9856M, so that is the first warning.
+        java.util.Map<Long, java.util.List<String>> bySize = new java.util.TreeMap<>(java.util.Map.of(
+                4864L, java.util.List.of("1g.5gb"), 9856L, java.util.List.of("1g.10gb", "2g.10gb"),
+                19968L, java.util.List.of("3g.20gb", "4g.20gb"), 40192L, java.util.List.of("7g.40gb")));
+        String guide = SlurmCommands.sizesGuide("gpu01", java.util.List.of("A100-SXM4-40GB"), bySize);
+        assertThat(guide).startsWith("GPU memory on Slurm node gpu01 (A100-SXM4-40GB)");
+        assertThat(guide).contains("gpumem:5G (5120M) gets a 9856M instance; ask for 4864M to get a 1g.5gb.");
+        assertThat(guide).containsPattern("(?m)^9856M +1g\\.10gb, 2g\\.10gb$").containsPattern("(?m)^40192M +7g\\.40gb$");
+        // Sizes that are whole GiB need no warning: 8192 MiB = 8G exactly.
+        String whole = SlurmCommands.sizesGuide("n", java.util.List.of("X"), new java.util.TreeMap<>(java.util.Map.of(
+                8192L, java.util.List.of("a"), 16384L, java.util.List.of("b"))));
+        assertThat(whole).doesNotContain("Slurm's G");
+    }
+
+    @Test
     void shellQuoting_keepsEveryCharacter() {
         assertThat(SlurmCommands.shellQuoted("/a b/it's")).isEqualTo("'/a b/it'\\''s'");
     }
