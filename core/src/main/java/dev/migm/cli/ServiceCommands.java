@@ -387,6 +387,13 @@ final class ServiceCommands {
                     table(o, rows);
                     o.println("  energy: board energy by compute-slice-seconds held (model " + NodeService.ENERGY_MODEL + ")");
                 }
+                List<?> events = j.get("events") instanceof List<?> l ? l : List.of();
+                if (!events.isEmpty()) {
+                    int from = Math.max(0, events.size() - SHOWN_EVENTS);
+                    o.println("events" + (from > 0 ? " (the last " + SHOWN_EVENTS + " of " + events.size() + "; all with --json)" : "")
+                            + ":");
+                    for (Object e : events.subList(from, events.size())) o.println("  " + event(String.valueOf(e)));
+                }
             });
         }
     }
@@ -733,6 +740,29 @@ final class ServiceCommands {
         if (!(o instanceof Number n) || n.longValue() <= 0) return "";
         return n.longValue() >= 1024 ? String.format(Locale.ROOT, "%.1f GiB", n.longValue() / 1024.0) : n + " MiB";
     }
+
+    /** How many of a job's events {@code migm show} prints (the daemon sends up to 200). */
+    static final int SHOWN_EVENTS = 15;
+
+    /**
+     * An event as the daemon sends it ({@code "2026-12-07T07:14:24.273Z Queued: 1 waits ..."}, with
+     * {@code " (modelled T)"} after the wall-clock time when an emulated GPU runs faster than the
+     * clock: store.Times) for a person: the local time on the engine's clock (the clock of the
+     * attempts' times above it) and the words, without the record's type.
+     */
+    static String event(String e) {
+        java.util.regex.Matcher m = EVENT.matcher(e);
+        if (!m.matches()) return e;
+        try {
+            java.time.Instant at = java.time.Instant.parse(m.group(2) != null ? m.group(2) : m.group(1));
+            return time(at.toEpochMilli() / 1000.0) + "  " + m.group(3);
+        } catch (java.time.format.DateTimeParseException notATime) {
+            return e;
+        }
+    }
+
+    private static final java.util.regex.Pattern EVENT = java.util.regex.Pattern.compile(
+            "(\\S+)(?: \\(modelled (\\S+)\\))? (?:[A-Za-z]+: )?(.*)", java.util.regex.Pattern.DOTALL);
 
     private static String time(Object o) {
         if (!(o instanceof Number n)) return "";

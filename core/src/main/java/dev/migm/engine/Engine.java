@@ -335,7 +335,8 @@ public final class Engine extends EngineMoves {
         }
         job.expectedEndS = now + expectedRuntime(job.queued, gpu, slot.sms());
         gpu.occupy(slot, job);
-        record(new EngineRecord.AttemptLaunched(now, job.spec.id(), number, slot, attempt.startProgress()));
+        record(new EngineRecord.AttemptLaunched(now, job.spec.id(), number, slot, attempt.startProgress(),
+                job.checkpointStep > 0 ? java.util.OptionalLong.of(job.checkpointStep) : java.util.OptionalLong.empty()));
         for (EngineListener l : listeners) {
             l.attemptLaunched(job.view(), attempt);
         }
@@ -408,6 +409,7 @@ public final class Engine extends EngineMoves {
                 job.failedOnLargest |= slotMib >= gpus.largestSlotMib;
                 job.lastReason = "out of memory on " + attempt.slot() + " (" + slotMib + " MiB): " + oom.evidence();
                 long used = Math.min(slotMib, Math.max(oom.usedMib(), seen.observedPeakMib));
+                if (oom.checkpoint().exists()) job.checkpointStep = oom.checkpoint().step();
                 record(new EngineRecord.Learned(now, job.spec.id(), attempt.number(), job.spec.app(),
                         job.spec.jobClass(), "oom", used, slotMib));
                 retry(job, attempt, memory.afterOom(job.spec, attempt.number(), job.need, slotMib, used),
@@ -415,6 +417,7 @@ public final class Engine extends EngineMoves {
             }
             case Outcome.Stopped s -> {
                 job.lastReason = "stopped: " + s.why();
+                if (s.checkpoint().exists()) job.checkpointStep = s.checkpoint().step();
                 if (job.projectedMib > 0) {
                     record(new EngineRecord.Learned(now, job.spec.id(), attempt.number(), job.spec.app(),
                             job.spec.jobClass(), "projected", job.projectedMib, slotMib));

@@ -3,6 +3,7 @@ package dev.migm.engine;
 import dev.migm.gpu.Instance;
 import dev.migm.gpu.Layout;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * A decision or transition of the engine, in the order it happened: what the {@link Journal} keeps.
@@ -115,9 +116,13 @@ public sealed interface EngineRecord {
     record SlicesHeld(double atS, int gpu, int computeSlices, String jobId) implements EngineRecord {
     }
 
-    /** An attempt's process was launched on a slot. */
-    record AttemptLaunched(double atS, String jobId, int attempt, Slot slot, double startProgress)
-            implements EngineRecord {
+    /**
+     * An attempt's process was launched on a slot, from the share of its work the engine holds done
+     * ({@code startProgress}) and, when the job wrote one, the step of the checkpoint it resumes from
+     * (empty: none, or a record of a migm that did not say).
+     */
+    record AttemptLaunched(double atS, String jobId, int attempt, Slot slot, double startProgress,
+                           OptionalLong checkpointStep) implements EngineRecord {
     }
 
     /** The process is up. */

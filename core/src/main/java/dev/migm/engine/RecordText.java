@@ -55,8 +55,10 @@ public final class RecordText {
             case EngineRecord.SlicesHeld h -> "gpu" + h.gpu() + ": " + (h.computeSlices() == 0 ? "no slices held"
                     : h.computeSlices() + " compute slices held for " + h.jobId());
             case EngineRecord.AttemptLaunched l -> l.jobId() + " attempt " + l.attempt() + " launched on " + l.slot()
-                    + (l.startProgress() > 0 ? ", resumed from its checkpoint at " + percent(l.startProgress())
-                    + " of its work" : "");
+                    + (l.checkpointStep().isPresent() ? ", resumed from its checkpoint at step " + l.checkpointStep().getAsLong()
+                    + (l.startProgress() > 0 ? " (about " + percent(l.startProgress()) + " of its work)" : "")
+                    : l.startProgress() > 0 ? ", resumed from its checkpoint at " + percent(l.startProgress()) + " of its work"
+                    : "");
             case EngineRecord.AttemptRunning a -> a.jobId() + " attempt " + a.attempt() + " running";
             case EngineRecord.StopRequested s -> "stopping " + s.jobId() + " attempt " + s.attempt() + ": " + s.why();
             case EngineRecord.AttemptExited x -> x.jobId() + " attempt " + x.attempt() + " " + outcome(x.outcome());

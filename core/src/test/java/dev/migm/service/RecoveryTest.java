@@ -47,7 +47,7 @@ final class RecoveryTest {
         j.append(new EngineRecord.ReconfigurationPlanned(100, 0, 1, Layout.parse(A100, "-"), one, 1,
                 java.util.Optional.of("1")));
         j.append(new EngineRecord.ReconfigurationApplied(100, 0, 1, one));
-        j.append(new EngineRecord.AttemptLaunched(100, "1", 1, slot, 0));
+        j.append(new EngineRecord.AttemptLaunched(100, "1", 1, slot, 0, java.util.OptionalLong.empty()));
         j.append(new EngineRecord.AttemptRunning(100, "1", 1));
         return slot;
     }

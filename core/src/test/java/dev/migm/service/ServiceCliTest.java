@@ -100,6 +100,10 @@ final class ServiceCliTest {
             assertThat(migm(home, "queue").out()).containsPattern("4\\s+big\\s.*queued.*no instance that could exist");
             assertThat(migm(home, "cancel", "4").rc()).isZero();
             Result show = migm(home, "show", "1", "--json");
+            // In words, with the local wall-clock time, the record's type left out.
+            assertThat(migm(home, "show", "1").out()).contains("events:")
+                    .containsPattern("(?m)^  \\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d  1 attempt 1 launched on gpu0:")
+                    .doesNotContain("AttemptLaunched:");
             assertThat(show.out()).containsPattern("\"schema\"\\s*:\\s*\"migm.show/v1\"")
                     .containsPattern("\"outcome\"\\s*:\\s*\"completed\"").containsPattern("\"device\"\\s*:\\s*\"MIG-");
 

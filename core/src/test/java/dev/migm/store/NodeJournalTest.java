@@ -49,7 +49,7 @@ final class NodeJournalTest {
             // An instance another tool made is never taken for migm's.
             j.append(new EngineRecord.ReconfigurationApplied(11.5, 0, 9, Layout.parse(A100, "3g.20gb@0,1g.5gb@6")));
             assertThat(j.createdInstances(0)).containsExactly("3g.20gb@0");
-            j.append(new EngineRecord.AttemptLaunched(12, "1", 1, slot, 0));
+            j.append(new EngineRecord.AttemptLaunched(12, "1", 1, slot, 0, java.util.OptionalLong.empty()));
             j.append(new EngineRecord.AttemptRunning(13, "1", 1));
             j.append(new EngineRecord.AttemptExited(20, "1", 1, new Outcome.OutOfMemory(20480, "CUDA out of memory", dev.migm.engine.Checkpoint.NONE)));
             j.append(new EngineRecord.Learned(20, "1", 1, "app", JobClass.ML, "oom", 20480, 20480));

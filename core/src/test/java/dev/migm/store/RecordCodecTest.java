@@ -64,7 +64,7 @@ final class RecordCodecTest {
                 new EngineRecord.MigModeChangeRequested(7, 1, 9, false, "MIG off for j1"),
                 new EngineRecord.MigModeChangeEnded(8, 1, 9, false, Optional.empty(), Layout.empty(H100)),
                 new EngineRecord.SlicesHeld(9, 0, 4, "j1"),
-                new EngineRecord.AttemptLaunched(10, "j1", 2, whole, 0.5),
+                new EngineRecord.AttemptLaunched(10, "j1", 2, whole, 0.5, java.util.OptionalLong.of(120)),
                 new EngineRecord.AttemptRunning(11, "j1", 2),
                 new EngineRecord.StopRequested(12, "j1", 2, "early restart: projected peak 20000 MiB", true),
                 new EngineRecord.AttemptExited(13, "j1", 2, new Outcome.Stopped("early restart", new dev.migm.engine.Checkpoint(700, java.util.OptionalLong.of(1000), 0))),
