@@ -38,7 +38,7 @@ final class CheckCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", description = "a job or batch file (version: v1)")
     Path file;
 
-    @Option(names = "--gpu", defaultValue = "A100-40GB", description = "the GPU model the jobs are checked against"
+    @Option(names = "--gpu", completionCandidates = Candidates.Gpus.class, defaultValue = "A100-40GB", description = "the GPU model the jobs are checked against"
             + " (default ${DEFAULT-VALUE}; `migm gpus` lists them)")
     String gpu;
 

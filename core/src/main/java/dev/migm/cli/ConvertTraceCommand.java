@@ -33,7 +33,7 @@ final class ConvertTraceCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, description = "output file")
     Path output;
 
-    @Option(names = "--gpu", defaultValue = "A100-40GB", description = "GPU the memory shares are taken of: a pod asking"
+    @Option(names = "--gpu", completionCandidates = Candidates.Gpus.class, defaultValue = "A100-40GB", description = "GPU the memory shares are taken of: a pod asking"
             + " for share s declares s of its largest instance's memory (default ${DEFAULT-VALUE})")
     String gpu;
 

@@ -89,10 +89,46 @@ final class DocsCommands {
             int space = t.indexOf(' ');
             sb.append(".TP\n.B ").append(t, 0, space).append('\n').append(esc(t.substring(space + 1).strip())).append('\n');
         }
-        sb.append(".SH FILES\n.TP\n.I $MIGM_HOME/logs/\nlogs of internal errors (else $TMPDIR/migm\\-$USER/)\n");
+        sb.append(".SH ENVIRONMENT\n");
+        for (String[] v : ENVIRONMENT) sb.append(".TP\n.B ").append(esc(v[0])).append('\n').append(esc(v[1])).append('\n');
+        sb.append(".SH FILES\n");
+        for (String[] f : FILES) sb.append(".TP\n.I ").append(esc(f[0])).append('\n').append(esc(f[1])).append('\n');
         sb.append(".SH SEE ALSO\n.BR nvidia\\-smi (1),\n.BR nvidia\\-mig\\-parted (1)\n");
         return sb.toString();
     }
+
+    /**
+     * The variables migm reads, and those it sets for a job: the man page's ENVIRONMENT section (the
+     * code that reads each: RunCommand.home, ServiceCommands.Where, the launchers, SlurmCommands,
+     * exec.ProcessExecutor).
+     */
+    static final List<String[]> ENVIRONMENT = List.of(
+            new String[] {"MIGM_HOME", "migm's home (journal, jobs' directories, the daemon's socket, logs) when --home is"
+                    + " not given; else $XDG_STATE_HOME/migm, i.e. ~/.local/state/migm. The package's daemon uses"
+                    + " /var/lib/migm (its config)."},
+            new String[] {"MIGM_SOCKET", "the daemon's socket for the client verbs when --socket is not given; else"
+                    + " HOME/migm.sock when a home is named, else /run/migm/migm.sock when the package's daemon runs."},
+            new String[] {"XDG_STATE_HOME", "where the default home is (XDG Base Directory): $XDG_STATE_HOME/migm."},
+            new String[] {"MIGM_HEAP", "the launcher's Java heap limit (default 2g), e.g. MIGM_HEAP=8g for a simulation of"
+                    + " millions of jobs."},
+            new String[] {"MIGM_JAVA_OPTS", "more options for the launcher's Java (e.g. -Xlog:class+load)."},
+            new String[] {"SLURM_CONF", "the slurm.conf the Slurm verbs, and the daemon's calls to scontrol and squeue,"
+                    + " use (as Slurm's own commands do)."},
+            new String[] {"CUDA_VISIBLE_DEVICES", "set for each job to its MIG instance (MIG-<uuid>), or its GPU when MIG"
+                    + " is off; a job file cannot set it."},
+            new String[] {"MIGM_CHECKPOINT_DIR", "set for each job: its checkpoint directory, the same for every attempt;"
+                    + " a job that declares checkpoint: true resumes from what it wrote there."},
+            new String[] {"MIGM_JOB_ID, MIGM_ATTEMPT", "set for each job: its id and the attempt's number (1, 2, ...)."});
+
+    /** The files and directories a site meets: the man page's FILES section. */
+    static final List<String[]> FILES = List.of(
+            new String[] {"/etc/migm/migm.yaml", "the package's daemon config (migm daemon --config)."},
+            new String[] {"/var/lib/migm/", "the package's daemon's home: journal.db (SQLite), jobs/ID/ (each job's"
+                    + " output and checkpoints)."},
+            new String[] {"/run/migm/migm.sock", "the package's daemon's socket (group migm may submit)."},
+            new String[] {"/var/cache/migm/migm.aot", "the ahead-of-time class cache the package made at install."},
+            new String[] {"/usr/share/migm/slurm/one-node.sh", "a one-node Slurm cluster over the node's daemon."},
+            new String[] {"$MIGM_HOME/logs/", "logs of internal errors (else $TMPDIR/migm-$USER/)."});
 
     /** roff escapes: backslashes, leading dots and quotes, and hyphens that are minus signs. */
     private static String esc(String s) {

@@ -22,7 +22,7 @@ final class GenerateTraceCommand implements Callable<Integer> {
     @Option(names = "--from", defaultValue = "mixed", description = "suite to resample (default ${DEFAULT-VALUE})")
     String from;
 
-    @Option(names = "--gpu", defaultValue = "A100-40GB", description = "GPU model (default ${DEFAULT-VALUE})")
+    @Option(names = "--gpu", completionCandidates = Candidates.Gpus.class, defaultValue = "A100-40GB", description = "GPU model (default ${DEFAULT-VALUE})")
     String gpu;
 
     @Option(names = "--gpus", defaultValue = "1", description = "GPUs the load is computed for (default ${DEFAULT-VALUE})")

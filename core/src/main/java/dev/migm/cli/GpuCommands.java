@@ -458,7 +458,7 @@ final class GpuCommands {
         @Option(names = "--format", defaultValue = "mig-parted", description = "output format: mig-parted")
         String format;
 
-        @Option(names = "--gpu", defaultValue = "A100-40GB", description = "GPU model (default ${DEFAULT-VALUE})")
+        @Option(names = "--gpu", completionCandidates = Candidates.Gpus.class, defaultValue = "A100-40GB", description = "GPU model (default ${DEFAULT-VALUE})")
         String gpu;
 
         @Option(names = "--layout", required = true, description = "layout of GPU 0, 1, ... (repeat per GPU), e.g. \"3g.20gb@0,3g.20gb@4\"")
@@ -507,7 +507,7 @@ final class GpuCommands {
         @Parameters(paramLabel = "FILE", description = "mig-parted config file")
         Path file;
 
-        @Option(names = "--gpu", defaultValue = "A100-40GB", description = "GPU model (default ${DEFAULT-VALUE})")
+        @Option(names = "--gpu", completionCandidates = Candidates.Gpus.class, defaultValue = "A100-40GB", description = "GPU model (default ${DEFAULT-VALUE})")
         String gpu;
 
         @Option(names = "--config", description = "config name (default: the only one)")

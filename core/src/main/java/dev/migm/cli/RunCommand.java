@@ -51,14 +51,14 @@ final class RunCommand implements Callable<Integer> {
     @Parameters(paramLabel = "JOBS", description = "a job file (version: v1)")
     Path file;
 
-    @Option(names = "--gpu", defaultValue = "A100-40GB", description = "emulated GPU model, or a mix like A100-40GB:2"
+    @Option(names = "--gpu", completionCandidates = Candidates.Gpus.class, defaultValue = "A100-40GB", description = "emulated GPU model, or a mix like A100-40GB:2"
             + " (default ${DEFAULT-VALUE})")
     String gpu;
 
     @Option(names = "--gpus", defaultValue = "1", description = "number of GPUs of --gpu (default ${DEFAULT-VALUE})")
     int gpuCount;
 
-    @Option(names = "--policy", defaultValue = "migm", description = "scheduling policy (default ${DEFAULT-VALUE})")
+    @Option(names = "--policy", completionCandidates = Candidates.Policies.class, defaultValue = "migm", description = "scheduling policy (default ${DEFAULT-VALUE})")
     String policy;
 
     @Option(names = "--time-scale", defaultValue = "1", description = "modelled seconds per second for the emulated GPU"

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -68,6 +69,65 @@ final class ServiceCommands {
                 return NODE_SOCKET;
             }
             return RunCommand.home(home).resolve("migm.sock");
+        }
+    }
+
+    /** {@code --user} and {@code --since}, as queue and history take them. */
+    static final class Filters {
+        @Option(names = "--user", description = "only jobs this user submitted")
+        String user;
+
+        @Option(names = "--since", paramLabel = "TIME", description = "only jobs submitted or ended at or after TIME:"
+                + " an age (90s, 30m, 2h, 7d) or a local date or time (2026-12-07, 2026-12-07T09:30)")
+        String since;
+
+        OptionalDouble sinceS() {
+            return since == null ? OptionalDouble.empty()
+                    : OptionalDouble.of(sinceEpochS(since, java.time.Instant.now(), java.time.ZoneId.systemDefault()));
+        }
+
+        List<String> query() {
+            List<String> q = new ArrayList<>();
+            if (user != null) q.add("user=" + encode(user));
+            sinceS().ifPresent(t -> q.add("since=" + t));
+            return q;
+        }
+
+        static String encode(String s) {
+            return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    private static final java.util.regex.Pattern AGE = java.util.regex.Pattern.compile("(\\d{1,9})([smhd])");
+
+    /**
+     * {@code --since}: an age before {@code now} ({@code 90s}, {@code 30m}, {@code 2h}, {@code 7d}), a
+     * date (its midnight) or a date and time in {@code zone}, or an instant with its offset; in
+     * seconds since the Unix epoch (the journal's clock).
+     */
+    static double sinceEpochS(String text, java.time.Instant now, java.time.ZoneId zone) {
+        String t = text.strip();
+        java.util.regex.Matcher age = AGE.matcher(t);
+        if (age.matches()) {
+            long n = Long.parseLong(age.group(1));
+            long seconds = switch (age.group(2)) {
+                case "s" -> n;
+                case "m" -> n * 60;
+                case "h" -> n * 3600;
+                default -> n * 86_400;
+            };
+            return now.getEpochSecond() + now.getNano() / 1e9 - seconds;
+        }
+        try {
+            if (t.length() == 10) return java.time.LocalDate.parse(t).atStartOfDay(zone).toEpochSecond();
+            String iso = t.replace(' ', 'T');
+            if (iso.endsWith("Z") || iso.matches(".*[+-]\\d\\d:\\d\\d$")) {
+                return java.time.OffsetDateTime.parse(iso).toInstant().toEpochMilli() / 1000.0;
+            }
+            return java.time.LocalDateTime.parse(iso).atZone(zone).toInstant().toEpochMilli() / 1000.0;
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new InvalidInputException("--since: expected an age (90s, 30m, 2h, 7d) or a date or time"
+                    + " (2026-12-07, 2026-12-07T09:30), got " + TextFiles.quote(t));
         }
     }
 
@@ -148,7 +208,7 @@ final class ServiceCommands {
         @Option(names = "--socket-group", description = "a group whose members may use the socket besides its owner")
         String socketGroup;
 
-        @Option(names = "--gpu", description = "emulated GPU model, or a mix like A100-40GB:2 (default A100-40GB)")
+        @Option(names = "--gpu", completionCandidates = Candidates.Gpus.class, description = "emulated GPU model, or a mix like A100-40GB:2 (default A100-40GB)")
         String gpu;
 
         @Option(names = "--gpus", defaultValue = "1", description = "number of GPUs of --gpu (default ${DEFAULT-VALUE})")
@@ -157,7 +217,7 @@ final class ServiceCommands {
         @Option(names = "--backend", description = "emulated, nvml or auto, as for migm run (default emulated)")
         String backend;
 
-        @Option(names = "--policy", description = "scheduling policy (default migm)")
+        @Option(names = "--policy", completionCandidates = Candidates.Policies.class, description = "scheduling policy (default migm)")
         String policy;
 
         @Option(names = "--time-scale", description = "modelled seconds per second on the emulated GPU (default 1)")
@@ -328,14 +388,26 @@ final class ServiceCommands {
 
     @Command(name = "queue", mixinStandardHelpOptions = true, description = "The daemon's jobs that have not ended (with"
             + " --all also those that have): id, name, user, state, where it runs, the memory estimate and its source,"
-            + " and why it waits.", footerHeading = "%nExamples:%n", footer = {"  migm queue", "  migm queue --all --json"})
+            + " and why it waits.", footerHeading = "%nExamples:%n", footer = {"  migm queue", "  migm queue --all --json",
+            "  migm queue --state failed,cancelled --since 2h", "  migm queue --user alice --state running,queued"})
     static final class Queue extends Client {
         @Option(names = "--all", description = "include jobs that ended")
         boolean all;
 
+        @Mixin
+        Filters filters = new Filters();
+
+        @Option(names = "--state", completionCandidates = Candidates.States.class, split = ",", paramLabel = "STATE", description = "only jobs in these states (submitted,"
+                + " queued, placing, starting, running, done, failed, cancelled; an ended one named brings ended jobs in"
+                + " without --all)")
+        List<String> states;
+
         @Override
         int talk(ApiClient api) {
-            ApiClient.Answer a = api.get("/v1/jobs" + (all ? "?all=true" : ""));
+            List<String> query = new ArrayList<>(filters.query());
+            if (all) query.addFirst("all=true");
+            if (states != null && !states.isEmpty()) query.add("state=" + Filters.encode(String.join(",", states)));
+            ApiClient.Answer a = api.get("/v1/jobs" + (query.isEmpty() ? "" : "?" + String.join("&", query)));
             return printJsonOr(a, () -> {
                 List<List<String>> rows = new ArrayList<>();
                 rows.add(List.of("ID", "NAME", "USER", "STATE", "TRIES", "SLOT", "ESTIMATE", "SOURCE", "WHY"));
@@ -488,10 +560,13 @@ final class ServiceCommands {
 
     @Command(name = "history", mixinStandardHelpOptions = true, description = "What the estimator learned about an"
             + " application: each completed attempt's peak, each OOM and early-restart projection, with the instance.",
-            footerHeading = "%nExamples:%n", footer = {"  migm history train-resnet"})
+            footerHeading = "%nExamples:%n", footer = {"  migm history train-resnet", "  migm history \"train.py --model tiny\" --since 7d --user alice"})
     static final class History extends Client {
         @Parameters(paramLabel = "APP")
         String app;
+
+        @Mixin
+        Filters filters = new Filters();
 
         /**
          * The daemon's answer; with no daemon serving the home, its journal read directly (what
@@ -508,7 +583,9 @@ final class ServiceCommands {
             if (where.socket == null && System.getenv("MIGM_SOCKET") == null && !Files.exists(where.socket())
                     && Files.isRegularFile(journal)) {
                 try (dev.migm.store.NodeJournal j = dev.migm.store.NodeJournal.open(journal)) {
-                    return show(new ApiClient.Answer(200, dev.migm.service.ApiServer.history(j, app)));
+                    return show(new ApiClient.Answer(200, dev.migm.service.ApiServer.history(j, app,
+                            dev.migm.service.JobFilter.of(filters.user, null, filters.sinceS().isPresent()
+                                    ? Double.toString(filters.sinceS().getAsDouble()) : null))));
                 }
             }
             return super.call();
@@ -516,8 +593,9 @@ final class ServiceCommands {
 
         @Override
         int talk(ApiClient api) {
+            List<String> query = filters.query();
             return show(api.get("/v1/history/" + java.net.URLEncoder.encode(app, java.nio.charset.StandardCharsets.UTF_8)
-                    .replace("+", "%20")));
+                    .replace("+", "%20") + (query.isEmpty() ? "" : "?" + String.join("&", query))));
         }
 
         private int show(ApiClient.Answer a) {
@@ -554,16 +632,16 @@ final class ServiceCommands {
         @Option(names = "--last", paramLabel = "DURATION", description = "jobs submitted in the last DURATION (30m, 12h, 7d)")
         String last;
 
-        @Option(names = "--policies", defaultValue = "migm", description = "policies to simulate (default ${DEFAULT-VALUE})")
+        @Option(names = "--policies", completionCandidates = Candidates.Policies.class, defaultValue = "migm", description = "policies to simulate (default ${DEFAULT-VALUE})")
         String policies;
 
-        @Option(names = "--gpu", description = "GPU model (default: the node's)")
+        @Option(names = "--gpu", completionCandidates = Candidates.Gpus.class, description = "GPU model (default: the node's)")
         String gpu;
 
         @Option(names = "--gpus", description = "number of GPUs (default: the node's)")
         Integer gpus;
 
-        @Option(names = "--estimate", defaultValue = "default", description = "estimates in the simulation (default"
+        @Option(names = "--estimate", completionCandidates = Candidates.Estimates.class, defaultValue = "default", description = "estimates in the simulation (default"
                 + " ${DEFAULT-VALUE}: what the node had)")
         String estimate;
 

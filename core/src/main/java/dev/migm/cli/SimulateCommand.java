@@ -42,22 +42,22 @@ final class SimulateCommand implements Callable<Integer> {
             + " jobs carry a workload: section")
     List<Path> traces = new ArrayList<>();
 
-    @Option(names = "--suite", description = "bundled suite(s): scientific, ml, llm, mixed, mixed-online, alibaba (comma-separated)",
+    @Option(names = "--suite", completionCandidates = Candidates.Suites.class, description = "bundled suite(s): scientific, ml, llm, mixed, mixed-online, alibaba (comma-separated)",
             split = ",")
     List<String> suites = new ArrayList<>();
 
-    @Option(names = "--gpu", defaultValue = "A100-40GB", description = "GPU model, or a mix like A100-40GB:4,H100-80GB:4 (default ${DEFAULT-VALUE})")
+    @Option(names = "--gpu", completionCandidates = Candidates.Gpus.class, defaultValue = "A100-40GB", description = "GPU model, or a mix like A100-40GB:4,H100-80GB:4 (default ${DEFAULT-VALUE})")
     String gpu;
 
     @Option(names = "--gpus", defaultValue = "1", description = "number of GPUs of --gpu (default ${DEFAULT-VALUE})")
     int gpuCount;
 
-    @Option(names = "--policies", defaultValue = "serial,static,s1,s2,migm", split = ",",
+    @Option(names = "--policies", completionCandidates = Candidates.Policies.class, defaultValue = "serial,static,s1,s2,migm", split = ",",
             description = "policies to compare, the first is the baseline of the ratios (default ${DEFAULT-VALUE});"
                     + " static takes a layout after a colon: static:balanced (default), static:7x1g, static:2x3g")
     List<String> policies;
 
-    @Option(names = "--estimate", defaultValue = "default",
+    @Option(names = "--estimate", completionCandidates = Candidates.Estimates.class, defaultValue = "default",
             description = "estimates of memory and run time: oracle (the trace's truth, a reference no live"
                     + " system has), oracle-memory (true peaks, run times learned as live), declared (memory as declared), or default (memory from history, expression, llm,"
                     + " training, declared); run times are learned from finished runs unless oracle"

@@ -194,7 +194,10 @@ public final class ApiServer implements AutoCloseable {
             Fields query = Request.extractQueryParameters(request);
             if (path.equals("/v1/health") && method.equals("GET")) return health();
             if (path.equals("/v1/jobs") && method.equals("POST")) return submit(request);
-            if (path.equals("/v1/jobs") && method.equals("GET")) return queue("true".equals(query.getValue("all")));
+            if (path.equals("/v1/jobs") && method.equals("GET")) {
+                return queue("true".equals(query.getValue("all")), JobFilter.of(query.getValue("user"),
+                        query.getValue("state"), query.getValue("since")));
+            }
             if (path.equals("/v1/gpus") && method.equals("GET")) return gpus();
             if (path.equals("/v1/trace") && method.equals("GET")) return trace(query.getValue("since"));
             if (path.equals("/v1/slurm/prepare") && method.equals("POST")) {
@@ -233,7 +236,10 @@ public final class ApiServer implements AutoCloseable {
                 return doc;
             }
             m = HISTORY.matcher(path);
-            if (m.matches() && method.equals("GET")) return history(pathSegment(m.group(1)));
+            if (m.matches() && method.equals("GET")) {
+                return history(service.journal(), pathSegment(m.group(1)), JobFilter.of(query.getValue("user"), null,
+                        query.getValue("since")));
+            }
             throw new NodeService.Refused(404, "no such API route: " + method + " " + path);
         }
 
@@ -287,8 +293,9 @@ public final class ApiServer implements AutoCloseable {
         return doc;
     }
 
-    private Map<String, Object> queue(boolean all) {
-        List<NodeJournal.JobRow> jobs = service.journal().jobs(all);
+    private Map<String, Object> queue(boolean all, JobFilter filter) {
+        List<NodeJournal.JobRow> jobs = service.journal().jobs(all || filter.wantsEnded());
+        if (!filter.equals(JobFilter.NONE)) jobs = jobs.stream().filter(filter::matches).toList();
         Map<String, String> why = service.waitingReasons(jobs.stream()
                 .filter(r -> r.state().equals("queued")).map(NodeJournal.JobRow::id).toList());
         Map<String, Object> doc = doc("queue");
@@ -475,21 +482,24 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    private Map<String, Object> history(String app) {
-        return history(service.journal(), app);
-    }
 
     /**
      * What the estimators learned of an application, as {@code GET /v1/history/APP} answers it:
      * from a daemon, or read from a home's journal when no daemon serves it ({@code migm history}).
      */
-    public static Map<String, Object> history(NodeJournal journal, String app) {
+    public static Map<String, Object> history(NodeJournal journal, String app, JobFilter filter) {
         // A completed observation's run: what the run-time estimate learned of it (a run of migm run
         // keeps its peaks here, not its attempts: its run time is not shown).
         Map<String, NodeJournal.CompletedRun> runs = new java.util.HashMap<>();
         for (NodeJournal.CompletedRun r : journal.completedRuns(app)) runs.put(r.jobId() + "#" + r.attempt(), r);
         List<Map<String, Object>> rows = new ArrayList<>();
+        Map<String, String> users = new java.util.HashMap<>();
         for (NodeJournal.Learned l : journal.learned(app)) {
+            if (filter.sinceS().isPresent() && l.atS() < filter.sinceS().getAsDouble()) continue;
+            if (filter.user().isPresent() && !filter.user().get().equals(users.computeIfAbsent(l.jobId(),
+                    id -> journal.job(id).map(NodeJournal.JobRow::user).orElse("")))) {
+                continue;
+            }
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("job", l.jobId());
             m.put("attempt", l.attempt());

@@ -38,6 +38,19 @@ final class DocsTest {
             assertThat(r.out()).contains(".SS " + verb.replace("-", "\\-"));
         }
         assertThat(r.out()).contains(".SH EXIT STATUS").contains(".B 3\n");
+        // Every variable the code reads by name is in ENVIRONMENT (a new getenv without a line here fails).
+        String environment = r.out().substring(r.out().indexOf(".SH ENVIRONMENT"), r.out().indexOf(".SH FILES"));
+        java.util.regex.Pattern read = java.util.regex.Pattern.compile("getenv\\(\"([A-Z_]+)\"\\)|\"(XDG_[A-Z_]+)\"");
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        try (var sources = Files.walk(Path.of("src/main/java"))) {
+            for (Path f : sources.filter(f -> f.toString().endsWith(".java")).toList()) {
+                var m = read.matcher(Files.readString(f));
+                while (m.find()) names.add(m.group(1) != null ? m.group(1) : m.group(2));
+            }
+        }
+        assertThat(names).contains("MIGM_HOME", "MIGM_SOCKET", "XDG_STATE_HOME", "SLURM_CONF");
+        for (String name : names) assertThat(environment).as(name).contains(name);
+        assertThat(environment).contains("CUDA_VISIBLE_DEVICES", "MIGM_CHECKPOINT_DIR", "MIGM_HEAP");
         Path groff = Path.of("/usr/bin/groff");
         if (Files.isExecutable(groff)) {
             Path page = dir.resolve("migm.1");
@@ -66,6 +79,24 @@ final class DocsTest {
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
         assertThat(out).contains("migm");
+        // Values complete too, from the registries: what bash offers after `migm simulate --gpu H` and
+        // after `migm queue --state ru`.
+        assertThat(complete(script, "migm", "simulate", "--gpu", "H")).contains("H100-80GB").doesNotContain("A100-40GB");
+        assertThat(complete(script, "migm", "simulate", "--policies", "")).contains("migm", "serial", "s1");
+        assertThat(complete(script, "migm", "simulate", "--estimate", "oracle")).contains("oracle", "oracle-memory");
+        assertThat(complete(script, "migm", "queue", "--state", "ru")).containsExactly("running");
+    }
+
+    /** The words bash's completion of migm offers for the last of {@code words}. */
+    private static List<String> complete(Path script, String... words) throws IOException, InterruptedException {
+        String line = String.join(" ", words);
+        String cmd = "source " + script + "; COMP_WORDS=(" + line.replace("\"", "") + (line.endsWith(" ") || words[words.length - 1]
+                .isEmpty() ? " ''" : "") + "); COMP_CWORD=" + (words.length - 1) + "; COMP_LINE='" + line + "'; COMP_POINT="
+                + line.length() + "; _complete_migm migm 2>/dev/null; printf '%s\\n' \"${COMPREPLY[@]}\"";
+        Process p = new ProcessBuilder("bash", "-c", cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        return out.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
     }
 
     @Test

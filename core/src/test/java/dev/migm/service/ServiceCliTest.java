@@ -82,6 +82,14 @@ final class ServiceCliTest {
             assertThat(queue.out()).as("the submitter, known by the socket's peer credentials")
                     .containsPattern("1\\s+hello\\s+" + System.getProperty("user.name") + "\\s");
             assertThat(queue.out()).containsPattern("1\\s+hello\\s+\\S+\\s+done").containsPattern("2\\s+long\\s+\\S+\\s+running");
+            // Filters, applied by the daemon: a state (an ended one brings ended jobs in), a user, an age.
+            Result onlyDone = migm(home, "queue", "--state", "done");
+            assertThat(onlyDone.rc()).as(onlyDone.err()).isZero();
+            assertThat(onlyDone.out()).containsPattern("1\\s+hello\\s+\\S+\\s+done").doesNotContain("running");
+            assertThat(migm(home, "queue", "--all", "--user", "nobody-such").out().lines().count()).as("the header alone")
+                    .isEqualTo(1);
+            assertThat(migm(home, "queue", "--all", "--since", "1h", "--user", System.getProperty("user.name")).out())
+                    .containsPattern("1\\s+hello").containsPattern("2\\s+long");
             // A job no instance beside the running "long" can hold waits, and queue and show say the
             // policy's own reason (as data in JSON), not only the capacity figures.
             Path big = home.getParent().resolve("big.yaml");
