@@ -25,8 +25,12 @@ import java.util.Set;
  * The node's Prometheus metrics ({@code GET /metrics} on the daemon's loopback HTTP view), built with
  * the Prometheus Java client. Per GPU the labels are DCGM-exporter's ({@code gpu}, {@code UUID},
  * {@code modelName}), per MIG instance also {@code GPU_I_ID} and {@code GPU_I_PROFILE}, so that
- * dashboards that join on them work unchanged. Job-level series stay out (one per job would grow
- * without bound): per-job figures are in the API ({@code migm show}).
+ * dashboards that join on them work unchanged; an instance's occupancy also names its job, the job's
+ * user and its Slurm job ({@code job}, {@code user}, {@code hpc_job}: DCGM-exporter's HPC job
+ * mapping). Energy adds up in one scrape: per GPU, idle plus attributed energy is the board's since
+ * the daemon started, and the per-job counters ({@code migm_job_energy_joules_total}, kept
+ * {@link #JOB_SERIES_RETENTION_S} after the job ends, so that the series stay bounded by the jobs of
+ * the last hour) sum to the attributed energy of the jobs they show.
  *
  * <p>Fed three ways: the engine's records as they are journaled ({@link #observe}, engine thread:
  * reconfiguration latency, estimator error, ended jobs), the energy tick ({@link #energyTick}: board
@@ -35,7 +39,7 @@ import java.util.Set;
  */
 public final class NodeMetrics {
     /** What a scrape reads of the engine, taken on its thread in one go. */
-    public record EngineView(Map<JobState, Integer> jobsByState, Set<Slot> occupied, List<String> gpuStatus,
+    public record EngineView(Map<JobState, Integer> jobsByState, Map<Slot, String> occupants, List<String> gpuStatus,
                              long reconfigurations, long restarts, long oomKills, long earlyRestarts,
                              long migModeChanges) {
     }
@@ -44,12 +48,32 @@ public final class NodeMetrics {
     public record GpuView(String uuid, GpuModel model, boolean migEnabled, Map<Instance, Integer> instanceIds) {
     }
 
+    /** Who a job is, as the per-job series label it: its id, its submitter, its Slurm job id ("" if none). */
+    public record JobLabels(String job, String user, String hpcJob) {
+        static final JobLabels NONE = new JobLabels("", "", "");
+    }
+
     /** The daemon's side of a scrape. */
     public interface Source {
         EngineView engine();
 
         List<GpuView> gpus();
+
+        /** The labels of a job the engine holds or held (read from the journal). */
+        JobLabels jobLabels(String jobId);
     }
+
+    /** A share of one energy tick: the board energy attributed to a job's attempt on a slot. */
+    public record Share(Slot slot, String jobId, double joules) {
+    }
+
+    /**
+     * How long a job's energy series stays after the job ended, seconds. A series must outlive its
+     * last increment by a few scrapes for {@code increase()} to see it (Prometheus scrapes every 15 to
+     * 60 s), and an hour also covers a dashboard's "last hour" panel; it bounds the per-job series to
+     * the jobs open or ended in the last hour.
+     */
+    static final double JOB_SERIES_RETENTION_S = 3600;
 
     /**
      * Buckets of the estimate / observed peak ratio: 1 is exact, below 1 an estimate that would
@@ -61,6 +85,7 @@ public final class NodeMetrics {
     static final double[] RECONFIGURATION_BUCKETS = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final java.util.function.DoubleSupplier wallClock;
     private final Source source;
     private final Counter jobsEnded;
     private final Histogram reconfigurationSeconds;
@@ -75,21 +100,44 @@ public final class NodeMetrics {
     private double[] boardJoules;
     private final Map<Slot, Double> instanceJoules = new HashMap<>();
     private final double[] idleJ;
+    private final double[] attributedJ;
+    /** Attributed energy by job and GPU, and when each ended job ended (wall clock, s); energyLock. */
+    private final Map<JobOnGpu, Double> jobJoules = new HashMap<>();
+    private final Map<String, Double> jobEndedAt = new HashMap<>();
+    /** The labels of jobs with series (read once from the source). */
+    private final Map<String, JobLabels> jobLabels = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Scrape scrape;
 
-    /** One scrape's reading of the source, shared by the callbacks of that scrape. */
-    private record Scrape(EngineView engine, List<GpuView> gpus) {
+    private record JobOnGpu(String jobId, int gpu) {
+    }
+
+    /**
+     * One scrape's reading of the source and of the energy figures, taken in one go so that the
+     * scrape's energy series add up (an energy tick between two callbacks would not).
+     */
+    private record Scrape(EngineView engine, List<GpuView> gpus, double[] boardWatts, double[] boardJoules,
+                          double[] idleJ, double[] attributedJ, Map<Slot, Double> instanceJoules,
+                          Map<JobOnGpu, Double> jobJoules) {
     }
 
     public NodeMetrics(Source source, int gpus) {
+        this(source, gpus, () -> System.currentTimeMillis() / 1000.0);
+    }
+
+    /** With the wall clock the per-job series' retention is measured on (seconds). */
+    NodeMetrics(Source source, int gpus, java.util.function.DoubleSupplier wallClock) {
+        this.wallClock = wallClock;
         this.source = source;
         this.boardWatts = new double[gpus];
         this.boardJoules = new double[gpus];
         this.idleJ = new double[gpus];
+        this.attributedJ = new double[gpus];
         java.util.Arrays.fill(boardWatts, Double.NaN);
         java.util.Arrays.fill(boardJoules, Double.NaN);
         String[] gpuLabels = {"gpu", "UUID", "modelName"};
         String[] instanceLabels = {"gpu", "UUID", "modelName", "GPU_I_ID", "GPU_I_PROFILE"};
+        String[] occupancyLabels = {"gpu", "UUID", "modelName", "GPU_I_ID", "GPU_I_PROFILE", "job", "user", "hpc_job"};
+        String[] jobLabelNames = {"gpu", "UUID", "modelName", "job", "user", "hpc_job"};
         GaugeWithCallback.builder().name("migm_gpu_mig_mode").help("1 when MIG is on, 0 when the GPU runs whole")
                 .labelNames(gpuLabels).callback(cb -> eachGpu((g, v, labels) -> cb.call(v.migEnabled() ? 1 : 0, labels)))
                 .register(registry);
@@ -103,28 +151,46 @@ public final class NodeMetrics {
                 .register(registry);
         GaugeWithCallback.builder().name("migm_gpu_power_watts")
                 .help("board power over the last energy tick (nvmlDeviceGetTotalEnergyConsumption per second)")
-                .labelNames(gpuLabels).callback(cb -> eachKnown(() -> boardWatts, cb::call)).register(registry);
+                .labelNames(gpuLabels).callback(cb -> eachKnown(scrape.boardWatts(), cb::call)).register(registry);
         CounterWithCallback.builder().name("migm_gpu_energy_joules")
                 .help("board energy counter since the driver loaded (nvmlDeviceGetTotalEnergyConsumption)")
-                .labelNames(gpuLabels).callback(cb -> eachKnown(() -> boardJoules, cb::call)).register(registry);
+                .labelNames(gpuLabels).callback(cb -> eachKnown(scrape.boardJoules(), cb::call)).register(registry);
         CounterWithCallback.builder().name("migm_gpu_idle_energy_joules")
                 .help("board energy while no attempt held an instance on the GPU, since the daemon started:"
                         + " with the instances' attributed energy, all of the board's")
-                .labelNames(gpuLabels).callback(cb -> eachKnown(() -> idleJ, cb::call)).register(registry);
+                .labelNames(gpuLabels).callback(cb -> eachKnown(scrape.idleJ(), cb::call)).register(registry);
+        CounterWithCallback.builder().name("migm_gpu_attributed_energy_joules")
+                .help("board energy attributed to the attempts on the GPU's instances since the daemon started"
+                        + " (model: " + NodeService.ENERGY_MODEL + "): with the idle energy, all of the board's;"
+                        + " it outlives the instances")
+                .labelNames(gpuLabels).callback(cb -> eachKnown(scrape.attributedJ(), cb::call)).register(registry);
         GaugeWithCallback.builder().name("migm_instance_occupied")
-                .help("one series per MIG instance: 1 while an attempt runs on it, 0 while it is idle")
-                .labelNames(instanceLabels).callback(cb -> eachInstance((slot, labels) ->
-                        cb.call(scrape.engine().occupied().contains(slot) ? 1 : 0, labels))).register(registry);
+                .help("one series per MIG instance: 1 while an attempt runs on it, with its job, user and Slurm job"
+                        + " (hpc_job); 0 while it is idle, with those labels empty")
+                .labelNames(occupancyLabels).callback(cb -> eachInstance((slot, labels) -> {
+                    String job = scrape.engine().occupants().get(slot);
+                    JobLabels who = job == null ? JobLabels.NONE : labels(job);
+                    cb.call(job == null ? 0 : 1, labels[0], labels[1], labels[2], labels[3], labels[4], who.job(),
+                            who.user(), who.hpcJob());
+                })).register(registry);
         CounterWithCallback.builder().name("migm_instance_energy_joules")
                 .help("board energy attributed to the attempts on the instance since the daemon started"
                         + " (model: " + NodeService.ENERGY_MODEL + ")")
-                .labelNames(instanceLabels).callback(cb -> eachInstance((slot, labels) -> {
-                    double j;
-                    synchronized (energyLock) {
-                        j = instanceJoules.getOrDefault(slot, 0.0);
-                    }
-                    cb.call(j, labels);
-                })).register(registry);
+                .labelNames(instanceLabels).callback(cb -> eachInstance((slot, labels) ->
+                        cb.call(scrape.instanceJoules().getOrDefault(slot, 0.0), labels))).register(registry);
+        CounterWithCallback.builder().name("migm_job_energy_joules")
+                .help("board energy attributed to a job's attempts on the GPU (model: " + NodeService.ENERGY_MODEL
+                        + "); a series stays " + (int) JOB_SERIES_RETENTION_S + " s after its job ended")
+                .labelNames(jobLabelNames).callback(cb -> {
+                    List<GpuView> views = scrape.gpus();
+                    scrape.jobJoules().forEach((key, j) -> {
+                        if (key.gpu() >= views.size()) return;
+                        GpuView v = views.get(key.gpu());
+                        JobLabels who = labels(key.jobId());
+                        cb.call(j, Integer.toString(key.gpu()), v.uuid(), v.model().name(), who.job(), who.user(),
+                                who.hpcJob());
+                    });
+                }).register(registry);
         GaugeWithCallback.builder().name("migm_jobs").help("jobs the engine holds, by state").labelNames("state")
                 .callback(cb -> {
                     for (JobState s : List.of(JobState.QUEUED, JobState.PLACING, JobState.STARTING,
@@ -172,15 +238,15 @@ public final class NodeMetrics {
     }
 
     /** Each GPU's value of an energy-tick figure, where the GPU could say it (NaN: left out). */
-    private void eachKnown(java.util.function.Supplier<double[]> figure, ValueCall call) {
+    private void eachKnown(double[] values, ValueCall call) {
         eachGpu((g, v, labels) -> {
-            double value;
-            synchronized (energyLock) {
-                double[] values = figure.get();
-                value = g < values.length ? values[g] : Double.NaN;
-            }
+            double value = g < values.length ? values[g] : Double.NaN;
             if (!Double.isNaN(value)) call.call(value, labels);
         });
+    }
+
+    private JobLabels labels(String jobId) {
+        return jobLabels.computeIfAbsent(jobId, source::jobLabels);
     }
 
     private void eachGpu(GpuCall call) {
@@ -222,13 +288,20 @@ public final class NodeMetrics {
     private void ended(String jobId, String how) {
         needs.remove(jobId);
         jobsEnded.labelValues(how).inc();
+        synchronized (energyLock) {
+            jobEndedAt.put(jobId, wallS());
+        }
+    }
+
+    private double wallS() {
+        return wallClock.getAsDouble();
     }
 
     /**
      * One energy tick: each GPU's board counter (NaN where it cannot say) over {@code dtS} seconds
      * since the last, and the board energy attributed to the attempts' instances in it.
      */
-    public void energyTick(double[] counterJoules, double[] idleJoules, double dtS, Map<Slot, Double> attributed) {
+    public void energyTick(double[] counterJoules, double[] idleJoules, double dtS, List<Share> attributed) {
         synchronized (energyLock) {
             for (int g = 0; g < idleJoules.length && g < idleJ.length; g++) idleJ[g] += idleJoules[g];
             for (int g = 0; g < counterJoules.length && g < boardJoules.length; g++) {
@@ -237,13 +310,30 @@ public final class NodeMetrics {
                 }
                 boardJoules[g] = counterJoules[g];
             }
-            attributed.forEach((slot, j) -> instanceJoules.merge(slot, j, Double::sum));
+            for (Share share : attributed) {
+                int g = share.slot().gpu();
+                instanceJoules.merge(share.slot(), share.joules(), Double::sum);
+                if (g < attributedJ.length) attributedJ[g] += share.joules();
+                jobJoules.merge(new JobOnGpu(share.jobId(), g), share.joules(), Double::sum);
+            }
         }
     }
 
     /** Writes the exposition (Prometheus text format 0.0.4) of a scrape taken now. */
     public synchronized void write(OutputStream out) throws IOException {
-        scrape = new Scrape(source.engine(), source.gpus());
+        EngineView engine = source.engine();
+        List<GpuView> gpus = source.gpus();
+        synchronized (energyLock) {
+            double forgetBefore = wallS() - JOB_SERIES_RETENTION_S;
+            jobEndedAt.entrySet().removeIf(e -> {
+                if (e.getValue() >= forgetBefore) return false;
+                jobJoules.keySet().removeIf(k -> k.jobId().equals(e.getKey()));
+                jobLabels.remove(e.getKey());
+                return true;
+            });
+            scrape = new Scrape(engine, gpus, boardWatts.clone(), boardJoules.clone(), idleJ.clone(), attributedJ.clone(),
+                    Map.copyOf(instanceJoules), Map.copyOf(jobJoules));
+        }
         PrometheusTextFormatWriter.create().write(out, registry.scrape(), EscapingScheme.UNDERSCORE_ESCAPING);
     }
 

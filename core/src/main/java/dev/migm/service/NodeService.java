@@ -130,9 +130,9 @@ public final class NodeService implements AutoCloseable {
             public NodeMetrics.EngineView engine() {
                 return await(loop.ask(e -> {
                     java.util.Collection<JobView> jobs = e.jobs();
-                    Set<Slot> occupied = new java.util.HashSet<>();
-                    for (JobView v : jobs) v.holding().ifPresent(a -> occupied.add(a.slot()));
-                    return new NodeMetrics.EngineView(NodeMetrics.countByState(jobs), occupied,
+                    Map<Slot, String> occupants = new java.util.HashMap<>();
+                    for (JobView v : jobs) v.holding().ifPresent(a -> occupants.put(a.slot(), v.spec().id()));
+                    return new NodeMetrics.EngineView(NodeMetrics.countByState(jobs), occupants,
                             e.snapshot().gpuStatus(), e.counters().reconfigurations(),
                             e.counters().restarts(), e.counters().oomKills(), e.counters().earlyRestarts(),
                             e.counters().migModeChanges());
@@ -147,6 +147,12 @@ public final class NodeService implements AutoCloseable {
                             backend.instanceIds(g)));
                 }
                 return out;
+            }
+
+            @Override
+            public NodeMetrics.JobLabels jobLabels(String jobId) {
+                return journal.job(jobId).map(r -> new NodeMetrics.JobLabels(jobId, r.user(),
+                        SlurmSlices.slurmJobOf(r.name()).orElse(""))).orElse(new NodeMetrics.JobLabels(jobId, "", ""));
             }
         }, models.size());
     }
@@ -299,14 +305,15 @@ public final class NodeService implements AutoCloseable {
             timeline.forgetBefore(now - LIVE_WINDOW_S);
             lastTickS = now;
             Map<String, Double> shares = new LinkedHashMap<>();
-            Map<Slot, Double> byInstance = new LinkedHashMap<>();
+            List<NodeMetrics.Share> byJob = new ArrayList<>();
             tick.byHolder().forEach((key, joules) -> {
                 if (joules > 0) {
-                    shares.put((String) key, joules);
-                    byInstance.merge(holders.get(key), joules, Double::sum);
+                    String attempt = (String) key;
+                    shares.put(attempt, joules);
+                    byJob.add(new NodeMetrics.Share(holders.get(key), attempt.substring(0, attempt.lastIndexOf('/')), joules));
                 }
             });
-            metrics.energyTick(tick.counterJoules(), tick.idleJoules(), dt, byInstance);
+            metrics.energyTick(tick.counterJoules(), tick.idleJoules(), dt, byJob);
             if (!shares.isEmpty()) journal.addAttemptEnergy(shares);
         } catch (RuntimeException e) {
             // a tick lost (the journal busy, the service closing): the next one measures from here

@@ -550,4 +550,12 @@ public final class SlurmSlices implements AutoCloseable {
         reconciler.shutdownNow();
         requeuer.shutdownNow();
     }
+
+    private static final java.util.regex.Pattern HOLDER_NAME = java.util.regex.Pattern.compile("slurm-(\\d+)-\\d+");
+
+    /** The Slurm job a holder's name ({@code slurm-JOB-RESTART}) stands for; empty for any other job. */
+    public static java.util.Optional<String> slurmJobOf(String jobName) {
+        java.util.regex.Matcher m = HOLDER_NAME.matcher(jobName == null ? "" : jobName);
+        return m.matches() ? java.util.Optional.of(m.group(1)) : java.util.Optional.empty();
+    }
 }

@@ -61,6 +61,19 @@ final class MetricsTest {
             }
             assertThat(sum(before, "migm_gpu_energy_joules_total{")).isPositive();
             assertThat(ServiceCliTest.migm(home, "submit", jobs.toString()).rc()).isZero();
+            // While a job runs, its instance's occupancy names it and its submitter (DCGM-exporter's job
+            // mapping; hpc_job is empty outside Slurm).
+            String user = System.getProperty("user.name");
+            // Labels in any order: the client sorts them.
+            Pattern occupiedBy = Pattern.compile("(?m)^migm_instance_occupied\\{(?=[^}]*\\bhpc_job=\"\")(?=[^}]*\\bjob=\"[123]\")"
+                    + "(?=[^}]*\\buser=\"" + Pattern.quote(user) + "\")[^}]*\\} 1\\.0$");
+            boolean seenOccupied = false;
+            for (long until = System.nanoTime() + 120_000_000_000L; !seenOccupied && System.nanoTime() < until; ) {
+                seenOccupied = occupiedBy.matcher(HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body()).find();
+                if (!seenOccupied) Thread.sleep(50);
+            }
+            assertThat(seenOccupied).as("an occupied instance labelled with its job and user").isTrue();
             assertThat(DaemonProcess.await(home, "SELECT count(*) = 3 FROM jobs WHERE state='done'", 120_000)).isTrue();
             // One energy tick after the last job ended (ticks are 1 s apart).
             Thread.sleep(1500);
@@ -84,8 +97,8 @@ final class MetricsTest {
             // the board counted went to an instance's attempts or was the idle GPU's (the chip-share
             // model gives the jobs all of the energy of the ticks they held the GPU).
             double board = sum(v, "migm_gpu_energy_joules_total{") - sum(before, "migm_gpu_energy_joules_total{");
-            double attributed = sum(v, "migm_instance_energy_joules_total{")
-                    - sum(before, "migm_instance_energy_joules_total{");
+            double attributed = sum(v, "migm_gpu_attributed_energy_joules_total{")
+                    - sum(before, "migm_gpu_attributed_energy_joules_total{");
             double idle = sum(v, "migm_gpu_idle_energy_joules_total{") - sum(before, "migm_gpu_idle_energy_joules_total{");
             assertThat(board).isPositive();
             assertThat(attributed).isPositive();
@@ -95,6 +108,14 @@ final class MetricsTest {
                     .getFirst().getFirst());
             assertThat(perAttempt).isCloseTo(sum(v, "migm_instance_energy_joules_total{"),
                     org.assertj.core.api.Assertions.within(0.01 * attributed + 1));
+            // One scrape adds up: the per-job counters of the jobs it shows (all three: they ended less
+            // than an hour ago) are the GPU's attributed energy, which outlives the instances.
+            for (String job : List.of("1", "2", "3")) {
+                assertThat(v.keySet()).as("job " + job).anySatisfy(k -> assertThat(k).startsWith(
+                        "migm_job_energy_joules_total{").contains("job=\"" + job + "\"").contains("user=\"" + user + "\""));
+            }
+            assertThat(sum(v, "migm_job_energy_joules_total{")).isCloseTo(sum(v, "migm_gpu_attributed_energy_joules_total{"),
+                    org.assertj.core.api.Assertions.within(1e-6 * attributed + 1e-6));
             assertThat(v.keySet()).anySatisfy(k -> assertThat(k).startsWith("migm_instance_occupied{GPU_I_ID="));
             assertThat(sum(v, "migm_gpu_power_watts{")).isPositive();
 
