@@ -201,14 +201,15 @@ final class RunCommand implements Callable<Integer> {
             }
             List<dev.migm.report.Timeline.JobLine> lines = new ArrayList<>();
             for (JobView v : views) {
-                lines.add(new dev.migm.report.Timeline.JobLine(v.spec().id(), v.state().name().toLowerCase(Locale.ROOT),
+                lines.add(new dev.migm.report.Timeline.JobLine(v.spec().id(), v.spec().id(), System.getProperty("user.name"),
+                        v.state().name().toLowerCase(Locale.ROOT),
                         v.attempts().size(), v.attempts().isEmpty() ? "" : v.attempts().getLast().slot().toString(),
                         v.needMib(), v.needSource(), peaks.getOrDefault(v.spec().id(), 0L),
                         jobJoules.getOrDefault(v.spec().id(), 0.0)));
             }
             dev.migm.report.Timeline.write(runDir.resolve("timeline.json"), List.of(timeline.build(file.getFileName()
                     .toString(), policy, emulated ? "emulated" : "nvml", t0[0], endS, lines,
-                    dev.migm.energy.ChipShareAttribution.NAME)));
+                    dev.migm.energy.ChipShareAttribution.NAME).withFigures(makespan(views, t0[0]), energy)));
             return summarize(out, new ArrayList<>(views), t0[0], energy, oom, early, reconf, restarts, runDir, models,
                     jobJoules, meter.idleJ());
         } finally {
@@ -382,10 +383,17 @@ final class RunCommand implements Callable<Integer> {
         return s.ended();
     }
 
+    /** The run's makespan as it prints it: from its start to the end of its last completed job. */
+    static double makespan(java.util.Collection<JobView> views, double t0) {
+        double makespan = 0;
+        for (JobView v : views) if (v.state() == JobState.DONE) makespan = Math.max(makespan, v.endS() - t0);
+        return makespan;
+    }
+
     private int summarize(PrintWriter out, List<JobView> views, double t0, double energy, long oom, long early,
                           long reconf, long restarts, Path runDir, List<GpuModel> models,
                           Map<String, Double> jobJoules, double idleJ) throws IOException {
-        double makespan = 0;
+        double makespan = makespan(views, t0);
         int completed = 0;
         List<Map<String, Object>> failures = new ArrayList<>();
         List<Map<String, Object>> jobRows = new ArrayList<>();
@@ -401,7 +409,6 @@ final class RunCommand implements Callable<Integer> {
             jobRows.add(row);
             if (v.state() == JobState.DONE) {
                 completed++;
-                makespan = Math.max(makespan, v.endS() - t0);
             } else {
                 failures.add(Map.of("id", v.spec().id(), "reason", v.lastReason()));
             }

@@ -37,13 +37,31 @@ public final class Timeline {
     public record Gpu(int gpu, String model, int memorySlices, List<Box> boxes, List<Mark> marks, List<Point> watts) {
     }
 
-    /** A job's line in the report's table. */
-    public record JobLine(String id, String state, int attempts, String slot, long needMib, String needSource,
-                          long peakMib, double energyJ) {
+    /**
+     * A job's line in the report's table: its id, name and submitter (a trace's jobs have no user:
+     * empty; a file written before names were kept: null), and how it ran.
+     */
+    public record JobLine(String id, String name, String user, String state, int attempts, String slot, long needMib,
+                          String needSource, long peakMib, double energyJ) {
     }
 
+    /**
+     * A run: its window {@code [startS, endS]} on the world's clock (seconds since the Unix epoch for
+     * {@code live}, {@code emulated} and {@code nvml}; from the trace's start for {@code simulated}),
+     * and the figures its CLI printed ({@code makespanS}, {@code energyJ}; null for a live window or a
+     * file written before they were kept), which the report shows rather than recomputing them.
+     */
     public record Run(String trace, String policy, String world, double startS, double endS, List<Gpu> gpus,
-                      List<Point> queue, List<JobLine> jobs, String energyModel) {
+                      List<Point> queue, List<JobLine> jobs, String energyModel, Double makespanS, Double energyJ) {
+        /** The same run, with the figures its CLI printed. */
+        public Run withFigures(double makespanS, double energyJ) {
+            return new Run(trace, policy, world, startS, endS, gpus, queue, jobs, energyModel, makespanS, energyJ);
+        }
+
+        /** Whether its times are on the wall clock (else from the trace's start). */
+        public boolean wallClock() {
+            return !"simulated".equals(world);
+        }
     }
 
     /** The file {@code simulate --timeline} and {@code run} write. */
@@ -202,7 +220,8 @@ public final class Timeline {
                 gpus.add(new Gpu(g, models.get(g).name(), models.get(g).memorySlices(), b, List.copyOf(marks.get(g)),
                         List.copyOf(watts.get(g))));
             }
-            return new Run(trace, policy, world, startS, endS, gpus, List.copyOf(queue), List.copyOf(jobs), energyModel);
+            return new Run(trace, policy, world, startS, endS, gpus, List.copyOf(queue), List.copyOf(jobs), energyModel,
+                    null, null);
         }
 
         /** The run as recorded; attempts still open end at {@code endS}. */
@@ -215,7 +234,8 @@ public final class Timeline {
                 gpus.add(new Gpu(g, models.get(g).name(), models.get(g).memorySlices(), List.copyOf(boxes.get(g)),
                         List.copyOf(marks.get(g)), List.copyOf(watts.get(g))));
             }
-            return new Run(trace, policy, world, startS, endS, gpus, List.copyOf(queue), List.copyOf(jobs), energyModel);
+            return new Run(trace, policy, world, startS, endS, gpus, List.copyOf(queue), List.copyOf(jobs), energyModel,
+                    null, null);
         }
     }
 }

@@ -181,12 +181,30 @@ public final class NodeService implements AutoCloseable {
         List<dev.migm.report.Timeline.JobLine> lines = new ArrayList<>();
         for (NodeJournal.JobSummary s : journal.recentJobs(from, LIVE_JOBS)) {
             NodeJournal.JobRow j = s.job();
-            lines.add(new dev.migm.report.Timeline.JobLine(j.id(), j.state(), j.attempts(), j.slot() == null ? "" : j.slot(),
+            lines.add(new dev.migm.report.Timeline.JobLine(j.id(), j.name(), j.user(), j.state(), j.attempts(),
+                    j.slot() == null ? "" : j.slot(),
                     j.needMib(), j.needSource() == null ? "" : j.needSource(), s.peakMib(), s.energyJ()));
         }
         dev.migm.report.Timeline.Run run = timeline.snapshot("node", settings.policy(), "live", from, now, lines,
                 ENERGY_MODEL);
-        return dev.migm.report.HtmlReport.render("migm node: " + settings.home(), List.of(run), 2);
+        return dev.migm.report.HtmlReport.render("migm on " + HOST, List.of(run), 2);
+    }
+
+    /** This machine's name, for the live view's title (the kernel's, as hostname(1) prints it). */
+    private static final String HOST = hostName();
+
+    private static String hostName() {
+        try {
+            String name = java.nio.file.Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+            if (!name.isEmpty()) return name;
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux: ask the JDK
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "this node";
+        }
     }
 
     private volatile String httpAddress;

@@ -335,9 +335,9 @@ public final class Simulator {
                         .map(f -> new SimResult.Failure(f.id(), f.reason())).toList(),
                 perJob, explainer == null ? null : explainer.explain(makespan, stats.idealSlices, stats.wastedSliceS),
                 timeline == null ? null : timeline.build(trace, policy.name(), "simulated", 0, makespan,
-                        perJob.stream().map(r -> new dev.migm.report.Timeline.JobLine(r.id(), r.state(), r.attempts(),
-                                r.slot(), r.needMib(), r.needSource(), r.peakMib(), r.energyJ())).toList(),
-                        dev.migm.energy.ChipShareAttribution.NAME));
+                        perJob.stream().map(r -> new dev.migm.report.Timeline.JobLine(r.id(), r.id(), "", r.state(),
+                                r.attempts(), r.slot(), r.needMib(), r.needSource(), r.peakMib(), r.energyJ())).toList(),
+                        dev.migm.energy.ChipShareAttribution.NAME).withFigures(makespan, energy));
     }
 
     private record Unfinished(double submitS, String id, String reason) {

@@ -76,6 +76,22 @@ public final class Chromium {
         }
     }
 
+    /**
+     * Checks what makes a report readable, in the browser's DOM: no SVG stretched out of its aspect
+     * ratio (its text would be), every slice row labelled, a time axis with labelled ticks under each
+     * timeline and queue, job names on boxes wide enough for them, and, where the runs know them
+     * ({@code named}: a node's or a run's jobs, not a trace's), names and users in the tables.
+     */
+    public static void checkReadable(Path html, int runs, int gpus, boolean named) throws Exception {
+        String dom = dom(html);
+        assertThat(dom).doesNotContain("preserveAspectRatio=\"none\"");
+        assertThat(count(dom, "<text class=\"row\"")).as("slice labels").isGreaterThanOrEqualTo(runs * gpus * 8);
+        assertThat(count(dom, "<text class=\"tick\"")).as("time-axis labels").isGreaterThanOrEqualTo(runs * (gpus + 1) * 2);
+        assertThat(count(dom, "<text class=\"box-label\"")).as("boxes labelled with their job").isGreaterThan(0);
+        assertThat(count(dom, "<th>name</th><th>user</th>")).isEqualTo(named ? runs : 0);
+        assertThat(dom).doesNotContain("estimate MiB");
+    }
+
     private static int count(String text, String needle) {
         Matcher m = Pattern.compile(Pattern.quote(needle)).matcher(text);
         int n = 0;

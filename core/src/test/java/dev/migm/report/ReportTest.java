@@ -43,6 +43,15 @@ final class ReportTest {
             assertThat(jobs).as(run.policy()).isCloseTo(board, within(0.01 * board));
         }
         Chromium.checkReport(html, 3, 1, ids);
+        Chromium.checkReadable(html, 3, 1, false);
+        // The figures each run shows are those simulate printed for it (rounded as the CLI rounds them).
+        String page = Files.readString(html);
+        tools.jackson.databind.JsonNode printed = tools.jackson.databind.json.JsonMapper.builder().build()
+                .readTree(migm("simulate", "--suite", "mixed", "--policies", "serial,s1,migm", "--json"));
+        for (tools.jackson.databind.JsonNode run : printed.get("runs")) {
+            assertThat(page).as(run.get("policy").asString()).contains(String.format(java.util.Locale.ROOT,
+                    "makespan %d s &middot; board energy %d J", run.get("makespan_s").asLong(), run.get("energy_j").asLong()));
+        }
         Chromium.screenshot(html, Path.of("target/report-mixed.png"), 1600, 1000);
         assertThat(Files.size(html)).as("a small file").isLessThan(1_000_000);
     }

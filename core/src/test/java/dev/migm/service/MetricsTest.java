@@ -128,6 +128,10 @@ final class MetricsTest {
             Path html = dir.resolve("live.html");
             Files.writeString(html, page.body());
             dev.migm.report.Chromium.checkReport(html, 1, 1, List.of("1", "2", "3"));
+            dev.migm.report.Chromium.checkReadable(html, 1, 1, true);
+            // Titled by the host, and the table names each job and its user.
+            assertThat(page.body()).contains("<title>migm on " + Files.readString(Path.of("/proc/sys/kernel/hostname")).strip()
+                    + "</title>").contains("<td>a</td><td>" + user + "</td>");
             dev.migm.report.Chromium.screenshot(html, Path.of("target/live-view.png"), 1200, 700);
 
             // Read-only, two paths.
