@@ -74,6 +74,17 @@ final class AttemptMonitor {
                 expectedWorkS, spread, startupS, queued.spec().checkpoints());
     }
 
+    /**
+     * The attempt's expected time left at age {@code ageS} (seconds since its process came up): the
+     * median of its run time given that it runs now; a run past the {@code 1 - }{@link TailGrowth#OUTLIVED}
+     * quantile of that distribution has outlived what it describes, and its age is the median of what
+     * is left (a scale-free prior for a run of unknown length).
+     */
+    double remainingS(double ageS) {
+        if (runTime.survival(ageS) < TailGrowth.OUTLIVED) return ageS;
+        return Math.max(0, runTime.endQuantile(ageS, 0.5) - ageS);
+    }
+
     /** The trigger's samples of one attempt and their running sums. */
     private static final class Window {
         final ArrayDeque<MemoryProjection.Sample> samples = new ArrayDeque<>();

@@ -92,6 +92,12 @@ final class AttemptWatch {
                 + job.current.slot(), true);
     }
 
+    /** Stops the current attempt to move it to a larger instance ({@link TailGrowth}); it resumes from its checkpoint. */
+    void grow(Job job, String why) {
+        job.stopRequested = true;
+        stop(job, "moved to a larger instance: " + why, false);
+    }
+
     /** Journals that the job's current attempt is to stop, then asks the executor to stop it. */
     private void stop(Job job, String why, boolean earlyRestart) {
         engine.record(new EngineRecord.StopRequested(clock.nowS(), job.spec.id(), job.current.number(), why, earlyRestart));

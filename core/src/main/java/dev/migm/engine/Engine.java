@@ -51,6 +51,7 @@ public final class Engine extends EngineMoves {
     private Thread owner;
     private final SchedulingRound round;
     private final AttemptWatch watch;
+    private final TailGrowth tail;
     private final List<EngineListener> listeners = new ArrayList<>();
     private long nextSeq;
     private long restarts;
@@ -77,6 +78,7 @@ public final class Engine extends EngineMoves {
         this.queue = new WaitingQueue(this, clock, gpus.largestSlotMib, policy, memory, runtime);
         this.round = new SchedulingRound(this, clock, backend, settings, gpus, queue);
         this.watch = new AttemptWatch(this, clock, executor, settings);
+        this.tail = new TailGrowth(watch, TailGrowth.DEFAULT_GAIN);
         journal.append(new EngineRecord.Started(clock.nowS(), gpus.layouts(), gpus.migModes()));
     }
 
@@ -486,6 +488,10 @@ public final class Engine extends EngineMoves {
         runtime.observe(clock.nowS());
         queue.reestimateInvalidated();
         round.run(policy);
+        if (queue.waiting.isEmpty() && policy.movesRunsAtTheTail()) {
+            double again = tail.consider(gpus.list, clock.nowS(), settings.startupS());
+            if (again > clock.nowS() && again < Double.POSITIVE_INFINITY) wakeAt(again);
+        }
     }
 
     /** A round at {@code atS} even if nothing else happens by then (asked for by the policy). */

@@ -30,6 +30,8 @@ final class Job {
     boolean stopRequested;
     /** The current attempt reached the job's time limit and was stopped: its exit fails the job. */
     boolean timedOut;
+    /** Moved once to a larger instance at the tail of a batch ({@link TailGrowth}): never again. */
+    boolean grown;
     /** The step of the latest checkpoint the job wrote (0: none): where its next attempt resumes. */
     long checkpointStep;
     /** The projected peak the current attempt was restarted early for (0: none). */

@@ -25,6 +25,15 @@ public interface SchedulingPolicy {
         return false;
     }
 
+    /**
+     * Whether, with nothing waiting, the engine may move a run that checkpoints to a larger instance
+     * where it ends sooner ({@link TailGrowth}): for a policy that, given a single waiting job whose
+     * scaling is known, places it where it finishes first. The paper's peers do neither.
+     */
+    default boolean movesRunsAtTheTail() {
+        return false;
+    }
+
     /** The order of the waiting queue. */
     default Comparator<QueuedJob> queueOrder() {
         return QueuedJob.ARRIVAL;

@@ -134,6 +134,11 @@ public final class MigmPolicy implements SchedulingPolicy {
     }
 
     @Override
+    public boolean movesRunsAtTheTail() {
+        return true;
+    }
+
+    @Override
     public Comparator<QueuedJob> queueOrder() {
         return Comparator.comparingDouble((QueuedJob q) -> q.spec().submitS())
                 .thenComparingInt(q -> q.needMib() > wholeGpuMib ? 0 : 1)

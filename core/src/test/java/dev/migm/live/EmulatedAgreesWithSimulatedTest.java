@@ -93,6 +93,6 @@ final class EmulatedAgreesWithSimulatedTest {
         // It checkpoints: the next attempt resumed from the step its stop wrote, a share of its work
         // against the total its bar printed.
         assertThat(events).containsPattern("AttemptLaunched: gemma-2b-batch attempt " + next
-                + " launched on \\S+, resumed from its checkpoint at [1-9][0-9]?% of its work");
+                + " launched on \\S+, resumed from its checkpoint at step \\d+ \\(about [1-9][0-9]?% of its work\\)");
     }
 }

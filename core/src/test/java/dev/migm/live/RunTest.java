@@ -75,7 +75,7 @@ final class RunTest {
         // second of work) of the 40 steps the job file declared.
         String events = Files.readString(runDir.resolve("events.log"));
         assertThat(events).containsPattern("AttemptLaunched: too-low attempt 2 launched on \\S+, resumed from its checkpoint"
-                + " at [1-9][0-9]?% of its work");
+                + " at step [1-9][0-9]? \\(about [1-9][0-9]?% of its work\\)");
         // Each line starts with the wall-clock time (ISO-8601) and the modelled seconds since the start.
         assertThat(events.lines().findFirst().orElseThrow()).matches("20\\d\\d-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"
                 + " +[-+]\\d+\\.\\d s  Started: engine started: gpu0 .*");

@@ -85,9 +85,13 @@ final class RandomRunsTest {
                 }
                 if (!estimated) {
                     // The oracle sizes every attempt by the true peak (<= 42300 MiB here, which an
-                    // H100 instance or whole GPU holds): no attempt runs out of memory or restarts.
+                    // H100 instance or whole GPU holds): no attempt runs out of memory or restarts
+                    // early; migm moves a run that checkpoints to a larger instance at most once when
+                    // nothing waits (TailGrowth), the others never restart.
                     assertThat(r.oomKills()).as(ctx).isZero();
-                    assertThat(r.restarts()).as(ctx).isZero();
+                    assertThat(r.earlyRestarts()).as(ctx).isZero();
+                    long checkpointing = jobs.stream().filter(j -> j.spec().checkpoints()).count();
+                    assertThat(r.restarts()).as(ctx).isLessThanOrEqualTo(policy.startsWith("migm") ? checkpointing : 0);
                 }
                 // A run that keeps every ended job (per-job rows) decides exactly as one that streams
                 // the trace and forgets ended jobs.

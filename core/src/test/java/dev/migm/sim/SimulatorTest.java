@@ -48,6 +48,24 @@ final class SimulatorTest {
     }
 
     @Test
+    void migm_aRunThatCheckpoints_movesToALargerInstanceWhenNothingWaits() {
+        // The oracle's run times. "a" (2000 MiB, c = 1, sat = 1, checkpoints) and "b" (15000 MiB, does
+        // not scale) arrive together; right-sizing by slice-time gives "a" a 1g.5gb (a perfectly
+        // scaling job costs the same slice-time on any size; the smallest leaves the most room) and
+        // "b" a 3g.20gb. There, "a" would take T(1g) = 1000 * 108 / 14 = 7714.3 s: the batch's end.
+        // Nothing waits once both run, and a 4g.20gb fits beside "b": T(4g) = 1000 * 108 / 56 =
+        // 1928.6 s, far less than 0.8 of the time left on the 1g. So "a" is stopped at once (its
+        // checkpoint keeps its few tenths of a second of work), resumes on a 4g.20gb with 1 s of
+        // start-up, and ends at about 1.4 + 1 + 1928.6 = 1931 s. Without the move: 7715 s.
+        SimResult r = run("migm", List.of(
+                Jobs.aJob("a").duration(1000).scaling(1, 1).flat(2000).declared(2000).checkpoint(60).build(),
+                Jobs.aJob("b").duration(500).scaling(0, 1).flat(15000).declared(15000).build()));
+        assertThat(r.makespanS()).isCloseTo(1931, within(2.0));
+        assertThat(r.restarts()).isEqualTo(1);
+        assertThat(r.oomKills()).isZero();
+    }
+
+    @Test
     void migm_twoJobsThatNeedTheWholeGpu_runBackToBackOnOne7gInstance() {
         // Both need 30000 MiB: only 7g.40gb (98 SMs) holds them. c = 1, sat = 1:
         // T(7g) = 100 * 108 / 98 = 110.204 s each. Create 7g (0.13 s), job 1: 1 + 110.204; job 2
