@@ -74,14 +74,17 @@ final class AttemptMonitor {
                 expectedWorkS, spread, startupS, queued.spec().checkpoints());
     }
 
+    /** The survival below which a run has outlived what its run-time distribution describes. */
+    static final double OUTLIVED = 0.05;
+
     /**
      * The attempt's expected time left at age {@code ageS} (seconds since its process came up): the
-     * median of its run time given that it runs now; a run past the {@code 1 - }{@link TailGrowth#OUTLIVED}
+     * median of its run time given that it runs now; a run past the {@code 1 - }{@link #OUTLIVED}
      * quantile of that distribution has outlived what it describes, and its age is the median of what
      * is left (a scale-free prior for a run of unknown length).
      */
     double remainingS(double ageS) {
-        if (runTime.survival(ageS) < TailGrowth.OUTLIVED) return ageS;
+        if (runTime.survival(ageS) < OUTLIVED) return ageS;
         return Math.max(0, runTime.endQuantile(ageS, 0.5) - ageS);
     }
 

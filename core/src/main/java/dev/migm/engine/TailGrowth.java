@@ -21,7 +21,7 @@ import java.util.Optional;
  * <ul>
  *   <li>Time left where it is, {@code R}: the median of its run time's log-normal given that it runs
  *       at its age {@code x} ({@link AttemptMonitor#remainingS}); past the distribution's
- *       {@value #OUTLIVED} tail the run is not the one its history describes, and {@code R = x}, the
+ *       {@value AttemptMonitor#OUTLIVED} tail the run is not the one its history describes, and {@code R = x}, the
  *       median remaining life of a run of unknown length at age {@code x} (a scale-free prior,
  *       Gott's delta-t argument: {@code P(T > 2x | T > x) = 1/2}).</li>
  *   <li>Time left on the largest instance that could hold it once its own is destroyed (the other
@@ -41,9 +41,6 @@ final class TailGrowth {
      * (0.3% on one trace); 0.2 keeps the margin.
      */
     static final double DEFAULT_GAIN = 0.2;
-    /** The survival below which a run has outlived what its history describes. */
-    static final double OUTLIVED = 0.05;
-
     private final AttemptWatch watch;
     private final double gain;
     /** Runs moved. */
