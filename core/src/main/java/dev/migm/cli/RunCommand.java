@@ -169,11 +169,15 @@ final class RunCommand implements Callable<Integer> {
             }
             t0[0] = loop.timers().nowS();
             lastTickS = t0[0];
+            double lastSubmitS = t0[0];
             for (SubmittedJob j : jobs) {
                 JobSpec s = j.toJobSpec();
                 JobSpec at = s.at(s.id(), t0[0] + s.submitS());
                 loop.timers().at(at.submitS(), new EngineEvent.JobSubmitted(at), loop::post);
+                lastSubmitS = Math.max(lastSubmitS, at.submitS());
             }
+            // The file is the whole input: after its last job, nothing more comes (TailGrowth may act).
+            loop.timers().at(lastSubmitS, new EngineEvent.InputClosed(), loop::post);
             int drawn = 0;
             long lastDrawNanos = 0;
             while (!interrupted.get()) {

@@ -58,6 +58,13 @@ public final class Engine extends EngineMoves {
     private long oomKills;
     private long rejectedSubmits;
     private boolean dirty = true;
+    /**
+     * The run's input is one batch and it is all in: {@link EngineEvent.InputClosed} came at the time
+     * of the first submission (every job at once, as {@code migm run} of a file without arrival times).
+     */
+    private boolean batchClosed;
+    /** When the first job was submitted (infinity before). */
+    private double firstSubmitS = Double.POSITIVE_INFINITY;
     /** Set by {@link #stopLaunching}: nothing new starts. */
     private boolean stopping;
     /** Wake-up asked for by the policy and not yet delivered (infinity when none). */
@@ -152,6 +159,7 @@ public final class Engine extends EngineMoves {
                         && job.monitor.runningSinceS == clock.nowS()) {
                     runtime.running(job.spec, job.current.slot().sms(), gpus.get(job.current.slot().gpu()).model.sms(),
                             clock.nowS(), job.current.startProgress());
+                    if (policy.movesRunsAtTheTail()) tail.running(job);
                 }
             }
             case EngineEvent.AttemptExited x -> exited(x);
@@ -161,6 +169,7 @@ public final class Engine extends EngineMoves {
             case EngineEvent.DrainGpu d -> gpus.drain(d);
             case EngineEvent.GpuLost l -> gpus.lost(l, executor);
             case EngineEvent.GpuRecovered r -> gpus.recovered(r, backend);
+            case EngineEvent.InputClosed c -> batchClosed = clock.nowS() <= firstSubmitS;
             case EngineEvent.Wake w -> {
                 if (clock.nowS() >= pendingWakeS) {
                     pendingWakeS = Double.POSITIVE_INFINITY;
@@ -215,6 +224,7 @@ public final class Engine extends EngineMoves {
     // ---------------------------------------------------------------- jobs in
 
     private void submitted(JobSpec spec) {
+        firstSubmitS = Math.min(firstSubmitS, clock.nowS());
         if (jobs.containsKey(spec.id())) {
             rejectedSubmits++;
             record(new EngineRecord.SubmitRejected(clock.nowS(), spec, "duplicate job id '" + spec.id() + "'"));
@@ -373,6 +383,7 @@ public final class Engine extends EngineMoves {
         NodeGpu gpu = gpus.get(attempt.slot().gpu());
         gpu.release(attempt.slot());
         runtime.notRunning(job.spec);
+        tail.ended(job);
         job.current = null;
         job.heldSliceSeconds += (now - attempt.launchS()) * attempt.slot().computeSlices();
         for (EngineListener l : listeners) {
@@ -488,7 +499,7 @@ public final class Engine extends EngineMoves {
         runtime.observe(clock.nowS());
         queue.reestimateInvalidated();
         round.run(policy);
-        if (queue.waiting.isEmpty() && policy.movesRunsAtTheTail()) {
+        if (batchClosed && queue.waiting.isEmpty() && policy.movesRunsAtTheTail()) {
             double again = tail.consider(gpus.list, clock.nowS(), settings.startupS());
             if (again > clock.nowS() && again < Double.POSITIVE_INFINITY) wakeAt(again);
         }

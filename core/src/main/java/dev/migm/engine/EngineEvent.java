@@ -31,6 +31,14 @@ public sealed interface EngineEvent {
     record Wake() implements EngineEvent {
     }
 
+    /**
+     * The driver's input holds no more jobs: {@code migm run}'s file (and the simulator's trace, which
+     * stands for one) has had its last job submitted. Knowledge a run has and a node service never
+     * has: the daemon does not send it.
+     */
+    record InputClosed() implements EngineEvent {
+    }
+
     /** A reconfiguration's time-out expired (ignored when it answered already). */
     record ReconfigurationTimedOut(int gpu, long ticket) implements EngineEvent {
     }

@@ -271,7 +271,11 @@ public final class Simulator {
         }
 
         void scheduleNext() {
-            if (!jobs.hasNext()) return;
+            if (!jobs.hasNext()) {
+                // The trace stands for migm run's file: once its last job is in, the run knows no more come.
+                engine.handle(new EngineEvent.InputClosed());
+                return;
+            }
             TraceJob job = jobs.next();
             bound.add(job.model(), job.spec().submitS());
             time.arrival(job.spec().submitS(), order++, () -> {
