@@ -43,9 +43,9 @@ import java.util.Optional;
 final class TailGrowth {
     /**
      * The share of the expected time left a move must save: the learned scaling's error (fitted on a
-     * few runs of other sizes) must not turn a move into a loss. Swept on the bundled suites and the
-     * ten held-back traces (BENCHMARKS.md section 25): 0.1 and 0.2 move the same runs, 0 one more
-     * (0.3% on one trace); 0.2 keeps the margin.
+     * few runs of other sizes) must not turn a move into a loss. Swept with the rule's first, broader
+     * version on the bundled suites and the ten held-back traces (BENCHMARKS.md section 25): 0.1 and
+     * 0.2 moved the same runs, 0 one more (0.3% on one trace); 0.2 keeps the margin.
      */
     static final double DEFAULT_GAIN = 0.2;
     private final AttemptWatch watch;
