@@ -177,7 +177,7 @@ final class RunCommand implements Callable<Integer> {
                 lastSubmitS = Math.max(lastSubmitS, at.submitS());
             }
             // The file is the whole input: after its last job, nothing more comes (TailGrowth may act).
-            loop.timers().at(lastSubmitS, new EngineEvent.InputClosed(), loop::post);
+            loop.timers().at(lastSubmitS, new EngineEvent.InputClosed(lastSubmitS), loop::post);
             int drawn = 0;
             long lastDrawNanos = 0;
             while (!interrupted.get()) {

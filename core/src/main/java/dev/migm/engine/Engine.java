@@ -59,11 +59,12 @@ public final class Engine extends EngineMoves {
     private long rejectedSubmits;
     private boolean dirty = true;
     /**
-     * The run's input is one batch and it is all in: {@link EngineEvent.InputClosed} came at the time
-     * of the first submission (every job at once, as {@code migm run} of a file without arrival times).
+     * The run's input is one batch and it is all in: {@link EngineEvent.InputClosed} names a last
+     * submit time no later than the first (every job at once, as {@code migm run} of a file without
+     * arrival times).
      */
     private boolean batchClosed;
-    /** When the first job was submitted (infinity before). */
+    /** The earliest submit time of the jobs submitted (their specs'; infinity before any). */
     private double firstSubmitS = Double.POSITIVE_INFINITY;
     /** Set by {@link #stopLaunching}: nothing new starts. */
     private boolean stopping;
@@ -169,7 +170,7 @@ public final class Engine extends EngineMoves {
             case EngineEvent.DrainGpu d -> gpus.drain(d);
             case EngineEvent.GpuLost l -> gpus.lost(l, executor);
             case EngineEvent.GpuRecovered r -> gpus.recovered(r, backend);
-            case EngineEvent.InputClosed c -> batchClosed = clock.nowS() <= firstSubmitS;
+            case EngineEvent.InputClosed c -> batchClosed = c.lastSubmitS() <= firstSubmitS;
             case EngineEvent.Wake w -> {
                 if (clock.nowS() >= pendingWakeS) {
                     pendingWakeS = Double.POSITIVE_INFINITY;
@@ -224,7 +225,7 @@ public final class Engine extends EngineMoves {
     // ---------------------------------------------------------------- jobs in
 
     private void submitted(JobSpec spec) {
-        firstSubmitS = Math.min(firstSubmitS, clock.nowS());
+        firstSubmitS = Math.min(firstSubmitS, spec.submitS());
         if (jobs.containsKey(spec.id())) {
             rejectedSubmits++;
             record(new EngineRecord.SubmitRejected(clock.nowS(), spec, "duplicate job id '" + spec.id() + "'"));

@@ -33,10 +33,11 @@ public sealed interface EngineEvent {
 
     /**
      * The driver's input holds no more jobs: {@code migm run}'s file (and the simulator's trace, which
-     * stands for one) has had its last job submitted. Knowledge a run has and a node service never
-     * has: the daemon does not send it.
+     * stands for one) has had its last job submitted, the one submitted at {@code lastSubmitS} (its
+     * spec's submit time). Knowledge a run has and a node service never has: the daemon does not send
+     * it.
      */
-    record InputClosed() implements EngineEvent {
+    record InputClosed(double lastSubmitS) implements EngineEvent {
     }
 
     /** A reconfiguration's time-out expired (ignored when it answered already). */

@@ -260,6 +260,8 @@ public final class Simulator {
         private final Truth truth;
         private final LowerBound.Accumulator bound;
         private long order;
+        /** The submit time of the last job scheduled (negative infinity before any). */
+        private double lastSubmitS = Double.NEGATIVE_INFINITY;
 
         Arrivals(java.util.Iterator<TraceJob> jobs, VirtualTime time, Engine engine, Truth truth,
                  LowerBound.Accumulator bound) {
@@ -273,10 +275,11 @@ public final class Simulator {
         void scheduleNext() {
             if (!jobs.hasNext()) {
                 // The trace stands for migm run's file: once its last job is in, the run knows no more come.
-                engine.handle(new EngineEvent.InputClosed());
+                engine.handle(new EngineEvent.InputClosed(lastSubmitS));
                 return;
             }
             TraceJob job = jobs.next();
+            lastSubmitS = job.spec().submitS();
             bound.add(job.model(), job.spec().submitS());
             time.arrival(job.spec().submitS(), order++, () -> {
                 truth.admit(job);
