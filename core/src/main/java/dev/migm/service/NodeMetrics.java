@@ -293,6 +293,20 @@ public final class NodeMetrics {
         }
     }
 
+    /** When ended jobs' series were last forgotten (energyLock). */
+    private double lastForgetS = Double.NEGATIVE_INFINITY;
+
+    /** Forgets the series of jobs that ended more than {@link #JOB_SERIES_RETENTION_S} ago (holding energyLock). */
+    private void forgetEndedJobs() {
+        lastForgetS = wallS();
+        double forgetBefore = lastForgetS - JOB_SERIES_RETENTION_S;
+        java.util.Set<String> gone = new java.util.HashSet<>();
+        jobEndedAt.entrySet().removeIf(e -> e.getValue() < forgetBefore && gone.add(e.getKey()));
+        if (gone.isEmpty()) return;
+        jobJoules.keySet().removeIf(k -> gone.contains(k.jobId()));
+        gone.forEach(jobLabels::remove);
+    }
+
     private double wallS() {
         return wallClock.getAsDouble();
     }
@@ -310,6 +324,8 @@ public final class NodeMetrics {
                 }
                 boardJoules[g] = counterJoules[g];
             }
+            // Also here, so that a daemon nobody scrapes does not keep every job it ever ended.
+            if (wallS() - lastForgetS >= 60) forgetEndedJobs();
             for (Share share : attributed) {
                 int g = share.slot().gpu();
                 instanceJoules.merge(share.slot(), share.joules(), Double::sum);
@@ -324,13 +340,7 @@ public final class NodeMetrics {
         EngineView engine = source.engine();
         List<GpuView> gpus = source.gpus();
         synchronized (energyLock) {
-            double forgetBefore = wallS() - JOB_SERIES_RETENTION_S;
-            jobEndedAt.entrySet().removeIf(e -> {
-                if (e.getValue() >= forgetBefore) return false;
-                jobJoules.keySet().removeIf(k -> k.jobId().equals(e.getKey()));
-                jobLabels.remove(e.getKey());
-                return true;
-            });
+            forgetEndedJobs();
             scrape = new Scrape(engine, gpus, boardWatts.clone(), boardJoules.clone(), idleJ.clone(), attributedJ.clone(),
                     Map.copyOf(instanceJoules), Map.copyOf(jobJoules));
         }
