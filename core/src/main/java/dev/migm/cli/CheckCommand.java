@@ -4,7 +4,6 @@ import dev.migm.estimate.Estimate;
 import dev.migm.estimate.EstimatorChain;
 import dev.migm.gpu.Catalog;
 import dev.migm.gpu.GpuModel;
-import dev.migm.gpu.Profile;
 import dev.migm.service.Admission;
 import dev.migm.spec.BatchFile;
 import dev.migm.spec.SubmittedJob;
@@ -53,10 +52,8 @@ final class CheckCommand implements Callable<Integer> {
         for (SubmittedJob job : jobs) {
             Admission.checkFits(file.toString(), job.toJobSpec(), job.name(), most);
             Optional<Estimate> need = EstimatorChain.declaredNeed(job.toJobSpec());
-            String profile = need.map(n -> model.plainProfiles().stream().filter(p -> p.memoryMib() >= n.mib())
-                    .min(java.util.Comparator.comparingLong(Profile::memoryMib))
-                    .map(p -> p.name().toString()).orElse("whole GPU (MIG off)"))
-                    .orElse("sized at run time");
+            String profile = need.map(n -> model.tightestProfile(n.mib()).map(p -> p.name().toString())
+                    .orElse("whole GPU (MIG off)")).orElse("sized at run time");
             rows.add(List.of(job.name(), need.map(n -> n.mib() + " MiB").orElse("none declared"),
                     need.map(Estimate::source).orElse("history, projection and OOM restarts"), profile));
         }

@@ -93,6 +93,17 @@ final class ServiceCommands {
             return q;
         }
 
+        /** The same filter as the daemon builds from {@link #query}, for a journal read directly. */
+        dev.migm.service.JobFilter jobFilter() {
+            return new dev.migm.service.JobFilter(Optional.ofNullable(user).filter(u -> !u.isBlank()),
+                    java.util.Set.of(), sinceS());
+        }
+
+        /** {@code path} with the query's parameters, if any. */
+        static String withQuery(String path, List<String> query) {
+            return query.isEmpty() ? path : path + "?" + String.join("&", query);
+        }
+
         static String encode(String s) {
             return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
         }
@@ -119,12 +130,7 @@ final class ServiceCommands {
             return now.getEpochSecond() + now.getNano() / 1e9 - seconds;
         }
         try {
-            if (t.length() == 10) return java.time.LocalDate.parse(t).atStartOfDay(zone).toEpochSecond();
-            String iso = t.replace(' ', 'T');
-            if (iso.endsWith("Z") || iso.matches(".*[+-]\\d\\d:\\d\\d$")) {
-                return java.time.OffsetDateTime.parse(iso).toInstant().toEpochMilli() / 1000.0;
-            }
-            return java.time.LocalDateTime.parse(iso).atZone(zone).toInstant().toEpochMilli() / 1000.0;
+            return dateOrTime(t.replace(' ', 'T'), zone).toEpochMilli() / 1000.0;
         } catch (java.time.format.DateTimeParseException e) {
             throw new InvalidInputException("--since: expected an age (90s, 30m, 2h, 7d) or a date or time"
                     + " (2026-12-07, 2026-12-07T09:30), got " + TextFiles.quote(t));
@@ -407,7 +413,7 @@ final class ServiceCommands {
             List<String> query = new ArrayList<>(filters.query());
             if (all) query.addFirst("all=true");
             if (states != null && !states.isEmpty()) query.add("state=" + Filters.encode(String.join(",", states)));
-            ApiClient.Answer a = api.get("/v1/jobs" + (query.isEmpty() ? "" : "?" + String.join("&", query)));
+            ApiClient.Answer a = api.get(Filters.withQuery("/v1/jobs", query));
             return printJsonOr(a, () -> {
                 List<List<String>> rows = new ArrayList<>();
                 rows.add(List.of("ID", "NAME", "USER", "STATE", "TRIES", "SLOT", "ESTIMATE", "SOURCE", "WHY"));
@@ -583,9 +589,7 @@ final class ServiceCommands {
             if (where.socket == null && System.getenv("MIGM_SOCKET") == null && !Files.exists(where.socket())
                     && Files.isRegularFile(journal)) {
                 try (dev.migm.store.NodeJournal j = dev.migm.store.NodeJournal.open(journal)) {
-                    return show(new ApiClient.Answer(200, dev.migm.service.ApiServer.history(j, app,
-                            dev.migm.service.JobFilter.of(filters.user, null, filters.sinceS().isPresent()
-                                    ? Double.toString(filters.sinceS().getAsDouble()) : null))));
+                    return show(new ApiClient.Answer(200, dev.migm.service.ApiServer.history(j, app, filters.jobFilter())));
                 }
             }
             return super.call();
@@ -593,9 +597,8 @@ final class ServiceCommands {
 
         @Override
         int talk(ApiClient api) {
-            List<String> query = filters.query();
-            return show(api.get("/v1/history/" + java.net.URLEncoder.encode(app, java.nio.charset.StandardCharsets.UTF_8)
-                    .replace("+", "%20") + (query.isEmpty() ? "" : "?" + String.join("&", query))));
+            return show(api.get(Filters.withQuery("/v1/history/" + java.net.URLEncoder.encode(app,
+                    java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"), filters.query())));
         }
 
         private int show(ApiClient.Answer a) {
@@ -706,6 +709,16 @@ final class ServiceCommands {
     }
 
     /**
+     * A date ({@code 2026-11-25}: its midnight in {@code zone}), an ISO date and time in {@code zone},
+     * or an instant with its offset ({@code Z}, {@code +01:00}): the forms {@code --since} takes.
+     */
+    static java.time.Instant dateOrTime(String t, java.time.ZoneId zone) {
+        if (t.length() == 10) return java.time.LocalDate.parse(t).atStartOfDay(zone).toInstant();
+        if (t.endsWith("Z") || t.matches(".*[+-]\\d\\d:\\d\\d$")) return java.time.OffsetDateTime.parse(t).toInstant();
+        return java.time.LocalDateTime.parse(t).atZone(zone).toInstant();
+    }
+
+    /**
      * A time on the journal's clock: seconds as they are, or an ISO date or date-time (local time
      * unless it has an offset). The engine's clock is anchored at Unix time and runs at the time
      * scale, so a date means what it says on a daemon at time scale 1.
@@ -718,13 +731,7 @@ final class ServiceCommands {
             // a date, below
         }
         try {
-            if (t.length() == 10) {
-                return java.time.LocalDate.parse(t).atStartOfDay(java.time.ZoneId.systemDefault()).toEpochSecond();
-            }
-            if (t.endsWith("Z") || t.matches(".*[+-]\\d\\d:\\d\\d$")) {
-                return java.time.OffsetDateTime.parse(t).toEpochSecond();
-            }
-            return java.time.LocalDateTime.parse(t).atZone(java.time.ZoneId.systemDefault()).toEpochSecond();
+            return dateOrTime(t, java.time.ZoneId.systemDefault()).getEpochSecond();
         } catch (java.time.format.DateTimeParseException e) {
             throw new InvalidInputException("--since: expected a date like 2026-11-25 or 2026-11-25T08:00, or seconds,"
                     + " got " + TextFiles.quote(t));

@@ -86,7 +86,7 @@ public final class Engine extends EngineMoves {
         this.queue = new WaitingQueue(this, clock, gpus.largestSlotMib, policy, memory, runtime);
         this.round = new SchedulingRound(this, clock, backend, settings, gpus, queue);
         this.watch = new AttemptWatch(this, clock, executor, settings);
-        this.tail = new TailGrowth(watch, TailGrowth.DEFAULT_GAIN);
+        this.tail = new TailGrowth(watch);
         journal.append(new EngineRecord.Started(clock.nowS(), gpus.layouts(), gpus.migModes()));
     }
 

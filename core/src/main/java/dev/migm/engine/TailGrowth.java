@@ -35,7 +35,7 @@ import java.util.Optional;
  *       runs' instances stay): the share of work left, at the learned scaling there, plus the
  *       start-up a restart pays.</li>
  *   <li>Move when that is at most {@code (1 - gain) R}: {@code gain} is the margin the learned
- *       scaling must clear ({@link #DEFAULT_GAIN}).</li>
+ *       scaling must clear ({@link #GAIN}).</li>
  * </ul>
  * Each move is journaled as a stop with its reason; the job's next attempt resumes from its
  * checkpoint and, alone in the queue, takes the placement that finishes it first (MigmPolicy).
@@ -47,17 +47,14 @@ final class TailGrowth {
      * version on the bundled suites and the ten held-back traces (BENCHMARKS.md section 25): 0.1 and
      * 0.2 moved the same runs, 0 one more (0.3% on one trace); 0.2 keeps the margin.
      */
-    static final double DEFAULT_GAIN = 0.2;
+    static final double GAIN = 0.2;
     private final AttemptWatch watch;
-    private final double gain;
     /**
      * The running attempts the rule may move (their jobs checkpoint, their scaling is measured, they
      * were not moved before), so that a round with nothing waiting looks at these, not at every GPU:
      * a node of 4,096 GPUs has an empty queue after most events of a light load.
      */
     private final java.util.Set<Job> candidates = new java.util.LinkedHashSet<>();
-    /** Runs moved. */
-    long moved;
     /** When the rule looks next: at most every {@link #LOOK_EVERY_S}, however many events come between. */
     private double nextLookS = Double.NEGATIVE_INFINITY;
     /**
@@ -67,9 +64,8 @@ final class TailGrowth {
      */
     static final double LOOK_EVERY_S = 30;
 
-    TailGrowth(AttemptWatch watch, double gain) {
+    TailGrowth(AttemptWatch watch) {
         this.watch = watch;
-        this.gain = gain;
     }
 
     /** The job's attempt runs: a candidate if the rule could ever move it. */
@@ -115,10 +111,9 @@ final class TailGrowth {
             double hereS = r.onSlotS(here.profile().sms(), gpu.model.sms());
             double thereS = r.onSlotS(larger.get().sms(), gpu.model.sms());
             double movedS = left * thereS / hereS + startupS;
-            if (movedS <= (1 - gain) * left) {
+            if (movedS <= (1 - GAIN) * left) {
                 job.grown = true;
                 candidates.remove(job);
-                moved++;
                 watch.grow(job, String.format(Locale.ROOT, "nothing waits: expected %.0f s left on %s, %.0f s on %s",
                         left, here.profile().name(), movedS, larger.get().name()));
                 return nowS;

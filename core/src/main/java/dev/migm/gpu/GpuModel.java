@@ -75,6 +75,17 @@ public record GpuModel(String name, List<String> aliases, List<String> pciDevice
     }
 
     /**
+     * The tightest plain profile that holds {@code needMib}: least memory, ties to fewer compute
+     * slices (packs better), then the profiles' own order. What the paper's schemes give a job, and
+     * what {@code migm check} says a job would get at first.
+     */
+    public Optional<Profile> tightestProfile(long needMib) {
+        return plainProfiles().stream().filter(p -> p.memoryMib() >= needMib)
+                .min(Comparator.comparingLong(Profile::memoryMib).thenComparingInt(Profile::computeSlices)
+                        .thenComparing(Comparator.naturalOrder()));
+    }
+
+    /**
      * The most memory a plain profile smaller than the largest holds (19968 MiB on an A100-40GB, its
      * 3g.20gb and 4g.20gb): a job above it needs the largest instance or the whole GPU.
      */

@@ -3,9 +3,7 @@ package dev.migm.schedule;
 import dev.migm.engine.GpuView;
 import dev.migm.engine.QueuedJob;
 import dev.migm.engine.SchedulingContext;
-import dev.migm.gpu.GpuModel;
 import dev.migm.gpu.Instance;
-import dev.migm.gpu.Profile;
 import dev.migm.partition.Plan;
 import java.util.List;
 import java.util.Optional;
@@ -13,21 +11,6 @@ import java.util.Optional;
 /** Helpers shared by policies. */
 final class PolicySupport {
     private PolicySupport() {
-    }
-
-    /** Plain profiles that hold {@code needMib}, smallest memory first, then fewer compute slices. */
-    static List<Profile> feasible(GpuModel model, long needMib) {
-        return model.plainProfiles().stream().filter(p -> p.memoryMib() >= needMib)
-                .sorted((a, b) -> a.memoryMib() != b.memoryMib() ? Long.compare(a.memoryMib(), b.memoryMib())
-                        : a.computeSlices() != b.computeSlices() ? Integer.compare(a.computeSlices(), b.computeSlices())
-                        : a.compareTo(b))
-                .toList();
-    }
-
-    /** The tightest plain profile that holds the need: least memory, ties to fewer compute slices (packs better). */
-    static Optional<Profile> tightest(GpuModel model, long needMib) {
-        List<Profile> f = feasible(model, needMib);
-        return f.isEmpty() ? Optional.empty() : Optional.of(f.getFirst());
     }
 
     /** A zero-operation plan that uses an existing idle instance. */

@@ -52,7 +52,7 @@ public final class S1Policy implements SchedulingPolicy {
             Layout goal = kept;
             boolean placedAny = false;
             for (QueuedJob job : left) {
-                Optional<Profile> p = PolicySupport.tightest(gpu.model(), job.needMib());
+                Optional<Profile> p = gpu.model().tightestProfile(job.needMib());
                 if (p.isEmpty()) continue;
                 Optional<Instance> spot = bestSpot(goal, p.get());
                 if (spot.isPresent()) {

@@ -32,7 +32,7 @@ public final class S2Policy implements SchedulingPolicy {
             Plan.Possible best = null;
             for (GpuView gpu : ctx.gpus()) {
                 if (!gpu.schedulable()) continue;
-                Optional<Profile> p = PolicySupport.tightest(gpu.model(), head.needMib());
+                Optional<Profile> p = gpu.model().tightestProfile(head.needMib());
                 if (p.isEmpty()) continue;
                 if (Planner.planFor(gpu.state(), p.get()) instanceof Plan.Possible plan
                         && (plan.ops().isEmpty() || !gpu.reconfiguring())
@@ -63,7 +63,7 @@ public final class S2Policy implements SchedulingPolicy {
         long largestNow = 0;
         for (GpuView gpu : ctx.gpus()) {
             if (!gpu.schedulable()) continue;
-            Optional<Profile> p = PolicySupport.tightest(gpu.model(), head.needMib());
+            Optional<Profile> p = gpu.model().tightestProfile(head.needMib());
             if (p.isPresent() && (tightest == null || p.get().memoryMib() < tightest.memoryMib())) tightest = p.get();
             for (Profile q : gpu.model().plainProfiles()) {
                 if (q.memoryMib() > largestNow && Planner.planFor(gpu.state(), q) instanceof Plan.Possible plan

@@ -482,7 +482,6 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-
     /**
      * What the estimators learned of an application, as {@code GET /v1/history/APP} answers it:
      * from a daemon, or read from a home's journal when no daemon serves it ({@code migm history}).
