@@ -193,10 +193,6 @@ final class RunCommand implements Callable<Integer> {
             double energy = backend.energyJoules();
             var views = loop.ask(Engine::jobs).get(30, TimeUnit.SECONDS);
             var counted = loop.ask(Engine::counters).get(30, TimeUnit.SECONDS);
-            long oom = counted.oomKills();
-            long early = counted.earlyRestarts();
-            long reconf = counted.reconfigurations();
-            long restarts = counted.restarts();
             double endS = loop.timers().nowS();
             // The peak each job's completed attempt showed, as the engine learned it.
             Map<String, Long> peaks = new java.util.HashMap<>();
@@ -214,7 +210,7 @@ final class RunCommand implements Callable<Integer> {
             dev.migm.report.Timeline.write(runDir.resolve("timeline.json"), List.of(timeline.build(file.getFileName()
                     .toString(), policy, emulated ? "emulated" : "nvml", t0[0], endS, lines,
                     dev.migm.energy.ChipShareAttribution.NAME).withFigures(makespan(views, t0[0]), energy)));
-            return summarize(out, new ArrayList<>(views), t0[0], energy, oom, early, reconf, restarts, runDir, models,
+            return summarize(out, new ArrayList<>(views), t0[0], energy, counted, runDir, models,
                     jobJoules, meter.idleJ());
         } finally {
             if (!interrupted.get()) {
@@ -394,8 +390,8 @@ final class RunCommand implements Callable<Integer> {
         return makespan;
     }
 
-    private int summarize(PrintWriter out, List<JobView> views, double t0, double energy, long oom, long early,
-                          long reconf, long restarts, Path runDir, List<GpuModel> models,
+    private int summarize(PrintWriter out, List<JobView> views, double t0, double energy,
+                          dev.migm.engine.EngineState.Counters counted, Path runDir, List<GpuModel> models,
                           Map<String, Double> jobJoules, double idleJ) throws IOException {
         double makespan = makespan(views, t0);
         int completed = 0;
@@ -428,10 +424,11 @@ final class RunCommand implements Callable<Integer> {
         run.put("unfinished", views.size() - completed);
         run.put("makespan_s", Json.decimal(makespan, 0));
         run.put("energy_j", Json.decimal(energy, 0));
-        run.put("reconfigurations", reconf);
-        run.put("restarts", restarts);
-        run.put("oom_kills", oom);
-        run.put("early_restarts", early);
+        run.put("reconfigurations", counted.reconfigurations());
+        run.put("restarts", counted.restarts());
+        run.put("oom_kills", counted.oomKills());
+        run.put("early_restarts", counted.earlyRestarts());
+        run.put("preemptions", counted.preemptions());
         run.put("run_dir", runDir.toString());
         run.put("failures", failures);
         run.put("energy_attribution", dev.migm.energy.ChipShareAttribution.NAME);
@@ -444,8 +441,10 @@ final class RunCommand implements Callable<Integer> {
             out.println(Json.write(doc));
         } else {
             out.printf(Locale.ROOT, "%d of %d jobs done in %.0f s (modelled), %.0f J, %d reconfigurations, %d OOM kills,"
-                    + " %d early restarts; run directory %s%n", completed, views.size(), makespan, energy, reconf, oom,
-                    early, runDir);
+                    + " %d early restarts%s; run directory %s%n", completed, views.size(), makespan, energy,
+                    counted.reconfigurations(), counted.oomKills(), counted.earlyRestarts(),
+                    counted.preemptions() == 0 ? "" : ", " + counted.preemptions() + " runs stopped at their checkpoint"
+                            + " for a waiting job", runDir);
             failures.forEach(f -> out.println("failed " + f.get("id") + ": " + f.get("reason")));
             List<Map.Entry<String, Double>> byEnergy = new ArrayList<>(jobJoules.entrySet());
             byEnergy.sort(Map.Entry.<String, Double>comparingByValue().reversed());

@@ -14,6 +14,8 @@ final class AttemptWatch {
     private final EngineSettings settings;
     /** Attempts stopped because their projected peak did not fit their instance. */
     long earlyRestarts;
+    /** Attempts stopped at their checkpoint to give their slices to a waiting job. */
+    long preemptions;
 
     AttemptWatch(EngineMoves engine, Clock clock, Executor executor, EngineSettings settings) {
         this.engine = engine;
@@ -98,9 +100,27 @@ final class AttemptWatch {
         stop(job, "moved to a larger instance: " + why, false);
     }
 
+    /**
+     * Stops the current attempt at its checkpoint so that {@code forJobId}, waiting, gets its slices
+     * (the policy's decision, {@link SchedulingContext#preempt}); the job resumes from that checkpoint.
+     */
+    void yieldTo(Job job, String forJobId, String why) {
+        job.stopRequested = true;
+        job.yielded = true;
+        Job to = engine.job(forJobId);
+        if (to != null) to.yieldedTo = true;
+        preemptions++;
+        record(job, "stopped at its checkpoint for " + forJobId + ": " + why, false, java.util.Optional.of(forJobId));
+    }
+
     /** Journals that the job's current attempt is to stop, then asks the executor to stop it. */
     private void stop(Job job, String why, boolean earlyRestart) {
-        engine.record(new EngineRecord.StopRequested(clock.nowS(), job.spec.id(), job.current.number(), why, earlyRestart));
+        record(job, why, earlyRestart, java.util.Optional.empty());
+    }
+
+    private void record(Job job, String why, boolean earlyRestart, java.util.Optional<String> forJob) {
+        engine.record(new EngineRecord.StopRequested(clock.nowS(), job.spec.id(), job.current.number(), why, earlyRestart,
+                forJob));
         executor.stop(job.current, why);
     }
 

@@ -127,6 +127,11 @@ public final class Engine extends EngineMoves {
     }
 
     @Override
+    boolean batchAllIn() {
+        return batchClosed;
+    }
+
+    @Override
     boolean stopping() {
         return stopping;
     }
@@ -318,6 +323,7 @@ public final class Engine extends EngineMoves {
         job.monitor.runningSinceS = clock.nowS();
         runtime.running(spec, attempt.slot().sms(), gpu.model.sms(), clock.nowS(), attempt.startProgress());
         job.expectedEndS = Math.max(clock.nowS(), attempt.launchS() + expectedRuntime(job.queued, gpu, attempt.slot().sms()));
+        job.endGivenAgeS = Double.NEGATIVE_INFINITY;
         gpu.occupy(attempt.slot(), job);
         spec.limits().timeLimitS().ifPresent(limit -> clock.at(Math.max(clock.nowS(), attempt.launchS() + limit),
                 new EngineEvent.TimeLimitReached(spec.id(), attempt.number()), sink));
@@ -347,6 +353,7 @@ public final class Engine extends EngineMoves {
             job.firstLaunchS = now;
         }
         job.expectedEndS = now + expectedRuntime(job.queued, gpu, slot.sms());
+        job.endGivenAgeS = Double.NEGATIVE_INFINITY;
         gpu.occupy(slot, job);
         record(new EngineRecord.AttemptLaunched(now, job.spec.id(), number, slot, attempt.startProgress(),
                 job.checkpointStep > 0 ? java.util.OptionalLong.of(job.checkpointStep) : java.util.OptionalLong.empty()));
@@ -450,7 +457,7 @@ public final class Engine extends EngineMoves {
     }
 
     private void retry(Job job, Attempt attempt, MemoryPolicy.Need need, double progress) {
-        if (attempt.number() >= job.spec.limits().maxAttempts().orElse(settings.maxAttempts())) {
+        if (attempt.number() >= job.attemptBudget(job.spec.limits().maxAttempts().orElse(settings.maxAttempts()))) {
             fail(job, job.lastReason + "; gave up after " + attempt.number() + " attempts");
             return;
         }
@@ -504,6 +511,11 @@ public final class Engine extends EngineMoves {
             double again = tail.consider(gpus.list, clock.nowS(), settings.startupS());
             if (again > clock.nowS() && again < Double.POSITIVE_INFINITY) wakeAt(again);
         }
+    }
+
+    @Override
+    void preempt(Job job, String forJobId, String why) {
+        watch.yieldTo(job, forJobId, why);
     }
 
     /** A round at {@code atS} even if nothing else happens by then (asked for by the policy). */
@@ -574,7 +586,7 @@ public final class Engine extends EngineMoves {
     /** What the engine counted so far: plans, restarts, OOMs, early restarts, refused submits, mode changes. */
     public EngineState.Counters counters() {
         return new EngineState.Counters(gpus.reconfigurations, restarts, oomKills, watch.earlyRestarts, rejectedSubmits,
-                gpus.migModeChanges);
+                gpus.migModeChanges, watch.preemptions);
     }
 
     /** What the engine holds now, as values (see {@link JournalReplay}). */

@@ -34,11 +34,20 @@ abstract class EngineMoves {
     /** Ends a job as failed, with the reason. */
     abstract void fail(Job job, String reason);
 
+    /**
+     * Whether the run's input is one batch and it is all in ({@link EngineEvent.InputClosed} naming a
+     * last submit no later than the first): no job will come that a waiting one must not be delayed for.
+     */
+    abstract boolean batchAllIn();
+
     /** Whether the engine launches nothing new ({@link Engine#stopLaunching}). */
     abstract boolean stopping();
 
     /** Expected time from launch to exit of the job's next attempt on a slot of {@code sms} SMs of the GPU. */
     abstract double expectedRuntime(QueuedJob job, NodeGpu gpu, int sms);
+
+    /** Stops the job's running attempt at its checkpoint to give its slices to {@code forJobId} (journaled with why). */
+    abstract void preempt(Job job, String forJobId, String why);
 
     /** Asks for a round at {@code atS} (a policy's time-based decision). */
     abstract void wakeAt(double atS);

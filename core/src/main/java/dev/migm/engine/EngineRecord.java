@@ -129,9 +129,14 @@ public sealed interface EngineRecord {
     record AttemptRunning(double atS, String jobId, int attempt) implements EngineRecord {
     }
 
-    /** migm asked the attempt to stop (early restart, cancel, time-out). */
-    record StopRequested(double atS, String jobId, int attempt, String why, boolean earlyRestart)
-            implements EngineRecord {
+    /**
+     * migm asked the attempt to stop (early restart, cancel, time-out, a move, a yield).
+     *
+     * @param forJob the waiting job the stop gives the attempt's slices to (a preemption at its
+     *               checkpoint); empty for every other stop, and in records of a migm that did not say
+     */
+    record StopRequested(double atS, String jobId, int attempt, String why, boolean earlyRestart,
+                         Optional<String> forJob) implements EngineRecord {
     }
 
     /** The attempt's process exited, classified. */

@@ -27,8 +27,12 @@ public record EngineState(Map<String, JobStatus> jobs, List<Layout> layouts, Lis
         gpuStatus = List.copyOf(gpuStatus);
     }
 
-    /** The engine's counters. */
+    /**
+     * The engine's counters.
+     *
+     * @param preemptions running attempts stopped at their checkpoint to give their slices to a waiting job
+     */
     public record Counters(long reconfigurations, long restarts, long oomKills, long earlyRestarts,
-                           long rejectedSubmits, long migModeChanges) {
+                           long rejectedSubmits, long migModeChanges, long preemptions) {
     }
 }

@@ -28,11 +28,29 @@ public interface GpuView {
     /** Changes whenever {@link #state()} or {@link #reconfiguring()} changes: a cache key. */
     long version();
 
-    /** When the job on an occupied instance is expected to release it; {@code now} if it is not occupied. */
+    /**
+     * When the job on an occupied instance is expected to release it, as estimated at its launch (a
+     * time in the past once the run outlives its estimate); {@code -infinity} if it is not occupied.
+     */
     double expectedReleaseS(Instance instance);
+
+    /**
+     * When the job on an occupied instance is expected to release it given that it still runs: its
+     * launch's estimate while that lies ahead, then its median time left at its age (a run past its
+     * estimate is not about to end); {@code -infinity} if it is not occupied.
+     */
+    double releaseGivenAgeS(Instance instance);
 
     /** The id of the job on an instance, if any. */
     java.util.Optional<String> occupant(Instance instance);
+
+    /**
+     * Whether the job on an occupied instance may be stopped at its checkpoint to give its slices to
+     * a waiting job ({@link SchedulingContext#preempt}): its attempt runs (its process is up), it
+     * writes a checkpoint on the stop signal and resumes from it, nothing else stops it already, and
+     * it neither yielded before nor had runs yield to it (once per job: stops do not chain).
+     */
+    boolean preemptible(Instance instance);
 
     /** Whether the policy may change this GPU's MIG mode ({@link SchedulingContext#changeMigMode}). */
     boolean migModeChangeable();

@@ -26,12 +26,21 @@ final class Job {
     double endS = Double.NaN;
     /** When the current attempt is expected to release its instance (policies read it). */
     double expectedEndS;
+    /** Past {@link #expectedEndS}: when the attempt is expected to end given its age (NodeGpu's estimate, kept until it passes). */
+    double endGivenAgeS = Double.NEGATIVE_INFINITY;
     double heldSliceSeconds;
     boolean stopRequested;
     /** The current attempt reached the job's time limit and was stopped: its exit fails the job. */
     boolean timedOut;
     /** Moved once to a larger instance at the tail of a batch ({@link TailGrowth}): never again. */
     boolean grown;
+    /**
+     * Stopped once at its checkpoint to give its slices to a waiting job ({@link SchedulingContext#preempt}):
+     * never again, so that no run is stopped over and over.
+     */
+    boolean yielded;
+    /** Runs were stopped for it: it yields to nobody in turn (stops do not chain). */
+    boolean yieldedTo;
     /** The step of the latest checkpoint the job wrote (0: none): where its next attempt resumes. */
     long checkpointStep;
     /** The projected peak the current attempt was restarted early for (0: none). */
@@ -47,6 +56,14 @@ final class Job {
     Job(JobSpec spec, long seq) {
         this.spec = spec;
         this.seq = seq;
+    }
+
+    /**
+     * The attempts the job may make before it fails for good: the limit, plus the attempts migm
+     * stopped for its own scheduling (a move, a yield), which are no fault of the job.
+     */
+    int attemptBudget(int limit) {
+        return limit + (grown ? 1 : 0) + (yielded ? 1 : 0);
     }
 
     JobState state() {

@@ -29,6 +29,7 @@ public final class JournalReplay {
         long restarts = 0;
         long ooms = 0;
         long early = 0;
+        long preemptions = 0;
         long rejected = 0;
         Map<String, Integer> queuedFor = new java.util.HashMap<>();
         for (EngineRecord r : records) {
@@ -88,6 +89,7 @@ public final class JournalReplay {
                 }
                 case EngineRecord.StopRequested s -> {
                     if (s.earlyRestart()) early++;
+                    if (s.forJob().isPresent()) preemptions++;
                 }
                 case EngineRecord.AttemptExited x -> {
                     if (x.outcome() instanceof Outcome.OutOfMemory) ooms++;
@@ -106,6 +108,6 @@ public final class JournalReplay {
             status.add(lost.get(i) ? "lost" : draining.get(i) ? "draining" : changing.get(i) ? "mode-change" : "ok");
         }
         return new EngineState(jobs, layouts, mig, status, new EngineState.Counters(reconfigurations, restarts, ooms, early,
-                rejected, modeChanges));
+                rejected, modeChanges, preemptions));
     }
 }

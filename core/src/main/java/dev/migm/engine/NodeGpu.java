@@ -13,6 +13,7 @@ import java.util.Map;
  * The policies see it as a {@link GpuView}; only the engine's rooms change it, on its thread.
  */
 final class NodeGpu implements GpuView {
+    private final Clock clock;
     final int index;
     final GpuModel model;
     boolean migEnabled;
@@ -34,7 +35,8 @@ final class NodeGpu implements GpuView {
     private long stateVersion = -1;
     private GpuState state;
 
-    NodeGpu(int index, GpuModel model, boolean migEnabled, Layout layout, boolean modeChangeable, double modeChangeS) {
+    NodeGpu(Clock clock, int index, GpuModel model, boolean migEnabled, Layout layout, boolean modeChangeable, double modeChangeS) {
+        this.clock = clock;
         this.modeChangeS = modeChangeS;
         this.index = index;
         this.model = model;
@@ -115,9 +117,38 @@ final class NodeGpu implements GpuView {
     }
 
     @Override
+    public double releaseGivenAgeS(Instance instance) {
+        Job j = occupants.get(instance);
+        return j == null ? Double.NEGATIVE_INFINITY : expectedEnd(j);
+    }
+
+    /**
+     * When the job's attempt is expected to end: as expected at its launch, or, for a run that has
+     * outlived that, its median time left given its age ({@link AttemptMonitor#remainingS}); a run
+     * past its expected end is not about to end (a drain held on that belief idles until it does).
+     * The new estimate stands until it passes in turn, as the launch's did (one estimate per period,
+     * not one per look: a policy may look at every instance of every GPU each round).
+     */
+    private double expectedEnd(Job j) {
+        double now = clock.nowS();
+        if (j.expectedEndS > now || j.monitor == null || Double.isNaN(j.monitor.runningSinceS)) return j.expectedEndS;
+        if (j.endGivenAgeS > now) return j.endGivenAgeS;
+        double end = now + j.monitor.remainingS(now - j.monitor.runningSinceS);
+        j.endGivenAgeS = end;
+        return end;
+    }
+
+    @Override
     public java.util.Optional<String> occupant(Instance instance) {
         Job j = occupants.get(instance);
         return j == null ? java.util.Optional.empty() : java.util.Optional.of(j.spec.id());
+    }
+
+    @Override
+    public boolean preemptible(Instance instance) {
+        Job j = occupants.get(instance);
+        return j != null && j.current != null && j.state() == JobState.RUNNING && !j.stopRequested && !j.yielded && !j.yieldedTo
+                && j.cancelledBy == null && j.spec.checkpoints();
     }
 
     @Override

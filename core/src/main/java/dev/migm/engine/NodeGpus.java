@@ -47,7 +47,7 @@ final class NodeGpus {
             boolean keep = policy.decidesMigModes() && backend.canChangeMigMode(i);
             boolean mig = keep ? backend.migEnabledNow(i) : policy.migEnabled();
             if (!keep) backend.setMigEnabled(i, mig);
-            list.add(new NodeGpu(i, models.get(i), mig, backend.layout(i), backend.canChangeMigMode(i),
+            list.add(new NodeGpu(clock, i, models.get(i), mig, backend.layout(i), backend.canChangeMigMode(i),
                     backend.canChangeMigMode(i) ? backend.migModeChangeS(i) : Double.POSITIVE_INFINITY));
         }
         long largest = 0;

@@ -1,5 +1,6 @@
 package dev.migm.engine;
 
+import dev.migm.gpu.Instance;
 import dev.migm.partition.Plan;
 import java.util.List;
 
@@ -14,6 +15,13 @@ public interface SchedulingContext {
     double startupS();
 
     List<? extends GpuView> gpus();
+
+    /**
+     * Whether the input is one batch, all in ({@code migm run} of a file without arrival times, a
+     * simulated batch; never the node service): its jobs are all here, so the makespan, not any one
+     * job's wait, is what the schedule is judged by.
+     */
+    boolean batchAllIn();
 
     /** Up to {@code limit} waiting jobs in the policy's queue order. */
     List<QueuedJob> waiting(int limit);
@@ -41,6 +49,20 @@ public interface SchedulingContext {
 
     /** Applies a plan that serves no job in particular (a layout change). */
     void reconfigure(GpuView gpu, Plan.Possible plan);
+
+    /**
+     * Stops the job on {@code instance} at its checkpoint so that {@code forJob}, waiting, can have its
+     * slices (allowed only where {@link GpuView#preemptible}); the stopped job goes back to the queue
+     * and resumes from that checkpoint. Journaled with {@code why}; the slices free when its process
+     * exits, a later event.
+     */
+    void preempt(GpuView gpu, Instance instance, QueuedJob forJob, String why);
+
+    /**
+     * Whether runs may be stopped for this waiting job: not when it was itself stopped for another
+     * (a stopped run that stopped others in turn would pass the same slices back and forth).
+     */
+    boolean mayPreemptFor(QueuedJob job);
 
     /** Ends a job that can never run under this policy, with the reason. */
     void reject(QueuedJob job, String reason);

@@ -116,6 +116,11 @@ final class SchedulingRound implements SchedulingContext {
     }
 
     @Override
+    public boolean batchAllIn() {
+        return engine.batchAllIn();
+    }
+
+    @Override
     public int waitingCount() {
         return queue.waiting.size();
     }
@@ -209,6 +214,24 @@ final class SchedulingRound implements SchedulingContext {
             checkSchedulable(gpu);
             apply(gpu, plan, checkPlan(gpu, plan), null, null);
         }
+    }
+
+    @Override
+    public void preempt(GpuView view, Instance instance, QueuedJob forJob, String why) {
+        NodeGpu gpu = (NodeGpu) view;
+        if (!gpu.preemptible(instance)) {
+            throw new IllegalStateException("gpu" + gpu.index + ": " + instance + " holds no run that may yield now");
+        }
+        if (!queue.waiting.contains(forJob) || !mayPreemptFor(forJob)) {
+            throw new IllegalStateException(forJob.id() + " is not waiting or yielded itself");
+        }
+        engine.preempt(gpu.occupants.get(instance), forJob.id(), why);
+    }
+
+    @Override
+    public boolean mayPreemptFor(QueuedJob job) {
+        Job j = engine.job(job.id());
+        return j != null && !j.yielded;
     }
 
     @Override

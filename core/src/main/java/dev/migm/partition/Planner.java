@@ -40,6 +40,15 @@ public final class Planner {
 
     /** The cheapest plan that yields an idle instance of {@code wanted}, or why there is none. */
     public static Plan planFor(GpuState state, Profile wanted) {
+        return planFor(state, wanted, -1L);
+    }
+
+    /**
+     * The cheapest plan that yields an idle instance of {@code wanted} inside the memory slices of
+     * {@code within} (a bit mask; -1: anywhere), or why there is none: for a placement promised to a
+     * job, or one that must stay out of slices promised to others.
+     */
+    public static Plan planFor(GpuState state, Profile wanted, long within) {
         Layout layout = state.layout();
         GpuModel gpu = layout.gpu();
         if (!gpu.profiles().contains(wanted)) {
@@ -47,7 +56,7 @@ public final class Planner {
         }
         List<Instance> instances = layout.instances();
         for (Instance i : instances) {
-            if (i.profile().equals(wanted) && !state.isBusy(i)) {
+            if (i.profile().equals(wanted) && !state.isBusy(i) && (i.mask() & ~within) == 0) {
                 return new Plan.Possible(layout, Plan.Kind.USE_FREE, List.of(), Optional.of(i), layout);
             }
         }
@@ -57,6 +66,7 @@ public final class Planner {
         List<String> why = new ArrayList<>();
         for (int start : wanted.starts()) {
             Instance target = new Instance(wanted, start);
+            if ((target.mask() & ~within) != 0) continue;
             List<Instance> overlapping = new ArrayList<>();
             List<Instance> others = new ArrayList<>();
             boolean blocked = false;

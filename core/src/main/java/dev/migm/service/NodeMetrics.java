@@ -41,7 +41,7 @@ public final class NodeMetrics {
     /** What a scrape reads of the engine, taken on its thread in one go. */
     public record EngineView(Map<JobState, Integer> jobsByState, Map<Slot, String> occupants, List<String> gpuStatus,
                              long reconfigurations, long restarts, long oomKills, long earlyRestarts,
-                             long migModeChanges) {
+                             long migModeChanges, long preemptions) {
     }
 
     /** What a scrape reads of the GPUs. */
@@ -205,6 +205,8 @@ public final class NodeMetrics {
         counter("migm_early_restarts", "attempts stopped early because their projected peak did not fit",
                 v -> v.earlyRestarts());
         counter("migm_restarts", "attempts started again after one that did not complete", v -> v.restarts());
+        counter("migm_preemptions", "runs stopped at their checkpoint to give their slices to a waiting job",
+                v -> v.preemptions());
         counter("migm_reconfigurations", "plans that created or destroyed MIG instances", v -> v.reconfigurations());
         counter("migm_mig_mode_changes", "MIG mode changes of whole GPUs", v -> v.migModeChanges());
         reconfigurationSeconds = Histogram.builder().name("migm_reconfiguration_duration_seconds")

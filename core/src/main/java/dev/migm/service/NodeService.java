@@ -135,7 +135,7 @@ public final class NodeService implements AutoCloseable {
                     return new NodeMetrics.EngineView(NodeMetrics.countByState(jobs), occupants,
                             e.snapshot().gpuStatus(), e.counters().reconfigurations(),
                             e.counters().restarts(), e.counters().oomKills(), e.counters().earlyRestarts(),
-                            e.counters().migModeChanges());
+                            e.counters().migModeChanges(), e.counters().preemptions());
                 }));
             }
 

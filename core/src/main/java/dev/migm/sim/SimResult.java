@@ -36,8 +36,13 @@ public record SimResult(Run run, Outcomes outcomes, Counts counts, Accounting ac
                            double meanJctS, double p95WaitS, double wholeGpuP95WaitS) {
     }
 
-    /** What the engine counted. */
-    public record Counts(long reconfigurations, long migModeChanges, long restarts, long oomKills, long earlyRestarts) {
+    /**
+     * What the engine counted.
+     *
+     * @param preemptions runs stopped at their checkpoint to give their slices to a waiting job
+     */
+    public record Counts(long reconfigurations, long migModeChanges, long restarts, long oomKills, long earlyRestarts,
+                         long preemptions) {
     }
 
     /**
@@ -168,6 +173,10 @@ public record SimResult(Run run, Outcomes outcomes, Counts counts, Accounting ac
         return counts.earlyRestarts();
     }
 
+    public long preemptions() {
+        return counts.preemptions();
+    }
+
     public long falseEarlyRestarts() {
         return accounting.falseEarlyRestarts();
     }
@@ -249,6 +258,7 @@ public record SimResult(Run run, Outcomes outcomes, Counts counts, Accounting ac
             Metric.of("oom_kills", SimResult::oomKills),
             Metric.of("early_restarts", SimResult::earlyRestarts),
             Metric.<SimResult>of("false_early_restarts", SimResult::falseEarlyRestarts).wide(),
+            Metric.<SimResult>of("preemptions", SimResult::preemptions).wide(),
             Metric.<SimResult>number("wasted_gpu_s", SimResult::wastedGpuS, 0).wide(),
             Metric.<SimResult>number("first_fit_rate", SimResult::firstFitRate, 3).wide(),
             Metric.<SimResult>number("overprovision", SimResult::overprovision, 3).wide(),

@@ -331,7 +331,7 @@ public final class Simulator {
                 p95, stats.wholeGpuWaits.p95());
         var counted = engine.counters();
         SimResult.Counts counts = new SimResult.Counts(counted.reconfigurations(), counted.migModeChanges(),
-                counted.restarts(), counted.oomKills(), counted.earlyRestarts());
+                counted.restarts(), counted.oomKills(), counted.earlyRestarts(), counted.preemptions());
         SimResult.Accounting accounting = new SimResult.Accounting(stats.falseEarlyRestarts, stats.wastedSliceS,
                 completed > 0 ? (double) stats.firstFit / completed : Double.NaN,
                 completed > 0 ? stats.overprovision / completed : Double.NaN,

@@ -28,7 +28,7 @@ final class NodeMetricsTest {
         @Override
         public NodeMetrics.EngineView engine() {
             return new NodeMetrics.EngineView(Map.of(JobState.RUNNING, occupants.size()), occupants, List.of("ok"), 0, 0, 0,
-                    0, 0);
+                    0, 0, 0);
         }
 
         @Override

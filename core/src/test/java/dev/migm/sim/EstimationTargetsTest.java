@@ -54,7 +54,10 @@ final class EstimationTargetsTest {
         assertThat(chain.makespanS()).isLessThanOrEqualTo(1.12 * truePeaks.makespanS());
         assertThat(chain.makespanS()).isLessThanOrEqualTo(1.20 * oracle.makespanS());
         assertThat(chain.falseEarlyRestarts()).isLessThan(Math.round(0.05 * chain.jobs()));
-        assertThat(oracle.restarts()).isZero();
+        // With true memory nothing runs out of it: its only restarts resume runs that yielded their
+        // slices to a waiting job (DrainBreaker).
+        assertThat(oracle.oomKills()).isZero();
+        assertThat(oracle.restarts()).isEqualTo(oracle.preemptions());
         assertThat(truePeaks.oomKills()).isZero();
     }
 

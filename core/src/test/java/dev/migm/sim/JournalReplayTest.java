@@ -50,4 +50,25 @@ final class JournalReplayTest {
         assertThat(compared).isGreaterThan(60);
         assertThat(whole.oomKills() + whole.earlyRestarts() + whole.reconfigurations()).isPositive();
     }
+
+    @org.junit.jupiter.api.Test
+    void replayCountsRunsStoppedForAWaitingJob() {
+        // SimulatorTest's whole-GPU job that two checkpointing runs yield to at 10 s: cut while it runs
+        // and after the runs resumed, the state folded from the records (its preemption counter
+        // included: the stops that name the job they yield to) equals the engine's.
+        List<GpuModel> node = List.of(Catalog.builtin().get("A100-40GB"));
+        List<TraceJob> jobs = List.of(
+                Jobs.aJob("s1").duration(1000).scaling(0, 1).flat(3000).checkpoint(60).build(),
+                Jobs.aJob("s2").duration(1000).scaling(0, 1).flat(3000).checkpoint(60).build(),
+                Jobs.aJob("w").at(10).duration(100).scaling(0, 1).flat(30000).build());
+        for (double cutS : new double[] {50, 500}) {
+            InMemoryJournal journal = new InMemoryJournal();
+            List<EngineState> states = new ArrayList<>();
+            Simulator.run("yield", jobs, PolicyRegistry.create("migm:0", node), Simulator.Options.of(node), List.of(),
+                    journal, cutS, states::add);
+            EngineState live = states.getFirst();
+            assertThat(live.counters().preemptions()).as("cut at " + cutS).isEqualTo(2);
+            assertThat(JournalReplay.replay(journal.records())).as("cut at " + cutS).isEqualTo(live);
+        }
+    }
 }

@@ -80,6 +80,73 @@ final class SimulatorTest {
     }
 
     @Test
+    void migm_aWholeGpuJob_stopsRunsThatCheckpointInsteadOfWaitingForThemToDrain() {
+        // "s1" and "s2" (3000 MiB, c = 0: 1000 s anywhere, checkpoint) start at 0 on two 1g.5gb
+        // instances (created 0.13 s apart... both in one round: 0.13 s each, then 1 s start-up). "w"
+        // (30000 MiB: only a 7g.40gb holds it; 100 s anywhere) arrives at 10 s; migm:0 gives it its
+        // reservation at once: the 7g.40gb over both runs, expected free at about 1001.3 s. Held, its
+        // 5 free compute slices and then the runs' 2 would idle about 5 * 991 = 4956 slice-seconds;
+        // stopping both costs 2 slices * 1 s of start-up each: 4 (DrainBreaker: drain >= 2 * cost). Both
+        // are stopped at their checkpoint (they keep their work), the 7g.40gb is cut (two destroys and a
+        // create, 0.43 s) and "w" runs 1 + 100 s: it ends near 10 + 0.43 + 101 = 111.4 s, not after the
+        // drain (about 1001 + 0.43 + 101 = 1102 s). The runs resume after it with their work kept
+        // (1000 - (10 - 1.13) = 991.1 s left) on new 1g.5gb instances (0.15 + 2 * 0.13 s), 1 s start-up:
+        // the batch ends near 111.4 + 0.41 + 1 + 991.1 = 1103.9 s.
+        SimResult r = run("migm:0", List.of(
+                Jobs.aJob("s1").duration(1000).scaling(0, 1).flat(3000).checkpoint(60).build(),
+                Jobs.aJob("s2").duration(1000).scaling(0, 1).flat(3000).checkpoint(60).build(),
+                Jobs.aJob("w").at(10).duration(100).scaling(0, 1).flat(30000).build()));
+        SimResult.JobRow w = r.perJob().stream().filter(j -> j.id().equals("w")).findFirst().orElseThrow();
+        assertThat(w.endS()).isCloseTo(111.4, within(1.0));
+        assertThat(r.preemptions()).isEqualTo(2);
+        assertThat(r.perJob()).filteredOn(j -> !j.id().equals("w")).allSatisfy(j -> {
+            assertThat(j.attempts()).isEqualTo(2);
+            assertThat(j.reason()).contains("stopped at its checkpoint for w");
+        });
+        assertThat(r.makespanS()).isCloseTo(1103.9, within(1.0));
+    }
+
+    @Test
+    void migm_aRunThatCheckpoints_movesToAnotherGpu_soThatAWholeGpuJobStartsNow() {
+        // Two A100s. "a" (15000 MiB, 2000 s anywhere, does not checkpoint) takes gpu0's 3g.20gb@0;
+        // "l" (3000 MiB, 1500 s, checkpoints) takes a 1g.5gb on gpu1 (the larger free run left).
+        // "w" (30000 MiB, 100 s) arrives at 10 s and needs a whole GPU's 7g.40gb: gpu0 holds "a", which
+        // may not yield; on gpu1 only "l" stands in the way, and it fits gpu0's free slices. Holding
+        // would idle at least 4 compute slices * 1990 s (gpu0's, waiting for "a"); stopping "l" costs
+        // one slice's start-up, 1 s. So "l" is stopped at its checkpoint and moved: "w" runs on gpu1
+        // (destroy 1g, create 7g: 0.28 s, 1 s start-up): it ends near 10 + 0.28 + 101 = 111.3 s; "l"
+        // resumes on gpu0 (create 0.13 s, 1 s start-up) with 1500 - (10 - 1.13) = 1491.1 s left: it ends
+        // near 10 + 0.13 + 1 + 1491.1 = 1502.3 s, as if never stopped but for the start-up (it would
+        // end near 1602 s had it waited for "w"). "a" ends the batch at 0.13 + 1 + 2000 = 2001.1 s.
+        SimResult r = run("migm:0", List.of(
+                Jobs.aJob("a").duration(2000).scaling(0, 1).flat(15000).build(),
+                Jobs.aJob("l").duration(1500).scaling(0, 1).flat(3000).checkpoint(60).build(),
+                Jobs.aJob("w").at(10).duration(100).scaling(0, 1).flat(30000).build()), List.of(A100, A100));
+        java.util.Map<String, SimResult.JobRow> rows = new java.util.HashMap<>();
+        r.perJob().forEach(j -> rows.put(j.id(), j));
+        assertThat(rows.get("w").endS()).isCloseTo(111.3, within(1.0));
+        assertThat(rows.get("w").slot()).startsWith("gpu1:7g.40gb");
+        assertThat(rows.get("l").endS()).isCloseTo(1502.3, within(1.0));
+        assertThat(rows.get("l").slot()).startsWith("gpu0:1g.5gb");
+        assertThat(rows.get("l").reason()).contains("it resumes on gpu0");
+        assertThat(r.preemptions()).isEqualTo(1);
+        assertThat(r.makespanS()).isCloseTo(2001.1, within(1.0));
+    }
+
+    @Test
+    void migm_runsThatDoNotCheckpoint_areNotStopped_theWholeGpuJobWaitsForTheDrain() {
+        // As above, but "s1" and "s2" keep nothing when stopped: nothing may yield, and "w" starts
+        // after both end (about 1001.13 s), its 7g.40gb cut in 0.43 s: it ends near 1102.6 s.
+        SimResult r = run("migm:0", List.of(
+                Jobs.aJob("s1").duration(1000).scaling(0, 1).flat(3000).build(),
+                Jobs.aJob("s2").duration(1000).scaling(0, 1).flat(3000).build(),
+                Jobs.aJob("w").at(10).duration(100).scaling(0, 1).flat(30000).build()));
+        assertThat(r.preemptions()).isZero();
+        assertThat(r.restarts()).isZero();
+        assertThat(r.makespanS()).isCloseTo(1102.6, within(1.0));
+    }
+
+    @Test
     void migm_twoJobsThatNeedTheWholeGpu_runBackToBackOnOne7gInstance() {
         // Both need 30000 MiB: only 7g.40gb (98 SMs) holds them. c = 1, sat = 1:
         // T(7g) = 100 * 108 / 98 = 110.204 s each. Create 7g (0.13 s), job 1: 1 + 110.204; job 2
