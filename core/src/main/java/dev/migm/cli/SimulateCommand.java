@@ -178,7 +178,10 @@ final class SimulateCommand implements Callable<Integer> {
             java.util.Map<String, Object> doc = new java.util.LinkedHashMap<>();
             doc.put("schema", "migm.simulate/v1");
             if (explainMakespan) {
-                for (int i = 0; i < rows.size(); i++) rows.get(i).put("explanation", explanationJson(results.get(i)));
+                for (int i = 0; i < rows.size(); i++) {
+                    rows.get(i).put("explanation", explanationJson(results.get(i)));
+                    rows.get(i).put("excess", excessJson(results.get(i)));
+                }
             }
             doc.put("runs", rows);
             out.print(Report.json(doc));
@@ -210,6 +213,22 @@ final class SimulateCommand implements Callable<Integer> {
                 r.explanation().parts().forEach(p -> line.append(String.format(java.util.Locale.ROOT, " %9.0f", p.seconds())));
                 out.println(line);
             }
+            out.println();
+            out.println("the completed jobs' own profile excess by reason (node-seconds; "
+                    + String.join("; ", MakespanExplainer.REASONS.entrySet().stream()
+                    .map(e -> e.getKey() + ": " + e.getValue()).toList()) + "), and the jobs with the most:");
+            for (SimResult r : results) {
+                StringBuilder line = new StringBuilder(String.format(java.util.Locale.ROOT, "%-14s %-16s", r.trace(),
+                        r.policy()));
+                // Rounding error of a part that is nothing must not print as "-0".
+                r.explanation().excessByReason().forEach((k, v) -> line.append(String.format(java.util.Locale.ROOT,
+                        " %s %.0f", k, Math.abs(v) < 0.5 ? 0.0 : v)));
+                out.println(line);
+                for (MakespanExplainer.JobExcess j : r.explanation().largestExcess()) {
+                    out.printf(java.util.Locale.ROOT, "  %s %.1f on %s (cheapest %s): %s%n", j.jobId(), j.excessS(),
+                            j.ranOn(), j.cheapest(), j.reason());
+                }
+            }
         }
         return 0;
     }
@@ -217,6 +236,26 @@ final class SimulateCommand implements Callable<Integer> {
     private static java.util.Map<String, Object> explanationJson(SimResult r) {
         java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
         for (MakespanExplainer.Part p : r.explanation().parts()) m.put(p.key(), Json.decimal(p.seconds(), 1));
+        return m;
+    }
+
+    /** The completed jobs' own profile excess: node-seconds by reason, and the jobs with the most. */
+    private static java.util.Map<String, Object> excessJson(SimResult r) {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        java.util.Map<String, Object> byReason = new java.util.LinkedHashMap<>();
+        r.explanation().excessByReason().forEach((k, v) -> byReason.put(k, Json.decimal(v, 1)));
+        m.put("by_reason", byReason);
+        List<java.util.Map<String, Object>> largest = new java.util.ArrayList<>();
+        for (MakespanExplainer.JobExcess j : r.explanation().largestExcess()) {
+            java.util.Map<String, Object> row = new java.util.LinkedHashMap<>();
+            row.put("job", j.jobId());
+            row.put("ran_on", j.ranOn());
+            row.put("cheapest", j.cheapest());
+            row.put("excess_s", Json.decimal(j.excessS(), 1));
+            row.put("reason", j.reason());
+            largest.add(row);
+        }
+        m.put("largest", largest);
         return m;
     }
 

@@ -187,6 +187,24 @@ public final class LowerBound {
         return best[0];
     }
 
+    /**
+     * The plain profile of {@code model} whose compute area {@code T_j(p) g_p} is least among those
+     * that hold the job's true peak (the term {@link #leastComputeSlices} counts), or null when none does.
+     */
+    static Profile leastComputeProfile(WorkloadModel j, GpuModel model) {
+        Profile best = null;
+        double bestArea = Double.POSITIVE_INFINITY;
+        for (Profile p : model.plainProfiles()) {
+            if (p.memoryMib() < j.memPeakMib()) continue;
+            double area = RuntimeModel.runtimeS(j, p.sms(), model.sms()) * p.computeSlices();
+            if (area < bestArea) {
+                best = p;
+                bestArea = area;
+            }
+        }
+        return best;
+    }
+
     public static double seconds(List<TraceJob> jobs, List<GpuModel> gpus) {
         return of(jobs, gpus).seconds();
     }

@@ -39,9 +39,19 @@ import java.util.Set;
  * the makespan. It reads the engine's records and attempts: nothing the engine does depends on it.
  */
 public final class MakespanExplainer implements Journal, EngineListener {
-    /** The decomposition, node-seconds each; they sum to the makespan. */
+    /**
+     * The decomposition, node-seconds each; they sum to the makespan. {@code excessByReason} splits the
+     * completed jobs' own profile excess ({@link JobExcess}) by its reason, {@code largestExcess} names
+     * the jobs with the most.
+     */
     public record Explanation(double idealS, double profileExcessS, double startupS, double failedAttemptsS,
-                       double reconfigurationS, double drainS, double idleWaitingS, double idleNoWorkS) {
+                       double reconfigurationS, double drainS, double idleWaitingS, double idleNoWorkS,
+                       Map<String, Double> excessByReason, List<JobExcess> largestExcess) {
+        public Explanation {
+            excessByReason = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(excessByReason));
+            largestExcess = List.copyOf(largestExcess);
+        }
+
         public double totalS() {
             return idealS + profileExcessS + startupS + failedAttemptsS + reconfigurationS + drainS + idleWaitingS
                     + idleNoWorkS;
@@ -58,6 +68,57 @@ public final class MakespanExplainer implements Journal, EngineListener {
 
     /** One category of an {@link Explanation}. */
     public record Part(String key, String column, double seconds) {
+    }
+
+    /**
+     * Why a completed job held more compute than its least compute area (the simulator's word, from
+     * the truth, after the run: nothing the engine saw). {@code ranOn} is the profile of its last
+     * attempt ("whole" with MIG off), {@code cheapest} the profile of least compute area that holds
+     * its true peak, {@code excessS} node-seconds, {@code reason} one of {@link #REASONS}.
+     */
+    public record JobExcess(String jobId, String ranOn, String cheapest, double excessS, String reason) {
+    }
+
+    /**
+     * The reasons of a job's excess, with what each means: its memory slices came with more compute
+     * than its cheapest profile has (on an A100, a 4g.20gb and a 3g.20gb both take 4 of 8 memory
+     * slices; next to a 3g.20gb the seventh compute slice has no memory to go with it); the estimate
+     * it was placed with was above its cheapest profile's memory; a larger or faster profile than its
+     * cheapest by the policy's choice (right-size slack on estimated run times, the last job's fastest
+     * placement, a move at a batch's tail); a whole GPU with MIG off; and, for any job in an instance
+     * whose least compute area is the whole GPU's, the SMs MIG leaves out.
+     */
+    public static final Map<String, String> REASONS = reasons();
+
+    private static Map<String, String> reasons() {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        m.put("memory_slices", "the compute that came with the memory slices it needed");
+        m.put("estimate", "placed for more memory than its cheapest profile holds");
+        m.put("placement", "a larger or faster profile than its cheapest, by the policy's choice");
+        m.put("whole_gpu", "a whole GPU with MIG off");
+        m.put("mig_sms", "MIG's instances have fewer SMs than the whole GPU (98 of 108 on an A100)");
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    /** How many of the jobs with the most excess an explanation names. */
+    static final int LARGEST = 5;
+    private final List<JobExcess> jobExcess = new java.util.ArrayList<>();
+    private final Map<String, Double> excessByReason = new java.util.LinkedHashMap<>();
+
+    /**
+     * Counts a completed job's excess (slice-seconds by reason; the simulator computes it from the
+     * truth); the job is named with its largest part's reason.
+     */
+    void jobExcess(String jobId, String ranOn, String cheapest, Map<String, Double> slicesByReason) {
+        double total = 0;
+        String main = null;
+        for (var e : slicesByReason.entrySet()) {
+            excessByReason.merge(e.getKey(), e.getValue() / nodeSlices, Double::sum);
+            total += e.getValue();
+            if (main == null || e.getValue() > slicesByReason.get(main)) main = e.getKey();
+        }
+        // Named when it is worth a line: a twentieth of a node-second and more.
+        if (total / nodeSlices >= 0.05) jobExcess.add(new JobExcess(jobId, ranOn, cheapest, total / nodeSlices, main));
     }
 
     private final Journal inner;
@@ -191,8 +252,12 @@ public final class MakespanExplainer implements Journal, EngineListener {
         double excess = heldCompleted - startupCompleted - idealSlices;
         double heldAll = nodeSlices * makespanS - drain - idleWaiting - idleNoWork - reconfiguration;
         double keptFromFailed = heldAll - heldCompleted - failedSlices;
+        Map<String, Double> byReason = new java.util.LinkedHashMap<>();
+        for (String r : REASONS.keySet()) byReason.put(r, excessByReason.getOrDefault(r, 0.0));
+        List<JobExcess> largest = jobExcess.stream()
+                .sorted(java.util.Comparator.comparingDouble(JobExcess::excessS).reversed()).limit(LARGEST).toList();
         return new Explanation(idealSlices / nodeSlices, (excess + keptFromFailed) / nodeSlices,
                 startupCompleted / nodeSlices, failedSlices / nodeSlices, reconfiguration / nodeSlices,
-                drain / nodeSlices, idleWaiting / nodeSlices, idleNoWork / nodeSlices);
+                drain / nodeSlices, idleWaiting / nodeSlices, idleNoWork / nodeSlices, byReason, largest);
     }
 }

@@ -18,7 +18,10 @@ import dev.migm.estimate.LearnedRuntime;
 import dev.migm.estimate.OracleMemory;
 import dev.migm.estimate.OracleRuntime;
 import dev.migm.exec.ModelExecutor;
+import dev.migm.engine.Slot;
 import dev.migm.gpu.GpuModel;
+import dev.migm.gpu.Profile;
+import dev.migm.workload.WorkloadModel;
 import dev.migm.workload.TraceJob;
 import dev.migm.workload.Truth;
 import java.util.ArrayList;
@@ -209,7 +212,7 @@ public final class Simulator {
         Engine engine = new Engine(time, explainer != null ? explainer : journal, backend, executor, policy,
                 options.estimation().memory().apply(truth),
                 options.estimation().runtime().apply(truth), options.engine());
-        Stats stats = new Stats(options, truth, explainer != null);
+        Stats stats = new Stats(options, truth, explainer);
         engine.addListener(stats);
         executor.keepLedger(stats);
         if (explainer != null) engine.addListener(explainer);
@@ -407,6 +410,10 @@ public final class Simulator {
         double overprovision;
         double heldSlices;
         double idealSlices;
+        /** Told each completed job's own excess when the makespan is explained; null otherwise. */
+        private final MakespanExplainer explainer;
+        /** With an explanation: the share of each job's work its checkpoints kept so far (the truth). */
+        private final java.util.Map<String, Double> keptOf = new java.util.HashMap<>();
         /** Failed jobs as (submit time, id, "id: reason"): listed in submit order. */
         final List<Unfinished> failures = new ArrayList<>();
         final DoubleList waits = new DoubleList();
@@ -417,13 +424,51 @@ public final class Simulator {
         long falseEarlyRestarts;
         double wastedSliceS;
 
-        Stats(Options options, Truth truth, boolean explain) {
+        Stats(Options options, Truth truth, MakespanExplainer explainer) {
             this.startupS = options.engine().startupS();
             this.truth = truth;
             this.gpus = options.gpus();
-            this.explain = explain;
+            this.explain = explainer != null;
+            this.explainer = explainer;
             this.perJob = options.perJob();
             this.wholeGpuAboveMib = options.gpus().stream().mapToLong(GpuModel::secondLargestMemoryMib).max().orElse(0);
+        }
+
+        /**
+         * The job's own profile excess ({@link MakespanExplainer.JobExcess}): its last attempt's
+         * compute held past its start-up, less the share of its least compute area that attempt had
+         * left to do (the work the earlier attempts' checkpoints truly kept).
+         */
+        private void excessOf(JobView j, WorkloadModel model) {
+            Attempt last = j.attempts().getLast();
+            Slot slot = last.slot();
+            GpuModel gpu = gpus.get(slot.gpu());
+            Double kept = keptOf.remove(j.spec().id());
+            double left = 1 - (kept == null ? 0 : kept);
+            double held = Math.max(0, j.endS() - last.launchS() - startupS) * slot.computeSlices();
+            double ideal = left * LowerBound.leastComputeSlices(model, List.of(gpu));
+            Profile cheapest = LowerBound.leastComputeProfile(model, gpu);
+            java.util.Map<String, Double> parts = new java.util.LinkedHashMap<>();
+            if (slot.instance().isEmpty() || cheapest == null) {
+                parts.put("whole_gpu", held - ideal);
+                explainer.jobExcess(j.spec().id(), slot.instance().isEmpty() ? "whole" : slot.toString(),
+                        cheapest == null ? "whole" : cheapest.name().toString(), parts);
+                return;
+            }
+            Profile ranOn = slot.instance().get().profile();
+            double plainIdeal = left * dev.migm.workload.RuntimeModel.runtimeS(model, cheapest.sms(), gpu.sms())
+                    * cheapest.computeSlices();
+            String reason;
+            if (j.needMib() > cheapest.memoryMib()) {
+                reason = "estimate";
+            } else if (ranOn.memorySlices() == cheapest.memorySlices() && ranOn.computeSlices() > cheapest.computeSlices()) {
+                reason = "memory_slices";
+            } else {
+                reason = "placement";
+            }
+            parts.put(reason, held - plainIdeal);
+            parts.put("mig_sms", plainIdeal - ideal);
+            explainer.jobExcess(j.spec().id(), ranOn.name().toString(), cheapest.name().toString(), parts);
         }
 
         boolean needsWholeGpu(long truePeakMib) {
@@ -451,7 +496,10 @@ public final class Simulator {
             addWait(j, model.memPeakMib());
             if (j.state() == JobState.DONE) {
                 completed++;
-                if (explain) idealSlices += LowerBound.leastComputeSlices(model, gpus);
+                if (explain) {
+                    idealSlices += LowerBound.leastComputeSlices(model, gpus);
+                    excessOf(j, model);
+                }
                 makespan = Math.max(makespan, j.endS());
                 jctSum += j.endS() - j.spec().submitS();
                 if (j.attempts().size() == 1) firstFit++;
@@ -482,6 +530,7 @@ public final class Simulator {
             double gained = reached - started;
             double lostRunning = gained > 1e-12 ? running * (reached - keptShare) / gained : running;
             wastedSliceS += (Math.min(held, startupS) + lostRunning) * attempt.slot().computeSlices();
+            if (explain) keptOf.put(attempt.jobId(), keptShare);
         }
     }
 }

@@ -101,11 +101,18 @@ final class CliTest {
             // Each part is rounded to 0.1 s: eight of them sum to the makespan (itself whole seconds) within 1 s.
             double sum = parts.values().stream().mapToDouble(Number::doubleValue).sum();
             assertThat(sum).isCloseTo(((Number) run.get("makespan_s")).doubleValue(), org.assertj.core.api.Assertions.within(1.0));
+            @SuppressWarnings("unchecked")
+            Map<String, Object> excess = (Map<String, Object>) run.get("excess");
+            @SuppressWarnings("unchecked")
+            Map<String, Number> byReason = (Map<String, Number>) excess.get("by_reason");
+            assertThat(byReason.keySet()).containsExactly("memory_slices", "estimate", "placement", "whole_gpu", "mig_sms");
+            assertThat((List<?>) excess.get("largest")).hasSizeLessThanOrEqualTo(5);
         }
         Result table = run("simulate", "--suite", "scientific", "--policies", "serial,migm", "--explain-makespan", "--quiet");
         assertThat(table.out()).contains("makespan decomposed").containsPattern(
                 "trace +policy +makespan_s +lp_bound_s +over_lp +ideal +excess +startup +failed +reconfig +drain +idle_wait +idle_none\n")
-                .containsPattern("\nscientific +serial +14382 ").containsPattern("\nscientific +migm +[0-9]+ ");
+                .containsPattern("\nscientific +serial +14382 ").containsPattern("\nscientific +migm +[0-9]+ ")
+                .containsPattern("\nscientific +migm +memory_slices [0-9]+ estimate [0-9]+ placement [0-9]+ whole_gpu [0-9]+ mig_sms [0-9]+\n");
     }
 
     @Test

@@ -67,6 +67,34 @@ final class MakespanExplainerTest {
     }
 
     @Test
+    void eachJobsExcess_isNamedWithItsReason_handWorked() {
+        // Two jobs of 8000 MiB (1g.10gb and 2g.10gb hold it), c = 0.9, sat = 1, 100 s on the whole GPU:
+        // T(p) = 100 * (0.1 + 0.9 * 108 / SM(p)): 1g.10gb (14 SMs) 704.3 s, 2g.10gb (28) 357.1 s,
+        // 3g.20gb (42) 241.4 s. Least compute area: 1g.10gb, 704.3 slice-s. migm weighs the scarcer
+        // resource: 1g.10gb costs 704.3 * max(1/7, 2/8) = 176.1, 2g.10gb 357.1 * max(2/7, 2/8) = 102.0:
+        // "m1" takes a 2g.10gb, the same 2 memory slices with a second compute slice (excess 714.3 -
+        // 704.3 = 10.0 slice-s: memory_slices). "m2", then alone in the queue with its scaling known,
+        // takes the fastest placement left, a 3g.20gb (724.3 - 704.3 = 20.0 slice-s: placement).
+        // Their least compute area of all is the whole GPU's, 100 s * 7 slices = 700 slice-s (its 108
+        // SMs against 98 in MIG's seven slices): 4.3 slice-s each, mig_sms. Node-seconds: over 7 slices.
+        SimResult r = run("migm", List.of(
+                        Jobs.aJob("m1").duration(100).scaling(0.9, 1).flat(8000).build(),
+                        Jobs.aJob("m2").duration(100).scaling(0.9, 1).flat(8000).build()),
+                List.of(A100), Simulator.Options.of(List.of(A100)));
+        var e = r.explanation();
+        assertThat(e.excessByReason().get("memory_slices")).isCloseTo(10.0 / 7, within(1e-6));
+        assertThat(e.excessByReason().get("placement")).isCloseTo(20.0 / 7, within(1e-6));
+        assertThat(e.excessByReason().get("mig_sms")).isCloseTo(2 * 4.2857 / 7, within(1e-3));
+        assertThat(e.excessByReason().get("estimate")).isZero();
+        assertThat(e.largestExcess()).extracting(MakespanExplainer.JobExcess::jobId).containsExactly("m2", "m1");
+        assertThat(e.largestExcess().getFirst().ranOn()).isEqualTo("3g.20gb");
+        assertThat(e.largestExcess().getFirst().cheapest()).isEqualTo("1g.10gb");
+        // The jobs' own excess is the decomposition's (no attempt failed, nothing kept from one).
+        assertThat(e.excessByReason().values().stream().mapToDouble(Double::doubleValue).sum())
+                .isCloseTo(e.profileExcessS(), within(1e-6));
+    }
+
+    @Test
     void theCategoriesAddUpToTheMakespan_onEveryPolicyAndWithFailures() {
         List<GpuModel> node = List.of(A100, Catalog.builtin().get("H100-80GB"));
         List<TraceJob> jobs = RandomRunsTest.randomJobs(3, 60);
