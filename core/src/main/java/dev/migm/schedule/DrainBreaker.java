@@ -30,24 +30,31 @@ import java.util.function.Predicate;
  * its next attempt pays again. So the head may take its slices now, and the runs resume later, when
  * that costs less chip time than the drain.
  *
- * <p>The cost model, in compute-slice-seconds. Holding the policy's reservation, whose slices
- * {@code c_0} are free and whose busy instances {@code i} hold {@code c_i} slices until their expected
- * release {@code e_i}, idles until the last release {@code T = max e_i}:
+ * <p>The cost model, in compute-slice-seconds. A placement of one of the head's right-sized profiles
+ * whose slices {@code c_0} are free and whose busy instances {@code i} hold {@code c_i} slices until
+ * their expected release {@code e_i} (given their age: {@link GpuView#releaseGivenAgeS}) idles, held,
+ * until the last release {@code T = max e_i}:
  * <pre>
  *   drain = c_0 (T - now) + sum_i c_i (T - e_i)
  * </pre>
- * (an over-count where short jobs backfill those slices). Stopping every run over a placement of
- * the head's cheapest profile, each {@link GpuView#preemptible}, costs {@code sum_i c_i s}, with
- * {@code s} the start-up a stopped run pays again ({@link SchedulingContext#startupS}); the cheapest
- * such placement is taken when the drain is at least {@link #MARGIN} times its cost (the drain rests
- * on expected releases, the cost is certain). Only all the runs over a placement are stopped: with
- * one left, the stopped runs' slices would idle until it ends, and the next round after it ends looks
- * again.
+ * (an over-count where short jobs backfill those slices). Holding costs the least drain over the
+ * head's placements (it takes whichever frees first; one fully covered by a single run costs
+ * nothing). Stopping every run over a placement, each {@link GpuView#preemptible}, costs
+ * {@code sum_i c_i s}, with {@code s} the start-up a stopped run pays again
+ * ({@link SchedulingContext#startupS}); the cheapest such placement is taken when the drain is at
+ * least {@link #MARGIN} times its cost (the drain rests on expected releases, the cost is certain),
+ * and only if each stopped run can move at once to free slices elsewhere on the node (its own
+ * profile: a migration), or, for a head that needs a GPU's largest instance, wait for it (they fitted
+ * together before and fit together after). A run stopped to wait for any other head came back where
+ * it split the GPU for others (BENCHMARKS.md section 26). Only all the runs over a placement are
+ * stopped: with one left, the stopped runs' slices would idle until it ends, and the next round after
+ * it ends looks again.
  *
  * <p>Stops are bounded: a run yields at most once, a job runs were stopped for yields to nobody, and a
- * job that yielded stops nobody ({@link SchedulingContext#mayPreemptFor}); the slices stopped for are
- * pledged to the head, so that no other job takes them while it waits (a stopped run that sorts before
- * the head in the queue would otherwise take its slices straight back).
+ * job that yielded stops nobody ({@link SchedulingContext#mayPreemptFor}). The slices stopped for are
+ * pledged to the head, and each moved run's destination to it, so that no other job takes them while
+ * they wait (a stopped run that sorts before the head in the queue would otherwise take its slices
+ * straight back).
  */
 final class DrainBreaker {
     /**
