@@ -97,6 +97,58 @@ final class RunTest {
     }
 
     @Test
+    void aRunThatCheckpoints_yieldsItsGpuToAWholeGpuJob_andResumesOnTheOtherGpu(@TempDir Path dir) throws Exception {
+        // SimulatorTest's move, with real processes on two emulated A100s: "a" (15 GiB, does not
+        // checkpoint) takes gpu0's 3g.20gb, "l" (3 GiB, checkpoints) a 1g.5gb on gpu1; "w" (30 GiB: a
+        // 7g.40gb) arrives at 150 s (3 wall seconds at this time scale: "l"'s process is up and has
+        // written checkpoints, even on a loaded machine).
+        // migm:0 reserves for it at once; gpu1 is held only by "l", which fits gpu0's free slices: "l"
+        // gets SIGTERM, saves its checkpoint, and resumes on gpu0 from it while "w" runs on gpu1, long
+        // before "a" (600 s) or "l" (450 s) would have freed a GPU.
+        Path jobs = dir.resolve("jobs.yaml");
+        Files.writeString(jobs, """
+                version: v1
+                jobs:
+                  - name: a
+                    command: [x]
+                    memory: 15GiB
+                    workload: {work: 600s, c: 0, mem: 15GiB}
+                  - name: l
+                    command: [x]
+                    memory: 3GiB
+                    checkpoint: true
+                    workload: {work: 450s, c: 0, mem: 3GiB, checkpoint_every: 5s}
+                  - name: w
+                    command: [x]
+                    memory: 30GiB
+                    submit_at: 150s
+                    workload: {work: 20s, c: 0, mem: 30GiB}
+                """);
+        Path home = dir.resolve("home");
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int rc = Main.run(new String[] {"run", jobs.toString(), "--home", home.toString(), "--gpus", "2", "--policy",
+                "migm:0", "--time-scale", "50", "--json"}, new PrintWriter(out), new PrintWriter(err));
+        assertThat(rc).as(err.toString()).isZero();
+        Map<String, Object> doc = JsonMapper.builder().build().readValue(out.toString(), new TypeReference<>() { });
+        @SuppressWarnings("unchecked")
+        Map<String, Object> run = (Map<String, Object>) doc.get("run");
+        assertThat(run).containsEntry("completed", 3).containsEntry("preemptions", 1);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) doc.get("jobs");
+        Map<String, Map<String, Object>> byId = new java.util.HashMap<>();
+        rows.forEach(r -> byId.put((String) r.get("id"), r));
+        assertThat((String) byId.get("w").get("slot")).isEqualTo("gpu1:7g.40gb@0");
+        assertThat(((Number) byId.get("w").get("end_s")).doubleValue()).isLessThan(350);
+        assertThat(byId.get("l").get("attempts")).isEqualTo(2);
+        assertThat((String) byId.get("l").get("slot")).startsWith("gpu0:1g.5gb");
+        String events = Files.readString(Path.of((String) run.get("run_dir")).resolve("events.log"));
+        assertThat(events).contains("stopping l attempt 1: stopped at its checkpoint for w:")
+                .containsPattern("l attempt 2 launched on gpu0:1g.5gb@\\d, resumed from its checkpoint at step [1-9]");
+        assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList()).isEmpty();
+    }
+
+    @Test
     void whatARunLearned_isThereForTheNextRun(@TempDir Path dir) throws Exception {
         // Three runs of one application peak at 3 GiB on a 1g.5gb each. Nothing is declared, so the
         // first run sizes them with nothing; its three completions go into the home's journal, and the
