@@ -134,6 +134,31 @@ final class SimulatorTest {
     }
 
     @Test
+    void migm_aBlockedWholeGpuJob_drainsTheGpuThatIdlesLeast_andTheOtherGpuServesTheJobsBehindIt() {
+        // Two A100s, migm:0, nothing checkpoints, c = 0 (the same time anywhere), 15000 MiB jobs on
+        // 3g.20gb. At 0, longest first: "y1" (450 s) on gpu0's 3g.20gb@0, "y2" (420 s) on gpu1's
+        // (the larger free run), "x" (400 s) on gpu0's 3g.20gb@4. At 10 s "w" (30000 MiB, 100 s: a
+        // 7g.40gb) and "c" (500 s) arrive. Held for "w", gpu1 would free first (about 421 s) but idle
+        // its 4 free slices all along: 4 * 411 = 1644 slice-s; gpu0 frees at about 451 s and idles 1
+        // slice, then x's 3 from 401: 441 + 150 = 591. migm holds gpu0, and "c" starts at once on
+        // gpu1's free 3g.20gb@4 (0.13 s, 1 s start-up): it ends near 511.1 s. "w" takes gpu0 when "y1"
+        // ends (two destroys and a create, 0.43 s; 1 + 100 s): near 552.6 s, the makespan. Held on
+        // gpu1 instead, "c" could not start before x freed gpu0's slices at 401 s: about 902 s.
+        SimResult r = run("migm:0", List.of(
+                Jobs.aJob("y1").duration(450).scaling(0, 1).flat(15000).build(),
+                Jobs.aJob("y2").duration(420).scaling(0, 1).flat(15000).build(),
+                Jobs.aJob("x").duration(400).scaling(0, 1).flat(15000).build(),
+                Jobs.aJob("w").at(10).duration(100).scaling(0, 1).flat(30000).build(),
+                Jobs.aJob("c").at(10).duration(500).scaling(0, 1).flat(15000).build()), List.of(A100, A100));
+        java.util.Map<String, SimResult.JobRow> rows = new java.util.HashMap<>();
+        r.perJob().forEach(j -> rows.put(j.id(), j));
+        assertThat(rows.get("c").slot()).startsWith("gpu1:3g.20gb");
+        assertThat(rows.get("c").endS()).isCloseTo(511.1, within(1.0));
+        assertThat(rows.get("w").slot()).startsWith("gpu0:7g.40gb");
+        assertThat(r.makespanS()).isCloseTo(552.6, within(1.0));
+    }
+
+    @Test
     void migm_runsThatDoNotCheckpoint_areNotStopped_theWholeGpuJobWaitsForTheDrain() {
         // As above, but "s1" and "s2" keep nothing when stopped: nothing may yield, and "w" starts
         // after both end (about 1001.13 s), its 7g.40gb cut in 0.43 s: it ends near 1102.6 s.
