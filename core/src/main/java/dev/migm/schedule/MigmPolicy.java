@@ -25,7 +25,8 @@ import java.util.Map;
  *   <li><b>Queue order with backfilling.</b> Jobs are taken in arrival order; among jobs that arrive
  *       together (a batch) the ones that need a whole GPU go first, then the longest (LPT, which
  *       bounds the makespan's tail). When the first job of the queue cannot be placed it gets a
- *       <em>reservation</em>: the GPU and placement where busy instances free its slices soonest.
+ *       <em>reservation</em>: on each GPU the placement whose busy instances free its slices soonest,
+ *       on the GPU whose drain idles the fewest slice-seconds until then.
  *       Later jobs in a window of the queue are backfilled into free slices as long as they stay off
  *       the reserved slices or are expected to end before the reservation (EASY backfilling), so
  *       the head job is not delayed and the chip does not idle while a large job waits for a drain.
