@@ -168,7 +168,7 @@ final class DrainBreaker {
                 for (int start : p.starts()) {
                     Instance target = new Instance(p, start);
                     List<Blocker> bs = over(busy, target);
-                    drain = Math.min(drain, drain(now, freeSlices(target, bs), bs));
+                    drain = Math.min(drain, drain(now, target, bs));
                 }
             }
         }
@@ -292,19 +292,26 @@ final class DrainBreaker {
         return out;
     }
 
-    /** The target's compute slices no blocker holds. */
-    static int freeSlices(Instance target, List<Blocker> blockers) {
-        int free = target.profile().computeSlices();
-        for (Blocker b : blockers) free -= b.slices();
-        return Math.max(0, free);
+    /** The drain of the class comment for holding {@code target} until its blockers' last release. */
+    static double drain(double now, Instance target, List<Blocker> blockers) {
+        double t = now;
+        int busy = 0;
+        double busyArea = 0;
+        for (Blocker b : blockers) {
+            t = Math.max(t, b.releaseS());
+            busy += b.slices();
+            busyArea += b.slices() * (b.releaseS() - now);
+        }
+        return drainS(now, t, target.profile().computeSlices(), busy, busyArea);
     }
 
-    /** The drain of the class comment: idle slice-seconds until the last blocker's expected release. */
-    static double drain(double now, int freeSlices, List<Blocker> blockers) {
-        double t = now;
-        for (Blocker b : blockers) t = Math.max(t, b.releaseS());
-        double w = freeSlices * (t - now);
-        for (Blocker b : blockers) w += b.slices() * (t - b.releaseS());
-        return w;
+    /**
+     * Idle slice-seconds of holding a placement of {@code targetSlices} compute slices until
+     * {@code freeAtS}, while busy instances of {@code busySlices} slices over it have {@code busyArea}
+     * slice-seconds left to run: {@code c_0 (T - now) + sum_i c_i (T - e_i)} of the class comment,
+     * as {@code max(targetSlices, busySlices) (T - now) - busyArea}.
+     */
+    static double drainS(double now, double freeAtS, int targetSlices, int busySlices, double busyArea) {
+        return Math.max(targetSlices, busySlices) * (freeAtS - now) - busyArea;
     }
 }

@@ -22,6 +22,17 @@ import tools.jackson.databind.json.JsonMapper;
  * instance is left.
  */
 final class RunTest {
+    /** Runs {@code migm ARGS --json}, asserts it exits 0 (its stderr as the reason), and returns the document. */
+    private static Map<String, Object> runJson(String... args) throws Exception {
+        String[] withJson = java.util.Arrays.copyOf(args, args.length + 1);
+        withJson[args.length] = "--json";
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int rc = Main.run(withJson, new PrintWriter(out), new PrintWriter(err));
+        assertThat(rc).as(err.toString()).isZero();
+        return JsonMapper.builder().build().readValue(out.toString(), new TypeReference<>() { });
+    }
+
     @Test
     void aBatchOfRealProcesses_runsThroughAnOomToCompletion_andLeavesNothingBehind(@TempDir Path dir) throws Exception {
         Path jobs = dir.resolve("jobs.yaml");
@@ -43,12 +54,7 @@ final class RunTest {
                     workload: {work: 20s, c: 0.5, mem: 15GiB}
                 """);
         Path home = dir.resolve("home");
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int rc = Main.run(new String[] {"run", jobs.toString(), "--home", home.toString(), "--time-scale", "50", "--json"},
-                new PrintWriter(out), new PrintWriter(err));
-        assertThat(rc).as(err.toString()).isZero();
-        Map<String, Object> doc = JsonMapper.builder().build().readValue(out.toString(), new TypeReference<>() { });
+        Map<String, Object> doc = runJson("run", jobs.toString(), "--home", home.toString(), "--time-scale", "50");
         assertThat(doc.get("schema")).isEqualTo("migm.run/v1");
         @SuppressWarnings("unchecked")
         Map<String, Object> run = (Map<String, Object>) doc.get("run");
@@ -125,12 +131,8 @@ final class RunTest {
                     workload: {work: 20s, c: 0, mem: 30GiB}
                 """);
         Path home = dir.resolve("home");
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int rc = Main.run(new String[] {"run", jobs.toString(), "--home", home.toString(), "--gpus", "2", "--policy",
-                "migm:0", "--time-scale", "50", "--json"}, new PrintWriter(out), new PrintWriter(err));
-        assertThat(rc).as(err.toString()).isZero();
-        Map<String, Object> doc = JsonMapper.builder().build().readValue(out.toString(), new TypeReference<>() { });
+        Map<String, Object> doc = runJson("run", jobs.toString(), "--home", home.toString(), "--gpus", "2", "--policy",
+                "migm:0", "--time-scale", "50");
         @SuppressWarnings("unchecked")
         Map<String, Object> run = (Map<String, Object>) doc.get("run");
         assertThat(run).containsEntry("completed", 3).containsEntry("preemptions", 1);
@@ -164,12 +166,7 @@ final class RunTest {
         Path home = dir.resolve("home");
         List<String> sources = new java.util.ArrayList<>();
         for (int run = 0; run < 2; run++) {
-            StringWriter out = new StringWriter();
-            StringWriter err = new StringWriter();
-            int rc = Main.run(new String[] {"run", jobs.toString(), "--home", home.toString(), "--time-scale", "50",
-                    "--json"}, new PrintWriter(out), new PrintWriter(err));
-            assertThat(rc).as(err.toString()).isZero();
-            Map<String, Object> doc = JsonMapper.builder().build().readValue(out.toString(), new TypeReference<>() { });
+            Map<String, Object> doc = runJson("run", jobs.toString(), "--home", home.toString(), "--time-scale", "50");
             @SuppressWarnings("unchecked")
             Map<String, Object> summary = (Map<String, Object>) doc.get("run");
             String timeline = Files.readString(Path.of((String) summary.get("run_dir")).resolve("timeline.json"));
@@ -204,12 +201,7 @@ final class RunTest {
                     workload: {work: 60s, c: 0.5, mem: 3GiB, grow_to: 9GiB, prints: keras}
                 """);
         Path home = dir.resolve("home");
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int rc = Main.run(new String[] {"run", jobs.toString(), "--home", home.toString(), "--time-scale", "20", "--json"},
-                new PrintWriter(out), new PrintWriter(err));
-        assertThat(rc).as(err.toString()).isZero();
-        Map<String, Object> doc = JsonMapper.builder().build().readValue(out.toString(), new TypeReference<>() { });
+        Map<String, Object> doc = runJson("run", jobs.toString(), "--home", home.toString(), "--time-scale", "20");
         @SuppressWarnings("unchecked")
         Map<String, Object> run = (Map<String, Object>) doc.get("run");
         assertThat(run).containsEntry("completed", 1);
