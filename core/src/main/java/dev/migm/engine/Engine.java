@@ -276,9 +276,11 @@ public final class Engine extends EngineMoves {
      * @param attempts   the attempts launched so far, oldest first
      * @param needMib    the memory its next (or running) attempt is planned with; 0: estimate afresh
      * @param lastReason why it is where it is
+     * @param yielded    its attempts were stopped at their checkpoint for another job before: never again
+     * @param yieldedTo  another job's attempts were stopped for it before: it stops nobody in turn
      */
     public void recover(JobSpec spec, List<Attempt> attempts, boolean running, long needMib, String needSource,
-                        double progress, String lastReason) {
+                        double progress, String lastReason, boolean yielded, boolean yieldedTo) {
         checkOwner();
         dirty = true;
         if (jobs.containsKey(spec.id())) {
@@ -291,15 +293,15 @@ public final class Engine extends EngineMoves {
         Job job = new Job(spec, nextSeq++);
         job.attempts.addAll(attempts);
         job.lastReason = lastReason;
+        job.yielded = yielded;
+        job.yieldedTo = yieldedTo;
         Optional<String> unestimable = Optional.empty();
         if (needMib > 0) {
             job.need = new MemoryPolicy.Need(needMib, needSource);
         } else {
             unestimable = estimateFirst(job);
         }
-        if (!attempts.isEmpty()) {
-            job.firstLaunchS = attempts.getFirst().launchS();
-        }
+        if (!attempts.isEmpty()) job.firstLaunchS = attempts.getFirst().launchS();
         jobs.put(spec.id(), job);
         record(new EngineRecord.Recovered(clock.nowS(), spec, attempts, running, job.need.mib(), job.need.source(),
                 progress, lastReason));

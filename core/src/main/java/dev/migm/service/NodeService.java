@@ -468,10 +468,20 @@ public final class NodeService implements AutoCloseable {
                 for (int g : drained) {
                     if (g < models.size()) engine.handle(new EngineEvent.DrainGpu(g, true));
                 }
+                // The bounds on stops at a checkpoint for a waiting job (once per job, never chained)
+                // hold across the restart: the journaled stops say who yielded to whom.
+                Set<String> yielders = new java.util.HashSet<>();
+                Set<String> yieldedTo = new java.util.HashSet<>();
+                for (Taken t : order) {
+                    List<String> forJobs = journal.yieldedFor(t.spec().id());
+                    if (!forJobs.isEmpty()) yielders.add(t.spec().id());
+                    yieldedTo.addAll(forJobs);
+                }
                 for (Taken t : order) {
                     try {
                         engine.recover(t.spec(), t.attempts(), t.running(), t.row().needMib(), t.row().needSource(),
-                                t.row().progress(), t.row().reason());
+                                t.row().progress(), t.row().reason(), yielders.contains(t.spec().id()),
+                                yieldedTo.contains(t.spec().id()));
                     } catch (RuntimeException e) {
                         String reason = JournalCheck.failedBecause(JournalCheck.oneLine(e));
                         journal.append(new dev.migm.engine.EngineRecord.Failed(journal.lastClockS(), t.spec().id(),

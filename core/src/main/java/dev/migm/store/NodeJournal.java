@@ -772,6 +772,22 @@ public final class NodeJournal implements Journal, AutoCloseable {
         return out;
     }
 
+    /**
+     * The jobs the job's attempts were stopped for at their checkpoint (its {@code StopRequested}
+     * records that name one), oldest first: what a recovering engine needs to know that the job
+     * yielded once and those jobs were yielded to ({@code Engine#recoverYield}).
+     */
+    public List<String> yieldedFor(String jobId) {
+        List<String> out = new ArrayList<>();
+        for (String json : read("SELECT record FROM events WHERE job=? AND kind='StopRequested' ORDER BY seq",
+                r -> r.getString(1), jobId)) {
+            if (json == null) continue;
+            String forJob = RecordCodec.tree(json).path("for_job").asString("");
+            if (!forJob.isEmpty()) out.add(forJob);
+        }
+        return out;
+    }
+
     /** Who asked to cancel a job that had not ended (the last such request), if anyone did. */
     public Optional<String> cancelRequestedBy(String jobId) {
         List<String> by = read("SELECT record FROM events WHERE job=? AND kind='CancelRequested' ORDER BY seq DESC LIMIT 1",

@@ -85,6 +85,27 @@ final class NodeJournalTest {
     }
 
     @Test
+    void aJobsStopsForAWaitingJob_areReadBackByWhomTheyWereFor(@TempDir Path dir) {
+        // Job 1's attempt 1 was stopped at its checkpoint for job 2; its attempt 2 was stopped for a
+        // larger instance (no job named); job 2 was never stopped. A recovering daemon reads these
+        // to keep the stops' bounds (once per job, never chained).
+        try (NodeJournal j = NodeJournal.open(dir.resolve("journal.db"))) {
+            j.submit(10, "alice", "jobs.yaml", "/home/alice", "text", List.of(new NodeJournal.NewJob("a"),
+                    new NodeJournal.NewJob("b")));
+            Slot slot = Slot.of(0, Layout.parse(A100, "3g.20gb@0").instances().getFirst());
+            j.append(new EngineRecord.AttemptLaunched(12, "1", 1, slot, 0, OptionalLong.empty()));
+            j.append(new EngineRecord.StopRequested(30, "1", 1, "stopped at its checkpoint for 2", false,
+                    Optional.of("2")));
+            j.append(new EngineRecord.AttemptLaunched(40, "1", 2, slot, 0, OptionalLong.empty()));
+            j.append(new EngineRecord.StopRequested(50, "1", 2, "moved to a larger instance", false, Optional.empty()));
+        }
+        try (NodeJournal j = NodeJournal.open(dir.resolve("journal.db"))) {
+            assertThat(j.yieldedFor("1")).containsExactly("2");
+            assertThat(j.yieldedFor("2")).isEmpty();
+        }
+    }
+
+    @Test
     void theApisReads_doNotWaitForTheWriter(@TempDir Path dir) throws Exception {
         // Issue 14's load: a queue listing held the one connection's lock while submits waited to
         // commit. Reads now go through a query-only connection: with the writer's lock held by another
