@@ -469,7 +469,8 @@ public final class NodeService implements AutoCloseable {
                     if (g < models.size()) engine.handle(new EngineEvent.DrainGpu(g, true));
                 }
                 // The bounds on stops at a checkpoint for a waiting job (once per job, never chained)
-                // hold across the restart: the journaled stops say who yielded to whom.
+                // hold across the restart: the journaled stops of the jobs taken back say who yielded to
+                // whom (a job whose yielder had ended before is not marked: it may be yielded to again).
                 Set<String> yielders = new java.util.HashSet<>();
                 Set<String> yieldedTo = new java.util.HashSet<>();
                 for (Taken t : order) {

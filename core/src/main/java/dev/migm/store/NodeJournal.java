@@ -775,7 +775,8 @@ public final class NodeJournal implements Journal, AutoCloseable {
     /**
      * The jobs the job's attempts were stopped for at their checkpoint (its {@code StopRequested}
      * records that name one), oldest first: what a recovering engine needs to know that the job
-     * yielded once and those jobs were yielded to ({@code Engine#recoverYield}).
+     * yielded once and those jobs were yielded to ({@code Engine#recover}'s {@code yielded} and
+     * {@code yieldedTo}).
      */
     public List<String> yieldedFor(String jobId) {
         List<String> out = new ArrayList<>();
