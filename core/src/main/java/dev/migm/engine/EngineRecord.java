@@ -79,6 +79,16 @@ public sealed interface EngineRecord {
 
     /** It failed, timed out or the layout read back differs from the plan; {@code layout} is what the GPU has. */
     record ReconfigurationFailed(double atS, int gpu, long ticket, String reason, Layout layout) implements EngineRecord {
+        /** How the reason of a plan given up for its time-out begins. */
+        public static final String TIMED_OUT = "no answer from the GPU in ";
+
+        /**
+         * Whether the plan was given up for its time-out: the GPU may still carry it out and answer late
+         * ({@link ReconfigurationAnsweredLate}), so what it would create may yet appear.
+         */
+        public boolean timedOut() {
+            return reason.startsWith(TIMED_OUT);
+        }
     }
 
     /**

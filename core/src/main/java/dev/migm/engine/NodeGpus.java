@@ -16,7 +16,7 @@ import java.util.Optional;
  */
 final class NodeGpus {
     /** How a plan's time-out begins its failure's reason. */
-    static final String TIMED_OUT = "no answer from the GPU in ";
+    static final String TIMED_OUT = EngineRecord.ReconfigurationFailed.TIMED_OUT;
 
     final List<NodeGpu> list = new ArrayList<>();
     /** Plans handed to the backend and not answered, by ticket. */

@@ -17,6 +17,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -107,6 +108,23 @@ public final class NodeJournal implements Journal, AutoCloseable {
     private final List<String> openingNotes = new ArrayList<>();
     /** Instances migm created and has not destroyed, by GPU (mirrors the instances table). */
     private final Map<Integer, Set<String>> liveInstances = new LinkedHashMap<>();
+    /** What each plan handed to the GPU and not yet answered would create, by ticket (this process's plans). */
+    private final Map<Long, Set<String>> inFlight = new HashMap<>();
+
+    /** Instances a timed-out plan would create on a GPU. */
+    private record LateInstances(int gpu, Set<String> instances) {
+    }
+
+    /**
+     * Plans given up for their time-out whose late answer has not come, by ticket: the GPU may still
+     * carry them out (models.md's stuck operation), after the layouts read back meanwhile, so what they
+     * would create stays migm's until the answer says what the GPU has ({@code
+     * ReconfigurationAnsweredLate}). If migm dies first, the restart finds such instances its own and
+     * destroys them when idle, or records them destroyed when they are not there ({@link #instancesNowAre});
+     * without this a plan carried out after its time-out and before a kill left instances the restart
+     * took for another tool's.
+     */
+    private final Map<Long, LateInstances> awaitingLateAnswer = new HashMap<>();
 
     private NodeJournal(Path file, Connection db) {
         this.file = file;
@@ -510,11 +528,24 @@ public final class NodeJournal implements Journal, AutoCloseable {
             case EngineRecord.Learned l -> update("INSERT OR IGNORE INTO history (job, attempt, what, app, class, mib,"
                             + " slot_mib, at) VALUES (?,?,?,?,?,?,?,?)", l.jobId(), l.attempt(), l.what(), l.app(),
                     l.jobClass().name(), l.mib(), l.slotMib(), l.atS());
-            case EngineRecord.ReconfigurationPlanned p -> planned(p.gpu(), p.base(), p.result(), p.atS());
-            case EngineRecord.ReconfigurationApplied a -> instances(a.gpu(), a.layout(), a.atS());
-            case EngineRecord.ReconfigurationFailed f -> instances(f.gpu(), f.layout(), f.atS());
+            case EngineRecord.ReconfigurationPlanned p -> {
+                planned(p.gpu(), p.base(), p.result(), p.atS());
+                inFlight.put(p.ticket(), creates(p.base(), p.result()));
+            }
+            case EngineRecord.ReconfigurationApplied a -> {
+                inFlight.remove(a.ticket());
+                instances(a.gpu(), a.layout(), a.atS());
+            }
+            case EngineRecord.ReconfigurationFailed f -> {
+                Set<String> creates = inFlight.remove(f.ticket());
+                if (f.timedOut() && creates != null && !creates.isEmpty()) {
+                    awaitingLateAnswer.put(f.ticket(), new LateInstances(f.gpu(), creates));
+                }
+                instances(f.gpu(), f.layout(), f.atS());
+            }
             case EngineRecord.ReconfigurationAnsweredLate l -> {
                 // What the late plan created is migm's: planned again, then kept only if the GPU has it.
+                awaitingLateAnswer.remove(l.ticket());
                 planned(l.gpu(), l.base(), l.result(), l.atS());
                 instances(l.gpu(), l.layout(), l.atS());
             }
@@ -536,6 +567,9 @@ public final class NodeJournal implements Journal, AutoCloseable {
     private void instances(int gpu, dev.migm.gpu.Layout layout, double atS) throws SQLException {
         Set<String> now = new HashSet<>();
         layout.instances().forEach(i -> now.add(i.toString()));
+        for (LateInstances late : awaitingLateAnswer.values()) {
+            if (late.gpu() == gpu) now.addAll(late.instances());
+        }
         Set<String> before = liveInstances.computeIfAbsent(gpu, g -> new HashSet<>());
         for (String gone : List.copyOf(before)) {
             if (!now.contains(gone)) {
@@ -544,6 +578,13 @@ public final class NodeJournal implements Journal, AutoCloseable {
                 before.remove(gone);
             }
         }
+    }
+
+    /** The instances {@code result} has that {@code base} has not, as {@code profile@start}. */
+    private static Set<String> creates(dev.migm.gpu.Layout base, dev.migm.gpu.Layout result) {
+        Set<String> out = new HashSet<>();
+        for (Instance i : result.instances()) if (!base.instances().contains(i)) out.add(i.toString());
+        return out;
     }
 
     /**

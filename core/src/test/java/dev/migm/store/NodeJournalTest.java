@@ -85,6 +85,41 @@ final class NodeJournalTest {
     }
 
     @Test
+    void aPlanGivenUpForItsTimeOut_keepsWhatItWouldCreateAsMigms_untilItsLateAnswer(@TempDir Path dir) {
+        // Plan 1 would create 3g.20gb@4 on an empty GPU; the GPU does not answer in time (the engine's
+        // 60 s), so the engine records the failure with the layout it reads back (empty), then plans
+        // and applies 1g.5gb@0 (plan 2). A stuck GPU may still carry plan 1 out after both read-backs:
+        // if migm is killed between that and the late answer's record, the restart must find the
+        // 3g.20gb@4 migm's (it destroys it when idle), not another tool's. Plan 3 fails for a refused
+        // create (no time-out): what it would have made is not migm's.
+        Layout empty = Layout.parse(A100, "-");
+        Layout stuck = Layout.parse(A100, "3g.20gb@4");
+        Layout small = Layout.parse(A100, "1g.5gb@0");
+        try (NodeJournal j = NodeJournal.open(dir.resolve("journal.db"))) {
+            j.append(new EngineRecord.ReconfigurationPlanned(10, 0, 1, empty, stuck, 1, Optional.empty()));
+            j.append(new EngineRecord.ReconfigurationFailed(70, 0, 1, EngineRecord.ReconfigurationFailed.TIMED_OUT
+                    + "60.0 s", empty));
+            j.append(new EngineRecord.ReconfigurationPlanned(71, 0, 2, empty, small, 1, Optional.empty()));
+            j.append(new EngineRecord.ReconfigurationApplied(71, 0, 2, small));
+            j.flush();
+            assertThat(j.createdInstances(0)).containsExactlyInAnyOrder("3g.20gb@4", "1g.5gb@0");
+            j.append(new EngineRecord.ReconfigurationPlanned(72, 1, 3, empty, stuck, 1, Optional.empty()));
+            j.append(new EngineRecord.ReconfigurationFailed(72, 1, 3, "NVML_ERROR_INSUFFICIENT_RESOURCES", empty));
+            j.flush();
+            assertThat(j.createdInstances(1)).isEmpty();
+        }
+        try (NodeJournal j = NodeJournal.open(dir.resolve("journal.db"))) {
+            // Killed before the late answer: the reopened journal still counts it as migm's.
+            assertThat(j.createdInstances(0)).containsExactlyInAnyOrder("3g.20gb@4", "1g.5gb@0");
+            // The late answer says the GPU did not make it after all: no longer migm's.
+            j.append(new EngineRecord.ReconfigurationAnsweredLate(100, 0, 1, empty, stuck,
+                    Optional.of("NVML_ERROR_INSUFFICIENT_RESOURCES"), small, true));
+            j.flush();
+            assertThat(j.createdInstances(0)).containsExactly("1g.5gb@0");
+        }
+    }
+
+    @Test
     void aJobsStopsForAWaitingJob_areReadBackByWhomTheyWereFor(@TempDir Path dir) {
         // Job 1's attempt 1 was stopped at its checkpoint for job 2; its attempt 2 was stopped for a
         // larger instance (no job named); job 2 was never stopped. A recovering daemon reads these
@@ -247,16 +282,17 @@ final class NodeJournalTest {
 
     @Test
     void whatAPlanCreatedAfterItsTimeOut_isMigms(@TempDir Path dir) {
-        // A plan that creates 1g.5gb@6 times out (the GPU shows nothing yet): the instance is not
-        // counted as migm's. The plan then answers late and the GPU has it: it is migm's again, so a
-        // restart destroys it when idle instead of leaving it as another tool's (ChaosTest found one).
+        // A plan that creates 1g.5gb@6 times out (the GPU shows nothing yet): the instance stays
+        // counted as migm's, for the GPU may still make it. The plan then answers late and the GPU has
+        // it: it is migm's, so a restart destroys it when idle instead of leaving it as another tool's
+        // (ChaosTest found one).
         Layout empty = Layout.parse(A100, "-");
         Layout one = Layout.parse(A100, "1g.5gb@6");
         try (NodeJournal j = NodeJournal.open(dir.resolve("journal.db"))) {
             j.append(new EngineRecord.ReconfigurationPlanned(1, 0, 1, empty, one, 1, Optional.empty()));
             j.append(new EngineRecord.ReconfigurationFailed(61, 0, 1, "no answer from the GPU in 60.0 s", empty));
             j.flush();
-            assertThat(j.createdInstances(0)).isEmpty();
+            assertThat(j.createdInstances(0)).containsExactly("1g.5gb@6");
             j.append(new EngineRecord.ReconfigurationAnsweredLate(91, 0, 1, empty, one, Optional.empty(), one, true));
             j.flush();
             assertThat(j.createdInstances(0)).containsExactly("1g.5gb@6");
