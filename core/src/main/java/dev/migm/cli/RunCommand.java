@@ -129,14 +129,14 @@ final class RunCommand implements Callable<Integer> {
         double[] t0 = new double[1];
         // What this run learns stays under the home, for the next run and for migm history.
         dev.migm.service.LiveNode.RunHistory history = dev.migm.service.LiveNode.RunHistory.open(base,
-                "run-" + runDir.getFileName());
+                "run-" + runDir.getFileName(), models);
         dev.migm.service.LiveNode node = dev.migm.service.LiveNode.start(new dev.migm.service.LiveNode.Parts(runDir,
                 backend, name -> launch(byName.get(name), emulated), policy, timeScale, sampleS, graceS, record -> {
                     journal.append(record);
                     timeline.append(record);
                     history.learned(record);
                     if (!json && !quiet && !live) event(out, record, t0[0]);
-                }, history.history(), 0, e -> e, new dev.migm.estimate.LearnedRuntime()));
+                }, history.history(), 0, e -> e, dev.migm.service.LiveNode.runtimeOf(history.journal(), models)));
         ProcessExecutor executor = node.executor();
         EngineLoop loop = node.loop();
         // The engine's clock and the wall clock at one moment: a record's modelled time gives its wall time.

@@ -589,7 +589,8 @@ final class ServiceCommands {
             if (where.socket == null && System.getenv("MIGM_SOCKET") == null && !Files.exists(where.socket())
                     && Files.isRegularFile(journal)) {
                 try (dev.migm.store.NodeJournal j = dev.migm.store.NodeJournal.open(journal)) {
-                    return show(new ApiClient.Answer(200, dev.migm.service.ApiServer.history(j, app, filters.jobFilter())));
+                    return show(new ApiClient.Answer(200, dev.migm.service.ApiServer.history(j, List.of(), app,
+                            filters.jobFilter())));
                 }
             }
             return super.call();
@@ -615,6 +616,15 @@ final class ServiceCommands {
                     out().println("nothing learned about " + app + " yet");
                 } else {
                     table(out(), rows);
+                }
+                if (a.body().get("run_time") instanceof Map<?, ?> t && t.get("whole_gpu_s") instanceof Number d
+                        && t.get("log_spread") instanceof Number spread && t.get("c") instanceof Number c
+                        && t.get("sat") instanceof Number sat) {
+                    out().println(String.format(java.util.Locale.ROOT, "run time: %s s alone on a whole GPU (median;"
+                            + " log spread %.2f: 90%% of runs within %.1fx of it either way), scaling c=%.2f sat=%.2f (%s),"
+                            + " from %s", Math.round(d.doubleValue()), spread.doubleValue(),
+                            Math.exp(1.645 * spread.doubleValue()), c.doubleValue(), sat.doubleValue(),
+                            Boolean.TRUE.equals(t.get("scaling_measured")) ? "measured" : "class prior", str(t.get("source"))));
                 }
             });
         }

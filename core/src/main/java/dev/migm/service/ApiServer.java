@@ -237,7 +237,7 @@ public final class ApiServer implements AutoCloseable {
             }
             m = HISTORY.matcher(path);
             if (m.matches() && method.equals("GET")) {
-                return history(service.journal(), pathSegment(m.group(1)), JobFilter.of(query.getValue("user"), null,
+                return history(service.journal(), service.models(), pathSegment(m.group(1)), JobFilter.of(query.getValue("user"), null,
                         query.getValue("since")));
             }
             throw new NodeService.Refused(404, "no such API route: " + method + " " + path);
@@ -486,11 +486,13 @@ public final class ApiServer implements AutoCloseable {
      * What the estimators learned of an application, as {@code GET /v1/history/APP} answers it:
      * from a daemon, or read from a home's journal when no daemon serves it ({@code migm history}).
      */
-    public static Map<String, Object> history(NodeJournal journal, String app, JobFilter filter) {
-        // A completed observation's run: what the run-time estimate learned of it (a run of migm run
-        // keeps its peaks here, not its attempts: its run time is not shown).
+    public static Map<String, Object> history(NodeJournal journal, List<dev.migm.gpu.GpuModel> models, String app,
+                                              JobFilter filter) {
+        // A completed observation's run: what the run-time estimate learned of it (the node service's
+        // attempts and those of migm run, kept with their SMs).
         Map<String, NodeJournal.CompletedRun> runs = new java.util.HashMap<>();
-        for (NodeJournal.CompletedRun r : journal.completedRuns(app)) runs.put(r.jobId() + "#" + r.attempt(), r);
+        List<NodeJournal.CompletedRun> completed = journal.completedRuns(app);
+        for (NodeJournal.CompletedRun r : completed) runs.put(r.jobId() + "#" + r.attempt(), r);
         List<Map<String, Object>> rows = new ArrayList<>();
         Map<String, String> users = new java.util.HashMap<>();
         for (NodeJournal.Learned l : journal.learned(app)) {
@@ -517,7 +519,36 @@ public final class ApiServer implements AutoCloseable {
         Map<String, Object> doc = doc("history");
         doc.put("app", app);
         doc.put("observations", rows);
+        doc.put("run_time", runTime(completed, models, app));
         return doc;
+    }
+
+    /**
+     * The run-time estimate the application's completed runs give ({@link dev.migm.estimate.LearnedRuntime}
+     * on all of them, whatever the filter), as the next job of it would get it: its whole-GPU time, the
+     * log-normal spread around it, the scaling and whether the runs measured it; null when no run
+     * could be read (none completed, or only the node service's with no GPU models to read them on).
+     */
+    static Map<String, Object> runTime(List<NodeJournal.CompletedRun> runs, List<dev.migm.gpu.GpuModel> models,
+                                       String app) {
+        if (runs.isEmpty()) return null;
+        dev.migm.engine.JobClass jobClass;
+        try {
+            jobClass = dev.migm.engine.JobClass.parse(runs.getLast().jobClass());
+        } catch (RuntimeException e) {
+            return null;
+        }
+        dev.migm.engine.RuntimeExpectation e = LiveNode.runtimeOf(runs, models).expect(new dev.migm.engine.JobSpec(
+                "history", 0, app, jobClass, java.util.OptionalLong.empty(), false));
+        if (!e.grounded()) return null;
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("whole_gpu_s", e.wholeGpuS());
+        m.put("log_spread", e.logSpread());
+        m.put("c", e.c());
+        m.put("sat", e.sat());
+        m.put("scaling_measured", e.scalingKnown());
+        m.put("source", e.source());
+        return m;
     }
 
     /** The finished jobs as a trace for what-if replay ({@code migm replay}). */

@@ -16,7 +16,9 @@ import dev.migm.schedule.PolicyRegistry;
 import dev.migm.store.JournalHistory;
 import dev.migm.store.NodeJournal;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
@@ -56,13 +58,30 @@ public record LiveNode(ProcessExecutor executor, EngineLoop loop, HealthMonitor 
      * whose GPU or instance this node no longer has is skipped.
      */
     public static LearnedRuntime runtimeOf(dev.migm.store.NodeJournal journal, List<dev.migm.gpu.GpuModel> models) {
+        return runtimeOf(journal.completedRuns(null), models);
+    }
+
+    /**
+     * A run-time estimate that learned these completed runs: each on its recorded SMs (a run of {@code
+     * migm run}) or on those of its instance on this node's GPU {@code models} (the node service's).
+     */
+    public static LearnedRuntime runtimeOf(List<dev.migm.store.NodeJournal.CompletedRun> runs,
+                                           List<dev.migm.gpu.GpuModel> models) {
         LearnedRuntime runtime = new LearnedRuntime();
-        for (dev.migm.store.NodeJournal.CompletedRun r : journal.completedRuns(null)) {
-            if (r.gpu() < 0 || r.gpu() >= models.size()) continue;
-            dev.migm.gpu.GpuModel model = models.get(r.gpu());
+        for (dev.migm.store.NodeJournal.CompletedRun r : runs) {
             try {
-                runtime.learn(r.app(), dev.migm.engine.JobClass.parse(r.jobClass()),
-                        dev.migm.engine.Slot.recorded(r.gpu(), model, r.instance()).sms(), model.sms(), r.runS(),
+                int sms;
+                int smFull;
+                if (r.sms() > 0 && r.smFull() >= r.sms()) {
+                    sms = r.sms();
+                    smFull = r.smFull();
+                } else {
+                    if (r.gpu() < 0 || r.gpu() >= models.size()) continue;
+                    dev.migm.gpu.GpuModel model = models.get(r.gpu());
+                    sms = dev.migm.engine.Slot.recorded(r.gpu(), model, r.instance()).sms();
+                    smFull = model.sms();
+                }
+                runtime.learn(r.app(), dev.migm.engine.JobClass.parse(r.jobClass()), sms, smFull, r.runS(),
                         1 - r.startProgress());
             } catch (RuntimeException e) {
                 // an instance of a profile this GPU model does not have: not this node's run to learn
@@ -91,17 +110,70 @@ public record LiveNode(ProcessExecutor executor, EngineLoop loop, HealthMonitor 
      * what the run learns to, with each job's id made unique to the run ({@code run-ID/name}: a job's
      * history is keyed by job and attempt, and the next run's job of the same name is another job).
      */
-    public record RunHistory(NodeJournal journal, HistoryStore history, String runId) implements AutoCloseable {
-        public static RunHistory open(Path home, String runId) {
-            NodeJournal j = NodeJournal.open(home.resolve("journal.db"));
-            return new RunHistory(j, new JournalHistory(j, HISTORY), runId);
+    public static final class RunHistory implements AutoCloseable {
+        private final NodeJournal journal;
+        private final HistoryStore history;
+        private final String runId;
+        /** The run's jobs as submitted, by id (their application and class, for their run times). */
+        private final Map<String, dev.migm.engine.JobSpec> specs = new HashMap<>();
+        /** Attempts launched and not ended, by {@code job/attempt}: where they run and since when. */
+        private final Map<String, Started> started = new HashMap<>();
+
+        private record Started(dev.migm.engine.Slot slot, double startProgress, double runningAtS) {
         }
 
-        /** Keeps what a run's engine learned ({@link EngineRecord.Learned}), under the run's job ids. */
+        private final List<dev.migm.gpu.GpuModel> models;
+
+        private RunHistory(NodeJournal journal, HistoryStore history, String runId, List<dev.migm.gpu.GpuModel> models) {
+            this.journal = journal;
+            this.history = history;
+            this.runId = runId;
+            this.models = List.copyOf(models);
+        }
+
+        /** The home's history for the run {@code runId} on GPUs of these {@code models}. */
+        public static RunHistory open(Path home, String runId, List<dev.migm.gpu.GpuModel> models) {
+            NodeJournal j = NodeJournal.open(home.resolve("journal.db"));
+            return new RunHistory(j, new JournalHistory(j, HISTORY), runId, models);
+        }
+
+        /** The home's journal, which keeps what runs learned. */
+        public NodeJournal journal() {
+            return journal;
+        }
+
+        /** The memory history of the home, for the run's estimators. */
+        public HistoryStore history() {
+            return history;
+        }
+
+        /**
+         * Keeps what a run's engine learned ({@link EngineRecord.Learned}), under the run's job ids, and
+         * each completed attempt's run time (from its process's report to its exit, as the node service
+         * counts it) with its instance, for {@link #runtimeOf} of the next run and {@code migm history}.
+         */
         public void learned(EngineRecord record) {
-            if (record instanceof EngineRecord.Learned l) {
-                journal.append(new EngineRecord.Learned(l.atS(), runId + "/" + l.jobId(), l.attempt(), l.app(),
-                        l.jobClass(), l.what(), l.mib(), l.slotMib()));
+            switch (record) {
+                case EngineRecord.Learned l -> journal.append(new EngineRecord.Learned(l.atS(), runId + "/" + l.jobId(),
+                        l.attempt(), l.app(), l.jobClass(), l.what(), l.mib(), l.slotMib()));
+                case EngineRecord.Submitted s -> specs.put(s.spec().id(), s.spec());
+                case EngineRecord.AttemptLaunched l -> started.put(l.jobId() + "/" + l.attempt(),
+                        new Started(l.slot(), l.startProgress(), Double.NaN));
+                case EngineRecord.AttemptRunning r -> started.computeIfPresent(r.jobId() + "/" + r.attempt(),
+                        (k, s) -> new Started(s.slot(), s.startProgress(), r.atS()));
+                case EngineRecord.AttemptExited x -> {
+                    Started s = started.remove(x.jobId() + "/" + x.attempt());
+                    dev.migm.engine.JobSpec spec = specs.get(x.jobId());
+                    if (s != null && spec != null && x.outcome() instanceof dev.migm.engine.Outcome.Completed
+                            && x.atS() > s.runningAtS()) {
+                        journal.runCompleted(new NodeJournal.CompletedRun(runId + "/" + x.jobId(), x.attempt(),
+                                spec.app(), spec.jobClass().name(), s.slot().gpu(),
+                                s.slot().instance().map(Object::toString).orElse(null), x.atS() - s.runningAtS(),
+                                s.startProgress(), s.slot().sms(), models.get(s.slot().gpu()).sms()), x.atS());
+                    }
+                }
+                default -> {
+                }
             }
         }
 

@@ -285,6 +285,11 @@ public final class NodeService implements AutoCloseable {
         return journal;
     }
 
+    /** The node's GPU models, by index. */
+    public List<GpuModel> models() {
+        return models;
+    }
+
     public List<GpuModel> gpus() {
         return models;
     }

@@ -93,7 +93,15 @@ public final class NodeJournal implements Journal, AutoCloseable {
                     ALTER TABLE events ADD COLUMN wall_at REAL""", """
                     UPDATE events SET record = json_object('v', 1, 'type', 'CancelRequested', 'at_s', at, 'job_id', job,
                       'by', substr(text, instr(text, 'by=') + 3, length(text) - instr(text, 'by=') - 3))
-                    WHERE kind = 'CancelRequested' AND record IS NULL AND instr(text, 'by=') > 0"""));
+                    WHERE kind = 'CancelRequested' AND record IS NULL AND instr(text, 'by=') > 0"""),
+            // 5: the completed attempts of `migm run` (its jobs live in the run's directory, not in this
+            // journal's jobs), so that what its runs took is history for the next run and `migm history`
+            List.of("""
+                    CREATE TABLE run_times (job TEXT NOT NULL, attempt INTEGER NOT NULL, app TEXT NOT NULL,
+                      class TEXT NOT NULL, gpu INTEGER NOT NULL, instance TEXT, run_s REAL NOT NULL,
+                      start_progress REAL NOT NULL, at REAL NOT NULL, sms INTEGER NOT NULL, sm_full INTEGER NOT NULL,
+                      PRIMARY KEY (job, attempt))""", """
+                    CREATE INDEX run_times_app ON run_times(app)"""));
 
     /** The schema version this migm writes. */
     public static final int SCHEMA_VERSION = MIGRATIONS.size();
@@ -761,10 +769,11 @@ public final class NodeJournal implements Journal, AutoCloseable {
     /**
      * A completed attempt of an application, as the run-time estimate learns from it: its GPU and
      * instance ({@code null}: the whole GPU), the time it ran (from its process's report to its
-     * exit, on the journal's clock) and the share of its job's work it started from.
+     * exit, on the journal's clock) and the share of its job's work it started from; the instance's SMs
+     * and its GPU's ({@code 0}: not recorded, the node service's own attempts, read with its GPU models).
      */
     public record CompletedRun(String jobId, int attempt, String app, String jobClass, int gpu, String instance,
-                               double runS, double startProgress) {
+                               double runS, double startProgress, int sms, int smFull) {
     }
 
     /**
@@ -772,13 +781,29 @@ public final class NodeJournal implements Journal, AutoCloseable {
      * all when {@code app} is null: what history knows of run times, durable with the peaks.
      */
     public List<CompletedRun> completedRuns(String app) {
-        return read("SELECT h.job, h.attempt, h.app, h.class, a.gpu, a.instance, a.ended_at - a.running_at,"
-                        + " a.start_progress FROM history h JOIN attempts a ON a.job = h.job AND a.number = h.attempt"
-                        + " WHERE h.what = 'completed' AND a.outcome = 'completed' AND a.running_at IS NOT NULL"
-                        + " AND a.ended_at > a.running_at" + (app == null ? "" : " AND h.app=?") + " ORDER BY a.ended_at",
+        return read("SELECT job, attempt, app, class, gpu, instance, run_s, start_progress, sms, sm_full FROM ("
+                        + "SELECT h.job, h.attempt, h.app, h.class, a.gpu, a.instance, a.ended_at - a.running_at AS run_s,"
+                        + " a.start_progress, a.ended_at AS at, 0 AS sms, 0 AS sm_full FROM history h JOIN attempts a ON a.job = h.job"
+                        + " AND a.number = h.attempt WHERE h.what = 'completed' AND a.outcome = 'completed'"
+                        + " AND a.running_at IS NOT NULL AND a.ended_at > a.running_at" + (app == null ? "" : " AND h.app=?")
+                        + " UNION ALL SELECT job, attempt, app, class, gpu, instance, run_s, start_progress, at, sms, sm_full"
+                        + " FROM run_times" + (app == null ? "" : " WHERE app=?") + ") ORDER BY at",
                 r -> new CompletedRun(r.getString(1), r.getInt(2), r.getString(3), r.getString(4), r.getInt(5),
-                        r.getString(6), r.getDouble(7), r.getDouble(8)),
-                app == null ? new Object[0] : new Object[] {app});
+                        r.getString(6), r.getDouble(7), r.getDouble(8), r.getInt(9), r.getInt(10)),
+                app == null ? new Object[0] : new Object[] {app, app});
+    }
+
+    /**
+     * Keeps a completed attempt of a job {@code migm run} ran (its id prefixed with the run's), ended at
+     * {@code atS}: {@link #completedRuns} gives it with the node service's.
+     */
+    public synchronized void runCompleted(CompletedRun run, double atS) {
+        transaction(() -> {
+            update("INSERT OR IGNORE INTO run_times (job, attempt, app, class, gpu, instance, run_s, start_progress, at,"
+                    + " sms, sm_full) VALUES (?,?,?,?,?,?,?,?,?,?,?)", run.jobId(), run.attempt(), run.app(), run.jobClass(),
+                    run.gpu(), run.instance(), run.runS(), run.startProgress(), atS, run.sms(), run.smFull());
+            return null;
+        });
     }
 
     /** The GPUs an admin drained. */

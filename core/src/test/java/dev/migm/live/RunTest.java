@@ -176,12 +176,30 @@ final class RunTest {
         assertThat(sources.get(1)).contains("history of stencil");
         try (var journal = dev.migm.store.NodeJournal.open(home.resolve("journal.db"))) {
             assertThat(journal.learned("stencil")).hasSize(6).allSatisfy(l -> assertThat(l.jobId()).startsWith("run-"));
+            // Their run times too: each of the six completed attempts with its instance and the time
+            // from its report to its exit (8 s of work at 50x, start-up aside: a few modelled seconds
+            // at least), which the next run's run-time estimate starts from.
+            assertThat(journal.completedRuns("stencil")).hasSize(6).allSatisfy(r -> {
+                assertThat(r.jobId()).startsWith("run-");
+                assertThat(r.instance()).isEqualTo("1g.5gb@" + r.instance().substring(7));
+                assertThat(r.runS()).isGreaterThan(4);
+            });
+            var runtime = dev.migm.service.LiveNode.runtimeOf(journal,
+                    List.of(dev.migm.gpu.Catalog.builtin().get("A100-40GB")));
+            var spec = new dev.migm.engine.JobSpec("next", 0, "stencil", dev.migm.engine.JobClass.OTHER,
+                    java.util.OptionalLong.empty(), false);
+            assertThat(runtime.expect(spec).source()).startsWith("history of stencil (6 runs");
+            assertThat(runtime.expect(spec).grounded()).isTrue();
         }
         // migm history reads it without a daemon.
         StringWriter out = new StringWriter();
         assertThat(Main.run(new String[] {"history", "stencil", "--home", home.toString()}, new PrintWriter(out),
                 new PrintWriter(new StringWriter()))).isZero();
         assertThat(out.toString().lines().filter(l -> l.contains("completed")).count()).isEqualTo(6);
+        // ... each with the time it ran and where, and the run-time estimate its runs give the next job.
+        assertThat(out.toString().lines().filter(l -> l.contains("completed") && l.matches(".*\\d+ s +gpu0:1g\\.5gb@\\d.*")))
+                .hasSize(6);
+        assertThat(out.toString()).containsPattern("run time: \\d+ s alone on a whole GPU .*from history of stencil \\(6 runs");
     }
     @Test
     void progressPrintedByTheJob_isRead_andLetsEarlyRestartFireBeforeTheOom(@TempDir Path dir) throws Exception {
