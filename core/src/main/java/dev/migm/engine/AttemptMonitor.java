@@ -75,7 +75,7 @@ final class AttemptMonitor {
     }
 
     /** The survival below which a run has outlived what its run-time distribution describes. */
-    static final double OUTLIVED = 0.05;
+    static final double OUTLIVED = LogNormal.OUTLIVED;
 
     /**
      * The attempt's expected time left at age {@code ageS} (seconds since its process came up): the

@@ -20,14 +20,23 @@ public record LogNormal(double medianS, double sigma) {
 
     /**
      * {@code P(T > later | T > now)}: the chance that a run going on at {@code now} goes on at
-     * {@code later} (1 when {@code later <= now}); 1 when the run already outlived every plausible end
-     * (a run past its distribution's tail is taken to go on).
+     * {@code later} (1 when {@code later <= now}). A run past the {@code 1 - }{@link #OUTLIVED} tail is
+     * not the run this distribution describes, and its end is read with the scale-free prior of a run
+     * of unknown length seen at age {@code now} (Gott's delta-t argument, as {@link
+     * AttemptMonitor#remainingS} does): {@code now / later}. Taking such a run to go on for good (as
+     * this did before) projected a resnet50 training run 2.4 times its run history's median into
+     * twice its true peak and restarted it off an instance that held it (the mixed suite's
+     * mixed-0184, BENCHMARKS.md section 28).
      */
     public double stillRunning(double now, double later) {
         if (later <= now) return 1;
         double s = survival(now);
-        return s < 1e-12 ? 1 : Math.min(1, survival(later) / s);
+        if (s < OUTLIVED) return now > 0 ? now / later : 1;
+        return Math.min(1, survival(later) / s);
     }
+
+    /** The survival below which a run has outlived what the distribution describes. */
+    public static final double OUTLIVED = 0.05;
 
     /** The time by which a run going on at {@code now} has ended with probability {@code q}. */
     public double endQuantile(double now, double q) {

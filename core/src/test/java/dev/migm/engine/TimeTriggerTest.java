@@ -27,6 +27,17 @@ final class TimeTriggerTest {
         LogNormal certain = new LogNormal(100, 0);
         assertThat(certain.stillRunning(10, 99)).isEqualTo(1);
         assertThat(certain.stillRunning(10, 101)).isEqualTo(0);
+        // A run past the 95% tail is not the run the distribution describes: a run of unknown length
+        // seen at age x goes on to y with chance x / y (Gott). The mixed suite's mixed-0184 on a
+        // 4g.20gb: its history said median 1,208 s, log spread 0.126; at 2,945 s (S < 1e-12) its memory
+        // line reached the instance's 19,968 MiB at 18,941 s, and the run was taken to go on for good
+        // (P = 1) and restarted though it peaks at 10,667 MiB; now P = 2,945 / 18,941 = 0.155.
+        LogNormal resnet = new LogNormal(1208.3, 0.126);
+        assertThat(resnet.stillRunning(2945, 18941)).isCloseTo(2945 / 18941.0, within(1e-9));
+        // Just inside the tail the distribution still speaks: S(x) = 0.06 at x = median exp(1.555 sigma).
+        double inside = 100 * Math.exp(1.555 * Math.log(2) / 1.645);
+        assertThat(t.survival(inside)).isGreaterThan(LogNormal.OUTLIVED);
+        assertThat(t.stillRunning(inside, 2 * inside)).isCloseTo(t.survival(2 * inside) / t.survival(inside), within(1e-12));
     }
 
     static List<MemoryProjection.Sample> samples(int n, double base, double slope, double noise, long seed) {
