@@ -565,7 +565,8 @@ final class ServiceCommands {
     }
 
     @Command(name = "history", mixinStandardHelpOptions = true, description = "What the estimator learned about an"
-            + " application: each completed attempt's peak, each OOM and early-restart projection, with the instance.",
+            + " application: each completed attempt's peak, time and instance, each OOM and early-restart projection,"
+            + " and the run-time estimate its runs give its next job.",
             footerHeading = "%nExamples:%n", footer = {"  migm history train-resnet", "  migm history \"train.py --model tiny\" --since 7d --user alice"})
     static final class History extends Client {
         @Parameters(paramLabel = "APP")
