@@ -114,6 +114,7 @@ public record LiveNode(ProcessExecutor executor, EngineLoop loop, HealthMonitor 
         private final NodeJournal journal;
         private final HistoryStore history;
         private final String runId;
+        private final List<dev.migm.gpu.GpuModel> models;
         /** The run's jobs as submitted, by id (their application and class, for their run times). */
         private final Map<String, dev.migm.engine.JobSpec> specs = new HashMap<>();
         /** Attempts launched and not ended, by {@code job/attempt}: where they run and since when. */
@@ -121,8 +122,6 @@ public record LiveNode(ProcessExecutor executor, EngineLoop loop, HealthMonitor 
 
         private record Started(dev.migm.engine.Slot slot, double startProgress, double runningAtS) {
         }
-
-        private final List<dev.migm.gpu.GpuModel> models;
 
         private RunHistory(NodeJournal journal, HistoryStore history, String runId, List<dev.migm.gpu.GpuModel> models) {
             this.journal = journal;

@@ -537,8 +537,9 @@ public final class NodeJournal implements Journal, AutoCloseable {
                             + " slot_mib, at) VALUES (?,?,?,?,?,?,?,?)", l.jobId(), l.attempt(), l.what(), l.app(),
                     l.jobClass().name(), l.mib(), l.slotMib(), l.atS());
             case EngineRecord.ReconfigurationPlanned p -> {
-                planned(p.gpu(), p.base(), p.result(), p.atS());
-                inFlight.put(p.ticket(), creates(p.base(), p.result()));
+                Set<String> creates = creates(p.base(), p.result());
+                planned(p.gpu(), creates, p.atS());
+                inFlight.put(p.ticket(), creates);
             }
             case EngineRecord.ReconfigurationApplied a -> {
                 inFlight.remove(a.ticket());
@@ -554,7 +555,7 @@ public final class NodeJournal implements Journal, AutoCloseable {
             case EngineRecord.ReconfigurationAnsweredLate l -> {
                 // What the late plan created is migm's: planned again, then kept only if the GPU has it.
                 awaitingLateAnswer.remove(l.ticket());
-                planned(l.gpu(), l.base(), l.result(), l.atS());
+                planned(l.gpu(), creates(l.base(), l.result()), l.atS());
                 instances(l.gpu(), l.layout(), l.atS());
             }
             case EngineRecord.MigModeChangeEnded m -> instances(m.gpu(), m.layout(), m.atS());
@@ -600,11 +601,11 @@ public final class NodeJournal implements Journal, AutoCloseable {
      * that dies before the answer finds them on restart and knows they are its own (not another
      * tool's), so it can destroy them when idle instead of leaking them.
      */
-    private void planned(int gpu, dev.migm.gpu.Layout base, dev.migm.gpu.Layout result, double atS) throws SQLException {
+    private void planned(int gpu, Set<String> creates, double atS) throws SQLException {
         Set<String> live = liveInstances.computeIfAbsent(gpu, g -> new HashSet<>());
-        for (Instance i : result.instances()) {
-            if (!base.instances().contains(i) && live.add(i.toString())) {
-                update("INSERT INTO instances (gpu, instance, created_at) VALUES (?,?,?)", gpu, i.toString(), atS);
+        for (String i : creates) {
+            if (live.add(i)) {
+                update("INSERT INTO instances (gpu, instance, created_at) VALUES (?,?,?)", gpu, i, atS);
             }
         }
     }
