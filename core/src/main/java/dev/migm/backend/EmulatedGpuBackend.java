@@ -242,11 +242,15 @@ public final class EmulatedGpuBackend implements LiveBackend {
         if (lost.isPresent()) throw new IllegalStateException(lost.get());
         long used = 0;
         java.util.OptionalDouble progress = java.util.OptionalDouble.empty();
+        long saidAtMs = 0;
         for (EmulatedDevices.Usage u : EmulatedDevices.usages(root, device(slot)).values()) {
             used += u.mib();
-            if (u.progress().isPresent()) progress = u.progress();
+            if (u.progress().isPresent()) {
+                progress = u.progress();
+                saidAtMs = u.progressSaidAtMs();
+            }
         }
-        return new SlotUsage(used, progress);
+        return new SlotUsage(used, progress, saidAtMs);
     }
 
     /** The processes' reported activity on the slot's SMs (the emulated workload reports its share). */

@@ -73,6 +73,10 @@ final class SimulateCommand implements Callable<Integer> {
                     + " where migm reads it, whatever the trace says; others are known only by elapsed time")
     List<String> reportsProgress = new ArrayList<>();
 
+    @Option(names = "--progress-every", paramLabel = "DURATION", description = "what-if, with --reports-progress:"
+            + " those jobs say their progress once every DURATION of their run (e.g. 60s, 10m), not at every sample")
+    String progressEvery;
+
     @Option(names = "--explain-makespan", description = "split each run's makespan into the compute bound, profile"
             + " excess, start-up, failed attempts, reconfiguration, slices held for a drain, other idle slices while"
             + " jobs waited and idle slices with nothing to run (node-seconds; a table after the runs, or"
@@ -127,10 +131,15 @@ final class SimulateCommand implements Callable<Integer> {
         if (workloads.isEmpty()) {
             throw new InvalidInputException("simulate: give a TRACE file or --suite NAME");
         }
+        if (progressEvery != null && reportsProgress.isEmpty()) {
+            throw new InvalidInputException("simulate: --progress-every: give --reports-progress CLASSES too");
+        }
         if (!reportsProgress.isEmpty()) {
             java.util.Set<JobClass> reporting = reportingClasses(reportsProgress);
+            double everyS = progressEvery == null ? 0
+                    : dev.migm.spec.Units.seconds(progressEvery, "simulate: --progress-every: ");
             workloads.replaceAll(jobs -> jobs.map(j -> reporting.contains(j.spec().jobClass())
-                    ? j.withReportsProgress(true) : j));
+                    ? j.withProgress(true, everyS) : j));
         }
         Knobs knobs = Knobs.parse(tune);
         policies.forEach(p -> PolicyRegistry.create(p, gpus, knobs.rightSizeSlack()));

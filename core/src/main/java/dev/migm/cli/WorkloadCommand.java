@@ -41,6 +41,10 @@ final class WorkloadCommand implements Callable<Integer> {
             + "tqdm, hf, lightning, keras, vllm or deepspeed")
     String printProgress;
 
+    @Option(names = "--progress-every", paramLabel = "DURATION", description = "say the progress once every DURATION"
+            + " of the run (e.g. 30s), as a trainer that logs every N steps does (default: as each step is done)")
+    String progressEvery;
+
     @Override
     public Integer call() {
         WorkloadModel model;
@@ -57,6 +61,14 @@ final class WorkloadCommand implements Callable<Integer> {
             throw new InvalidInputException("workload: --print-progress: one of "
                     + String.join(", ", dev.migm.progress.ProgressPrinter.FORMATS) + ", got " + printProgress);
         }
-        return WorkloadHelper.run(model, System.getenv(), System.out, System.err, java.util.Optional.ofNullable(printProgress));
+        double progressEveryS = 0;
+        if (progressEvery != null) {
+            if (!progress && printProgress == null) {
+                throw new InvalidInputException("workload: --progress-every: give --progress or --print-progress too");
+            }
+            progressEveryS = dev.migm.spec.Units.seconds(progressEvery, "workload: --progress-every: ");
+        }
+        return WorkloadHelper.run(model, System.getenv(), System.out, System.err, java.util.Optional.ofNullable(printProgress),
+                progressEveryS);
     }
 }

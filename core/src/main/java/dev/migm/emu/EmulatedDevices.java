@@ -59,8 +59,14 @@ public final class EmulatedDevices {
         return found;
     }
 
-    /** What a process reports it uses. */
-    public record Usage(long mib, double activity, OptionalDouble progress) {
+    /**
+     * What a process reports it uses, and its progress if it reports one, with when it last said it
+     * (wall-clock milliseconds; 0: not said when: the file of an older helper).
+     */
+    public record Usage(long mib, double activity, OptionalDouble progress, long progressSaidAtMs) {
+        public Usage(long mib, double activity, OptionalDouble progress) {
+            this(mib, activity, progress, 0);
+        }
     }
 
     public static Path instanceDir(Path root, String uuid) {
@@ -141,7 +147,8 @@ public final class EmulatedDevices {
                 return false;
             }
             TextFiles.writeAtomically(dir.resolve("procs").resolve(Long.toString(pid)), usage.mib() + " " + usage.activity() + " "
-                    + (usage.progress().isPresent() ? usage.progress().getAsDouble() : "-") + "\n");
+                    + (usage.progress().isPresent() ? usage.progress().getAsDouble() : "-") + " " + usage.progressSaidAtMs()
+                    + "\n");
             return true;
         }
     }
@@ -169,9 +176,10 @@ public final class EmulatedDevices {
                 }
                 if (dev.migm.io.Procs.alive(pid)) {
                     String[] t = Files.readString(f).strip().split(" ");
-                    if (t.length == 3) {
+                    if (t.length == 3 || t.length == 4) {
                         out.put(pid, new Usage(Long.parseLong(t[0]), Double.parseDouble(t[1]),
-                                t[2].equals("-") ? OptionalDouble.empty() : OptionalDouble.of(Double.parseDouble(t[2]))));
+                                t[2].equals("-") ? OptionalDouble.empty() : OptionalDouble.of(Double.parseDouble(t[2])),
+                                t.length == 4 ? Long.parseLong(t[3]) : 0));
                     }
                 } else {
                     try {

@@ -2,7 +2,7 @@ package dev.migm.engine;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.OptionalDouble;
+import java.util.Optional;
 
 /**
  * What the engine watches of one running attempt: the memory it was seen to use (its first and
@@ -94,6 +94,31 @@ final class AttemptMonitor {
         MemoryProjection.Sums sums = new MemoryProjection.Sums();
         /** Whether its samples are against the job's reported progress (else against running time). */
         boolean byProgress;
+        /** The share the job last said and when (engine seconds); NaN: none yet. */
+        double lastShare = Double.NaN;
+        double lastSaidAtS = Double.NaN;
+        /** Its rate of progress between the last two shares it said (per second); NaN: not yet known. */
+        double rate = Double.NaN;
+
+        /**
+         * The job's share at {@code takenAtS}: as said, when said then; else the last share said,
+         * carried forward at the rate between the last two it said (a job that prints every minute
+         * is a minute further on than its last line by then); NaN while a stale share has no rate
+         * to carry it (its first line), which pairs with no memory sample.
+         */
+        double shareAt(double takenAtS, ReportedProgress said) {
+            double saidAtS = takenAtS - said.ageS();
+            if (Double.isNaN(lastShare) || said.share() > lastShare) {
+                if (!Double.isNaN(lastShare) && saidAtS > lastSaidAtS) {
+                    rate = (said.share() - lastShare) / (saidAtS - lastSaidAtS);
+                }
+                lastShare = said.share();
+                lastSaidAtS = saidAtS;
+            }
+            if (said.ageS() == 0) return said.share();
+            if (Double.isNaN(rate)) return Double.NaN;
+            return Math.min(1, lastShare + rate * (takenAtS - lastSaidAtS));
+        }
     }
 
     /** Counts a sample into the attempt's first and highest memory; the sample as the instance holds it. */
@@ -111,7 +136,7 @@ final class AttemptMonitor {
      * {@code takenAtS}, into the attempt's peak and the trigger's window; the projected peak to
      * restart with when the trigger fires on it, 0 otherwise.
      */
-    long judge(double takenAtS, long usedMib, OptionalDouble reportedProgress) {
+    long judge(double takenAtS, long usedMib, Optional<ReportedProgress> reportedProgress) {
         return verdict(window, takenAtS, keepPeak(usedMib), reportedProgress);
     }
 
@@ -121,7 +146,7 @@ final class AttemptMonitor {
      * before it and what was fixed when the attempt started, so the verdict is the one the sample
      * would get when taken; nothing the engine knows of the attempt changes.
      */
-    boolean judgeAhead(double takenAtS, long usedMib, OptionalDouble reportedProgress) {
+    boolean judgeAhead(double takenAtS, long usedMib, Optional<ReportedProgress> reportedProgress) {
         if (firedAheadMib > 0) return false;
         if (ahead == null) ahead = new Window();
         firedAheadMib = verdict(ahead, takenAtS, Math.min(usedMib, slotMib), reportedProgress);
@@ -136,7 +161,7 @@ final class AttemptMonitor {
      * after some samples (one that prints its progress once its model is loaded) starts a window
      * against progress then, and the samples against time before it are dropped.
      */
-    private long verdict(Window w, double takenAtS, long used, OptionalDouble reportedProgress) {
+    private long verdict(Window w, double takenAtS, long used, Optional<ReportedProgress> reportedProgress) {
         if (!trigger.enabled() || Double.isNaN(runningSinceS)) {
             return 0;
         }
@@ -151,7 +176,14 @@ final class AttemptMonitor {
             // shorter makespan (BENCHMARKS.md section 22).
             return 0;
         }
-        double x = reportedProgress.isPresent() ? attemptFraction(reportedProgress) : takenAtS - runningSinceS;
+        double x;
+        if (reportedProgress.isPresent()) {
+            double share = w.shareAt(takenAtS, reportedProgress.get());
+            if (Double.isNaN(share)) return 0;
+            x = attemptFraction(share);
+        } else {
+            x = takenAtS - runningSinceS;
+        }
         MemoryProjection.Sample sample = new MemoryProjection.Sample(x, used);
         w.samples.addLast(sample);
         w.sums.add(sample);
@@ -209,7 +241,7 @@ final class AttemptMonitor {
     }
 
     /** How far the attempt is through its work by the job's own report, as a share of the attempt (0 at its start, 1 at its end). */
-    private double attemptFraction(OptionalDouble reported) {
-        return (reported.getAsDouble() - startProgress) / (1 - startProgress);
+    private double attemptFraction(double share) {
+        return (share - startProgress) / (1 - startProgress);
     }
 }

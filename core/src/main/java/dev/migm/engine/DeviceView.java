@@ -9,8 +9,14 @@ import java.util.OptionalDouble;
  * {@code nvmlDeviceGetComputeRunningProcesses} on the MIG device.
  */
 public interface DeviceView {
-    /** Memory the processes on a slot use (never more than it holds) and their progress, if reported. */
-    record SlotUsage(long usedMib, OptionalDouble reportedProgress) {
+    /**
+     * Memory the processes on a slot use (never more than it holds) and their progress, if reported,
+     * with when it was said (wall-clock milliseconds since the epoch; 0: not said when).
+     */
+    record SlotUsage(long usedMib, OptionalDouble reportedProgress, long progressSaidAtMs) {
+        public SlotUsage(long usedMib, OptionalDouble reportedProgress) {
+            this(usedMib, reportedProgress, 0);
+        }
     }
 
     /** The name {@code CUDA_VISIBLE_DEVICES} takes for the slot ({@code MIG-<uuid>}). */

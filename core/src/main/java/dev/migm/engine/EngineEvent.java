@@ -78,12 +78,12 @@ public sealed interface EngineEvent {
     /**
      * A memory sample of a running attempt (for the run-time projection): the memory NVML reports
      * for its process (never more than its instance holds) and, if the job reports it, its own
-     * progress in [0,1] (the progress file migm names to every job); empty otherwise, and then the
-     * engine knows only the time elapsed. {@code sequence} numbers the attempt's samples from 0; the
+     * progress as it last said it, with how long ago (what it printed, or the progress file migm
+     * names to every job); empty otherwise, and then the engine knows only the time elapsed. {@code sequence} numbers the attempt's samples from 0; the
      * early-restart trigger keeps those {@link EarlyRestart#keeps} says, so a sampler may
      * leave out the others (the simulator does: they would change nothing).
      */
-    record MemorySample(String jobId, int attempt, long usedMib, java.util.OptionalDouble reportedProgress,
+    record MemorySample(String jobId, int attempt, long usedMib, java.util.Optional<ReportedProgress> reportedProgress,
                         long sequence) implements EngineEvent {
     }
 

@@ -14,5 +14,5 @@ public interface SampleJudge {
      * nothing the engine knows of the attempt before that time: the verdict is kept aside until its
      * sample is due.
      */
-    boolean offer(long sequence, double takenAtS, long usedMib, java.util.OptionalDouble reportedProgress);
+    boolean offer(long sequence, double takenAtS, long usedMib, java.util.Optional<ReportedProgress> reportedProgress);
 }

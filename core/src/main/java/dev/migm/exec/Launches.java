@@ -47,6 +47,7 @@ public final class Launches {
             if (w.checkpointEveryS() > 0) argv.addAll(List.of("--checkpoint-every", w.checkpointEveryS() + "s"));
             if (w.reportsProgress()) argv.add("--progress");
             w.prints().ifPresent(f -> argv.addAll(List.of("--print-progress", f)));
+            if (w.progressEveryS() > 0) argv.addAll(List.of("--progress-every", w.progressEveryS() + "s"));
         } else {
             argv = job.argv();
         }

@@ -9,6 +9,7 @@ import dev.migm.engine.Executor;
 import dev.migm.virtual.GpuActivity;
 import dev.migm.engine.JobSpec;
 import dev.migm.engine.Outcome;
+import dev.migm.engine.ReportedProgress;
 import dev.migm.virtual.VirtualTime;
 import dev.migm.gpu.GpuModel;
 import dev.migm.workload.RuntimeModel;
@@ -17,7 +18,6 @@ import dev.migm.workload.WorkloadModel;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalDouble;
 import java.util.OptionalLong;
 import java.util.SplittableRandom;
 
@@ -280,8 +280,18 @@ public final class ModelExecutor implements Executor {
         return used;
     }
 
-    private static OptionalDouble reportedProgress(Running run, double atS) {
-        return run.model.reportsProgress() ? OptionalDouble.of(run.progressAt(atS)) : OptionalDouble.empty();
+    /**
+     * The progress a job that reports it last said by {@code atS}: its progress then, for one that
+     * says it at every sample; for one that says it every {@code progressEveryS} of its run, what it
+     * said at the last such time (from the run's start, when it says where it starts), as old as
+     * the time since.
+     */
+    private static java.util.Optional<ReportedProgress> reportedProgress(Running run, double atS) {
+        if (!run.model.reportsProgress()) return java.util.Optional.empty();
+        double everyS = run.model.progressEveryS();
+        if (everyS <= 0) return java.util.Optional.of(ReportedProgress.now(run.progressAt(atS)));
+        double saidAtS = run.runStartS + Math.floor((atS - run.runStartS) / everyS + 1e-9) * everyS;
+        return java.util.Optional.of(new ReportedProgress(run.progressAt(saidAtS), Math.max(0, atS - saidAtS)));
     }
 
     /**

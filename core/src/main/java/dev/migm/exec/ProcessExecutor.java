@@ -8,6 +8,7 @@ import dev.migm.engine.EventSink;
 import dev.migm.engine.Executor;
 import dev.migm.engine.JobSpec;
 import dev.migm.engine.Outcome;
+import dev.migm.engine.ReportedProgress;
 import dev.migm.progress.OutputProgress;
 import dev.migm.progress.ProgressFormats;
 import java.io.IOException;
@@ -245,9 +246,10 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
             if (unjudged.test(e.getKey())) continue;
             if (r.stopping != null || !r.adopted && !r.supervisor.isAlive()) continue;
             try {
-                java.util.OptionalDouble printed = java.util.OptionalDouble.empty();
+                java.util.Optional<ReportedProgress> said = java.util.Optional.empty();
                 if (r.printed != null) {
-                    printed = r.printed.poll();
+                    java.util.OptionalDouble printed = r.printed.poll();
+                    if (printed.isPresent()) said = java.util.Optional.of(said(printed.getAsDouble(), r.printed.shareAtMs()));
                     if (r.printed.total().isPresent()) r.ofSteps = r.printed.total();
                 }
                 DeviceView.SlotUsage u = devices.usage(r.attempt.slot());
@@ -255,12 +257,23 @@ public final class ProcessExecutor implements Executor, AutoCloseable {
                 long used = Math.min(u.usedMib(), r.attempt.slot().memoryMib());
                 if (r.firstMib == 0) r.firstMib = used;
                 r.peakMib = Math.max(r.peakMib, used);
-                r.sink.deliver(new EngineEvent.MemorySample(e.getKey(), r.attempt.number(), used,
-                        printed.isPresent() ? printed : u.reportedProgress(), r.samples++));
+                if (said.isEmpty() && u.reportedProgress().isPresent()) {
+                    said = java.util.Optional.of(said(u.reportedProgress().getAsDouble(), u.progressSaidAtMs()));
+                }
+                r.sink.deliver(new EngineEvent.MemorySample(e.getKey(), r.attempt.number(), used, said, r.samples++));
             } catch (RuntimeException ex) {
                 // an instance being torn down as we sample: the exit will report
             }
         }
+    }
+
+    /**
+     * A share the job said at {@code saidAtMs} (wall clock; 0: not said when, taken as now), its age
+     * in modelled seconds as the engine counts them.
+     */
+    private ReportedProgress said(double share, long saidAtMs) {
+        double ageS = saidAtMs <= 0 ? 0 : Math.max(0, System.currentTimeMillis() - saidAtMs) / 1000.0 * timeScale;
+        return new ReportedProgress(Math.clamp(share, 0, 1), ageS);
     }
 
     private void exited(String jobId, Running r) {

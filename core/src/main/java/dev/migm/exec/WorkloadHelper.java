@@ -38,16 +38,18 @@ public final class WorkloadHelper {
 
     /** Runs the workload; returns the exit status (0 done, 1 out of memory, 2 no device). */
     public static int run(WorkloadModel model, java.util.Map<String, String> env, PrintStream err) {
-        return run(model, env, System.out, err, java.util.Optional.empty());
+        return run(model, env, System.out, err, java.util.Optional.empty(), 0);
     }
 
     /**
      * Runs the workload, printing its progress in {@code prints} ({@link ProgressPrinter#FORMATS}) as it
      * goes (Keras and DeepSpeed to {@code out}, the bars to {@code err}, where the frameworks print
-     * them); returns the exit status (0 done, 1 out of memory, 2 no device).
+     * them), once every {@code progressEveryS} of its run (modelled seconds; 0: as each step is done),
+     * and saying the same where migm reads it when the model reports progress; returns the exit
+     * status (0 done, 1 out of memory, 2 no device).
      */
     public static int run(WorkloadModel model, java.util.Map<String, String> env, PrintStream out, PrintStream err,
-                          java.util.Optional<String> prints) {
+                          java.util.Optional<String> prints, double progressEveryS) {
         String device = env.getOrDefault("CUDA_VISIBLE_DEVICES", "");
         String rootText = env.get("MIGM_EMULATED_DIR");
         // A MIG instance (MIG-<uuid>) or, with MIG off, the whole GPU (GPU-<uuid>), as CUDA names them.
@@ -93,7 +95,7 @@ public final class WorkloadHelper {
             Printing printing = prints.map(f -> new Printing(new ProgressPrinter(f, steps),
                     f.equals("keras") || f.equals("deepspeed") ? out : err)).orElse(null);
             return work(model, root, device, pid, info, share, scale, workS, startProgress, workStartMs, progress,
-                    lastCheckpoint, checkpoints, checkpointDir, err, printing, steps);
+                    lastCheckpoint, checkpoints, checkpointDir, err, printing, steps, progressEveryS);
         } finally {
             signalled[0] = false;
         }
@@ -102,13 +104,21 @@ public final class WorkloadHelper {
     private static int work(WorkloadModel model, Path root, String device, long pid, EmulatedDevices.InstanceInfo info,
                             double share, double scale, double workS, double startProgress, long workStartMs,
                             double[] progress, double[] lastCheckpoint, boolean checkpoints, Path checkpointDir,
-                            PrintStream err, Printing printing, long steps) {
+                            PrintStream err, Printing printing, long steps, double progressEveryS) {
+        double said = progress[0];
+        long saidAtMs = 0;
         try {
             while (true) {
-                if (printing != null) printing.at(Math.round(progress[0] * steps));
+                long nowMs = System.currentTimeMillis();
+                if (saidAtMs == 0 || progressEveryS <= 0 || progress[0] >= 1
+                        || (nowMs - saidAtMs) / 1000.0 * scale >= progressEveryS - 1e-9) {
+                    said = progress[0];
+                    saidAtMs = nowMs;
+                    if (printing != null) printing.at(Math.round(said * steps));
+                }
                 long mib = Math.round(RuntimeModel.memoryMibAt(model, progress[0]));
                 EmulatedDevices.Usage usage = new EmulatedDevices.Usage(mib, share,
-                        model.reportsProgress() ? OptionalDouble.of(progress[0]) : OptionalDouble.empty());
+                        model.reportsProgress() ? OptionalDouble.of(said) : OptionalDouble.empty(), saidAtMs);
                 if (!EmulatedDevices.allocate(root, device, pid, usage)) {
                     long used = Math.round(RuntimeModel.memoryMibAt(model, Math.max(0, progress[0] - 0.001)));
                     err.printf(Locale.ROOT, "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate %.2f MiB. GPU 0 has"

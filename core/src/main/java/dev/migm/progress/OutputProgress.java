@@ -14,8 +14,10 @@ import java.util.OptionalLong;
  * returns (a progress bar redraws itself after a carriage return), and gives each record to the
  * job's {@link ProgressFormats.Reader}. The share is the latest the job printed, never less than an
  * earlier one (a bar redrawn or a second bar starting over does not take progress back), stamped with
- * the call that read it: a sampler that calls this at each sample pairs memory and progress at most
- * one sample apart. Owned by one attempt's sampler thread.
+ * when it was printed as far as the file says: its last modification as the read that found the
+ * share began, never later than the read (a job that prints a line a minute, read every few seconds,
+ * is stamped when it printed, not up to a sample period late; a line written while the read runs is
+ * stamped a moment early). Owned by one attempt's sampler thread.
  */
 public final class OutputProgress {
     /** The most read from one file per call: a job that prints faster is read on later calls. */
@@ -28,6 +30,7 @@ public final class OutputProgress {
     private final long[] offsets;
     private final StringBuilder[] partial;
     private double share = Double.NaN;
+    private long shareAtMs;
     private OptionalLong step = OptionalLong.empty();
     private OptionalLong total = OptionalLong.empty();
 
@@ -53,6 +56,14 @@ public final class OutputProgress {
         return Double.isNaN(share) ? OptionalDouble.empty() : OptionalDouble.of(share);
     }
 
+    /**
+     * When the job printed the share {@link #poll} gives (wall-clock milliseconds since the epoch;
+     * 0: none yet): the file's last change when the read that found it began, never after that read.
+     */
+    public long shareAtMs() {
+        return shareAtMs;
+    }
+
     /** The latest step the job printed (empty: none). */
     public OptionalLong step() {
         return step;
@@ -65,7 +76,10 @@ public final class OutputProgress {
 
     private void readNew(int i) {
         byte[] bytes;
+        long writtenAtMs;
         try (RandomAccessFile f = new RandomAccessFile(files.get(i).toFile(), "r")) {
+            // Before the length: a write racing this read is stamped a moment early, none late.
+            writtenAtMs = Math.min(System.currentTimeMillis(), files.get(i).toFile().lastModified());
             long length = f.length();
             if (length < offsets[i]) offsets[i] = 0; // truncated: read it again from the start
             int n = (int) Math.min(MOST_PER_CALL, length - offsets[i]);
@@ -78,6 +92,7 @@ public final class OutputProgress {
             return; // not written yet, or gone with its attempt
         }
         // A multi-byte character cut at the end of a read decodes as a replacement: bars are ASCII where it matters.
+        double before = share;
         String text = new String(bytes, StandardCharsets.UTF_8);
         StringBuilder sb = partial[i];
         for (int k = 0; k < text.length(); k++) {
@@ -91,6 +106,7 @@ public final class OutputProgress {
         }
         // A bar being drawn has no line end yet: read it as it stands, and again once it ends.
         if (!sb.isEmpty()) record(sb.toString());
+        if (!Double.isNaN(share) && !(share == before)) shareAtMs = writtenAtMs == 0 ? System.currentTimeMillis() : writtenAtMs;
     }
 
     private void record(String text) {

@@ -32,10 +32,13 @@ public final class TraceReader {
     /**
      * Columns a trace may add: {@code expected_s}, the run time alone on a whole GPU that the submitter
      * expects (empty: not said; may be wrong), {@code reports_progress}, 1 when the job writes its
-     * progress where migm reads it (empty or 0: it does not), and {@code params}, the parameters the
-     * submitter declared ({@link TraceParams}: what memory expressions and framework estimators read).
+     * progress where migm reads it (empty or 0: it does not), {@code params}, the parameters the
+     * submitter declared ({@link TraceParams}: what memory expressions and framework estimators read),
+     * and {@code progress_every_s}, how often a job that reports its progress says it, in seconds of
+     * its run (empty or 0: at least as often as migm samples it).
      */
-    public static final List<String> OPTIONAL = List.of("expected_s", "reports_progress", "params");
+    public static final List<String> OPTIONAL = List.of("expected_s", "reports_progress", "params",
+            "progress_every_s");
     /** Every v1 column, in the order {@code generate-trace} writes them. */
     public static final List<String> COLUMNS = java.util.stream.Stream.concat(REQUIRED.stream(), OPTIONAL.stream())
             .toList();
@@ -274,7 +277,8 @@ public final class TraceReader {
                 String expected = row.text("expected_s");
                 WorkloadModel model = new WorkloadModel(row.number("duration_s"), row.number("c"), row.number("sat"),
                         row.integer("mem_base_mib"), row.integer("mem_peak_mib"), row.number("activity"),
-                        row.number("checkpoint_s"), row.flag("reports_progress"));
+                        row.number("checkpoint_s"), row.flag("reports_progress"),
+                        row.text("progress_every_s").isEmpty() ? 0 : row.number("progress_every_s"));
                 JobSpec spec = new JobSpec(row.text("id"), row.number("submit_s"), row.text("app"), jobClass(row),
                         declared.isEmpty() ? OptionalLong.empty() : OptionalLong.of(row.integer("declared_mib")),
                         params(row), model.checkpoints(),

@@ -32,12 +32,13 @@ public final class TraceWriter {
     public void job(TraceJob job) {
         WorkloadModel m = job.model();
         var spec = job.spec();
-        write(String.format(Locale.ROOT, "%s,%.1f,%s,%s,%.1f,%.3f,%.3f,%d,%d,%.2f,%.0f,%s,%s,%s,%s%n", spec.id(),
+        write(String.format(Locale.ROOT, "%s,%.1f,%s,%s,%.1f,%.3f,%.3f,%d,%d,%.2f,%.0f,%s,%s,%s,%s,%s%n", spec.id(),
                 spec.submitS(), spec.app(), spec.jobClass(), m.durationS(), m.c(), m.sat(), m.memBaseMib(),
                 m.memPeakMib(), m.activity(), m.checkpointS(),
                 spec.declaredMib().isPresent() ? Long.toString(spec.declaredMib().getAsLong()) : "",
                 spec.expectedS().isPresent() ? String.format(Locale.ROOT, "%.1f", spec.expectedS().getAsDouble()) : "",
-                m.reportsProgress() ? "1" : "0", TraceParams.encode(spec.params())));
+                m.reportsProgress() ? "1" : "0", TraceParams.encode(spec.params()),
+                m.progressEveryS() > 0 ? String.format(Locale.ROOT, "%.1f", m.progressEveryS()) : ""));
     }
 
     private void write(String s) {

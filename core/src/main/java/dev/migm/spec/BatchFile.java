@@ -49,7 +49,7 @@ public final class BatchFile {
     private static final Set<String> DEFAULTS = JOB.stream().filter(k -> !k.equals("name") && !k.equals("command"))
             .collect(java.util.stream.Collectors.toSet());
     private static final Set<String> WORKLOAD = Set.of("work", "c", "sat", "mem", "grow_to", "activity",
-            "checkpoint_every", "progress", "prints");
+            "checkpoint_every", "progress", "prints", "progress_every");
     private static final Set<String> LLM = Set.of("params_b", "layers", "kv_heads", "head_dim", "tokens", "batch",
             "bytes_per_param", "kv_bytes", "workspace_mib");
     private static final Set<String> TRAINING = Set.of("params_b", "params_m", "trainable_params_m", "optimizer",
@@ -261,12 +261,22 @@ public final class BatchFile {
             throw new InvalidInputException(grow.where() + ": " + at + "grow_to: must be at least mem");
         }
         Yaml.Scalar every = scalar(v.get("checkpoint_every"), at + "checkpoint_every");
+        boolean reports = v.get("progress") != null && bool(scalar(v.get("progress"), at + "progress"), at + "progress");
+        Optional<String> prints = prints(scalar(v.get("prints"), at + "prints"), at + "prints");
+        Yaml.Scalar progressEvery = scalar(v.get("progress_every"), at + "progress_every");
+        double progressEveryS = 0;
+        if (progressEvery != null) {
+            progressEveryS = Units.seconds(progressEvery.text(), progressEvery.where() + ": " + at + "progress_every: ");
+            if (!reports && prints.isEmpty() && progressEveryS > 0) {
+                throw new InvalidInputException(progressEvery.where() + ": " + at + "progress_every: the workload says"
+                        + " no progress (give progress: true or prints: FORMAT)");
+            }
+        }
         return new SubmittedJob.Workload(workS, number(scalar(v.get("c"), at + "c"), at + "c", 0, 1, 0.5),
                 number(scalar(v.get("sat"), at + "sat"), at + "sat", 0.01, 1, 1.0), memMib, growTo,
                 number(scalar(v.get("activity"), at + "activity"), at + "activity", 0, 1, 0.5),
                 every == null ? 0 : Units.seconds(every.text(), every.where() + ": " + at + "checkpoint_every: "),
-                v.get("progress") != null && bool(scalar(v.get("progress"), at + "progress"), at + "progress"),
-                prints(scalar(v.get("prints"), at + "prints"), at + "prints"));
+                reports, prints, progressEveryS);
     }
 
     /** A job's {@code progress}: how its output says its progress ({@link dev.migm.progress.ProgressFormats}). */

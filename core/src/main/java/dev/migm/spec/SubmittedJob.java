@@ -46,14 +46,16 @@ public record SubmittedJob(String name, List<String> argv, Optional<String> work
     /**
      * The job as {@code migm workload} models it (models.md sections 1-5): work alone on a whole GPU,
      * scaling, memory from {@code mem} growing to {@code growTo}, power activity, checkpoint interval
-     * in seconds of work (0: none), and whether it reports its progress.
+     * in seconds of work (0: none), whether it reports its progress, the format it prints it in,
+     * and how often it says it (seconds of its run; 0: as each step is done).
      */
     public record Workload(double workS, double c, double sat, long memMib, long growToMib, double activity,
-                           double checkpointEveryS, boolean reportsProgress, Optional<String> prints) {
+                           double checkpointEveryS, boolean reportsProgress, Optional<String> prints,
+                           double progressEveryS) {
         public WorkloadModel model() {
             // A job that prints its progress makes it known as one that reports it does (the simulator's view).
             return new WorkloadModel(workS, c, sat, memMib, growToMib, activity, checkpointEveryS,
-                    reportsProgress || prints.isPresent());
+                    reportsProgress || prints.isPresent(), progressEveryS);
         }
     }
 

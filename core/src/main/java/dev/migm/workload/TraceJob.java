@@ -18,10 +18,11 @@ public record TraceJob(JobSpec spec, WorkloadModel model) {
         return spec.id();
     }
 
-    /** The same job, writing its progress where migm reads it or not (a what-if about the workload). */
-    public TraceJob withReportsProgress(boolean reports) {
-        WorkloadModel m = model;
-        return new TraceJob(spec, new WorkloadModel(m.durationS(), m.c(), m.sat(), m.memBaseMib(), m.memPeakMib(),
-                m.activity(), m.checkpointS(), reports));
+    /**
+     * The same job, saying its progress where migm reads it every {@code everyS} seconds of its run
+     * (0: at every sample), or not at all (a what-if about the workload).
+     */
+    public TraceJob withProgress(boolean reports, double everyS) {
+        return new TraceJob(spec, model.withProgress(reports, everyS));
     }
 }

@@ -67,7 +67,7 @@ final class EngineLoopTest {
             Thread.ofVirtual().start(() -> {
                 sleep(2);
                 sink.deliver(new EngineEvent.AttemptRunning(attempt.jobId(), attempt.number()));
-                sink.deliver(new EngineEvent.MemorySample(attempt.jobId(), attempt.number(), 1000, OptionalDouble.empty(),
+                sink.deliver(new EngineEvent.MemorySample(attempt.jobId(), attempt.number(), 1000, java.util.Optional.empty(),
                         0));
                 sleep(10 + Math.floorMod(spec.id().hashCode(), 20));
                 sink.deliver(new EngineEvent.AttemptExited(attempt.jobId(), attempt.number(),

@@ -233,4 +233,37 @@ final class RunTest {
                 new PrintWriter(history), new PrintWriter(new StringWriter()))).isZero();
         assertThat(history.toString()).contains("projected").contains("completed");
     }
+
+    @Test
+    void progressPrintedEverySixSeconds_isStampedWhenPrinted_andStillRestartsTheJobBeforeItsOom(@TempDir Path dir)
+            throws Exception {
+        // The same growth as above over 100 s of work (3 -> 9 GiB on a 1g.5gb: the OOM at 29%, 29 s of
+        // work), but the job prints its tqdm bar once every 6 s of its run, as a trainer that logs every
+        // N steps does. Each line is stamped when the file says it was written, not when it was read;
+        // from the second line (6 s) the executor's samples carry the last share and its age, and the
+        // engine carries it forward at the rate between the two lines: the window's 10 samples spanning
+        // 2% are there near 16 s, and the attempt is stopped early, with no OOM.
+        Path jobs = dir.resolve("jobs.yaml");
+        Files.writeString(jobs, """
+                version: v1
+                jobs:
+                  - name: sparse
+                    command: [python, train.py, --model, vit-b16]
+                    memory: 2GiB
+                    progress: tqdm
+                    workload: {work: 100s, c: 0.5, mem: 3GiB, grow_to: 9GiB, prints: tqdm, progress_every: 6s}
+                """);
+        Map<String, Object> doc = runJson("run", jobs.toString(), "--home", dir.resolve("home").toString(),
+                "--time-scale", "20");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> run = (Map<String, Object>) doc.get("run");
+        assertThat(run).containsEntry("completed", 1);
+        assertThat(((Number) run.get("early_restarts")).intValue()).isEqualTo(1);
+        assertThat(((Number) run.get("oom_kills")).intValue()).isZero();
+        // Its first attempt ran under 29 s of work, so it printed at most at 0, 6, ..., 24 s: a bar a
+        // second (one per step of 100) would be 16 or more.
+        String err = Files.readString(Path.of((String) run.get("run_dir")).resolve("jobs/sparse/attempt-1.err"));
+        long bars = java.util.regex.Pattern.compile("\\d+/100 \\[").matcher(err).results().count();
+        assertThat(bars).isBetween(2L, 5L);
+    }
 }

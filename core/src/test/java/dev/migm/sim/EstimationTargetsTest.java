@@ -29,7 +29,7 @@ final class EstimationTargetsTest {
     static SimResult run(String suite, Simulator.Estimation estimation, boolean earlyRestart, boolean llmReports) {
         List<TraceJob> jobs = Suites.load(suite);
         if (llmReports) {
-            jobs = jobs.stream().map(j -> j.withReportsProgress(j.spec().jobClass() == JobClass.LLM)).toList();
+            jobs = jobs.stream().map(j -> j.withProgress(j.spec().jobClass() == JobClass.LLM, 0)).toList();
         }
         Simulator.Options o = Simulator.Options.of(NODE).withEstimation(estimation).withEarlyRestart(earlyRestart);
         return Simulator.run(suite, jobs, PolicyRegistry.create("migm", NODE), o);

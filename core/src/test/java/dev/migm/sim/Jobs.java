@@ -24,6 +24,7 @@ public final class Jobs {
     private OptionalLong declared = OptionalLong.empty();
     private OptionalDouble expected = OptionalDouble.empty();
     private boolean reportsProgress;
+    private double progressEveryS;
 
     public static Jobs aJob(String id) {
         Jobs j = new Jobs();
@@ -45,9 +46,12 @@ public final class Jobs {
     public Jobs expected(double s) { expected = OptionalDouble.of(s); return this; }
     /** The job writes its progress where migm reads it. */
     public Jobs reportsProgress() { reportsProgress = true; return this; }
+    /** The job says its progress once every {@code s} seconds of its run. */
+    public Jobs reportsProgressEvery(double s) { reportsProgress = true; progressEveryS = s; return this; }
 
     public TraceJob build() {
         return new TraceJob(new JobSpec(id, submitS, app, jobClass, declared, Map.of(), checkpointS > 0, expected),
-                new WorkloadModel(durationS, c, sat, baseMib, peakMib, activity, checkpointS, reportsProgress));
+                new WorkloadModel(durationS, c, sat, baseMib, peakMib, activity, checkpointS, reportsProgress,
+                        progressEveryS));
     }
 }

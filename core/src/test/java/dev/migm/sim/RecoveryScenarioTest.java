@@ -82,6 +82,22 @@ final class RecoveryScenarioTest {
     }
 
     @Test
+    void earlyRestart_ofAJobThatPrintsItsProgressEveryTwentySeconds_firesOnceItsRateIsKnown() {
+        // The job says its progress at 0, 20, 40 s of its run (shares 0, 0.2, 0.4): from the 20 s
+        // line on, each sample's share is the last line's carried forward at the rate between the
+        // two lines (1% a second, exact here), so the window's line is the job's, 6000 MiB at its end.
+        // The window needs 10 samples spanning 2% after 20 s: stopped at about 30 s of work instead
+        // of 10-12 s with progress at every sample, and still long before the OOM at 62 s.
+        SimResult r = run(List.of(Jobs.aJob("grow").duration(100).scaling(0, 1).memory(3000, 6000).declared(3000)
+                .reportsProgressEvery(20).build()), true);
+        assertThat(r.earlyRestarts()).isEqualTo(1);
+        assertThat(r.oomKills()).isZero();
+        assertThat(r.falseEarlyRestarts()).isZero();
+        assertThat(r.perJob().getFirst().slot()).startsWith("gpu0:2g.10gb");
+        assertThat(r.wastedGpuS()).isBetween(28.0, 34.0);
+    }
+
+    @Test
     void earlyRestart_ofACheckpointingJob_keepsTheProgressItReached() {
         // With checkpoints every 30 s of work the job writes a checkpoint when it is signalled: the
         // early restart loses only the start-up, and the second attempt runs the rest of the work.

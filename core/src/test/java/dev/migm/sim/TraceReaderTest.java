@@ -52,7 +52,7 @@ final class TraceReaderTest {
         TraceWriter w = new TraceWriter(text);
         w.header();
         w.job(job);
-        assertThat(text.toString()).contains(",mem_expr=3 * n * n * 8 + 512MiB;n=12000;odd=a%2Cb%3Bc%3Dd%25e\n");
+        assertThat(text.toString()).contains(",mem_expr=3 * n * n * 8 + 512MiB;n=12000;odd=a%2Cb%3Bc%3Dd%25e,\n");
         assertThat(TraceReader.parse(text.toString(), "t.csv").getFirst().spec().params()).isEqualTo(params);
         String header = "# migm-trace v1\n" + String.join(",", TraceReader.REQUIRED) + ",params\n";
         assertThatThrownBy(() -> TraceReader.parse(header + "a,0.0,bfs,scientific,1,0.1,0.1,1,1,0.3,0,,n 12\n", "t.csv"))
@@ -61,6 +61,33 @@ final class TraceReaderTest {
                 .hasMessage("t.csv:3: column params: param n given twice");
         assertThatThrownBy(() -> TraceReader.parse(header + "a,0.0,bfs,scientific,1,0.1,0.1,1,1,0.3,0,,n=5%\n", "t.csv"))
                 .hasMessage("t.csv:3: column params: expected %25, %2C, %3B or %3D after '%' in the value of n");
+    }
+
+    @Test
+    void howOftenAJobSaysItsProgress_isAColumn_writtenAndReadBack() {
+        String header = "# migm-trace v1\n" + String.join(",", TraceReader.REQUIRED) + ",reports_progress,progress_every_s\n";
+        List<TraceJob> jobs = TraceReader.parse(header
+                + "a,0,bfs,ml,100,0.1,0.1,1,1,0.3,0,,1,60\n"
+                + "b,0,bfs,ml,100,0.1,0.1,1,1,0.3,0,,1,\n"
+                + "c,0,bfs,ml,100,0.1,0.1,1,1,0.3,0,,0,\n", "t.csv");
+        assertThat(jobs.get(0).model().progressEveryS()).isEqualTo(60);
+        assertThat(jobs.get(1).model().reportsProgress()).isTrue();
+        assertThat(jobs.get(1).model().progressEveryS()).isZero();
+        assertThat(jobs.get(2).model().reportsProgress()).isFalse();
+        java.io.StringWriter text = new java.io.StringWriter();
+        TraceWriter w = new TraceWriter(text);
+        w.header();
+        jobs.forEach(w::job);
+        assertThat(TraceReader.parse(text.toString(), "t2.csv")).extracting(TraceJob::model)
+                .isEqualTo(jobs.stream().map(TraceJob::model).toList());
+        assertThatThrownBy(() -> TraceReader.parse(header + "a,0,bfs,ml,100,0.1,0.1,1,1,0.3,0,,0,60\n", "t.csv"))
+                .isInstanceOf(InvalidInputException.class).hasMessage("t.csv:3: column progress_every_s: must be 0 or"
+                        + " empty for a job that does not report its progress (reports_progress 0)");
+        assertThatThrownBy(() -> TraceReader.parse(header + "a,0,bfs,ml,100,0.1,0.1,1,1,0.3,0,,1,often\n", "t.csv"))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("t.csv:3: column progress_every_s: expected a number, got 'often'");
+        assertThatThrownBy(() -> TraceReader.parse(header + "a,0,bfs,ml,100,0.1,0.1,1,1,0.3,0,,1,-5\n", "t.csv"))
+                .isInstanceOf(InvalidInputException.class).hasMessageStartingWith("t.csv:3: column progress_every_s: must be in [0,");
     }
 
     @Test

@@ -38,6 +38,22 @@ final class BatchFileTest {
     }
 
     @Test
+    void howOftenAWorkloadSaysItsProgress_isRead_andNeedsProgressToSay() {
+        SubmittedJob j = BatchFile.parse(HEAD + "  - {name: a, command: [x], workload: {work: 100s, mem: 1GiB,"
+                + " prints: tqdm, progress_every: 2m}}\n", "e.yaml").getFirst();
+        assertThat(j.workload().orElseThrow().model().progressEveryS()).isEqualTo(120);
+        assertThat(j.workload().orElseThrow().model().reportsProgress()).isTrue();
+        assertThat(dev.migm.exec.Launches.of(j, List.of("migm", "workload"), null).argv())
+                .containsSubsequence("--print-progress", "tqdm", "--progress-every", "120.0s");
+        assertThatThrownBy(() -> BatchFile.parse(HEAD + "  - {name: a, command: [x], workload: {work: 100s, mem: 1GiB,"
+                + " progress_every: 2m}}\n", "e.yaml"))
+                .hasMessageMatching("e\\.yaml:\\d+:\\d+: jobs\\[0\\]\\.workload\\.progress_every: the workload says no progress .*");
+        assertThatThrownBy(() -> BatchFile.parse(HEAD + "  - {name: a, command: [x], workload: {work: 100s, mem: 1GiB,"
+                + " progress: true, progress_every: often}}\n", "e.yaml"))
+                .hasMessageContaining("progress_every: expected a duration like 600s");
+    }
+
+    @Test
     void anExactMemory_isGivenAsDeclared_withoutTheMarginOrHistory() {
         // Slurm's gpumem is an allocation: a 9856 MiB request must fit a 10gb instance (9856 MiB),
         // which the chain's 5% margin (10349 MiB) would push to a 20gb one.
