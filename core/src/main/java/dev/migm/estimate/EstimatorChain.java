@@ -173,16 +173,34 @@ public final class EstimatorChain implements MemoryPolicy {
     private NeedSpread spread(JobSpec job) {
         for (MemoryEstimator e : estimators) {
             if (e instanceof HistoryEstimator h) {
-                long[] needs = h.needs(job);
-                if (needs.length == 0) return NeedSpread.NONE;
-                for (int i = 0; i < needs.length; i++) needs[i] = withMargin(needs[i]);
-                long[] starts = history.observations(job.app()).stream()
-                        .filter(o -> o.kind() == HistoryStore.Kind.COMPLETED && o.startMib() > 0)
-                        .mapToLong(HistoryStore.Observation::startMib).sorted().toArray();
-                return new NeedSpread(needs, starts.length == 0 ? 0 : withMargin(starts[starts.length / 2]));
+                // A store hands out one list per application until its history changes: the spread
+                // made from the same lists is the same (each waiting job of an application is
+                // estimated again whenever one of its runs ends: a million-job trace asks often).
+                List<HistoryStore.Observation> from = h.observations(job);
+                List<HistoryStore.Observation> starts = history.observations(job.app());
+                SpreadOf known = spreads.get(job.app());
+                if (known != null && known.from() == from && known.starts() == starts) return known.spread();
+                NeedSpread spread = spread(h.needs(job), starts);
+                spreads.put(job.app(), new SpreadOf(from, starts, spread));
+                return spread;
             }
         }
         return NeedSpread.NONE;
+    }
+
+    private record SpreadOf(List<HistoryStore.Observation> from, List<HistoryStore.Observation> starts,
+                            NeedSpread spread) {
+    }
+
+    private final java.util.Map<String, SpreadOf> spreads = new java.util.HashMap<>();
+
+    private NeedSpread spread(long[] needs, List<HistoryStore.Observation> observations) {
+        if (needs.length == 0) return NeedSpread.NONE;
+        for (int i = 0; i < needs.length; i++) needs[i] = withMargin(needs[i]);
+        long[] starts = observations.stream()
+                .filter(o -> o.kind() == HistoryStore.Kind.COMPLETED && o.startMib() > 0)
+                .mapToLong(HistoryStore.Observation::startMib).sorted().toArray();
+        return new NeedSpread(needs, starts.length == 0 ? 0 : withMargin(starts[starts.length / 2]));
     }
 
     /**

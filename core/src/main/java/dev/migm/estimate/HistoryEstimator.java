@@ -66,6 +66,11 @@ public final class HistoryEstimator implements MemoryEstimator {
         return fresh;
     }
 
+    /** What the needs of {@link #needs} come from: the store's observations of the job's application. */
+    public List<HistoryStore.Observation> observations(JobSpec job) {
+        return store.observations(job.app());
+    }
+
     /**
      * The needs the application's runs showed, ascending, as {@link #estimate} counts them; empty
      * while they are too few to give an estimate.

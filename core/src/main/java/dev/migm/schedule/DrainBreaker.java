@@ -85,6 +85,11 @@ final class DrainBreaker {
     record Choice(int gpu, Instance target, List<Blocker> blockers, Map<String, Pledge> moves, double costS) {
     }
 
+    /** Whether some slices are pledged (then {@link #blocks} may tell GPUs of one state apart). */
+    boolean pledging() {
+        return !pledges.isEmpty();
+    }
+
     /** Whether placing {@code job} by {@code plan} on GPU {@code gpu} takes slices pledged to another job. */
     boolean blocks(int gpu, Plan.Possible plan, QueuedJob job) {
         if (pledges.isEmpty()) return false;

@@ -111,6 +111,10 @@ public final class MigmPolicy implements SchedulingPolicy {
      */
     static final double DEMAND_DECAY = 0.99;
     private GpuCache[] caches = new GpuCache[0];
+    /** The round's GPUs that can offer some profile ({@link #refreshAll}), one list reused round after round. */
+    private final ArrayList<GpuView> activeGpus = new ArrayList<>();
+    /** The most memory any profile of the node's models has: no GPU can offer more. */
+    private long mostOfferableMib = -1;
     private final DrainBreaker breaker = new DrainBreaker();
 
     /**
@@ -164,6 +168,47 @@ public final class MigmPolicy implements SchedulingPolicy {
         /** Per possible plan: the largest free run of slices it leaves (a tie-break), computed once. */
         int[] freeRuns;
         int possible;
+        /** The busy instances, in layout order, and their slice masks, for {@link #busyVersion} ({@link #reserve}). */
+        long busyVersion = -1;
+        Instance[] busy;
+        long[] busyMasks;
+        /**
+         * Its plans' kind: GPUs of one model in one state (layout, busy instances, reconfiguring or
+         * not) have the same plans, costs and tie-breaks, so in a round's search for a job only the
+         * first of them in GPU order can be chosen ({@link #migRound}).
+         */
+        int kind;
+    }
+
+    /**
+     * The kinds of GPU state seen ({@link GpuCache#kind}) and, by kind, their plans, which depend on
+     * the state alone: a state met again (a node's states repeat) is not planned again. Forgotten
+     * all at once past {@link #MOST_KINDS}, so that a daemon's policy holds a bounded number.
+     */
+    private final Map<List<Object>, Integer> kinds = new java.util.HashMap<>();
+    private final List<GpuCache> plansOfKind = new ArrayList<>();
+    /**
+     * About three times the most kinds met in a run of the largest traces (1,410 in 200,000 jobs on
+     * 64 GPUs, 1,074 in 100,000 on 4,096; 110 in the mixed suite): each holds a state and its plans,
+     * a few kilobytes, so a daemon's cache stays in the tens of megabytes.
+     */
+    static final int MOST_KINDS = 4096;
+    /** Per kind, the number of the job whose search last met it. */
+    private int[] kindSeenBy = new int[0];
+    private int searchNumber;
+
+    /** The GPU's busy instances in layout order, kept with its cache until its state changes. */
+    private static GpuCache busyOf(GpuView gpu, GpuCache cache) {
+        if (cache.busyVersion != gpu.version()) {
+            var state = gpu.state();
+            List<Instance> busy = new ArrayList<>();
+            for (Instance i : state.layout().instances()) if (state.isBusy(i)) busy.add(i);
+            cache.busy = busy.toArray(Instance[]::new);
+            cache.busyMasks = new long[cache.busy.length];
+            for (int k = 0; k < cache.busy.length; k++) cache.busyMasks[k] = cache.busy[k].mask();
+            cache.busyVersion = gpu.version();
+        }
+        return cache;
     }
 
     @Override
@@ -175,7 +220,15 @@ public final class MigmPolicy implements SchedulingPolicy {
         }
         if (minSecondLargestMib < 0) {
             minSecondLargestMib = Long.MAX_VALUE;
-            for (GpuView g : gpus) minSecondLargestMib = Math.min(minSecondLargestMib, secondLargest(g.model()));
+            for (GpuView g : gpus) {
+                minSecondLargestMib = Math.min(minSecondLargestMib, secondLargest(g.model()));
+                mostOfferableMib = Math.max(mostOfferableMib, largest(g.model()).memoryMib());
+            }
+        }
+        if (kinds.size() > MOST_KINDS) {
+            kinds.clear();
+            plansOfKind.clear();
+            for (GpuCache c : caches) c.version = -1;
         }
         List<QueuedJob> window = ctx.waiting(WINDOW);
         breaker.keepWaiting(window);
@@ -242,8 +295,22 @@ public final class MigmPolicy implements SchedulingPolicy {
         return !gpu.migEnabled() && gpu.schedulable() && !gpu.changingMigMode() && !gpu.wholeGpuBusy();
     }
 
-    private static List<GpuView> freeWholeGpus(List<? extends GpuView> gpus) {
-        List<GpuView> free = new ArrayList<>();
+    /** Lists reused round after round (a large node's lists are thousands long: not built anew each round). */
+    private final ArrayList<GpuView> freeWholeBuffer = new ArrayList<>();
+    private final ArrayList<GpuView> idleOnBuffer = new ArrayList<>();
+    /**
+     * What {@link #refreshAll}'s one pass over the GPUs also finds for the end of the round: the free
+     * MIG-off GPUs, and how many GPUs may change mode and how many of those have MIG off (only
+     * {@link #wholeGpus}, before that pass, changes modes in a round).
+     */
+    private final ArrayList<GpuView> roundFreeWhole = new ArrayList<>();
+    private int roundChangeable;
+    private int roundOff;
+
+    /** The free MIG-off GPUs, in a list that the next call reuses. */
+    private List<GpuView> freeWholeGpus(List<? extends GpuView> gpus) {
+        ArrayList<GpuView> free = freeWholeBuffer;
+        free.clear();
         for (GpuView g : gpus) if (freeWholeGpu(g)) free.add(g);
         return free;
     }
@@ -289,7 +356,8 @@ public final class MigmPolicy implements SchedulingPolicy {
             }
             if (mine != null) continue;
             if (idleOn == null) {
-                idleOn = new ArrayList<>();
+                idleOn = idleOnBuffer;
+                idleOn.clear();
                 for (GpuView g : gpus) if (mayTurnOff(g)) idleOn.add(g);
             }
             GpuModel gainModel = null;
@@ -321,7 +389,9 @@ public final class MigmPolicy implements SchedulingPolicy {
      * each job gets one now; with more, they go back to MIG so that the jobs share them.
      */
     private void idleWholeGpus(SchedulingContext ctx, List<? extends GpuView> gpus) {
-        List<GpuView> free = freeWholeGpus(gpus);
+        // The round's placements may have taken some (the last job on a faster whole GPU).
+        List<GpuView> free = roundFreeWhole;
+        free.removeIf(g -> !freeWholeGpu(g));
         if (ctx.waitingCount() <= promised.size()) {
             keepModesAheadOfDemand(ctx, gpus, free);
             return;
@@ -359,13 +429,8 @@ public final class MigmPolicy implements SchedulingPolicy {
         if (placedRecently == 0) return;
         double share = wholeGainRecently / placedRecently;
         if (Math.round(share * gpus.size()) == 0 && freeOff.isEmpty()) return;
-        int changeable = 0;
-        int off = 0;
-        for (GpuView g : gpus) {
-            if (!g.migModeChangeable() || !g.schedulable()) continue;
-            changeable++;
-            if (!g.migEnabled()) off++;
-        }
+        int changeable = roundChangeable;
+        int off = roundOff;
         long target = Math.round(share * changeable);
         for (GpuView g : gpus) {
             if (off >= target) break;
@@ -440,8 +505,17 @@ public final class MigmPolicy implements SchedulingPolicy {
             GpuModel maskModel = null;
             int candidates = 0;
             double keptOffReservationS = Double.POSITIVE_INFINITY;
+            // A GPU like one met before in this search can only tie with it, and ties go to the
+            // first: passed over, unless a pledge or the reservation makes it unlike the others.
+            boolean alike = !breaker.pledging();
+            if (kindSeenBy.length < kinds.size()) kindSeenBy = java.util.Arrays.copyOf(kindSeenBy, 2 * kinds.size());
+            searchNumber++;
             for (GpuView gpu : active) {
                 GpuCache cache = caches[gpu.index()];
+                if (alike && (reservation == null || reservation.gpu() != gpu.index())) {
+                    if (kindSeenBy[cache.kind] == searchNumber) continue;
+                    kindSeenBy[cache.kind] = searchNumber;
+                }
                 Profile[] profiles = profiles(gpu.model());
                 if (gpu.model() != maskModel) {
                     maskModel = gpu.model();
@@ -453,9 +527,11 @@ public final class MigmPolicy implements SchedulingPolicy {
                     Profile p = profiles[k];
                     Plan.Possible plan = (Plan.Possible) cache.plans[k];
                     if (breaker.blocks(gpu.index(), plan, job)) continue;
-                    double runtime = ctx.expectedRuntimeS(job, gpu, p.sms());
-                    if (reservation != null && reservation.gpu() == gpu.index() && touches(plan, reservation.mask())
-                            && ctx.nowS() + runtime > reservation.timeS()) {
+                    // The run time only where it decides (by far most GPUs hold no reservation).
+                    boolean onReservation = reservation != null && reservation.gpu() == gpu.index()
+                            && touches(plan, reservation.mask());
+                    double runtime = onReservation || lastJob ? ctx.expectedRuntimeS(job, gpu, p.sms()) : Double.NaN;
+                    if (onReservation && ctx.nowS() + runtime > reservation.timeS()) {
                         keptOffReservationS = Math.min(keptOffReservationS, runtime);
                         continue;
                     }
@@ -708,7 +784,10 @@ public final class MigmPolicy implements SchedulingPolicy {
      * JCT 959 -> 928 s, p95 wait 1,645 -> 1,240 s; 100,000 on 64: 968 -> 954 s, 1,684 -> 1,493 s.
      */
     private Reservation reserve(SchedulingContext ctx, List<? extends GpuView> gpus, QueuedJob job) {
-        Reservation best = null;
+        int bestGpu = -1;
+        int bestStart = -1;
+        Profile bestProfile = null;
+        double bestFree = Double.NaN;
         double bestIdle = Double.POSITIVE_INFINITY;
         // In a batch that is all in, the slices free when the runs are expected to end given their age
         // (a run past its estimate is not about to end), and jobs that end before then backfill them:
@@ -717,45 +796,70 @@ public final class MigmPolicy implements SchedulingPolicy {
         // the later estimate delays it (100,000 jobs on 64 GPUs: mean JCT +16%; BENCHMARKS.md section 26).
         boolean allIn = ctx.batchAllIn();
         double now = ctx.nowS();
+        GpuModel cheapestFor = null;
+        Profile cheapest = null;
         for (GpuView gpu : gpus) {
             if (!gpu.migEnabled() || !gpu.schedulable() || gpu.changingMigMode()) continue;
-            Profile cheapest = cheapest(job, gpu.model());
+            if (gpu.model() != cheapestFor) {
+                cheapestFor = gpu.model();
+                cheapest = cheapest(job, cheapestFor);
+            }
             if (cheapest == null) continue;
             long pledged = breaker.pledgedToOthers(gpu.index(), job.id());
-            Reservation here = null;
+            GpuCache busy = busyOf(gpu, caches[gpu.index()]);
+            int hereStart = -1;
+            double hereFree = 0;
             double hereIdle = 0;
+            long slices = (1L << cheapest.memorySlices()) - 1;
             for (int start : cheapest.starts()) {
-                Instance target = new Instance(cheapest, start);
-                if ((target.mask() & pledged) != 0) continue;
+                long target = slices << start;
+                if ((target & pledged) != 0) continue;
                 double free = now;
                 int busySlices = 0;
                 double busyArea = 0;
-                for (Instance i : gpu.state().layout().instances()) {
-                    if (i.overlaps(target) && gpu.state().isBusy(i)) {
-                        double e = Math.max(now, allIn ? gpu.releaseGivenAgeS(i) : gpu.expectedReleaseS(i));
-                        free = Math.max(free, e);
-                        busySlices += i.profile().computeSlices();
-                        busyArea += i.profile().computeSlices() * (e - now);
-                    }
+                for (int k = 0; k < busy.busyMasks.length; k++) {
+                    if ((busy.busyMasks[k] & target) == 0) continue;
+                    Instance i = busy.busy[k];
+                    double e = Math.max(now, allIn ? gpu.releaseGivenAgeS(i) : gpu.expectedReleaseS(i));
+                    free = Math.max(free, e);
+                    busySlices += i.profile().computeSlices();
+                    busyArea += i.profile().computeSlices() * (e - now);
                 }
-                if (here == null || free < here.timeS()) {
-                    here = new Reservation(gpu.index(), target, cheapest.computeSlices(), free);
+                if (hereStart < 0 || free < hereFree) {
+                    hereStart = start;
+                    hereFree = free;
                     hereIdle = DrainBreaker.drainS(now, free, cheapest.computeSlices(), busySlices, busyArea);
                 }
             }
-            if (here != null && (best == null || hereIdle < bestIdle
-                    || (hereIdle == bestIdle && here.timeS() < best.timeS()))) {
-                best = here;
+            if (hereStart >= 0 && (bestGpu < 0 || hereIdle < bestIdle || (hereIdle == bestIdle && hereFree < bestFree))) {
+                bestGpu = gpu.index();
+                bestStart = hereStart;
+                bestProfile = cheapest;
+                bestFree = hereFree;
                 bestIdle = hereIdle;
             }
         }
-        return best;
+        return bestGpu < 0 ? null : new Reservation(bestGpu, new Instance(bestProfile, bestStart),
+                bestProfile.computeSlices(), bestFree);
     }
 
-    /** Brings every GPU's plan cache up to date; returns the GPUs that can offer some profile now. */
+    /**
+     * Brings every GPU's plan cache up to date; returns the GPUs that can offer some profile now. The
+     * same pass takes what the round's end needs ({@link #roundFreeWhole}): on a node of thousands of
+     * GPUs each pass over them is a measurable share of a round.
+     */
     private List<GpuView> refreshAll(List<? extends GpuView> gpus) {
-        List<GpuView> active = new ArrayList<>(gpus.size());
+        ArrayList<GpuView> active = activeGpus;
+        active.clear();
+        roundFreeWhole.clear();
+        roundChangeable = 0;
+        roundOff = 0;
         for (GpuView gpu : gpus) {
+            if (gpu.migModeChangeable() && gpu.schedulable()) {
+                roundChangeable++;
+                if (!gpu.migEnabled()) roundOff++;
+            }
+            if (freeWholeGpu(gpu)) roundFreeWhole.add(gpu);
             if (!gpu.migEnabled() || !gpu.schedulable() || gpu.changingMigMode()) continue;
             GpuCache cache = caches[gpu.index()];
             if (cache.version != gpu.version()) {
@@ -777,6 +881,8 @@ public final class MigmPolicy implements SchedulingPolicy {
             for (int k = 0; possible != 0; k++, possible >>>= 1) {
                 if ((possible & 1) != 0) largest = Math.max(largest, profiles[k].memoryMib());
             }
+            // On a large node most rounds find an idle GPU early: none can offer more.
+            if (largest >= mostOfferableMib) break;
         }
         return largest;
     }
@@ -794,8 +900,31 @@ public final class MigmPolicy implements SchedulingPolicy {
     }
 
     private void refresh(GpuView gpu, GpuCache cache) {
-        Profile[] profiles = profiles(gpu.model());
         cache.version = gpu.version();
+        var state = gpu.state();
+        List<Object> kind = List.of(gpu.model(), state, gpu.reconfiguring());
+        Integer known = kinds.get(kind);
+        if (known != null) {
+            GpuCache planned = plansOfKind.get(known);
+            cache.kind = known;
+            cache.plans = planned.plans;
+            cache.freeRuns = planned.freeRuns;
+            cache.possible = planned.possible;
+            return;
+        }
+        cache.kind = kinds.size();
+        kinds.put(kind, cache.kind);
+        plan(gpu, cache);
+        GpuCache planned = new GpuCache();
+        planned.plans = cache.plans;
+        planned.freeRuns = cache.freeRuns;
+        planned.possible = cache.possible;
+        plansOfKind.add(planned);
+    }
+
+    /** The plans of the GPU's state for each profile, and which are possible now (read-only once made). */
+    private void plan(GpuView gpu, GpuCache cache) {
+        Profile[] profiles = profiles(gpu.model());
         cache.plans = new Plan[profiles.length];
         cache.freeRuns = new int[profiles.length];
         cache.possible = 0;
