@@ -115,6 +115,8 @@ public final class MigmPolicy implements SchedulingPolicy {
     private final ArrayList<GpuView> activeGpus = new ArrayList<>();
     /** The most memory any profile of the node's models has: no GPU can offer more. */
     private long mostOfferableMib = -1;
+    /** Per model, its GPU whose mode may change and changes quickest (both fixed at start). */
+    private final Map<GpuModel, GpuView> quickestModeChangeOf = new java.util.LinkedHashMap<>();
     private final DrainBreaker breaker = new DrainBreaker();
 
     /**
@@ -223,6 +225,10 @@ public final class MigmPolicy implements SchedulingPolicy {
             for (GpuView g : gpus) {
                 minSecondLargestMib = Math.min(minSecondLargestMib, secondLargest(g.model()));
                 mostOfferableMib = Math.max(mostOfferableMib, largest(g.model()).memoryMib());
+                GpuView quickest = quickestModeChangeOf.get(g.model());
+                if (g.migModeChangeable() && (quickest == null || g.migModeChangeS() < quickest.migModeChangeS())) {
+                    quickestModeChangeOf.put(g.model(), g);
+                }
             }
         }
         if (kinds.size() > MOST_KINDS) {
@@ -354,7 +360,7 @@ public final class MigmPolicy implements SchedulingPolicy {
                 promised.remove(job.id());
                 continue;
             }
-            if (mine != null) continue;
+            if (mine != null || !someModelGainsFromTurningOff(ctx, job)) continue;
             if (idleOn == null) {
                 idleOn = idleOnBuffer;
                 idleOn.clear();
@@ -382,6 +388,22 @@ public final class MigmPolicy implements SchedulingPolicy {
             }
         }
         return placed;
+    }
+
+    /**
+     * Whether on some model of the node the job would gain more on a whole GPU than that model's
+     * quickest mode change costs: without it no idle GPU is switched off for the job, and the round
+     * need not list them (on thousands of GPUs a measurable share of each round with such a job waiting).
+     */
+    private boolean someModelGainsFromTurningOff(SchedulingContext ctx, QueuedJob job) {
+        for (GpuView quickest : quickestModeChangeOf.values()) {
+            GpuModel m = quickest.model();
+            if (m.memoryMib() >= job.needMib() && needsLargest(job, m)
+                    && wholeGpuGainS(ctx, job, quickest) > quickest.migModeChangeS()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
