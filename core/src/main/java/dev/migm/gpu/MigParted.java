@@ -128,7 +128,7 @@ public final class MigParted {
             if (t.isEmpty() || t.startsWith("in reader") || t.startsWith("^") || t.startsWith("at [")) continue;
             parts.add(t.replaceAll(",? *in 'reader', line \\d+, column \\d+:?", ""));
         }
-        String what = String.join("; ", parts);
+        String what = TextFiles.withoutExceptionNames(String.join("; ", parts));
         if (what.length() > 120) what = what.substring(0, 117) + "...";
         return place + ": not valid YAML: " + (what.isEmpty() ? "cannot parse" : what);
     }

@@ -189,6 +189,15 @@ public final class TextFiles {
         return result.isError() ? in.position() : 0;
     }
 
+    /**
+     * A parser's message without the Java exception it wraps named in it (Jackson's YAML reader says
+     * "Malformed numeric value '.nan: (java.lang.NumberFormatException) illegal syntax"): what a user
+     * reads says what is wrong with the input, not which class found it.
+     */
+    public static String withoutExceptionNames(String message) {
+        return message.replaceAll("\\((?:[a-z][\\w$]*\\.)+[A-Z][\\w$]*\\) ?", "");
+    }
+
     /** Input quoted in a message: at most {@link #QUOTE} characters, control characters shown as '?'. */
     public static String quote(String text) {
         String t = text.length() > QUOTE ? text.substring(0, QUOTE) + "..." : text;

@@ -85,7 +85,7 @@ final class Yaml {
                     : source;
             String what = String.valueOf(e.getOriginalMessage()).lines().map(String::strip)
                     .filter(l -> !l.isEmpty() && !l.startsWith("in reader") && !l.startsWith("^") && !l.startsWith("at ["))
-                    .findFirst().orElse("cannot parse");
+                    .findFirst().map(dev.migm.io.TextFiles::withoutExceptionNames).orElse("cannot parse");
             // The scanner reports a tab where the token before it ended: that line or the next.
             for (int l = loc == null ? 0 : loc.getLineNr(); loc != null && l <= loc.getLineNr() + 1; l++) {
                 if (startsWithTab(text, l)) {
