@@ -31,21 +31,29 @@ final class PrintedProgressTest {
         return Optional.of(new ReportedProgress(saidAt / 1000, t - saidAt));
     }
 
+    /** Where a fresh monitor first fires on the job's samples (second {@code at}, the peak it restarts for). */
+    private record Fired(int at, long mib) {
+    }
+
+    /** The job sampled each second until the monitor fires or the job would crash (500 s). */
+    private static Fired firstFiring(java.util.function.IntFunction<Optional<ReportedProgress>> progressAt) {
+        AttemptMonitor m = monitor();
+        for (int t = 1; t < 500; t++) {
+            long fired = m.judge(t, memoryAt(t), progressAt.apply(t));
+            if (fired > 0) return new Fired(t, fired);
+        }
+        return new Fired(500, 0);
+    }
+
     @Test
     void aJobThatPrintsEveryHundredSeconds_isRestartedForThePeakItWillReach() {
-        AttemptMonitor m = monitor();
-        long fired = 0;
-        int at = 0;
-        for (int t = 1; t < 500 && fired == 0; t++) {
-            fired = m.judge(t, memoryAt(t), printedEvery(100, t));
-            at = t;
-        }
+        Fired f = firstFiring(t -> printedEvery(100, t));
         // Its second line (100 s) gives its rate, 0.1% a second; from then on each sample's share is
         // the last line's carried forward at that rate, exact here, so the window's line is the job's:
         // 16,000 MiB at its end. It fires once the window holds 10 samples spanning 2% of the work
         // (EarlyRestart.DEFAULT): 100 s + 20 s, long before the crash at 500 s.
-        assertThat(fired).isBetween(15_900L, 16_100L);
-        assertThat(at).isBetween(119, 125);
+        assertThat(f.mib()).isBetween(15_900L, 16_100L);
+        assertThat(f.at()).isBetween(119, 125);
     }
 
     @Test
@@ -55,16 +63,9 @@ final class PrintedProgressTest {
         // share (10%: 5,212 to 6,388 MiB), half an interval ahead of it on average, and the window's
         // halves give no slope within a column: measured here, the trigger fires at 247 s, not 120 s,
         // for 14,769 MiB, 7.7% under the 16,000 MiB the job reaches.
-        AttemptMonitor m = monitor();
-        long fired = 0;
-        int at = 0;
-        for (int t = 1; t < 500 && fired == 0; t++) {
-            double share = Math.floor(t / 100.0) * 100 / 1000;
-            fired = m.judge(t, memoryAt(t), Optional.of(ReportedProgress.now(share)));
-            at = t;
-        }
-        assertThat(at).isGreaterThan(200);
-        assertThat(fired).isLessThan(15_200L);
+        Fired f = firstFiring(t -> Optional.of(ReportedProgress.now(Math.floor(t / 100.0) * 100 / 1000)));
+        assertThat(f.at()).isGreaterThan(200);
+        assertThat(f.mib()).isLessThan(15_200L);
     }
 
     @Test
@@ -74,14 +75,8 @@ final class PrintedProgressTest {
         for (int t = 1; t < 100; t++) assertThat(m.judge(t, memoryAt(t), printedEvery(100, t))).isZero();
         // A job that says its progress at every sample (age 0) is read exactly as said, from its
         // first sample: it fires as soon as the window allows, 10 samples spanning 2% (20 s).
-        AttemptMonitor fresh = monitor();
-        long fired = 0;
-        int at = 0;
-        for (int t = 1; t < 500 && fired == 0; t++) {
-            fired = fresh.judge(t, memoryAt(t), Optional.of(ReportedProgress.now(t / 1000.0)));
-            at = t;
-        }
-        assertThat(fired).isBetween(15_900L, 16_100L);
-        assertThat(at).isBetween(20, 25);
+        Fired f = firstFiring(t -> Optional.of(ReportedProgress.now(t / 1000.0)));
+        assertThat(f.mib()).isBetween(15_900L, 16_100L);
+        assertThat(f.at()).isBetween(20, 25);
     }
 }
