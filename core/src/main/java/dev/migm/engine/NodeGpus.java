@@ -91,7 +91,9 @@ final class NodeGpus {
         gpu.creating.clear();
         gpu.version++;
         Optional<String> failure = r.failure();
-        Layout actual = gpu.lost ? gpu.layout : backend.layout(r.gpu());
+        // A lost GPU is not read (it does not answer): what it has is taken to be what it had before
+        // the plan, not what the plan would have made.
+        Layout actual = gpu.lost ? p.base() : backend.layout(r.gpu());
         if (failure.isEmpty() && !actual.equals(gpu.layout)) {
             failure = Optional.of("the GPU's layout is " + actual + ", the plan made " + gpu.layout
                     + " (changed by someone else?)");

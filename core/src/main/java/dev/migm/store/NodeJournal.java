@@ -134,6 +134,16 @@ public final class NodeJournal implements Journal, AutoCloseable {
      */
     private final Map<Long, LateInstances> awaitingLateAnswer = new HashMap<>();
 
+    /**
+     * GPUs lost ({@link EngineRecord.GpuHealth}) and not answering again: nothing is read back from
+     * them (NVML's {@code GPU_IS_LOST}), so a layout recorded meanwhile is the engine's belief, not the
+     * GPU's, and is not taken as a sign that migm's instances there are gone; the read-back when the
+     * GPU answers again settles them. Without this, a plan failing for its GPU's loss recorded its
+     * result as the layout, the instances it would have replaced were counted destroyed, and the next
+     * restart took them, still on the GPU, for another tool's (a ChaosTest finding).
+     */
+    private final Set<Integer> lostGpus = new HashSet<>();
+
     private NodeJournal(Path file, Connection db) {
         this.file = file;
         this.db = db;
@@ -561,8 +571,16 @@ public final class NodeJournal implements Journal, AutoCloseable {
             case EngineRecord.MigModeChangeEnded m -> instances(m.gpu(), m.layout(), m.atS());
             case EngineRecord.GpuDrain d -> update("INSERT INTO gpus (gpu, drained) VALUES (?,?) ON CONFLICT(gpu)"
                     + " DO UPDATE SET drained=excluded.drained", d.gpu(), d.drain() ? 1 : 0);
-            case EngineRecord.GpuHealth h -> update("INSERT INTO gpus (gpu, lost, reason) VALUES (?,?,?) ON CONFLICT(gpu)"
-                    + " DO UPDATE SET lost=excluded.lost, reason=excluded.reason", h.gpu(), h.lost() ? 1 : 0, h.reason());
+            case EngineRecord.GpuHealth h -> {
+                update("INSERT INTO gpus (gpu, lost, reason) VALUES (?,?,?) ON CONFLICT(gpu)"
+                        + " DO UPDATE SET lost=excluded.lost, reason=excluded.reason", h.gpu(), h.lost() ? 1 : 0, h.reason());
+                if (h.lost()) {
+                    lostGpus.add(h.gpu());
+                } else {
+                    lostGpus.remove(h.gpu());
+                    instances(h.gpu(), h.layout(), h.atS());
+                }
+            }
             default -> {
             }
         }
@@ -574,6 +592,7 @@ public final class NodeJournal implements Journal, AutoCloseable {
      * plan is never in the table (another tool's), so it is never destroyed on migm's behalf.
      */
     private void instances(int gpu, dev.migm.gpu.Layout layout, double atS) throws SQLException {
+        if (lostGpus.contains(gpu)) return;
         Set<String> now = new HashSet<>();
         layout.instances().forEach(i -> now.add(i.toString()));
         for (LateInstances late : awaitingLateAnswer.values()) {

@@ -120,6 +120,33 @@ final class NodeJournalTest {
     }
 
     @Test
+    void aLostGpusLayout_isNotReadAsInstancesGone_untilItAnswersAgain(@TempDir Path dir) {
+        // gpu0 holds migm's 1g.5gb@0 and 3g.20gb@4. A plan to fuse them into 7g.40gb@0 is handed over,
+        // the GPU falls off the bus, and the plan fails for it with a layout nobody read back (here the
+        // plan's result, as the engine once recorded). The GPU never destroyed the two: they stay
+        // migm's (a restart destroys them when idle), and the 7g.40gb@0 it might have made too. When
+        // the GPU answers again with 1g.5gb@0 alone, that read-back settles it.
+        Layout two = Layout.parse(A100, "1g.5gb@0,3g.20gb@4");
+        Layout fused = Layout.parse(A100, "7g.40gb@0");
+        Layout one = Layout.parse(A100, "1g.5gb@0");
+        try (NodeJournal j = NodeJournal.open(dir.resolve("journal.db"))) {
+            j.append(new EngineRecord.ReconfigurationPlanned(10, 0, 1, Layout.parse(A100, "-"), two, 2, Optional.empty()));
+            j.append(new EngineRecord.ReconfigurationApplied(11, 0, 1, two));
+            j.append(new EngineRecord.ReconfigurationPlanned(20, 0, 2, two, fused, 3, Optional.empty()));
+            j.append(new EngineRecord.GpuHealth(21, 0, true, "NVML_ERROR_GPU_IS_LOST", fused));
+            j.append(new EngineRecord.ReconfigurationFailed(21, 0, 2, "GPU lost: NVML_ERROR_GPU_IS_LOST", fused));
+            j.flush();
+            assertThat(j.createdInstances(0)).containsExactlyInAnyOrder("1g.5gb@0", "3g.20gb@4", "7g.40gb@0");
+        }
+        try (NodeJournal j = NodeJournal.open(dir.resolve("journal.db"))) {
+            assertThat(j.createdInstances(0)).containsExactlyInAnyOrder("1g.5gb@0", "3g.20gb@4", "7g.40gb@0");
+            j.append(new EngineRecord.GpuHealth(30, 0, false, "answers again", one));
+            j.flush();
+            assertThat(j.createdInstances(0)).containsExactly("1g.5gb@0");
+        }
+    }
+
+    @Test
     void aJobsStopsForAWaitingJob_areReadBackByWhomTheyWereFor(@TempDir Path dir) {
         // Job 1's attempt 1 was stopped at its checkpoint for job 2; its attempt 2 was stopped for a
         // larger instance (no job named); job 2 was never stopped. A recovering daemon reads these
