@@ -31,6 +31,8 @@ public interface GpuView {
     /**
      * When the job on an occupied instance is expected to release it, as estimated at its launch (a
      * time in the past once the run outlives its estimate); {@code -infinity} if it is not occupied.
+     * It changes only with {@link #version()} (a placement or a launch sets it), so a policy may keep
+     * it with what it keeps per version.
      */
     double expectedReleaseS(Instance instance);
 

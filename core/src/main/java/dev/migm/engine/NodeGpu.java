@@ -32,11 +32,15 @@ final class NodeGpu implements GpuView {
     boolean lost;
     Job wholeGpuJob;
     long version;
+    /** The node's set of GPUs changed since its policy last took it ({@link NodeGpus#takeChanged}). */
+    private final java.util.BitSet changes;
     private long stateVersion = -1;
     private GpuState state;
 
-    NodeGpu(Clock clock, int index, GpuModel model, boolean migEnabled, Layout layout, boolean modeChangeable, double modeChangeS) {
+    NodeGpu(Clock clock, int index, GpuModel model, boolean migEnabled, Layout layout, boolean modeChangeable,
+            double modeChangeS, java.util.BitSet changes) {
         this.clock = clock;
+        this.changes = changes;
         this.modeChangeS = modeChangeS;
         this.index = index;
         this.model = model;
@@ -162,6 +166,16 @@ final class NodeGpu implements GpuView {
     }
 
     /**
+     * What a policy sees of this GPU changed (its mode, layout, occupants, a plan or mode change in
+     * flight, a drain, a loss): every room that changes one of these calls this once it has, so that
+     * the version moves ({@link GpuView#version}) and the GPU is among the node's changed ones.
+     */
+    void changed() {
+        version++;
+        changes.set(index);
+    }
+
+    /**
      * The job now holds the slot (its instance, or the whole GPU). A recovered attempt whose instance
      * is gone holds nothing: its exit is reported next.
      */
@@ -169,12 +183,12 @@ final class NodeGpu implements GpuView {
         slot.instance().ifPresentOrElse(i -> {
             if (layout.instances().contains(i)) occupants.put(i, job);
         }, () -> wholeGpuJob = job);
-        version++;
+        changed();
     }
 
     /** The slot is free again (its attempt ended). */
     void release(Slot slot) {
         slot.instance().ifPresentOrElse(occupants::remove, () -> wholeGpuJob = null);
-        version++;
+        changed();
     }
 }

@@ -31,6 +31,8 @@ final class NodeGpus {
      */
     final long largestSlotMib;
     long nextTicket = 1;
+    /** The GPUs changed ({@link NodeGpu#changed}) since the policy last took them; at first, all. */
+    private final java.util.BitSet changed = new java.util.BitSet();
     long reconfigurations;
     long migModeChanges;
     private final EngineMoves engine;
@@ -48,13 +50,21 @@ final class NodeGpus {
             boolean mig = keep ? backend.migEnabledNow(i) : policy.migEnabled();
             if (!keep) backend.setMigEnabled(i, mig);
             list.add(new NodeGpu(clock, i, models.get(i), mig, backend.layout(i), backend.canChangeMigMode(i),
-                    backend.canChangeMigMode(i) ? backend.migModeChangeS(i) : Double.POSITIVE_INFINITY));
+                    backend.canChangeMigMode(i) ? backend.migModeChangeS(i) : Double.POSITIVE_INFINITY, changed));
         }
+        changed.set(0, list.size());
         long largest = 0;
         for (NodeGpu g : list) {
             largest = Math.max(largest, g.migEnabled ? g.model.largestProfile().memoryMib() : g.model.memoryMib());
         }
         this.largestSlotMib = largest;
+    }
+
+    /** The GPUs changed since the last call (at the first, all), in a set the caller owns. */
+    java.util.BitSet takeChanged() {
+        java.util.BitSet taken = (java.util.BitSet) changed.clone();
+        changed.clear();
+        return taken;
     }
 
     NodeGpu get(int gpu) {
@@ -89,7 +99,7 @@ final class NodeGpus {
         }
         gpu.reconfiguring = false;
         gpu.creating.clear();
-        gpu.version++;
+        gpu.changed();
         Optional<String> failure = r.failure();
         // A lost GPU is not read (it does not answer): what it has is taken to be what it had before
         // the plan, not what the plan would have made.
@@ -129,7 +139,7 @@ final class NodeGpus {
         if (adopt) {
             gpu.layout = actual;
             gpu.occupants.keySet().retainAll(actual.instances());
-            gpu.version++;
+            gpu.changed();
         }
     }
 
@@ -144,7 +154,7 @@ final class NodeGpus {
             return; // answered after its time-out: already handled as a failure
         }
         gpu.modeTicket = 0;
-        gpu.version++;
+        gpu.changed();
         if (m.failure().isPresent()) {
             gpu.migEnabled = gpu.migBeforeChange;
         }
@@ -164,7 +174,7 @@ final class NodeGpus {
         engine.record(new EngineRecord.GpuDrain(now, d.gpu(), d.drain()));
         NodeGpu gpu = list.get(d.gpu());
         gpu.draining = d.drain();
-        gpu.version++;
+        gpu.changed();
     }
 
     /** A lost GPU answers again: its layout is read back, and the occupants of instances gone are dropped. */
@@ -178,7 +188,7 @@ final class NodeGpus {
         gpu.lost = false;
         gpu.layout = actual;
         gpu.occupants.keySet().retainAll(actual.instances());
-        gpu.version++;
+        gpu.changed();
     }
 
     /**
@@ -192,7 +202,7 @@ final class NodeGpus {
         }
         engine.record(new EngineRecord.GpuHealth(clock.nowS(), l.gpu(), true, l.reason(), gpu.layout));
         gpu.lost = true;
-        gpu.version++;
+        gpu.changed();
         return true;
     }
 

@@ -17,6 +17,15 @@ public interface SchedulingContext {
     List<? extends GpuView> gpus();
 
     /**
+     * The indices of the GPUs whose state ({@link GpuView#version}) changed since the last call, in
+     * a set the caller owns; at the first call, every GPU. Its one caller is the engine's policy: a
+     * policy that keeps what it worked out per GPU from round to round brings it up to date from
+     * these instead of passing over every GPU each round (thousands on a large node). A change the
+     * policy makes itself (a placement, a mode change) is in the next call's set.
+     */
+    java.util.BitSet takeChangedGpus();
+
+    /**
      * Whether the input is one batch, all in ({@code migm run} of a file without arrival times, a
      * simulated batch; never the node service): its jobs are all here, so the makespan, not any one
      * job's wait, is what the schedule is judged by.

@@ -106,6 +106,11 @@ final class SchedulingRound implements SchedulingContext {
     }
 
     @Override
+    public java.util.BitSet takeChangedGpus() {
+        return gpus.takeChanged();
+    }
+
+    @Override
     public List<QueuedJob> waiting(int limit) {
         List<QueuedJob> out = new ArrayList<>(Math.min(limit, queue.waiting.size()));
         for (QueuedJob q : queue.waiting) {
@@ -196,7 +201,7 @@ final class SchedulingRound implements SchedulingContext {
         gpu.migEnabled = enabled;
         gpu.modeTicket = ticket;
         gpu.layout = Layout.empty(gpu.model);
-        gpu.version++;
+        gpu.changed();
         clock.at(nowS() + settings.migModeChangeTimeoutS(),
                 new EngineEvent.ReconfigurationTimedOut(gpu.index, ticket), engine.sink());
         try {
@@ -306,7 +311,7 @@ final class SchedulingRound implements SchedulingContext {
         Layout base = gpu.layout;
         gpu.layout = layout;
         gpu.reconfiguring = true;
-        gpu.version++;
+        gpu.changed();
         gpus.reconfigurations++;
         long ticket = gpus.nextTicket++;
         engine.record(new EngineRecord.ReconfigurationPlanned(nowS(), gpu.index, ticket, base, layout,

@@ -111,6 +111,22 @@ public final class MigmPolicy implements SchedulingPolicy {
      */
     static final double DEMAND_DECAY = 0.99;
     private GpuCache[] caches = new GpuCache[0];
+    /**
+     * What the policy keeps per GPU from round to round, brought up to date only for the GPUs that
+     * changed ({@link #sync}): which can offer some profile (their plans current), which are free
+     * with MIG off, which are idle with MIG on and could be switched off, and how many may change
+     * mode and have MIG off. Within a round the policy's own placements and mode changes only take
+     * GPUs out of these (a placement never makes a profile possible that was not, {@link
+     * #refreshPlaced}), so the GPUs a round would find by passing over every one are these, less the
+     * ones it took since; the next {@link #sync} sees the ones it changed.
+     */
+    private final java.util.BitSet offering = new java.util.BitSet();
+    private final java.util.BitSet freeWhole = new java.util.BitSet();
+    private final java.util.BitSet idleMigOn = new java.util.BitSet();
+    private final java.util.BitSet changeableCounted = new java.util.BitSet();
+    private final java.util.BitSet offCounted = new java.util.BitSet();
+    /** Set when every GPU must be looked at again at the next {@link #sync} (the plan cache forgot its kinds). */
+    private boolean syncAll;
     /** The round's GPUs that can offer some profile ({@link #refreshAll}), one list reused round after round. */
     private final ArrayList<GpuView> activeGpus = new ArrayList<>();
     /** The most memory any profile of the node's models has: no GPU can offer more. */
@@ -175,6 +191,11 @@ public final class MigmPolicy implements SchedulingPolicy {
         Instance[] busy;
         long[] busyMasks;
         /**
+         * When each busy instance is expected to free ({@link GpuView#expectedReleaseS}): set with the
+         * run's launch, which changes the GPU's version, so it holds while the version does.
+         */
+        double[] busyEnds;
+        /**
          * Its plans' kind: GPUs of one model in one state (layout, busy instances, reconfiguring or
          * not) have the same plans, costs and tie-breaks, so in a round's search for a job only the
          * first of them in GPU order can be chosen ({@link #migRound}).
@@ -211,7 +232,11 @@ public final class MigmPolicy implements SchedulingPolicy {
             for (Instance i : state.layout().instances()) if (state.isBusy(i)) busy.add(i);
             cache.busy = busy.toArray(Instance[]::new);
             cache.busyMasks = new long[cache.busy.length];
-            for (int k = 0; k < cache.busy.length; k++) cache.busyMasks[k] = cache.busy[k].mask();
+            cache.busyEnds = new double[cache.busy.length];
+            for (int k = 0; k < cache.busy.length; k++) {
+                cache.busyMasks[k] = cache.busy[k].mask();
+                cache.busyEnds[k] = gpu.expectedReleaseS(cache.busy[k]);
+            }
             cache.busyVersion = gpu.version();
         }
         return cache;
@@ -239,6 +264,7 @@ public final class MigmPolicy implements SchedulingPolicy {
             kinds.clear();
             plansOfKind.clear();
             for (GpuCache c : caches) c.version = -1;
+            syncAll = true;
         }
         List<QueuedJob> window = ctx.waiting(WINDOW);
         breaker.keepWaiting(window);
@@ -248,7 +274,7 @@ public final class MigmPolicy implements SchedulingPolicy {
         if (wholeGpus(ctx, gpus, window)) {
             window = ctx.waiting(WINDOW);
         }
-        List<GpuView> active = refreshAll(gpus);
+        List<GpuView> active = refreshAll(ctx, gpus);
         if (!active.isEmpty()) {
             migRound(ctx, gpus, active, window);
         }
@@ -318,10 +344,11 @@ public final class MigmPolicy implements SchedulingPolicy {
     private int roundOff;
 
     /** The free MIG-off GPUs, in a list that the next call reuses. */
-    private List<GpuView> freeWholeGpus(List<? extends GpuView> gpus) {
+    private List<GpuView> freeWholeGpus(SchedulingContext ctx, List<? extends GpuView> gpus) {
+        sync(ctx, gpus);
         ArrayList<GpuView> free = freeWholeBuffer;
         free.clear();
-        for (GpuView g : gpus) if (freeWholeGpu(g)) free.add(g);
+        for (int g = freeWhole.nextSetBit(0); g >= 0; g = freeWhole.nextSetBit(g + 1)) free.add(gpus.get(g));
         return free;
     }
 
@@ -348,7 +375,7 @@ public final class MigmPolicy implements SchedulingPolicy {
         for (QueuedJob job : window) {
             // Most jobs fit a smaller instance of every model: one comparison each.
             if (job.needMib() <= minSecondLargestMib) continue;
-            if (free == null) free = freeWholeGpus(gpus);
+            if (free == null) free = freeWholeGpus(ctx, gpus);
             Integer mine = promised.get(job.id());
             GpuView target = null;
             for (GpuView g : free) {
@@ -368,7 +395,8 @@ public final class MigmPolicy implements SchedulingPolicy {
             if (idleOn == null) {
                 idleOn = idleOnBuffer;
                 idleOn.clear();
-                for (GpuView g : gpus) if (mayTurnOff(g)) idleOn.add(g);
+                sync(ctx, gpus);
+                for (int g = idleMigOn.nextSetBit(0); g >= 0; g = idleMigOn.nextSetBit(g + 1)) idleOn.add(gpus.get(g));
             }
             GpuModel gainModel = null;
             double gain = 0;
@@ -846,7 +874,7 @@ public final class MigmPolicy implements SchedulingPolicy {
                 for (int k = 0; k < busy.busyMasks.length; k++) {
                     if ((busy.busyMasks[k] & target) == 0) continue;
                     Instance i = busy.busy[k];
-                    double e = Math.max(now, allIn ? gpu.releaseGivenAgeS(i) : gpu.expectedReleaseS(i));
+                    double e = Math.max(now, allIn ? gpu.releaseGivenAgeS(i) : busy.busyEnds[k]);
                     free = Math.max(free, e);
                     busySlices += i.profile().computeSlices();
                     busyArea += i.profile().computeSlices() * (e - now);
@@ -870,32 +898,49 @@ public final class MigmPolicy implements SchedulingPolicy {
     }
 
     /**
-     * Brings every GPU's plan cache up to date; returns the GPUs that can offer some profile now. The
-     * same pass takes what the round's end needs ({@link #roundFreeWhole}): on a node of thousands of
-     * GPUs each pass over them is a measurable share of a round.
+     * Brings the plan caches of the GPUs that changed up to date ({@link #sync}); returns the GPUs
+     * that can offer some profile now, in GPU order, and takes what the round's end needs
+     * ({@link #roundFreeWhole}, {@link #roundChangeable}, {@link #roundOff}).
      */
-    private List<GpuView> refreshAll(List<? extends GpuView> gpus) {
+    private List<GpuView> refreshAll(SchedulingContext ctx, List<? extends GpuView> gpus) {
+        sync(ctx, gpus);
         ArrayList<GpuView> active = activeGpus;
         active.clear();
+        for (int g = offering.nextSetBit(0); g >= 0; g = offering.nextSetBit(g + 1)) active.add(gpus.get(g));
         roundFreeWhole.clear();
-        roundChangeable = 0;
-        roundOff = 0;
-        for (GpuView gpu : gpus) {
-            if (gpu.migModeChangeable() && gpu.schedulable()) {
-                roundChangeable++;
-                if (!gpu.migEnabled()) roundOff++;
-            }
-            if (freeWholeGpu(gpu)) roundFreeWhole.add(gpu);
-            if (!gpu.migEnabled() || !gpu.schedulable() || gpu.changingMigMode()) continue;
-            GpuCache cache = caches[gpu.index()];
-            if (cache.version != gpu.version()) {
-                refresh(gpu, cache);
-            }
-            if (cache.possible != 0) {
-                active.add(gpu);
-            }
-        }
+        for (int g = freeWhole.nextSetBit(0); g >= 0; g = freeWhole.nextSetBit(g + 1)) roundFreeWhole.add(gpus.get(g));
+        roundChangeable = changeableCounted.cardinality();
+        roundOff = offCounted.cardinality();
         return active;
+    }
+
+    /**
+     * Looks again at the GPUs changed since the last call ({@link SchedulingContext#takeChangedGpus};
+     * all of them when {@link #syncAll}): their plan caches, and whether each offers some profile, is
+     * free with MIG off, is idle with MIG on, may change mode and has MIG off. On a node of thousands
+     * of GPUs a pass over every one each round was most of the policy's time.
+     */
+    private void sync(SchedulingContext ctx, List<? extends GpuView> gpus) {
+        java.util.BitSet changed = ctx.takeChangedGpus();
+        if (syncAll) {
+            changed.set(0, gpus.size());
+            syncAll = false;
+        }
+        for (int i = changed.nextSetBit(0); i >= 0 && i < gpus.size(); i = changed.nextSetBit(i + 1)) {
+            GpuView gpu = gpus.get(i);
+            boolean changeable = gpu.migModeChangeable() && gpu.schedulable();
+            changeableCounted.set(i, changeable);
+            offCounted.set(i, changeable && !gpu.migEnabled());
+            freeWhole.set(i, freeWholeGpu(gpu));
+            idleMigOn.set(i, mayTurnOff(gpu));
+            boolean offers = false;
+            if (gpu.migEnabled() && gpu.schedulable() && !gpu.changingMigMode()) {
+                GpuCache cache = caches[i];
+                if (cache.version != gpu.version()) refresh(gpu, cache);
+                offers = cache.possible != 0;
+            }
+            offering.set(i, offers);
+        }
     }
 
     /** The memory of the largest instance some GPU of {@code active} can offer now (a plan exists). */
