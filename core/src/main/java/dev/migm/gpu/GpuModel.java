@@ -54,6 +54,26 @@ public record GpuModel(String name, List<String> aliases, List<String> pciDevice
         }
     }
 
+    /**
+     * Identity first, then every field: a node's GPUs share one model object, and layouts, states and
+     * the policy's plan cache compare and hash models in their hot loops.
+     */
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) return true;
+        return o instanceof GpuModel m && memorySlices == m.memorySlices && computeSlices == m.computeSlices
+                && sms == m.sms && memoryMib == m.memoryMib && Double.compare(idleWatts, m.idleWatts) == 0
+                && Double.compare(maxWatts, m.maxWatts) == 0 && java.util.Objects.equals(name, m.name)
+                && aliases.equals(m.aliases) && pciDeviceIds.equals(m.pciDeviceIds)
+                && java.util.Objects.equals(source, m.source) && profiles.equals(m.profiles);
+    }
+
+    /** From the name and memory alone (equal models have equal ones): no pass over the profiles. */
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hashCode(name) * 31 + Long.hashCode(memoryMib);
+    }
+
     /** The profile with this name (e.g. {@code 3g.20gb}), or an error listing this GPU's profiles. */
     public Profile profile(String text) {
         ProfileName wanted = ProfileName.parse(text);

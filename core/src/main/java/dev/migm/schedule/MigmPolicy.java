@@ -127,8 +127,13 @@ public final class MigmPolicy implements SchedulingPolicy {
     private final java.util.BitSet offCounted = new java.util.BitSet();
     /** Set when every GPU must be looked at again at the next {@link #sync} (the plan cache forgot its kinds). */
     private boolean syncAll;
-    /** The round's GPUs that can offer some profile ({@link #refreshAll}), one list reused round after round. */
-    private final ArrayList<GpuView> activeGpus = new ArrayList<>();
+    /**
+     * Per GPU, the memory of the largest profile it can offer now (0: none; {@link #offering} holds
+     * the GPUs above 0), and how many GPUs offer each such memory: the largest any GPU offers is the
+     * last key, kept as placements change it instead of found by a pass over the offering GPUs.
+     */
+    private long[] offeredMib = new long[0];
+    private final java.util.TreeMap<Long, Integer> offeredCounts = new java.util.TreeMap<>();
     /** The most memory any profile of the node's models has: no GPU can offer more. */
     private long mostOfferableMib = -1;
     /** Per model, its GPU whose mode may change and changes quickest (both fixed at start). */
@@ -248,6 +253,7 @@ public final class MigmPolicy implements SchedulingPolicy {
         if (caches.length != gpus.size()) {
             caches = new GpuCache[gpus.size()];
             for (int i = 0; i < caches.length; i++) caches[i] = new GpuCache();
+            offeredMib = new long[gpus.size()];
         }
         if (minSecondLargestMib < 0) {
             minSecondLargestMib = Long.MAX_VALUE;
@@ -274,9 +280,9 @@ public final class MigmPolicy implements SchedulingPolicy {
         if (wholeGpus(ctx, gpus, window)) {
             window = ctx.waiting(WINDOW);
         }
-        List<GpuView> active = refreshAll(ctx, gpus);
-        if (!active.isEmpty()) {
-            migRound(ctx, gpus, active, window);
+        refreshAll(ctx, gpus);
+        if (!offering.isEmpty()) {
+            migRound(ctx, gpus, window);
         }
         idleWholeGpus(ctx, gpus);
     }
@@ -505,8 +511,7 @@ public final class MigmPolicy implements SchedulingPolicy {
         }
     }
 
-    private void migRound(SchedulingContext ctx, List<? extends GpuView> gpus, List<GpuView> active,
-                          List<QueuedJob> window) {
+    private void migRound(SchedulingContext ctx, List<? extends GpuView> gpus, List<QueuedJob> window) {
         Reservation reservation = null;
         boolean reserved = false;
         QueuedJob blockedHead = null;
@@ -514,7 +519,7 @@ public final class MigmPolicy implements SchedulingPolicy {
         double headReserveAtS = Double.NaN;
         boolean fullAfterPlacing = false;
         String reservedFor = null;
-        long largestOffered = largestOfferedMib(active);
+        long largestOffered = largestOfferedMib();
         for (QueuedJob job : window) {
             if (!promised.isEmpty() && promised.containsKey(job.id())) {
                 ctx.refuse(job, new Refusal(Refusal.Resource.WHOLE_GPU, 1, 0,
@@ -564,8 +569,9 @@ public final class MigmPolicy implements SchedulingPolicy {
             boolean alike = !breaker.pledging();
             if (kindSeenBy.length < kinds.size()) kindSeenBy = java.util.Arrays.copyOf(kindSeenBy, 2 * kinds.size());
             searchNumber++;
-            for (GpuView gpu : active) {
-                GpuCache cache = caches[gpu.index()];
+            for (int gi = offering.nextSetBit(0); gi >= 0; gi = offering.nextSetBit(gi + 1)) {
+                GpuView gpu = gpus.get(gi);
+                GpuCache cache = caches[gi];
                 if (alike && (reservation == null || reservation.gpu() != gpu.index())) {
                     if (kindSeenBy[cache.kind] == searchNumber) continue;
                     kindSeenBy[cache.kind] = searchNumber;
@@ -607,19 +613,19 @@ public final class MigmPolicy implements SchedulingPolicy {
             GpuView whole = lastJob ? fasterWholeGpu(ctx, gpus, job, chosen == null ? Double.POSITIVE_INFINITY : bestKey)
                     : null;
             if (whole != null) {
-                // A GPU with MIG off is never among the active ones: nothing there changed.
+                // A GPU with MIG off is never among the offering ones: nothing there changed.
                 placeWhole(ctx, job, whole);
             } else if (chosen != null) {
                 countDemand(ctx, job, chosenGpu);
                 ctx.place(job, chosenGpu, chosen);
                 breaker.placed(job);
-                refreshPlaced(active, chosenGpu);
-                if (active.isEmpty()) {
+                refreshPlaced(chosenGpu);
+                if (offering.isEmpty()) {
                     // Nothing more can be placed this round; the head's reservation stands as made.
                     fullAfterPlacing = true;
                     break;
                 }
-                largestOffered = largestOfferedMib(active);
+                largestOffered = largestOfferedMib();
             } else {
                 Refusal r = keptOffReservationS < Double.POSITIVE_INFINITY
                         ? new Refusal(Refusal.Resource.RESERVED_SLICES_S, keptOffReservationS,
@@ -898,20 +904,16 @@ public final class MigmPolicy implements SchedulingPolicy {
     }
 
     /**
-     * Brings the plan caches of the GPUs that changed up to date ({@link #sync}); returns the GPUs
-     * that can offer some profile now, in GPU order, and takes what the round's end needs
-     * ({@link #roundFreeWhole}, {@link #roundChangeable}, {@link #roundOff}).
+     * Brings the plan caches of the GPUs that changed up to date ({@link #sync}), so that
+     * {@link #offering} holds the GPUs that can offer some profile now, and takes what the round's
+     * end needs ({@link #roundFreeWhole}, {@link #roundChangeable}, {@link #roundOff}).
      */
-    private List<GpuView> refreshAll(SchedulingContext ctx, List<? extends GpuView> gpus) {
+    private void refreshAll(SchedulingContext ctx, List<? extends GpuView> gpus) {
         sync(ctx, gpus);
-        ArrayList<GpuView> active = activeGpus;
-        active.clear();
-        for (int g = offering.nextSetBit(0); g >= 0; g = offering.nextSetBit(g + 1)) active.add(gpus.get(g));
         roundFreeWhole.clear();
         for (int g = freeWhole.nextSetBit(0); g >= 0; g = freeWhole.nextSetBit(g + 1)) roundFreeWhole.add(gpus.get(g));
         roundChangeable = changeableCounted.cardinality();
         roundOff = offCounted.cardinality();
-        return active;
     }
 
     /**
@@ -933,41 +935,53 @@ public final class MigmPolicy implements SchedulingPolicy {
             offCounted.set(i, changeable && !gpu.migEnabled());
             freeWhole.set(i, freeWholeGpu(gpu));
             idleMigOn.set(i, mayTurnOff(gpu));
-            boolean offers = false;
             if (gpu.migEnabled() && gpu.schedulable() && !gpu.changingMigMode()) {
                 GpuCache cache = caches[i];
                 if (cache.version != gpu.version()) refresh(gpu, cache);
-                offers = cache.possible != 0;
+                setOffered(i, largestPossibleMib(gpu, cache));
+            } else {
+                setOffered(i, 0);
             }
-            offering.set(i, offers);
         }
     }
 
-    /** The memory of the largest instance some GPU of {@code active} can offer now (a plan exists). */
-    private long largestOfferedMib(List<GpuView> active) {
+    /** The memory of the largest instance some GPU can offer now (a plan exists); 0 when none can. */
+    private long largestOfferedMib() {
+        return offeredCounts.isEmpty() ? 0 : offeredCounts.lastKey();
+    }
+
+    /** The memory of the largest profile the GPU's plans make possible now; 0 when none. */
+    private long largestPossibleMib(GpuView gpu, GpuCache cache) {
+        Profile[] profiles = profiles(gpu.model());
         long largest = 0;
-        for (GpuView g : active) {
-            Profile[] profiles = profiles(g.model());
-            int possible = caches[g.index()].possible;
-            for (int k = 0; possible != 0; k++, possible >>>= 1) {
-                if ((possible & 1) != 0) largest = Math.max(largest, profiles[k].memoryMib());
-            }
-            // On a large node most rounds find an idle GPU early: none can offer more.
-            if (largest >= mostOfferableMib) break;
+        int possible = cache.possible;
+        for (int k = 0; possible != 0; k++, possible >>>= 1) {
+            if ((possible & 1) != 0) largest = Math.max(largest, profiles[k].memoryMib());
         }
         return largest;
     }
 
+    /** Sets what the GPU offers ({@link #offeredMib}, {@link #offering}, {@link #offeredCounts}). */
+    private void setOffered(int gpu, long mib) {
+        long old = offeredMib[gpu];
+        if (old == mib) return;
+        if (old > 0) offeredCounts.compute(old, (k, n) -> n == 1 ? null : n - 1);
+        if (mib > 0) offeredCounts.merge(mib, 1, Integer::sum);
+        offeredMib[gpu] = mib;
+        offering.set(gpu, mib > 0);
+    }
+
     /**
      * After a placement within a round: only the GPU placed on changed (a placement touches no other
-     * GPU, and modes and drains change only between rounds), so only its cache is refreshed and it
-     * leaves {@code active} when it has nothing more to offer; {@code active} stays what
-     * {@link #refreshAll} would return, without a scan of every GPU per placement.
+     * GPU, and modes and drains change only between rounds), so only its cache is refreshed and what
+     * it offers set again (nothing, or less than before: a placement never makes a profile possible
+     * that was not); the offering GPUs stay what a pass over every GPU would find.
      */
-    private void refreshPlaced(List<GpuView> active, GpuView placed) {
+    private void refreshPlaced(GpuView placed) {
         GpuCache cache = caches[placed.index()];
         if (cache.version != placed.version()) refresh(placed, cache);
-        if (cache.possible == 0 || !placed.schedulable() || placed.changingMigMode()) active.remove(placed);
+        boolean offers = cache.possible != 0 && placed.schedulable() && !placed.changingMigMode();
+        setOffered(placed.index(), offers ? largestPossibleMib(placed, cache) : 0);
     }
 
     private void refresh(GpuView gpu, GpuCache cache) {
