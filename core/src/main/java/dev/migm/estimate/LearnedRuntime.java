@@ -158,8 +158,14 @@ public final class LearnedRuntime implements RuntimeEstimator {
     public void observe(double nowS) {
         if (runningByJob.isEmpty()) return;
         Map<String, Double> longest = new HashMap<>();
-        for (Running r : runningByJob.values()) {
-            if (byApp.containsKey(r.app()) || !(nowS > r.sinceS())) continue;
+        for (var it = runningByJob.values().iterator(); it.hasNext(); ) {
+            Running r = it.next();
+            if (byApp.containsKey(r.app())) {
+                // Its application was learned since (and stays learned): this run is read no more.
+                it.remove();
+                continue;
+            }
+            if (!(nowS > r.sinceS())) continue;
             double whole = (nowS - r.sinceS()) / factor(r.ratio(), prior(r.jobClass())) / (1 - r.startShare());
             longest.merge(r.app(), whole, Math::max);
         }

@@ -87,6 +87,8 @@ public final class MigmPolicy implements SchedulingPolicy {
 
     private final long wholeGpuMib;
     private final double wholeGpuDelay;
+    /** Said in the blocked head's reason every round it waits: written once. */
+    private final String wholeGpuDelayText;
     private final double rightSizeSlack;
     private final Map<GpuModel, Profile[]> profilesByModel = new IdentityHashMap<>();
     private GpuModel lastProfilesModel;
@@ -154,6 +156,7 @@ public final class MigmPolicy implements SchedulingPolicy {
         if (!(wholeGpuDelay >= 0)) throw new IllegalArgumentException("delay bound must be >= 0");
         this.wholeGpuMib = wholeGpuMib;
         this.wholeGpuDelay = wholeGpuDelay;
+        this.wholeGpuDelayText = String.valueOf(wholeGpuDelay);
     }
 
     @Override
@@ -190,6 +193,8 @@ public final class MigmPolicy implements SchedulingPolicy {
         Plan[] plans;
         /** Per possible plan: the largest free run of slices it leaves (a tie-break), computed once. */
         int[] freeRuns;
+        /** Per possible plan: the slices it takes or destroys ({@link #footprint}), computed once. */
+        long[] footprints;
         int possible;
         /** The busy instances, in layout order, and their slice masks, for {@link #busyVersion} ({@link #reserve}). */
         long busyVersion = -1;
@@ -217,7 +222,7 @@ public final class MigmPolicy implements SchedulingPolicy {
     private final List<Planned> plansOfKind = new ArrayList<>();
 
     /** A state's plan per profile, which of them are possible now, and the free run each leaves (read-only). */
-    private record Planned(Plan[] plans, int[] freeRuns, int possible) {
+    private record Planned(Plan[] plans, int[] freeRuns, long[] footprints, int possible) {
     }
     /**
      * About three times the most kinds met in a run of the largest traces (1,410 in 200,000 jobs on
@@ -434,6 +439,23 @@ public final class MigmPolicy implements SchedulingPolicy {
      * need not list them (on thousands of GPUs a measurable share of each round with such a job waiting).
      */
     private boolean someModelGainsFromTurningOff(SchedulingContext ctx, QueuedJob job) {
+        Boolean known = gainsFromTurningOff.get(job);
+        if (known != null) return known;
+        boolean gains = gainsFromTurningOffNow(ctx, job);
+        if (gainsFromTurningOff.size() >= 4 * WINDOW) gainsFromTurningOff.clear();
+        gainsFromTurningOff.put(job, gains);
+        return gains;
+    }
+
+    /**
+     * {@link #someModelGainsFromTurningOff}'s answers by queued job (identity): the answer depends on
+     * the job's run-time expectation and progress, which a queued job holds and which are new in a
+     * new one (a job estimated again is queued anew), and on models and mode changes fixed at start;
+     * a whole-GPU job waits through many rounds. Cleared past a few windows of jobs.
+     */
+    private final Map<QueuedJob, Boolean> gainsFromTurningOff = new IdentityHashMap<>();
+
+    private boolean gainsFromTurningOffNow(SchedulingContext ctx, QueuedJob job) {
         for (GpuView quickest : quickestModeChangeOf.values()) {
             GpuModel m = quickest.model();
             if (m.memoryMib() >= job.needMib() && needsLargest(job, m)
@@ -589,7 +611,7 @@ public final class MigmPolicy implements SchedulingPolicy {
                     if (breaker.blocks(gpu.index(), plan, job)) continue;
                     // The run time only where it decides (by far most GPUs hold no reservation).
                     boolean onReservation = reservation != null && reservation.gpu() == gpu.index()
-                            && touches(plan, reservation.mask());
+                            && (cache.footprints[k] & reservation.mask()) != 0;
                     double runtime = onReservation || lastJob ? ctx.expectedRuntimeS(job, gpu, p.sms()) : Double.NaN;
                     if (onReservation && ctx.nowS() + runtime > reservation.timeS()) {
                         keptOffReservationS = Math.min(keptOffReservationS, runtime);
@@ -654,7 +676,7 @@ public final class MigmPolicy implements SchedulingPolicy {
                     + Math.round(Math.max(0, reservation.timeS() - ctx.nowS())) + " s"
                     : ctx.nowS() < headReserveAtS
                     ? "; first in line: it gets a reservation in " + Math.round(headReserveAtS - ctx.nowS())
-                    + " s (a whole-GPU job's delay bound, " + wholeGpuDelay + " run times)"
+                    + " s (a whole-GPU job's delay bound, " + wholeGpuDelayText + " run times)"
                     : "";
             ctx.refuse(blockedHead, new Refusal(headRefusal.resource(), headRefusal.asked(), headRefusal.free(),
                     headRefusal.detail() + first));
@@ -803,11 +825,16 @@ public final class MigmPolicy implements SchedulingPolicy {
     }
 
     static boolean touches(Plan.Possible plan, long mask) {
+        return (footprint(plan) & mask) != 0;
+    }
+
+    /** The memory slices a plan takes (its target) or frees by destroying, as a mask. */
+    static long footprint(Plan.Possible plan) {
         long m = plan.target().map(Instance::mask).orElse(0L);
         for (PlanOp op : plan.ops()) {
             if (op instanceof PlanOp.Destroy d) m |= d.instance().mask();
         }
-        return (m & mask) != 0;
+        return m;
     }
 
     /**
@@ -899,7 +926,7 @@ public final class MigmPolicy implements SchedulingPolicy {
                 bestIdle = hereIdle;
             }
         }
-        return bestGpu < 0 ? null : new Reservation(bestGpu, new Instance(bestProfile, bestStart),
+        return bestGpu < 0 ? null : new Reservation(bestGpu, instanceAt(bestProfile, bestStart),
                 bestProfile.computeSlices(), bestFree);
     }
 
@@ -1001,6 +1028,7 @@ public final class MigmPolicy implements SchedulingPolicy {
         }
         cache.plans = planned.plans();
         cache.freeRuns = planned.freeRuns();
+        cache.footprints = planned.footprints();
         cache.possible = planned.possible();
     }
 
@@ -1009,13 +1037,14 @@ public final class MigmPolicy implements SchedulingPolicy {
         Profile[] profiles = profiles(gpu.model());
         Plan[] plans = new Plan[profiles.length];
         int[] freeRuns = new int[profiles.length];
+        long[] footprints = new long[profiles.length];
         int possible = 0;
         var state = gpu.state();
         long full = (1L << gpu.model().memorySlices()) - 1;
         boolean hasIdle = state.busy().size() < state.layout().instances().size();
         boolean hasFree = (state.layout().usedMask() & full) != full;
         if (!hasIdle && !hasFree) {
-            return new Planned(plans, freeRuns, 0);
+            return new Planned(plans, freeRuns, footprints, 0);
         }
         for (int k = 0; k < profiles.length; k++) {
             if (!Planner.mayBePossible(state, profiles[k])) {
@@ -1026,9 +1055,23 @@ public final class MigmPolicy implements SchedulingPolicy {
             if (plan instanceof Plan.Possible p && (p.ops().isEmpty() || !gpu.reconfiguring())) {
                 possible |= 1 << k;
                 freeRuns[k] = p.result().largestFreeRun();
+                footprints[k] = footprint(p);
             }
         }
-        return new Planned(plans, freeRuns, possible);
+        return new Planned(plans, freeRuns, footprints, possible);
+    }
+
+    /** The instances of each profile at each of its starts, made once (an instance checks its start when made). */
+    private final Map<Profile, Instance[]> instancesByProfile = new IdentityHashMap<>();
+
+    /** The instance of {@code profile} at {@code start}, one of its starts. */
+    private Instance instanceAt(Profile profile, int start) {
+        Instance[] at = instancesByProfile.computeIfAbsent(profile, p -> {
+            Instance[] made = new Instance[p.starts().getLast() + 1];
+            for (int st : p.starts()) made[st] = new Instance(p, st);
+            return made;
+        });
+        return at[start];
     }
 
     private Profile[] profiles(GpuModel model) {
