@@ -136,8 +136,6 @@ public final class MigmPolicy implements SchedulingPolicy {
      */
     private long[] offeredMib = new long[0];
     private final java.util.TreeMap<Long, Integer> offeredCounts = new java.util.TreeMap<>();
-    /** The most memory any profile of the node's models has: no GPU can offer more. */
-    private long mostOfferableMib = -1;
     /** Per model, its GPU whose mode may change and changes quickest (both fixed at start). */
     private final Map<GpuModel, GpuView> quickestModeChangeOf = new java.util.LinkedHashMap<>();
     private final DrainBreaker breaker = new DrainBreaker();
@@ -264,7 +262,6 @@ public final class MigmPolicy implements SchedulingPolicy {
             minSecondLargestMib = Long.MAX_VALUE;
             for (GpuView g : gpus) {
                 minSecondLargestMib = Math.min(minSecondLargestMib, secondLargest(g.model()));
-                mostOfferableMib = Math.max(mostOfferableMib, largest(g.model()).memoryMib());
                 GpuView quickest = quickestModeChangeOf.get(g.model());
                 if (g.migModeChangeable() && (quickest == null || g.migModeChangeS() < quickest.migModeChangeS())) {
                     quickestModeChangeOf.put(g.model(), g);
