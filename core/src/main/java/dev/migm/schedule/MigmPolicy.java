@@ -282,7 +282,7 @@ public final class MigmPolicy implements SchedulingPolicy {
         if (wholeGpus(ctx, gpus, window)) {
             window = ctx.waiting(WINDOW);
         }
-        refreshAll(ctx, gpus);
+        sync(ctx, gpus);
         if (!offering.isEmpty()) {
             migRound(ctx, gpus, window);
         }
@@ -342,22 +342,12 @@ public final class MigmPolicy implements SchedulingPolicy {
     /** Lists reused round after round (a large node's lists are thousands long: not built anew each round). */
     private final ArrayList<GpuView> freeWholeBuffer = new ArrayList<>();
     private final ArrayList<GpuView> idleOnBuffer = new ArrayList<>();
-    /**
-     * What {@link #refreshAll}'s one pass over the GPUs also finds for the end of the round: the free
-     * MIG-off GPUs, and how many GPUs may change mode and how many of those have MIG off (only
-     * {@link #wholeGpus}, before that pass, changes modes in a round).
-     */
-    private final ArrayList<GpuView> roundFreeWhole = new ArrayList<>();
-    private int roundChangeable;
-    private int roundOff;
 
-    /** The free MIG-off GPUs, in a list that the next call reuses. */
-    private List<GpuView> freeWholeGpus(SchedulingContext ctx, List<? extends GpuView> gpus) {
-        sync(ctx, gpus);
-        ArrayList<GpuView> free = freeWholeBuffer;
-        free.clear();
-        for (int g = freeWhole.nextSetBit(0); g >= 0; g = freeWhole.nextSetBit(g + 1)) free.add(gpus.get(g));
-        return free;
+    /** The GPUs of {@code bits}, in GPU order, in {@code into} (emptied first). */
+    private static List<GpuView> gpusOf(java.util.BitSet bits, List<? extends GpuView> gpus, ArrayList<GpuView> into) {
+        into.clear();
+        for (int g = bits.nextSetBit(0); g >= 0; g = bits.nextSetBit(g + 1)) into.add(gpus.get(g));
+        return into;
     }
 
     /** An idle GPU with MIG on whose mode may change now. */
@@ -383,7 +373,10 @@ public final class MigmPolicy implements SchedulingPolicy {
         for (QueuedJob job : window) {
             // Most jobs fit a smaller instance of every model: one comparison each.
             if (job.needMib() <= minSecondLargestMib) continue;
-            if (free == null) free = freeWholeGpus(ctx, gpus);
+            if (free == null) {
+                sync(ctx, gpus);
+                free = gpusOf(freeWhole, gpus, freeWholeBuffer);
+            }
             Integer mine = promised.get(job.id());
             GpuView target = null;
             for (GpuView g : free) {
@@ -401,10 +394,8 @@ public final class MigmPolicy implements SchedulingPolicy {
             }
             if (mine != null || !someModelGainsFromTurningOff(ctx, job)) continue;
             if (idleOn == null) {
-                idleOn = idleOnBuffer;
-                idleOn.clear();
                 sync(ctx, gpus);
-                for (int g = idleMigOn.nextSetBit(0); g >= 0; g = idleMigOn.nextSetBit(g + 1)) idleOn.add(gpus.get(g));
+                idleOn = gpusOf(idleMigOn, gpus, idleOnBuffer);
             }
             GpuModel gainModel = null;
             double gain = 0;
@@ -468,8 +459,9 @@ public final class MigmPolicy implements SchedulingPolicy {
      * each job gets one now; with more, they go back to MIG so that the jobs share them.
      */
     private void idleWholeGpus(SchedulingContext ctx, List<? extends GpuView> gpus) {
-        // The round's placements may have taken some (the last job on a faster whole GPU).
-        List<GpuView> free = roundFreeWhole;
+        // Free as of the round's last sync; its placements since may have taken some (the last job
+        // on a faster whole GPU).
+        List<GpuView> free = gpusOf(freeWhole, gpus, freeWholeBuffer);
         free.removeIf(g -> !freeWholeGpu(g));
         if (ctx.waitingCount() <= promised.size()) {
             keepModesAheadOfDemand(ctx, gpus, free);
@@ -508,8 +500,9 @@ public final class MigmPolicy implements SchedulingPolicy {
         if (placedRecently == 0) return;
         double share = wholeGainRecently / placedRecently;
         if (Math.round(share * gpus.size()) == 0 && freeOff.isEmpty()) return;
-        int changeable = roundChangeable;
-        int off = roundOff;
+        // As of the round's last sync: only wholeGpus, before it, changes modes in a round.
+        int changeable = changeableCounted.cardinality();
+        int off = offCounted.cardinality();
         long target = Math.round(share * changeable);
         for (GpuView g : gpus) {
             if (off >= target) break;
@@ -925,19 +918,6 @@ public final class MigmPolicy implements SchedulingPolicy {
         }
         return bestGpu < 0 ? null : new Reservation(bestGpu, instanceAt(bestProfile, bestStart),
                 bestProfile.computeSlices(), bestFree);
-    }
-
-    /**
-     * Brings the plan caches of the GPUs that changed up to date ({@link #sync}), so that
-     * {@link #offering} holds the GPUs that can offer some profile now, and takes what the round's
-     * end needs ({@link #roundFreeWhole}, {@link #roundChangeable}, {@link #roundOff}).
-     */
-    private void refreshAll(SchedulingContext ctx, List<? extends GpuView> gpus) {
-        sync(ctx, gpus);
-        roundFreeWhole.clear();
-        for (int g = freeWhole.nextSetBit(0); g >= 0; g = freeWhole.nextSetBit(g + 1)) roundFreeWhole.add(gpus.get(g));
-        roundChangeable = changeableCounted.cardinality();
-        roundOff = offCounted.cardinality();
     }
 
     /**
