@@ -211,10 +211,21 @@ public final class EstimatorChain implements MemoryPolicy {
     double growth(JobClass jobClass) {
         List<HistoryStore.Observation> obs = history.growthObservations(jobClass);
         if (obs.size() < GROWTH_MIN_RUNS) return 1.0;
+        // The store hands out one (unmodifiable) list per class until its history changes, and every
+        // estimate asks: the growth of the same list is the one worked out last.
+        GrowthOf known = growths.get(jobClass);
+        if (known != null && known.from() == obs) return known.growth();
         double[] ratios = obs.stream().mapToDouble(o -> (double) o.mib() / o.startMib()).sorted().toArray();
         double median = ratios[ratios.length / 2];
-        return Math.max(1.0, Math.round(median * 20) / 20.0);
+        double growth = Math.max(1.0, Math.round(median * 20) / 20.0);
+        growths.put(jobClass, new GrowthOf(obs, growth));
+        return growth;
     }
+
+    private record GrowthOf(List<HistoryStore.Observation> from, double growth) {
+    }
+
+    private final java.util.Map<JobClass, GrowthOf> growths = new java.util.EnumMap<>(JobClass.class);
 
     @Override
     public java.util.Set<String> takeInvalidated() {

@@ -40,7 +40,11 @@ public interface HistoryStore {
      */
     void record(String app, JobClass jobClass, Observation observation);
 
-    /** The most recent completed observations with a known start of every application of a class. */
+    /**
+     * The most recent completed observations with a known start of every application of a class,
+     * unmodifiable: a store may hand out the same list until the class's history changes (callers
+     * may keep what they worked out from a list with it).
+     */
     List<Observation> growthObservations(JobClass jobClass);
 
     /**

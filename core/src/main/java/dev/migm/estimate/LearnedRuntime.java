@@ -83,6 +83,13 @@ public final class LearnedRuntime implements RuntimeEstimator {
     private final Map<String, JobClass> classOfApp = new HashMap<>();
     private final Map<String, RuntimeExpectation> fitted = new HashMap<>();
     private final Map<JobClass, Double> classDefault = new EnumMap<>(JobClass.class);
+    /**
+     * Per class, the learned whole-GPU run time ({@code learned(app).wholeGpuS()}) of each of its
+     * applications in ascending order, and per application the one it is listed with: the class's
+     * median ({@link #classDefault}) without a sort over all of them at every run learned.
+     */
+    private final Map<JobClass, SortedDoubles> wholeByClass = new EnumMap<>(JobClass.class);
+    private final Map<String, Double> wholeOfApp = new HashMap<>();
     private final Set<String> invalidated = new LinkedHashSet<>();
 
     /** An attempt that runs: its application's run time is at least what it has run so far. */
@@ -90,6 +97,26 @@ public final class LearnedRuntime implements RuntimeEstimator {
     }
 
     private final Map<String, Running> runningByJob = new HashMap<>();
+    /**
+     * Per application without finished runs, its running attempts (by job id) and the earliest time
+     * one of them can move its bound ({@link #runningAtLeastS}) past the step: {@link #observe} looks
+     * only at applications that are due, not at every running attempt each round.
+     */
+    private static final class Unlearned {
+        final Map<String, Running> runs = new HashMap<>();
+        /** The time of its newest due entry (the one with {@link #stamp}); infinite when it has none. */
+        double dueS = Double.POSITIVE_INFINITY;
+        long stamp;
+    }
+
+    /** When an application is due to be looked at again; a later stamp of its own makes it stale. */
+    private record Due(double atS, String app, long stamp) {
+    }
+
+    private final Map<String, Unlearned> unlearned = new HashMap<>();
+    private final java.util.PriorityQueue<Due> dues = new java.util.PriorityQueue<>(
+            java.util.Comparator.comparingDouble(Due::atS));
+    private long stamps;
     /**
      * Per application without finished runs: the longest whole-GPU work its running attempts have
      * shown so far, as last taken into its expectation (it moves in steps of {@link #CLASS_CHANGE},
@@ -137,13 +164,47 @@ public final class LearnedRuntime implements RuntimeEstimator {
         // on a node of thousands of GPUs it runs every round (a pass over every running attempt was
         // half of a 100,000-job simulation on 4,096 GPUs).
         if (sms < 1 || smFull < sms || !(startShare < 1) || byApp.containsKey(job.app())) return;
-        runningByJob.put(job.id(), new Running(job.app(), job.jobClass(), (double) smFull / sms, sinceS,
-                Math.max(0, startShare)));
+        notRunning(job);
+        Running run = new Running(job.app(), job.jobClass(), (double) smFull / sms, sinceS, Math.max(0, startShare));
+        runningByJob.put(job.id(), run);
+        Unlearned u = unlearned.computeIfAbsent(job.app(), a -> new Unlearned());
+        u.runs.put(job.id(), run);
+        double due = dueS(run, runningAtLeastS.get(job.app()));
+        if (due < u.dueS) {
+            u.dueS = due;
+            u.stamp = ++stamps;
+            dues.add(new Due(due, job.app(), u.stamp));
+        }
     }
 
     @Override
     public void notRunning(JobSpec job) {
-        runningByJob.remove(job.id());
+        Running run = runningByJob.remove(job.id());
+        if (run == null) return;
+        Unlearned u = unlearned.get(run.app());
+        if (u != null) {
+            u.runs.remove(job.id());
+            // Its due entry, if any, stays: looked at, it finds what is left (or nothing).
+            if (u.runs.isEmpty()) unlearned.remove(run.app());
+        }
+    }
+
+    /**
+     * The earliest time {@code run} can show more whole-GPU work than {@code taken} moved by the step
+     * (any time after its start when nothing is taken yet), a little early so that rounding never
+     * makes it late: {@link #observe} then decides exactly, by the same arithmetic as always.
+     */
+    private static double dueS(Running run, Double taken) {
+        double at = taken == null ? run.sinceS()
+                : run.sinceS() + taken * (1 + CLASS_CHANGE) * factor(run.ratio(), prior(run.jobClass()))
+                * (1 - run.startShare());
+        return at - 1e-9 * Math.max(1, Math.abs(at));
+    }
+
+    private static double dueS(Unlearned u, Double taken) {
+        double due = Double.POSITIVE_INFINITY;
+        for (Running r : u.runs.values()) due = Math.min(due, dueS(r, taken));
+        return due;
     }
 
     /**
@@ -156,26 +217,37 @@ public final class LearnedRuntime implements RuntimeEstimator {
      */
     @Override
     public void observe(double nowS) {
-        if (runningByJob.isEmpty()) return;
-        Map<String, Double> longest = new HashMap<>();
-        for (var it = runningByJob.values().iterator(); it.hasNext(); ) {
-            Running r = it.next();
-            if (byApp.containsKey(r.app())) {
-                // Its application was learned since (and stays learned): this run is read no more.
-                it.remove();
-                continue;
+        java.util.List<Due> later = null;
+        while (!dues.isEmpty() && dues.peek().atS() <= nowS) {
+            Due due = dues.poll();
+            Unlearned u = unlearned.get(due.app());
+            if (u == null || u.stamp != due.stamp()) continue;
+            boolean any = false;
+            double longest = 0;
+            for (Running r : u.runs.values()) {
+                if (!(nowS > r.sinceS())) continue;
+                double whole = (nowS - r.sinceS()) / factor(r.ratio(), prior(r.jobClass())) / (1 - r.startShare());
+                longest = any ? Math.max(longest, whole) : whole;
+                any = true;
             }
-            if (!(nowS > r.sinceS())) continue;
-            double whole = (nowS - r.sinceS()) / factor(r.ratio(), prior(r.jobClass())) / (1 - r.startShare());
-            longest.merge(r.app(), whole, Math::max);
-        }
-        for (Map.Entry<String, Double> e : longest.entrySet()) {
-            Double taken = runningAtLeastS.get(e.getKey());
-            if (taken == null || e.getValue() > taken * (1 + CLASS_CHANGE)) {
-                runningAtLeastS.put(e.getKey(), e.getValue());
-                invalidated.add(e.getKey());
+            Double taken = runningAtLeastS.get(due.app());
+            if (any && (taken == null || longest > taken * (1 + CLASS_CHANGE))) {
+                runningAtLeastS.put(due.app(), longest);
+                invalidated.add(due.app());
+                taken = longest;
+            }
+            u.stamp = ++stamps;
+            u.dueS = dueS(u, taken);
+            Due next = new Due(u.dueS, due.app(), u.stamp);
+            if (next.atS() <= nowS) {
+                // Due by the early margin but not yet moved: looked at again in a later round.
+                if (later == null) later = new java.util.ArrayList<>();
+                later.add(next);
+            } else if (next.atS() < Double.POSITIVE_INFINITY) {
+                dues.add(next);
             }
         }
+        if (later != null) dues.addAll(later);
     }
 
     @Override
@@ -192,17 +264,22 @@ public final class LearnedRuntime implements RuntimeEstimator {
         if (!(runS > 0) || !(workShare > 0.01) || sms < 1 || smFull < sms) {
             return;
         }
-        if (!byApp.containsKey(app)) runningByJob.values().removeIf(r -> r.app().equals(app));
+        Unlearned wasUnlearned = unlearned.remove(app);
+        if (wasUnlearned != null) runningByJob.keySet().removeAll(wasUnlearned.runs.keySet());
         ArrayDeque<Observation> q = byApp.computeIfAbsent(app, a -> new ArrayDeque<>());
         q.addLast(new Observation((double) smFull / sms, runS / workShare));
         while (q.size() > LIMIT) q.removeFirst();
-        classOfApp.put(app, jobClass);
+        JobClass wasClass = classOfApp.put(app, jobClass);
         runningAtLeastS.remove(app);
         fitted.remove(app);
         invalidated.add(app);
-        double[] ds = classOfApp.entrySet().stream().filter(e -> e.getValue() == jobClass)
-                .mapToDouble(e -> learned(e.getKey()).wholeGpuS()).sorted().toArray();
-        double median = ds[ds.length / 2];
+        // Only this application's fit changed: its place among its class's is moved, not all sorted again.
+        double whole = learned(app).wholeGpuS();
+        Double wasWhole = wholeOfApp.put(app, whole);
+        if (wasWhole != null) wholeByClass.get(wasClass).remove(wasWhole);
+        SortedDoubles ds = wholeByClass.computeIfAbsent(jobClass, c -> new SortedDoubles());
+        ds.add(whole);
+        double median = ds.at(ds.size() / 2);
         Double old = classDefault.put(jobClass, median);
         if (old == null || Math.abs(median / old - 1) > CLASS_CHANGE) {
             invalidated.add("class:" + jobClass);
@@ -347,5 +424,37 @@ public final class LearnedRuntime implements RuntimeEstimator {
 
     private static double factor(double ratio, Scaling s) {
         return (1 - s.c()) + s.c() * Math.max(1.0, s.sat() * ratio);
+    }
+
+    /** Doubles in ascending order ({@link Double#compare}'s), with duplicates; insertion and removal by search. */
+    static final class SortedDoubles {
+        private double[] values = new double[8];
+        private int size;
+
+        void add(double v) {
+            int at = java.util.Arrays.binarySearch(values, 0, size, v);
+            if (at < 0) at = -at - 1;
+            if (size == values.length) values = java.util.Arrays.copyOf(values, 2 * size);
+            System.arraycopy(values, at, values, at + 1, size - at);
+            values[at] = v;
+            size++;
+        }
+
+        /** Removes one occurrence of {@code v}; none when it is not held. */
+        void remove(double v) {
+            int at = java.util.Arrays.binarySearch(values, 0, size, v);
+            if (at < 0) return;
+            System.arraycopy(values, at + 1, values, at, size - at - 1);
+            size--;
+        }
+
+        double at(int index) {
+            java.util.Objects.checkIndex(index, size);
+            return values[index];
+        }
+
+        int size() {
+            return size;
+        }
     }
 }

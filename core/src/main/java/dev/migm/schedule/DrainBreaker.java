@@ -102,6 +102,7 @@ final class DrainBreaker {
 
     /** The slices of a GPU pledged to jobs other than {@code jobId} (0: none). */
     long pledgedToOthers(int gpu, String jobId) {
+        if (pledges.isEmpty()) return 0;
         long mask = 0;
         for (var e : pledges.entrySet()) {
             if (e.getValue().gpu() == gpu && !e.getKey().equals(jobId)) mask |= e.getValue().target().mask();

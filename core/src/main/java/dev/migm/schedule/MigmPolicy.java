@@ -228,9 +228,8 @@ public final class MigmPolicy implements SchedulingPolicy {
      * a few kilobytes, so a daemon's cache stays in the tens of megabytes.
      */
     static final int MOST_KINDS = 4096;
-    /** Per kind, the number of the job whose search last met it. */
-    private int[] kindSeenBy = new int[0];
-    private int searchNumber;
+    /** The first offering GPU of each kind (by {@link GpuCache#kind}), kept with {@link #offering}. */
+    private final FirstOfKind firstOfKind = new FirstOfKind();
 
     /** The GPU's busy instances in layout order, kept with its cache until its state changes. */
     private static GpuCache busyOf(GpuView gpu, GpuCache cache) {
@@ -272,6 +271,7 @@ public final class MigmPolicy implements SchedulingPolicy {
             kinds.clear();
             plansOfKind.clear();
             for (GpuCache c : caches) c.version = -1;
+            firstOfKind.clear();
             syncAll = true;
         }
         List<QueuedJob> window = ctx.waiting(WINDOW);
@@ -504,8 +504,10 @@ public final class MigmPolicy implements SchedulingPolicy {
         int changeable = changeableCounted.cardinality();
         int off = offCounted.cardinality();
         long target = Math.round(share * changeable);
-        for (GpuView g : gpus) {
+        // The idle MIG-on GPUs as of the round's sync, in GPU order; a round only takes GPUs out.
+        for (int gi = idleMigOn.nextSetBit(0); gi >= 0; gi = idleMigOn.nextSetBit(gi + 1)) {
             if (off >= target) break;
+            GpuView g = gpus.get(gi);
             if (mayTurnOff(g)) {
                 ctx.changeMigMode(g, false, String.format(java.util.Locale.ROOT, "MIG off ahead of demand: %.0f%% of"
                         + " recent jobs need the largest instance and run faster on a whole GPU; %d of %d GPUs off",
@@ -579,15 +581,28 @@ public final class MigmPolicy implements SchedulingPolicy {
             // A GPU like one met before in this search can only tie with it, and ties go to the
             // first: passed over, unless a pledge or the reservation makes it unlike the others.
             boolean alike = !breaker.pledging();
-            if (kindSeenBy.length < kinds.size()) kindSeenBy = java.util.Arrays.copyOf(kindSeenBy, 2 * kinds.size());
-            searchNumber++;
-            for (int gi = offering.nextSetBit(0); gi >= 0; gi = offering.nextSetBit(gi + 1)) {
+            // Then only the first offering GPU of each kind is visited ({@link FirstOfKind}), and the
+            // reservation's GPU, which is unlike its kind: met as itself, it leaves its kind to the
+            // next of that kind (the first, or the one after it when it is the first).
+            java.util.BitSet walk = alike ? firstOfKind.firsts() : offering;
+            int extra = -1;
+            if (alike && reservation != null && offering.get(reservation.gpu())) {
+                int r = reservation.gpu();
+                extra = walk.get(r) ? firstOfKind.nextOfKind(firstOfKind.kindOf(r), r) : r;
+            }
+            for (int next = walk.nextSetBit(0); ; ) {
+                int gi;
+                if (extra >= 0 && (next < 0 || extra < next)) {
+                    gi = extra;
+                    extra = -1;
+                } else if (next >= 0) {
+                    gi = next;
+                    next = walk.nextSetBit(next + 1);
+                } else {
+                    break;
+                }
                 GpuView gpu = gpus.get(gi);
                 GpuCache cache = caches[gi];
-                if (alike && (reservation == null || reservation.gpu() != gpu.index())) {
-                    if (kindSeenBy[cache.kind] == searchNumber) continue;
-                    kindSeenBy[cache.kind] = searchNumber;
-                }
                 Profile[] profiles = profiles(gpu.model());
                 if (gpu.model() != maskModel) {
                     maskModel = gpu.model();
@@ -661,16 +676,39 @@ public final class MigmPolicy implements SchedulingPolicy {
             }
         }
         if (blockedHead != null) {
+            ctx.refuse(blockedHead, new Refusal(headRefusal.resource(), headRefusal.asked(), headRefusal.free(),
+                    headLine(ctx.nowS(), headRefusal.detail(), reservation, headReserveAtS)));
+        }
+    }
+
+    /** The last line said of a blocked head and what it was made of (see {@link #headLine}). */
+    private String headLine = "";
+    private String headLineDetail;
+    private int headLineGpu = -2;
+    private long headLineSeconds;
+
+    /**
+     * The blocked head's line: its refusal's and where its drain stands. Said every round and the
+     * same for many of them (whole seconds; a node of thousands of GPUs has several rounds a second),
+     * so the line made last is said again while its parts are the same.
+     */
+    private String headLine(double now, String detail, Reservation reservation, double headReserveAtS) {
+        int gpu = reservation != null ? reservation.gpu() : now < headReserveAtS ? -1 : -3;
+        long seconds = reservation != null ? Math.round(Math.max(0, reservation.timeS() - now))
+                : now < headReserveAtS ? Math.round(headReserveAtS - now) : 0;
+        if (detail != headLineDetail || gpu != headLineGpu || seconds != headLineSeconds) {
             String first = reservation != null
-                    ? "; first in line: gpu" + reservation.gpu() + " drains for it, its slices expected free in "
-                    + Math.round(Math.max(0, reservation.timeS() - ctx.nowS())) + " s"
-                    : ctx.nowS() < headReserveAtS
-                    ? "; first in line: it gets a reservation in " + Math.round(headReserveAtS - ctx.nowS())
+                    ? "; first in line: gpu" + gpu + " drains for it, its slices expected free in " + seconds + " s"
+                    : gpu == -1
+                    ? "; first in line: it gets a reservation in " + seconds
                     + " s (a whole-GPU job's delay bound, " + wholeGpuDelayText + " run times)"
                     : "";
-            ctx.refuse(blockedHead, new Refusal(headRefusal.resource(), headRefusal.asked(), headRefusal.free(),
-                    headRefusal.detail() + first));
+            headLine = detail + first;
+            headLineDetail = detail;
+            headLineGpu = gpu;
+            headLineSeconds = seconds;
         }
+        return headLine;
     }
 
     private static final String NO_INSTANCE_HOLDS_IT = "no instance that could exist now holds it";
@@ -678,11 +716,13 @@ public final class MigmPolicy implements SchedulingPolicy {
             + " can, at more than the right-size slack times its cheapest cost)";
 
     /** A free MIG-off GPU on which the job is expected to end sooner than {@code thanS}, or null. */
-    private static GpuView fasterWholeGpu(SchedulingContext ctx, List<? extends GpuView> gpus, QueuedJob job,
-                                          double thanS) {
+    private GpuView fasterWholeGpu(SchedulingContext ctx, List<? extends GpuView> gpus, QueuedJob job,
+                                   double thanS) {
         GpuView best = null;
         double bestS = thanS * (1 - 1e-9);
-        for (GpuView g : gpus) {
+        // The free MIG-off GPUs as of the round's sync, in GPU order; a round only takes GPUs out.
+        for (int gi = freeWhole.nextSetBit(0); gi >= 0; gi = freeWhole.nextSetBit(gi + 1)) {
+            GpuView g = gpus.get(gi);
             if (!freeWholeGpu(g) || g.model().memoryMib() < job.needMib()) continue;
             double t = ctx.expectedRuntimeS(job, g, g.model().sms());
             if (t < bestS) {
@@ -875,11 +915,13 @@ public final class MigmPolicy implements SchedulingPolicy {
         double now = ctx.nowS();
         GpuModel cheapestFor = null;
         Profile cheapest = null;
+        int[] starts = null;
         for (GpuView gpu : gpus) {
             if (!gpu.migEnabled() || !gpu.schedulable() || gpu.changingMigMode()) continue;
             if (gpu.model() != cheapestFor) {
                 cheapestFor = gpu.model();
                 cheapest = cheapest(job, cheapestFor);
+                if (cheapest != null) starts = startsOf(cheapest);
             }
             if (cheapest == null) continue;
             long pledged = breaker.pledgedToOthers(gpu.index(), job.id());
@@ -888,7 +930,7 @@ public final class MigmPolicy implements SchedulingPolicy {
             double hereFree = 0;
             double hereIdle = 0;
             long slices = (1L << cheapest.memorySlices()) - 1;
-            for (int start : cheapest.starts()) {
+            for (int start : starts) {
                 long target = slices << start;
                 if ((target & pledged) != 0) continue;
                 double free = now;
@@ -968,11 +1010,13 @@ public final class MigmPolicy implements SchedulingPolicy {
     /** Sets what the GPU offers ({@link #offeredMib}, {@link #offering}, {@link #offeredCounts}). */
     private void setOffered(int gpu, long mib) {
         long old = offeredMib[gpu];
-        if (old == mib) return;
-        if (old > 0) offeredCounts.compute(old, (k, n) -> n == 1 ? null : n - 1);
-        if (mib > 0) offeredCounts.merge(mib, 1, Integer::sum);
-        offeredMib[gpu] = mib;
-        offering.set(gpu, mib > 0);
+        if (old != mib) {
+            if (old > 0) offeredCounts.compute(old, (k, n) -> n == 1 ? null : n - 1);
+            if (mib > 0) offeredCounts.merge(mib, 1, Integer::sum);
+            offeredMib[gpu] = mib;
+            offering.set(gpu, mib > 0);
+        }
+        firstOfKind.list(gpu, mib > 0 ? caches[gpu].kind : -1);
     }
 
     /**
@@ -1049,6 +1093,13 @@ public final class MigmPolicy implements SchedulingPolicy {
             return made;
         });
         return at[start];
+    }
+
+    private final Map<Profile, int[]> startsByProfile = new IdentityHashMap<>();
+
+    /** The profile's starts, in {@link Profile#starts()}'s order, as ints (a reservation passes over them per GPU). */
+    private int[] startsOf(Profile profile) {
+        return startsByProfile.computeIfAbsent(profile, p -> p.starts().stream().mapToInt(Integer::intValue).toArray());
     }
 
     private Profile[] profiles(GpuModel model) {

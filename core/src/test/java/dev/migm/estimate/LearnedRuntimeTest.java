@@ -187,4 +187,100 @@ final class LearnedRuntimeTest {
         assertThat(r.takeInvalidated()).isEmpty();
         assertThat(r.expect(b).wholeGpuS()).isCloseTo(100, within(1e-9));
     }
+
+    /** The class median is read from kept order: it must be what sorting every value gives. */
+    @Test
+    void sortedDoubles_holdWhatASortGives_throughAddsAndRemoves() {
+        var random = new java.util.Random(20261208);
+        var kept = new LearnedRuntime.SortedDoubles();
+        var all = new java.util.ArrayList<Double>();
+        for (int step = 0; step < 5_000; step++) {
+            if (!all.isEmpty() && random.nextInt(3) == 0) {
+                double v = all.remove(random.nextInt(all.size()));
+                kept.remove(v);
+            } else {
+                // Few distinct values, so that duplicates are common.
+                double v = random.nextInt(50) * 0.5;
+                all.add(v);
+                kept.add(v);
+            }
+            double[] sorted = all.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            assertThat(kept.size()).isEqualTo(sorted.length);
+            for (int i = 0; i < sorted.length; i++) assertThat(kept.at(i)).isEqualTo(sorted[i]);
+        }
+    }
+
+    /**
+     * {@code observe} looks only at applications due to move their bound; what it takes must be what
+     * a pass over every running attempt at every round takes (the rule as stated on {@code observe}:
+     * per application, the longest whole-GPU work shown, taken when above 1.1 times the last taken).
+     * Random attempts of a few applications start, stop, resume from a share and finish.
+     */
+    @Test
+    void runsStillGoing_takeWhatAPassOverEveryRunTakes() {
+        var random = new java.util.Random(20261208);
+        LearnedRuntime kept = new LearnedRuntime();
+        record Run(String app, double ratio, double since, double share) {
+        }
+        var runs = new java.util.HashMap<String, Run>();
+        var taken = new java.util.HashMap<String, Double>();
+        var learned = new java.util.HashSet<String>();
+        String[] apps = {"a", "b", "c", "d", "e", "f"};
+        int[] slots = {14, 28, 42, 98, 108};
+        double now = 0;
+        int moves = 0;
+        for (int step = 0; step < 20_000; step++) {
+            now += random.nextInt(4) == 0 ? 0 : random.nextDouble() * 400;
+            String id = "j" + random.nextInt(12);
+            String app = apps[Math.floorMod(id.hashCode(), apps.length)];
+            JobSpec job = Jobs.aJob(id).app(app).kind(JobClass.ML).build().spec();
+            int op = random.nextInt(10);
+            if (op < 3) {
+                int sms = slots[random.nextInt(slots.length)];
+                double share = random.nextInt(3) == 0 ? 0.5 * random.nextDouble() : 0;
+                kept.running(job, sms, 108, now, share);
+                if (!learned.contains(app)) runs.put(id, new Run(app, 108.0 / sms, now, share));
+            } else if (op < 5) {
+                kept.notRunning(job);
+                runs.remove(id);
+            } else if (op == 5 && random.nextInt(500) == 0) {
+                kept.notRunning(job);
+                runs.remove(id);
+                kept.learn(job, 108, 108, 100 + random.nextDouble() * 1000, 1.0);
+                kept.takeInvalidated(); // the learned application's own news, not a bound's
+                learned.add(app);
+                taken.remove(app);
+                runs.values().removeIf(r -> r.app().equals(app));
+            } else {
+                kept.observe(now);
+                var longest = new java.util.HashMap<String, Double>();
+                for (Run r : runs.values()) {
+                    if (!(now > r.since())) continue;
+                    // The ML prior (c 0.6, sat 1.0): slow-down 0.4 + 0.6 * max(1, ratio).
+                    double whole = (now - r.since()) / (0.4 + 0.6 * Math.max(1.0, r.ratio())) / (1 - r.share());
+                    longest.merge(r.app(), whole, Math::max);
+                }
+                var moved = new java.util.HashSet<String>();
+                longest.forEach((a, w) -> {
+                    Double t = taken.get(a);
+                    if (t == null || w > t * 1.1) {
+                        taken.put(a, w);
+                        moved.add(a);
+                    }
+                });
+                var invalidated = new java.util.HashSet<>(kept.takeInvalidated());
+                invalidated.removeIf(a -> !java.util.Arrays.asList(apps).contains(a));
+                assertThat(invalidated).as("moved at step %d", step).isEqualTo(moved);
+                moves += moved.size();
+                for (String a : apps) {
+                    if (learned.contains(a)) continue;
+                    JobSpec sibling = Jobs.aJob("s").app(a).kind(JobClass.ML).build().spec();
+                    Double t = taken.get(a);
+                    double expected = t != null && t > LearnedRuntime.UNKNOWN_S ? t : LearnedRuntime.UNKNOWN_S;
+                    assertThat(kept.expect(sibling).wholeGpuS()).as("%s at step %d", a, step).isEqualTo(expected);
+                }
+            }
+        }
+        assertThat(moves).as("the scenario moves bounds often").isGreaterThan(100);
+    }
 }
