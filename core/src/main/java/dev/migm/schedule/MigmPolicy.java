@@ -296,8 +296,17 @@ public final class MigmPolicy implements SchedulingPolicy {
     }
 
     private long secondLargest(GpuModel model) {
-        return secondLargestMib.computeIfAbsent(model, GpuModel::secondLargestMemoryMib);
+        // Asked per queued job and GPU in several passes of every round: most nodes have one model,
+        // so the last answer is kept (as for profiles).
+        if (model != lastSecondLargestModel) {
+            lastSecondLargestMib = secondLargestMib.computeIfAbsent(model, GpuModel::secondLargestMemoryMib);
+            lastSecondLargestModel = model;
+        }
+        return lastSecondLargestMib;
     }
+
+    private GpuModel lastSecondLargestModel;
+    private long lastSecondLargestMib;
 
     /**
      * Whether only the model's largest instance holds the job (its need is above every smaller
