@@ -95,6 +95,41 @@ public final class EstimatorChain implements MemoryPolicy {
         this.estimators = List.copyOf(estimators);
         this.history = history;
         this.margin = margin;
+        this.byShapeOnly = this.estimators.stream().allMatch(e -> e instanceof HistoryEstimator
+                || e instanceof ExpressionEstimator || e instanceof LlmEstimator || e instanceof TrainingEstimator
+                || e instanceof DeclaredEstimator);
+    }
+
+    /**
+     * Whether every estimator reads of a job only its application, class, declared memory and
+     * parameters (and the history of its application): then jobs alike in those get the same
+     * estimate from the same history, and the estimate made for one is the others' ({@link #initial}:
+     * the waiting jobs of an application are estimated again at each of its ends, thousands at a
+     * time in a long queue).
+     */
+    private final boolean byShapeOnly;
+
+    /** What the built-in estimators read of a job. */
+    private record Shape(String app, JobClass jobClass, java.util.OptionalLong declaredMib,
+                         java.util.Map<String, String> params) {
+    }
+
+    /** An estimate with what it was made from: the history lists (same lists, same history) and the class growth. */
+    private record InitialOf(Object[] from, double growth, Need need) {
+    }
+
+    private final java.util.Map<Shape, InitialOf> initials = new java.util.HashMap<>();
+    /** Shapes kept at most, then forgotten at once: a daemon's memory stays bounded. */
+    static final int MOST_SHAPES = 4096;
+
+    /** The history lists an estimate of the job reads, in a fixed order (compared by identity). */
+    private Object[] historyReadBy(JobSpec job) {
+        Object[] from = new Object[estimators.size() + 1];
+        from[0] = history.observations(job.app());
+        for (int i = 0; i < estimators.size(); i++) {
+            if (estimators.get(i) instanceof HistoryEstimator h) from[i + 1] = h.observations(job);
+        }
+        return from;
     }
 
     /**
@@ -125,6 +160,27 @@ public final class EstimatorChain implements MemoryPolicy {
         if (job.declaredMib().isPresent() && "true".equals(job.params().get(JobSpec.MEMORY_EXACT))) {
             return new Need(job.declaredMib().getAsLong(), "declared, exact");
         }
+        if (!byShapeOnly) return estimate(job);
+        // A store hands out one unmodifiable list per application until its history changes
+        // (HistoryStore): the same lists and growth give the same estimate.
+        Shape shape = new Shape(job.app(), job.jobClass(), job.declaredMib(), job.params());
+        Object[] from = historyReadBy(job);
+        double growth = publishedGrowth.getOrDefault(job.jobClass(), 1.0);
+        InitialOf known = initials.get(shape);
+        if (known != null && known.growth() == growth && sameLists(known.from(), from)) return known.need();
+        Need need = estimate(job);
+        if (initials.size() >= MOST_SHAPES) initials.clear();
+        initials.put(shape, new InitialOf(from, growth, need));
+        return need;
+    }
+
+    private static boolean sameLists(Object[] a, Object[] b) {
+        for (int i = 0; i < a.length; i++) if (a[i] != b[i]) return false;
+        return true;
+    }
+
+    /** The estimate of {@link #initial}, made afresh. */
+    private Need estimate(JobSpec job) {
         List<Estimate> all = new ArrayList<>();
         Optional<Estimate> trusted = Optional.empty();
         Optional<Estimate> analytic = Optional.empty();

@@ -196,4 +196,30 @@ final class EstimatorsTest {
         assertThat(chain.initial(job).mib()).isEqualTo((long) Math.ceil(Math.round(14520 * 1.3) * 1.05));
         assertThat(chain.initial(job).source()).contains("growth");
     }
+
+    /**
+     * Jobs alike in what the estimators read (application, class, declared memory, parameters) get
+     * the estimate made for the first while their application's history stays the same; a run
+     * recorded into the store, by the chain or not, is seen by the next estimate of any of them.
+     */
+    @Test
+    void chain_estimatesAlikeJobsOnce_andSeesEveryRunRecordedSince() {
+        InMemoryHistory store = new InMemoryHistory(50);
+        EstimatorChain chain = EstimatorChain.defaults(store);
+        JobSpec first = new JobSpec("a-1", 0, "bert", JobClass.ML, OptionalLong.of(8000), false);
+        JobSpec sibling = new JobSpec("a-2", 5, "bert", JobClass.ML, OptionalLong.of(8000), false);
+        JobSpec declaredMore = new JobSpec("a-3", 5, "bert", JobClass.ML, OptionalLong.of(12000), false);
+        // Declared 8000 and nothing else known: ceil(8000 * 1.05) = 8400; 12000 -> 12600.
+        assertThat(chain.initial(first).mib()).isEqualTo(8400);
+        assertThat(chain.initial(sibling)).isSameAs(chain.initial(first));
+        assertThat(chain.initial(declaredMore).mib()).isEqualTo(12600);
+        // Five runs at 6000 recorded straight into the store (a journal's replay): history is
+        // trusted (confidence 0.3 + 5 * 0.15 >= 0.7) and says 6000 * 1.05 = 6300 for every one of them.
+        for (int i = 0; i < 5; i++) {
+            store.record("bert", JobClass.ML, new HistoryStore.Observation(HistoryStore.Kind.COMPLETED, 6000, 9856));
+        }
+        assertThat(chain.initial(sibling).mib()).isEqualTo(6300);
+        assertThat(chain.initial(first).mib()).isEqualTo(6300);
+        assertThat(chain.initial(declaredMore).mib()).isEqualTo(6300);
+    }
 }
