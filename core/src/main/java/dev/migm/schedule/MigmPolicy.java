@@ -588,6 +588,7 @@ public final class MigmPolicy implements SchedulingPolicy {
             int bestRun = -1;
             GpuModel maskModel = null;
             int candidates = 0;
+            Sized sized = null;
             double keptOffReservationS = Double.POSITIVE_INFINITY;
             // A GPU like one met before in this search can only tie with it, and ties go to the
             // first: passed over, unless a pledge or the reservation makes it unlike the others.
@@ -617,7 +618,8 @@ public final class MigmPolicy implements SchedulingPolicy {
                 Profile[] profiles = profiles(gpu.model());
                 if (gpu.model() != maskModel) {
                     maskModel = gpu.model();
-                    candidates = candidates(job, maskModel, profiles, lastJob, rightSizeSlack);
+                    sized = sized(job, maskModel, profiles, lastJob);
+                    candidates = sized.mask();
                 }
                 int usable = candidates & cache.possible;
                 for (int k = 0; usable != 0; k++, usable >>>= 1) {
@@ -633,7 +635,7 @@ public final class MigmPolicy implements SchedulingPolicy {
                         keptOffReservationS = Math.min(keptOffReservationS, runtime);
                         continue;
                     }
-                    double key = lastJob ? runtime : candidateCosts[k];
+                    double key = lastJob ? runtime : sized.costs()[k];
                     int ops = plan.operationCount();
                     int run = cache.freeRuns[k];
                     boolean better = chosen == null || key < bestKey - 1e-9 * Math.abs(bestKey)
@@ -824,24 +826,37 @@ public final class MigmPolicy implements SchedulingPolicy {
         return best;
     }
 
-    /** The last {@link #candidates} call's {@link #cost} per profile (NaN: does not hold the job). */
-    private double[] candidateCosts = new double[0];
-    /** The same call's {@link #sliceCost} per profile. */
-    private double[] candidateSliceCosts = new double[0];
+    /**
+     * A queued job's right-sized profiles of a model (bit k for plain profile k) and each profile's
+     * {@link #cost} (NaN: does not hold the job); read-only once made.
+     */
+    private record Sized(int mask, double[] costs) {
+    }
 
     /**
-     * Bit k set when plain profile k holds the job and is right-sized (any size for the last job);
-     * each profile's cost is left in {@link #candidateCosts}.
+     * {@link #candidates}' answers by model and queued job (identity), for jobs other than the last:
+     * a pure function of the two (a queued job is immutable, and one estimated again is queued anew),
+     * asked for every job of the window each round. Forgotten past a few windows of jobs.
      */
-    private int candidates(QueuedJob job, GpuModel model, Profile[] profiles, boolean anySize, double slack) {
+    private final Map<GpuModel, Map<QueuedJob, Sized>> sizedByModel = new IdentityHashMap<>();
+
+    private Sized sized(QueuedJob job, GpuModel model, Profile[] profiles, boolean anySize) {
+        if (anySize) return candidates(job, model, profiles, true, rightSizeSlack);
+        Map<QueuedJob, Sized> of = sizedByModel.computeIfAbsent(model, m -> new IdentityHashMap<>());
+        Sized known = of.get(job);
+        if (known != null) return known;
+        if (of.size() >= 4 * WINDOW) of.clear();
+        Sized made = candidates(job, model, profiles, false, rightSizeSlack);
+        of.put(job, made);
+        return made;
+    }
+
+    /** The profiles that hold the job and are right-sized (any size for the last job), with their costs. */
+    private Sized candidates(QueuedJob job, GpuModel model, Profile[] profiles, boolean anySize, double slack) {
         double min = Double.POSITIVE_INFINITY;
         double minSlice = Double.POSITIVE_INFINITY;
-        if (candidateCosts.length < profiles.length) {
-            candidateCosts = new double[profiles.length];
-            candidateSliceCosts = new double[profiles.length];
-        }
-        double[] costs = candidateCosts;
-        double[] sliceCosts = candidateSliceCosts;
+        double[] costs = new double[profiles.length];
+        double[] sliceCosts = new double[profiles.length];
         for (int k = 0; k < profiles.length; k++) {
             if (profiles[k].memoryMib() < job.needMib()) {
                 costs[k] = Double.NaN;
@@ -862,7 +877,7 @@ public final class MigmPolicy implements SchedulingPolicy {
                 mask |= 1 << k;
             }
         }
-        return mask;
+        return new Sized(mask, costs);
     }
 
     static boolean touches(Plan.Possible plan, long mask) {
@@ -895,7 +910,7 @@ public final class MigmPolicy implements SchedulingPolicy {
         if (r == null || r.timeS() <= ctx.nowS()) return r;
         DrainBreaker.Choice c = breaker.consider(ctx, gpus, head, m -> {
             Profile[] profiles = profiles(m);
-            int mask = candidates(head, m, profiles, false, rightSizeSlack);
+            int mask = sized(head, m, profiles, false).mask();
             List<Profile> out = new ArrayList<>();
             for (int k = 0; mask != 0; k++, mask >>>= 1) if ((mask & 1) != 0) out.add(profiles[k]);
             return out;
