@@ -351,7 +351,7 @@ public final class LearnedRuntime implements RuntimeEstimator {
             }
             double[] priorLogFactor = new double[g.ratios.length];
             for (int k = 0; k < priorLogFactor.length; k++) priorLogFactor[k] = Math.log(factor(g.ratios[k], prior));
-            // The prior's values, still counted as measured: the runs on two sizes or more confirm it.
+            // The prior's values, still counted as measured: runs on two sizes or more do not refute it.
             if (!fitEarnsItsParameters(bestErr, g.logError(priorLogFactor), obs.length)) best = prior;
         }
         double logD = g.meanLogD(best, logFactor);

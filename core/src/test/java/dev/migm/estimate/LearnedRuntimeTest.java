@@ -303,7 +303,7 @@ final class LearnedRuntimeTest {
      * 7.626 (no sign of scaling) and within-group squared log spread 6.15; a fit can only remove the
      * groups' difference from its own line, the prior leaves about 2.5 more (8.65): 6.15 / 8.65 =
      * 0.71, above the 4^(-2/4) = 0.5 that 4 runs must reach, so the prior's scaling stays (counted as
-     * measured: runs on two sizes confirm it). Runs that follow c 0.9, sat 0.5 exactly are fitted.
+     * measured: runs on two sizes do not refute it). Runs that follow c 0.9, sat 0.5 exactly are fitted.
      */
     @Test
     void ownScaling_replacesThePrior_onlyWhenTheRunsShowIt() {
