@@ -587,7 +587,6 @@ public final class MigmPolicy implements SchedulingPolicy {
             int bestOps = Integer.MAX_VALUE;
             int bestRun = -1;
             GpuModel maskModel = null;
-            int candidates = 0;
             Sized sized = null;
             double keptOffReservationS = Double.POSITIVE_INFINITY;
             // A GPU like one met before in this search can only tie with it, and ties go to the
@@ -619,9 +618,8 @@ public final class MigmPolicy implements SchedulingPolicy {
                 if (gpu.model() != maskModel) {
                     maskModel = gpu.model();
                     sized = sized(job, maskModel, profiles, lastJob);
-                    candidates = sized.mask();
                 }
-                int usable = candidates & cache.possible;
+                int usable = sized.mask() & cache.possible;
                 for (int k = 0; usable != 0; k++, usable >>>= 1) {
                     if ((usable & 1) == 0) continue;
                     Profile p = profiles[k];
@@ -841,18 +839,18 @@ public final class MigmPolicy implements SchedulingPolicy {
     private final Map<GpuModel, Map<QueuedJob, Sized>> sizedByModel = new IdentityHashMap<>();
 
     private Sized sized(QueuedJob job, GpuModel model, Profile[] profiles, boolean anySize) {
-        if (anySize) return candidates(job, model, profiles, true, rightSizeSlack);
+        if (anySize) return candidates(job, model, profiles, true);
         Map<QueuedJob, Sized> of = sizedByModel.computeIfAbsent(model, m -> new IdentityHashMap<>());
         Sized known = of.get(job);
         if (known != null) return known;
         if (of.size() >= 4 * WINDOW) of.clear();
-        Sized made = candidates(job, model, profiles, false, rightSizeSlack);
+        Sized made = candidates(job, model, profiles, false);
         of.put(job, made);
         return made;
     }
 
     /** The profiles that hold the job and are right-sized (any size for the last job), with their costs. */
-    private Sized candidates(QueuedJob job, GpuModel model, Profile[] profiles, boolean anySize, double slack) {
+    private Sized candidates(QueuedJob job, GpuModel model, Profile[] profiles, boolean anySize) {
         double min = Double.POSITIVE_INFINITY;
         double minSlice = Double.POSITIVE_INFINITY;
         double[] costs = new double[profiles.length];
@@ -873,7 +871,7 @@ public final class MigmPolicy implements SchedulingPolicy {
         int mask = 0;
         for (int k = 0; k < profiles.length; k++) {
             if (!Double.isNaN(costs[k])
-                    && (anySize || (costs[k] <= slack * min && sliceCosts[k] <= slack * minSlice))) {
+                    && (anySize || (costs[k] <= rightSizeSlack * min && sliceCosts[k] <= rightSizeSlack * minSlice))) {
                 mask |= 1 << k;
             }
         }
@@ -1009,16 +1007,26 @@ public final class MigmPolicy implements SchedulingPolicy {
             offCounted.set(i, changeable && !gpu.migEnabled());
             freeWhole.set(i, freeWholeGpu(gpu));
             idleMigOn.set(i, mayTurnOff(gpu));
-            boolean usable = gpu.migEnabled() && gpu.schedulable() && !gpu.changingMigMode();
+            boolean usable = migUsable(gpu);
             migUsable.set(i, usable);
-            if (usable) {
-                GpuCache cache = caches[i];
-                if (cache.version != gpu.version()) refresh(gpu, cache);
-                setOffered(i, largestPossibleMib(gpu, cache));
-            } else {
-                setOffered(i, 0);
-            }
+            offer(gpu, usable);
         }
+    }
+
+    /** MIG on, schedulable and not changing mode: a GPU whose plans can be carried out now. */
+    private static boolean migUsable(GpuView gpu) {
+        return gpu.migEnabled() && gpu.schedulable() && !gpu.changingMigMode();
+    }
+
+    /** Brings the GPU's plan cache up to date (when usable) and sets what it offers: nothing when not usable. */
+    private void offer(GpuView gpu, boolean usable) {
+        if (!usable) {
+            setOffered(gpu.index(), 0);
+            return;
+        }
+        GpuCache cache = caches[gpu.index()];
+        if (cache.version != gpu.version()) refresh(gpu, cache);
+        setOffered(gpu.index(), largestPossibleMib(gpu, cache));
     }
 
     /** The memory of the largest instance some GPU can offer now (a plan exists); 0 when none can. */
@@ -1056,10 +1064,7 @@ public final class MigmPolicy implements SchedulingPolicy {
      * that was not); the offering GPUs stay what a pass over every GPU would find.
      */
     private void refreshPlaced(GpuView placed) {
-        GpuCache cache = caches[placed.index()];
-        if (cache.version != placed.version()) refresh(placed, cache);
-        boolean offers = cache.possible != 0 && placed.schedulable() && !placed.changingMigMode();
-        setOffered(placed.index(), offers ? largestPossibleMib(placed, cache) : 0);
+        offer(placed, migUsable(placed));
     }
 
     private void refresh(GpuView gpu, GpuCache cache) {
