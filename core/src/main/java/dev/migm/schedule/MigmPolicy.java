@@ -625,7 +625,7 @@ public final class MigmPolicy implements SchedulingPolicy {
                 Profile[] profiles = profiles(gpu.model());
                 if (gpu.model() != maskModel) {
                     maskModel = gpu.model();
-                    sized = sized(job, maskModel, profiles, lastJob);
+                    sized = sized(job, maskModel, profiles, lastJob, fillStranded);
                 }
                 int stranding = fillStranded ? cache.strands : 0;
                 int usable = (sized.mask() & cache.possible & ~stranding)
@@ -864,7 +864,9 @@ public final class MigmPolicy implements SchedulingPolicy {
 
     /**
      * A queued job's right-sized profiles of a model (bit k for plain profile k) and each profile's
-     * {@link #cost} (NaN: does not hold the job); read-only once made.
+     * {@link #cost} (NaN: does not hold the job); the same for placements that leave their GPU no
+     * free compute slice ({@link #strandingSliceCost}; costs null where not asked for, the mask then
+     * empty unless any size goes); the least cost. Read-only once made.
      */
     private record Sized(int mask, double[] costs, int strandingMask, double[] strandingCosts, double minCost) {
     }
@@ -876,13 +878,13 @@ public final class MigmPolicy implements SchedulingPolicy {
      */
     private final Map<GpuModel, Map<QueuedJob, Sized>> sizedByModel = new IdentityHashMap<>();
 
-    private Sized sized(QueuedJob job, GpuModel model, Profile[] profiles, boolean anySize) {
-        if (anySize) return candidates(job, model, profiles, true);
+    private Sized sized(QueuedJob job, GpuModel model, Profile[] profiles, boolean anySize, boolean stranding) {
+        if (anySize) return candidates(job, model, profiles, true, false);
         Map<QueuedJob, Sized> of = sizedByModel.computeIfAbsent(model, m -> new IdentityHashMap<>());
         Sized known = of.get(job);
-        if (known != null) return known;
+        if (known != null && (!stranding || known.strandingCosts() != null)) return known;
         if (of.size() >= 4 * WINDOW) of.clear();
-        Sized made = candidates(job, model, profiles, false);
+        Sized made = candidates(job, model, profiles, false, stranding);
         of.put(job, made);
         return made;
     }
@@ -894,7 +896,7 @@ public final class MigmPolicy implements SchedulingPolicy {
     private double queuedWork(List<QueuedJob> window, GpuModel model, Profile[] profiles) {
         double sum = 0;
         for (QueuedJob q : window) {
-            double min = sized(q, model, profiles, false).minCost();
+            double min = sized(q, model, profiles, false, false).minCost();
             if (Double.isFinite(min)) sum += min;
         }
         return sum;
@@ -925,23 +927,25 @@ public final class MigmPolicy implements SchedulingPolicy {
     }
 
     /** The profiles that hold the job and are right-sized (any size for the last job), with their costs. */
-    private Sized candidates(QueuedJob job, GpuModel model, Profile[] profiles, boolean anySize) {
+    private Sized candidates(QueuedJob job, GpuModel model, Profile[] profiles, boolean anySize, boolean stranding) {
         double min = Double.POSITIVE_INFINITY;
         double minSlice = Double.POSITIVE_INFINITY;
         double[] costs = new double[profiles.length];
         double[] sliceCosts = new double[profiles.length];
-        double[] strandingCosts = new double[profiles.length];
-        double[] strandingSliceCosts = new double[profiles.length];
+        double[] strandingCosts = stranding ? new double[profiles.length] : null;
+        double[] strandingSliceCosts = stranding ? new double[profiles.length] : null;
         for (int k = 0; k < profiles.length; k++) {
             if (profiles[k].memoryMib() < job.needMib()) {
                 costs[k] = Double.NaN;
-                strandingCosts[k] = Double.NaN;
+                if (stranding) strandingCosts[k] = Double.NaN;
                 continue;
             }
             costs[k] = cost(job, model, profiles[k]);
             sliceCosts[k] = sliceCost(job, model, profiles[k]);
-            strandingSliceCosts[k] = strandingSliceCost(job, model, profiles[k]);
-            strandingCosts[k] = cost(job, model, profiles[k], strandingSliceCosts[k]);
+            if (stranding) {
+                strandingSliceCosts[k] = strandingSliceCost(job, model, profiles[k]);
+                strandingCosts[k] = cost(job, model, profiles[k], strandingSliceCosts[k]);
+            }
             min = Math.min(min, costs[k]);
             minSlice = Math.min(minSlice, sliceCosts[k]);
         }
@@ -960,7 +964,7 @@ public final class MigmPolicy implements SchedulingPolicy {
             if (anySize || (costs[k] <= rightSizeSlack * min && sliceCosts[k] <= rightSizeSlack * minSlice)) {
                 mask |= 1 << k;
             }
-            if (anySize || (strandingCosts[k] <= rightSizeSlack * min
+            if (anySize || (stranding && strandingCosts[k] <= rightSizeSlack * min
                     && strandingSliceCosts[k] <= rightSizeSlack * minSlice)) {
                 strandingMask |= 1 << k;
             }
@@ -998,7 +1002,7 @@ public final class MigmPolicy implements SchedulingPolicy {
         if (r == null || r.timeS() <= ctx.nowS()) return r;
         DrainBreaker.Choice c = breaker.consider(ctx, gpus, head, m -> {
             Profile[] profiles = profiles(m);
-            int mask = sized(head, m, profiles, false).mask();
+            int mask = sized(head, m, profiles, false, false).mask();
             List<Profile> out = new ArrayList<>();
             for (int k = 0; mask != 0; k++, mask >>>= 1) if ((mask & 1) != 0) out.add(profiles[k]);
             return out;
