@@ -12,6 +12,7 @@ import dev.migm.gpu.Profile;
 import dev.migm.partition.Plan;
 import dev.migm.partition.PlanOp;
 import dev.migm.partition.Planner;
+import dev.migm.partition.UsableCompute;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.IdentityHashMap;
@@ -198,6 +199,9 @@ public final class MigmPolicy implements SchedulingPolicy {
         int possible;
         /** The possible plans after which every compute slice of the GPU is busy ({@link #strands}). */
         int strands;
+        /** The possible plans that strand free compute slices ({@link UsableCompute}), and how many each. */
+        int strandsCompute;
+        int[] strandedCompute;
         /** The busy instances, in layout order, and their slice masks, for {@link #busyVersion} ({@link #reserve}). */
         long busyVersion = -1;
         Instance[] busy;
@@ -224,7 +228,8 @@ public final class MigmPolicy implements SchedulingPolicy {
     private final List<Planned> plansOfKind = new ArrayList<>();
 
     /** A state's plan per profile, which of them are possible now, and the free run each leaves (read-only). */
-    private record Planned(Plan[] plans, int[] freeRuns, long[] footprints, int possible, int strands) {
+    private record Planned(Plan[] plans, int[] freeRuns, long[] footprints, int possible, int strands,
+                           int strandsCompute, int[] strandedCompute) {
     }
     /**
      * About three times the most kinds met in a run of the largest traces (1,410 in 200,000 jobs on
@@ -658,6 +663,15 @@ public final class MigmPolicy implements SchedulingPolicy {
                         if (ctx.expectedRuntimeS(job, gpu, p.sms()) > rest) continue;
                     }
                     double key = lastJob ? runtime : (stranding & 1) != 0 ? sized.strandingCosts()[k] : sized.costs()[k];
+                    if (!lastJob && (cache.strandsCompute & (1 << k)) != 0) {
+                        // It strands free compute slices: they are its cost too.
+                        double slice = job.runtime().onSlotS(p.sms(), gpu.model().sms())
+                                * Math.max((double) (p.computeSlices() + cache.strandedCompute[k]) / gpu.model().computeSlices(),
+                                (double) p.memorySlices() / gpu.model().memorySlices());
+                        double stranded = cost(job, gpu.model(), p, slice);
+                        if (slice > rightSizeSlack * sized.minSliceCost() || stranded > rightSizeSlack * sized.minCost()) continue;
+                        key = stranded;
+                    }
                     int ops = plan.operationCount();
                     int run = cache.freeRuns[k];
                     boolean better = chosen == null || key < bestKey - 1e-9 * Math.abs(bestKey)
@@ -868,7 +882,8 @@ public final class MigmPolicy implements SchedulingPolicy {
      * free compute slice ({@link #strandingSliceCost}; costs null where not asked for, the mask then
      * empty unless any size goes); the least cost. Read-only once made.
      */
-    private record Sized(int mask, double[] costs, int strandingMask, double[] strandingCosts, double minCost) {
+    private record Sized(int mask, double[] costs, int strandingMask, double[] strandingCosts, double minCost,
+                         double minSliceCost) {
     }
 
     /**
@@ -969,7 +984,7 @@ public final class MigmPolicy implements SchedulingPolicy {
                 strandingMask |= 1 << k;
             }
         }
-        return new Sized(mask, costs, strandingMask, strandingCosts, min);
+        return new Sized(mask, costs, strandingMask, strandingCosts, min, minSlice);
     }
 
     static boolean touches(Plan.Possible plan, long mask) {
@@ -1181,6 +1196,8 @@ public final class MigmPolicy implements SchedulingPolicy {
         cache.footprints = planned.footprints();
         cache.possible = planned.possible();
         cache.strands = planned.strands();
+        cache.strandsCompute = planned.strandsCompute();
+        cache.strandedCompute = planned.strandedCompute();
     }
 
     /** The plans of the GPU's state for each profile, and which are possible now (read-only once made). */
@@ -1195,11 +1212,21 @@ public final class MigmPolicy implements SchedulingPolicy {
         boolean hasIdle = state.busy().size() < state.layout().instances().size();
         boolean hasFree = (state.layout().usedMask() & full) != full;
         if (!hasIdle && !hasFree) {
-            return new Planned(plans, freeRuns, footprints, 0, 0);
+            return new Planned(plans, freeRuns, footprints, 0, 0, 0, null);
         }
         int busyCompute = 0;
-        for (Instance i : state.busy()) busyCompute += i.profile().computeSlices();
+        long busyMemory = 0;
+        for (Instance i : state.busy()) {
+            busyCompute += i.profile().computeSlices();
+            busyMemory |= i.mask();
+        }
         int strands = 0;
+        int strandsCompute = 0;
+        int[] strandedCompute = new int[profiles.length];
+        UsableCompute usable = UsableCompute.of(gpu.model());
+        long freeMemory = full & ~busyMemory;
+        int freeCompute = gpu.model().computeSlices() - busyCompute;
+        int strandedBefore = usable.stranded(freeMemory, freeCompute);
         for (int k = 0; k < profiles.length; k++) {
             if (!Planner.mayBePossible(state, profiles[k])) {
                 continue;
@@ -1211,9 +1238,17 @@ public final class MigmPolicy implements SchedulingPolicy {
                 freeRuns[k] = p.result().largestFreeRun();
                 footprints[k] = footprint(p);
                 if (strands(busyCompute, profiles[k], gpu.model())) strands |= 1 << k;
+                if (p.target().isPresent()) {
+                    int more = usable.stranded(freeMemory & ~p.target().get().mask(),
+                            freeCompute - profiles[k].computeSlices()) - strandedBefore;
+                    if (more > 0) {
+                        strandsCompute |= 1 << k;
+                        strandedCompute[k] = more;
+                    }
+                }
             }
         }
-        return new Planned(plans, freeRuns, footprints, possible, strands);
+        return new Planned(plans, freeRuns, footprints, possible, strands, strandsCompute, strandedCompute);
     }
 
     /**
