@@ -19,9 +19,11 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The last compute slice of a GPU whose other slices are busy: migm weighs a placement there by its
- * compute share alone (the memory slices it takes have no other use while it runs), and in a batch
- * takes it when the job ends there before the node could work off the rest of the queue.
+ * Slices a placement strands. The last compute slice of a GPU whose other slices are busy: migm
+ * weighs a placement there by its compute share alone (the memory slices it takes have no other use
+ * while it runs), and in a batch takes it when the job ends there before the node could work off the
+ * rest of the queue. And a placement that leaves free compute slices no instance can reach pays for
+ * them ({@link #aPlacementThatStrandsAComputeSlice_paysForIt}).
  *
  * <p>Worked by hand. Every job holds 8,000 MiB from its start (a 1g.10gb or a 2g.10gb holds it, a
  * 1g.5gb does not), scales fully ({@code c = 1, sat = 1}) and takes 1,000 s on the whole A100-40GB
@@ -114,5 +116,26 @@ final class StrandedSlicesTest {
         Engine engine = run(batch(10), false);
         assertThat(firstSlot(engine, "j03")).startsWith("gpu0:2g.10gb@");
         assertThat(firstLaunch(engine, "j03")).isGreaterThan(T_2G);
+    }
+
+    /**
+     * Worked by hand. Two jobs of 15,000 MiB (a 3g.20gb, 4g.20gb or 7g.40gb holds them) that take
+     * 1,000 s on the whole A100-40GB and stop gaining beyond 40% of its 108 SMs ({@code c = 1,
+     * sat = 0.4}): {@code T = 1000 * max(1, 0.4 * 108 / SM)}, 1,028.6 s on a 3g (42 SMs), 1,000 s on a
+     * 4g (56) and on a 7g. Slice-time of the scarcer resource: 3g.20gb {@code 1028.6 * max(3/7, 4/8)}
+     * = 514.3, 4g.20gb {@code 1000 * 4/7} = 571.4, 7g.40gb 1,000. On the empty GPU the planner's
+     * 3g.20gb is at slice 0 (its two starts leave the same free run; the lower wins), where it takes
+     * memory slices 0-3 and leaves four compute slices with memory 4-7, which hold at most three
+     * ({@code UsableComputeTest}): counted, it costs {@code 1028.6 * max(4/7, 4/8)} = 587.8, more than
+     * the 4g.20gb at slice 0, which takes the same memory and runs faster. The second job then takes
+     * the 3g.20gb at slice 4, which strands nothing. Without the count the first took the 3g.20gb at 0.
+     */
+    @Test
+    void aPlacementThatStrandsAComputeSlice_paysForIt() {
+        Engine engine = run(List.of(
+                Jobs.aJob("a").flat(15_000).scaling(1, 0.4).duration(1000).build(),
+                Jobs.aJob("b").flat(15_000).scaling(1, 0.4).duration(1000).build()), false);
+        assertThat(firstSlot(engine, "a")).isEqualTo("gpu0:4g.20gb@0");
+        assertThat(firstSlot(engine, "b")).isEqualTo("gpu0:3g.20gb@4");
     }
 }
