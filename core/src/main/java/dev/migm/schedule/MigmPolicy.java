@@ -664,13 +664,9 @@ public final class MigmPolicy implements SchedulingPolicy {
                     }
                     double key = lastJob ? runtime : (stranding & 1) != 0 ? sized.strandingCosts()[k] : sized.costs()[k];
                     if (!lastJob && (cache.strandsCompute & (1 << k)) != 0) {
-                        // It strands free compute slices: they are its cost too.
-                        double slice = job.runtime().onSlotS(p.sms(), gpu.model().sms())
-                                * Math.max((double) (p.computeSlices() + cache.strandedCompute[k]) / gpu.model().computeSlices(),
-                                (double) p.memorySlices() / gpu.model().memorySlices());
-                        double stranded = cost(job, gpu.model(), p, slice);
-                        if (slice > rightSizeSlack * sized.minSliceCost() || stranded > rightSizeSlack * sized.minCost()) continue;
-                        key = stranded;
+                        // It strands free compute slices: they are its cost too (NaN: not right-sized so).
+                        key = strandedComputeCost(job, gpu.model(), sized, profiles, k, cache.strandedCompute[k]);
+                        if (Double.isNaN(key)) continue;
                     }
                     int ops = plan.operationCount();
                     int run = cache.freeRuns[k];
@@ -880,10 +876,32 @@ public final class MigmPolicy implements SchedulingPolicy {
      * A queued job's right-sized profiles of a model (bit k for plain profile k) and each profile's
      * {@link #cost} (NaN: does not hold the job); the same for placements that leave their GPU no
      * free compute slice ({@link #strandingSliceCost}; costs null where not asked for, the mask then
-     * empty unless any size goes); the least cost. Read-only once made.
+     * empty unless any size goes); the least cost and slice-time; and the costs with stranded compute
+     * slices ({@link #strandedComputeCost}), filled as asked. Otherwise read-only once made.
      */
     private record Sized(int mask, double[] costs, int strandingMask, double[] strandingCosts, double minCost,
-                         double minSliceCost) {
+                         double minSliceCost, double[] strandedComputeCosts) {
+    }
+
+    /**
+     * The cost of profile {@code k} for the job when its placement strands {@code stranded} free
+     * compute slices, {@code T(p) * max((g + stranded)/G, m/M)} with the risk chain on top, or NaN
+     * when that is outside the right-size slack; worked once per queued job, profile and count (kept
+     * in its {@link Sized}: a GPU's plans strand the same slices for every job of a round).
+     */
+    private double strandedComputeCost(QueuedJob job, GpuModel model, Sized sized, Profile[] profiles, int k, int stranded) {
+        int index = k * (model.computeSlices() + 1) + stranded;
+        double known = sized.strandedComputeCosts()[index];
+        if (!Double.isInfinite(known)) return known;
+        Profile p = profiles[k];
+        double slice = job.runtime().onSlotS(p.sms(), model.sms())
+                * Math.max((double) (p.computeSlices() + stranded) / model.computeSlices(),
+                (double) p.memorySlices() / model.memorySlices());
+        double cost = cost(job, model, p, slice);
+        double answer = slice > rightSizeSlack * sized.minSliceCost() || cost > rightSizeSlack * sized.minCost()
+                ? Double.NaN : cost;
+        sized.strandedComputeCosts()[index] = answer;
+        return answer;
     }
 
     /**
@@ -984,7 +1002,9 @@ public final class MigmPolicy implements SchedulingPolicy {
                 strandingMask |= 1 << k;
             }
         }
-        return new Sized(mask, costs, strandingMask, strandingCosts, min, minSlice);
+        double[] strandedComputeCosts = new double[profiles.length * (model.computeSlices() + 1)];
+        java.util.Arrays.fill(strandedComputeCosts, Double.NEGATIVE_INFINITY);
+        return new Sized(mask, costs, strandingMask, strandingCosts, min, minSlice, strandedComputeCosts);
     }
 
     static boolean touches(Plan.Possible plan, long mask) {
