@@ -197,10 +197,10 @@ public final class MigmPolicy implements SchedulingPolicy {
         /** Per possible plan: the slices it takes or destroys ({@link #footprint}), computed once. */
         long[] footprints;
         int possible;
-        /** The possible plans after which every compute slice of the GPU is busy ({@link #strands}). */
-        int strands;
+        /** The possible plans after which every compute slice of the GPU is busy ({@link #takesLastCompute}). */
+        int lastCompute;
         /** The possible plans that strand free compute slices ({@link UsableCompute}), and how many each. */
-        int strandsCompute;
+        int strandsComputeMask;
         int[] strandedCompute;
         /** The busy instances, in layout order, and their slice masks, for {@link #busyVersion} ({@link #reserve}). */
         long busyVersion = -1;
@@ -228,8 +228,8 @@ public final class MigmPolicy implements SchedulingPolicy {
     private final List<Planned> plansOfKind = new ArrayList<>();
 
     /** A state's plan per profile, which of them are possible now, and the free run each leaves (read-only). */
-    private record Planned(Plan[] plans, int[] freeRuns, long[] footprints, int possible, int strands,
-                           int strandsCompute, int[] strandedCompute) {
+    private record Planned(Plan[] plans, int[] freeRuns, long[] footprints, int possible, int lastCompute,
+                           int strandsComputeMask, int[] strandedCompute) {
     }
     /**
      * About three times the most kinds met in a run of the largest traces (1,410 in 200,000 jobs on
@@ -552,10 +552,11 @@ public final class MigmPolicy implements SchedulingPolicy {
         boolean fullAfterPlacing = false;
         String reservedFor = null;
         long largestOffered = largestOfferedMib();
-        // Only in a batch all in: there the node's throughput decides the makespan. Online a job's
-        // own completion counts, and on a stranded 1g a long job runs twice as long as on its 2g
-        // (20,000 jobs on 64 GPUs: makespan +7%, mixed-online mean JCT +3%).
-        boolean fillStranded = ctx.batchAllIn();
+        // The last compute slices at their compute cost only in a batch all in: there the node's
+        // throughput decides the makespan. Online a job's own completion counts, and on a 1g a long
+        // job runs twice as long as on its 2g (mixed-online mean JCT +3%, one held-back online
+        // trace +11%; BENCHMARKS.md section 34).
+        boolean fillLastCompute = ctx.batchAllIn();
         double queuedWork = Double.NaN;
         GpuModel queuedWorkModel = null;
         for (QueuedJob job : window) {
@@ -630,12 +631,12 @@ public final class MigmPolicy implements SchedulingPolicy {
                 Profile[] profiles = profiles(gpu.model());
                 if (gpu.model() != maskModel) {
                     maskModel = gpu.model();
-                    sized = sized(job, maskModel, profiles, lastJob, fillStranded);
+                    sized = sized(job, maskModel, profiles, lastJob, fillLastCompute);
                 }
-                int stranding = fillStranded ? cache.strands : 0;
-                int usable = (sized.mask() & cache.possible & ~stranding)
-                        | (sized.strandingMask() & cache.possible & stranding);
-                for (int k = 0; usable != 0; k++, usable >>>= 1, stranding >>>= 1) {
+                int lastCompute = fillLastCompute ? cache.lastCompute : 0;
+                int usable = (sized.mask() & cache.possible & ~lastCompute)
+                        | (sized.lastComputeMask() & cache.possible & lastCompute);
+                for (int k = 0; usable != 0; k++, usable >>>= 1, lastCompute >>>= 1) {
                     if ((usable & 1) == 0) continue;
                     Profile p = profiles[k];
                     Plan.Possible plan = (Plan.Possible) cache.plans[k];
@@ -648,8 +649,8 @@ public final class MigmPolicy implements SchedulingPolicy {
                         keptOffReservationS = Math.min(keptOffReservationS, runtime);
                         continue;
                     }
-                    boolean strandingOnly = (stranding & 1) != 0 && (sized.mask() & (1 << k)) == 0;
-                    if (strandingOnly && !lastJob) {
+                    boolean lastComputeOnly = (lastCompute & 1) != 0 && (sized.mask() & (1 << k)) == 0;
+                    if (lastComputeOnly && !lastJob) {
                         // Taken only when the job ends there before the node could work off the
                         // rest: the runs going and the window's other jobs at their cheapest. Then
                         // it does not lengthen the batch, and what it takes had no other use. A
@@ -662,8 +663,8 @@ public final class MigmPolicy implements SchedulingPolicy {
                         double rest = (queuedWork - sized.minCost()) / gpus.size();
                         if (ctx.expectedRuntimeS(job, gpu, p.sms()) > rest) continue;
                     }
-                    double key = lastJob ? runtime : (stranding & 1) != 0 ? sized.strandingCosts()[k] : sized.costs()[k];
-                    if (!lastJob && (cache.strandsCompute & (1 << k)) != 0) {
+                    double key = lastJob ? runtime : (lastCompute & 1) != 0 ? sized.lastComputeCosts()[k] : sized.costs()[k];
+                    if (!lastJob && (cache.strandsComputeMask & (1 << k)) != 0) {
                         // It strands free compute slices: they are its cost too (NaN: not right-sized so).
                         key = strandedComputeCost(job, gpu.model(), sized, profiles, k, cache.strandedCompute[k]);
                         if (Double.isNaN(key)) continue;
@@ -810,11 +811,11 @@ public final class MigmPolicy implements SchedulingPolicy {
     }
 
     /**
-     * Slice-time of a placement that leaves its GPU no free compute slice ({@link #strands}): the
-     * compute share alone, {@code T(p) * g/G}, the memory slices it takes having no other use while
+     * Slice-time of a placement that leaves its GPU no free compute slice ({@link #takesLastCompute}):
+     * the compute share alone, {@code T(p) * g/G}, the memory slices it takes having no other use while
      * it runs.
      */
-    static double strandingSliceCost(QueuedJob job, GpuModel model, Profile p) {
+    static double lastComputeSliceCost(QueuedJob job, GpuModel model, Profile p) {
         return job.runtime().onSlotS(p.sms(), model.sms()) * p.computeSlices() / model.computeSlices();
     }
 
@@ -875,11 +876,11 @@ public final class MigmPolicy implements SchedulingPolicy {
     /**
      * A queued job's right-sized profiles of a model (bit k for plain profile k) and each profile's
      * {@link #cost} (NaN: does not hold the job); the same for placements that leave their GPU no
-     * free compute slice ({@link #strandingSliceCost}; costs null where not asked for, the mask then
+     * free compute slice ({@link #lastComputeSliceCost}; costs null where not asked for, the mask then
      * empty unless any size goes); the least cost and slice-time; and the costs with stranded compute
      * slices ({@link #strandedComputeCost}), filled as asked. Otherwise read-only once made.
      */
-    private record Sized(int mask, double[] costs, int strandingMask, double[] strandingCosts, double minCost,
+    private record Sized(int mask, double[] costs, int lastComputeMask, double[] lastComputeCosts, double minCost,
                          double minSliceCost, double[] strandedComputeCosts) {
     }
 
@@ -911,13 +912,13 @@ public final class MigmPolicy implements SchedulingPolicy {
      */
     private final Map<GpuModel, Map<QueuedJob, Sized>> sizedByModel = new IdentityHashMap<>();
 
-    private Sized sized(QueuedJob job, GpuModel model, Profile[] profiles, boolean anySize, boolean stranding) {
+    private Sized sized(QueuedJob job, GpuModel model, Profile[] profiles, boolean anySize, boolean lastCompute) {
         if (anySize) return candidates(job, model, profiles, true, false);
         Map<QueuedJob, Sized> of = sizedByModel.computeIfAbsent(model, m -> new IdentityHashMap<>());
         Sized known = of.get(job);
-        if (known != null && (!stranding || known.strandingCosts() != null)) return known;
+        if (known != null && (!lastCompute || known.lastComputeCosts() != null)) return known;
         if (of.size() >= 4 * WINDOW) of.clear();
-        Sized made = candidates(job, model, profiles, false, stranding);
+        Sized made = candidates(job, model, profiles, false, lastCompute);
         of.put(job, made);
         return made;
     }
@@ -960,24 +961,24 @@ public final class MigmPolicy implements SchedulingPolicy {
     }
 
     /** The profiles that hold the job and are right-sized (any size for the last job), with their costs. */
-    private Sized candidates(QueuedJob job, GpuModel model, Profile[] profiles, boolean anySize, boolean stranding) {
+    private Sized candidates(QueuedJob job, GpuModel model, Profile[] profiles, boolean anySize, boolean lastCompute) {
         double min = Double.POSITIVE_INFINITY;
         double minSlice = Double.POSITIVE_INFINITY;
         double[] costs = new double[profiles.length];
         double[] sliceCosts = new double[profiles.length];
-        double[] strandingCosts = stranding ? new double[profiles.length] : null;
-        double[] strandingSliceCosts = stranding ? new double[profiles.length] : null;
+        double[] lastComputeCosts = lastCompute ? new double[profiles.length] : null;
+        double[] lastComputeSliceCosts = lastCompute ? new double[profiles.length] : null;
         for (int k = 0; k < profiles.length; k++) {
             if (profiles[k].memoryMib() < job.needMib()) {
                 costs[k] = Double.NaN;
-                if (stranding) strandingCosts[k] = Double.NaN;
+                if (lastCompute) lastComputeCosts[k] = Double.NaN;
                 continue;
             }
             costs[k] = cost(job, model, profiles[k]);
             sliceCosts[k] = sliceCost(job, model, profiles[k]);
-            if (stranding) {
-                strandingSliceCosts[k] = strandingSliceCost(job, model, profiles[k]);
-                strandingCosts[k] = cost(job, model, profiles[k], strandingSliceCosts[k]);
+            if (lastCompute) {
+                lastComputeSliceCosts[k] = lastComputeSliceCost(job, model, profiles[k]);
+                lastComputeCosts[k] = cost(job, model, profiles[k], lastComputeSliceCosts[k]);
             }
             min = Math.min(min, costs[k]);
             minSlice = Math.min(minSlice, sliceCosts[k]);
@@ -991,20 +992,20 @@ public final class MigmPolicy implements SchedulingPolicy {
         // held a job as a 1g.10gb at the cost of its one compute slice; passed over for its two
         // memory slices, it stood idle through a third of the ml batch with jobs waiting).
         int mask = 0;
-        int strandingMask = 0;
+        int lastComputeMask = 0;
         for (int k = 0; k < profiles.length; k++) {
             if (Double.isNaN(costs[k])) continue;
             if (anySize || (costs[k] <= rightSizeSlack * min && sliceCosts[k] <= rightSizeSlack * minSlice)) {
                 mask |= 1 << k;
             }
-            if (anySize || (stranding && strandingCosts[k] <= rightSizeSlack * min
-                    && strandingSliceCosts[k] <= rightSizeSlack * minSlice)) {
-                strandingMask |= 1 << k;
+            if (anySize || (lastCompute && lastComputeCosts[k] <= rightSizeSlack * min
+                    && lastComputeSliceCosts[k] <= rightSizeSlack * minSlice)) {
+                lastComputeMask |= 1 << k;
             }
         }
         double[] strandedComputeCosts = new double[profiles.length * (model.computeSlices() + 1)];
         java.util.Arrays.fill(strandedComputeCosts, Double.NEGATIVE_INFINITY);
-        return new Sized(mask, costs, strandingMask, strandingCosts, min, minSlice, strandedComputeCosts);
+        return new Sized(mask, costs, lastComputeMask, lastComputeCosts, min, minSlice, strandedComputeCosts);
     }
 
     static boolean touches(Plan.Possible plan, long mask) {
@@ -1215,8 +1216,8 @@ public final class MigmPolicy implements SchedulingPolicy {
         cache.freeRuns = planned.freeRuns();
         cache.footprints = planned.footprints();
         cache.possible = planned.possible();
-        cache.strands = planned.strands();
-        cache.strandsCompute = planned.strandsCompute();
+        cache.lastCompute = planned.lastCompute();
+        cache.strandsComputeMask = planned.strandsComputeMask();
         cache.strandedCompute = planned.strandedCompute();
     }
 
@@ -1240,8 +1241,8 @@ public final class MigmPolicy implements SchedulingPolicy {
             busyCompute += i.profile().computeSlices();
             busyMemory |= i.mask();
         }
-        int strands = 0;
-        int strandsCompute = 0;
+        int lastCompute = 0;
+        int strandsComputeMask = 0;
         int[] strandedCompute = new int[profiles.length];
         UsableCompute usable = UsableCompute.of(gpu.model());
         long freeMemory = full & ~busyMemory;
@@ -1257,18 +1258,18 @@ public final class MigmPolicy implements SchedulingPolicy {
                 possible |= 1 << k;
                 freeRuns[k] = p.result().largestFreeRun();
                 footprints[k] = footprint(p);
-                if (strands(busyCompute, profiles[k], gpu.model())) strands |= 1 << k;
+                if (takesLastCompute(busyCompute, profiles[k], gpu.model())) lastCompute |= 1 << k;
                 if (p.target().isPresent()) {
                     int more = usable.stranded(freeMemory & ~p.target().get().mask(),
                             freeCompute - profiles[k].computeSlices()) - strandedBefore;
                     if (more > 0) {
-                        strandsCompute |= 1 << k;
+                        strandsComputeMask |= 1 << k;
                         strandedCompute[k] = more;
                     }
                 }
             }
         }
-        return new Planned(plans, freeRuns, footprints, possible, strands, strandsCompute, strandedCompute);
+        return new Planned(plans, freeRuns, footprints, possible, lastCompute, strandsComputeMask, strandedCompute);
     }
 
     /**
@@ -1278,7 +1279,7 @@ public final class MigmPolicy implements SchedulingPolicy {
      * (on an A100-40GB with three 2g.10gb busy, the last compute slice can only be a 1g, and a
      * 1g.5gb there strands the memory slice a 1g.10gb would use).
      */
-    static boolean strands(int busyCompute, Profile p, GpuModel model) {
+    static boolean takesLastCompute(int busyCompute, Profile p, GpuModel model) {
         return busyCompute + p.computeSlices() >= model.computeSlices();
     }
 
