@@ -40,7 +40,10 @@ public final class UsableCompute {
         Arrays.fill(most, (byte) -1);
     }
 
-    /** The most compute slices new instances could take within {@code freeMemory} and {@code freeCompute}. */
+    /**
+     * The most compute slices new instances could take within {@code freeMemory} (a mask of the
+     * model's memory slices) and {@code freeCompute} (at most the model's compute slices).
+     */
     public int most(long freeMemory, int freeCompute) {
         int index = (int) freeMemory * (model.computeSlices() + 1) + freeCompute;
         if (most[index] >= 0) return most[index];
