@@ -603,6 +603,10 @@ public final class MigmPolicy implements SchedulingPolicy {
             GpuModel maskModel = null;
             Sized sized = null;
             double keptOffReservationS = Double.POSITIVE_INFINITY;
+            // The last compute slices that could hold the job, declined by the bound: its run there, the rest's.
+            double declinedLastComputeS = Double.POSITIVE_INFINITY;
+            double declinedRestS = 0;
+            int declinedGpu = -1;
             // A GPU like one met before in this search can only tie with it, and ties go to the
             // first: passed over, unless a pledge or the reservation makes it unlike the others.
             boolean alike = !breaker.pledging();
@@ -661,7 +665,15 @@ public final class MigmPolicy implements SchedulingPolicy {
                             queuedWork = queuedWork(window, queuedWorkModel, profiles) + runningWork(ctx, gpus);
                         }
                         double rest = (queuedWork - sized.minCost()) / gpus.size();
-                        if (ctx.expectedRuntimeS(job, gpu, p.sms()) > rest) continue;
+                        double there = ctx.expectedRuntimeS(job, gpu, p.sms());
+                        if (there > rest) {
+                            if (there < declinedLastComputeS) {
+                                declinedLastComputeS = there;
+                                declinedRestS = rest;
+                                declinedGpu = gpu.index();
+                            }
+                            continue;
+                        }
                     }
                     double key = lastJob ? runtime : (lastCompute & 1) != 0 ? sized.lastComputeCosts()[k] : sized.costs()[k];
                     if (!lastJob && (cache.strandsComputeMask & (1 << k)) != 0) {
@@ -703,6 +715,11 @@ public final class MigmPolicy implements SchedulingPolicy {
                 Refusal r = keptOffReservationS < Double.POSITIVE_INFINITY
                         ? new Refusal(Refusal.Resource.RESERVED_SLICES_S, keptOffReservationS,
                         reservation.timeS() - ctx.nowS(), reservedFor)
+                        : declinedGpu >= 0 ? new Refusal(Refusal.Resource.RIGHT_SIZED_INSTANCE, 1, 0, String.format(
+                                java.util.Locale.ROOT, "its right-sized instances cannot be had now; the last free"
+                                        + " compute slices of gpu%d could hold it, but it would run %.0f s there, past"
+                                        + " the %.0f s the node needs for the rest of the batch", declinedGpu,
+                                declinedLastComputeS, declinedRestS))
                         : new Refusal(Refusal.Resource.RIGHT_SIZED_INSTANCE, 1, 0, NO_RIGHT_SIZED_INSTANCE);
                 if (blockedHead == null) {
                     blockedHead = job;

@@ -49,19 +49,33 @@ final class StrandedSlicesTest {
         return jobs;
     }
 
-    /** Runs the jobs (all submitted at 0) on one simulated A100 under migm; closes the input when asked. */
+    /** An engine on one simulated A100 under migm with the oracle's estimates, and its clock. */
+    private record Node(VirtualTime time, Engine engine) {
+        /** The jobs submitted at 0, the input closed when asked, the first round made. */
+        static Node of(List<TraceJob> jobs, boolean closeInput) {
+            VirtualTime time = new VirtualTime();
+            SimulatedGpuBackend backend = new SimulatedGpuBackend(time, List.of(A100), SimulatedGpuBackend.Latency.DEFAULT);
+            Truth truth = Truth.of(jobs);
+            ModelExecutor executor = new ModelExecutor(time, List.of(A100), backend, truth, 1.0, ModelExecutor.Sampling.OFF);
+            Engine engine = new Engine(time, Journal.NONE, backend, executor, PolicyRegistry.create("migm", List.of(A100)),
+                    new OracleMemory(truth), new OracleRuntime(truth), EngineSettings.DEFAULT.withEarlyRestart(EarlyRestart.OFF));
+            for (TraceJob j : jobs) engine.handle(new EngineEvent.JobSubmitted(j.spec()));
+            if (closeInput) engine.handle(new EngineEvent.InputClosed(0));
+            engine.schedule();
+            return new Node(time, engine);
+        }
+
+        /** Runs the events before {@code untilS}, each followed by a round. */
+        void runBefore(double untilS) {
+            while (!time.isEmpty() && time.nextTimeS() < untilS && time.runNextStep()) engine.schedule();
+        }
+    }
+
+    /** Runs the jobs (all submitted at 0) to their end; closes the input when asked. */
     private static Engine run(List<TraceJob> jobs, boolean closeInput) {
-        VirtualTime time = new VirtualTime();
-        SimulatedGpuBackend backend = new SimulatedGpuBackend(time, List.of(A100), SimulatedGpuBackend.Latency.DEFAULT);
-        Truth truth = Truth.of(jobs);
-        ModelExecutor executor = new ModelExecutor(time, List.of(A100), backend, truth, 1.0, ModelExecutor.Sampling.OFF);
-        Engine engine = new Engine(time, Journal.NONE, backend, executor, PolicyRegistry.create("migm", List.of(A100)),
-                new OracleMemory(truth), new OracleRuntime(truth), EngineSettings.DEFAULT.withEarlyRestart(EarlyRestart.OFF));
-        for (TraceJob j : jobs) engine.handle(new EngineEvent.JobSubmitted(j.spec()));
-        if (closeInput) engine.handle(new EngineEvent.InputClosed(0));
-        engine.schedule();
-        while (time.runNextStep()) engine.schedule();
-        return engine;
+        Node node = Node.of(jobs, closeInput);
+        node.runBefore(Double.POSITIVE_INFINITY);
+        return node.engine();
     }
 
     private static String firstSlot(Engine engine, String id) {
@@ -107,6 +121,22 @@ final class StrandedSlicesTest {
         Engine engine = run(batch(5), true);
         assertThat(firstSlot(engine, "j03")).startsWith("gpu0:2g.10gb@");
         assertThat(firstLaunch(engine, "j03")).isGreaterThan(T_2G);
+    }
+
+    @Test
+    void aJobKeptOffTheLastComputeSlice_saysWhy() {
+        // The five jobs of the short batch, looked at once the first three run (the GPU makes one
+        // instance at a time; the third starts at 1.39 s). "j03" would run 7,714.3 s on the last
+        // compute slice, 7,715 s with the 1 s start-up; the node needs 4,408 s for the rest: the three
+        // runs' 3 x 1,102.0 (each holds 2/7 of the GPU for 3,857.1 s) and the two waiting jobs'
+        // 2 x 1,102.0, less its own 1,102.0.
+        Node node = Node.of(batch(5), true);
+        node.runBefore(1.5);
+        Engine engine = node.engine();
+        assertThat(engine.explain("j03").orElseThrow().refusal().detail())
+                .startsWith("its right-sized instances cannot be had now; the last free compute slices of gpu0"
+                        + " could hold it, but it would run 7715 s there, past the 4408 s the node needs for the"
+                        + " rest of the batch");
     }
 
     @Test
