@@ -822,8 +822,15 @@ public final class MigmPolicy implements SchedulingPolicy {
 
     /** Slice-time of the scarcer resource: {@code T(p) * max(g/G, m/M)}, with the job's expected {@code T}. */
     static double sliceCost(QueuedJob job, GpuModel model, Profile p) {
-        double t = job.runtime().onSlotS(p.sms(), model.sms());
-        return t * Math.max((double) p.computeSlices() / model.computeSlices(),
+        return job.runtime().onSlotS(p.sms(), model.sms()) * scarcerShare(p, 0, model);
+    }
+
+    /**
+     * The share of its GPU an instance of {@code p} holds by its scarcer resource, {@code max((g +
+     * strandedCompute)/G, m/M)}, counting free compute slices its placement leaves out of reach.
+     */
+    private static double scarcerShare(Profile p, int strandedCompute, GpuModel model) {
+        return Math.max((double) (p.computeSlices() + strandedCompute) / model.computeSlices(),
                 (double) p.memorySlices() / model.memorySlices());
     }
 
@@ -912,9 +919,7 @@ public final class MigmPolicy implements SchedulingPolicy {
         double known = sized.strandedComputeCosts()[index];
         if (!Double.isInfinite(known)) return known;
         Profile p = profiles[k];
-        double slice = job.runtime().onSlotS(p.sms(), model.sms())
-                * Math.max((double) (p.computeSlices() + stranded) / model.computeSlices(),
-                (double) p.memorySlices() / model.memorySlices());
+        double slice = job.runtime().onSlotS(p.sms(), model.sms()) * scarcerShare(p, stranded, model);
         double cost = cost(job, model, p, slice);
         double answer = slice > rightSizeSlack * sized.minSliceCost() || cost > rightSizeSlack * sized.minCost()
                 ? Double.NaN : cost;
@@ -966,12 +971,8 @@ public final class MigmPolicy implements SchedulingPolicy {
                 continue;
             }
             GpuCache busy = busyOf(g, caches[g.index()]);
-            GpuModel m = g.model();
             for (Instance i : busy.busy) {
-                Profile p = i.profile();
-                double share = Math.max((double) p.computeSlices() / m.computeSlices(),
-                        (double) p.memorySlices() / m.memorySlices());
-                sum += Math.max(0, g.releaseGivenAgeS(i) - now) * share;
+                sum += Math.max(0, g.releaseGivenAgeS(i) - now) * scarcerShare(i.profile(), 0, g.model());
             }
         }
         return sum;

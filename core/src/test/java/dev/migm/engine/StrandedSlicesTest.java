@@ -1,6 +1,7 @@
 package dev.migm.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.migm.backend.SimulatedGpuBackend;
 import dev.migm.estimate.OracleMemory;
@@ -78,22 +79,25 @@ final class StrandedSlicesTest {
         return node.engine();
     }
 
-    private static String firstSlot(Engine engine, String id) {
+    private static Attempt firstAttempt(Engine engine, String id) {
         return engine.jobs().stream().filter(j -> j.spec().id().equals(id)).findFirst().orElseThrow()
-                .attempts().getFirst().slot().toString();
+                .attempts().getFirst();
+    }
+
+    private static String firstSlot(Engine engine, String id) {
+        return firstAttempt(engine, id).slot().toString();
     }
 
     private static double firstLaunch(Engine engine, String id) {
-        return engine.jobs().stream().filter(j -> j.spec().id().equals(id)).findFirst().orElseThrow()
-                .attempts().getFirst().launchS();
+        return firstAttempt(engine, id).launchS();
     }
 
     @Test
     void theCostsOfTheWorkedExample() {
         // 1g.10gb: 1.75 times the cheapest by its scarcer resource, the cheapest by its compute alone.
         assertThat(T_1G * 2 / 8 / CHEAPEST).isGreaterThan(MigmPolicy.DEFAULT_RIGHT_SIZE_SLACK);
-        assertThat(T_1G / 7).isCloseTo(CHEAPEST, org.assertj.core.api.Assertions.within(1e-9));
-        assertThat(T_2G * 2 / 7).isCloseTo(CHEAPEST, org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(T_1G / 7).isCloseTo(CHEAPEST, within(1e-9));
+        assertThat(T_2G * 2 / 7).isCloseTo(CHEAPEST, within(1e-9));
     }
 
     @Test
